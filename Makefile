@@ -1,0 +1,60 @@
+# The two commands: `make run` (everything, with demo data) and `make test` (the whole suite).
+# A bare `make` lists the targets. Commands used by docker-compose.yml are the *_CMD variables
+# below; tests/test_compose.py checks that both say the same.
+
+PYTHON ?= python3
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+WEB_CMD = gunicorn backend.wsgi:application --bind 0.0.0.0:8000 --workers 2 --access-logfile -
+WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default,reminders,push,reports
+BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint migrate demo web worker beat clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed-runtime: requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed-runtime ## start web, worker and beat with demo data (http://127.0.0.1:8000)
+	mkdir -p var
+	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=backend.settings.local honcho start -f Procfile
+
+test: $(VENV)/.installed-dev ## run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL)
+	python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev ## ruff, and a check that no model change lacks a migration
+	ruff check .
+	ruff format --check .
+	DJANGO_SETTINGS_MODULE=backend.settings.test python manage.py makemigrations --check --dry-run
+
+migrate: $(VENV)/.installed-runtime ## apply database migrations
+	python manage.py migrate --noinput
+
+demo: $(VENV)/.installed-runtime ## (re)create the demo accounts
+	python manage.py seed_demo
+
+web: ## the web server alone (gunicorn)
+	$(WEB_CMD)
+
+worker: ## a Celery worker alone
+	$(WORKER_CMD)
+
+beat: ## the Celery beat scheduler alone (run exactly one)
+	$(BEAT_CMD)
+
+clean: ## remove the virtual environment and local data under var/
+	rm -rf $(VENV) var

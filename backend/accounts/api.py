@@ -1,0 +1,254 @@
+"""HTTP edge for accounts: parse, authorise, call a service, shape the answer."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from backend.api.exceptions import error_response
+from backend.api.permissions import IsStaffMember
+from backend.api.serializers import StrictInputSerializer
+from backend.audit.services import audit_record_patient_reads
+
+from . import services
+from .models import CareTeam, Patient, User
+from .selectors import care_teams_of, patient_of_user, patients_visible_to
+
+
+class AuthThrottle(AnonRateThrottle):
+    """Per-address limit on sign-in and activation attempts (django-axes locks accounts)."""
+
+    scope = "anonymous_auth"
+
+
+# ---------------------------------------------------------------- output shapes
+
+
+class CareTeamOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CareTeam
+        fields = ["id", "name"]
+
+
+class PatientOutput(serializers.ModelSerializer):
+    care_team = CareTeamOutput()
+    activated = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "display_name",
+            "medical_record_number",
+            "time_zone",
+            "language",
+            "care_team",
+            "activated",
+            "created_at",
+        ]
+
+    def get_activated(self, patient: Patient) -> bool:
+        return patient.user_id is not None
+
+
+class UserOutput(serializers.ModelSerializer):
+    patient_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "patient_id"]
+
+    def get_patient_id(self, user: User) -> str | None:
+        patient = patient_of_user(user)
+        return str(patient.pk) if patient else None
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`.")
+    expiry = serializers.DateTimeField()
+    user = UserOutput()
+
+
+def _token_response(user: User, status_code: int) -> Response:
+    instance, token = services.auth_token_issue(user=user)
+    body = {"token": token, "expiry": instance.expiry, "user": user}
+    return Response(TokenOutput(body).data, status=status_code)
+
+
+# ---------------------------------------------------------------- authentication
+
+
+class LoginInput(StrictInputSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=512, trim_whitespace=False)
+
+
+class LoginView(APIView):
+    """Exchange a username and password for a new per-device bearer token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(request=LoginInput, responses={200: TokenOutput}, operation_id="auth_login")
+    def post(self, request: Request) -> Response:
+        data = LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        # django-axes counts this attempt and raises a lockout before checking the password.
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            # Returned, not raised: raising would roll back the failed-attempt record.
+            return error_response(
+                status.HTTP_400_BAD_REQUEST,
+                "invalid_credentials",
+                "The username or password is not correct.",
+            )
+        return _token_response(user, status.HTTP_200_OK)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request was made with (this device only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
+    def post(self, request: Request) -> Response:
+        if request.auth is not None:
+            services.auth_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutEverywhereView(APIView):
+    """Revoke every token of this user: all their devices are signed out."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout_everywhere")
+    def post(self, request: Request) -> Response:
+        services.user_tokens_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivateInput(StrictInputSerializer):
+    invitation_code = serializers.CharField(max_length=40)
+    password = serializers.CharField(max_length=512, trim_whitespace=False)
+    username = serializers.RegexField(
+        r"^[\w.@+-]{3,150}$",
+        required=False,
+        help_text="Optional; one is made up when left out. Letters, digits and . @ + - _",
+    )
+
+
+class ActivateView(APIView):
+    """A patient turns the invitation code from their nurse into an account and a token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(
+        request=ActivateInput, responses={201: TokenOutput}, operation_id="auth_activate"
+    )
+    def post(self, request: Request) -> Response:
+        data = ActivateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.patient_activate(**data.validated_data)
+        return _token_response(user, status.HTTP_201_CREATED)
+
+
+class MeView(APIView):
+    """Who is signed in, and their patient record when they are a patient."""
+
+    @extend_schema(responses={200: UserOutput}, operation_id="me")
+    def get(self, request: Request) -> Response:
+        return Response(UserOutput(request.user).data)
+
+
+# ---------------------------------------------------------------- care teams and patients
+
+
+class CareTeamListView(generics.ListAPIView):
+    """The care teams this staff member acts for."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = CareTeamOutput
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return care_teams_of(self.request.user).order_by("name")
+
+
+class EnrolInput(StrictInputSerializer):
+    display_name = serializers.CharField(max_length=150)
+    medical_record_number = serializers.CharField(max_length=64)
+    time_zone = serializers.CharField(max_length=64, help_text="IANA name, e.g. Europe/Madrid")
+    language = serializers.CharField(max_length=10, required=False, default="en")
+    care_team = serializers.IntegerField(
+        required=False, min_value=1, help_text="Optional when you belong to one care team."
+    )
+
+
+class EnrolOutput(PatientOutput):
+    invitation_code = serializers.CharField(read_only=True)
+    invitation_expires_in_days = serializers.IntegerField(read_only=True)
+
+    class Meta(PatientOutput.Meta):
+        fields = [*PatientOutput.Meta.fields, "invitation_code", "invitation_expires_in_days"]
+
+
+class PatientListView(generics.ListCreateAPIView):
+    """List the patients you may see; staff enrol a new patient into their care team."""
+
+    serializer_class = PatientOutput
+
+    def get_permissions(self):  # type: ignore[no-untyped-def]
+        if self.request.method == "POST":
+            return [IsStaffMember()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return patients_visible_to(self.request.user)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        page = self.paginate_queryset(self.get_queryset())
+        audit_record_patient_reads(
+            actor=request.user, patients=page, action="patient.list", request=request
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=EnrolInput, responses={201: EnrolOutput}, operation_id="patients_enrol")
+    def post(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        data = EnrolInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        patient, code = services.patient_enrol(
+            enrolled_by=request.user, care_team_id=values.pop("care_team", None), **values
+        )
+        patient.invitation_code = code  # type: ignore[attr-defined]
+        patient.invitation_expires_in_days = settings.INVITATION_VALID_DAYS  # type: ignore[attr-defined]
+        return Response(EnrolOutput(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailView(generics.RetrieveAPIView):
+    """One patient's record; another team's patient is a 404, as if it did not exist."""
+
+    serializer_class = PatientOutput
+    lookup_url_kwarg = "patient_id"
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return patients_visible_to(self.request.user)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        patient = self.get_object()
+        audit_record_patient_reads(
+            actor=request.user, patients=[patient], action="patient.view", request=request
+        )
+        return Response(self.get_serializer(patient).data)

@@ -1,0 +1,114 @@
+"""Users, care teams, patients and the invitations that let a patient create an account."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from backend.common.models import TimeStampedModel
+
+from .roles import Role
+
+
+class AccountManager(UserManager["User"]):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Anyone who signs in. New users are patients unless made otherwise (least privilege)."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+
+    objects = AccountManager()
+
+    @property
+    def is_care_staff(self) -> bool:
+        return self.role in Role.staff_roles()
+
+
+class CareTeam(TimeStampedModel):
+    """A clinic's group of nurses and coordinators who look after the same patients."""
+
+    name = models.CharField(max_length=120)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CareTeamMembership", related_name="care_teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="care_team_name_unique_ignoring_case")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareTeamMembership(TimeStampedModel):
+    care_team = models.ForeignKey(CareTeam, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["care_team", "user"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.care_team}"
+
+
+class Patient(TimeStampedModel):
+    """A person on imatinib, enrolled by their care team; the account comes at activation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient_profile",
+    )
+    care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="patients")
+    display_name = models.CharField(max_length=150)
+    medical_record_number = models.CharField(max_length=64)
+    time_zone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Madrid")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["care_team", "medical_record_number"],
+                name="medical_record_number_unique_per_care_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class PatientInvitation(TimeStampedModel):
+    """A one-time code a nurse hands a patient. Only its SHA-256 is stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"invitation for {self.patient} until {self.expires_at:%Y-%m-%d}"

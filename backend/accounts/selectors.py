@@ -1,0 +1,55 @@
+"""Reads. `patients_visible_to` is THE rule for which patients a user may see; every read of
+patient data in every app starts from it."""
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+
+from .models import CareTeam, Patient, User
+from .roles import Role
+
+
+def _patients_for_patient(user: User) -> QuerySet[Patient]:
+    return Patient.objects.filter(user=user)
+
+
+def _patients_for_care_team_member(user: User) -> QuerySet[Patient]:
+    return Patient.objects.filter(care_team__members=user)
+
+
+def _patients_for_admin(user: User) -> QuerySet[Patient]:
+    return Patient.objects.all()
+
+
+_PATIENT_SCOPE_BY_ROLE: dict[str, Callable[[User], QuerySet[Patient]]] = {
+    Role.PATIENT: _patients_for_patient,
+    Role.NURSE: _patients_for_care_team_member,
+    Role.COORDINATOR: _patients_for_care_team_member,
+    Role.ADMIN: _patients_for_admin,
+}
+
+
+def patients_visible_to(user: User) -> QuerySet[Patient]:
+    """Patients this user may see: self, their care teams' patients, or all for admins."""
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    scope = _PATIENT_SCOPE_BY_ROLE.get(user.role)
+    if scope is None:
+        return Patient.objects.none()
+    return scope(user).select_related("care_team", "user").distinct()
+
+
+def care_teams_of(user: User) -> QuerySet[CareTeam]:
+    """Teams a staff member acts for (admins act for every team)."""
+    if user.role == Role.ADMIN:
+        return CareTeam.objects.all()
+    if user.role in Role.care_team_roles():
+        return CareTeam.objects.filter(members=user)
+    return CareTeam.objects.none()
+
+
+def patient_of_user(user: User) -> Patient | None:
+    """The signed-in patient's own profile."""
+    if user.role != Role.PATIENT:
+        return None
+    return Patient.objects.select_related("care_team").filter(user=user).first()

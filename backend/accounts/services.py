@@ -1,0 +1,253 @@
+"""Writes for accounts: care teams, staff, enrolment, invitations, activation, tokens."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from knox.models import AuthToken
+
+from backend.common.errors import Conflict, ServiceValidationError
+from backend.common.time import is_valid_time_zone
+
+from .models import CareTeam, CareTeamMembership, Patient, PatientInvitation, User
+from .roles import Role
+from .selectors import care_teams_of
+
+# No 0/O or 1/I/L: codes are read aloud and typed from paper.
+INVITATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITATION_LENGTH = 12  # 31**12 ≈ 2**59 possibilities
+
+
+class AlreadyExists(Conflict):
+    pass
+
+
+def care_team_create(*, name: str) -> CareTeam:
+    name = name.strip()
+    if not name:
+        raise ServiceValidationError("name", "A care team needs a name.")
+    if CareTeam.objects.filter(name__iexact=name).exists():
+        raise AlreadyExists("name", f"A care team named '{name}' already exists.")
+    try:
+        with transaction.atomic():
+            return CareTeam.objects.create(name=name)
+    except IntegrityError:
+        raise AlreadyExists("name", f"A care team named '{name}' already exists.") from None
+
+
+def staff_create(
+    *, username: str, role: str, password: str, care_team_name: str | None = None
+) -> User:
+    """A nurse or coordinator joins a care team; an admin needs none."""
+    if role not in Role.staff_roles():
+        raise ServiceValidationError("role", f"'{role}' is not a staff role.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise AlreadyExists("username", f"A user named '{username}' already exists.")
+    care_team = None
+    if role in Role.care_team_roles():
+        if not care_team_name:
+            raise ServiceValidationError("care_team", "Nurses and coordinators need a care team.")
+        care_team = CareTeam.objects.filter(name__iexact=care_team_name).first()
+        if care_team is None:
+            raise ServiceValidationError("care_team", f"No care team named '{care_team_name}'.")
+    candidate = User(username=username, role=role)
+    _validate_password(password, candidate)
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            role=role,
+            is_staff=role == Role.ADMIN,
+            is_superuser=role == Role.ADMIN,
+        )
+        if care_team is not None:
+            CareTeamMembership.objects.create(care_team=care_team, user=user)
+    return user
+
+
+def care_team_member_add(*, care_team: CareTeam, user: User) -> CareTeamMembership:
+    if user.role not in Role.care_team_roles():
+        raise ServiceValidationError("user", "Only nurses and coordinators join care teams.")
+    membership, _ = CareTeamMembership.objects.get_or_create(care_team=care_team, user=user)
+    return membership
+
+
+def patient_enrol(
+    *,
+    enrolled_by: User,
+    display_name: str,
+    medical_record_number: str,
+    time_zone: str,
+    language: str = "en",
+    care_team_id: int | None = None,
+) -> tuple[Patient, str]:
+    """Create a patient in the staff member's care team; returns the patient and a one-time
+    invitation code to hand to them (it is never retrievable again)."""
+    care_team = _care_team_for_enrolment(enrolled_by, care_team_id)
+    if not is_valid_time_zone(time_zone):
+        raise ServiceValidationError(
+            "time_zone", f"'{time_zone}' is not an IANA time zone (e.g. Europe/Madrid)."
+        )
+    if language not in dict(settings.LANGUAGES):
+        raise ServiceValidationError("language", f"'{language}' is not a supported language.")
+    medical_record_number = medical_record_number.strip()
+    duplicate = Patient.objects.filter(
+        care_team=care_team, medical_record_number=medical_record_number
+    )
+    if duplicate.exists():
+        raise AlreadyExists(
+            "medical_record_number",
+            "A patient with this medical record number is already enrolled in this care team.",
+        )
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(
+                care_team=care_team,
+                display_name=display_name.strip(),
+                medical_record_number=medical_record_number,
+                time_zone=time_zone,
+                language=language,
+                enrolled_by=enrolled_by,
+            )
+    except IntegrityError:
+        raise AlreadyExists(
+            "medical_record_number",
+            "A patient with this medical record number is already enrolled in this care team.",
+        ) from None
+    code = patient_invitation_issue(patient=patient, issued_by=enrolled_by)
+    return patient, code
+
+
+def _care_team_for_enrolment(staff: User, care_team_id: int | None) -> CareTeam:
+    teams = care_teams_of(staff)
+    if care_team_id is None:
+        only_teams = list(teams[:2])
+        if len(only_teams) == 1:
+            return only_teams[0]
+        if not only_teams:
+            raise ServiceValidationError("care_team", "You are not a member of any care team.")
+        raise ServiceValidationError(
+            "care_team", "You belong to several care teams: say which one."
+        )
+    team = teams.filter(pk=care_team_id).first()
+    if team is None:
+        raise ServiceValidationError("care_team", "Not one of your care teams.")
+    return team
+
+
+def _hash_invitation_code(code: str) -> str:
+    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _new_invitation_code() -> str:
+    raw = "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(INVITATION_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, INVITATION_LENGTH, 4))
+
+
+def patient_invitation_issue(*, patient: Patient, issued_by: User | None) -> str:
+    """A fresh code; any earlier unused code of this patient stops working."""
+    if patient.user_id is not None:
+        raise Conflict("patient", "This patient has already activated their account.")
+    now = timezone.now()
+    with transaction.atomic():
+        PatientInvitation.objects.filter(
+            patient=patient, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        code = _new_invitation_code()
+        PatientInvitation.objects.create(
+            patient=patient,
+            code_hash=_hash_invitation_code(code),
+            expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
+            issued_by=issued_by,
+        )
+    return code
+
+
+def patient_activate(*, invitation_code: str, password: str, username: str | None = None) -> User:
+    """Turn a valid, unused, unexpired invitation into the patient's account (once)."""
+    with transaction.atomic():
+        invitation = (
+            PatientInvitation.objects.select_for_update()
+            .select_related("patient")
+            .filter(code_hash=_hash_invitation_code(invitation_code))
+            .first()
+        )
+        if invitation is None or invitation.revoked_at is not None:
+            raise ServiceValidationError(
+                "invitation_code", "This invitation code is not recognised."
+            )
+        if invitation.used_at is not None or invitation.patient.user_id is not None:
+            raise ServiceValidationError(
+                "invitation_code", "This invitation code has already been used. Sign in instead."
+            )
+        if invitation.expires_at <= timezone.now():
+            raise ServiceValidationError(
+                "invitation_code",
+                "This invitation code has expired. Ask your care team for a new one.",
+            )
+        patient = invitation.patient
+        username = (username or "").strip() or _generate_patient_username()
+        if User.objects.filter(username__iexact=username).exists():
+            raise AlreadyExists("username", "This username is taken. Choose another.")
+        candidate = User(username=username, first_name=patient.display_name, role=Role.PATIENT)
+        _validate_password(password, candidate)
+        user = User.objects.create_user(
+            username=username,
+            password=password,
+            role=Role.PATIENT,
+            first_name=patient.display_name[:150],
+        )
+        patient.user = user
+        patient.save(update_fields=["user", "updated_at"])
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at", "updated_at"])
+    return user
+
+
+def _generate_patient_username() -> str:
+    while True:
+        username = f"patient-{secrets.randbelow(10**8):08d}"
+        if not User.objects.filter(username=username).exists():
+            return username
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as error:
+        raise ServiceValidationError("password", " ".join(error.messages)) from None
+
+
+def auth_token_issue(*, user: User) -> tuple[AuthToken, str]:
+    """A new per-device bearer token. The oldest are dropped past the per-user limit."""
+    limit = settings.AUTH_TOKENS_PER_USER
+    if limit:
+        now = timezone.now()
+        live = AuthToken.objects.filter(user=user).exclude(expiry__lt=now).order_by("-created")
+        stale = list(live.values_list("digest", flat=True)[limit - 1 :])
+        if stale:
+            AuthToken.objects.filter(digest__in=stale).delete()
+    return AuthToken.objects.create(user=user)
+
+
+def auth_token_revoke(*, token: AuthToken) -> None:
+    token.delete()
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def user_deactivate(*, user: User) -> None:
+    """Sign a user out of every device at once and stop them signing in again."""
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        user_tokens_revoke(user=user)

@@ -1,0 +1,23 @@
+"""Role checks. Which patients a user may see is decided by accounts.selectors, not here."""
+
+from rest_framework.permissions import BasePermission
+
+from backend.accounts.roles import Role
+
+
+class IsStaffMember(BasePermission):
+    """Nurses, coordinators and admins."""
+
+    message = "Only care-team staff may do this."
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        return bool(user and user.is_authenticated and user.role in Role.staff_roles())
+
+
+class IsPatient(BasePermission):
+    message = "Only patients may do this."
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        return bool(user and user.is_authenticated and user.role == Role.PATIENT)

@@ -1,0 +1,7 @@
+"""/api/v1 routing: each app contributes its own urls module."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("backend.accounts.urls")),
+]

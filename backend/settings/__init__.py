@@ -1,0 +1,1 @@
+"""Settings package: `local` for development, `test` for the suite, `production` for deploys."""

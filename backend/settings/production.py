@@ -1,0 +1,39 @@
+"""Production: no defaults for secrets, hosts or the database. A bad deploy fails at boot."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .env import env
+
+
+def _required(name: str) -> str:
+    value = env.str(name, default="")
+    if not value.strip():
+        raise ImproperlyConfigured(f"{name} must be set in production")
+    return value
+
+
+DEBUG = False
+SECRET_KEY = _required("SECRET_KEY")
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters")
+_required("ALLOWED_HOSTS")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+_required("DATABASE_URL")
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Web, worker and beat run in separate containers: only a real broker connects them.
+if not REDIS_URL.startswith(("redis://", "rediss://")):  # noqa: F405
+    raise ImproperlyConfigured("REDIS_URL must be set in production (redis:// or rediss://)")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The health check is probed over plain HTTP by the orchestrator inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

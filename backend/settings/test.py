@@ -1,0 +1,21 @@
+"""The test suite. DATABASE_URL / REDIS_URL (CI sets both) switch to PostgreSQL and Redis."""
+
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .env import VAR_DIR, env
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+# Fast hashing: the suite creates many users; production keeps Django's default hasher.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The suite's own broker folder, so a running `make run` is never fed test messages.
+if not REDIS_URL:  # noqa: F405
+    CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "test-broker")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(CELERY_BROKER_DIR)  # noqa: F405

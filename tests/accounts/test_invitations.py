@@ -1,0 +1,123 @@
+"""The invitation life cycle: activate once, before expiry, with a strong password."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from backend.accounts.models import Patient
+from backend.accounts.services import patient_invitation_issue
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "saffron-lantern-47-quiet"
+
+
+@pytest.fixture
+def invitation(unactivated_patient, nurse):  # type: ignore[no-untyped-def]
+    return unactivated_patient, patient_invitation_issue(
+        patient=unactivated_patient, issued_by=nurse
+    )
+
+
+def activate(client, code, password=STRONG, **extra):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/auth/activate/", {"invitation_code": code, "password": password, **extra}
+    )
+
+
+def test_activation_creates_account_and_working_token(api_client, invitation):  # type: ignore[no-untyped-def]
+    patient, code = invitation
+    response = activate(api_client, code, username="maria.l")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["user"]["role"] == "patient"
+    assert body["user"]["username"] == "maria.l"
+    assert body["user"]["patient_id"] == str(patient.pk)
+    patient.refresh_from_db()
+    assert patient.user is not None and patient.user.check_password(STRONG)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
+    me = api_client.get(f"/api/v1/patients/{patient.pk}/")
+    assert me.status_code == 200 and me.json()["activated"] is True
+
+
+def test_code_is_accepted_without_dashes_and_in_lower_case(api_client, invitation):  # type: ignore[no-untyped-def]
+    _, code = invitation
+    assert activate(api_client, code.replace("-", "").lower()).status_code == 201
+
+
+def test_username_is_made_up_when_not_chosen(api_client, invitation):  # type: ignore[no-untyped-def]
+    _, code = invitation
+    username = activate(api_client, code).json()["user"]["username"]
+    assert username.startswith("patient-")
+
+
+def test_reused_code_is_refused(api_client, invitation):  # type: ignore[no-untyped-def]
+    _, code = invitation
+    assert activate(api_client, code).status_code == 201
+    again = activate(api_client, code, password="another-strong-pass-99")
+    assert again.status_code == 400
+    assert again.json()["errors"] == [
+        {
+            "field": "invitation_code",
+            "reason": "This invitation code has already been used. Sign in instead.",
+        }
+    ]
+
+
+def test_expired_code_is_refused(api_client, invitation):  # type: ignore[no-untyped-def]
+    patient, code = invitation
+    with time_machine.travel(timezone.now() + timedelta(days=14, seconds=1)):
+        response = activate(api_client, code)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "invitation_code"
+    assert "expired" in response.json()["errors"][0]["reason"]
+    patient.refresh_from_db()
+    assert patient.user is None
+
+
+def test_code_still_valid_just_before_expiry(api_client, invitation):  # type: ignore[no-untyped-def]
+    _, code = invitation
+    with time_machine.travel(timezone.now() + timedelta(days=13, hours=23)):
+        assert activate(api_client, code).status_code == 201
+
+
+def test_wrong_code_is_refused(api_client, invitation):  # type: ignore[no-untyped-def]
+    response = activate(api_client, "AAAA-BBBB-CCCC")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "invitation_code", "reason": "This invitation code is not recognised."}
+    ]
+
+
+@pytest.mark.parametrize("weak", ["short1", "password123", "12345678901", "mar\u00eda.l\u00f3pez"])
+def test_weak_password_is_refused_and_code_stays_usable(api_client, invitation, weak):  # type: ignore[no-untyped-def]
+    patient, code = invitation
+    response = activate(api_client, code, password=weak, username="maria.lopez")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "password"
+    patient.refresh_from_db()
+    assert patient.user is None
+    assert activate(api_client, code).status_code == 201
+
+
+def test_reissued_code_replaces_the_old_one(api_client, invitation, nurse):  # type: ignore[no-untyped-def]
+    patient, old_code = invitation
+    new_code = patient_invitation_issue(patient=patient, issued_by=nurse)
+    assert activate(api_client, old_code).status_code == 400
+    assert activate(api_client, new_code).status_code == 201
+
+
+def test_taken_username_is_refused(api_client, invitation, nurse):  # type: ignore[no-untyped-def]
+    _, code = invitation
+    response = activate(api_client, code, username=nurse.username.upper())
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["field"] == "username"
+    assert Patient.objects.get().user is None
+
+
+def test_missing_fields_are_named(api_client):  # type: ignore[no-untyped-def]
+    response = api_client.post("/api/v1/auth/activate/", {}, format="json")
+    assert response.status_code == 400
+    assert {e["field"] for e in response.json()["errors"]} == {"invitation_code", "password"}

@@ -1,0 +1,73 @@
+"""Every staff read of a patient's record through the API is in the append-only audit log."""
+
+import pytest
+from django.db import connection, transaction
+
+from backend.audit.models import AppendOnlyError, AuditEvent
+from backend.audit.services import audit_record
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_detail_read_is_recorded(nurse, patient):  # type: ignore[no-untyped-def]
+    client = client_for(nurse)
+    client.get(f"/api/v1/patients/{patient.pk}/", HTTP_USER_AGENT="ward-pc", REMOTE_ADDR="10.1.2.3")
+    event = AuditEvent.objects.get()
+    assert event.actor == nurse
+    assert event.actor_username == nurse.username
+    assert event.actor_role == "nurse"
+    assert event.action == "patient.view"
+    assert event.patient == patient
+    assert event.ip_address == "10.1.2.3"
+    assert event.user_agent == "ward-pc"
+    assert event.occurred_at is not None
+
+
+def test_staff_list_records_each_patient_shown(coordinator, care_team):  # type: ignore[no-untyped-def]
+    from tests.factories.accounts import activated_patient
+
+    patients = [activated_patient(care_team=care_team) for _ in range(3)]
+    client_for(coordinator).get("/api/v1/patients/")
+    recorded = set(
+        AuditEvent.objects.filter(action="patient.list").values_list("patient", flat=True)
+    )
+    assert recorded == {p.pk for p in patients}
+
+
+def test_refused_read_of_a_foreign_patient_records_nothing(nurse, foreign_patient):  # type: ignore[no-untyped-def]
+    assert client_for(nurse).get(f"/api/v1/patients/{foreign_patient.pk}/").status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+def test_patient_reading_their_own_record_is_not_a_staff_read(patient):  # type: ignore[no-untyped-def]
+    client_for(patient.user).get(f"/api/v1/patients/{patient.pk}/")
+    assert not AuditEvent.objects.exists()
+
+
+def test_events_cannot_be_changed_or_deleted_through_the_orm(nurse, patient):  # type: ignore[no-untyped-def]
+    event = audit_record(actor=nurse, action="patient.view", patient=patient)
+    event.action = "something.else"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    assert AuditEvent.objects.get().action == "patient.view"
+
+
+@pytest.mark.postgres
+def test_database_refuses_update_and_delete_on_postgres(nurse, patient):  # type: ignore[no-untyped-def]
+    from django.db import DatabaseError
+
+    audit_record(actor=nurse, action="patient.view", patient=patient)
+    for statement in ("UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    assert AuditEvent.objects.get().action == "patient.view"
+    # A queryset update bypasses save(); the trigger still refuses it.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.update(action="x")

@@ -1,0 +1,71 @@
+"""docker-compose.yml is read here (no Docker engine runs in CI): it parses, has the five
+services with health checks, and runs the same commands as the Makefile."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def makefile_variable(name: str) -> str:
+    match = re.search(rf"^{name} = (.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert match, f"{name} not in Makefile"
+    return match.group(1).strip()
+
+
+def test_the_five_services_with_health_checks() -> None:
+    services = compose()["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    for name in ("postgres", "redis", "web", "worker", "beat"):
+        assert "healthcheck" in services[name], name
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_commands_match_the_makefile() -> None:
+    services = compose()["services"]
+    assert services["web"]["command"] == makefile_variable("WEB_CMD")
+    assert services["worker"]["command"] == makefile_variable("WORKER_CMD")
+    assert services["beat"]["command"] == makefile_variable("BEAT_CMD")
+
+
+def test_app_services_use_production_settings_and_wait_for_their_dependencies() -> None:
+    services = compose()["services"]
+    for name in ("web", "worker", "beat", "migrate"):
+        service = services[name]
+        assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "backend.settings.production"
+        assert service["env_file"] == ".env"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["migrate"]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_env_example_names_every_variable_compose_needs() -> None:
+    example = (ROOT / ".env.example").read_text()
+    for variable in (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "POSTGRES_PASSWORD",
+    ):
+        assert re.search(rf"^{variable}=", example, re.MULTILINE), variable
+
+
+def test_only_one_beat() -> None:
+    services = compose()["services"]
+    assert "deploy" not in services["beat"] or services["beat"]["deploy"].get("replicas", 1) == 1
+
+
+def test_procfile_runs_the_makefile_targets() -> None:
+    procfile = (ROOT / "Procfile").read_text()
+    for target in ("web", "worker", "beat"):
+        assert f"{target}: make --no-print-directory {target}" in procfile

@@ -1,0 +1,68 @@
+"""Production settings refuse to boot without their secrets; with them, check --deploy is clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "backend.settings.production",
+    "SECRET_KEY": "x7Qp-2mZr9_LwV4tKc8YhN3bFj6Ds1GaUe5oXi0RqTnMlBkPvSdWgHyCzEuJfA",
+    "ALLOWED_HOSTS": "gist.example.org",
+    "DATABASE_URL": "postgres://gist:pw@127.0.0.1:5432/gist",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def run_django(env_overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    for key, value in {**PRODUCTION, **env_overrides}.items():
+        if value is not None:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without(missing: str) -> None:
+    result = run_django({missing: None}, "check")
+    assert result.returncode != 0
+    assert f"{missing} must be set in production" in result.stderr
+
+
+def test_production_refuses_an_empty_value() -> None:
+    result = run_django({"SECRET_KEY": "   "}, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key() -> None:
+    result = run_django({"SECRET_KEY": "short"}, "check")
+    assert result.returncode != 0
+    assert "at least 50" in result.stderr
+
+
+def test_check_deploy_prints_no_warnings() -> None:
+    result = run_django({}, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stderr
+
+
+def test_development_defaults_need_no_environment(tmp_path: Path) -> None:
+    env_overrides: dict[str, str | None] = dict.fromkeys(PRODUCTION)
+    env_overrides["DJANGO_SETTINGS_MODULE"] = "backend.settings.local"
+    result = run_django(env_overrides, "diffsettings", "--all")
+    assert result.returncode == 0, result.stderr
+    assert "django.db.backends.sqlite3" in result.stdout
+    assert "CELERY_BROKER_URL = 'filesystem://'" in result.stdout
