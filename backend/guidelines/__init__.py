@@ -1,0 +1,58 @@
+"""Guideline module: imatinib plans for GIST, pure Python (no Django), every rule with sources.
+
+The clinical fact base is ``shared/guideline-facts.md``; rule data live in :mod:`.rules`.
+Public API::
+
+    recommend(case) -> dict                   plan suggestion with reasons, flags, review points
+    modified_nih_risk(site, size_cm, mitoses_per_50hpf, rupture) -> str
+    afip_risk(site, size_cm, mitoses_per_50hpf) -> (category, progression_pct | None)
+    add_calendar_months(start, months) -> date
+    next_lower_dose(mg) -> int | None         and the other dose/hold helpers in .dosing
+"""
+
+from .case import ClinicalCase, parse_case
+from .dates import add_calendar_months
+from .dosing import (
+    DoseStep,
+    blood_count_hold_needed,
+    blood_count_resume_allowed,
+    blood_count_resume_dose,
+    doses_per_day,
+    escalation_options_on_progression,
+    liver_hold_needed,
+    liver_resume_allowed,
+    liver_resume_dose,
+    next_lower_dose,
+    reduction_step,
+)
+from .errors import CaseInvalid
+from .recommendation import recommend
+from .risk import afip_column, afip_risk, modified_nih_risk, modified_nih_row, risk_rank
+from .rules import DEFAULT_SETTINGS, GUIDELINE_VERSION, GuidelineSettings
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "GUIDELINE_VERSION",
+    "CaseInvalid",
+    "ClinicalCase",
+    "DoseStep",
+    "GuidelineSettings",
+    "add_calendar_months",
+    "afip_column",
+    "afip_risk",
+    "blood_count_hold_needed",
+    "blood_count_resume_allowed",
+    "blood_count_resume_dose",
+    "doses_per_day",
+    "escalation_options_on_progression",
+    "liver_hold_needed",
+    "liver_resume_allowed",
+    "liver_resume_dose",
+    "modified_nih_risk",
+    "modified_nih_row",
+    "next_lower_dose",
+    "parse_case",
+    "recommend",
+    "reduction_step",
+    "risk_rank",
+]
