@@ -7,7 +7,13 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-WEB_CMD = gunicorn backend.wsgi:application --bind 0.0.0.0:8000 --workers 2 --access-logfile -
+# Where gunicorn listens comes from GUNICORN_CMD_ARGS (compose sets 0.0.0.0:8000), so the
+# command itself is the same everywhere. honcho's PORT variable would otherwise move it.
+GUNICORN_CMD_ARGS ?= --bind=127.0.0.1:8000
+export GUNICORN_CMD_ARGS
+# Standalone `make web|worker|beat` use development settings unless told otherwise.
+RUN_SETTINGS = DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-backend.settings.local}
+WEB_CMD = gunicorn backend.wsgi:application --workers 2 --access-logfile -
 WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default,reminders,push,reports
 BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
 
@@ -31,7 +37,8 @@ run: $(VENV)/.installed-runtime ## start web, worker and beat with demo data (ht
 	mkdir -p var
 	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=backend.settings.local honcho start -f Procfile
+	# -e /dev/null: a compose .env (production hosts) must not leak into the local processes.
+	DJANGO_SETTINGS_MODULE=backend.settings.local honcho start -f Procfile -e /dev/null
 
 test: $(VENV)/.installed-dev ## run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL)
 	python -m pytest $(PYTEST_ARGS)
@@ -47,14 +54,14 @@ migrate: $(VENV)/.installed-runtime ## apply database migrations
 demo: $(VENV)/.installed-runtime ## (re)create the demo accounts
 	python manage.py seed_demo
 
-web: ## the web server alone (gunicorn)
-	$(WEB_CMD)
+web: ## the web server alone (gunicorn, http://127.0.0.1:8000)
+	$(RUN_SETTINGS) $(WEB_CMD)
 
 worker: ## a Celery worker alone
-	$(WORKER_CMD)
+	$(RUN_SETTINGS) $(WORKER_CMD)
 
 beat: ## the Celery beat scheduler alone (run exactly one)
-	$(BEAT_CMD)
+	$(RUN_SETTINGS) $(BEAT_CMD)
 
 clean: ## remove the virtual environment and local data under var/
 	rm -rf $(VENV) var

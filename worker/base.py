@@ -36,7 +36,10 @@ def task(
             acks_late=True,
             reject_on_worker_lost=True,
             time_limit=time_limit,
-            soft_time_limit=soft_time_limit or max(1, time_limit - 30),
+            # The soft limit raises inside the task first, so it can stop cleanly.
+            soft_time_limit=(
+                soft_time_limit if soft_time_limit is not None else max(1, int(time_limit * 0.9))
+            ),
             autoretry_for=transient_errors,
             retry_backoff=True,
             retry_backoff_max=retry_backoff_max,

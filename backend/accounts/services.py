@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
 from backend.common.time import is_valid_time_zone
 
@@ -99,27 +100,31 @@ def patient_enrol(
     duplicate = Patient.objects.filter(
         care_team=care_team, medical_record_number=medical_record_number
     )
+    duplicate_message = (
+        "A patient with this medical record number is already enrolled in this care team."
+    )
     if duplicate.exists():
-        raise AlreadyExists(
-            "medical_record_number",
-            "A patient with this medical record number is already enrolled in this care team.",
+        raise AlreadyExists("medical_record_number", duplicate_message)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                patient = Patient.objects.create(
+                    care_team=care_team,
+                    display_name=display_name.strip(),
+                    medical_record_number=medical_record_number,
+                    time_zone=time_zone,
+                    language=language,
+                    enrolled_by=enrolled_by,
+                )
+        except IntegrityError:
+            raise AlreadyExists("medical_record_number", duplicate_message) from None
+        audit_record(
+            actor=enrolled_by,
+            action="patient.enrol",
+            patient=patient,
+            detail={"care_team": care_team.pk},
         )
-    try:
-        with transaction.atomic():
-            patient = Patient.objects.create(
-                care_team=care_team,
-                display_name=display_name.strip(),
-                medical_record_number=medical_record_number,
-                time_zone=time_zone,
-                language=language,
-                enrolled_by=enrolled_by,
-            )
-    except IntegrityError:
-        raise AlreadyExists(
-            "medical_record_number",
-            "A patient with this medical record number is already enrolled in this care team.",
-        ) from None
-    code = patient_invitation_issue(patient=patient, issued_by=enrolled_by)
+        code = patient_invitation_issue(patient=patient, issued_by=enrolled_by)
     return patient, code
 
 
@@ -160,11 +165,17 @@ def patient_invitation_issue(*, patient: Patient, issued_by: User | None) -> str
             patient=patient, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
         code = _new_invitation_code()
-        PatientInvitation.objects.create(
+        invitation = PatientInvitation.objects.create(
             patient=patient,
             code_hash=_hash_invitation_code(code),
             expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
             issued_by=issued_by,
+        )
+        audit_record(
+            actor=issued_by,
+            action="patient.invite",
+            patient=patient,
+            detail={"invitation": invitation.pk, "expires_at": invitation.expires_at.isoformat()},
         )
     return code
 
@@ -207,6 +218,7 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
         patient.save(update_fields=["user", "updated_at"])
         invitation.used_at = timezone.now()
         invitation.save(update_fields=["used_at", "updated_at"])
+        audit_record(actor=user, action="patient.activate", patient=patient)
     return user
 
 

@@ -1,7 +1,9 @@
 """Refuse oversized request bodies before anything reads them.
 
 DRF reads the request stream itself, which bypasses Django's DATA_UPLOAD_MAX_MEMORY_SIZE check,
-so the limit is enforced here on the declared length and on chunked bodies alike.
+so the limit is enforced here on the declared Content-Length. A chunked body has no declared
+length and Django's WSGI handler would read it as empty, silently dropping what was sent: it is
+refused with 411 so the client resends it with a length.
 """
 
 from collections.abc import Callable
@@ -16,6 +18,8 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.REQUEST_BODY_MAX_BYTES
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return _error(411, "length_required", "Send the body with a Content-Length header.")
         declared = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(declared)

@@ -69,7 +69,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Throttling and login counters must be shared by all web processes: use Redis in production.
+# The sign-in throttle counts in the cache, so every web process must share it: production
+# uses Redis (CACHE_URL, else REDIS_URL). django-axes keeps its counts in the database.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
@@ -130,6 +131,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "backend.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anonymous_auth": env("AUTH_THROTTLE_RATE", default="30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Clients are told apart by address: trust X-Forwarded-For only from our own proxies.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -207,8 +210,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=300)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=240)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )

@@ -1,7 +1,8 @@
 """The one `environ.Env` of the project: every setting that varies by deployment is read here.
 
-A `.env` file at the repository root is read if present (real environment variables win),
-so a developer can keep local overrides out of the shell; it is git-ignored.
+Values come from the process environment only. (docker compose passes `.env` to the
+containers itself; local runs are configured in the shell, so a compose `.env` in the working
+tree never leaks production hosts into `make run` or `make test`.)
 """
 
 from pathlib import Path
@@ -12,7 +13,3 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-
-_dotenv = BASE_DIR / ".env"
-if _dotenv.is_file():
-    environ.Env.read_env(str(_dotenv), overwrite=False)

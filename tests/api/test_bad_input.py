@@ -119,7 +119,9 @@ def test_throttled_sign_in_is_429_json(api_client, settings):  # type: ignore[no
 
     AuthThrottle.THROTTLE_RATES = rates
     try:
-        for _ in range(2):
+        # A client cannot dodge the limit by inventing X-Forwarded-For addresses.
+        for number in range(2):
+            api_client.credentials(HTTP_X_FORWARDED_FOR=f"203.0.113.{number}")
             api_client.post("/api/v1/auth/activate/", {"invitation_code": "x", "password": "y"})
         response = api_client.post(
             "/api/v1/auth/activate/", {"invitation_code": "x", "password": "y"}
@@ -128,3 +130,18 @@ def test_throttled_sign_in_is_429_json(api_client, settings):  # type: ignore[no
         AuthThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
+
+
+def test_chunked_body_without_length_is_411_not_silently_empty(nurse):  # type: ignore[no-untyped-def]
+    response = client_for(nurse).post(
+        ENROL, data="{}", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
+    )
+    assert response.status_code == 411
+    assert response.json()["code"] == "length_required"
+
+
+def test_non_numeric_content_length_is_400(nurse):  # type: ignore[no-untyped-def]
+    response = client_for(nurse).generic(
+        "POST", ENROL, data="{}", content_type="application/json", CONTENT_LENGTH="ten"
+    )
+    assert response.status_code == 400

@@ -71,3 +71,19 @@ def test_database_refuses_update_and_delete_on_postgres(nurse, patient):  # type
     # A queryset update bypasses save(); the trigger still refuses it.
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.update(action="x")
+
+
+def test_enrolment_invitation_and_activation_are_recorded(nurse, api_client):  # type: ignore[no-untyped-def]
+    body = {"display_name": "A", "medical_record_number": "1", "time_zone": "UTC"}
+    enrolled = client_for(nurse).post("/api/v1/patients/", body).json()
+    api_client.post(
+        "/api/v1/auth/activate/",
+        {"invitation_code": enrolled["invitation_code"], "password": "saffron-lantern-47-quiet"},
+    )
+    events = AuditEvent.objects.filter(patient_id=enrolled["id"]).order_by("id")
+    assert [(e.action, e.actor_role) for e in events] == [
+        ("patient.enrol", "nurse"),
+        ("patient.invite", "nurse"),
+        ("patient.activate", "patient"),
+    ]
+    assert enrolled["invitation_code"] not in str(events[1].detail)
