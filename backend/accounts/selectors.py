@@ -53,3 +53,8 @@ def patient_of_user(user: User) -> Patient | None:
     if user.role != Role.PATIENT:
         return None
     return Patient.objects.select_related("care_team").filter(user=user).first()
+
+
+def patient_visible_to(user: User, patient_id: object) -> Patient | None:
+    """One patient, if this user may see them; None otherwise (callers answer 404)."""
+    return patients_visible_to(user).filter(pk=patient_id).first()

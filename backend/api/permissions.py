@@ -21,3 +21,13 @@ class IsPatient(BasePermission):
     def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
         user = request.user
         return bool(user and user.is_authenticated and user.role == Role.PATIENT)
+
+
+class IsNurseOrAdmin(BasePermission):
+    """Clinical changes (plans, holds, dose changes) are made by nurses and admins."""
+
+    message = "Only nurses and admins may change treatment plans."
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        return bool(user and user.is_authenticated and user.role in (Role.NURSE, Role.ADMIN))

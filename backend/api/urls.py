@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("backend.accounts.urls")),
+    path("", include("backend.adherence.urls")),
 ]

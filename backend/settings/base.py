@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "backend.common",
     "backend.accounts",
     "backend.audit",
+    "backend.adherence",
     "backend.api",
 ]
 
@@ -172,6 +173,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "backend.api.exceptions.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# A plan whose days on drug end below this share of its planned days is flagged for review
+# (guideline-facts §3.3: a DESIGN threshold borrowed from CML adherence data, not a GIST rule).
+EXPOSURE_SHORTFALL_THRESHOLD = env.float("EXPOSURE_SHORTFALL_THRESHOLD", default=0.9)
 
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)

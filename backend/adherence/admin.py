@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from .models import PlanHold, PlanRevision, TreatmentPlan
+
+
+class RevisionInline(admin.TabularInline):
+    model = PlanRevision
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in PlanRevision._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+class HoldInline(admin.TabularInline):
+    model = PlanHold
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in PlanHold._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(admin.ModelAdmin):
+    """Read-only here: plans change through the API's services, which keep history and audit."""
+
+    list_display = ["patient", "setting", "status", "start_date", "planned_end_date"]
+    list_filter = ["status", "setting"]
+    inlines = [RevisionInline, HoldInline]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return [f.name for f in TreatmentPlan._meta.fields]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

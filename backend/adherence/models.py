@@ -1,0 +1,121 @@
+"""Treatment plans: what a clinician confirmed from the guideline's suggestion, its dose history
+(revisions) and its holds. The plan's end date is the end of the dose schedule."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from backend.common.models import TimeStampedModel
+
+
+class PlanStatus(models.TextChoices):
+    """Stored status. 'On hold' and 'completed by date' are derived from holds and the end date
+    (see selectors.plan_state), so they can never disagree with them."""
+
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+
+
+class TreatmentPlan(TimeStampedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "accounts.Patient", on_delete=models.PROTECT, related_name="treatment_plans"
+    )
+    status = models.CharField(max_length=20, choices=PlanStatus.choices, default="active")
+    setting = models.CharField(max_length=20, help_text="adjuvant, neoadjuvant or advanced")
+    start_date = models.DateField(help_text="First dose day, in the patient's time zone")
+    duration_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    planned_end_date = models.DateField(
+        null=True, blank=True, help_text="Last dose day (inclusive); empty for indefinite plans"
+    )
+    # What the guideline module was asked and answered, kept verbatim with its version.
+    case = models.JSONField()
+    recommendation = models.JSONField()
+    guideline_version = models.CharField(max_length=40)
+    # The clinician's departure from the recommendation, with the reason; null when none.
+    override = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    stop_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="active"),
+                name="one_active_plan_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end_date__isnull=True)
+                | Q(planned_end_date__gte=models.F("start_date")),
+                name="plan_end_not_before_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        end = self.planned_end_date.isoformat() if self.planned_end_date else "ongoing"
+        return f"{self.setting} plan {self.start_date.isoformat()} to {end}"
+
+
+class PlanRevision(models.Model):
+    """The dose regimen from `effective_date` on. Revision 1 is the plan's starting regimen; a
+    dose change (e.g. 400 -> 300 mg after toxicity) is a new revision, never an edit."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveSmallIntegerField()
+    effective_date = models.DateField()
+    dose_mg_per_day = models.PositiveSmallIntegerField()
+    doses_per_day = models.PositiveSmallIntegerField()
+    dose_times = models.JSONField(help_text='Local wall-clock times, e.g. ["08:00", "20:00"]')
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="revision_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rev {self.number}: {self.dose_mg_per_day} mg from {self.effective_date}"
+
+
+class PlanHold(TimeStampedModel):
+    """Days on which no dose is scheduled, reminded or counted missed (e.g. grade 3 toxicity).
+    An empty end date means the hold lasts until a clinician ends it."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="holds")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Last held day (inclusive)")
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["plan", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="hold_end_not_before_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        end = self.end_date.isoformat() if self.end_date else "until ended"
+        return f"hold {self.start_date.isoformat()} to {end}"

@@ -1,0 +1,333 @@
+"""Writes for treatment plans: create from a guideline case, revise the dose, hold, stop."""
+
+import re
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.accounts.models import Patient, User
+from backend.audit.services import audit_record
+from backend.common.errors import Conflict, ServiceValidationError
+from backend.common.time import local_today
+from backend.guidelines import CaseInvalid, add_calendar_months, doses_per_day, recommend
+from backend.guidelines.rules import REDUCTION_LADDER_MG
+
+from .exposure import DateSpan
+from .models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
+
+DOSE_LEVELS_MG = tuple(sorted(REDUCTION_LADDER_MG))  # 300, 400, 600, 800 (label, S1)
+MAX_DURATION_MONTHS = 120
+_WALL_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+OVERRIDE_FIELDS = ("dose_mg_per_day", "doses_per_day", "duration_months")
+
+
+def plan_create(
+    *,
+    patient: Patient,
+    created_by: User,
+    case: dict[str, Any],
+    dose_times: list[str],
+    override: dict[str, Any] | None = None,
+) -> TreatmentPlan:
+    """Turn a clinical case into the patient's active plan. The guideline's recommendation is
+    kept with its version; a clinician's override is kept beside it with its reason."""
+    try:
+        recommendation = recommend(case)
+    except CaseInvalid as error:
+        raise ServiceValidationError(f"case.{error.field}", error.reason) from None
+    override = _checked_override(override, recommendation)
+    dose = _final_value("dose_mg_per_day", override, recommendation)
+    if dose is None:
+        raise ServiceValidationError(
+            "override.dose_mg_per_day",
+            "The guideline suggests no dose for this case: give one in the override.",
+        )
+    if override is not None and "doses_per_day" in override:
+        per_day = override["doses_per_day"]
+    elif override is not None and "dose_mg_per_day" in override:
+        per_day = doses_per_day(dose)  # a changed dose brings its own schedule (800 = 400 bid)
+    else:
+        per_day = recommendation["doses_per_day"] or doses_per_day(dose)
+    duration = _final_value("duration_months", override, recommendation)
+    setting = str(case["setting"])
+    if duration is None and setting == "adjuvant":
+        raise ServiceValidationError(
+            "override.duration_months",
+            "An adjuvant plan needs a duration; the guideline suggests none for this case.",
+        )
+    times = checked_dose_times(dose_times, per_day, field="dose_times")
+    start = date.fromisoformat(str(case["start_date"]))
+    end = add_calendar_months(start, duration) if duration is not None else None
+
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        _close_plan_finished_by_date(patient)
+        if TreatmentPlan.objects.filter(patient=patient, status=PlanStatus.ACTIVE).exists():
+            raise Conflict(
+                "patient", "This patient already has an active plan. Stop it before a new one."
+            )
+        try:
+            with transaction.atomic():
+                plan = TreatmentPlan.objects.create(
+                    patient=patient,
+                    setting=setting,
+                    start_date=start,
+                    duration_months=duration,
+                    planned_end_date=end,
+                    case=case,
+                    recommendation=recommendation,
+                    guideline_version=recommendation["guideline_version"],
+                    override=override,
+                    created_by=created_by,
+                )
+        except IntegrityError:
+            raise Conflict("patient", "This patient already has an active plan.") from None
+        PlanRevision.objects.create(
+            plan=plan,
+            number=1,
+            effective_date=start,
+            dose_mg_per_day=dose,
+            doses_per_day=per_day,
+            dose_times=times,
+            reason=(override or {}).get("reason") or "Starting dose as recommended.",
+            created_by=created_by,
+        )
+        audit_record(
+            actor=created_by,
+            action="plan.create",
+            patient=patient,
+            detail={"plan": str(plan.pk), "override": override is not None},
+        )
+    return plan
+
+
+def _checked_override(
+    override: dict[str, Any] | None, recommendation: dict[str, Any]
+) -> dict[str, Any] | None:
+    decision = recommendation["decision"]
+    if override is None:
+        if decision != "treat":
+            raise ServiceValidationError(
+                "override",
+                f"The guideline's decision is '{decision}': a plan needs an override with a "
+                "reason. " + " ".join(r["text"] for r in _decision_reasons(recommendation)),
+                code="guideline_decision",
+            )
+        return None
+    reason = str(override.get("reason") or "").strip()
+    if not reason:
+        raise ServiceValidationError("override.reason", "An override needs a reason.")
+    if not any(field in override for field in OVERRIDE_FIELDS) and decision == "treat":
+        raise ServiceValidationError(
+            "override", "An override must change the dose, doses per day or duration."
+        )
+    dose = override.get("dose_mg_per_day")
+    if dose is not None and dose not in DOSE_LEVELS_MG:
+        levels = ", ".join(str(level) for level in DOSE_LEVELS_MG)
+        raise ServiceValidationError(
+            "override.dose_mg_per_day", f"Must be one of the label's dose levels: {levels} mg."
+        )
+    per_day = override.get("doses_per_day")
+    if per_day is not None and per_day not in (1, 2):
+        raise ServiceValidationError("override.doses_per_day", "Must be 1 or 2.")
+    duration = override.get("duration_months")
+    if duration is not None and not 1 <= duration <= MAX_DURATION_MONTHS:
+        raise ServiceValidationError(
+            "override.duration_months", f"Must be between 1 and {MAX_DURATION_MONTHS} months."
+        )
+    return {**{k: override[k] for k in OVERRIDE_FIELDS if k in override}, "reason": reason}
+
+
+def _decision_reasons(recommendation: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in recommendation["reasons"] if r["rule"].startswith("decision.")]
+
+
+def _final_value(name: str, override: dict[str, Any] | None, recommendation: dict[str, Any]):  # type: ignore[no-untyped-def]
+    if override is not None and name in override:
+        return override[name]
+    return recommendation[name]
+
+
+def checked_dose_times(dose_times: list[str], per_day: int, *, field: str) -> list[str]:
+    """One distinct local wall-clock time ('HH:MM', 24-hour) per daily dose, sorted."""
+    if not isinstance(dose_times, list) or not all(isinstance(t, str) for t in dose_times):
+        raise ServiceValidationError(field, 'Must be a list of times like "08:00".')
+    for index, value in enumerate(dose_times):
+        if not _WALL_TIME.match(value):
+            raise ServiceValidationError(
+                f"{field}.{index}", f"'{value}' is not a 24-hour time like 08:00."
+            )
+    if len(set(dose_times)) != len(dose_times):
+        raise ServiceValidationError(field, "The dose times must be different.")
+    if len(dose_times) != per_day:
+        raise ServiceValidationError(
+            field, f"Give {per_day} time(s): one for each daily dose ({per_day} per day)."
+        )
+    return sorted(dose_times)
+
+
+def _close_plan_finished_by_date(patient: Patient) -> None:
+    """An active plan whose end date has passed (in the patient's zone) is completed."""
+    today = local_today(patient.time_zone)
+    TreatmentPlan.objects.filter(
+        patient=patient, status=PlanStatus.ACTIVE, planned_end_date__lt=today
+    ).update(status=PlanStatus.COMPLETED, updated_at=timezone.now())
+
+
+def _active_plan_for_update(plan: TreatmentPlan) -> TreatmentPlan:
+    locked = TreatmentPlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+    if locked.status != PlanStatus.ACTIVE:
+        raise Conflict("plan", f"This plan is {locked.status}; it can no longer be changed.")
+    return locked
+
+
+def _within_plan(plan: TreatmentPlan, day: date, field: str) -> None:
+    if day < plan.start_date:
+        raise ServiceValidationError(field, "Must not be before the plan's start date.")
+    if plan.planned_end_date is not None and day > plan.planned_end_date:
+        raise ServiceValidationError(field, "Must not be after the plan's end date.")
+
+
+def plan_hold_add(
+    *, plan: TreatmentPlan, created_by: User, start_date: date, end_date: date | None, reason: str
+) -> PlanHold:
+    """Hold the drug from start_date (to end_date, or until ended). The end date of the plan
+    does not move; the hold's days are not days on drug."""
+    reason = reason.strip()
+    if not reason:
+        raise ServiceValidationError("reason", "A hold needs a reason.")
+    with transaction.atomic():
+        plan = _active_plan_for_update(plan)
+        _within_plan(plan, start_date, "start_date")
+        if end_date is not None:
+            if end_date < start_date:
+                raise ServiceValidationError("end_date", "Must not be before the start date.")
+            _within_plan(plan, end_date, "end_date")
+        new_span = DateSpan(start_date, end_date)
+        for other in plan.holds.all():
+            if new_span.overlaps(DateSpan(other.start_date, other.end_date)):
+                raise Conflict(
+                    "start_date", f"Overlaps the hold from {other.start_date.isoformat()}."
+                )
+        hold = PlanHold.objects.create(
+            plan=plan,
+            start_date=start_date,
+            end_date=end_date,
+            reason=reason,
+            created_by=created_by,
+        )
+        audit_record(
+            actor=created_by,
+            action="plan.hold.add",
+            patient=plan.patient,
+            detail={
+                "plan": str(plan.pk),
+                "hold": hold.pk,
+                "start_date": start_date.isoformat(),
+                "end_date": end_date.isoformat() if end_date else None,
+            },
+        )
+    return hold
+
+
+def plan_hold_end(*, hold: PlanHold, ended_by: User, end_date: date) -> PlanHold:
+    """Close an open-ended hold: the last held day is end_date; dosing resumes the day after."""
+    with transaction.atomic():
+        plan = _active_plan_for_update(hold.plan)
+        hold = PlanHold.objects.select_for_update().get(pk=hold.pk)
+        if hold.end_date is not None:
+            raise Conflict("end_date", "This hold already has an end date.")
+        if end_date < hold.start_date:
+            raise ServiceValidationError("end_date", "Must not be before the hold's start date.")
+        _within_plan(plan, end_date, "end_date")
+        hold.end_date = end_date
+        hold.ended_by = ended_by
+        hold.save(update_fields=["end_date", "ended_by", "updated_at"])
+        audit_record(
+            actor=ended_by,
+            action="plan.hold.end",
+            patient=plan.patient,
+            detail={"plan": str(plan.pk), "hold": hold.pk, "end_date": end_date.isoformat()},
+        )
+    return hold
+
+
+def plan_revise(
+    *,
+    plan: TreatmentPlan,
+    created_by: User,
+    dose_mg_per_day: int,
+    dose_times: list[str],
+    reason: str,
+    doses_per_day_count: int | None = None,
+    effective_date: date | None = None,
+) -> PlanRevision:
+    """A dose change from effective_date on (default: the patient's today). Kept as history."""
+    reason = reason.strip()
+    if not reason:
+        raise ServiceValidationError("reason", "A dose change needs a reason.")
+    if dose_mg_per_day not in DOSE_LEVELS_MG:
+        levels = ", ".join(str(level) for level in DOSE_LEVELS_MG)
+        raise ServiceValidationError(
+            "dose_mg_per_day", f"Must be one of the label's dose levels: {levels} mg."
+        )
+    per_day = doses_per_day_count or doses_per_day(dose_mg_per_day)
+    if per_day not in (1, 2):
+        raise ServiceValidationError("doses_per_day", "Must be 1 or 2.")
+    times = checked_dose_times(dose_times, per_day, field="dose_times")
+    with transaction.atomic():
+        plan = _active_plan_for_update(plan)
+        effective = effective_date or max(local_today(plan.patient.time_zone), plan.start_date)
+        _within_plan(plan, effective, "effective_date")
+        latest = plan.revisions.order_by("-number").first()
+        assert latest is not None  # every plan is created with revision 1
+        if effective < latest.effective_date:
+            raise ServiceValidationError(
+                "effective_date",
+                f"Must not be before the latest change ({latest.effective_date.isoformat()}).",
+            )
+        revision = PlanRevision.objects.create(
+            plan=plan,
+            number=latest.number + 1,
+            effective_date=effective,
+            dose_mg_per_day=dose_mg_per_day,
+            doses_per_day=per_day,
+            dose_times=times,
+            reason=reason,
+            created_by=created_by,
+        )
+        audit_record(
+            actor=created_by,
+            action="plan.revise",
+            patient=plan.patient,
+            detail={
+                "plan": str(plan.pk),
+                "revision": revision.number,
+                "from_mg": latest.dose_mg_per_day,
+                "to_mg": dose_mg_per_day,
+            },
+        )
+    return revision
+
+
+def plan_stop(*, plan: TreatmentPlan, stopped_by: User, reason: str) -> TreatmentPlan:
+    """Stop the plan for good (progression, intolerance, patient's decision...)."""
+    reason = reason.strip()
+    if not reason:
+        raise ServiceValidationError("reason", "Stopping a plan needs a reason.")
+    with transaction.atomic():
+        plan = _active_plan_for_update(plan)
+        plan.status = PlanStatus.STOPPED
+        plan.stopped_at = timezone.now()
+        plan.stopped_by = stopped_by
+        plan.stop_reason = reason
+        plan.save(update_fields=["status", "stopped_at", "stopped_by", "stop_reason", "updated_at"])
+        audit_record(
+            actor=stopped_by,
+            action="plan.stop",
+            patient=plan.patient,
+            detail={"plan": str(plan.pk), "reason": reason},
+        )
+    return plan
