@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from kombu import Connection
 
 from .models import WorkerHeartbeat
 
@@ -25,11 +26,13 @@ def database_is_up() -> bool:
 
 
 def broker_is_up(timeout_seconds: float = 2.0) -> bool:
-    # Imported here so a web process that never checks health never loads the Celery app.
-    from worker.celery_app import app
-
+    """A fresh connection to the broker the settings name (the Celery app reads the same)."""
     try:
-        with app.connection_for_write() as broker_connection:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=timeout_seconds,
+        ) as broker_connection:
             broker_connection.ensure_connection(max_retries=1, timeout=timeout_seconds)
         return True
     except Exception:

@@ -17,15 +17,10 @@ def test_up(client):  # type: ignore[no-untyped-def]
 
 
 def test_broker_down_is_503(client, settings):  # type: ignore[no-untyped-def]
-    from worker.celery_app import app
-
-    original = app.conf.broker_url
     # Port 9 (discard) has nothing listening on this machine: the connection is refused.
-    app.conf.broker_url = "redis://127.0.0.1:9/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] == "unavailable"
     assert response.json()["database"] == "ok"
