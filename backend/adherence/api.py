@@ -15,9 +15,10 @@ from backend.accounts.selectors import patient_of_user, patient_visible_to
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
-from backend.guidelines import CaseInvalid, recommend
+from backend.guidelines import CaseInvalid
 
 from . import services
+from .guideline import guideline_recommendation
 from .models import TreatmentPlan
 from .selectors import PlanSummary, plan_current, plan_hold_of_plan, plan_summary, plans_of_patient
 
@@ -41,7 +42,7 @@ class GuidelineRecommendationView(APIView):
         if not isinstance(request.data, dict):
             raise ValidationError({"case": ["Send the case as a JSON object."]})
         try:
-            return Response(recommend(request.data))
+            return Response(guideline_recommendation(request.data))
         except CaseInvalid as error:
             raise ValidationError({error.field: [error.reason]}) from None
 

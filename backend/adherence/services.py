@@ -11,10 +11,11 @@ from backend.accounts.models import Patient, User
 from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
 from backend.common.time import local_today
-from backend.guidelines import CaseInvalid, add_calendar_months, doses_per_day, recommend
+from backend.guidelines import CaseInvalid, add_calendar_months, doses_per_day
 from backend.guidelines.rules import REDUCTION_LADDER_MG
 
 from .exposure import DateSpan
+from .guideline import guideline_recommendation
 from .models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 
 DOSE_LEVELS_MG = tuple(sorted(REDUCTION_LADDER_MG))  # 300, 400, 600, 800 (label, S1)
@@ -34,7 +35,7 @@ def plan_create(
     """Turn a clinical case into the patient's active plan. The guideline's recommendation is
     kept with its version; a clinician's override is kept beside it with its reason."""
     try:
-        recommendation = recommend(case)
+        recommendation = guideline_recommendation(case)
     except CaseInvalid as error:
         raise ServiceValidationError(f"case.{error.field}", error.reason) from None
     override = _checked_override(override, recommendation)

@@ -178,6 +178,11 @@ AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # (guideline-facts §3.3: a DESIGN threshold borrowed from CML adherence data, not a GIST rule).
 EXPOSURE_SHORTFALL_THRESHOLD = env.float("EXPOSURE_SHORTFALL_THRESHOLD", default=0.9)
 
+# Overrides for the guideline rules the facts page marks UNCONFIRMED or DESIGN, as JSON, e.g.
+# {"small_non_gastric_mitotic_risk": "high"}. Names: backend/guidelines/rules.py
+# GuidelineSettings. Any override adds the flag non_default_settings to recommendations.
+GUIDELINE_SETTINGS = env.json("GUIDELINE_SETTINGS", default={})
+
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from backend.guidelines import CaseInvalid, recommend
+from backend.adherence.guideline import guideline_recommendation
+from backend.guidelines import CaseInvalid
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         if not isinstance(case, dict):
             self._fail("case: must be a JSON object")
         try:
-            result = recommend(case)
+            result = guideline_recommendation(case)
         except CaseInvalid as error:
             self._fail(str(error))
         self.stdout.write(json.dumps(result, ensure_ascii=False, sort_keys=False))

@@ -1,0 +1,54 @@
+"""GUIDELINE_SETTINGS: an administrator changes an UNCONFIRMED/DESIGN rule; the output says so;
+a bad value stops the deployment at the system check."""
+
+import pytest
+from django.core.checks import run_checks
+
+from tests.conftest import client_for
+
+# Non-gastric, <= 2.0 cm, 6-10 mitoses: the facts page's UNCONFIRMED edge case (§4.1).
+EDGE_CASE = {
+    "setting": "adjuvant",
+    "site": "jejunum_ileum",
+    "size_cm": 1.5,
+    "mitoses_per_50hpf": 8,
+    "mutation": "kit_exon_11",
+    "start_date": "2025-03-15",
+}
+
+
+@pytest.mark.django_db
+def test_default_settings_give_intermediate(nurse) -> None:  # type: ignore[no-untyped-def]
+    body = client_for(nurse).post("/api/v1/guidelines/recommendation/", EDGE_CASE).json()
+    assert body["risk"]["modified_nih"] == "intermediate"
+    assert "non_default_settings" not in body["flags"]
+
+
+@pytest.mark.django_db
+def test_administrator_override_changes_the_rule_and_is_flagged(nurse, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GUIDELINE_SETTINGS = {"small_non_gastric_mitotic_risk": "high"}
+    body = client_for(nurse).post("/api/v1/guidelines/recommendation/", EDGE_CASE).json()
+    assert body["risk"]["modified_nih"] == "high"
+    assert body["decision"] == "treat"
+    assert "non_default_settings" in body["flags"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"small_non_gastric_mitotic_risk": "very_high"},
+        {"no_such_rule": 1},
+        {"neoadjuvant_surgical_review_months": [0]},
+        ["not", "an", "object"],
+    ],
+)
+def test_invalid_settings_fail_the_system_check(settings, bad) -> None:  # type: ignore[no-untyped-def]
+    settings.GUIDELINE_SETTINGS = bad
+    errors = [e for e in run_checks() if e.id == "adherence.E001"]
+    assert len(errors) == 1
+    assert "GUIDELINE_SETTINGS is not valid" in errors[0].msg
+
+
+def test_list_values_are_accepted(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.GUIDELINE_SETTINGS = {"neoadjuvant_surgical_review_months": [4, 8, 12]}
+    assert not [e for e in run_checks() if e.id == "adherence.E001"]
