@@ -15,6 +15,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "gist.example.org",
     "DATABASE_URL": "postgres://gist:pw@127.0.0.1:5432/gist",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -33,7 +34,9 @@ def run_django(env_overrides: dict[str, str | None], *args: str) -> subprocess.C
     )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CACHE_URL"]
+)
 def test_production_refuses_to_start_without(missing: str) -> None:
     result = run_django({missing: None}, "check")
     assert result.returncode != 0
@@ -66,3 +69,18 @@ def test_development_defaults_need_no_environment(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "django.db.backends.sqlite3" in result.stdout
     assert "CELERY_BROKER_URL = 'filesystem://'" in result.stdout
+
+
+def test_production_refuses_the_cache_in_the_brokers_database() -> None:
+    result = run_django({"CACHE_URL": PRODUCTION["REDIS_URL"]}, "check")
+    assert result.returncode != 0
+    assert "must not be the broker's Redis database" in result.stderr
+
+
+def test_invalid_guideline_settings_stop_every_process() -> None:
+    result = run_django(
+        {"DJANGO_SETTINGS_MODULE": "backend.settings.local", "GUIDELINE_SETTINGS": '{"x": 1}'},
+        "diffsettings",
+    )
+    assert result.returncode != 0
+    assert "GUIDELINE_SETTINGS is not valid" in result.stderr

@@ -1,7 +1,7 @@
 """Reads for treatment plans. Callers pass a patient already scoped by
 accounts.selectors.patients_visible_to."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
@@ -92,6 +92,9 @@ def plan_summary(plan: TreatmentPlan, today: date | None = None) -> PlanSummary:
     within = plan.start_date <= today and (
         plan.planned_end_date is None or today <= plan.planned_end_date
     )
+    if plan.status == PlanStatus.STOPPED:
+        # Nothing remains of a stopped plan, and no shortfall is "likely" any more.
+        exposure = replace(exposure, days_remaining=None, shortfall_likely=False)
     flags = list(plan.recommendation.get("flags", []))
     if exposure.shortfall:
         flags.append("exposure_shortfall")

@@ -181,6 +181,11 @@ def _active_plan_for_update(plan: TreatmentPlan) -> TreatmentPlan:
     locked = TreatmentPlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
     if locked.status != PlanStatus.ACTIVE:
         raise Conflict("plan", f"This plan is {locked.status}; it can no longer be changed.")
+    end = locked.planned_end_date
+    if end is not None and end < local_today(locked.patient.time_zone):
+        raise Conflict(
+            "plan", f"This plan ended on {end.isoformat()}; it can no longer be changed."
+        )
     return locked
 
 

@@ -8,16 +8,14 @@ from rest_framework.request import Request
 
 from backend.accounts.models import Patient, User
 
+from .context import current_origin, request_origin
 from .models import AuditEvent
 
 
 def _request_origin(request: HttpRequest | Request | None) -> tuple[str | None, str]:
     if request is None:
-        return None, ""
-    meta = request.META
-    # django-axes has already resolved the client address, honouring trusted proxies.
-    address = getattr(request, "axes_ip_address", None) or meta.get("REMOTE_ADDR") or None
-    return address, (meta.get("HTTP_USER_AGENT") or "")[:300]
+        return current_origin()
+    return request_origin(request._request if isinstance(request, Request) else request)
 
 
 def audit_record(

@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backend.audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by authentication into a response.
@@ -119,6 +120,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Reverse proxies in front of the app (each adds one X-Forwarded-For hop). The lockout, the
+# throttle and the audit log all find the client address with this (common/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "backend.api.authentication.BearerTokenAuthentication",
@@ -133,7 +138,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anonymous_auth": env("AUTH_THROTTLE_RATE", default="30/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Clients are told apart by address: trust X-Forwarded-For only from our own proxies.
-    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -172,7 +177,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "backend.api.exceptions.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "backend.common.client_address.client_address"
 
 # A plan whose days on drug end below this share of its planned days is flagged for review
 # (guideline-facts §3.3: a DESIGN threshold borrowed from CML adherence data, not a GIST rule).
@@ -180,7 +185,8 @@ EXPOSURE_SHORTFALL_THRESHOLD = env.float("EXPOSURE_SHORTFALL_THRESHOLD", default
 
 # Overrides for the guideline rules the facts page marks UNCONFIRMED or DESIGN, as JSON, e.g.
 # {"small_non_gastric_mitotic_risk": "high"}. Names: backend/guidelines/rules.py
-# GuidelineSettings. Any override adds the flag non_default_settings to recommendations.
+# GuidelineSettings. A value other than the default adds non_default_settings to
+# recommendations; an invalid one stops every process at start-up.
 GUIDELINE_SETTINGS = env.json("GUIDELINE_SETTINGS", default={})
 
 # Invitations given to patients by their nurse.

@@ -27,7 +27,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Web, worker and beat run in separate containers: only a real broker connects them.
 if not REDIS_URL.startswith(("redis://", "rediss://")):  # noqa: F405
     raise ImproperlyConfigured("REDIS_URL must be set in production (redis:// or rediss://)")
-CACHES = {"default": env.cache("CACHE_URL", default=REDIS_URL)}  # noqa: F405
+# Its own Redis database: Django's cache.clear() empties the whole database it is in.
+_required("CACHE_URL")
+CACHES = {"default": env.cache("CACHE_URL")}
+if CACHES["default"]["LOCATION"] == REDIS_URL:  # noqa: F405
+    raise ImproperlyConfigured("CACHE_URL must not be the broker's Redis database (REDIS_URL)")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -435,3 +435,22 @@ def test_day_of_plan_uses_the_patient_zone_on_the_start_day(nurse_client, care_t
     with time_machine.travel("2025-03-14 12:00:00+00:00", tick=False):
         body = nurse_client.get(plan_url(auckland)).json()
     assert body["today"] == str(date(2025, 3, 15)) and body["day_of_plan"] == 1
+
+
+def test_a_plan_past_its_end_date_cannot_be_changed(nurse_client, patient):  # type: ignore[no-untyped-def]
+    create(nurse_client, patient, {**HIGH_RISK, "start_date": "2020-01-01"})
+    with time_machine.travel("2023-06-01 12:00:00+00:00"):
+        hold = {"start_date": "2022-06-01", "reason": "late entry"}
+        response = nurse_client.post(plan_url(patient, "holds/"), hold)
+        assert response.status_code == 409
+        assert "ended on 2023-01-01" in response.json()["detail"]
+        assert nurse_client.post(plan_url(patient, "stop/"), {"reason": "x"}).status_code == 409
+
+
+def test_a_stopped_plan_has_no_days_remaining(nurse_client, patient):  # type: ignore[no-untyped-def]
+    create(nurse_client, patient)
+    with time_machine.travel("2025-04-01 12:00:00+00:00"):
+        body = nurse_client.post(plan_url(patient, "stop/"), {"reason": "Intolerance."}).json()
+    assert body["state"] == "stopped"
+    assert body["days_remaining"] is None
+    assert "exposure_shortfall_likely" not in body["flags"]

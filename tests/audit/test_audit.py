@@ -87,3 +87,17 @@ def test_enrolment_invitation_and_activation_are_recorded(nurse, api_client):  #
         ("patient.activate", "patient"),
     ]
     assert enrolled["invitation_code"] not in str(events[1].detail)
+
+
+def test_changes_made_inside_services_record_where_the_request_came_from(nurse):  # type: ignore[no-untyped-def]
+    body = {"display_name": "A", "medical_record_number": "7", "time_zone": "UTC"}
+    client_for(nurse).post(
+        "/api/v1/patients/", body, REMOTE_ADDR="10.9.8.7", HTTP_USER_AGENT="ward-pc"
+    )
+    enrol = AuditEvent.objects.get(action="patient.enrol")
+    assert (enrol.ip_address, enrol.user_agent) == ("10.9.8.7", "ward-pc")
+
+
+def test_events_outside_a_request_have_no_origin(nurse, patient):  # type: ignore[no-untyped-def]
+    event = audit_record(actor=nurse, action="test.event", patient=patient)
+    assert (event.ip_address, event.user_agent) == (None, "")
