@@ -112,3 +112,23 @@ class PatientInvitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"invitation for {self.patient} until {self.expires_at:%Y-%m-%d}"
+
+
+class PatientTimeZoneChange(models.Model):
+    """A move to another time zone. It applies from `effective_date` (the patient's next local
+    day when it was made), so a day is never split between two zones."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="zone_changes")
+    previous_time_zone = models.CharField(max_length=64)
+    time_zone = models.CharField(max_length=64)
+    effective_date = models.DateField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["patient", "effective_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.previous_time_zone} -> {self.time_zone} from {self.effective_date}"

@@ -15,9 +15,16 @@ from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
 from backend.common.time import is_valid_time_zone
 
-from .models import CareTeam, CareTeamMembership, Patient, PatientInvitation, User
+from .models import (
+    CareTeam,
+    CareTeamMembership,
+    Patient,
+    PatientInvitation,
+    PatientTimeZoneChange,
+    User,
+)
 from .roles import Role
-from .selectors import care_teams_of
+from .selectors import care_teams_of, patient_local_today, patient_time_zone_at
 
 # No 0/O or 1/I/L: codes are read aloud and typed from paper.
 INVITATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -263,3 +270,41 @@ def user_deactivate(*, user: User) -> None:
         user.is_active = False
         user.save(update_fields=["is_active"])
         user_tokens_revoke(user=user)
+
+
+def patient_time_zone_change(
+    *, patient: Patient, time_zone: str, changed_by: User | None
+) -> PatientTimeZoneChange | None:
+    """Move the patient to another zone from their next local day (so today's doses keep
+    today's times). Returns None when the zone is already the one in force from then."""
+    if not is_valid_time_zone(time_zone):
+        raise ServiceValidationError(
+            "time_zone", f"'{time_zone}' is not an IANA time zone (e.g. Europe/Madrid)."
+        )
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        if patient.time_zone == time_zone:
+            return None
+        today = patient_local_today(patient)
+        effective = today + timedelta(days=1)
+        # A change made twice on one day replaces the first (both start tomorrow).
+        PatientTimeZoneChange.objects.filter(patient=patient, effective_date=effective).delete()
+        previous = patient_time_zone_at(patient)
+        patient.time_zone = time_zone
+        patient.save(update_fields=["time_zone", "updated_at"])
+        if previous == time_zone:
+            return None  # back to today's zone: the pending change was all there was to undo
+        change = PatientTimeZoneChange.objects.create(
+            patient=patient,
+            previous_time_zone=previous,
+            time_zone=time_zone,
+            effective_date=effective,
+            changed_by=changed_by,
+        )
+        audit_record(
+            actor=changed_by,
+            action="patient.time_zone",
+            patient=patient,
+            detail={"from": previous, "to": time_zone, "effective_date": effective.isoformat()},
+        )
+    return change

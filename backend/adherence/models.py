@@ -37,6 +37,8 @@ class TreatmentPlan(TimeStampedModel):
     guideline_version = models.CharField(max_length=40)
     # The clinician's departure from the recommendation, with the reason; null when none.
     override = models.JSONField(null=True, blank=True)
+    # The missed-dose sweep has checked every dose up to and including this local date.
+    missed_checked_through = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -119,3 +121,75 @@ class PlanHold(TimeStampedModel):
     def __str__(self) -> str:
         end = self.end_date.isoformat() if self.end_date else "until ended"
         return f"hold {self.start_date.isoformat()} to {end}"
+
+
+class DoseStatus(models.TextChoices):
+    TAKEN = "taken", "Taken"
+    SKIPPED = "skipped", "Skipped"
+    MISSED = "missed", "Missed"
+
+
+class SkipReason(models.TextChoices):
+    SIDE_EFFECTS = "side_effects", "Side effects"
+    FORGOT = "forgot", "Forgot"
+    RAN_OUT = "ran_out", "Ran out"
+    TRAVEL = "travel", "Travel"
+    OTHER = "other", "Other"
+
+
+class DoseLog(models.Model):
+    """What happened to one scheduled dose (patient, local date, slot): taken, skipped, or
+    missed (written by the sweep when the grace window ended with no log). Never deleted; a
+    change is a DoseLogRevision. `client_id` is the phone's UUID, so a resend is recognised."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_id = models.UUIDField(unique=True, null=True, blank=True)
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="dose_logs")
+    scheduled_date = models.DateField()
+    slot = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=DoseStatus.choices)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["patient", "scheduled_date", "slot"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "scheduled_date", "slot"], name="one_log_per_scheduled_dose"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="taken") | Q(taken_at__isnull=False),
+                name="taken_dose_has_taken_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "scheduled_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.scheduled_date} slot {self.slot}: {self.status}"
+
+
+class DoseLogRevision(models.Model):
+    """Every change to a dose log: who, when, the values before and after, and why."""
+
+    dose_log = models.ForeignKey(DoseLog, on_delete=models.PROTECT, related_name="revisions")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField()
+    after = models.JSONField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["dose_log", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dose_log_id} changed {self.changed_at:%Y-%m-%d %H:%M}"

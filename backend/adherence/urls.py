@@ -1,14 +1,22 @@
 from django.urls import path
 
-from . import api
+from .api import doses, plans
 
 urlpatterns = [
-    path("guidelines/recommendation/", api.GuidelineRecommendationView.as_view()),
-    path("patients/<uuid:patient_id>/plans/", api.PatientPlansView.as_view()),
-    path("patients/<uuid:patient_id>/plan/", api.PatientPlanView.as_view()),
-    path("patients/<uuid:patient_id>/plan/holds/", api.PlanHoldsView.as_view()),
-    path("patients/<uuid:patient_id>/plan/holds/<int:hold_id>/end/", api.PlanHoldEndView.as_view()),
-    path("patients/<uuid:patient_id>/plan/revisions/", api.PlanRevisionsView.as_view()),
-    path("patients/<uuid:patient_id>/plan/stop/", api.PlanStopView.as_view()),
-    path("me/plan/", api.MyPlanView.as_view()),
+    path("guidelines/recommendation/", plans.GuidelineRecommendationView.as_view()),
+    path("patients/<uuid:patient_id>/plans/", plans.PatientPlansView.as_view()),
+    path("patients/<uuid:patient_id>/plan/", plans.PatientPlanView.as_view()),
+    path("patients/<uuid:patient_id>/plan/holds/", plans.PlanHoldsView.as_view()),
+    path(
+        "patients/<uuid:patient_id>/plan/holds/<int:hold_id>/end/", plans.PlanHoldEndView.as_view()
+    ),
+    path("patients/<uuid:patient_id>/plan/revisions/", plans.PlanRevisionsView.as_view()),
+    path("patients/<uuid:patient_id>/plan/stop/", plans.PlanStopView.as_view()),
+    path("me/plan/", plans.MyPlanView.as_view()),
+    path("me/today/", doses.MyTodayView.as_view()),
+    path("me/doses/", doses.MyDosesView.as_view()),
+    path("me/doses/<uuid:log_id>/", doses.MyDoseLogView.as_view()),
+    path("me/adherence/", doses.MyAdherenceView.as_view()),
+    path("me/time-zone/", doses.MyTimeZoneView.as_view()),
+    path("patients/<uuid:patient_id>/adherence/", doses.PatientAdherenceView.as_view()),
 ]

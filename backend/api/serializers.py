@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 
@@ -16,3 +17,16 @@ class StrictInputSerializer(serializers.Serializer):
                     {name: ["This field is not accepted here."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant from a phone must carry its offset: '08:05' alone could be any of 38 zones."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            parsed = parse_datetime(value)
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError(
+                    "Include the UTC offset, e.g. 2025-06-01T08:05:00+02:00."
+                )
+        return super().to_internal_value(value)

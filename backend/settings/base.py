@@ -156,6 +156,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ScheduledDoseStatusEnum": [
+            "taken",
+            "taken_late",
+            "skipped",
+            "missed",
+            "pending",
+            "on_hold",
+        ],
+        "DoseLogInputStatusEnum": ["taken", "skipped"],
+    },
 }
 
 # Per-device bearer tokens for phones (ADR 0001): revocable one by one or all at once.
@@ -188,6 +199,14 @@ EXPOSURE_SHORTFALL_THRESHOLD = env.float("EXPOSURE_SHORTFALL_THRESHOLD", default
 # GuidelineSettings. A value other than the default adds non_default_settings to
 # recommendations; an invalid one stops every process at start-up.
 GUIDELINE_SETTINGS = env.json("GUIDELINE_SETTINGS", default={})
+
+# Dose logging: how far back a phone may log or correct a dose, when a dose counts as late,
+# how long after the end of its local day an unlogged dose becomes missed, and how far ahead
+# of the server a phone's clock may be.
+DOSE_BACKFILL_DAYS = env.int("DOSE_BACKFILL_DAYS", default=7)
+DOSE_LATE_AFTER_MINUTES = env.int("DOSE_LATE_AFTER_MINUTES", default=120)
+DOSE_MISSED_GRACE_HOURS = env.int("DOSE_MISSED_GRACE_HOURS", default=6)
+DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
 
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)

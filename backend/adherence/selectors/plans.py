@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
 
 from backend.accounts.models import Patient
-from backend.common.time import local_date, local_today
+from backend.accounts.selectors import patient_local_today
+from backend.common.time import local_date
 
-from .exposure import DateSpan, Exposure, plan_exposure
-from .models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
+from ..exposure import DateSpan, Exposure, plan_exposure
+from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 
 
 def plan_current(patient: Patient) -> TreatmentPlan | None:
@@ -73,7 +74,7 @@ def plan_state(plan: TreatmentPlan, today: date, holds: list[PlanHold]) -> str:
 
 def plan_summary(plan: TreatmentPlan, today: date | None = None) -> PlanSummary:
     """Day X of Y, days on drug, the regimen in force and the flags, in the patient's zone."""
-    today = today or local_today(plan.patient.time_zone)
+    today = today or patient_local_today(plan.patient)
     revisions = sorted(plan.revisions.all(), key=lambda r: r.number)
     holds = sorted(plan.holds.all(), key=lambda h: h.start_date)
     in_force = [r for r in revisions if r.effective_date <= max(today, plan.start_date)]

@@ -17,10 +17,16 @@ from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import CaseInvalid
 
-from . import services
-from .guideline import guideline_recommendation
-from .models import TreatmentPlan
-from .selectors import PlanSummary, plan_current, plan_hold_of_plan, plan_summary, plans_of_patient
+from ..guideline import guideline_recommendation
+from ..models import TreatmentPlan
+from ..selectors.plans import (
+    PlanSummary,
+    plan_current,
+    plan_hold_of_plan,
+    plan_summary,
+    plans_of_patient,
+)
+from ..services import plans as plan_services
 
 # ---------------------------------------------------------------- guideline recommendation
 
@@ -221,7 +227,7 @@ class PatientPlansView(APIView):
     def post(self, request: Request, patient_id: Any) -> Response:
         patient = _visible_patient(request, patient_id)
         data = _valid(PlanCreateInput, request.data)
-        plan = services.plan_create(
+        plan = plan_services.plan_create(
             patient=patient,
             created_by=request.user,
             case=data["case"],
@@ -253,7 +259,7 @@ class PlanHoldsView(APIView):
     def post(self, request: Request, patient_id: Any) -> Response:
         plan = _active_plan(_visible_patient(request, patient_id))
         data = _valid(HoldInput, request.data)
-        services.plan_hold_add(
+        plan_services.plan_hold_add(
             plan=plan,
             created_by=request.user,
             start_date=data["start_date"],
@@ -273,7 +279,7 @@ class PlanHoldEndView(APIView):
         if hold is None:
             raise NotFound()
         data = _valid(HoldEndInput, request.data)
-        services.plan_hold_end(hold=hold, ended_by=request.user, end_date=data["end_date"])
+        plan_services.plan_hold_end(hold=hold, ended_by=request.user, end_date=data["end_date"])
         return _plan_response(plan)
 
 
@@ -284,7 +290,7 @@ class PlanRevisionsView(APIView):
     def post(self, request: Request, patient_id: Any) -> Response:
         plan = _active_plan(_visible_patient(request, patient_id))
         data = _valid(RevisionInput, request.data)
-        services.plan_revise(
+        plan_services.plan_revise(
             plan=plan,
             created_by=request.user,
             dose_mg_per_day=data["dose_mg_per_day"],
@@ -303,7 +309,7 @@ class PlanStopView(APIView):
     def post(self, request: Request, patient_id: Any) -> Response:
         plan = _active_plan(_visible_patient(request, patient_id))
         data = _valid(StopInput, request.data)
-        services.plan_stop(plan=plan, stopped_by=request.user, reason=data["reason"])
+        plan_services.plan_stop(plan=plan, stopped_by=request.user, reason=data["reason"])
         return _plan_response(plan)
 
 

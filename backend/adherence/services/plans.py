@@ -1,22 +1,23 @@
 """Writes for treatment plans: create from a guideline case, revise the dose, hold, stop."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.accounts.models import Patient, User
+from backend.accounts.selectors import patient_local_today
 from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
-from backend.common.time import local_today
 from backend.guidelines import CaseInvalid, add_calendar_months, doses_per_day
 from backend.guidelines.rules import REDUCTION_LADDER_MG
 
-from .exposure import DateSpan
-from .guideline import guideline_recommendation
-from .models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
+from ..exposure import DateSpan
+from ..guideline import guideline_recommendation
+from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 
 DOSE_LEVELS_MG = tuple(sorted(REDUCTION_LADDER_MG))  # 300, 400, 600, 800 (label, S1)
 MAX_DURATION_MONTHS = 120
@@ -62,6 +63,9 @@ def plan_create(
     start = date.fromisoformat(str(case["start_date"]))
     end = add_calendar_months(start, duration) if duration is not None else None
 
+    # Doses before the backfill window were never loggable here: not marked missed.
+    loggable_from = patient_local_today(patient) - timedelta(days=settings.DOSE_BACKFILL_DAYS)
+    missed_checked_through = max(start, loggable_from) - timedelta(days=1)
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         _close_plan_finished_by_date(patient)
@@ -81,6 +85,7 @@ def plan_create(
                     recommendation=recommendation,
                     guideline_version=recommendation["guideline_version"],
                     override=override,
+                    missed_checked_through=missed_checked_through,
                     created_by=created_by,
                 )
         except IntegrityError:
@@ -171,7 +176,7 @@ def checked_dose_times(dose_times: list[str], per_day: int, *, field: str) -> li
 
 def _close_plan_finished_by_date(patient: Patient) -> None:
     """An active plan whose end date has passed (in the patient's zone) is completed."""
-    today = local_today(patient.time_zone)
+    today = patient_local_today(patient)
     TreatmentPlan.objects.filter(
         patient=patient, status=PlanStatus.ACTIVE, planned_end_date__lt=today
     ).update(status=PlanStatus.COMPLETED, updated_at=timezone.now())
@@ -182,7 +187,7 @@ def _active_plan_for_update(plan: TreatmentPlan) -> TreatmentPlan:
     if locked.status != PlanStatus.ACTIVE:
         raise Conflict("plan", f"This plan is {locked.status}; it can no longer be changed.")
     end = locked.planned_end_date
-    if end is not None and end < local_today(locked.patient.time_zone):
+    if end is not None and end < patient_local_today(locked.patient):
         raise Conflict(
             "plan", f"This plan ended on {end.isoformat()}; it can no longer be changed."
         )
@@ -285,7 +290,7 @@ def plan_revise(
     times = checked_dose_times(dose_times, per_day, field="dose_times")
     with transaction.atomic():
         plan = _active_plan_for_update(plan)
-        effective = effective_date or max(local_today(plan.patient.time_zone), plan.start_date)
+        effective = effective_date or max(patient_local_today(plan.patient), plan.start_date)
         _within_plan(plan, effective, "effective_date")
         latest = plan.revisions.order_by("-number").first()
         assert latest is not None  # every plan is created with revision 1

@@ -1,0 +1,2 @@
+"""HTTP edge for adherence: plans and the guideline recommendation (plans.py), doses and
+metrics (doses.py)."""

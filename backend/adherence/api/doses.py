@@ -1,0 +1,356 @@
+"""HTTP edge for doses: the patient's schedule and logs, and adherence metrics."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts.models import Patient
+from backend.accounts.selectors import (
+    patient_local_today,
+    patient_of_user,
+    patient_time_zone_at,
+    patient_visible_to,
+)
+from backend.accounts.services import patient_time_zone_change
+from backend.api.permissions import IsPatient, IsStaffMember
+from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
+from backend.audit.services import audit_record_patient_reads
+
+from ..metrics import AdherenceMetrics
+from ..models import DoseLog, DoseStatus, SkipReason
+from ..selectors.doses import MAX_RANGE_DAYS, CalendarDose, dose_calendar, patient_adherence
+from ..selectors.plans import plan_current, plan_summary
+from ..services import dose_logs
+
+# ---------------------------------------------------------------- shapes
+
+
+class DoseLogOutput(serializers.ModelSerializer):
+    date = serializers.DateField(source="scheduled_date")
+    status = serializers.SerializerMethodField(help_text="taken, taken_late, skipped or missed")
+
+    class Meta:
+        model = DoseLog
+        fields = [
+            "id",
+            "client_id",
+            "date",
+            "slot",
+            "status",
+            "taken_at",
+            "late",
+            "skip_reason",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_status(self, log: DoseLog) -> str:
+        if log.status == DoseStatus.TAKEN and log.late:
+            return "taken_late"
+        return log.status
+
+
+class ScheduledDoseOutput(serializers.Serializer):
+    date = serializers.DateField(source="dose.date")
+    slot = serializers.IntegerField(source="dose.slot")
+    local_time = serializers.TimeField(source="dose.local_time", format="%H:%M")
+    time_zone = serializers.CharField(source="dose.time_zone")
+    due_at = serializers.DateTimeField(source="dose.due_at")
+    status = serializers.ChoiceField(
+        choices=["taken", "taken_late", "skipped", "missed", "pending", "on_hold"]
+    )
+    log = DoseLogOutput(allow_null=True)
+
+
+class RatioOutput(serializers.Serializer):
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+    band = serializers.CharField(
+        allow_null=True, help_text="non_adherent (<80 %), suboptimal (80 to <90 %), adherent"
+    )
+
+
+class AdherenceOutput(serializers.Serializer):
+    first = serializers.DateField(source="metrics.first")
+    last = serializers.DateField(source="metrics.last")
+    scheduled_days = serializers.IntegerField(source="metrics.scheduled_days")
+    scheduled_doses = serializers.IntegerField(source="metrics.scheduled_doses")
+    pdc = RatioOutput(source="metrics.pdc", help_text="Days with every dose taken / days")
+    dose_adherence = RatioOutput(source="metrics.dose_adherence")
+    on_time = RatioOutput(source="metrics.on_time")
+    taken = serializers.IntegerField(source="metrics.taken")
+    taken_late = serializers.IntegerField(source="metrics.taken_late")
+    skipped = serializers.IntegerField(source="metrics.skipped")
+    skipped_by_reason = serializers.DictField(
+        source="metrics.skipped_by_reason", child=serializers.IntegerField()
+    )
+    missed = serializers.IntegerField(source="metrics.missed")
+    pending = serializers.IntegerField(source="metrics.pending")
+    on_hold = serializers.IntegerField(source="metrics.on_hold")
+    current_missed_streak = serializers.IntegerField(source="metrics.current_missed_streak")
+    longest_missed_streak = serializers.IntegerField(source="metrics.longest_missed_streak")
+    days_on_drug = serializers.IntegerField(source="metrics.days_on_drug")
+
+
+class TodayPlanOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.CharField()
+    day_of_plan = serializers.IntegerField(allow_null=True)
+    total_days = serializers.IntegerField(allow_null=True)
+    planned_end_date = serializers.DateField(allow_null=True)
+    dose_mg_per_day = serializers.IntegerField()
+
+
+class TodayOutput(serializers.Serializer):
+    date = serializers.DateField()
+    time_zone = serializers.CharField()
+    plan = TodayPlanOutput(allow_null=True)
+    doses = ScheduledDoseOutput(many=True)
+
+
+def _adherence_response(metrics: AdherenceMetrics) -> Response:
+    return Response(AdherenceOutput({"metrics": metrics}).data)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class RangeInput(StrictInputSerializer):
+    to = serializers.DateField(required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # "from" is a Python keyword, so it is declared here rather than as an attribute.
+        return super().to_internal_value(data)
+
+    def get_fields(self):  # type: ignore[no-untyped-def]
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False)
+        return fields
+
+
+def _date_range(request: Request, today: date) -> tuple[date, date]:
+    """?from=&to= (inclusive), at most MAX_RANGE_DAYS days; default: the last 30 days."""
+    data = RangeInput(data=request.query_params.dict())
+    data.is_valid(raise_exception=True)
+    last = data.validated_data.get("to") or today
+    first = data.validated_data.get("from") or last - timedelta(days=29)
+    if first > last:
+        raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise serializers.ValidationError({"to": [f"At most {MAX_RANGE_DAYS} days per request."]})
+    return first, last
+
+
+_RANGE_PARAMETERS = [
+    OpenApiParameter("from", date, description="First day (inclusive); default 29 days before to"),
+    OpenApiParameter("to", date, description="Last day (inclusive); default the patient's today"),
+]
+
+
+class DoseLogInput(StrictInputSerializer):
+    client_id = serializers.UUIDField(help_text="Made on the phone; a resend is recognised.")
+    date = serializers.DateField(help_text="The dose day, in the patient's own time zone.")
+    slot = serializers.IntegerField(min_value=1, max_value=4)
+    status = serializers.ChoiceField(choices=[DoseStatus.TAKEN, DoseStatus.SKIPPED])
+    taken_at = AwareDateTimeField(required=False, allow_null=True)
+    skip_reason = serializers.ChoiceField(
+        choices=SkipReason.choices, required=False, allow_blank=True
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class DoseLogCorrectionInput(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=[DoseStatus.TAKEN, DoseStatus.SKIPPED], required=False)
+    taken_at = AwareDateTimeField(required=False)
+    skip_reason = serializers.ChoiceField(choices=SkipReason.choices, required=False)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TimeZoneInput(StrictInputSerializer):
+    time_zone = serializers.CharField(max_length=64, help_text="IANA name, e.g. Asia/Tokyo")
+
+
+def _me(request: Request) -> Patient:
+    patient = patient_of_user(request.user)
+    if patient is None:
+        raise NotFound("No patient record for this account.")
+    return patient
+
+
+# ---------------------------------------------------------------- patient views
+
+
+class MyTodayView(APIView):
+    """Today's doses (in the patient's zone) with their status, and the plan's day X of Y."""
+
+    permission_classes = [IsPatient]
+
+    @extend_schema(responses={200: TodayOutput}, operation_id="me_today")
+    def get(self, request: Request) -> Response:
+        patient = _me(request)
+        today = patient_local_today(patient)
+        plan = plan_current(patient)
+        summary = plan_summary(plan, today) if plan is not None else None
+        doses = dose_calendar(patient, today, today)
+        plan_part = None
+        if summary is not None:
+            plan_part = {
+                "id": summary.plan.pk,
+                "state": summary.state,
+                "day_of_plan": summary.day_of_plan,
+                "total_days": summary.total_days,
+                "planned_end_date": summary.plan.planned_end_date,
+                "dose_mg_per_day": summary.current_revision.dose_mg_per_day,
+            }
+        body = {
+            "date": today,
+            "time_zone": patient_time_zone_at(patient),
+            "plan": plan_part,
+            "doses": doses,
+        }
+        return Response(TodayOutput(body).data)
+
+
+class MyDosesView(APIView):
+    """The patient's scheduled doses with status in a date range; log a dose."""
+
+    permission_classes = [IsPatient]
+
+    @extend_schema(
+        parameters=_RANGE_PARAMETERS,
+        responses={200: ScheduledDoseOutput(many=True)},
+        operation_id="me_doses_list",
+    )
+    def get(self, request: Request) -> Response:
+        patient = _me(request)
+        first, last = _date_range(request, patient_local_today(patient))
+        calendar: list[CalendarDose] = dose_calendar(patient, first, last)
+        return Response(ScheduledDoseOutput(calendar, many=True).data)
+
+    @extend_schema(
+        request=DoseLogInput,
+        responses={201: DoseLogOutput, 200: DoseLogOutput, 409: DoseLogOutput},
+        operation_id="me_doses_log",
+        description="201: logged. 200: this client_id was already logged (the stored log). "
+        "409: the dose already has another log (returned under `existing`).",
+    )
+    def post(self, request: Request) -> Response:
+        patient = _me(request)
+        data = DoseLogInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result = dose_logs.dose_log_record(
+            patient=patient,
+            recorded_by=request.user,
+            client_id=values["client_id"],
+            scheduled_date=values["date"],
+            slot=values["slot"],
+            status=values["status"],
+            taken_at=values.get("taken_at"),
+            skip_reason=values.get("skip_reason") or "",
+            note=values.get("note") or "",
+        )
+        body = DoseLogOutput(result.log).data
+        if result.outcome == dose_logs.CONFLICT:
+            reason = "This dose already has a log; correct it instead of logging it again."
+            return Response(
+                {
+                    "code": "conflict",
+                    "detail": reason,
+                    "errors": [{"field": "date", "reason": reason}],
+                    "existing": body,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        code = (
+            status.HTTP_201_CREATED if result.outcome == dose_logs.CREATED else status.HTTP_200_OK
+        )
+        return Response(body, status=code)
+
+
+class MyDoseLogView(APIView):
+    """Correct one of the patient's own logs (within the backfill window; kept as history)."""
+
+    permission_classes = [IsPatient]
+
+    @extend_schema(
+        request=DoseLogCorrectionInput, responses={200: DoseLogOutput}, operation_id="me_doses_fix"
+    )
+    def patch(self, request: Request, log_id: Any) -> Response:
+        patient = _me(request)
+        log = DoseLog.objects.filter(pk=log_id, patient=patient).first()
+        if log is None:
+            raise NotFound()
+        data = DoseLogCorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        log = dose_logs.dose_log_correct(log=log, changed_by=request.user, **data.validated_data)
+        return Response(DoseLogOutput(log).data)
+
+
+class MyAdherenceView(APIView):
+    permission_classes = [IsPatient]
+
+    @extend_schema(
+        parameters=_RANGE_PARAMETERS, responses={200: AdherenceOutput}, operation_id="me_adherence"
+    )
+    def get(self, request: Request) -> Response:
+        patient = _me(request)
+        first, last = _date_range(request, patient_local_today(patient))
+        return _adherence_response(patient_adherence(patient, first, last))
+
+
+class MyTimeZoneView(APIView):
+    """The phone reports a new zone (travel, a move): it applies from the next local day."""
+
+    permission_classes = [IsPatient]
+
+    @extend_schema(request=TimeZoneInput, responses={200: None}, operation_id="me_time_zone")
+    def patch(self, request: Request) -> Response:
+        patient = _me(request)
+        data = TimeZoneInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = patient_time_zone_change(
+            patient=patient, time_zone=data.validated_data["time_zone"], changed_by=request.user
+        )
+        return Response(
+            {
+                "time_zone": data.validated_data["time_zone"],
+                "effective_date": change.effective_date if change else None,
+            }
+        )
+
+
+# ---------------------------------------------------------------- staff views
+
+
+class PatientAdherenceView(APIView):
+    """A patient's adherence metrics, for their care team (audited)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        parameters=_RANGE_PARAMETERS,
+        responses={200: AdherenceOutput},
+        operation_id="patient_adherence",
+    )
+    def get(self, request: Request, patient_id: Any) -> Response:
+        patient = patient_visible_to(request.user, patient_id)
+        if patient is None:
+            raise NotFound()
+        first, last = _date_range(request, patient_local_today(patient))
+        audit_record_patient_reads(
+            actor=request.user,
+            patients=[patient],
+            action="adherence.view",
+            request=request,
+            detail={"from": first.isoformat(), "to": last.isoformat()},
+        )
+        return _adherence_response(patient_adherence(patient, first, last))

@@ -1,0 +1,2 @@
+"""Writes for adherence: plans (plans.py), dose logs (dose_logs.py), the missed sweep
+(missed_doses.py)."""

@@ -1,0 +1,97 @@
+"""The missed-dose sweep: a dose with no log when its grace window has ended is recorded as
+missed. Set-based (a fixed number of queries per batch of plans, never per patient) and
+idempotent (the unique (patient, date, slot) key, and a per-plan cursor)."""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, DateField, Value, When
+
+from backend.common.time import local_date
+
+from ..models import DoseLog, DoseStatus, PlanStatus, TreatmentPlan
+from ..schedule import ZonePeriod
+from ..selectors.doses import plan_doses, plan_last_dose_date, zone_periods
+
+
+def doses_mark_missed(now: datetime, *, batch_size: int = 500) -> int:
+    """Record every unlogged dose whose grace window ended before `now`. Returns how many
+    missed rows were written (0 when run again for the same `now`)."""
+    written = 0
+    last_pk = None
+    while True:
+        batch = _active_plans_after(last_pk, batch_size)
+        if not batch:
+            return written
+        written += _sweep_batch(batch, now)
+        last_pk = batch[-1].pk
+
+
+def _active_plans_after(last_pk: object, batch_size: int) -> list[TreatmentPlan]:
+    plans = TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE).order_by("pk")
+    if last_pk is not None:
+        plans = plans.filter(pk__gt=last_pk)
+    return list(
+        plans.select_related("patient").prefetch_related(
+            "revisions", "holds", "patient__zone_changes"
+        )[:batch_size]
+    )
+
+
+def _last_day_past_grace(zones: list[ZonePeriod], now: datetime) -> date:
+    """The latest local date whose grace window (end of day + grace) has ended at `now`."""
+    shifted = now - timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
+    zone = zones[0].time_zone
+    for period in zones[1:]:
+        if local_date(shifted, zone) >= period.effective_date:
+            zone = period.time_zone
+    return local_date(shifted, zone) - timedelta(days=1)
+
+
+def _sweep_batch(plans: list[TreatmentPlan], now: datetime) -> int:
+    candidates: list[DoseLog] = []
+    checked_through: dict[object, date] = {}
+    earliest: date | None = None
+    for plan in plans:
+        zones = zone_periods(plan.patient)
+        first = plan.start_date
+        if plan.missed_checked_through is not None:
+            first = max(first, plan.missed_checked_through + timedelta(days=1))
+        last = _last_day_past_grace(zones, now)
+        end = plan_last_dose_date(plan, zones)
+        if end is not None:
+            last = min(last, end)
+        if first > last:
+            continue
+        earliest = first if earliest is None else min(earliest, first)
+        checked_through[plan.pk] = last
+        candidates.extend(
+            DoseLog(
+                patient_id=plan.patient_id,
+                plan=plan,
+                scheduled_date=dose.date,
+                slot=dose.slot,
+                status=DoseStatus.MISSED,
+            )
+            for dose in plan_doses(plan, zones, first, last)
+            if not dose.on_hold
+        )
+    if not checked_through:
+        return 0
+    with transaction.atomic():
+        logged = set(
+            DoseLog.objects.filter(
+                plan_id__in=list(checked_through), scheduled_date__gte=earliest
+            ).values_list("patient_id", "scheduled_date", "slot")
+        )
+        missing = [c for c in candidates if (c.patient_id, c.scheduled_date, c.slot) not in logged]
+        # ignore_conflicts: a patient's log that arrives between the read and the write wins.
+        DoseLog.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
+        TreatmentPlan.objects.filter(pk__in=list(checked_through)).update(
+            missed_checked_through=Case(
+                *(When(pk=pk, then=Value(day)) for pk, day in checked_through.items()),
+                output_field=DateField(),
+            )
+        )
+    return len(missing)
