@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.audit",
     "backend.adherence",
+    "backend.demo",
     "backend.api",
 ]
 

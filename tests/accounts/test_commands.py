@@ -116,6 +116,15 @@ def test_seed_demo_is_idempotent(settings) -> None:  # type: ignore[no-untyped-d
     assert first == second
     assert "nurse.demo" in first and "coordinator.demo" in first and "patient.ana" in first
     assert all(p.user is not None for p in Patient.objects.all())
+    # Each demo patient has a plan and months of history, created once.
+    from backend.adherence.models import DoseLog, TreatmentPlan
+
+    assert TreatmentPlan.objects.count() == 3
+    logs = DoseLog.objects.count()
+    assert logs > 300
+    assert set(DoseLog.objects.values_list("status", flat=True)) == {"taken", "skipped", "missed"}
+    run("seed_demo")
+    assert DoseLog.objects.count() == logs
 
 
 def test_seed_demo_refuses_without_debug(settings) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,10 @@
-"""Demo data for `make run`: a care team, a nurse, a coordinator and three patients.
+"""Demo data for `make run`: a care team, a nurse, a coordinator and three patients, each with
+a treatment plan and months of dose history.
 
 Idempotent: running it again finds what is there and creates nothing twice. Development only.
 """
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,12 +12,16 @@ from django.db import transaction
 
 from backend.accounts.models import CareTeam, Patient, User
 from backend.accounts.roles import Role
+from backend.accounts.selectors import patient_local_today
 from backend.accounts.services import (
     care_team_create,
     care_team_member_add,
     patient_activate,
     patient_enrol,
 )
+from backend.adherence.models import TreatmentPlan
+from backend.adherence.services.plans import plan_create, plan_hold_add
+from backend.demo.history import dose_history_create
 
 TEAM_NAME = "Demo Sarcoma Clinic"
 STAFF = [("nurse.demo", Role.NURSE), ("coordinator.demo", Role.COORDINATOR)]
@@ -24,6 +31,44 @@ PATIENTS = [
     ("patient.ben", "Ben Okafor", "DEMO-0002", "Europe/London", "en"),
     ("patient.chen", "Chen Wei", "DEMO-0003", "America/New_York", "en"),
 ]
+# Per patient: the case, dose times, how many days ago the plan started, the share of doses
+# taken, and a hold (days ago it started, its length) or None.
+PLANS = {
+    "DEMO-0001": (
+        {
+            "setting": "adjuvant",
+            "site": "stomach",
+            "size_cm": 8.5,
+            "mitoses_per_50hpf": 9,
+            "mutation": "kit_exon_11",
+        },
+        ["08:00"],
+        150,
+        0.95,
+        None,
+    ),
+    "DEMO-0002": (
+        {"setting": "advanced", "site": "jejunum_ileum", "mutation": "kit_exon_9"},
+        ["08:00", "20:00"],
+        120,
+        0.84,
+        None,
+    ),
+    "DEMO-0003": (
+        {
+            "setting": "adjuvant",
+            "site": "jejunum_ileum",
+            "size_cm": 6,
+            "mitoses_per_50hpf": 7,
+            "rupture": True,
+            "mutation": "unknown",
+        },
+        ["09:00"],
+        100,
+        0.74,
+        (40, 7),
+    ),
+}
 
 
 class Command(BaseCommand):
@@ -62,9 +107,45 @@ class Command(BaseCommand):
                     language=language,
                 )
                 patient_activate(invitation_code=code, password=password, username=username)
-        self.stdout.write(f"Demo logins (password for all: {password})")
+            for patient in Patient.objects.filter(care_team=team).select_related("user"):
+                if (
+                    patient.medical_record_number in PLANS
+                    and not TreatmentPlan.objects.filter(patient=patient).exists()
+                ):
+                    self._plan_with_history(patient, staff[Role.NURSE])
+        self.stdout.write(
+            f"Demo logins (password for all: {password}); open http://127.0.0.1:8000/api/docs/"
+        )
         self.stdout.write(f"  care team:   {TEAM_NAME}")
         for username, role in STAFF:
             self.stdout.write(f"  {role:<12} {username}")
         for username, name, _, zone, _ in PATIENTS:
             self.stdout.write(f"  {'patient':<12} {username}  ({name}, {zone})")
+
+    def _plan_with_history(self, patient: Patient, nurse: User) -> None:
+        case, dose_times, days_ago, adherence, hold = PLANS[patient.medical_record_number]
+        today = patient_local_today(patient)
+        start = today - timedelta(days=days_ago)
+        plan = plan_create(
+            patient=patient,
+            created_by=nurse,
+            case={**case, "start_date": start.isoformat()},
+            dose_times=dose_times,
+        )
+        if hold is not None:
+            hold_days_ago, length = hold
+            plan_hold_add(
+                plan=plan,
+                created_by=nurse,
+                start_date=today - timedelta(days=hold_days_ago),
+                end_date=today - timedelta(days=hold_days_ago - length + 1),
+                reason="Grade 3 rash (demo)",
+            )
+        dose_history_create(
+            plan=plan,
+            patient=patient,
+            user=patient.user,
+            until=today - timedelta(days=1),
+            adherence=adherence,
+            seed=days_ago,
+        )
