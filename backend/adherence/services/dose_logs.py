@@ -42,6 +42,32 @@ def dose_log_record(
     note: str = "",
 ) -> DoseLogResult:
     """Record what the patient did with one scheduled dose. Idempotent on client_id."""
+    with transaction.atomic():
+        return _record(
+            patient=patient,
+            recorded_by=recorded_by,
+            client_id=client_id,
+            scheduled_date=scheduled_date,
+            slot=slot,
+            status=status,
+            taken_at=taken_at,
+            skip_reason=skip_reason,
+            note=note,
+        )
+
+
+def _record(
+    *,
+    patient: Patient,
+    recorded_by: User,
+    client_id: UUID,
+    scheduled_date: date,
+    slot: int,
+    status: str,
+    taken_at: datetime | None,
+    skip_reason: str,
+    note: str,
+) -> DoseLogResult:
     replay = _replay(patient, client_id)
     if replay is not None:
         return replay
