@@ -84,3 +84,11 @@ def test_invalid_guideline_settings_stop_every_process() -> None:
     )
     assert result.returncode != 0
     assert "GUIDELINE_SETTINGS is not valid" in result.stderr
+
+
+def test_production_sees_that_a_url_without_a_database_number_is_database_0() -> None:
+    result = run_django(
+        {"REDIS_URL": "redis://127.0.0.1:6379", "CACHE_URL": "redis://127.0.0.1:6379/0"}, "check"
+    )
+    assert result.returncode != 0
+    assert "must not be the broker's Redis database" in result.stderr

@@ -14,6 +14,7 @@ from backend.api.exceptions import error_response
 from backend.api.permissions import IsStaffMember
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
+from backend.common.client_address import client_address
 
 from . import services
 from .models import CareTeam, Patient, User
@@ -24,6 +25,11 @@ class AuthThrottle(AnonRateThrottle):
     """Per-address limit on sign-in and activation attempts (django-axes locks accounts)."""
 
     scope = "anonymous_auth"
+
+    def get_ident(self, request: Request) -> str:
+        # The same client address as the lockout and the audit log, not DRF's own reading of
+        # X-Forwarded-For (which takes a client-chosen hop when there are too few).
+        return client_address(request._request) or ""
 
 
 # ---------------------------------------------------------------- output shapes

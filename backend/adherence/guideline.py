@@ -17,7 +17,7 @@ def _settings_from(overrides: tuple[tuple[str, Any], ...]) -> GuidelineSettings:
 
 def deployment_guideline_settings() -> GuidelineSettings:
     """GuidelineSettings with the administrator's overrides (raises on an unknown name or a
-    bad value; the system check `adherence.E001` reports that at start-up)."""
+    bad value; AdherenceConfig.ready() calls this so a bad value stops every process)."""
     overrides = settings.GUIDELINE_SETTINGS
     if not isinstance(overrides, Mapping):
         raise TypeError("GUIDELINE_SETTINGS must be a JSON object")

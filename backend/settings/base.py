@@ -208,6 +208,8 @@ DOSE_BACKFILL_DAYS = env.int("DOSE_BACKFILL_DAYS", default=7)
 DOSE_LATE_AFTER_MINUTES = env.int("DOSE_LATE_AFTER_MINUTES", default=120)
 DOSE_MISSED_GRACE_HOURS = env.int("DOSE_MISSED_GRACE_HOURS", default=6)
 DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
+# A taken_at this long before the dose's own time is a wrong day, not an early dose.
+DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
 
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)

@@ -1,5 +1,7 @@
 """Production: no defaults for secrets, hosts or the database. A bad deploy fails at boot."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -11,6 +13,16 @@ def _required(name: str) -> str:
     if not value.strip():
         raise ImproperlyConfigured(f"{name} must be set in production")
     return value
+
+
+def _same_redis_database(first: str, second: str) -> bool:
+    """redis://host:6379 and redis://host:6379/0 are the same database."""
+
+    def key(url: str) -> tuple[str, int, str]:
+        parts = urlsplit(url)
+        return (parts.hostname or "", parts.port or 6379, parts.path.strip("/") or "0")
+
+    return key(first) == key(second)
 
 
 DEBUG = False
@@ -30,7 +42,7 @@ if not REDIS_URL.startswith(("redis://", "rediss://")):  # noqa: F405
 # Its own Redis database: Django's cache.clear() empties the whole database it is in.
 _required("CACHE_URL")
 CACHES = {"default": env.cache("CACHE_URL")}
-if CACHES["default"]["LOCATION"] == REDIS_URL:  # noqa: F405
+if _same_redis_database(CACHES["default"]["LOCATION"], REDIS_URL):  # noqa: F405
     raise ImproperlyConfigured("CACHE_URL must not be the broker's Redis database (REDIS_URL)")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -107,8 +107,9 @@ def test_resend_is_recognised_even_after_the_backfill_window(phone):  # type: ig
         ({"slot": 2}, "slot"),  # once-daily plan has no slot 2
         ({"slot": 0}, "slot"),
         ({"taken_at": "2026-03-10T13:00:00+01:00"}, "taken_at"),  # in the future
-        ({"taken_at": "2026-03-03T11:59:00+01:00"}, "taken_at"),  # more than 7 days back
+        ({"taken_at": "2026-03-02T23:59:00+01:00"}, "taken_at"),  # before the 7-day window
         ({"taken_at": "2026-03-10T08:05:00"}, "taken_at"),  # no UTC offset
+        ({"taken_at": "2026-03-09T19:59:00+01:00"}, "taken_at"),  # > 12 h before 08:00
         ({"taken_at": None}, "taken_at"),  # taken needs a time
         ({"status": "skipped", "taken_at": None}, "skip_reason"),  # skipped needs a reason
         ({"status": "skipped", "skip_reason": "forgot"}, "taken_at"),  # skipped has no time
@@ -418,3 +419,24 @@ def test_days_from_the_backfill_window_start(nurse, care_team):  # type: ignore[
     assert phone.post("/api/v1/me/doses/", recent, format="json").status_code == 201
     old = dose(date="2026-03-02", taken_at="2026-03-03T12:30:00+01:00")
     assert phone.post("/api/v1/me/doses/", old, format="json").status_code == 400
+
+
+def test_a_day_two_plans_cover_belongs_wholly_to_the_later_plan(nurse, patient, phone):  # type: ignore[no-untyped-def]
+    # The first plan (once daily) is stopped; a twice-daily plan starts on a day it covered.
+    staff = client_for(nurse)
+    staff.post(f"/api/v1/patients/{patient.pk}/plan/stop/", {"reason": "progression"})
+    advanced = {
+        "setting": "advanced",
+        "site": "jejunum_ileum",
+        "mutation": "kit_exon_9",
+        "start_date": "2026-03-10",
+    }
+    make_plan(nurse, patient, advanced, ("09:00", "21:00"))
+    rows = phone.get("/api/v1/me/doses/?from=2026-03-10&to=2026-03-10").json()
+    assert [(r["slot"], r["local_time"]) for r in rows] == [(1, "09:00"), (2, "21:00")]
+    logged = phone.post(
+        "/api/v1/me/doses/",
+        dose(slot=2, status="skipped", taken_at=None, skip_reason="travel"),
+        format="json",
+    )
+    assert logged.status_code == 201

@@ -10,24 +10,13 @@ from backend.adherence.models import PlanRevision, TreatmentPlan
 from backend.audit.models import AuditEvent
 from backend.guidelines import GUIDELINE_VERSION
 from tests.conftest import client_for
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
 
-HIGH_RISK = {
-    "setting": "adjuvant",
-    "site": "jejunum_ileum",
-    "size_cm": 7,
-    "mitoses_per_50hpf": 8,
-    "mutation": "kit_exon_11",
-    "start_date": "2025-03-15",
-}
+HIGH_RISK = {**HIGH_RISK_CASE, "start_date": "2025-03-15"}
 INTERMEDIATE = {**HIGH_RISK, "site": "stomach", "mitoses_per_50hpf": 4}
-ADVANCED_EXON_9 = {
-    "setting": "advanced",
-    "site": "jejunum_ileum",
-    "mutation": "kit_exon_9",
-    "start_date": "2025-03-15",
-}
+ADVANCED_EXON_9 = {**ADVANCED_KIT_EXON_9_CASE, "start_date": "2025-03-15"}
 
 
 def plans_url(patient) -> str:  # type: ignore[no-untyped-def]

@@ -138,3 +138,18 @@ def test_non_numeric_content_length_is_400(nurse):  # type: ignore[no-untyped-de
         "POST", ENROL, data="{}", content_type="application/json", CONTENT_LENGTH="ten"
     )
     assert response.status_code == 400
+
+
+def test_throttle_ignores_forged_hops_when_fewer_than_the_trusted_proxies(
+    api_client, monkeypatch, settings
+):  # type: ignore[no-untyped-def]
+    from backend.accounts.api import AuthThrottle
+
+    settings.TRUSTED_PROXY_COUNT = 2
+    monkeypatch.setattr(AuthThrottle, "THROTTLE_RATES", {"anonymous_auth": "2/min"})
+    body = {"invitation_code": "x", "password": "y"}
+    for number in range(2):
+        api_client.credentials(HTTP_X_FORWARDED_FOR=f"203.0.113.{number}")
+        assert api_client.post("/api/v1/auth/activate/", body).status_code == 400
+    api_client.credentials(HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert api_client.post("/api/v1/auth/activate/", body).status_code == 429

@@ -91,13 +91,16 @@ def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDos
     """Every scheduled dose of the patient in [first, last] with its status and log."""
     zones = zone_periods(patient)
     doses: list[tuple[ScheduledDose, TreatmentPlan]] = []
-    seen: set[tuple[date, int]] = set()
-    # Later plans win a day two plans both cover (a new plan started before the old one ended).
+    taken_days: set[date] = set()
+    # A day two plans both cover belongs wholly to the one that started later, as when logging
+    # (services/dose_logs.py picks the same plan).
     for plan in reversed(plans_overlapping(patient, first, last)):
+        plan_days = set()
         for dose in plan_doses(plan, zones, first, last):
-            if (dose.date, dose.slot) not in seen:
-                seen.add((dose.date, dose.slot))
+            if dose.date not in taken_days:
+                plan_days.add(dose.date)
                 doses.append((dose, plan))
+        taken_days |= plan_days
     doses.sort(key=lambda item: (item[0].date, item[0].slot))
     logs = {
         (log.scheduled_date, log.slot): log

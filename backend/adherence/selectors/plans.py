@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
 
 from backend.accounts.models import Patient
-from backend.accounts.selectors import patient_local_today
+from backend.accounts.selectors import patient_local_today, patient_time_zone_at
 from backend.common.time import local_date
 
 from ..exposure import DateSpan, Exposure, plan_exposure
@@ -117,4 +117,4 @@ def plan_summary(plan: TreatmentPlan, today: date | None = None) -> PlanSummary:
 
 def _local_date_of_stop(plan: TreatmentPlan) -> date:
     assert plan.stopped_at is not None
-    return local_date(plan.stopped_at, plan.patient.time_zone)
+    return local_date(plan.stopped_at, patient_time_zone_at(plan.patient, plan.stopped_at))

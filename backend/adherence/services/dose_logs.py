@@ -13,6 +13,7 @@ from django.utils import timezone
 from backend.accounts.models import Patient, User
 from backend.accounts.selectors import patient_local_today
 from backend.common.errors import ServiceValidationError
+from backend.common.time import local_date
 
 from ..models import DoseLog, DoseLogRevision, DoseStatus, SkipReason, TreatmentPlan
 from ..schedule import ScheduledDose
@@ -75,7 +76,7 @@ def _record(
     today = patient_local_today(patient, now)
     dose, plan = _scheduled_dose(patient, scheduled_date, slot, today)
     values = _checked_values(
-        dose=dose, status=status, taken_at=taken_at, skip_reason=skip_reason, now=now
+        dose=dose, status=status, taken_at=taken_at, skip_reason=skip_reason, now=now, today=today
     )
     values["note"] = note
 
@@ -169,7 +170,13 @@ def _scheduled_dose(
 
 
 def _checked_values(
-    *, dose: ScheduledDose, status: str, taken_at: datetime | None, skip_reason: str, now: datetime
+    *,
+    dose: ScheduledDose,
+    status: str,
+    taken_at: datetime | None,
+    skip_reason: str,
+    now: datetime,
+    today: date,
 ) -> dict[str, Any]:
     if status == DoseStatus.TAKEN:
         if taken_at is None:
@@ -178,8 +185,16 @@ def _checked_values(
             raise ServiceValidationError("skip_reason", "Only a skipped dose has a skip reason.")
         if taken_at > now + timedelta(seconds=settings.DOSE_CLOCK_SKEW_SECONDS):
             raise ServiceValidationError("taken_at", "Must not be in the future.")
+        earliest = dose.due_at - timedelta(hours=settings.DOSE_EARLIEST_HOURS_BEFORE)
+        if taken_at < earliest:
+            raise ServiceValidationError(
+                "taken_at",
+                f"Is more than {settings.DOSE_EARLIEST_HOURS_BEFORE} hours before this dose's "
+                "time: is it the right day?",
+            )
+        # Counted in the patient's local days, like the dates a dose may be logged for.
         window = settings.DOSE_BACKFILL_DAYS
-        if taken_at < now - timedelta(days=window):
+        if local_date(taken_at, dose.time_zone) < today - timedelta(days=window):
             raise ServiceValidationError("taken_at", f"Must be within the last {window} days.")
         late_after = timedelta(minutes=settings.DOSE_LATE_AFTER_MINUTES)
         return {
@@ -276,5 +291,6 @@ def dose_log_correct(
                 if skip_reason is not None
                 else (log.skip_reason if new_status == DoseStatus.SKIPPED else ""),
                 now=now,
+                today=today,
             )
         return _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")

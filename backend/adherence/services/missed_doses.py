@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DateField, Value, When
+from django.db.models import Case, DateField, F, Q, Value, When
 
 from backend.common.time import local_date
 
@@ -17,19 +17,31 @@ from ..selectors.doses import plan_doses, plan_last_dose_date, zone_periods
 
 def doses_mark_missed(now: datetime, *, batch_size: int = 500) -> int:
     """Record every unlogged dose whose grace window ended before `now`. Returns how many
-    missed rows were written (0 when run again for the same `now`)."""
+    missed rows it tried to write (0 when run again for the same `now`); a phone's log that
+    lands between the read and the write wins, and is still counted."""
     written = 0
     last_pk = None
     while True:
-        batch = _active_plans_after(last_pk, batch_size)
+        batch = _plans_after(now, last_pk, batch_size)
         if not batch:
             return written
         written += _sweep_batch(batch, now)
         last_pk = batch[-1].pk
 
 
-def _active_plans_after(last_pk: object, batch_size: int) -> list[TreatmentPlan]:
-    plans = TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE).order_by("pk")
+def _plans_to_sweep(now: datetime) -> Q:
+    """Active plans; completed plans not yet swept through their end date; plans stopped
+    recently enough that their last days may be unswept."""
+    recently = now - timedelta(days=settings.DOSE_BACKFILL_DAYS + 2)
+    return (
+        Q(status=PlanStatus.ACTIVE)
+        | Q(status=PlanStatus.COMPLETED, missed_checked_through__lt=F("planned_end_date"))
+        | Q(status=PlanStatus.STOPPED, stopped_at__gte=recently)
+    )
+
+
+def _plans_after(now: datetime, last_pk: object, batch_size: int) -> list[TreatmentPlan]:
+    plans = TreatmentPlan.objects.filter(_plans_to_sweep(now)).order_by("pk")
     if last_pk is not None:
         plans = plans.filter(pk__gt=last_pk)
     return list(
@@ -80,9 +92,10 @@ def _sweep_batch(plans: list[TreatmentPlan], now: datetime) -> int:
     if not checked_through:
         return 0
     with transaction.atomic():
+        # By patient, not plan: a dose is unique per patient, date and slot, whichever plan.
         logged = set(
             DoseLog.objects.filter(
-                plan_id__in=list(checked_through), scheduled_date__gte=earliest
+                patient_id__in={plan.patient_id for plan in plans}, scheduled_date__gte=earliest
             ).values_list("patient_id", "scheduled_date", "slot")
         )
         missing = [c for c in candidates if (c.patient_id, c.scheduled_date, c.slot) not in logged]

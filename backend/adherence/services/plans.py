@@ -194,6 +194,18 @@ def _active_plan_for_update(plan: TreatmentPlan) -> TreatmentPlan:
     return locked
 
 
+def _resweep_from(plan: TreatmentPlan, first_changed_day: date) -> None:
+    """Days from `first_changed_day` on may have gained doses (a hold ended in the past, a
+    backdated dose change): move the missed sweep's cursor back so it looks at them again,
+    but never before the first day that could be logged when the plan was made."""
+    if plan.missed_checked_through is None or plan.missed_checked_through < first_changed_day:
+        return
+    created = patient_local_today(plan.patient, plan.created_at)
+    floor = max(plan.start_date, created - timedelta(days=settings.DOSE_BACKFILL_DAYS))
+    plan.missed_checked_through = max(first_changed_day, floor) - timedelta(days=1)
+    plan.save(update_fields=["missed_checked_through", "updated_at"])
+
+
 def _within_plan(plan: TreatmentPlan, day: date, field: str) -> None:
     if day < plan.start_date:
         raise ServiceValidationError(field, "Must not be before the plan's start date.")
@@ -256,6 +268,7 @@ def plan_hold_end(*, hold: PlanHold, ended_by: User, end_date: date) -> PlanHold
         hold.end_date = end_date
         hold.ended_by = ended_by
         hold.save(update_fields=["end_date", "ended_by", "updated_at"])
+        _resweep_from(plan, end_date + timedelta(days=1))
         audit_record(
             actor=ended_by,
             action="plan.hold.end",
@@ -309,6 +322,7 @@ def plan_revise(
             reason=reason,
             created_by=created_by,
         )
+        _resweep_from(plan, effective)
         audit_record(
             actor=created_by,
             action="plan.revise",

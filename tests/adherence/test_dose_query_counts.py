@@ -1,0 +1,126 @@
+"""Dose logging and adherence metrics read a fixed number of queries whatever the length of the
+patient's history: a year of logs costs what a week does."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backend.adherence.models import DoseLog, DoseStatus, TreatmentPlan
+from tests.conftest import client_for
+from tests.factories.accounts import activated_patient
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+
+pytestmark = pytest.mark.django_db
+
+ZONE = "Europe/Madrid"
+TODAY = date(2025, 6, 20)
+HIGH_RISK = HIGH_RISK_CASE
+ADVANCED_EXON_9 = ADVANCED_KIT_EXON_9_CASE
+
+
+def local(day: date, wall: str) -> datetime:
+    return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(ZONE))
+
+
+def create_plan(nurse_client, patient, case: dict, start: date, dose_times: list[str]):  # type: ignore[no-untyped-def]
+    body = {"case": {**case, "start_date": start.isoformat()}, "dose_times": dose_times}
+    response = nurse_client.post(f"/api/v1/patients/{patient.pk}/plans/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return TreatmentPlan.objects.get(pk=response.json()["id"])
+
+
+def history(plan, first: date, count: int, slots: tuple[str, ...]) -> list[DoseLog]:  # type: ignore[no-untyped-def]
+    """`count` taken-dose rows, oldest first from `first`, filling each day's slots in turn."""
+    logs = []
+    day, slot = first, 1
+    for _ in range(count):
+        logs.append(
+            DoseLog(
+                client_id=uuid4(),
+                patient=plan.patient,
+                plan=plan,
+                scheduled_date=day,
+                slot=slot,
+                status=DoseStatus.TAKEN,
+                taken_at=local(day, slots[slot - 1]).astimezone(UTC),
+                recorded_by=plan.patient.user,
+            )
+        )
+        slot += 1
+        if slot > len(slots):
+            day, slot = day + timedelta(days=1), 1
+    return DoseLog.objects.bulk_create(logs)
+
+
+@pytest.fixture
+def nurse_client(nurse):  # type: ignore[no-untyped-def]
+    return client_for(nurse)
+
+
+@pytest.fixture
+def pinned():  # type: ignore[no-untyped-def]
+    with time_machine.travel(local(TODAY, "09:00"), tick=False):
+        yield
+
+
+def _post_today(patient) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(status code, queries) of logging today's dose from the patient's phone."""
+    phone = client_for(patient.user)
+    body = {
+        "client_id": str(uuid4()),
+        "date": TODAY.isoformat(),
+        "slot": 1,
+        "status": "taken",
+        "taken_at": local(TODAY, "08:05").isoformat(),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = phone.post("/api/v1/me/doses/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.status_code, len(queries)
+
+
+@pytest.mark.usefixtures("pinned")
+def test_dose_log_post_query_count_does_not_grow_with_history(nurse_client, care_team):  # type: ignore[no-untyped-def]
+    short = activated_patient(care_team=care_team, time_zone=ZONE)
+    long = activated_patient(care_team=care_team, time_zone=ZONE)
+    short_plan = create_plan(nurse_client, short, HIGH_RISK, TODAY - timedelta(days=5), ["08:00"])
+    long_plan = create_plan(nurse_client, long, HIGH_RISK, TODAY - timedelta(days=200), ["08:00"])
+    history(short_plan, TODAY - timedelta(days=5), 5, ("08:00",))
+    history(long_plan, TODAY - timedelta(days=200), 200, ("08:00",))
+    assert DoseLog.objects.filter(patient=short).count() == 5
+    assert DoseLog.objects.filter(patient=long).count() == 200
+
+    _, with_5_days = _post_today(short)
+    _, with_200_days = _post_today(long)
+    assert with_200_days == with_5_days
+    assert DoseLog.objects.filter(patient=long).count() == 201
+
+
+@pytest.mark.usefixtures("pinned")
+def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, care_team):  # type: ignore[no-untyped-def]
+    first = TODAY - timedelta(days=365)  # 366 days, the longest range allowed
+    slots = ("08:00", "20:00")
+    few = activated_patient(care_team=care_team, time_zone=ZONE)
+    many = activated_patient(care_team=care_team, time_zone=ZONE)
+    history(create_plan(nurse_client, few, ADVANCED_EXON_9, first, list(slots)), first, 10, slots)
+    history(create_plan(nurse_client, many, ADVANCED_EXON_9, first, list(slots)), first, 700, slots)
+
+    def metrics(patient):  # type: ignore[no-untyped-def]
+        url = f"/api/v1/patients/{patient.pk}/adherence/?from={first}&to={TODAY}"
+        with CaptureQueriesContext(connection) as queries:
+            response = nurse_client.get(url)
+        assert response.status_code == 200, response.json()
+        return response.json(), len(queries)
+
+    few_body, with_10_logs = metrics(few)
+    many_body, with_700_logs = metrics(many)
+    assert (few_body["first"], few_body["last"]) == (first.isoformat(), TODAY.isoformat())
+    for body, logged in ((few_body, 10), (many_body, 700)):
+        assert body["taken"] == body["scheduled_doses"] == logged  # only logged doses resolve
+        assert body["taken"] + body["pending"] == 366 * 2  # the whole year was expanded
+    assert with_700_logs == with_10_logs
