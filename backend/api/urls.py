@@ -5,4 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.adherence.urls")),
+    path("", include("backend.sideeffects.urls")),
+    path("", include("backend.alerts.urls")),
 ]

@@ -10,6 +10,17 @@ Public API::
     next_lower_dose(mg) -> int | None         and the other dose/hold helpers in .dosing
 """
 
+from .advice import Advice, toxicity_advice
+from .alert_rules import (
+    DEFAULT_ALERT_SETTINGS,
+    PRIORITIES,
+    AlertDecision,
+    AlertRuleSettings,
+    missed_streak_alert,
+    severe_symptom_alert,
+    side_effect_nonadherence_alert,
+    worsening_symptom_alert,
+)
 from .case import ClinicalCase, parse_case
 from .dates import add_calendar_months
 from .dosing import (
@@ -29,25 +40,51 @@ from .errors import CaseInvalid
 from .recommendation import recommend
 from .risk import afip_column, afip_risk, modified_nih_risk, modified_nih_row, risk_rank
 from .rules import DEFAULT_SETTINGS, GUIDELINE_VERSION, GuidelineSettings
+from .symptoms import (
+    ATTRIBUTES,
+    RECALL_PERIOD,
+    SYMPTOMS,
+    AnswerOption,
+    Symptom,
+    SymptomQuestion,
+    checked_answers,
+    checked_clinician_grade,
+    summary_level,
+    symptom_catalogue,
+)
 
 __all__ = [
+    "ATTRIBUTES",
+    "DEFAULT_ALERT_SETTINGS",
     "DEFAULT_SETTINGS",
     "GUIDELINE_VERSION",
+    "PRIORITIES",
+    "RECALL_PERIOD",
+    "SYMPTOMS",
+    "Advice",
+    "AlertDecision",
+    "AlertRuleSettings",
+    "AnswerOption",
     "CaseInvalid",
     "ClinicalCase",
     "DoseStep",
     "GuidelineSettings",
+    "Symptom",
+    "SymptomQuestion",
     "add_calendar_months",
     "afip_column",
     "afip_risk",
     "blood_count_hold_needed",
     "blood_count_resume_allowed",
     "blood_count_resume_dose",
+    "checked_answers",
+    "checked_clinician_grade",
     "doses_per_day",
     "escalation_options_on_progression",
     "liver_hold_needed",
     "liver_resume_allowed",
     "liver_resume_dose",
+    "missed_streak_alert",
     "modified_nih_risk",
     "modified_nih_row",
     "next_lower_dose",
@@ -55,4 +92,10 @@ __all__ = [
     "recommend",
     "reduction_step",
     "risk_rank",
+    "severe_symptom_alert",
+    "side_effect_nonadherence_alert",
+    "summary_level",
+    "symptom_catalogue",
+    "toxicity_advice",
+    "worsening_symptom_alert",
 ]

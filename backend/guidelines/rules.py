@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-GUIDELINE_VERSION: Final = "2026.11-1"
+GUIDELINE_VERSION: Final = "2026.11-2"
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies of the input and output objects

@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.audit",
     "backend.adherence",
+    "backend.sideeffects",
+    "backend.alerts",
+    "backend.notifications",
     "backend.demo",
     "backend.api",
 ]

@@ -462,7 +462,7 @@ def test_risk_in_output(changes, nih, afip):
 
 def test_guideline_version_is_stamped():
     assert recommend(case())["guideline_version"] == GUIDELINE_VERSION
-    assert GUIDELINE_VERSION == "2026.11-1"
+    assert GUIDELINE_VERSION == "2026.11-2"
 
 
 # ---- review points -------------------------------------------------------------------------------

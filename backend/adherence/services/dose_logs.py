@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from backend.accounts.models import Patient, User
 from backend.accounts.selectors import patient_local_today
+from backend.alerts import triggers
 from backend.common.errors import ServiceValidationError
 from backend.common.time import local_date
 
@@ -30,6 +31,13 @@ class DoseLogResult:
     outcome: str
 
 
+def _after_change(log: DoseLog) -> None:
+    """A dose skipped for side effects may, with a symptom at level 2 or more, need the care
+    team (the combined alert); raised here, in the log's own transaction."""
+    if log.status == DoseStatus.SKIPPED and log.skip_reason == SkipReason.SIDE_EFFECTS:
+        triggers.alerts_after_dose_skipped_for_side_effects(patient=log.patient, now=timezone.now())
+
+
 def dose_log_record(
     *,
     patient: Patient,
@@ -44,7 +52,7 @@ def dose_log_record(
 ) -> DoseLogResult:
     """Record what the patient did with one scheduled dose. Idempotent on client_id."""
     with transaction.atomic():
-        return _record(
+        result = _record(
             patient=patient,
             recorded_by=recorded_by,
             client_id=client_id,
@@ -55,6 +63,9 @@ def dose_log_record(
             skip_reason=skip_reason,
             note=note,
         )
+        if result.outcome == CREATED:
+            _after_change(result.log)
+        return result
 
 
 def _record(
@@ -293,4 +304,6 @@ def dose_log_correct(
                 now=now,
                 today=today,
             )
-        return _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")
+        log = _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")
+        _after_change(log)
+        return log

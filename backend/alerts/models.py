@@ -1,0 +1,105 @@
+"""Alerts a care team must see and close: severe or worsening symptoms, skipping doses for side
+effects, missed-dose streaks. Each names its rule and sources, and carries the guideline's
+advice for the clinician."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from backend.common.models import TimeStampedModel
+
+
+class AlertKind(models.TextChoices):
+    SEVERE_SYMPTOM = "severe_symptom", "Severe symptom"
+    WORSENING_SYMPTOM = "worsening_symptom", "Worsening symptom"
+    SIDE_EFFECT_NONADHERENCE = "side_effect_nonadherence", "Doses skipped for side effects"
+    MISSED_DOSE_STREAK = "missed_dose_streak", "Missed-dose streak"
+
+
+class AlertPriority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+
+
+PRIORITY_RANK = {AlertPriority.URGENT: 0, AlertPriority.HIGH: 1, AlertPriority.NORMAL: 2}
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ResolutionOutcome(models.TextChoices):
+    CONTACTED_PATIENT = "contacted_patient", "Contacted the patient"
+    DOSE_HELD = "dose_held", "Dose held"
+    DOSE_REDUCED = "dose_reduced", "Dose reduced"
+    NO_ACTION_NEEDED = "no_action_needed", "No action needed"
+    OTHER = "other", "Other"
+
+
+class Alert(TimeStampedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=40, choices=AlertKind.choices)
+    symptom = models.CharField(max_length=40, blank=True, help_text="Empty for dose alerts")
+    priority = models.CharField(max_length=10, choices=AlertPriority.choices)
+    priority_rank = models.PositiveSmallIntegerField(help_text="0 urgent, 1 high, 2 normal")
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default="open")
+    rule = models.CharField(max_length=80)
+    summary = models.CharField(max_length=300, help_text="What happened, in plain words")
+    sources = models.JSONField(default=list)
+    advice = models.JSONField(null=True, blank=True, help_text="Decision support for clinicians")
+    details = models.JSONField(default=dict, blank=True, help_text="The cause: report, streak...")
+    occurrences = models.PositiveIntegerField(default=1)
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_outcome = models.CharField(
+        max_length=30, choices=ResolutionOutcome.choices, blank=True
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["priority_rank", "opened_at"]
+        constraints = [
+            # Alert fatigue: one unresolved alert per patient, kind and symptom.
+            models.UniqueConstraint(
+                fields=["patient", "kind", "symptom"],
+                condition=~Q(status="resolved"),
+                name="one_unresolved_alert_per_patient_kind_symptom",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "priority_rank", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.priority}) {self.summary}"
+
+
+class CareTeamAlertSettings(models.Model):
+    """A care team's thresholds; without a row the facts page's defaults apply."""
+
+    care_team = models.OneToOneField(
+        "accounts.CareTeam", on_delete=models.CASCADE, related_name="alert_settings"
+    )
+    severe_score = models.PositiveSmallIntegerField(default=3)
+    urgent_score = models.PositiveSmallIntegerField(default=4)
+    severe_grade = models.PositiveSmallIntegerField(default=3)
+    urgent_grade = models.PositiveSmallIntegerField(default=4)
+    worsening_rise = models.PositiveSmallIntegerField(default=2)
+    worsening_window_days = models.PositiveSmallIntegerField(default=14)
+    side_effect_skip_min_score = models.PositiveSmallIntegerField(default=2)
+    missed_streak_days = models.PositiveSmallIntegerField(default=2)
+
+    def __str__(self) -> str:
+        return f"alert settings of {self.care_team}"

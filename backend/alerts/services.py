@@ -1,0 +1,168 @@
+"""Writes for alerts: raise (deduplicated), acknowledge, resolve. Raising runs inside the
+transaction of its cause and writes the care team's notifications to the outbox there too."""
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.accounts.models import CareTeam, Patient, User
+from backend.accounts.roles import Role
+from backend.audit.services import audit_record
+from backend.common.errors import Conflict, ServiceValidationError
+from backend.guidelines import Advice, AlertDecision, AlertRuleSettings
+from backend.notifications.services import outbox_enqueue
+
+from .models import (
+    PRIORITY_RANK,
+    Alert,
+    AlertStatus,
+    CareTeamAlertSettings,
+    ResolutionOutcome,
+)
+
+
+def alert_settings_for(care_team: CareTeam) -> AlertRuleSettings:
+    """The team's thresholds, or the facts page's defaults."""
+    row = CareTeamAlertSettings.objects.filter(care_team=care_team).first()
+    if row is None:
+        return AlertRuleSettings()
+    return AlertRuleSettings(
+        **{
+            name: getattr(row, name)
+            for name in AlertRuleSettings.__dataclass_fields__
+            if hasattr(row, name)
+        }
+    )
+
+
+def alert_raise(
+    *,
+    patient: Patient,
+    decision: AlertDecision,
+    symptom: str = "",
+    advice: Advice | None = None,
+    details: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """Open an alert, or, when one is already unresolved for this patient, kind and symptom,
+    count the new cause on it (and raise its priority if the new cause is more urgent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert = _unresolved(patient, decision.kind, symptom)
+        if alert is None:
+            try:
+                with transaction.atomic():
+                    alert = Alert.objects.create(
+                        patient=patient,
+                        kind=decision.kind,
+                        symptom=symptom,
+                        priority=decision.priority,
+                        priority_rank=PRIORITY_RANK[decision.priority],
+                        rule=decision.rule,
+                        summary=decision.text[:300],
+                        sources=list(decision.sources),
+                        advice=asdict(advice) if advice else None,
+                        details=details or {},
+                        opened_at=now,
+                        last_seen_at=now,
+                    )
+                _notify_care_team(alert, "opened")
+                return alert
+            except IntegrityError:
+                alert = _unresolved(patient, decision.kind, symptom)
+                if alert is None:  # pragma: no cover - the constraint that failed names it
+                    raise
+        escalated = PRIORITY_RANK[decision.priority] < alert.priority_rank
+        alert.occurrences += 1
+        alert.last_seen_at = now
+        alert.summary = decision.text[:300]
+        alert.details = {**alert.details, **(details or {})}
+        if advice is not None:
+            alert.advice = asdict(advice)
+        if escalated:
+            alert.priority = decision.priority
+            alert.priority_rank = PRIORITY_RANK[decision.priority]
+            alert.rule = decision.rule
+            alert.sources = list(decision.sources)
+        alert.save()
+        if escalated:
+            _notify_care_team(alert, f"escalated-{alert.occurrences}")
+        return alert
+
+
+def _unresolved(patient: Patient, kind: str, symptom: str) -> Alert | None:
+    return (
+        Alert.objects.select_for_update()
+        .filter(patient=patient, kind=kind, symptom=symptom)
+        .exclude(status=AlertStatus.RESOLVED)
+        .first()
+    )
+
+
+def _notify_care_team(alert: Alert, event: str) -> None:
+    """One outbox row per nurse of the patient's team (the worker pushes them). The payload
+    carries no clinical detail: the dashboard shows it to signed-in staff."""
+    nurses = User.objects.filter(
+        care_teams=alert.patient.care_team_id, role=Role.NURSE, is_active=True
+    )
+    for nurse in nurses:
+        outbox_enqueue(
+            recipient=nurse,
+            kind="alert_opened" if event == "opened" else "alert_escalated",
+            payload={"alert": str(alert.pk), "priority": alert.priority},
+            dedupe_key=f"alert:{alert.pk}:{event}:{nurse.pk}",
+        )
+
+
+def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
+    """'I have seen it': the first acknowledgement counts; acknowledging again changes nothing."""
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.status == AlertStatus.RESOLVED:
+            raise Conflict("alert", "This alert is already resolved.")
+        if alert.status == AlertStatus.OPEN:
+            alert.status = AlertStatus.ACKNOWLEDGED
+            alert.acknowledged_at = timezone.now()
+            alert.acknowledged_by = user
+            alert.save()
+            audit_record(
+                actor=user,
+                action="alert.acknowledge",
+                patient=alert.patient,
+                detail={"alert": str(alert.pk)},
+            )
+    return alert
+
+
+def alert_resolve(*, alert: Alert, user: User, outcome: str, note: str) -> Alert:
+    note = note.strip()
+    if outcome not in ResolutionOutcome.values:
+        raise ServiceValidationError(
+            "outcome", f"Must be one of: {', '.join(ResolutionOutcome.values)}."
+        )
+    if not note:
+        raise ServiceValidationError("note", "Say what was done.")
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.status == AlertStatus.RESOLVED:
+            raise Conflict("alert", "This alert is already resolved.")
+        now = timezone.now()
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = now
+            alert.acknowledged_by = user
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_at = now
+        alert.resolved_by = user
+        alert.resolution_outcome = outcome
+        alert.resolution_note = note
+        alert.save()
+        audit_record(
+            actor=user,
+            action="alert.resolve",
+            patient=alert.patient,
+            detail={"alert": str(alert.pk), "outcome": outcome},
+        )
+    return alert

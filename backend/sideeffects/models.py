@@ -1,0 +1,54 @@
+"""Side effects as patients report them (PRO-CTCAE-style scores), kept apart from the grades a
+clinician gives (CTCAE v5.0): the two are never stored in the same field."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from backend.common.models import TimeStampedModel
+
+
+class SideEffectReport(models.Model):
+    """One patient report of one symptom over the recall period ("the last 7 days")."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_id = models.UUIDField(unique=True)
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
+    symptom = models.CharField(max_length=40)
+    patient_scores = models.JSONField(help_text="Attribute -> 0..4, as the patient answered")
+    patient_level = models.PositiveSmallIntegerField(help_text="Highest attribute score")
+    onset_date = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-reported_at"]
+        indexes = [models.Index(fields=["patient", "symptom", "reported_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.symptom} level {self.patient_level}"
+
+
+class ClinicianAssessment(TimeStampedModel):
+    """A nurse's CTCAE v5.0 grade for a report. A re-assessment is a new row (history kept);
+    the latest is the current grade."""
+
+    report = models.ForeignKey(
+        SideEffectReport, on_delete=models.PROTECT, related_name="assessments"
+    )
+    ctcae_grade = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["report", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"grade {self.ctcae_grade} for {self.report_id}"

@@ -1,0 +1,244 @@
+"""Side-effect reports through the API, and the alerts they raise for the care team."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from backend.alerts.models import Alert
+from backend.notifications.models import OutboxMessage
+from backend.sideeffects.models import SideEffectReport
+from tests.conftest import client_for
+from tests.factories.plans import HIGH_RISK_CASE
+
+pytestmark = pytest.mark.django_db
+
+REPORTS = "/api/v1/me/side-effects/"
+
+
+@pytest.fixture
+def phone(nurse, patient):  # type: ignore[no-untyped-def]
+    response = client_for(nurse).post(
+        f"/api/v1/patients/{patient.pk}/plans/",
+        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
+        format="json",
+    )
+    assert response.status_code == 201
+    return client_for(patient.user)
+
+
+def report(phone, symptom="nausea", **answers):  # type: ignore[no-untyped-def]
+    body = {"client_id": str(uuid.uuid4()), "symptom": symptom, "answers": answers}
+    return phone.post(REPORTS, body, format="json")
+
+
+def test_report_stores_scores_and_level_and_resend_is_idempotent(phone):  # type: ignore[no-untyped-def]
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "symptom": "nausea",
+        "answers": {"frequency": 2, "severity": 1},
+        "note": "after breakfast",
+    }
+    first = phone.post(REPORTS, body, format="json")
+    assert first.status_code == 201, first.json()
+    assert first.json()["patient_scores"] == {"frequency": 2, "severity": 1}
+    assert first.json()["patient_level"] == 2
+    assert first.json()["clinician_grade"] is None
+    again = phone.post(REPORTS, {**body, "note": "changed"}, format="json")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert SideEffectReport.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body_change", "field"),
+    [
+        ({"symptom": "headache"}, "symptom"),
+        ({"answers": {"frequency": 2}}, "answers.severity"),
+        ({"answers": {"frequency": 5, "severity": 1}}, "answers.frequency"),
+        ({"answers": {"frequency": -1, "severity": 1}}, "answers.frequency"),
+        ({"answers": {"frequency": "2", "severity": 1}}, "answers.frequency"),
+        ({"onset_date": "2099-01-01"}, "onset_date"),
+        ({"note": "x" * 2001}, "note"),
+        ({"mood": "bad"}, "mood"),
+    ],
+)
+def test_invalid_reports_are_400_naming_the_field(phone, body_change, field):  # type: ignore[no-untyped-def]
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "symptom": "nausea",
+        "answers": {"frequency": 2, "severity": 1},
+        **body_change,
+    }
+    response = phone.post(REPORTS, body, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert not SideEffectReport.objects.exists()
+
+
+def test_score_2_raises_nothing_score_3_a_high_alert_4_urgent(phone, patient, nurse):  # type: ignore[no-untyped-def]
+    report(phone, frequency=2, severity=2)
+    assert not Alert.objects.exists()
+    report(phone, frequency=2, severity=3)
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.symptom, alert.priority) == ("severe_symptom", "nausea", "high")
+    assert alert.sources and alert.rule
+    assert alert.advice["for_clinician"] is True and "400" in alert.advice["text"]
+    assert OutboxMessage.objects.filter(recipient=nurse, kind="alert_opened").count() == 1
+    report(phone, frequency=4, severity=3)
+    alert.refresh_from_db()
+    assert Alert.objects.count() == 1  # the open alert is updated, never a second one
+    assert (alert.priority, alert.occurrences) == ("urgent", 2)
+    assert OutboxMessage.objects.filter(recipient=nurse, kind="alert_escalated").count() == 1
+
+
+def test_worsening_by_two_within_14_days(phone):  # type: ignore[no-untyped-def]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        report(phone, frequency=1, severity=0)
+    with time_machine.travel(start + timedelta(days=14), tick=False):
+        report(phone, frequency=2, severity=0)  # a rise of 1: nothing
+        assert not Alert.objects.filter(kind="worsening_symptom").exists()
+        report(phone, frequency=2, severity=2)  # previous level 2 (same day): rise 0
+        assert not Alert.objects.filter(kind="worsening_symptom").exists()
+
+
+def test_worsening_boundary_14_vs_15_days(phone, care_team):  # type: ignore[no-untyped-def]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        report(phone, symptom="fatigue", severity=0, interference=0)
+    with time_machine.travel(start + timedelta(days=15), tick=False):
+        report(phone, symptom="fatigue", severity=2, interference=2)
+    assert not Alert.objects.filter(kind="worsening_symptom").exists()
+    with time_machine.travel(start + timedelta(days=29), tick=False):
+        report(phone, symptom="fatigue", severity=2, interference=2)  # level 2 -> 2
+        assert not Alert.objects.filter(kind="worsening_symptom").exists()
+    with time_machine.travel(start + timedelta(days=43), tick=False):
+        report(phone, symptom="fatigue", severity=0, interference=0)
+    with time_machine.travel(start + timedelta(days=57), tick=False):
+        report(phone, symptom="fatigue", severity=2, interference=1)  # 0 -> 2 in 14 days
+    alert = Alert.objects.get(kind="worsening_symptom")
+    assert alert.symptom == "fatigue"
+
+
+def test_skipping_for_side_effects_with_a_symptom_at_2_is_one_combined_alert(phone):  # type: ignore[no-untyped-def]
+    report(phone, frequency=2, severity=2)  # nausea at 2: no alert by itself
+    today = timezone.localdate()
+    for days_back in (1, 2):
+        day = (today - timedelta(days=days_back)).isoformat()
+        response = phone.post(
+            "/api/v1/me/doses/",
+            {
+                "client_id": str(uuid.uuid4()),
+                "date": day,
+                "slot": 1,
+                "status": "skipped",
+                "skip_reason": "side_effects",
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+    alerts = list(Alert.objects.all())
+    assert [a.kind for a in alerts] == ["side_effect_nonadherence"]
+    assert alerts[0].occurrences == 2
+
+
+def test_skipping_for_side_effects_with_symptoms_at_1_raises_nothing(phone):  # type: ignore[no-untyped-def]
+    report(phone, frequency=1, severity=1)
+    day = (timezone.localdate() - timedelta(days=1)).isoformat()
+    phone.post(
+        "/api/v1/me/doses/",
+        {
+            "client_id": str(uuid.uuid4()),
+            "date": day,
+            "slot": 1,
+            "status": "skipped",
+            "skip_reason": "side_effects",
+        },
+        format="json",
+    )
+    assert not Alert.objects.exists()
+
+
+def test_clinician_grade_3_raises_an_alert_and_is_kept_apart(phone, nurse, patient):  # type: ignore[no-untyped-def]
+    created = report(phone, symptom="limb_swelling", frequency=1, severity=1, interference=1).json()
+    url = f"/api/v1/side-effects/{created['id']}/assessment/"
+    graded = client_for(nurse).post(url, {"grade": 2, "note": "10-30 % BSA"}, format="json")
+    assert graded.status_code == 201, graded.json()
+    assert graded.json()["clinician_grade"] == 2
+    assert graded.json()["patient_level"] == created["patient_level"]  # untouched
+    assert not Alert.objects.exists()
+    client_for(nurse).post(url, {"grade": 3}, format="json")
+    assert Alert.objects.get().priority == "high"
+
+
+def test_assessment_is_scoped_and_for_nurses(phone, coordinator, other_care_team):  # type: ignore[no-untyped-def]
+    from tests.factories.accounts import StaffFactory
+
+    created = report(phone, frequency=1, severity=1).json()
+    url = f"/api/v1/side-effects/{created['id']}/assessment/"
+    stranger = client_for(StaffFactory(role="nurse", care_teams=[other_care_team]))
+    assert stranger.post(url, {"grade": 2}, format="json").status_code == 404
+    assert client_for(coordinator).post(url, {"grade": 2}, format="json").status_code == 403
+    assert phone.post(url, {"grade": 2}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("grade", [0, 6, "3", None])
+def test_invalid_grades(phone, nurse, grade):  # type: ignore[no-untyped-def]
+    created = report(phone, frequency=1, severity=1).json()
+    response = client_for(nurse).post(
+        f"/api/v1/side-effects/{created['id']}/assessment/", {"grade": grade}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "grade"
+
+
+def test_symptom_catalogue_is_served(phone):  # type: ignore[no-untyped-def]
+    body = phone.get("/api/v1/symptoms/").json()
+    assert body["recall_period"] == "the last 7 days"
+    codes = {s["code"] for s in body["symptoms"]}
+    assert {
+        "nausea",
+        "vomiting",
+        "diarrhoea",
+        "limb_swelling",
+        "periorbital_swelling",
+        "fatigue",
+        "rash",
+        "muscle_cramps",
+        "other",
+    } <= codes
+
+
+def test_a_first_rash_is_a_new_rash_alert(phone):  # type: ignore[no-untyped-def]
+    report(phone, symptom="rash", present=0)
+    assert not Alert.objects.exists()
+    report(phone, symptom="rash", present=1)
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.symptom, alert.rule) == (
+        "worsening_symptom",
+        "rash",
+        "alert.new_rash",
+    )
+
+
+@pytest.mark.parametrize(("dose_mg", "lower"), [(400, "300"), (600, "400"), (800, "600")])
+def test_severe_alert_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower):  # type: ignore[no-untyped-def]
+    from tests.factories.accounts import activated_patient
+
+    patient = activated_patient(care_team=care_team)
+    override = {"dose_mg_per_day": dose_mg, "reason": "test dose level"}
+    client_for(nurse).post(
+        f"/api/v1/patients/{patient.pk}/plans/",
+        {
+            "case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"},
+            "dose_times": ["08:00", "20:00"] if dose_mg == 800 else ["08:00"],
+            "override": override,
+        },
+        format="json",
+    )
+    report(client_for(patient.user), frequency=3, severity=3)
+    advice = Alert.objects.get(patient=patient).advice
+    assert f"{dose_mg} → {lower} mg" in advice["text"]
+    assert advice["for_clinician"] is True
