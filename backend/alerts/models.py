@@ -103,3 +103,19 @@ class CareTeamAlertSettings(models.Model):
 
     def __str__(self) -> str:
         return f"alert settings of {self.care_team}"
+
+    def clean(self) -> None:
+        """The guideline module's own checks (e.g. urgent not below severe), as form errors."""
+        from django.core.exceptions import ValidationError
+
+        from backend.guidelines import AlertRuleSettings
+
+        values = {
+            name: getattr(self, name)
+            for name in AlertRuleSettings.__dataclass_fields__
+            if hasattr(self, name)
+        }
+        try:
+            AlertRuleSettings(**values)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None

@@ -223,3 +223,13 @@ def test_team_threshold_is_configurable(nurse, patient, care_team):  # type: ign
     plan = _plan(nurse, patient)
     _logs(plan, patient, {"2026-05-07": "missed", "2026-05-08": "missed"})
     assert alerts_open_for_missed_streaks(datetime(2026, 5, 10, tzinfo=UTC)) == []
+
+
+def test_inconsistent_team_thresholds_are_refused_by_validation(care_team):  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    from backend.alerts.models import CareTeamAlertSettings
+
+    row = CareTeamAlertSettings(care_team=care_team, severe_score=4, urgent_score=3)
+    with pytest.raises(ValidationError):
+        row.full_clean()
