@@ -1,6 +1,6 @@
 """The whole beat schedule in one place. Run exactly one beat process (it has no lock)."""
 
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 from django.conf import settings
 
 BEAT_SCHEDULE = {
@@ -9,5 +9,17 @@ BEAT_SCHEDULE = {
         "task": "worker.health.ping",
         "schedule": schedule(run_every=settings.WORKER_HEARTBEAT_INTERVAL_SECONDS),
         "options": {"expires": settings.WORKER_HEARTBEAT_INTERVAL_SECONDS},
+    },
+    # Every 15 minutes: unlogged doses whose grace window has ended become "missed" ...
+    "mark-missed-doses": {
+        "task": "worker.adherence.mark_missed_doses",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    # ... and, a few minutes later, streaks of missed days become alerts for the care team.
+    "open-missed-streak-alerts": {
+        "task": "worker.alerts.open_missed_streak_alerts",
+        "schedule": crontab(minute="5-59/15"),
+        "options": {"expires": 14 * 60},
     },
 }

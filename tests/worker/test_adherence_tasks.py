@@ -1,0 +1,49 @@
+"""The 15-minute tasks: missed doses, then missed-streak alerts. Idempotent when run twice."""
+
+from datetime import date
+
+import pytest
+import time_machine
+
+from backend.adherence.models import DoseLog
+from backend.alerts.models import Alert
+from tests.conftest import client_for
+from tests.factories.plans import HIGH_RISK_CASE
+from worker.celery_app import app
+from worker.tasks.adherence import mark_missed_doses
+from worker.tasks.alerts import open_missed_streak_alerts
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):  # type: ignore[no-untyped-def]
+    with time_machine.travel("2026-05-01 09:00:00+02:00", tick=False):
+        client_for(nurse).post(
+            f"/api/v1/patients/{patient.pk}/plans/",
+            {"case": {**HIGH_RISK_CASE, "start_date": "2026-05-01"}, "dose_times": ["08:00"]},
+            format="json",
+        )
+    # Madrid, 2026-05-04 12:00: 05-01..05-02 are past end of day + 6 h; 05-03 too (06:00).
+    with time_machine.travel("2026-05-04 12:00:00+02:00", tick=False):
+        assert mark_missed_doses.apply().get() == 3
+        assert mark_missed_doses.apply().get() == 0
+        assert open_missed_streak_alerts.apply().get() == 1
+        assert open_missed_streak_alerts.apply().get() == 0
+    assert sorted(DoseLog.objects.values_list("scheduled_date", flat=True)) == [
+        date(2026, 5, 1),
+        date(2026, 5, 2),
+        date(2026, 5, 3),
+    ]
+    alert = Alert.objects.get()
+    assert alert.summary == "missed 3 days in a row" and alert.occurrences == 1
+
+
+def test_the_schedule_runs_both_every_15_minutes() -> None:
+    schedule = app.conf.beat_schedule
+    assert schedule["mark-missed-doses"]["task"] == "worker.adherence.mark_missed_doses"
+    assert (
+        schedule["open-missed-streak-alerts"]["task"] == "worker.alerts.open_missed_streak_alerts"
+    )
+    minutes = schedule["mark-missed-doses"]["schedule"].minute
+    assert minutes == set(range(0, 60, 15))
+    assert schedule["open-missed-streak-alerts"]["schedule"].minute == set(range(5, 60, 15))
