@@ -22,4 +22,25 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="5-59/15"),
         "options": {"expires": 14 * 60},
     },
+    # Every 5 minutes: urgent alerts unacknowledged for an hour (high: 4 hours) go to the
+    # whole care team, once.
+    "escalate-unacknowledged-alerts": {
+        "task": "worker.alerts.escalate_unacknowledged",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    # "Daily" jobs run hourly: each patient's day ends at their own midnight, and both are
+    # idempotent. Plans past their end date are completed (reminders stop; one closing
+    # message) ...
+    "complete-finished-plans": {
+        "task": "worker.adherence.complete_finished_plans",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 50 * 60},
+    },
+    # ... and coordinators hear once about each plan ending within 30 days.
+    "notify-plans-ending": {
+        "task": "worker.adherence.notify_plans_ending",
+        "schedule": crontab(minute=40),
+        "options": {"expires": 50 * 60},
+    },
 }

@@ -45,6 +45,7 @@ class AlertOutput(serializers.ModelSerializer):
             "acknowledged_at",
             "acknowledged_by",
             "seconds_to_acknowledge",
+            "escalated_at",
             "resolved_at",
             "resolved_by",
             "seconds_to_resolve",

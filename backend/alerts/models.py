@@ -69,6 +69,8 @@ class Alert(TimeStampedModel):
         max_length=30, choices=ResolutionOutcome.choices, blank=True
     )
     resolution_note = models.TextField(blank=True)
+    # Set once, when the alert went unacknowledged too long and the whole team was told.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["priority_rank", "opened_at"]

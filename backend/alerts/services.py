@@ -2,7 +2,7 @@
 transaction of its cause and writes the care team's notifications to the outbox there too."""
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -166,3 +166,41 @@ def alert_resolve(*, alert: Alert, user: User, outcome: str, note: str) -> Alert
             detail={"alert": str(alert.pk), "outcome": outcome},
         )
     return alert
+
+
+def alerts_escalate(now: datetime) -> int:
+    """Urgent alerts still open after ALERT_ESCALATE_URGENT_AFTER_MINUTES (high: ..._HIGH_...)
+    are escalated once: every nurse and coordinator of the team is notified. Idempotent: the
+    escalated time is set in the same transaction as the outbox rows."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    urgent_before = now - timedelta(minutes=settings.ALERT_ESCALATE_URGENT_AFTER_MINUTES)
+    high_before = now - timedelta(minutes=settings.ALERT_ESCALATE_HIGH_AFTER_MINUTES)
+    due = Q(priority="urgent", opened_at__lte=urgent_before) | Q(
+        priority="high", opened_at__lte=high_before
+    )
+    escalated = 0
+    with transaction.atomic():
+        alerts = list(
+            Alert.objects.select_for_update(skip_locked=True)
+            .filter(due, status=AlertStatus.OPEN, escalated_at__isnull=True)
+            .select_related("patient")
+        )
+        for alert in alerts:
+            team = User.objects.filter(
+                care_teams=alert.patient.care_team_id,
+                role__in=(Role.NURSE, Role.COORDINATOR),
+                is_active=True,
+            )
+            for member in team:
+                outbox_enqueue(
+                    recipient=member,
+                    kind="alert_escalated",
+                    payload={"alert": str(alert.pk), "priority": alert.priority},
+                    dedupe_key=f"alert:{alert.pk}:escalation:{member.pk}",
+                )
+            alert.escalated_at = now
+            alert.save(update_fields=["escalated_at", "updated_at"])
+            escalated += 1
+    return escalated

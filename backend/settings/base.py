@@ -214,6 +214,12 @@ DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
 # A taken_at this long before the dose's own time is a wrong day, not an early dose.
 DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
 
+# An unacknowledged alert is escalated to the whole care team after this many minutes.
+ALERT_ESCALATE_URGENT_AFTER_MINUTES = env.int("ALERT_ESCALATE_URGENT_AFTER_MINUTES", default=60)
+ALERT_ESCALATE_HIGH_AFTER_MINUTES = env.int("ALERT_ESCALATE_HIGH_AFTER_MINUTES", default=240)
+# Coordinators hear about plans ending this many days ahead.
+PLAN_ENDING_NOTICE_DAYS = env.int("PLAN_ENDING_NOTICE_DAYS", default=30)
+
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 

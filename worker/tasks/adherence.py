@@ -2,6 +2,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from backend.adherence.services.missed_doses import doses_mark_missed
+from backend.adherence.services.plans import plans_complete_finished, plans_ending_soon_notify
 from worker.base import task
 from worker.queues import DEFAULT
 
@@ -16,3 +17,25 @@ def mark_missed_doses() -> int:
     """Idempotent: the unique (patient, date, slot) key and each plan's cursor mean a rerun,
     or a run after a crash half-way, writes nothing twice."""
     return doses_mark_missed(timezone.now())
+
+
+@task(
+    name="worker.adherence.complete_finished_plans",
+    queue=DEFAULT,
+    transient_errors=(OperationalError, InterfaceError),
+    time_limit=600,
+)
+def complete_finished_plans() -> int:
+    """Idempotent: only active plans change, and the closing message has a dedupe key."""
+    return plans_complete_finished(timezone.now())
+
+
+@task(
+    name="worker.adherence.notify_plans_ending",
+    queue=DEFAULT,
+    transient_errors=(OperationalError, InterfaceError),
+    time_limit=600,
+)
+def notify_plans_ending() -> int:
+    """Idempotent: one outbox row per plan, end date and coordinator (dedupe key)."""
+    return plans_ending_soon_notify(timezone.now())

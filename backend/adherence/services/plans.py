@@ -1,7 +1,7 @@
 """Writes for treatment plans: create from a guideline case, revise the dose, hold, stop."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backend.accounts.models import Patient, User
+from backend.accounts.roles import Role
 from backend.accounts.selectors import patient_local_today
 from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
@@ -356,3 +357,65 @@ def plan_stop(*, plan: TreatmentPlan, stopped_by: User, reason: str) -> Treatmen
             detail={"plan": str(plan.pk), "reason": reason},
         )
     return plan
+
+
+def plans_complete_finished(now: datetime) -> int:
+    """Active plans whose end date has passed in the patient's zone become completed, and the
+    patient gets one closing message. Reminders and missed-dose flags stop with the plan."""
+    from backend.notifications.services import outbox_enqueue
+
+    candidates = (
+        TreatmentPlan.objects.filter(
+            status=PlanStatus.ACTIVE,
+            planned_end_date__lt=(now + timedelta(days=1)).date(),
+        )
+        .select_related("patient__user")
+        .prefetch_related("patient__zone_changes")
+    )
+    completed = 0
+    for plan in candidates:
+        if plan.planned_end_date >= patient_local_today(plan.patient, now):
+            continue
+        with transaction.atomic():
+            updated = TreatmentPlan.objects.filter(pk=plan.pk, status=PlanStatus.ACTIVE).update(
+                status=PlanStatus.COMPLETED, updated_at=now
+            )
+            if not updated:
+                continue
+            if plan.patient.user is not None:
+                outbox_enqueue(
+                    recipient=plan.patient.user,
+                    kind="plan_completed",
+                    payload={"plan": str(plan.pk)},
+                    dedupe_key=f"plan:{plan.pk}:completed",
+                )
+            completed += 1
+    return completed
+
+
+def plans_ending_soon_notify(now: datetime) -> int:
+    """Coordinators hear once about each plan ending within PLAN_ENDING_NOTICE_DAYS days (the
+    outbox's dedupe key makes a daily rerun send nothing new). Returns the plans in the window."""
+    from backend.notifications.services import outbox_enqueue
+
+    horizon = (now + timedelta(days=settings.PLAN_ENDING_NOTICE_DAYS + 1)).date()
+    plans = TreatmentPlan.objects.filter(
+        status=PlanStatus.ACTIVE,
+        planned_end_date__isnull=False,
+        planned_end_date__lte=horizon,
+        planned_end_date__gte=(now - timedelta(days=1)).date(),
+    ).select_related("patient")
+    notified = 0
+    for plan in plans:
+        coordinators = User.objects.filter(
+            care_teams=plan.patient.care_team_id, role=Role.COORDINATOR, is_active=True
+        )
+        for coordinator in coordinators:
+            outbox_enqueue(
+                recipient=coordinator,
+                kind="plan_ending",
+                payload={"plan": str(plan.pk), "planned_end_date": str(plan.planned_end_date)},
+                dedupe_key=f"plan:{plan.pk}:ending:{plan.planned_end_date}:{coordinator.pk}",
+            )
+        notified += 1
+    return notified
