@@ -10,6 +10,13 @@ BEAT_SCHEDULE = {
         "schedule": schedule(run_every=settings.WORKER_HEARTBEAT_INTERVAL_SECONDS),
         "options": {"expires": settings.WORKER_HEARTBEAT_INTERVAL_SECONDS},
     },
+    # Every minute: reminders for doses whose local time (or follow-up time) has come since the
+    # last run, unless logged or held; expires before the next run so runs never pile up.
+    "queue-dose-reminders": {
+        "task": "worker.adherence.queue_dose_reminders",
+        "schedule": crontab(),
+        "options": {"expires": 55},
+    },
     # Every 15 minutes: unlogged doses whose grace window has ended become "missed" ...
     "mark-missed-doses": {
         "task": "worker.adherence.mark_missed_doses",

@@ -39,6 +39,10 @@ class TreatmentPlan(TimeStampedModel):
     override = models.JSONField(null=True, blank=True)
     # The missed-dose sweep has checked every dose up to and including this local date.
     missed_checked_through = models.DateField(null=True, blank=True)
+    # Reminders: every reminder due up to this instant has been handled; the plan is looked at
+    # again at reminder_next_at (indexed: the minute's selection is one indexed query).
+    reminders_handled_through = models.DateTimeField(null=True, blank=True)
+    reminder_next_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

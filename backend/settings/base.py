@@ -220,6 +220,12 @@ ALERT_ESCALATE_HIGH_AFTER_MINUTES = env.int("ALERT_ESCALATE_HIGH_AFTER_MINUTES",
 # Coordinators hear about plans ending this many days ahead.
 PLAN_ENDING_NOTICE_DAYS = env.int("PLAN_ENDING_NOTICE_DAYS", default=30)
 
+# Dose reminders: follow-ups every N minutes while the dose is not logged (at most M), and a
+# reminder more than this late (the worker was down) is dropped rather than sent.
+REMINDER_FOLLOW_UP_MINUTES = env.int("REMINDER_FOLLOW_UP_MINUTES", default=60)
+REMINDER_MAX_FOLLOW_UPS = env.int("REMINDER_MAX_FOLLOW_UPS", default=2)
+REMINDER_MAX_DELAY_MINUTES = env.int("REMINDER_MAX_DELAY_MINUTES", default=30)
+
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 

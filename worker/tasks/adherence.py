@@ -3,8 +3,9 @@ from django.utils import timezone
 
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.plans import plans_complete_finished, plans_ending_soon_notify
+from backend.adherence.services.reminders import dose_reminders_enqueue
 from worker.base import task
-from worker.queues import DEFAULT
+from worker.queues import DEFAULT, REMINDERS
 
 
 @task(
@@ -39,3 +40,14 @@ def complete_finished_plans() -> int:
 def notify_plans_ending() -> int:
     """Idempotent: one outbox row per plan, end date and coordinator (dedupe key)."""
     return plans_ending_soon_notify(timezone.now())
+
+
+@task(
+    name="worker.adherence.queue_dose_reminders",
+    queue=REMINDERS,
+    transient_errors=(OperationalError, InterfaceError),
+    time_limit=55,
+)
+def queue_dose_reminders() -> int:
+    """Idempotent: each reminder is an outbox row with a (patient, date, slot, attempt) key."""
+    return dose_reminders_enqueue(timezone.now())

@@ -19,6 +19,7 @@ from backend.guidelines.rules import REDUCTION_LADDER_MG
 from ..exposure import DateSpan
 from ..guideline import guideline_recommendation
 from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
+from .reminders import reminders_replan
 
 DOSE_LEVELS_MG = tuple(sorted(REDUCTION_LADDER_MG))  # 300, 400, 600, 800 (label, S1)
 MAX_DURATION_MONTHS = 120
@@ -87,6 +88,8 @@ def plan_create(
                     guideline_version=recommendation["guideline_version"],
                     override=override,
                     missed_checked_through=missed_checked_through,
+                    reminders_handled_through=timezone.now(),
+                    reminder_next_at=timezone.now(),
                     created_by=created_by,
                 )
         except IntegrityError:
@@ -242,6 +245,7 @@ def plan_hold_add(
             reason=reason,
             created_by=created_by,
         )
+        reminders_replan(plan)
         audit_record(
             actor=created_by,
             action="plan.hold.add",
@@ -270,6 +274,7 @@ def plan_hold_end(*, hold: PlanHold, ended_by: User, end_date: date) -> PlanHold
         hold.ended_by = ended_by
         hold.save(update_fields=["end_date", "ended_by", "updated_at"])
         _resweep_from(plan, end_date + timedelta(days=1))
+        reminders_replan(plan)
         audit_record(
             actor=ended_by,
             action="plan.hold.end",
@@ -324,6 +329,7 @@ def plan_revise(
             created_by=created_by,
         )
         _resweep_from(plan, effective)
+        reminders_replan(plan)
         audit_record(
             actor=created_by,
             action="plan.revise",
@@ -350,6 +356,7 @@ def plan_stop(*, plan: TreatmentPlan, stopped_by: User, reason: str) -> Treatmen
         plan.stopped_by = stopped_by
         plan.stop_reason = reason
         plan.save(update_fields=["status", "stopped_at", "stopped_by", "stop_reason", "updated_at"])
+        reminders_replan(plan)
         audit_record(
             actor=stopped_by,
             action="plan.stop",

@@ -1,0 +1,112 @@
+"""Dose reminders: at each dose's local time, then follow-ups while it is not logged.
+
+The minute's selection is one indexed query (plans whose reminder_next_at has come); the work
+after it is proportional to the plans due, not to all patients. Each reminder is an outbox row
+whose dedupe key is (patient, date, slot, attempt), so a rerun or a crash half-way never sends
+one twice. Nothing is scheduled ahead with ETA/countdown: the database is the clock.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.selectors import patient_local_today
+from backend.notifications.services import outbox_enqueue
+
+from ..models import DoseLog, PlanStatus, TreatmentPlan
+from ..schedule import ScheduledDose
+from ..selectors.doses import plan_doses, zone_periods
+
+# Every plan is looked at again within this time even when no dose is due, so a change the
+# services did not announce (a zone change from tomorrow, say) is picked up in time.
+REVISIT_AT_LEAST_EVERY = timedelta(hours=1)
+
+
+def reminders_replan(plan: TreatmentPlan) -> None:
+    """After a change to the plan's doses (created, revised, held, stopped): look again now."""
+    TreatmentPlan.objects.filter(pk=plan.pk).update(reminder_next_at=timezone.now())
+
+
+def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
+    """Queue every reminder due since each plan's last run. Returns how many were queued."""
+    queued = 0
+    while True:
+        with transaction.atomic():
+            plans = list(
+                TreatmentPlan.objects.select_for_update(skip_locked=True)
+                .filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
+                .order_by("reminder_next_at")
+                .select_related("patient__user")
+                .prefetch_related("revisions", "holds", "patient__zone_changes")[:batch_size]
+            )
+            if not plans:
+                return queued
+            queued += _handle_batch(plans, now)
+
+
+def _events(dose: ScheduledDose) -> list[tuple[int, datetime]]:
+    step = timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
+    return [
+        (attempt, dose.due_at + attempt * step)
+        for attempt in range(settings.REMINDER_MAX_FOLLOW_UPS + 1)
+    ]
+
+
+def _handle_batch(plans: list[TreatmentPlan], now: datetime) -> int:
+    max_delay = timedelta(minutes=settings.REMINDER_MAX_DELAY_MINUTES)
+    due: list[tuple[TreatmentPlan, ScheduledDose, int]] = []
+    updates: dict[object, tuple[datetime, datetime]] = {}
+    for plan in plans:
+        since = plan.reminders_handled_through or plan.created_at
+        zones = zone_periods(plan.patient)
+        today = patient_local_today(plan.patient, now)
+        doses = [
+            dose
+            for dose in plan_doses(
+                plan, zones, today - timedelta(days=1), today + timedelta(days=2)
+            )
+            if not dose.on_hold
+        ]
+        next_at = now + REVISIT_AT_LEAST_EVERY
+        for dose in doses:
+            for attempt, at in _events(dose):
+                if since < at <= now and now - at <= max_delay:
+                    due.append((plan, dose, attempt))
+                elif at > now:
+                    next_at = min(next_at, at)
+        updates[plan.pk] = (now, next_at)
+    logged = (
+        set(
+            DoseLog.objects.filter(
+                patient_id__in={plan.patient_id for plan, _, _ in due},
+                scheduled_date__in={dose.date for _, dose, _ in due},
+            ).values_list("patient_id", "scheduled_date", "slot")
+        )
+        if due
+        else set()
+    )
+    queued = 0
+    for plan, dose, attempt in due:
+        user = plan.patient.user
+        if user is None or (plan.patient_id, dose.date, dose.slot) in logged:
+            continue  # nothing after the dose is logged
+        outbox_enqueue(
+            recipient=user,
+            kind="dose_reminder",
+            payload={
+                "date": dose.date.isoformat(),
+                "slot": dose.slot,
+                "local_time": dose.local_time.strftime("%H:%M"),
+                "attempt": attempt,
+            },
+            dedupe_key=f"reminder:{plan.patient_id}:{dose.date.isoformat()}:{dose.slot}:{attempt}",
+        )
+        queued += 1
+    for plan in plans:
+        handled_through, next_at = updates[plan.pk]
+        plan.reminders_handled_through = handled_through
+        plan.reminder_next_at = next_at
+    TreatmentPlan.objects.bulk_update(plans, ["reminders_handled_through", "reminder_next_at"])
+    return queued
