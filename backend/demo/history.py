@@ -10,13 +10,21 @@ from backend.adherence.selectors.doses import plan_doses, zone_periods
 
 
 def dose_history_create(
-    *, plan: TreatmentPlan, patient: Patient, user: User, until: date, adherence: float, seed: int
+    *,
+    plan: TreatmentPlan,
+    patient: Patient,
+    user: User,
+    until: date,
+    adherence: float,
+    seed: int,
+    current_streak: bool = False,
 ) -> int:
     """Logs for every scheduled, not-held dose from the plan's start to `until`. Deterministic
     for a seed, so every `make run` shows the same picture."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     zones = zone_periods(patient)
-    streak_start = until - timedelta(days=rng.randint(12, 20))
+    # A three-day missed streak: some weeks ago, or ending yesterday (an open alert).
+    streak_start = until - timedelta(days=2 if current_streak else rng.randint(12, 20))
     logs = []
     for dose in plan_doses(plan, zones, plan.start_date, until):
         if dose.on_hold:

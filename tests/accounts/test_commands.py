@@ -123,8 +123,15 @@ def test_seed_demo_is_idempotent(settings) -> None:  # type: ignore[no-untyped-d
     logs = DoseLog.objects.count()
     assert logs > 300
     assert set(DoseLog.objects.values_list("status", flat=True)) == {"taken", "skipped", "missed"}
+    # ... and open alerts for the dashboard: a streak, a severe symptom, a skip for side effects.
+    from backend.alerts.models import Alert
+
+    kinds = set(Alert.objects.values_list("kind", flat=True))
+    assert {"missed_dose_streak", "severe_symptom"} <= kinds
+    alerts = Alert.objects.count()
     run("seed_demo")
     assert DoseLog.objects.count() == logs
+    assert Alert.objects.count() == alerts
 
 
 def test_seed_demo_refuses_without_debug(settings) -> None:  # type: ignore[no-untyped-def]

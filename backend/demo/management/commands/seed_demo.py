@@ -4,11 +4,13 @@ a treatment plan and months of dose history.
 Idempotent: running it again finds what is there and creates nothing twice. Development only.
 """
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from backend.accounts.models import CareTeam, Patient, User
 from backend.accounts.roles import Role
@@ -21,7 +23,9 @@ from backend.accounts.services import (
 )
 from backend.adherence.models import TreatmentPlan
 from backend.adherence.services.plans import plan_create, plan_hold_add
+from backend.alerts.streaks import alerts_open_for_missed_streaks
 from backend.demo.history import dose_history_create
+from backend.sideeffects.services import side_effect_report_record
 
 TEAM_NAME = "Demo Sarcoma Clinic"
 STAFF = [("nurse.demo", Role.NURSE), ("coordinator.demo", Role.COORDINATOR)]
@@ -113,6 +117,9 @@ class Command(BaseCommand):
                     and not TreatmentPlan.objects.filter(patient=patient).exists()
                 ):
                     self._plan_with_history(patient, staff[Role.NURSE])
+                    self._symptoms(patient)
+            # Open alerts for the dashboard: streaks in the histories above.
+            alerts_open_for_missed_streaks(timezone.now())
         self.stdout.write(
             f"Demo logins (password for all: {password}); open http://127.0.0.1:8000/api/docs/"
         )
@@ -148,4 +155,24 @@ class Command(BaseCommand):
             until=today - timedelta(days=1),
             adherence=adherence,
             seed=days_ago,
+            current_streak=adherence < 0.8,
         )
+
+    def _symptoms(self, patient: Patient) -> None:
+        """A few reports; the last patient's vomiting is severe, which opens an alert."""
+        reports = {
+            "DEMO-0001": [("fatigue", {"severity": 1, "interference": 1})],
+            "DEMO-0002": [("limb_swelling", {"frequency": 2, "severity": 1, "interference": 1})],
+            "DEMO-0003": [
+                ("nausea", {"frequency": 2, "severity": 2}),
+                ("vomiting", {"frequency": 3, "severity": 3}),
+            ],
+        }[patient.medical_record_number]
+        for number, (symptom, answers) in enumerate(reports):
+            side_effect_report_record(
+                patient=patient,
+                reported_by=patient.user,
+                client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{patient.pk}:{number}"),
+                symptom=symptom,
+                answers=answers,
+            )
