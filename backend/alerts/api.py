@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from backend.api.permissions import IsStaffMember
 from backend.api.serializers import StrictInputSerializer
+from backend.audit.services import audit_record_patient_reads
 
 from . import services
 from .models import Alert, AlertKind, AlertPriority, AlertStatus, ResolutionOutcome
@@ -92,7 +93,12 @@ class AlertListView(ListAPIView):
         operation_id="alerts_list",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        page = self.paginate_queryset(self.get_queryset())
+        patients = {alert.patient_id: alert.patient for alert in page}.values()
+        audit_record_patient_reads(
+            actor=request.user, patients=patients, action="alerts.list", request=request
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         data = AlertFilterInput(data=self.request.query_params.dict())

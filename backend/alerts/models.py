@@ -56,6 +56,8 @@ class Alert(TimeStampedModel):
     details = models.JSONField(default=dict, blank=True, help_text="The cause: report, streak...")
     occurrences = models.PositiveIntegerField(default=1)
     opened_at = models.DateTimeField()
+    # When it reached its current priority (escalation delays count from here).
+    priority_since = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -102,6 +104,7 @@ class CareTeamAlertSettings(models.Model):
     worsening_window_days = models.PositiveSmallIntegerField(default=14)
     side_effect_skip_min_score = models.PositiveSmallIntegerField(default=2)
     missed_streak_days = models.PositiveSmallIntegerField(default=2)
+    new_rash_alert = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"alert settings of {self.care_team}"
@@ -121,3 +124,13 @@ class CareTeamAlertSettings(models.Model):
             AlertRuleSettings(**values)
         except ValueError as error:
             raise ValidationError(str(error)) from None
+        from .streaks import STREAK_LOOKBACK_DAYS
+
+        if self.missed_streak_days > STREAK_LOOKBACK_DAYS:
+            raise ValidationError(
+                {
+                    "missed_streak_days": (
+                        f"At most {STREAK_LOOKBACK_DAYS}, how far streaks are traced."
+                    )
+                }
+            )

@@ -67,6 +67,7 @@ def alert_raise(
                         advice=asdict(advice) if advice else None,
                         details=details or {},
                         opened_at=now,
+                        priority_since=now,
                         last_seen_at=now,
                     )
                 _notify_care_team(alert, "opened")
@@ -85,6 +86,7 @@ def alert_raise(
         if escalated:
             alert.priority = decision.priority
             alert.priority_rank = PRIORITY_RANK[decision.priority]
+            alert.priority_since = now
             alert.rule = decision.rule
             alert.sources = list(decision.sources)
         alert.save()
@@ -105,9 +107,9 @@ def _unresolved(patient: Patient, kind: str, symptom: str) -> Alert | None:
 def _notify_care_team(alert: Alert, event: str) -> None:
     """One outbox row per nurse of the patient's team (the worker pushes them). The payload
     carries no clinical detail: the dashboard shows it to signed-in staff."""
-    nurses = User.objects.filter(
-        care_teams=alert.patient.care_team_id, role=Role.NURSE, is_active=True
-    )
+    team = User.objects.filter(care_teams=alert.patient.care_team_id, is_active=True)
+    # Nurses act on alerts; a team with no active nurse must still hear (its coordinators).
+    nurses = list(team.filter(role=Role.NURSE)) or list(team.filter(role=Role.COORDINATOR))
     for nurse in nurses:
         outbox_enqueue(
             recipient=nurse,
@@ -177,8 +179,8 @@ def alerts_escalate(now: datetime) -> int:
 
     urgent_before = now - timedelta(minutes=settings.ALERT_ESCALATE_URGENT_AFTER_MINUTES)
     high_before = now - timedelta(minutes=settings.ALERT_ESCALATE_HIGH_AFTER_MINUTES)
-    due = Q(priority="urgent", opened_at__lte=urgent_before) | Q(
-        priority="high", opened_at__lte=high_before
+    due = Q(priority="urgent", priority_since__lte=urgent_before) | Q(
+        priority="high", priority_since__lte=high_before
     )
     escalated = 0
     with transaction.atomic():

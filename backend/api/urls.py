@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("backend.adherence.urls")),
     path("", include("backend.sideeffects.urls")),
     path("", include("backend.alerts.urls")),
+    path("", include("backend.notifications.urls")),
 ]

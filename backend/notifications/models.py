@@ -33,3 +33,69 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient_id} ({self.status})"
+
+
+class Platform(models.TextChoices):
+    ANDROID = "android", "Android"
+    IOS = "ios", "iOS"
+    WEB = "web", "Web"
+
+
+class DeactivationReason(models.TextChoices):
+    """Why a device stopped receiving pushes. The FCM reasons are final for that token."""
+
+    USER = "user", "Unregistered by the user"
+    SUPERSEDED = "superseded", "Too many devices: the least recently seen was dropped"
+    UNREGISTERED = "unregistered", "FCM: UNREGISTERED (app removed or token expired)"
+    SENDER_ID_MISMATCH = "sender_id_mismatch", "FCM: SENDER_ID_MISMATCH (another project)"
+    INVALID_ARGUMENT = "invalid_argument", "FCM: INVALID_ARGUMENT (not a valid token)"
+
+
+class Device(models.Model):
+    """One FCM registration token of one signed-in user (patient or staff).
+
+    The token is unique: the same phone registering again updates this row, and a phone that
+    changes hands (sign-out, another user signs in) moves to the new user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices"
+    )
+    token = models.CharField(max_length=1024, unique=True)
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivation_reason = models.CharField(
+        max_length=30, choices=DeactivationReason.choices, blank=True
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "active"])]
+
+    def __str__(self) -> str:
+        state = "active" if self.active else f"inactive ({self.deactivation_reason})"
+        return f"{self.platform} device …{self.token[-8:]} of {self.user_id}, {state}"
+
+
+class NotificationPreference(models.Model):
+    """A user's push preferences. No row means the defaults (the private ones)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    show_medication_name_on_lock_screen = models.BooleanField(
+        default=False,
+        help_text="Off: reminders say 'your dose', never the drug's name or the diagnosis, "
+        "because a lock screen is seen by others.",
+    )
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text="Blank: the patient record's language, or the site's for staff.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user_id}"

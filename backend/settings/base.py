@@ -276,3 +276,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------- push notifications (issue 6)
+# Which sender delivers the outbox: "console" logs what it would send (make run); "fcm" sends
+# through firebase-admin. See backend/notifications/fcm.py.
+PUSH_SENDER = env("PUSH_SENDER", default="console")
+# A Firebase service-account JSON file (also gives the project id). Without it the fcm sender
+# uses FCM_STATIC_TOKEN as its bearer token, which is refused while FCM_ENDPOINT is Google's.
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", default="")
+FCM_PROJECT_ID = env("FCM_PROJECT_ID", default="")
+FCM_STATIC_TOKEN = env("FCM_STATIC_TOKEN", default="static-token-for-a-fake-fcm-server")
+# Base URL of the FCM HTTP v1 API; a staging system or a load test points it at a fake server.
+FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")
+FCM_HTTP_TIMEOUT_SECONDS = env.float("FCM_HTTP_TIMEOUT_SECONDS", default=10.0)
+# How often firebase-admin itself retries a 500/503 inside one send (0.5 s backoff, doubling).
+FCM_HTTP_RETRIES = env.int("FCM_HTTP_RETRIES", default=4)
+# Outbox delivery: a transient failure is retried after OUTBOX_RETRY_BASE_SECONDS, doubling
+# (with jitter) up to OUTBOX_RETRY_MAX_SECONDS; after OUTBOX_MAX_ATTEMPTS sends the row is
+# marked failed (listed in the admin). QUOTA_EXCEEDED always waits at least 60 s.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+# Active push devices kept per user; registering one more drops the least recently seen.
+PUSH_DEVICES_PER_USER = env.int("PUSH_DEVICES_PER_USER", default=10)

@@ -73,7 +73,8 @@ class AnswersInput(StrictInputSerializer):
     frequency = serializers.JSONField(required=False)
     severity = serializers.JSONField(required=False)
     interference = serializers.JSONField(required=False)
-    present = serializers.JSONField(required=False)
+    present = serializers.JSONField(required=False, help_text="Same as presence")
+    presence = serializers.JSONField(required=False, help_text="The catalogue's name for it")
 
 
 class ReportInput(StrictInputSerializer):
@@ -94,6 +95,10 @@ class ReportInput(StrictInputSerializer):
 
 def _answers(raw: dict[str, Any]) -> dict[str, Any]:
     # The API says "present" (as the product issue does); the catalogue says "presence".
+    if "present" in raw and "presence" in raw:
+        raise serializers.ValidationError(
+            {"answers.present": ["Give either present or presence, not both."]}
+        )
     return {("presence" if key == "present" else key): value for key, value in raw.items()}
 
 

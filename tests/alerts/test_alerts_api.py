@@ -233,3 +233,52 @@ def test_inconsistent_team_thresholds_are_refused_by_validation(care_team):  # t
     row = CareTeamAlertSettings(care_team=care_team, severe_score=4, urgent_score=3)
     with pytest.raises(ValidationError):
         row.full_clean()
+
+
+def test_escalation_counts_from_when_the_alert_became_urgent(patient, nurse):  # type: ignore[no-untyped-def]
+    from backend.alerts.services import alerts_escalate
+
+    start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    alert_raise(patient=patient, decision=decision(priority="high"), symptom="nausea", now=start)
+    later = start + timedelta(hours=3)
+    alert_raise(patient=patient, decision=decision(priority="urgent"), symptom="nausea", now=later)
+    assert alerts_escalate(later + timedelta(minutes=59)) == 0
+    assert alerts_escalate(later + timedelta(minutes=60)) == 1
+
+
+def test_a_team_without_nurses_is_still_told(care_team, coordinator):  # type: ignore[no-untyped-def]
+    patient = activated_patient(care_team=care_team)
+    alert_raise(patient=patient, decision=decision(), symptom="nausea")
+    assert [m.recipient for m in OutboxMessage.objects.all()] == [coordinator]
+
+
+def test_listing_alerts_is_audited(nurse, patient):  # type: ignore[no-untyped-def]
+    from backend.audit.models import AuditEvent
+
+    alert_raise(patient=patient, decision=decision(), symptom="nausea")
+    client_for(nurse).get("/api/v1/alerts/")
+    assert AuditEvent.objects.filter(action="alerts.list", patient=patient, actor=nurse).exists()
+
+
+def test_streak_threshold_cannot_exceed_the_lookback(care_team):  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    from backend.alerts.models import CareTeamAlertSettings
+
+    with pytest.raises(ValidationError):
+        CareTeamAlertSettings(care_team=care_team, missed_streak_days=61).full_clean()
+
+
+def test_new_rash_rule_can_be_switched_off_per_team(care_team, nurse):  # type: ignore[no-untyped-def]
+    from backend.alerts.models import CareTeamAlertSettings
+
+    CareTeamAlertSettings.objects.create(care_team=care_team, new_rash_alert=False)
+    patient = activated_patient(care_team=care_team)
+    side_effect_report_record(
+        patient=patient,
+        reported_by=patient.user,
+        client_id=uuid.uuid4(),
+        symptom="rash",
+        answers={"presence": 1},
+    )
+    assert not Alert.objects.exists()

@@ -242,3 +242,28 @@ def test_severe_alert_advice_follows_the_plans_dose(nurse, care_team, dose_mg, l
     advice = Alert.objects.get(patient=patient).advice
     assert f"{dose_mg} → {lower} mg" in advice["text"]
     assert advice["for_clinician"] is True
+
+
+def test_catalogue_name_presence_is_accepted_too(phone):  # type: ignore[no-untyped-def]
+    assert report(phone, symptom="rash", presence=1).status_code == 201
+    both = report(phone, symptom="rash", presence=1, present=1)
+    assert both.status_code == 400
+    assert both.json()["errors"][0]["field"] == "answers.present"
+
+
+def test_a_note_only_correction_does_not_count_again(phone):  # type: ignore[no-untyped-def]
+    report(phone, frequency=2, severity=2)
+    day = (timezone.localdate() - timedelta(days=1)).isoformat()
+    log = phone.post(
+        "/api/v1/me/doses/",
+        {
+            "client_id": str(uuid.uuid4()),
+            "date": day,
+            "slot": 1,
+            "status": "skipped",
+            "skip_reason": "side_effects",
+        },
+        format="json",
+    ).json()
+    phone.patch(f"/api/v1/me/doses/{log['id']}/", {"note": "felt sick all day"}, format="json")
+    assert Alert.objects.get().occurrences == 1

@@ -304,6 +304,8 @@ def dose_log_correct(
                 now=now,
                 today=today,
             )
+        before = (log.status, log.skip_reason)
         log = _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")
-        _after_change(log)
+        if (log.status, log.skip_reason) != before:
+            _after_change(log)
         return log

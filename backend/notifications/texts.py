@@ -1,0 +1,233 @@
+"""What a push says, per kind and language (en, es, fr, de).
+
+A push is shown on the lock screen, where anyone near the phone can read it. So by default a
+patient's push never names the drug or the diagnosis ("your 08:00 dose"); only a patient who
+opted in (NotificationPreference.show_medication_name_on_lock_screen) gets the named variant.
+Staff pushes never carry clinical detail or a patient's name: the dashboard shows that to
+signed-in staff. Every text here is written for that rule; the tests check it for every kind
+and language.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils import formats, translation
+
+LANGUAGES = ("en", "es", "fr", "de")
+DEFAULT_LANGUAGE = "en"
+
+# Words that must never appear in a private text (checked by the tests, all languages).
+MEDICATION_WORDS = ("imatinib", "glivec", "gleevec", "gist", "stromal", "tumour", "tumor", "cancer")
+
+
+@dataclass(frozen=True)
+class PushText:
+    title: str
+    body: str
+
+
+# kind -> variant -> language -> (title, body). Variant "private" is the default; "named" is
+# used only for a patient who opted in. Placeholders: {time}, {date}, {priority}.
+_T = dict[str, dict[str, dict[str, tuple[str, str]]]]
+
+TEXTS: _T = {
+    "dose_reminder": {
+        "private": {
+            "en": ("Reminder", "It's time for your {time} dose. Tap to log it."),
+            "es": ("Recordatorio", "Es la hora de su dosis de las {time}. Toque para registrarla."),
+            "fr": ("Rappel", "C'est l'heure de votre prise de {time}. Touchez pour l'enregistrer."),
+            "de": ("Erinnerung", "Zeit für Ihre Einnahme um {time}. Tippen Sie zum Erfassen."),
+        },
+        "named": {
+            "en": ("Imatinib reminder", "It's time to take your imatinib ({time}). Tap to log it."),
+            "es": (
+                "Recordatorio de imatinib",
+                "Es la hora de tomar su imatinib ({time}). Toque para registrarlo.",
+            ),
+            "fr": (
+                "Rappel imatinib",
+                "C'est l'heure de prendre votre imatinib ({time}). Touchez pour l'enregistrer.",
+            ),
+            "de": (
+                "Imatinib-Erinnerung",
+                "Zeit für Ihr Imatinib ({time}). Tippen Sie zum Erfassen.",
+            ),
+        },
+    },
+    "dose_reminder_follow_up": {
+        "private": {
+            "en": ("Reminder", "Your {time} dose is not logged yet. Tap to log it."),
+            "es": (
+                "Recordatorio",
+                "Su dosis de las {time} aún no está registrada. Toque para registrarla.",
+            ),
+            "fr": (
+                "Rappel",
+                "Votre prise de {time} n'est pas encore enregistrée. Touchez pour l'enregistrer.",
+            ),
+            "de": (
+                "Erinnerung",
+                "Ihre Einnahme um {time} ist noch nicht erfasst. Tippen Sie zum Erfassen.",
+            ),
+        },
+        "named": {
+            "en": ("Imatinib reminder", "Your {time} imatinib dose is not logged yet."),
+            "es": (
+                "Recordatorio de imatinib",
+                "Su dosis de imatinib de las {time} aún no está registrada.",
+            ),
+            "fr": (
+                "Rappel imatinib",
+                "Votre prise d'imatinib de {time} n'est pas encore enregistrée.",
+            ),
+            "de": (
+                "Imatinib-Erinnerung",
+                "Ihre Imatinib-Einnahme um {time} ist noch nicht erfasst.",
+            ),
+        },
+    },
+    "plan_completed": {
+        "private": {
+            "en": ("Plan finished", "Your plan has reached its end date; reminders have stopped."),
+            "es": (
+                "Plan finalizado",
+                "Su plan ha llegado a su fecha de fin; los recordatorios se han detenido.",
+            ),
+            "fr": (
+                "Plan terminé",
+                "Votre plan est arrivé à sa date de fin ; les rappels sont arrêtés.",
+            ),
+            "de": (
+                "Plan beendet",
+                "Ihr Plan hat sein Enddatum erreicht; die Erinnerungen sind beendet.",
+            ),
+        },
+        "named": {
+            "en": (
+                "Imatinib plan finished",
+                "Your imatinib plan has reached its end date; reminders have stopped.",
+            ),
+            "es": (
+                "Plan de imatinib finalizado",
+                "Su plan de imatinib ha llegado a su fecha de fin; "
+                "los recordatorios se han detenido.",
+            ),
+            "fr": (
+                "Plan imatinib terminé",
+                "Votre plan d'imatinib est arrivé à sa date de fin ; les rappels sont arrêtés.",
+            ),
+            "de": (
+                "Imatinib-Plan beendet",
+                "Ihr Imatinib-Plan hat sein Enddatum erreicht; die Erinnerungen sind beendet.",
+            ),
+        },
+    },
+    # Staff: never a patient's name, the drug or a symptom; the dashboard has the detail.
+    "alert_opened": {
+        "private": {
+            "en": ("New alert", "An alert ({priority}) is open for one of your patients."),
+            "es": (
+                "Nueva alerta",
+                "Hay una alerta ({priority}) abierta para uno de sus pacientes.",
+            ),
+            "fr": (
+                "Nouvelle alerte",
+                "Une alerte ({priority}) est ouverte pour l'un de vos patients.",
+            ),
+            "de": (
+                "Neue Warnung",
+                "Eine Warnung ({priority}) ist für einen Ihrer Patienten offen.",
+            ),
+        },
+    },
+    "alert_escalated": {
+        "private": {
+            "en": (
+                "Alert escalated",
+                "An alert ({priority}) has not been acknowledged. Please review it.",
+            ),
+            "es": (
+                "Alerta escalada",
+                "Una alerta ({priority}) no ha sido confirmada. Revísela, por favor.",
+            ),
+            "fr": (
+                "Alerte escaladée",
+                "Une alerte ({priority}) n'a pas été prise en compte. Merci de la consulter.",
+            ),
+            "de": (
+                "Warnung eskaliert",
+                "Eine Warnung ({priority}) wurde nicht bestätigt. Bitte prüfen Sie sie.",
+            ),
+        },
+    },
+    "plan_ending": {
+        "private": {
+            "en": ("Plan ending soon", "A patient's plan ends on {date}."),
+            "es": ("Un plan termina pronto", "El plan de un paciente termina el {date}."),
+            "fr": ("Fin de plan proche", "Le plan d'un patient se termine le {date}."),
+            "de": ("Plan endet bald", "Der Plan eines Patienten endet am {date}."),
+        },
+    },
+    "generic": {
+        "private": {
+            "en": ("New notification", "Open the app for details."),
+            "es": ("Nueva notificación", "Abra la aplicación para ver los detalles."),
+            "fr": ("Nouvelle notification", "Ouvrez l'application pour les détails."),
+            "de": ("Neue Benachrichtigung", "Öffnen Sie die App für Details."),
+        },
+    },
+}
+
+PRIORITIES: dict[str, dict[str, str]] = {
+    "urgent": {"en": "urgent", "es": "urgente", "fr": "urgente", "de": "dringend"},
+    "high": {"en": "high", "es": "alta", "fr": "haute", "de": "hoch"},
+    "normal": {"en": "normal", "es": "normal", "fr": "normale", "de": "normal"},
+}
+
+
+def _text_key(kind: str, payload: dict[str, Any]) -> str:
+    if kind == "dose_reminder" and _int(payload.get("attempt")) > 0:
+        return "dose_reminder_follow_up"
+    return kind if kind in TEXTS else "generic"
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        return 0
+
+
+def _placeholders(payload: dict[str, Any], language: str) -> dict[str, str]:
+    values = {"time": str(payload.get("local_time", ""))}
+    priority = str(payload.get("priority", ""))
+    values["priority"] = PRIORITIES.get(priority, {}).get(language, priority)
+    raw_date = payload.get("planned_end_date") or payload.get("date")
+    values["date"] = str(raw_date or "")
+    if raw_date:
+        try:
+            parsed = date.fromisoformat(str(raw_date))
+        except ValueError:
+            pass
+        else:
+            with translation.override(language):
+                values["date"] = formats.date_format(parsed, "DATE_FORMAT", use_l10n=True)
+    return values
+
+
+def push_text(
+    *, kind: str, payload: dict[str, Any], language: str, show_medication_name: bool
+) -> PushText:
+    """The title and body for one push. Unknown kinds and languages fall back safely (generic
+    text, English); a missing value in the payload falls back to the generic text rather than
+    showing a hole."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    variants = TEXTS[_text_key(kind, payload)]
+    variant = "named" if show_medication_name and "named" in variants else "private"
+    title, body = variants[variant][language]
+    values = _placeholders(payload, language)
+    needed = [name for name in ("time", "date", "priority") if "{" + name + "}" in title + body]
+    if any(not values[name] for name in needed):
+        title, body = TEXTS["generic"]["private"][language]
+    return PushText(title=title.format(**values), body=body.format(**values))

@@ -1,0 +1,170 @@
+"""POST/GET /api/v1/me/devices/, DELETE /api/v1/me/devices/{token-or-id}/ and the push
+preferences: one's own devices only, strict input, 400 naming the field."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from backend.notifications.models import Device
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+DEVICES = "/api/v1/me/devices/"
+PREFERENCES = "/api/v1/me/notification-preferences/"
+TOKEN = "fGx1Qk9ZR0:APA91bH-x_7Zq3w.token~1"
+T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def register(client, token: str = TOKEN, platform: str = "android"):  # type: ignore[no-untyped-def]
+    return client.post(DEVICES, {"token": token, "platform": platform}, format="json")
+
+
+def test_a_patient_registers_a_device(patient):  # type: ignore[no-untyped-def]
+    client = client_for(patient.user)
+    with time_machine.travel(T0, tick=False):
+        response = register(client)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["token"] == TOKEN
+    assert body["platform"] == "android"
+    assert body["active"] is True
+    assert body["last_seen_at"] == "2026-06-01T08:00:00Z"
+    device = Device.objects.get(token=TOKEN)
+    assert device.user == patient.user
+    assert client.get(DEVICES).json()[0]["id"] == device.pk
+
+
+@pytest.mark.parametrize("role", ["nurse", "coordinator", "admin_user"])
+def test_staff_register_devices_too(request, role):  # type: ignore[no-untyped-def]
+    user = request.getfixturevalue(role)
+    assert register(client_for(user), platform="web").status_code == 201
+
+
+def test_registering_again_updates_last_seen_and_reactivates(patient):  # type: ignore[no-untyped-def]
+    client = client_for(patient.user)
+    with time_machine.travel(T0, tick=False):
+        register(client)
+    device = Device.objects.get(token=TOKEN)
+    Device.objects.filter(pk=device.pk).update(
+        active=False, deactivated_at=T0, deactivation_reason="user"
+    )
+    later = T0 + timedelta(days=3)
+    with time_machine.travel(later, tick=False):
+        response = register(client, platform="ios")
+    assert response.status_code == 200
+    assert response.json()["id"] == device.pk
+    device.refresh_from_db()
+    assert device.last_seen_at == later
+    assert (device.active, device.deactivated_at, device.deactivation_reason) == (True, None, "")
+    assert device.platform == "ios"
+    assert Device.objects.count() == 1
+
+
+def test_a_token_registered_by_another_user_moves_to_the_new_user(patient, foreign_patient):  # type: ignore[no-untyped-def]
+    register(client_for(patient.user))
+    response = register(client_for(foreign_patient.user))
+    assert response.status_code == 200
+    device = Device.objects.get(token=TOKEN)
+    assert device.user == foreign_patient.user
+    assert client_for(patient.user).get(DEVICES).json() == []
+
+
+def test_the_oldest_device_is_dropped_past_the_limit(settings, patient):  # type: ignore[no-untyped-def]
+    settings.PUSH_DEVICES_PER_USER = 2
+    client = client_for(patient.user)
+    for n in range(3):
+        with time_machine.travel(T0 + timedelta(minutes=n), tick=False):
+            assert register(client, token=f"token-{n}").status_code == 201
+    active = set(Device.objects.filter(active=True).values_list("token", flat=True))
+    assert active == {"token-1", "token-2"}
+    assert Device.objects.get(token="token-0").deactivation_reason == "superseded"
+
+
+@pytest.mark.parametrize("by", ["token", "id"])
+def test_delete_own_device(patient, by):  # type: ignore[no-untyped-def]
+    client = client_for(patient.user)
+    device_id = register(client).json()["id"]
+    reference = TOKEN if by == "token" else str(device_id)
+    response = client.delete(f"{DEVICES}{reference}/")
+    assert response.status_code == 204
+    device = Device.objects.get(pk=device_id)
+    assert (device.active, device.deactivation_reason) == (False, "user")
+    assert device.deactivated_at is not None
+    assert client.get(DEVICES).json() == []
+    # Deleting again is harmless.
+    assert client.delete(f"{DEVICES}{reference}/").status_code == 204
+
+
+@pytest.mark.parametrize("by", ["token", "id"])
+def test_another_users_device_is_404(patient, nurse, by):  # type: ignore[no-untyped-def]
+    device_id = register(client_for(patient.user)).json()["id"]
+    reference = TOKEN if by == "token" else str(device_id)
+    response = client_for(nurse).delete(f"{DEVICES}{reference}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert Device.objects.get(pk=device_id).active
+
+
+def test_unknown_device_is_404(patient):  # type: ignore[no-untyped-def]
+    client = client_for(patient.user)
+    assert client.delete(f"{DEVICES}no-such-token/").status_code == 404
+    assert client.delete(f"{DEVICES}999999/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"token": TOKEN, "platform": "blackberry"}, "platform"),
+        ({"token": TOKEN}, "platform"),
+        ({"platform": "android"}, "token"),
+        ({"token": "", "platform": "android"}, "token"),
+        ({"token": "has spaces in it", "platform": "android"}, "token"),
+        ({"token": "a/b", "platform": "android"}, "token"),
+        ({"token": "x" * 1025, "platform": "android"}, "token"),
+        ({"token": ["a"], "platform": "android"}, "token"),
+        ({"token": TOKEN, "platform": "android", "user": 1}, "user"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field(patient, payload, field):  # type: ignore[no-untyped-def]
+    response = client_for(patient.user).post(DEVICES, payload, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert [error["field"] for error in body["errors"]] == [field]
+    assert not Device.objects.exists()
+
+
+def test_signed_out_is_401(api_client):  # type: ignore[no-untyped-def]
+    assert api_client.post(DEVICES, {"token": TOKEN, "platform": "ios"}).status_code == 401
+    assert api_client.delete(f"{DEVICES}{TOKEN}/").status_code == 401
+
+
+def test_push_preferences_default_private_and_can_be_changed(patient):  # type: ignore[no-untyped-def]
+    client = client_for(patient.user)
+    assert client.get(PREFERENCES).json() == {
+        "show_medication_name_on_lock_screen": False,
+        "language": "",
+    }
+    response = client.patch(
+        PREFERENCES, {"show_medication_name_on_lock_screen": True}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["show_medication_name_on_lock_screen"] is True
+    response = client.patch(PREFERENCES, {"language": "de"}, format="json")
+    assert response.json() == {"show_medication_name_on_lock_screen": True, "language": "de"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"language": "xx"}, "language"),
+        ({"show_medication_name_on_lock_screen": "maybe"}, "show_medication_name_on_lock_screen"),
+        ({"show_drug": True}, "show_drug"),
+    ],
+)
+def test_bad_preferences_are_400_naming_the_field(patient, payload, field):  # type: ignore[no-untyped-def]
+    response = client_for(patient.user).patch(PREFERENCES, payload, format="json")
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == [field]

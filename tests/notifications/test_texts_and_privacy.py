@@ -1,0 +1,166 @@
+"""Push text: localised (en, es, fr, de), and never the drug's name or the diagnosis on the
+lock screen unless the patient opted in. Checked for every text, and end to end at the fake
+FCM server both ways."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from backend.notifications.services import (
+    notification_preference_update,
+    outbox_deliver_batch,
+    outbox_enqueue,
+)
+from backend.notifications.texts import LANGUAGES, MEDICATION_WORDS, TEXTS, push_text
+from tests.notifications.conftest import add_device
+
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+MEDICATION = re.compile(r"\b(" + "|".join(MEDICATION_WORDS) + r")\b", re.IGNORECASE)
+PAYLOADS = {
+    "dose_reminder": {"date": "2026-06-01", "slot": 1, "local_time": "08:00", "attempt": 0},
+    "dose_reminder_follow_up": {"local_time": "08:00", "attempt": 1},
+    "plan_completed": {"plan": "p"},
+    "alert_opened": {"alert": "a", "priority": "urgent"},
+    "alert_escalated": {"alert": "a", "priority": "high"},
+    "plan_ending": {"plan": "p", "planned_end_date": "2026-07-01"},
+    "generic": {},
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(TEXTS))
+def test_no_private_text_names_the_drug_or_the_diagnosis(kind, language):  # type: ignore[no-untyped-def]
+    kind_name = "dose_reminder" if kind == "dose_reminder_follow_up" else kind
+    text = push_text(
+        kind=kind_name, payload=PAYLOADS[kind], language=language, show_medication_name=False
+    )
+    shown = f"{text.title} {text.body}".lower()
+    assert not MEDICATION.search(shown), shown
+    assert "{" not in shown and text.title and text.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["dose_reminder", "dose_reminder_follow_up", "plan_completed"])
+def test_named_variants_only_for_patients_who_opted_in(kind, language):  # type: ignore[no-untyped-def]
+    kind_name = "dose_reminder" if kind == "dose_reminder_follow_up" else kind
+    text = push_text(
+        kind=kind_name, payload=PAYLOADS[kind], language=language, show_medication_name=True
+    )
+    assert "imatinib" in f"{text.title} {text.body}".lower()
+
+
+def test_staff_texts_never_name_the_drug_even_when_asked():  # type: ignore[no-untyped-def]
+    for kind in ("alert_opened", "alert_escalated", "plan_ending"):
+        text = push_text(
+            kind=kind, payload=PAYLOADS[kind], language="en", show_medication_name=True
+        )
+        assert "imatinib" not in f"{text.title} {text.body}".lower()
+
+
+def test_texts_are_localised():  # type: ignore[no-untyped-def]
+    def body(kind: str, language: str) -> str:
+        return push_text(
+            kind=kind, payload=PAYLOADS[kind], language=language, show_medication_name=False
+        ).body
+
+    assert body("dose_reminder", "es") == (
+        "Es la hora de su dosis de las 08:00. Toque para registrarla."
+    )
+    assert body("dose_reminder", "fr").startswith("C'est l'heure de votre prise de 08:00")
+    assert body("dose_reminder", "de").startswith("Zeit für Ihre Einnahme um 08:00")
+    assert (
+        body("alert_opened", "de") == "Eine Warnung (dringend) ist für einen Ihrer Patienten offen."
+    )
+    assert body("plan_ending", "es") == "El plan de un paciente termina el 1 de julio de 2026."
+    assert body("plan_ending", "en") == "A patient's plan ends on July 1, 2026."
+
+
+def test_follow_ups_say_the_dose_is_not_logged_yet():  # type: ignore[no-untyped-def]
+    text = push_text(
+        kind="dose_reminder",
+        payload={"local_time": "20:30", "attempt": 2},
+        language="en",
+        show_medication_name=False,
+    )
+    assert text.body == "Your 20:30 dose is not logged yet. Tap to log it."
+
+
+def test_unknown_kind_language_or_missing_value_fall_back_safely():  # type: ignore[no-untyped-def]
+    generic = push_text(kind="new_kind", payload={}, language="en", show_medication_name=True)
+    assert (generic.title, generic.body) == ("New notification", "Open the app for details.")
+    klingon = push_text(
+        kind="dose_reminder",
+        payload=PAYLOADS["dose_reminder"],
+        language="tlh",
+        show_medication_name=False,
+    )
+    assert klingon.title == "Reminder"
+    no_time = push_text(kind="dose_reminder", payload={}, language="fr", show_medication_name=False)
+    assert no_time.title == "Nouvelle notification"
+
+
+# ---------------------------------------------------------------- end to end, both ways
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("opted_in", [False, True])
+def test_lock_screen_text_at_the_fake_server(fcm_settings, fake_fcm, patient, opted_in):  # type: ignore[no-untyped-def]
+    patient.language = "es"
+    patient.save()
+    if opted_in:
+        notification_preference_update(user=patient.user, show_medication_name_on_lock_screen=True)
+    add_device(patient.user, "token-1")
+    with time_machine.travel(NOW, tick=False):
+        outbox_enqueue(
+            recipient=patient.user,
+            kind="dose_reminder",
+            payload=PAYLOADS["dose_reminder"],
+            dedupe_key="reminder:x",
+        )
+        outbox_deliver_batch(NOW)
+
+    (received,) = fake_fcm.delivered()
+    shown = received.message["notification"]
+    everything = str(received.body).lower()
+    if opted_in:
+        assert shown == {
+            "title": "Recordatorio de imatinib",
+            "body": "Es la hora de tomar su imatinib (08:00). Toque para registrarlo.",
+        }
+    else:
+        assert shown == {
+            "title": "Recordatorio",
+            "body": "Es la hora de su dosis de las 08:00. Toque para registrarla.",
+        }
+        # Not in the notification, and not hidden anywhere else in what the phone receives.
+        assert not MEDICATION.search(everything)
+
+
+@pytest.mark.django_db
+def test_staff_get_their_own_language_and_no_clinical_detail(fcm_settings, fake_fcm, nurse):  # type: ignore[no-untyped-def]
+    notification_preference_update(
+        user=nurse, language="fr", show_medication_name_on_lock_screen=True
+    )
+    add_device(nurse, "token-nurse", "web")
+    with time_machine.travel(NOW, tick=False):
+        outbox_enqueue(
+            recipient=nurse,
+            kind="alert_escalated",
+            payload={"alert": "9b2f", "priority": "urgent"},
+            dedupe_key="alert:9b2f:escalation",
+        )
+        outbox_deliver_batch(NOW)
+    (received,) = fake_fcm.delivered()
+    assert received.message["notification"] == {
+        "title": "Alerte escaladée",
+        "body": "Une alerte (urgente) n'a pas été prise en compte. Merci de la consulter.",
+    }
+    assert received.message["webpush"]["headers"]["Urgency"] == "high"
+    assert received.message["data"] == {
+        "kind": "alert_escalated",
+        "outbox_id": received.message["data"]["outbox_id"],
+        "alert": "9b2f",
+        "priority": "urgent",
+    }
