@@ -185,7 +185,7 @@ def alerts_escalate(now: datetime) -> int:
     escalated = 0
     with transaction.atomic():
         alerts = list(
-            Alert.objects.select_for_update(skip_locked=True)
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(due, status=AlertStatus.OPEN, escalated_at__isnull=True)
             .select_related("patient")
         )

@@ -35,7 +35,7 @@ def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
     while True:
         with transaction.atomic():
             plans = list(
-                TreatmentPlan.objects.select_for_update(skip_locked=True)
+                TreatmentPlan.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
                 .order_by("reminder_next_at")
                 .select_related("patient__user")
