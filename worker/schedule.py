@@ -10,6 +10,12 @@ BEAT_SCHEDULE = {
         "schedule": schedule(run_every=settings.WORKER_HEARTBEAT_INTERVAL_SECONDS),
         "options": {"expires": settings.WORKER_HEARTBEAT_INTERVAL_SECONDS},
     },
+    # Every 10 seconds: send what waits in the outbox (pushes to phones and staff devices).
+    "deliver-outbox": {
+        "task": "worker.notifications.deliver_outbox",
+        "schedule": schedule(run_every=10.0),
+        "options": {"expires": 10},
+    },
     # Every minute: reminders for doses whose local time (or follow-up time) has come since the
     # last run, unless logged or held; expires before the next run so runs never pile up.
     "queue-dose-reminders": {

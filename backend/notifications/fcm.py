@@ -15,7 +15,7 @@ through the real firebase-admin path to another server. firebase-admin 7.x has n
 it: the URL is the class attribute `messaging._MessagingService.FCM_URL`, read once, when an
 app's messaging service is created. So each FcmSender makes its own uniquely named app and
 creates that app's messaging service at once, while the attribute holds our URL (under a
-lock, then restored). tests/notifications/test_fcm_private_api.py checks that the private
+lock, then restored). tests/notifications/test_senders.py checks that the private
 names this relies on still exist; pin firebase-admin and rerun it when upgrading.
 
 What FCM answers, and what the outbox does about it (SendOutcome.outcome):

@@ -1,6 +1,11 @@
-"""The outbox: every push to be sent is a row written in the transaction of its cause, so a
+"""Push notifications: the outbox, the devices that receive pushes, and push preferences.
+
+The outbox: every push to be sent is a row written in the transaction of its cause, so a
 broker or FCM outage delays a notification but never loses it. The worker delivers them
-(issue 6)."""
+(services.outbox_deliver_batch). Status after delivery: `sent` with sent_at when FCM accepted
+it for at least one device; `sent` with sent_at empty and last_error starting "no device" when
+there was nothing to send to (no active device, or every token was dead); `failed` after
+OUTBOX_MAX_ATTEMPTS transient failures (listed in the admin, which can queue them again)."""
 
 from django.conf import settings
 from django.db import models

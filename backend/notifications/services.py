@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NO_DEVICE = "no device"
+# Our payloads stay well inside FCM's 4 KB, so an INVALID_ARGUMENT can only mean the token.
+MAX_DATA_BYTES = 2048
 # FCM refuses these data keys (and any starting with "google" or "gcm").
 _RESERVED_DATA_KEYS = {"from", "notification", "message_type", "collapse_key"}
 _jitter = random.Random()  # noqa: S311 (spreads retries in time; not a secret)
@@ -214,10 +216,10 @@ def _reason(error_code: str) -> str:
 
 
 def _active_devices(user_ids: set[int]) -> dict[int, list[Device]]:
+    """Active devices of active accounts: a disabled account's phones get nothing."""
     found: dict[int, list[Device]] = defaultdict(list)
-    for device in Device.objects.filter(user_id__in=user_ids, active=True).order_by(
-        "-last_seen_at", "pk"
-    ):
+    devices = Device.objects.filter(user_id__in=user_ids, active=True, user__is_active=True)
+    for device in devices.order_by("-last_seen_at", "pk"):
         found[device.user_id].append(device)
     return found
 
@@ -256,6 +258,8 @@ def _push_data(row: OutboxMessage) -> dict[str, str]:
         if key in _RESERVED_DATA_KEYS or key.startswith(("google", "gcm")) or key in data:
             continue
         data[key] = value if isinstance(value, str) else json.dumps(value)
+    if len(json.dumps(data)) > MAX_DATA_BYTES:  # keep the payload valid: FCM's limit is 4 KB
+        data = {"kind": row.kind, "outbox_id": str(row.pk)}
     return data
 
 

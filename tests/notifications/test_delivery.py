@@ -78,6 +78,17 @@ def test_a_recipient_without_an_active_device_is_closed_not_looped(
     assert outbox_deliver_batch(NOW + timedelta(days=1)).picked == 0
 
 
+def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):  # type: ignore[no-untyped-def]
+    add_device(nurse, "token-n")
+    nurse.is_active = False
+    nurse.save()
+    row = reminder(nurse)
+    assert outbox_deliver_batch(NOW).no_device == 1
+    row.refresh_from_db()
+    assert (row.status, row.last_error) == ("sent", "no device")
+    assert fake_fcm.requests() == []
+
+
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
@@ -272,3 +283,42 @@ def test_more_than_500_messages_are_sent_in_calls_of_at_most_500(
     assert (report.picked, report.sent, report.pushes_sent) == (170, 170, 510)
     assert calls == [500, 10]
     assert len(fake_fcm.delivered()) == 510
+
+
+def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+    """So the payload is always valid, and an INVALID_ARGUMENT can only be about the token."""
+    add_device(patient.user, "token-1")
+    row = outbox_enqueue(
+        recipient=patient.user,
+        kind="dose_reminder",
+        payload={"local_time": "08:00", "note": "x" * 5000},
+        dedupe_key="big",
+    )
+    outbox_deliver_batch(NOW)
+    (received,) = fake_fcm.delivered()
+    assert received.message["data"] == {"kind": "dose_reminder", "outbox_id": str(row.pk)}
+    assert received.message["notification"]["body"].startswith("It's time for your 08:00 dose")
+
+
+def test_an_admin_sees_failed_messages_and_can_queue_them_again(
+    fcm_settings, fake_fcm, patient, admin_user, client, frozen
+):  # type: ignore[no-untyped-def]
+    fcm_settings.OUTBOX_MAX_ATTEMPTS = 1
+    add_device(patient.user, "token-1")
+    fake_fcm.answer_next("UNAVAILABLE")
+    row = reminder(patient.user)
+    assert outbox_deliver_batch(NOW).failed == 1
+
+    client.force_login(admin_user)
+    listing = client.get("/admin/notifications/outboxmessage/?status__exact=failed")
+    assert listing.status_code == 200
+    assert "failed after 1 attempts" in listing.content.decode()
+    response = client.post(
+        "/admin/notifications/outboxmessage/",
+        {"action": "retry_failed", "_selected_action": [row.pk]},
+    )
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+    assert outbox_deliver_batch(NOW).sent == 1
+    assert client.get("/admin/notifications/device/").status_code == 200

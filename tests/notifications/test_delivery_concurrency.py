@@ -74,7 +74,9 @@ def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, mo
     assert OutboxMessage.objects.filter(status="sent").count() == 10
 
 
-def test_workers_racing_send_each_row_once_at_the_fake_server(pinned, fcm_settings, fake_fcm, patient):  # type: ignore[no-untyped-def]
+def test_workers_racing_send_each_row_once_at_the_fake_server(
+    pinned, fcm_settings, fake_fcm, patient
+):  # type: ignore[no-untyped-def]
     add_device(patient.user, "token-1")
     enqueue_many(patient.user, 60)
     start = threading.Barrier(6, timeout=20)

@@ -123,7 +123,7 @@ def test_the_static_token_is_refused_for_googles_endpoint(settings):  # type: ig
     settings.FCM_PROJECT_ID = "x"
     with pytest.raises(ImproperlyConfigured, match="FCM_CREDENTIALS_FILE"):
         fcm.get_sender()
-    with pytest.raises(SystemCheckError, match="notifications.E002"):
+    with pytest.raises(SystemCheckError, match=r"notifications\.E002"):
         call_command("check")
 
 
@@ -131,14 +131,14 @@ def test_an_unknown_sender_is_refused(settings):  # type: ignore[no-untyped-def]
     settings.PUSH_SENDER = "carrier-pigeon"
     with pytest.raises(ImproperlyConfigured, match="PUSH_SENDER"):
         fcm.get_sender()
-    with pytest.raises(SystemCheckError, match="notifications.E001"):
+    with pytest.raises(SystemCheckError, match=r"notifications\.E001"):
         call_command("check")
 
 
 def test_a_missing_credentials_file_fails_the_check(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.PUSH_SENDER = "fcm"
     settings.FCM_CREDENTIALS_FILE = str(tmp_path / "missing.json")
-    with pytest.raises(SystemCheckError, match="notifications.E003"):
+    with pytest.raises(SystemCheckError, match=r"notifications\.E003"):
         call_command("check")
 
 
@@ -232,7 +232,9 @@ def test_retry_delay_is_exponential_with_jitter_and_capped(settings):  # type: i
     for attempts in range(1, 12):
         ceiling = min(3600, 30 * 2 ** (attempts - 1))
         delays = {outbox_retry_delay(attempts=attempts) for _ in range(50)}
-        assert all(timedelta(seconds=ceiling / 2) <= d <= timedelta(seconds=ceiling) for d in delays)
+        assert all(
+            timedelta(seconds=ceiling / 2) <= d <= timedelta(seconds=ceiling) for d in delays
+        )
         assert len(delays) > 1  # jitter
     floor = [outbox_retry_delay(attempts=1, min_seconds=60) for _ in range(50)]
     assert all(timedelta(seconds=60) <= d <= timedelta(seconds=75) for d in floor)

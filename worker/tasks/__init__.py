@@ -1,3 +1,3 @@
 """Task entry points, one module per domain. Each loads what it needs and calls one service."""
 
-from worker.tasks import adherence, alerts, health  # noqa: F401  (registers the tasks)
+from worker.tasks import adherence, alerts, health, notifications  # noqa: F401  (registers)
