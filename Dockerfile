@@ -9,7 +9,7 @@ COPY . .
 # Build-time placeholders only: collectstatic needs settings to load, not real secrets.
 RUN DJANGO_SETTINGS_MODULE=backend.settings.production SECRET_KEY=build-only-placeholder-key-not-used-at-runtime-0123456789 \
     ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
-    CACHE_URL=redis://build:6379/1 \
+    CACHE_URL=redis://build:6379/1 PUSH_SENDER=console \
     python manage.py collectstatic --noinput \
     && useradd --system --uid 10001 app && mkdir -p var && chown -R app var
 USER app

@@ -16,6 +16,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://gist:pw@127.0.0.1:5432/gist",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "PUSH_SENDER": "console",
 }
 
 
@@ -35,7 +36,8 @@ def run_django(env_overrides: dict[str, str | None], *args: str) -> subprocess.C
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CACHE_URL"]
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CACHE_URL", "PUSH_SENDER"],
 )
 def test_production_refuses_to_start_without(missing: str) -> None:
     result = run_django({missing: None}, "check")

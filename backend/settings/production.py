@@ -39,6 +39,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Web, worker and beat run in separate containers: only a real broker connects them.
 if not REDIS_URL.startswith(("redis://", "rediss://")):  # noqa: F405
     raise ImproperlyConfigured("REDIS_URL must be set in production (redis:// or rediss://)")
+# A deployment must say how pushes go out: "console" only logs them (nothing reaches phones).
+_required("PUSH_SENDER")
+
 # Its own Redis database: Django's cache.clear() empties the whole database it is in.
 _required("CACHE_URL")
 CACHES = {"default": env.cache("CACHE_URL")}
