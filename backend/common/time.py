@@ -1,6 +1,6 @@
 """Conversions between UTC instants and a patient's local calendar (IANA zones)."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.utils import timezone
@@ -24,18 +24,3 @@ def _time_zone_names() -> frozenset[str]:
 def local_date(instant: datetime, time_zone: str) -> date:
     """The calendar date of an instant in the given zone."""
     return timezone.localtime(instant, ZoneInfo(time_zone)).date()
-
-
-def local_today(time_zone: str) -> date:
-    return local_date(timezone.now(), time_zone)
-
-
-def local_wall_time_to_utc(day: date, wall_time: time, time_zone: str) -> datetime:
-    """The UTC instant of a local wall-clock time on a given day.
-
-    In a spring-forward gap the wall time does not exist; fold=0 maps it to the instant the
-    clock would have shown it at the old offset, so the dose still happens once that day. In
-    an autumn overlap fold=0 picks the first occurrence, so it never happens twice.
-    """
-    local = datetime.combine(day, wall_time, tzinfo=ZoneInfo(time_zone))
-    return local.astimezone(ZoneInfo("UTC"))

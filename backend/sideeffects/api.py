@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.selectors import patient_of_user, patient_visible_to, patients_visible_to
+from backend.accounts.selectors import patients_visible_to
+from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
@@ -107,9 +108,7 @@ class MySideEffectsView(APIView):
 
     @extend_schema(responses={200: ReportOutput(many=True)}, operation_id="me_side_effects_list")
     def get(self, request: Request) -> Response:
-        patient = patient_of_user(request.user)
-        if patient is None:
-            raise NotFound()
+        patient = own_patient_or_404(request)
         return Response(ReportOutput(reports_of_patient(patient), many=True).data)
 
     @extend_schema(
@@ -119,9 +118,7 @@ class MySideEffectsView(APIView):
         description=f"Answers use 0-4 scores for {', '.join(ATTRIBUTES)}; see /api/v1/symptoms/.",
     )
     def post(self, request: Request) -> Response:
-        patient = patient_of_user(request.user)
-        if patient is None:
-            raise NotFound()
+        patient = own_patient_or_404(request)
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -145,9 +142,7 @@ class PatientSideEffectsView(APIView):
 
     @extend_schema(responses={200: ReportOutput(many=True)}, operation_id="patient_side_effects")
     def get(self, request: Request, patient_id: Any) -> Response:
-        patient = patient_visible_to(request.user, patient_id)
-        if patient is None:
-            raise NotFound()
+        patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="side_effects.view", request=request
         )

@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from backend.common.time import is_valid_time_zone, local_date, local_wall_time_to_utc
+from backend.adherence.schedule import dose_due_at as local_wall_time_to_utc
+from backend.common.time import is_valid_time_zone, local_date
 
 
 @pytest.mark.parametrize("name", ["Europe/Madrid", "America/New_York", "Asia/Kolkata", "UTC"])

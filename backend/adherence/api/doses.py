@@ -10,14 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.models import Patient
 from backend.accounts.selectors import (
     patient_local_today,
-    patient_of_user,
     patient_time_zone_at,
-    patient_visible_to,
 )
 from backend.accounts.services import patient_time_zone_change
+from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsPatient, IsStaffMember
 from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
@@ -178,13 +176,6 @@ class TimeZoneInput(StrictInputSerializer):
     time_zone = serializers.CharField(max_length=64, help_text="IANA name, e.g. Asia/Tokyo")
 
 
-def _me(request: Request) -> Patient:
-    patient = patient_of_user(request.user)
-    if patient is None:
-        raise NotFound("No patient record for this account.")
-    return patient
-
-
 # ---------------------------------------------------------------- patient views
 
 
@@ -195,7 +186,7 @@ class MyTodayView(APIView):
 
     @extend_schema(responses={200: TodayOutput}, operation_id="me_today")
     def get(self, request: Request) -> Response:
-        patient = _me(request)
+        patient = own_patient_or_404(request)
         today = patient_local_today(patient)
         plan = plan_current(patient)
         summary = plan_summary(plan, today) if plan is not None else None
@@ -230,7 +221,7 @@ class MyDosesView(APIView):
         operation_id="me_doses_list",
     )
     def get(self, request: Request) -> Response:
-        patient = _me(request)
+        patient = own_patient_or_404(request)
         first, last = _date_range(request, patient_local_today(patient))
         calendar: list[CalendarDose] = dose_calendar(patient, first, last)
         return Response(ScheduledDoseOutput(calendar, many=True).data)
@@ -243,7 +234,7 @@ class MyDosesView(APIView):
         "409: the dose already has another log (returned under `existing`).",
     )
     def post(self, request: Request) -> Response:
-        patient = _me(request)
+        patient = own_patient_or_404(request)
         data = DoseLogInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -285,7 +276,7 @@ class MyDoseLogView(APIView):
         request=DoseLogCorrectionInput, responses={200: DoseLogOutput}, operation_id="me_doses_fix"
     )
     def patch(self, request: Request, log_id: Any) -> Response:
-        patient = _me(request)
+        patient = own_patient_or_404(request)
         log = DoseLog.objects.filter(pk=log_id, patient=patient).first()
         if log is None:
             raise NotFound()
@@ -302,7 +293,7 @@ class MyAdherenceView(APIView):
         parameters=_RANGE_PARAMETERS, responses={200: AdherenceOutput}, operation_id="me_adherence"
     )
     def get(self, request: Request) -> Response:
-        patient = _me(request)
+        patient = own_patient_or_404(request)
         first, last = _date_range(request, patient_local_today(patient))
         return _adherence_response(patient_adherence(patient, first, last))
 
@@ -314,7 +305,7 @@ class MyTimeZoneView(APIView):
 
     @extend_schema(request=TimeZoneInput, responses={200: None}, operation_id="me_time_zone")
     def patch(self, request: Request) -> Response:
-        patient = _me(request)
+        patient = own_patient_or_404(request)
         data = TimeZoneInput(data=request.data)
         data.is_valid(raise_exception=True)
         change = patient_time_zone_change(
@@ -342,9 +333,7 @@ class PatientAdherenceView(APIView):
         operation_id="patient_adherence",
     )
     def get(self, request: Request, patient_id: Any) -> Response:
-        patient = patient_visible_to(request.user, patient_id)
-        if patient is None:
-            raise NotFound()
+        patient = visible_patient_or_404(request, patient_id)
         first, last = _date_range(request, patient_local_today(patient))
         audit_record_patient_reads(
             actor=request.user,

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import Patient
-from backend.accounts.selectors import patient_of_user, patient_visible_to
+from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
@@ -131,13 +131,6 @@ def _plan_response(plan: TreatmentPlan, status_code: int = status.HTTP_200_OK) -
     return Response(PlanOutput(summary).data, status=status_code)
 
 
-def _visible_patient(request: Request, patient_id: Any) -> Patient:
-    patient = patient_visible_to(request.user, patient_id)
-    if patient is None:
-        raise NotFound()
-    return patient
-
-
 def _active_plan(patient: Patient) -> TreatmentPlan:
     plan = plan_current(patient)
     if plan is None:
@@ -212,7 +205,7 @@ class PatientPlansView(APIView):
 
     @extend_schema(responses={200: PlanOutput(many=True)}, operation_id="patient_plans_list")
     def get(self, request: Request, patient_id: Any) -> Response:
-        patient = _visible_patient(request, patient_id)
+        patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="plan.list", request=request
         )
@@ -225,7 +218,7 @@ class PatientPlansView(APIView):
         operation_id="patient_plans_create",
     )
     def post(self, request: Request, patient_id: Any) -> Response:
-        patient = _visible_patient(request, patient_id)
+        patient = visible_patient_or_404(request, patient_id)
         data = _valid(PlanCreateInput, request.data)
         plan = plan_services.plan_create(
             patient=patient,
@@ -244,7 +237,7 @@ class PatientPlanView(APIView):
 
     @extend_schema(responses={200: PlanOutput}, operation_id="patient_plan_current")
     def get(self, request: Request, patient_id: Any) -> Response:
-        patient = _visible_patient(request, patient_id)
+        patient = visible_patient_or_404(request, patient_id)
         plan = _active_plan(patient)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="plan.view", request=request
@@ -257,7 +250,7 @@ class PlanHoldsView(APIView):
 
     @extend_schema(request=HoldInput, responses={201: PlanOutput}, operation_id="plan_hold_add")
     def post(self, request: Request, patient_id: Any) -> Response:
-        plan = _active_plan(_visible_patient(request, patient_id))
+        plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(HoldInput, request.data)
         plan_services.plan_hold_add(
             plan=plan,
@@ -274,7 +267,7 @@ class PlanHoldEndView(APIView):
 
     @extend_schema(request=HoldEndInput, responses={200: PlanOutput}, operation_id="plan_hold_end")
     def post(self, request: Request, patient_id: Any, hold_id: int) -> Response:
-        plan = _active_plan(_visible_patient(request, patient_id))
+        plan = _active_plan(visible_patient_or_404(request, patient_id))
         hold = plan_hold_of_plan(plan, hold_id)
         if hold is None:
             raise NotFound()
@@ -288,7 +281,7 @@ class PlanRevisionsView(APIView):
 
     @extend_schema(request=RevisionInput, responses={201: PlanOutput}, operation_id="plan_revise")
     def post(self, request: Request, patient_id: Any) -> Response:
-        plan = _active_plan(_visible_patient(request, patient_id))
+        plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(RevisionInput, request.data)
         plan_services.plan_revise(
             plan=plan,
@@ -307,7 +300,7 @@ class PlanStopView(APIView):
 
     @extend_schema(request=StopInput, responses={200: PlanOutput}, operation_id="plan_stop")
     def post(self, request: Request, patient_id: Any) -> Response:
-        plan = _active_plan(_visible_patient(request, patient_id))
+        plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(StopInput, request.data)
         plan_services.plan_stop(plan=plan, stopped_by=request.user, reason=data["reason"])
         return _plan_response(plan)
@@ -320,7 +313,5 @@ class MyPlanView(APIView):
 
     @extend_schema(responses={200: PlanOutput}, operation_id="me_plan")
     def get(self, request: Request) -> Response:
-        patient = patient_of_user(request.user)
-        if patient is None:
-            raise NotFound()
+        patient = own_patient_or_404(request)
         return _plan_response(_active_plan(patient))

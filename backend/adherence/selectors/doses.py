@@ -9,7 +9,7 @@ from datetime import date, time
 from django.db.models import Q
 
 from backend.accounts.models import Patient
-from backend.accounts.selectors import patient_zone_periods
+from backend.accounts.selectors import patient_time_zone_at, patient_zone_periods
 from backend.common.time import local_date
 
 from ..exposure import DateSpan
@@ -39,14 +39,11 @@ def hold_spans(plan: TreatmentPlan) -> list[DateSpan]:
     return [DateSpan(hold.start_date, hold.end_date) for hold in plan.holds.all()]
 
 
-def plan_last_dose_date(plan: TreatmentPlan, zones: Sequence[ZonePeriod]) -> date | None:
+def plan_last_dose_date(plan: TreatmentPlan) -> date | None:
     """The end date, or for a stopped plan the local day it was stopped (whichever is first)."""
     end = plan.planned_end_date
     if plan.status == PlanStatus.STOPPED and plan.stopped_at is not None:
-        zone = zones[-1].time_zone
-        for period in zones:
-            if local_date(plan.stopped_at, period.time_zone) >= period.effective_date:
-                zone = period.time_zone
+        zone = patient_time_zone_at(plan.patient, plan.stopped_at)
         stopped = local_date(plan.stopped_at, zone)
         end = stopped if end is None else min(end, stopped)
     return end
@@ -57,7 +54,7 @@ def plan_doses(
 ) -> list[ScheduledDose]:
     return scheduled_doses(
         start=plan.start_date,
-        end=plan_last_dose_date(plan, zones),
+        end=plan_last_dose_date(plan),
         regimens=regimen_periods(plan),
         holds=hold_spans(plan),
         zones=zones,
@@ -71,6 +68,7 @@ def plans_overlapping(patient: Patient, first: date, last: date) -> list[Treatme
         TreatmentPlan.objects.filter(patient=patient, start_date__lte=last)
         .filter(Q(planned_end_date__isnull=True) | Q(planned_end_date__gte=first))
         .order_by("start_date", "created_at")
+        .select_related("patient")
         .prefetch_related("revisions", "holds")
     )
 

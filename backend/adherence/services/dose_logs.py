@@ -157,13 +157,14 @@ def _scheduled_dose(
     plans = list(
         TreatmentPlan.objects.filter(patient=patient)
         .order_by("-start_date", "-created_at")
-        .prefetch_related("revisions", "holds")
+        .select_related("patient")
+        .prefetch_related("revisions", "holds", "patient__zone_changes")
     )
     if not plans:
         raise ServiceValidationError("date", "There is no treatment plan to log doses against.")
     zones = zone_periods(patient)
     for plan in plans:
-        last = plan_last_dose_date(plan, zones)
+        last = plan_last_dose_date(plan)
         if plan.start_date <= day and (last is None or day <= last):
             doses = plan_doses(plan, zones, day, day)
             if any(d.on_hold for d in doses):

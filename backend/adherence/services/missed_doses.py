@@ -8,10 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, DateField, F, Q, Value, When
 
-from backend.common.time import local_date
+from backend.accounts.selectors import patient_local_today
 
 from ..models import DoseLog, DoseStatus, PlanStatus, TreatmentPlan
-from ..schedule import ZonePeriod
 from ..selectors.doses import plan_doses, plan_last_dose_date, zone_periods
 
 
@@ -51,14 +50,10 @@ def _plans_after(now: datetime, last_pk: object, batch_size: int) -> list[Treatm
     )
 
 
-def _last_day_past_grace(zones: list[ZonePeriod], now: datetime) -> date:
+def _last_day_past_grace(plan: TreatmentPlan, now: datetime) -> date:
     """The latest local date whose grace window (end of day + grace) has ended at `now`."""
     shifted = now - timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
-    zone = zones[0].time_zone
-    for period in zones[1:]:
-        if local_date(shifted, zone) >= period.effective_date:
-            zone = period.time_zone
-    return local_date(shifted, zone) - timedelta(days=1)
+    return patient_local_today(plan.patient, shifted) - timedelta(days=1)
 
 
 def _sweep_batch(plans: list[TreatmentPlan], now: datetime) -> int:
@@ -70,8 +65,8 @@ def _sweep_batch(plans: list[TreatmentPlan], now: datetime) -> int:
         first = plan.start_date
         if plan.missed_checked_through is not None:
             first = max(first, plan.missed_checked_through + timedelta(days=1))
-        last = _last_day_past_grace(zones, now)
-        end = plan_last_dose_date(plan, zones)
+        last = _last_day_past_grace(plan, now)
+        end = plan_last_dose_date(plan)
         if end is not None:
             last = min(last, end)
         if first > last:
