@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("backend.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("dashboard/", include("backend.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -84,7 +84,15 @@ class Alert(TimeStampedModel):
                 name="one_unresolved_alert_per_patient_kind_symptom",
             )
         ]
-        indexes = [models.Index(fields=["status", "priority_rank", "opened_at"])]
+        indexes = [
+            models.Index(fields=["status", "priority_rank", "opened_at"]),
+            # The nurse's queue: unresolved alerts in queue order, however long the history.
+            models.Index(
+                fields=["priority_rank", "opened_at"],
+                condition=~Q(status="resolved"),
+                name="alert_unresolved_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.priority}) {self.summary}"

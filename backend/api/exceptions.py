@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -101,8 +102,11 @@ def lockout_response(
     credentials: Any = None,
     *args: Any,
     **kwargs: Any,
-) -> JsonResponse:
-    """django-axes: the same answer whether or not the username exists."""
+) -> HttpResponse:
+    """django-axes: the same answer whether or not the username exists. JSON for the API, the
+    dashboard's page for the staff sign-in."""
+    if not request.path.startswith("/api/"):
+        return render(request, "dashboard/locked_out.html", status=429)
     detail = "Too many failed sign-in attempts. Try again later."
     return JsonResponse(
         {"code": "locked_out", "detail": detail, "errors": []},

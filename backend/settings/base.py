@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
+    "csp",
     "backend.common",
     "backend.accounts",
     "backend.audit",
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "backend.notifications",
     "backend.demo",
     "backend.api",
+    "backend.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -45,6 +48,8 @@ MIDDLEWARE = [
     "backend.audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by authentication into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -116,6 +121,33 @@ STORAGES = {
 # Bodies above 1 MB are refused with 413 before anything parses them (see api/middleware.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 REQUEST_BODY_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Staff sign in to the dashboard with a session; phones use bearer tokens (api/).
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "dashboard:login"
+
+# Content Security Policy (django-csp): scripts and styles only from our own static files, so
+# a note or free text that slipped past escaping still could not run. The interactive API docs
+# (Swagger UI) start from an inline script and keep Django's defaults instead.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# How often the nurse's alert queue asks for new alerts (the issue asks for under 30 s).
+DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=15)
+DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE_SECONDS", default=12 * 60 * 60)

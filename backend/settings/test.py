@@ -1,5 +1,6 @@
 """The test suite. DATABASE_URL / REDIS_URL (CI sets both) switch to PostgreSQL and Redis."""
 
+import os
 from pathlib import Path
 
 from .base import *  # noqa: F403
@@ -19,3 +20,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if not REDIS_URL:  # noqa: F405
     CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(VAR_DIR / "test-broker")))
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(CELERY_BROKER_DIR)  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # The browser tests' live server answers from several threads at once (the queue's
+    # refresh, a click, an API call). An in-memory test database would be one connection
+    # shared by all of them; a file gives each thread its own. One file per test process, so
+    # two runs on one checkout never share it; Django deletes it when the run ends.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
+    }

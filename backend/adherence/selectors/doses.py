@@ -85,14 +85,17 @@ def logged_facts(log: DoseLog) -> LoggedDose:
     return LoggedDose(status=log.status, late=log.late, skip_reason=log.skip_reason or None)
 
 
-def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDose]:
-    """Every scheduled dose of the patient in [first, last] with its status and log."""
-    zones = zone_periods(patient)
+def plans_doses(
+    plans: Sequence[TreatmentPlan], zones: Sequence[ZonePeriod], first: date, last: date
+) -> list[tuple[ScheduledDose, TreatmentPlan]]:
+    """The scheduled doses of one patient's plans (oldest first, as plans_overlapping orders
+    them) in [first, last] with the plan each belongs to, sorted by (date, slot). Takes loaded
+    plans so the cohort reads (selectors/cohort.py) share this rule without a query each."""
     doses: list[tuple[ScheduledDose, TreatmentPlan]] = []
     taken_days: set[date] = set()
     # A day two plans both cover belongs wholly to the one that started later, as when logging
     # (services/dose_logs.py picks the same plan).
-    for plan in reversed(plans_overlapping(patient, first, last)):
+    for plan in reversed(plans):
         plan_days = set()
         for dose in plan_doses(plan, zones, first, last):
             if dose.date not in taken_days:
@@ -100,6 +103,13 @@ def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDos
                 doses.append((dose, plan))
         taken_days |= plan_days
     doses.sort(key=lambda item: (item[0].date, item[0].slot))
+    return doses
+
+
+def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDose]:
+    """Every scheduled dose of the patient in [first, last] with its status and log."""
+    zones = zone_periods(patient)
+    doses = plans_doses(plans_overlapping(patient, first, last), zones, first, last)
     logs = {
         (log.scheduled_date, log.slot): log
         for log in DoseLog.objects.filter(

@@ -1,0 +1,518 @@
+"""Geometry for the nurse's patient page: a dose calendar and per-symptom charts (pure Python).
+
+Nothing here imports Django: the functions turn plain data into frozen dataclasses and the
+templates only place what they are given. That keeps the arithmetic testable without a
+database, and keeps the page free of inline script and inline ``style=`` attributes (the
+Content-Security-Policy forbids both): every number a template needs is computed here, every
+look is a CSS class or an SVG presentation attribute.
+
+Nothing relies on colour alone (colour-blind readers, black-and-white printing): each dose
+status has a one-character symbol and words, each chart series a marker shape of its own, and
+every cell and point carries a full text label for screen readers.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from math import ceil
+from types import MappingProxyType
+from typing import Final
+
+# --------------------------------------------------------------------------------------------
+# Shared wording
+# --------------------------------------------------------------------------------------------
+
+_MONTHS_FULL: Final = (
+    *("January", "February", "March", "April", "May", "June", "July", "August"),
+    *("September", "October", "November", "December"),
+)
+_MONTHS: Final = tuple(name[:3] for name in _MONTHS_FULL)  # "Jan" .. "Dec"
+_WEEKDAYS_FULL: Final = (
+    *("Monday", "Tuesday", "Wednesday", "Thursday"),
+    *("Friday", "Saturday", "Sunday"),
+)
+WEEKDAYS: Final = tuple(name[:3] for name in _WEEKDAYS_FULL)  # "Mon" .. "Sun"
+
+
+def _short_date(day: date) -> str:
+    """Like "2 Dec": our own month names, so output never depends on the server's locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]}"
+
+
+def _medium_date(day: date) -> str:
+    """Like "2 Dec 2026"."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _long_date(day: date) -> str:
+    """Like "Wednesday 2 December 2026", for screen readers (abbreviations read badly)."""
+    return f"{_WEEKDAYS_FULL[day.weekday()]} {day.day} {_MONTHS_FULL[day.month - 1]} {day.year}"
+
+
+# --------------------------------------------------------------------------------------------
+# (a) Dose calendar
+# --------------------------------------------------------------------------------------------
+
+# The one place status words live. Keys are backend.adherence.metrics.DOSE_STATUSES (a test
+# checks they agree); the order is the legend's order.
+STATUS_WORDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "taken": "taken",
+        "taken_late": "taken late",
+        "skipped": "skipped",
+        "missed": "missed",
+        "pending": "not logged yet",
+        "on_hold": "on hold",
+    }
+)
+
+# One character each, distinct in shape, so a status reads without colour and in print.
+STATUS_SYMBOLS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "taken": "✓",
+        "taken_late": "L",
+        "skipped": "S",
+        "missed": "✗",
+        "pending": "·",
+        "on_hold": "H",
+    }
+)
+
+# Day summary: the first status in this tuple that any of the day's doses has.
+# Problems come first (missed, then skipped, then taken late) so one bad dose is never hidden
+# by a good one. "pending" outranks "taken": a day is not shown as taken until every dose is
+# logged (the same rule as the adherence figures: a day counts once all its doses are
+# resolved). "on_hold" is last: a hold covers whole dates, so a day is "on hold" only when all
+# its doses are held.
+SUMMARY_PRECEDENCE: Final = ("missed", "skipped", "taken_late", "pending", "taken", "on_hold")
+
+
+def status_css_class(status: str) -> str:
+    """Map "taken_late" to "dose-taken-late": CSS classes use hyphens, statuses underscores."""
+    return "dose-" + status.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class DoseMark:
+    """One scheduled dose in a day cell: symbol for the eye, label for a screen reader."""
+
+    slot: int  # 1-based position in the day's dose times; marks are ordered by it
+    status: str  # a key of STATUS_WORDS
+    label_time: str  # as given, e.g. "8:00"
+    symbol: str  # STATUS_SYMBOLS[status]
+    words: str  # STATUS_WORDS[status]
+    css_class: str  # e.g. "dose-taken-late"
+    label: str  # e.g. "8:00 dose: taken late"
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One cell. Cells outside [first, last] only pad the week: no marks, no summary."""
+
+    date: date
+    in_range: bool
+    marks: list[DoseMark]
+    summary: str | None  # worst status by SUMMARY_PRECEDENCE; None when no dose is scheduled
+    summary_css_class: str  # e.g. "dose-missed"; "dose-none" with no doses; "" out of range
+    day_label: str  # text shown in the cell: "17", or "1 Dec" on the first of a month
+    label: str  # e.g. "Wednesday 3 December 2026: 8:00 dose: taken; 20:00 dose: missed"
+    is_today: bool
+
+
+@dataclass(frozen=True)
+class CalendarWeek:
+    """Monday to Sunday, always seven days."""
+
+    start: date  # the Monday
+    days: list[CalendarDay]
+    month_label: str  # "Dec 2026" on the week where a month's first shown day falls, else ""
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    status: str
+    symbol: str
+    words: str
+    css_class: str
+
+
+@dataclass(frozen=True)
+class DoseCalendar:
+    first: date
+    last: date
+    weekdays: tuple[str, ...]  # column headings, "Mon" .. "Sun"
+    weeks: list[CalendarWeek]
+    legend: list[LegendEntry]
+
+
+def _mark(slot: int, status: str, label_time: str) -> DoseMark:
+    words = STATUS_WORDS[status]
+    label = f"{label_time} dose: {words}" if label_time else f"Dose: {words}"
+    return DoseMark(
+        slot=slot,
+        status=status,
+        label_time=label_time,
+        symbol=STATUS_SYMBOLS[status],
+        words=words,
+        css_class=status_css_class(status),
+        label=label,
+    )
+
+
+def day_summary(statuses: Iterable[str]) -> str | None:
+    """The day-level status: see SUMMARY_PRECEDENCE. None for a day with no doses."""
+    present = set(statuses)
+    return next((status for status in SUMMARY_PRECEDENCE if status in present), None)
+
+
+def build_dose_calendar(
+    first: date,
+    last: date,
+    doses: Iterable[tuple[date, int, str, str]],
+    *,
+    today: date | None = None,
+) -> DoseCalendar:
+    """Weeks of day cells covering first..last, Monday first, with each day's dose marks.
+
+    ``doses`` are ``(date, slot, status, label_time)``; doses outside [first, last] are
+    ignored. An unknown status raises ValueError: a new status needs a symbol and words here
+    before it can be shown honestly.
+    """
+    if first > last:
+        raise ValueError("first must not be after last")
+
+    by_day: dict[date, list[DoseMark]] = {}
+    for day, slot, status, label_time in doses:
+        if status not in STATUS_WORDS:
+            raise ValueError(f"unknown dose status {status!r}")
+        if first <= day <= last:
+            by_day.setdefault(day, []).append(_mark(slot, status, label_time))
+
+    legend = [
+        LegendEntry(
+            status=status,
+            symbol=STATUS_SYMBOLS[status],
+            words=words,
+            css_class=status_css_class(status),
+        )
+        for status, words in STATUS_WORDS.items()
+    ]
+
+    weeks: list[CalendarWeek] = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= last:
+        days = [
+            _calendar_day(monday + timedelta(days=offset), first, last, by_day, today)
+            for offset in range(7)
+        ]
+        weeks.append(CalendarWeek(start=monday, days=days, month_label=_month_label(days, first)))
+        monday += timedelta(days=7)
+
+    return DoseCalendar(first=first, last=last, weekdays=WEEKDAYS, weeks=weeks, legend=legend)
+
+
+def _calendar_day(
+    day: date,
+    first: date,
+    last: date,
+    by_day: Mapping[date, list[DoseMark]],
+    today: date | None,
+) -> CalendarDay:
+    is_today = day == today
+    if not first <= day <= last:
+        return CalendarDay(
+            date=day,
+            in_range=False,
+            marks=[],
+            summary=None,
+            summary_css_class="",
+            day_label="",
+            label="",
+            is_today=is_today,
+        )
+    marks = sorted(by_day.get(day, []), key=lambda mark: mark.slot)
+    summary = day_summary(mark.status for mark in marks)
+    doses_text = "; ".join(mark.label for mark in marks) or "no dose scheduled"
+    return CalendarDay(
+        date=day,
+        in_range=True,
+        marks=marks,
+        summary=summary,
+        summary_css_class=status_css_class(summary) if summary else "dose-none",
+        day_label=_short_date(day) if day.day == 1 or day == first else str(day.day),
+        label=f"{_long_date(day)}{' (today)' if is_today else ''}: {doses_text}",
+        is_today=is_today,
+    )
+
+
+def _month_label(days: list[CalendarDay], first: date) -> str:
+    """Months whose first shown day is in this week (the range start counts as one).
+
+    Usually one month; a first week that holds the range start and the 1st of the next month
+    names both ("Oct 2026 / Nov 2026") so no month goes unlabelled.
+    """
+    starts = [d.date for d in days if d.in_range and (d.date.day == 1 or d.date == first)]
+    return " / ".join(f"{_MONTHS[d.month - 1]} {d.year}" for d in starts)
+
+
+# --------------------------------------------------------------------------------------------
+# (b) Symptom chart
+# --------------------------------------------------------------------------------------------
+
+# PRO-CTCAE severity words for the patient's 0-4 answer (backend.guidelines.symptoms).
+SCORE_WORDS: Final[Mapping[int, str]] = MappingProxyType(
+    {0: "none", 1: "mild", 2: "moderate", 3: "severe", 4: "very severe"}
+)
+PATIENT_SCORE_RANGE: Final = range(0, 5)
+CLINICIAN_GRADE_RANGE: Final = range(1, 6)
+Y_MAX: Final = 5  # the shared y axis runs 0..5: patient scores 0..4, CTCAE grades 1..5
+
+# Margins leave room for the y tick labels (left) and the x tick labels (bottom).
+MARGIN_LEFT: Final = 40
+MARGIN_RIGHT: Final = 16
+MARGIN_TOP: Final = 12
+MARGIN_BOTTOM: Final = 28
+
+MARKER_RADIUS: Final = 4.0  # patient circle radius; clinician square half-side
+
+_MAX_X_TICKS: Final = 6
+_TICK_STEPS_DAYS: Final = (1, 2, 3, 5, 7, 10, 14, 21, 28, 42, 56, 91, 182, 364)
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One report or assessment, placed in the SVG's user units.
+
+    ``marker_path`` is a ready ``<path d=...>``: a circle for patient scores, a square for
+    clinician grades, so the two series differ in shape as well as in CSS class.
+    """
+
+    x: float
+    y: float
+    value: int
+    at: datetime
+    label: str  # e.g. "2 Dec 2026: patient score 3 (severe)" / "2 Dec 2026: clinician grade 3"
+    marker_path: str
+
+
+@dataclass(frozen=True)
+class AxisTick:
+    pos: float  # x for x-axis ticks, y for y-axis ticks
+    label: str
+
+
+@dataclass(frozen=True)
+class SymptomChart:
+    """Everything an ``<svg viewBox="0 0 width height">`` needs, in its user units.
+
+    The plot area is the rectangle plot_left..plot_right x plot_top..plot_bottom (y grows
+    downwards, so plot_bottom > plot_top; value 0 sits on plot_bottom, 5 on plot_top).
+    """
+
+    symptom: str
+    title: str
+    description: str  # plain text for <desc> / aria-describedby
+    width: int
+    height: int
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    patient_points: list[ChartPoint]
+    clinician_points: list[ChartPoint]
+    patient_polyline: str  # "x,y x,y ..." for <polyline points=...>; "" when empty
+    clinician_polyline: str
+    x_ticks: list[AxisTick]
+    y_ticks: list[AxisTick]
+    y_axis_label: str
+
+
+def _r(value: float) -> float:
+    """One decimal is finer than a screen pixel; + 0.0 turns -0.0 into 0.0."""
+    return round(value, 1) + 0.0
+
+
+def _circle_path(x: float, y: float, r: float) -> str:
+    return f"M{_r(x - r)},{y} a{r},{r} 0 1,0 {_r(2 * r)},0 a{r},{r} 0 1,0 {_r(-2 * r)},0 Z"
+
+
+def _square_path(x: float, y: float, r: float) -> str:
+    return f"M{_r(x - r)},{_r(y - r)} h{_r(2 * r)} v{_r(2 * r)} h{_r(-2 * r)} Z"
+
+
+def _require_aware(moment: datetime, what: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware")
+
+
+def build_symptom_chart(
+    symptom: str,
+    start: datetime,
+    end: datetime,
+    patient_scores: Iterable[tuple[datetime, int]],
+    clinician_grades: Iterable[tuple[datetime, int]],
+    *,
+    width: int = 640,
+    height: int = 200,
+    tz: tzinfo | None = None,
+) -> SymptomChart:
+    """Patient scores (0-4) and clinician CTCAE grades (1-5) over [start, end] on one axis.
+
+    Both series share a 0..5 y axis so they can be read side by side, but they are different
+    scales; labels and the description always say which is which. Points outside [start, end]
+    are dropped. Dates in labels and ticks are in ``tz`` (default: start's zone), so "2 Dec"
+    means the reader's 2 December, not UTC's. A zero-length window puts its points (and its
+    one tick) in the middle rather than dividing by zero.
+    """
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    if start > end:
+        raise ValueError("start must not be after end")
+    zone = tz if tz is not None else start.tzinfo
+    assert zone is not None  # checked by _require_aware
+
+    left, right = float(MARGIN_LEFT), float(width - MARGIN_RIGHT)
+    top, bottom = float(MARGIN_TOP), float(height - MARGIN_BOTTOM)
+    if right <= left or bottom <= top:
+        raise ValueError("width and height leave no room for the plot area inside the margins")
+    span = end - start
+
+    def x_of(moment: datetime) -> float:
+        if not span:
+            return _r((left + right) / 2)
+        return _r(left + (moment - start) / span * (right - left))
+
+    def y_of(value: int) -> float:
+        return _r(bottom - value / Y_MAX * (bottom - top))
+
+    def in_window(
+        series: Iterable[tuple[datetime, int]], valid: range, what: str
+    ) -> list[tuple[datetime, int]]:
+        kept = []
+        for moment, value in series:
+            _require_aware(moment, f"{what} time")
+            if value not in valid:
+                raise ValueError(f"{what} {value!r} outside {valid.start}..{valid.stop - 1}")
+            if start <= moment <= end:
+                kept.append((moment, value))
+        return sorted(kept, key=lambda item: item[0])
+
+    def point(moment: datetime, value: int, text: str, clinician: bool) -> ChartPoint:
+        x, y = x_of(moment), y_of(value)
+        shape = _square_path if clinician else _circle_path
+        return ChartPoint(
+            x=x,
+            y=y,
+            value=value,
+            at=moment,
+            label=f"{_medium_date(moment.astimezone(zone).date())}: {text}",
+            marker_path=shape(x, y, MARKER_RADIUS),
+        )
+
+    patient = in_window(patient_scores, PATIENT_SCORE_RANGE, "patient score")
+    clinician = in_window(clinician_grades, CLINICIAN_GRADE_RANGE, "clinician grade")
+    patient_points = [point(at, score, _score_text(score), False) for at, score in patient]
+    clinician_points = [
+        point(at, grade, f"clinician grade {grade}", True) for at, grade in clinician
+    ]
+
+    return SymptomChart(
+        symptom=symptom,
+        title=f"{symptom}: patient scores and clinician grades",
+        description=_description(symptom, start, end, zone, patient, clinician),
+        width=width,
+        height=height,
+        plot_left=left,
+        plot_right=right,
+        plot_top=top,
+        plot_bottom=bottom,
+        patient_points=patient_points,
+        clinician_points=clinician_points,
+        patient_polyline=_polyline(patient_points),
+        clinician_polyline=_polyline(clinician_points),
+        x_ticks=[
+            AxisTick(pos=x_of(moment), label=label)
+            for moment, label in _x_tick_moments(start, end, zone)
+        ],
+        y_ticks=[AxisTick(pos=y_of(value), label=str(value)) for value in range(Y_MAX + 1)],
+        y_axis_label="Patient score (0-4) / clinician grade (1-5)",
+    )
+
+
+def _score_text(score: int) -> str:
+    return f"patient score {score} ({SCORE_WORDS[score]})"
+
+
+def _polyline(points: list[ChartPoint]) -> str:
+    return " ".join(f"{point.x},{point.y}" for point in points)
+
+
+def _x_tick_moments(start: datetime, end: datetime, zone: tzinfo) -> list[tuple[datetime, str]]:
+    """Local midnights a whole number of days apart, at most six, labelled "2 Dec".
+
+    Midnight-aligned ticks make the label true of the tick's position. A window too short to
+    hold two midnights gets a tick at each end with the time as well ("2 Dec 14:00"); a
+    zero-length window gets one.
+    """
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    first_day = local_start.date()
+    if local_start.time() != time(0):
+        first_day += timedelta(days=1)
+    last_day = local_end.date()
+    n_days = (last_day - first_day).days
+    if n_days < 1:
+        ends = [start] if start == end else [start, end]
+        return [(moment, _tick_with_time(moment.astimezone(zone))) for moment in ends]
+    step = next(
+        (s for s in _TICK_STEPS_DAYS if n_days // s + 1 <= _MAX_X_TICKS),
+        ceil(n_days / (_MAX_X_TICKS - 1)),
+    )
+    return [
+        (datetime.combine(day, time(0), tzinfo=zone), _short_date(day))
+        for day in (first_day + timedelta(days=k) for k in range(0, n_days + 1, step))
+    ]
+
+
+def _tick_with_time(local: datetime) -> str:
+    return f"{_short_date(local.date())} {local.hour:02d}:{local.minute:02d}"
+
+
+def _description(
+    symptom: str,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    patient: list[tuple[datetime, int]],
+    clinician: list[tuple[datetime, int]],
+) -> str:
+    """A few sentences a screen reader (or a printout without the chart) can stand on."""
+
+    def when(moment: datetime) -> str:
+        return _medium_date(moment.astimezone(zone).date())
+
+    parts = [f"{symptom}, {when(start)} to {when(end)}."]
+    if patient:
+        latest_at, latest = patient[-1]
+        peak_at, peak = max(patient, key=lambda item: item[1])  # earliest of equal peaks
+        parts.append(
+            f"Patient scores (0 none to 4 very severe): {_count(len(patient), 'report')}; "
+            f"latest {latest} ({SCORE_WORDS[latest]}) on {when(latest_at)}; "
+            f"highest {peak} ({SCORE_WORDS[peak]}) on {when(peak_at)}."
+        )
+    else:
+        parts.append("No patient reports in this period.")
+    if clinician:
+        latest_at, latest = clinician[-1]
+        peak_at, peak = max(clinician, key=lambda item: item[1])
+        parts.append(
+            f"Clinician CTCAE grades (1 to 5): {_count(len(clinician), 'assessment')}; "
+            f"latest grade {latest} on {when(latest_at)}; "
+            f"highest grade {peak} on {when(peak_at)}."
+        )
+    else:
+        parts.append("No clinician grades in this period.")
+    return " ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,128 @@
+"""Forms of the dashboard pages: what a nurse or coordinator may send, with the reason for
+each refusal. Rules (what an outcome means, which grades exist) stay in the owning apps."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from backend.alerts.models import AlertKind, AlertPriority, ResolutionOutcome
+
+PATIENT_APP_PATH = "/app/"
+
+
+class StaffSignInForm(AuthenticationForm):
+    """Django's sign-in (django-axes counts failures through authenticate()), refusing patients
+    with a pointer to their own app."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "patient_account": (
+            "This sign-in is for care staff. Patients sign in with the patient app at "
+            f"{PATIENT_APP_PATH}."
+        ),
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not getattr(user, "is_care_staff", False):
+            raise ValidationError(self.error_messages["patient_account"], code="patient_account")
+
+
+class AlertQueueFilterForm(forms.Form):
+    """Patients are chosen by id from a list, never searched by name: a name in a URL would
+    land in proxy and server logs."""
+
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *AlertKind.choices], required=False)
+    priority = forms.ChoiceField(
+        choices=[("", "Any priority"), *AlertPriority.choices], required=False
+    )
+    patient = forms.UUIDField(label="Patient", required=False)
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+
+class AlertResolveForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=ResolutionOutcome.choices)
+    note = forms.CharField(
+        label="Note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was done (required).",
+    )
+
+
+CTCAE_GRADE_CHOICES = [
+    (1, "Grade 1 (mild)"),
+    (2, "Grade 2 (moderate)"),
+    (3, "Grade 3 (severe)"),
+    (4, "Grade 4 (life-threatening)"),
+    (5, "Grade 5 (death)"),
+]
+
+
+class ClinicianGradeForm(forms.Form):
+    """The report choices are the patient's own recent reports, set by the view."""
+
+    report = forms.ChoiceField(label="Report", choices=())
+    grade = forms.TypedChoiceField(
+        label="CTCAE v5.0 grade", choices=CTCAE_GRADE_CHOICES, coerce=int
+    )
+    note = forms.CharField(
+        label="Note", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, report_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["report"].choices = report_choices
+
+
+COHORT_SORTS = {
+    "name": "Name",
+    "pdc_30": "PDC 30 days",
+    "pdc_90": "PDC 90 days",
+    "streak": "Current missed streak",
+    "open_alerts": "Open alerts",
+    "end_date": "Plan end date",
+    "days_on_drug": "Days on drug",
+}
+
+PDC_BAND_CHOICES = [
+    ("", "Any band"),
+    ("adherent", "Adherent (90 % or more)"),
+    ("suboptimal", "Sub-optimal (80 to 90 %)"),
+    ("non_adherent", "Non-adherent (below 80 %)"),
+    ("no_data", "No figure yet"),
+]
+
+
+class CohortFilterForm(forms.Form):
+    care_team = forms.IntegerField(required=False, min_value=1)
+    band = forms.ChoiceField(label="PDC 90-day band", choices=PDC_BAND_CHOICES, required=False)
+    ending_within = forms.IntegerField(
+        label="Plan ends within (days)", min_value=0, max_value=3650, required=False
+    )
+    sort = forms.ChoiceField(choices=list(COHORT_SORTS.items()), required=False)
+    order = forms.ChoiceField(
+        choices=[("asc", "Ascending"), ("desc", "Descending")], required=False
+    )
+    page = forms.IntegerField(min_value=1, required=False)
+
+    def __init__(self, *args: Any, care_team_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._care_team_ids = {team_id for team_id, _ in care_team_choices}
+
+    def clean_care_team(self) -> int | None:
+        team = self.cleaned_data.get("care_team")
+        if team is not None and team not in self._care_team_ids:
+            raise ValidationError("Not one of your care teams.")
+        return team
+
+
+def form_errors(form: forms.Form) -> list[dict[str, str]]:
+    """The field and the reason of each error, for a 400 page or an htmx fragment."""
+    return [
+        {"field": field, "reason": str(message)}
+        for field, messages in form.errors.items()
+        for message in messages
+    ]

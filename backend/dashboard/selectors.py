@@ -1,0 +1,263 @@
+"""Reads behind the dashboard pages, composed from the owning apps' selectors. Every query
+starts from accounts.selectors.patients_visible_to, so a page can show nothing of another
+team's patients; each page reads with a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from backend.accounts.models import Patient, User
+from backend.accounts.selectors import (
+    patient_local_today,
+    patient_visible_to,
+    patients_visible_to,
+)
+from backend.adherence.metrics import AdherenceMetrics
+from backend.adherence.selectors.cohort import cohort_rows
+from backend.adherence.selectors.doses import CalendarDose, dose_calendar, metrics_from_calendar
+from backend.adherence.selectors.plans import PlanSummary, plan_current, plan_summary
+from backend.alerts.models import Alert, AlertStatus
+from backend.alerts.selectors import alerts_filtered, alerts_visible_to
+from backend.guidelines.symptoms import SOURCES, SYMPTOMS
+from backend.sideeffects.models import SideEffectReport
+from backend.sideeffects.selectors import reports_of_patient
+
+CALENDAR_DAYS = 90
+SYMPTOM_CHART_DAYS = 90
+ALERT_HISTORY_LIMIT = 50
+GRADABLE_REPORTS_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class AlertQueue:
+    page: Page  # of Alert, urgent first, then high, then oldest first
+    new_count: int  # not yet acknowledged, across all the user's unresolved alerts
+    unresolved_count: int  # open or acknowledged, across all the user's alerts
+
+
+def alert_queue(
+    user: User,
+    *,
+    kind: str = "",
+    priority: str = "",
+    patient_id: object | None = None,
+    page_number: int = 1,
+) -> AlertQueue:
+    """The nurse's queue: three queries (counts, filtered count, one page of rows)."""
+    # Only unresolved rows are counted (the partial index alert_unresolved_queue), never the
+    # years of resolved history.
+    counts = (
+        alerts_visible_to(user)
+        .exclude(status=AlertStatus.RESOLVED)
+        .aggregate(unresolved=Count("id"), new=Count("id", filter=Q(status=AlertStatus.OPEN)))
+    )
+    alerts: QuerySet[Alert] = alerts_filtered(
+        user, kind=kind or None, priority=priority or None, patient_id=patient_id
+    )
+    paginator = Paginator(alerts, settings.DASHBOARD_PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    return AlertQueue(page=page, new_count=counts["new"], unresolved_count=counts["unresolved"])
+
+
+def patients_with_unresolved_alerts(user: User) -> list[tuple[object, str, str]]:
+    """The queue's patient filter: (id, name, record number) of whoever has something
+    unresolved, in one query of three columns (hundreds of rows on a busy team)."""
+    unresolved = alerts_visible_to(user).exclude(status=AlertStatus.RESOLVED)
+    return list(
+        patients_visible_to(user)
+        .filter(pk__in=unresolved.values("patient_id"))
+        .order_by("display_name", "id")
+        .values_list("id", "display_name", "medical_record_number")
+    )
+
+
+def visible_alert(user: User, alert_id: object) -> Alert | None:
+    return alerts_visible_to(user).filter(pk=alert_id).first()
+
+
+@dataclass(frozen=True)
+class SymptomHistory:
+    code: str
+    label: str
+    reports: list[SideEffectReport]  # oldest first, with their assessments prefetched
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    patient: Patient
+    today: date
+    summary: PlanSummary | None
+    calendar: list[CalendarDose]
+    calendar_first: date
+    pdc_30: AdherenceMetrics
+    pdc_90: AdherenceMetrics
+    symptoms: list[SymptomHistory]
+    gradable_reports: list[SideEffectReport]
+    alerts: list[Alert]
+    sources: dict[str, str]
+
+
+def patient_page(user: User, patient_id: object) -> PatientPage | None:
+    """Everything on the nurse's patient page, or None when the user may not see the patient.
+
+    The 90-day calendar is read once and both PDC windows are computed from it."""
+    patient = patient_visible_to(user, patient_id)
+    if patient is None:
+        return None
+    today = patient_local_today(patient)
+    first = today - timedelta(days=CALENDAR_DAYS - 1)
+    calendar = dose_calendar(patient, first, today)
+    plan = plan_current(patient)
+    summary = plan_summary(plan, today) if plan is not None else None
+
+    chart_from = today - timedelta(days=SYMPTOM_CHART_DAYS)
+    reports = list(
+        reports_of_patient(patient)
+        .filter(reported_at__date__gte=chart_from)
+        .order_by("reported_at")
+    )
+    by_symptom: dict[str, list[SideEffectReport]] = {}
+    for report in reports:
+        by_symptom.setdefault(report.symptom, []).append(report)
+    symptoms = [
+        SymptomHistory(
+            code=code,
+            label=SYMPTOMS[code].label if code in SYMPTOMS else code,
+            reports=items,
+        )
+        for code, items in sorted(by_symptom.items())
+    ]
+    alerts = list(
+        alerts_visible_to(user).filter(patient=patient).order_by("-opened_at")[:ALERT_HISTORY_LIMIT]
+    )
+    return PatientPage(
+        patient=patient,
+        today=today,
+        summary=summary,
+        calendar=calendar,
+        calendar_first=first,
+        pdc_30=metrics_from_calendar(
+            (d for d in calendar if d.dose.date >= today - timedelta(days=29)),
+            first=today - timedelta(days=29),
+            last=today,
+        ),
+        pdc_90=metrics_from_calendar(calendar, first=first, last=today),
+        symptoms=symptoms,
+        gradable_reports=list(reversed(reports))[:GRADABLE_REPORTS_LIMIT],
+        alerts=alerts,
+        sources=SOURCES,
+    )
+
+
+def gradable_report(patient: Patient, report_id: object) -> SideEffectReport | None:
+    return reports_of_patient(patient).filter(pk=report_id).first()
+
+
+@dataclass(frozen=True)
+class CohortLine:
+    patient: Patient
+    pdc_30: AdherenceMetrics
+    pdc_90: AdherenceMetrics
+    current_missed_streak: int
+    open_alerts: int
+    plan: PlanSummary | None
+
+    @property
+    def planned_end_date(self) -> date | None:
+        return self.plan.plan.planned_end_date if self.plan else None
+
+    @property
+    def days_on_drug(self) -> int | None:
+        return self.plan.exposure.days_on_drug if self.plan else None
+
+
+def _none_last(value: object, descending: bool) -> tuple[bool, object]:
+    """Sort key that keeps rows with no figure at the end in either direction."""
+    return (value is None) != descending, value if value is not None else 0
+
+
+_COHORT_SORT_KEYS = {
+    "name": lambda line: line.patient.display_name.casefold(),
+    "pdc_30": lambda line: line.pdc_30.pdc.percent,
+    "pdc_90": lambda line: line.pdc_90.pdc.percent,
+    "streak": lambda line: line.current_missed_streak,
+    "open_alerts": lambda line: line.open_alerts,
+    "end_date": lambda line: line.planned_end_date,
+    "days_on_drug": lambda line: line.days_on_drug,
+}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    page: Page  # of CohortLine
+    total_patients: int  # in the chosen teams, before the band / ending filters
+
+
+def cohort(
+    user: User,
+    *,
+    care_team_id: int | None = None,
+    band: str = "",
+    ending_within_days: int | None = None,
+    sort: str = "name",
+    descending: bool = False,
+    page_number: int = 1,
+    today: date | None = None,
+) -> Cohort:
+    """The coordinator's cohort: every visible patient with PDC over 30 and 90 days (as of
+    `today`, UTC by default), current missed streak, open alerts, plan end and days on drug.
+
+    A fixed number of queries (patients, open-alert counts, and cohort_rows' five); the
+    figures come from adherence.selectors.cohort, the one definition of PDC and streaks."""
+    today = today or timezone_today()
+    patients_query = patients_visible_to(user).order_by("display_name", "id")
+    if care_team_id is not None:
+        patients_query = patients_query.filter(care_team_id=care_team_id)
+    patients = list(patients_query)
+    open_counts = dict(
+        alerts_visible_to(user)
+        .filter(patient__in=[p.pk for p in patients])
+        .exclude(status=AlertStatus.RESOLVED)
+        .values_list("patient_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    windows = [(today - timedelta(days=29), today), (today - timedelta(days=89), today)]
+    rows = cohort_rows(patients, windows)
+    lines = []
+    for patient in patients:
+        row = rows[patient.pk]
+        pdc_30, pdc_90 = row.metrics
+        lines.append(
+            CohortLine(
+                patient=patient,
+                pdc_30=pdc_30,
+                pdc_90=pdc_90,
+                current_missed_streak=pdc_90.current_missed_streak,
+                open_alerts=open_counts.get(patient.pk, 0),
+                plan=row.current_plan,
+            )
+        )
+    if band == "no_data":
+        lines = [line for line in lines if line.pdc_90.pdc.band is None]
+    elif band:
+        lines = [line for line in lines if line.pdc_90.pdc.band == band]
+    if ending_within_days is not None:
+        horizon = today + timedelta(days=ending_within_days)
+        lines = [
+            line
+            for line in lines
+            if line.planned_end_date is not None and today <= line.planned_end_date <= horizon
+        ]
+    key = _COHORT_SORT_KEYS.get(sort, _COHORT_SORT_KEYS["name"])
+    lines.sort(key=lambda line: _none_last(key(line), descending), reverse=descending)
+    page = Paginator(lines, settings.DASHBOARD_PAGE_SIZE).get_page(page_number)
+    return Cohort(page=page, total_patients=len(patients))
+
+
+def timezone_today() -> date:
+    return timezone.now().date()

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from .views import alerts, auth, cohort, patients
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", alerts.alert_queue_page, name="alert-queue"),
+    path("home/", auth.home, name="home"),
+    path("sign-in/", auth.StaffSignInView.as_view(), name="login"),
+    path("sign-out/", auth.StaffSignOutView.as_view(), name="logout"),
+    path("alerts/rows/", alerts.alert_queue_rows, name="alert-queue-rows"),
+    path(
+        "alerts/<uuid:alert_id>/acknowledge/",
+        alerts.alert_acknowledge,
+        name="alert-acknowledge",
+    ),
+    path("alerts/<uuid:alert_id>/resolve/", alerts.alert_resolve, name="alert-resolve"),
+    path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient"),
+    path(
+        "patients/<uuid:patient_id>/grades/",
+        patients.clinician_grade_record,
+        name="clinician-grade",
+    ),
+    path("cohort/", cohort.cohort_page, name="cohort"),
+]

@@ -1,0 +1,54 @@
+"""The coordinator's cohort view."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from backend.accounts.selectors import care_teams_of
+from backend.audit.services import audit_record_patient_reads
+
+from ..access import staff_required
+from ..forms import COHORT_SORTS, CohortFilterForm, form_errors
+from ..selectors import cohort
+
+
+@require_GET
+@staff_required
+def cohort_page(request: HttpRequest) -> HttpResponse:
+    teams = list(care_teams_of(request.user).order_by("name"))
+    form = CohortFilterForm(request.GET, care_team_choices=[(team.pk, team.name) for team in teams])
+    context = {"form": form, "teams": teams, "nav": "cohort", "sorts": COHORT_SORTS}
+    if not form.is_valid():
+        context["errors"] = form_errors(form)
+        return render(request, "dashboard/cohort.html", context, status=400)
+    values = form.cleaned_data
+    sort = values["sort"] or "name"
+    descending = values["order"] == "desc"
+    result = cohort(
+        request.user,
+        care_team_id=values["care_team"],
+        band=values["band"],
+        ending_within_days=values["ending_within"],
+        sort=sort,
+        descending=descending,
+        page_number=values["page"] or 1,
+    )
+    audit_record_patient_reads(
+        actor=request.user,
+        patients=[line.patient for line in result.page.object_list],
+        action="dashboard.cohort",
+        request=request,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = request.GET.copy()
+    for name in ("sort", "order", "page"):
+        sort_query.pop(name, None)
+    context.update(
+        cohort=result,
+        sort=sort,
+        descending=descending,
+        filter_query=query.urlencode(),
+        sort_query=sort_query.urlencode(),
+    )
+    return render(request, "dashboard/cohort.html", context)
