@@ -56,4 +56,16 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
         "options": {"expires": 50 * 60},
     },
+    # Background exports: resend jobs whose message was lost, and delete files whose 24-hour
+    # link has passed.
+    "send-waiting-exports": {
+        "task": "worker.reports.send_waiting_exports",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 50},
+    },
+    "expire-exports": {
+        "task": "worker.reports.expire_exports",
+        "schedule": crontab(minute=50),
+        "options": {"expires": 50 * 60},
+    },
 }

@@ -1,8 +1,11 @@
 """Reads for alerts, scoped by accounts.selectors.patients_visible_to."""
 
-from django.db.models import QuerySet
+from collections.abc import Collection
+from datetime import datetime
 
-from backend.accounts.models import User
+from django.db.models import Q, QuerySet
+
+from backend.accounts.models import Patient, User
 from backend.accounts.selectors import patients_visible_to
 
 from .models import Alert, AlertStatus
@@ -36,3 +39,34 @@ def alerts_filtered(
     if patient_id:
         alerts = alerts.filter(patient_id=patient_id)
     return alerts.order_by("priority_rank", "opened_at")
+
+
+def alerts_of_patient(
+    patient: Patient, *, opened_from: datetime, opened_to: datetime
+) -> list[Alert]:
+    """A patient's alerts opened in [opened_from, opened_to), plus any still unresolved (an
+    export shows what is open now, whenever it began). Callers pass a scoped patient."""
+    return list(
+        Alert.objects.filter(patient=patient)
+        .filter(
+            Q(opened_at__gte=opened_from, opened_at__lt=opened_to) | ~Q(status=AlertStatus.RESOLVED)
+        )
+        .select_related("acknowledged_by", "resolved_by")
+        .order_by("opened_at", "id")
+    )
+
+
+def alert_times_of_patients(
+    patient_ids: Collection[object], start: datetime, end: datetime
+) -> dict[object, list[tuple[datetime, datetime | None]]]:
+    """patient id -> (opened_at, resolved_at or None) of every alert opened in [start, end),
+    for a cohort in one query (alerts opened, and time to resolve, in an export)."""
+    times: dict[object, list[tuple[datetime, datetime | None]]] = {}
+    rows = (
+        Alert.objects.filter(patient_id__in=patient_ids, opened_at__gte=start, opened_at__lt=end)
+        .order_by("opened_at")
+        .values_list("patient_id", "opened_at", "resolved_at")
+    )
+    for patient_id, opened_at, resolved_at in rows:
+        times.setdefault(patient_id, []).append((opened_at, resolved_at))
+    return times

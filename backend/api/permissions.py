@@ -31,3 +31,13 @@ class IsNurseOrAdmin(BasePermission):
     def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
         user = request.user
         return bool(user and user.is_authenticated and user.role in (Role.NURSE, Role.ADMIN))
+
+
+class IsCoordinatorOrAdmin(BasePermission):
+    """Cohort exports are for care coordinators and admins."""
+
+    message = "Only care coordinators and admins may export cohorts."
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        return bool(user and user.is_authenticated and user.role in (Role.COORDINATOR, Role.ADMIN))

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("backend.sideeffects.urls")),
     path("", include("backend.alerts.urls")),
     path("", include("backend.notifications.urls")),
+    path("", include("backend.reports.urls")),
 ]

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "backend.notifications",
     "backend.demo",
     "backend.api",
+    "backend.reports",
     "backend.dashboard",
 ]
 
@@ -245,6 +246,12 @@ DOSE_MISSED_GRACE_HOURS = env.int("DOSE_MISSED_GRACE_HOURS", default=6)
 DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
 # A taken_at this long before the dose's own time is a wrong day, not an early dose.
 DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
+
+# Coordinator exports: cohorts above this many patients are written by a worker (queue
+# "reports") into EXPORT_DIR, and the download link and the file last EXPORT_LINK_HOURS.
+EXPORT_ASYNC_MIN_PATIENTS = env.int("EXPORT_ASYNC_MIN_PATIENTS", default=5000)
+EXPORT_DIR = env("EXPORT_DIR", default=str(VAR_DIR / "exports"))
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
 
 # An unacknowledged alert is escalated to the whole care team after this many minutes.
 ALERT_ESCALATE_URGENT_AFTER_MINUTES = env.int("ALERT_ESCALATE_URGENT_AFTER_MINUTES", default=60)

@@ -1,13 +1,14 @@
 """Reads for side-effect reports. Callers pass a patient already scoped by
 accounts.selectors.patients_visible_to."""
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from backend.accounts.models import Patient
 
-from .models import SideEffectReport
+from .models import ClinicianAssessment, SideEffectReport
 
 
 def reports_of_patient(patient: Patient) -> QuerySet[SideEffectReport]:
@@ -35,3 +36,28 @@ def recent_symptom_levels(patient: Patient, now: datetime, days: int) -> dict[st
     for report in recent:
         levels.setdefault(report.symptom, report.patient_level)
     return levels
+
+
+def symptom_maxima(
+    patient_ids: Collection[object], start: datetime, end: datetime
+) -> dict[tuple[object, str], tuple[int | None, int | None]]:
+    """(patient id, symptom) -> (highest patient-reported level, highest clinician grade) over
+    reports made in [start, end), for a cohort in two queries. The two scales stay apart."""
+    reports = SideEffectReport.objects.filter(
+        patient_id__in=patient_ids, reported_at__gte=start, reported_at__lt=end
+    )
+    maxima: dict[tuple[object, str], tuple[int | None, int | None]] = {}
+    for patient_id, symptom, level in (
+        reports.values_list("patient_id", "symptom").annotate(level=Max("patient_level")).order_by()
+    ):
+        maxima[(patient_id, symptom)] = (level, None)
+    grades = (
+        ClinicianAssessment.objects.filter(report__in=reports)
+        .values_list("report__patient_id", "report__symptom")
+        .annotate(grade=Max("ctcae_grade"))
+        .order_by()
+    )
+    for patient_id, symptom, grade in grades:
+        level, _ = maxima.get((patient_id, symptom), (None, None))
+        maxima[(patient_id, symptom)] = (level, grade)
+    return maxima

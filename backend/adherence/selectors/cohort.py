@@ -20,7 +20,7 @@ from django.utils import timezone
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_local_today
 
-from ..metrics import AdherenceMetrics, LoggedDose, adherence_metrics
+from ..metrics import AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
 from ..models import DoseLog, PlanStatus, TreatmentPlan
 from ..schedule import ScheduledDose
 from .doses import plans_doses, zone_periods
@@ -85,7 +85,9 @@ def cohort_rows(
     return rows
 
 
-def _plans_by_patient(patients: Sequence[Patient]) -> dict[UUID, list[TreatmentPlan]]:
+def _plans_by_patient(
+    patients: Sequence[Patient], *, with_recommendation: bool = True
+) -> dict[UUID, list[TreatmentPlan]]:
     """Every plan of every patient, oldest first as doses.plans_overlapping orders them.
 
     All plans, not only those overlapping the windows: a plan outside a window yields no
@@ -98,7 +100,11 @@ def _plans_by_patient(patients: Sequence[Patient]) -> dict[UUID, list[TreatmentP
         .order_by("start_date", "created_at")
         .select_related("patient")
         .prefetch_related("revisions", "holds", "patient__zone_changes")
+        .defer("case")  # the guideline's input: no cohort read needs it
     )
+    if not with_recommendation:
+        # Its review points run to tens of kilobytes a plan: a dose export does not need them.
+        plans = plans.defer("recommendation")
     grouped: dict[UUID, list[TreatmentPlan]] = defaultdict(list)
     for plan in plans:
         grouped[plan.patient_id].append(plan)
@@ -169,3 +175,61 @@ def _current_plan(plans: list[TreatmentPlan]) -> TreatmentPlan | None:
     if not candidates:
         return None
     return max(candidates, key=lambda plan: (plan.start_date, plan.created_at))
+
+
+@dataclass(frozen=True)
+class CohortDose:
+    """One scheduled dose of a cohort export: its place in the schedule and what was logged."""
+
+    dose: ScheduledDose
+    plan_id: UUID
+    status: str  # one of metrics.DOSE_STATUSES, as dose_calendar gives it
+    taken_at: datetime | None
+    late: bool
+    skip_reason: str
+
+
+def cohort_doses(
+    patients: Sequence[Patient], first: date, last: date
+) -> dict[UUID, list[CohortDose]]:
+    """Every scheduled dose of each patient in [first, last] with its status, as dose_calendar
+    gives it, in five queries for the whole cohort (the analysts' dose-level export)."""
+    if not patients or first > last:
+        return {}
+    plans = _plans_by_patient(patients, with_recommendation=False)
+    if not plans:
+        return {patient.pk: [] for patient in patients}
+    rows = (
+        DoseLog.objects.filter(scheduled_date__range=(first, last), patient_id__in=list(plans))
+        .order_by()
+        .values_list(
+            "patient_id", "scheduled_date", "slot", "status", "late", "skip_reason", "taken_at"
+        )
+    )
+    logs: dict[UUID, dict[tuple[date, int], tuple[LoggedDose, datetime | None]]] = defaultdict(dict)
+    for patient_id, day, slot, status, late, skip_reason, taken_at in rows:
+        logs[patient_id][(day, slot)] = (
+            LoggedDose(status=status, late=late, skip_reason=skip_reason or None),
+            taken_at,
+        )
+    result: dict[UUID, list[CohortDose]] = {}
+    for patient in patients:
+        patient_plans = plans.get(patient.pk, [])
+        patient_logs = logs.get(patient.pk, {})
+        doses = []
+        if patient_plans:
+            zones = zone_periods(patient_plans[0].patient)
+            for dose, plan in plans_doses(patient_plans, zones, first, last):
+                logged, taken_at = patient_logs.get((dose.date, dose.slot), (None, None))
+                doses.append(
+                    CohortDose(
+                        dose=dose,
+                        plan_id=plan.pk,
+                        status=dose_status(dose, logged),
+                        taken_at=taken_at,
+                        late=bool(logged and logged.late),
+                        skip_reason=(logged.skip_reason or "") if logged else "",
+                    )
+                )
+        result[patient.pk] = doses
+    return result

@@ -1,0 +1,321 @@
+"""HTTP edge for exports: parse and check the parameters, authorise, call a service."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts.selectors import patient_local_today
+from backend.api.lookups import visible_patient_or_404
+from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
+from backend.api.serializers import StrictInputSerializer
+from backend.audit.services import audit_record
+
+from . import services
+from .data import patient_report_data
+from .models import ExportJob, ExportKind
+from .selectors import export_jobs_of
+
+RANGE_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day"),
+    OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day (inclusive)"),
+    OpenApiParameter("care_team", int, description="One of your care teams (default: all)"),
+]
+
+
+class RangeInput(StrictInputSerializer):
+    """`from` and `to` (Python keywords as names, hence set up in __init__) and a team."""
+
+    care_team = serializers.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, dates_required: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateField(required=dates_required)
+        self.fields["to"] = serializers.DateField(required=dates_required)
+
+
+class ExportView(APIView):
+    """Answers errors in JSON whatever the client accepts (a browser asking for text/csv
+    still gets the reason)."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        return super().perform_content_negotiation(request, force=True)
+
+    def export_request(self, request: Request) -> services.ExportRequest:
+        data = RangeInput(data=request.query_params.dict())
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return services.export_request_check(
+            user=request.user,
+            first=values["from"],
+            last=values["to"],
+            care_team_id=values.get("care_team"),
+        )
+
+
+def _attachment(name: str) -> str:
+    return f'attachment; filename="{name}"'
+
+
+class AdherenceCsvView(ExportView):
+    permission_classes = [IsCoordinatorOrAdmin]
+
+    @extend_schema(
+        parameters=RANGE_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+        operation_id="export_adherence_csv",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        export = self.export_request(request)
+        patients = services.export_size_check(user=request.user, request=export)
+        lines = services.cohort_csv_stream(
+            user=request.user, export=export, patients=patients, request=request
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = _attachment(
+            f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.csv"
+        )
+        return response
+
+
+class AdherenceXlsxView(ExportView):
+    permission_classes = [IsCoordinatorOrAdmin]
+
+    @extend_schema(
+        parameters=RANGE_PARAMETERS,
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY)
+        },
+        operation_id="export_adherence_xlsx",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        export = self.export_request(request)
+        patients = services.export_size_check(user=request.user, request=export)
+        workbook = services.cohort_xlsx(
+            user=request.user, export=export, patients=patients, request=request
+        )
+        return FileResponse(
+            workbook,
+            as_attachment=True,
+            filename=f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+
+class DosesCsvView(ExportView):
+    permission_classes = [IsCoordinatorOrAdmin]
+
+    @extend_schema(
+        parameters=RANGE_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+        operation_id="export_doses_csv",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        export = self.export_request(request)
+        patients = services.export_size_check(user=request.user, request=export)
+        lines = services.doses_csv_stream(
+            user=request.user, export=export, patients=patients, request=request
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = _attachment(
+            f"doses_{export.first.isoformat()}_{export.last.isoformat()}.csv"
+        )
+        return response
+
+
+# ------------------------------------------------------------------ background exports
+
+
+class ExportJobOutput(serializers.ModelSerializer):
+    progress_percent = serializers.IntegerField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "kind",
+            "first",
+            "last",
+            "care_team",
+            "status",
+            "progress_percent",
+            "patients_total",
+            "patients_done",
+            "row_count",
+            "created_at",
+            "finished_at",
+            "expires_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if services.export_job_file(job) is None:
+            return None
+        return f"/api/v1/exports/jobs/{job.pk}/download/"
+
+
+class ExportJobInput(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=ExportKind.values)
+    care_team = serializers.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateField()
+        self.fields["to"] = serializers.DateField()
+
+
+class ExportJobListView(ExportView):
+    permission_classes = [IsCoordinatorOrAdmin]
+
+    @extend_schema(responses={200: ExportJobOutput(many=True)}, operation_id="export_jobs_list")
+    def get(self, request: Request) -> Response:
+        jobs = export_jobs_of(request.user)[:50]
+        return Response(ExportJobOutput(jobs, many=True).data)
+
+    @extend_schema(
+        request=ExportJobInput,
+        responses={202: ExportJobOutput},
+        operation_id="export_job_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = ExportJobInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        export = services.export_request_check(
+            user=request.user,
+            first=values["from"],
+            last=values["to"],
+            care_team_id=values.get("care_team"),
+        )
+        job = services.export_job_request(user=request.user, kind=values["kind"], export=export)
+        return Response(ExportJobOutput(job).data, status=202)
+
+
+def _own_job(request: Request, job_id: Any) -> ExportJob:
+    job = export_jobs_of(request.user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+class ExportJobDetailView(ExportView):
+    permission_classes = [IsCoordinatorOrAdmin]
+
+    @extend_schema(responses={200: ExportJobOutput}, operation_id="export_job_detail")
+    def get(self, request: Request, job_id: Any) -> Response:
+        return Response(ExportJobOutput(_own_job(request, job_id)).data)
+
+
+class ExportJobDownloadView(ExportView):
+    permission_classes = [IsCoordinatorOrAdmin]
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        operation_id="export_job_download",
+    )
+    def get(self, request: Request, job_id: Any) -> HttpResponse:
+        job = _own_job(request, job_id)
+        path = services.export_job_file(job)
+        if path is None:
+            return JsonResponse(
+                {
+                    "code": "gone",
+                    "detail": "This export is not ready, or its link has expired.",
+                    "errors": [{"field": "job", "reason": f"Status: {job.status}."}],
+                },
+                status=410 if job.status == "expired" else 409,
+            )
+        audit_record(
+            actor=request.user,
+            action="export.download",
+            detail={"job": str(job.pk), "kind": job.kind, "row_count": job.row_count},
+            request=request,
+        )
+        return FileResponse(
+            path.open("rb"), as_attachment=True, filename=services.export_file_name(job)
+        )
+
+
+# ------------------------------------------------------------------ one patient
+
+
+PATIENT_RANGE_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 89 days ago)"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: today)"),
+]
+
+
+class PatientExportView(ExportView):
+    """Nurses, coordinators and admins, for patients they may see (another team's: 404)."""
+
+    permission_classes = [IsStaffMember]
+    audit_action = ""
+
+    def patient_range(self, request: Request, patient_id: Any) -> tuple[Any, Any, Any]:
+        patient = visible_patient_or_404(request, patient_id)
+        data = RangeInput(data=request.query_params.dict(), dates_required=False)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if "care_team" in values:
+            raise serializers.ValidationError({"care_team": ["This field is not accepted here."]})
+        last = values.get("to") or patient_local_today(patient)
+        first = values.get("from") or last - timedelta(days=89)
+        services.export_request_check(user=request.user, first=first, last=last, care_team_id=None)
+        audit_record(
+            actor=request.user,
+            action=self.audit_action,
+            patient=patient,
+            detail={"from": first.isoformat(), "to": last.isoformat()},
+            request=request,
+        )
+        return patient, first, last
+
+
+class PatientReportPdfView(PatientExportView):
+    audit_action = "export.patient_pdf"
+
+    @extend_schema(
+        parameters=PATIENT_RANGE_PARAMETERS,
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        operation_id="patient_report_pdf",
+    )
+    def get(self, request: Request, patient_id: Any) -> HttpResponse:
+        from .pdf import patient_report_pdf
+
+        patient, first, last = self.patient_range(request, patient_id)
+        pdf = patient_report_pdf(patient_report_data(patient, first, last))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = _attachment(
+            f"report_{patient.medical_record_number}_{first.isoformat()}_{last.isoformat()}.pdf"
+        )
+        return response
+
+
+class PatientFhirView(PatientExportView):
+    audit_action = "export.patient_fhir"
+
+    @extend_schema(
+        parameters=PATIENT_RANGE_PARAMETERS,
+        responses={(200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT)},
+        operation_id="patient_fhir_bundle",
+    )
+    def get(self, request: Request, patient_id: Any) -> HttpResponse:
+        from .fhir import patient_fhir_bundle
+
+        patient, first, last = self.patient_range(request, patient_id)
+        bundle = patient_fhir_bundle(
+            patient_report_data(patient, first, last),
+            base_url=request.build_absolute_uri("/api/v1/fhir").rstrip("/"),
+        )
+        return JsonResponse(bundle, content_type="application/fhir+json")

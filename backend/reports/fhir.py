@@ -1,0 +1,607 @@
+"""A patient's report as a FHIR R4 Bundle (type "collection") of plain JSON-able dicts.
+
+The runtime builds dicts rather than fhir.resources models: that package is a test dependency
+only, and the tests validate what this module makes against it. Every resource id is a UUID5
+of a natural key (a dose's patient, date and slot; a report's id; ...), so the same fact has
+the same id in every export, whatever period it was exported with, and a receiving server
+updates rather than duplicates it.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from django.conf import settings
+
+from backend.accounts.models import Patient
+from backend.adherence.metrics import UNSPECIFIED_REASON, AdherenceMetrics
+from backend.adherence.models import PlanRevision, SkipReason
+from backend.adherence.selectors.doses import CalendarDose
+from backend.adherence.selectors.plans import PlanSummary
+from backend.alerts.models import Alert, AlertKind
+from backend.guidelines.symptoms import CTCAE_GRADES, SYMPTOMS
+from backend.sideeffects.models import ClinicianAssessment, SideEffectReport
+
+from .data import PatientReportData, local_day_bounds, reasons_of
+
+Resource = dict[str, Any]
+
+# Never change: every resource id in every export past and future is derived from it.
+FHIR_ID_NAMESPACE = UUID("c2e66e66-fba2-5a7b-be72-6c3f5f62d1cc")
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+REQUEST_CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
+IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+# Our own code systems and identifier namespaces (URNs: nothing to resolve, nothing to host).
+MRN_SYSTEM = "urn:gist-adherence:mrn"  # + ":<care team id>": numbers are unique per team
+PLAN_SYSTEM = "urn:gist-adherence:treatment-plan"
+DOSE_LOG_SYSTEM = "urn:gist-adherence:dose-log"
+SKIP_REASON_SYSTEM = "urn:gist-adherence:dose-not-taken-reason"
+SYMPTOM_SYSTEM = "urn:gist-adherence:symptom"
+ALERT_SYSTEM = "urn:gist-adherence:alert"
+ALERT_KIND_SYSTEM = "urn:gist-adherence:alert-kind"
+TAKEN_LATE_EXTENSION = "urn:gist-adherence:fhir:extension:dose-taken-late"
+
+IMATINIB: Resource = {
+    "coding": [{"system": RXNORM, "code": "282388", "display": "imatinib"}],
+    "text": "imatinib",
+}
+ORAL_ROUTE: Resource = {
+    "coding": [{"system": SNOMED, "code": "26643006", "display": "Oral route"}],
+    "text": "by mouth",
+}
+
+# PlanSummary.state -> MedicationRequest.status / MedicationStatement.status (same codes).
+PLAN_STATUS = {
+    "active": "active",
+    "on_hold": "on-hold",
+    "completed": "completed",
+    "stopped": "stopped",
+}
+BAND_WORDS = {
+    "non_adherent": "non-adherent (below 80 %)",
+    "suboptimal": "sub-optimal (80 % to below 90 %)",
+    "adherent": "adherent (90 % or more)",
+}
+DOSE_KIND_ALERTS = frozenset((AlertKind.SIDE_EFFECT_NONADHERENCE, AlertKind.MISSED_DOSE_STREAK))
+
+
+def patient_fhir_bundle(data: PatientReportData, *, base_url: str) -> Resource:
+    """The report as a FHIR R4 collection Bundle; `base_url` prefixes every entry's fullUrl."""
+    base = base_url.rstrip("/")
+    patient = data.patient
+    patient_ref = _reference("Patient", str(patient.pk))
+    summaries = {summary.plan.pk: summary for summary in data.plans}
+
+    resources: list[Resource] = [_patient(patient)]
+    resources += [_medication_request(data, summary, patient_ref) for summary in data.plans]
+    pdc = _pdc_observation(data, patient_ref)
+    if data.plans:
+        resources.append(_medication_statement(data, patient_ref, pdc["id"]))
+    resources += [
+        _medication_administration(item, summaries.get(item.plan_id), patient, patient_ref)
+        for item in data.calendar
+        if item.log is not None
+    ]
+    for report in data.reports:
+        resources += _report_observations(report, patient_ref)
+    resources.append(pdc)
+    resources += [_flag(alert, patient_ref) for alert in data.alerts if alert.status != "resolved"]
+    key = f"bundle:{patient.pk}:{data.first.isoformat()}:{data.last.isoformat()}"
+    return {
+        "resourceType": "Bundle",
+        # The same patient and period give the same identifier: a later export replaces it.
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{fhir_id(key)}"},
+        "type": "collection",
+        "timestamp": _instant(data.generated_at),
+        "entry": [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
+        ],
+    }
+
+
+def fhir_id(natural_key: str) -> str:
+    """A UUID5 of the key: 36 characters of [0-9a-f-], within FHIR's id rule."""
+    return str(uuid5(FHIR_ID_NAMESPACE, natural_key))
+
+
+def dose_fhir_id(patient_id: object, day: date, slot: int) -> str:
+    """A dose is (patient, local date, slot) everywhere in the app, so it is here too."""
+    return fhir_id(f"dose:{patient_id}:{day.isoformat()}:{slot}")
+
+
+def plan_fhir_id(plan_id: object) -> str:
+    return fhir_id(f"plan:{plan_id}")
+
+
+# --------------------------------------------------------------------------------------------
+# Resources
+# --------------------------------------------------------------------------------------------
+
+
+def _patient(patient: Patient) -> Resource:
+    """Only what we hold: the record number, the name as the team entered it, the language."""
+    language = patient.language
+    return {
+        "resourceType": "Patient",
+        "id": str(patient.pk),
+        "identifier": [
+            {
+                "use": "usual",
+                "type": {
+                    "coding": [{"system": IDENTIFIER_TYPE, "code": "MR"}],
+                    "text": "Medical record number",
+                },
+                "system": f"{MRN_SYSTEM}:{patient.care_team_id}",
+                "value": patient.medical_record_number,
+            }
+        ],
+        "name": [{"text": patient.display_name}],
+        "communication": [
+            {
+                "language": {
+                    "coding": [
+                        {
+                            "system": "urn:ietf:bcp:47",
+                            "code": language,
+                            "display": dict(settings.LANGUAGES).get(language, language),
+                        }
+                    ],
+                    "text": dict(settings.LANGUAGES).get(language, language),
+                },
+                "preferred": True,
+            }
+        ],
+    }
+
+
+def _medication_request(
+    data: PatientReportData, summary: PlanSummary, patient_ref: Resource
+) -> Resource:
+    """One plan: the order, its regimen revisions in force by `last`, and why it was made."""
+    plan = summary.plan
+    revisions = _revisions_until(summary.revisions, data.last)
+    end = _plan_end(summary, data.patient.time_zone)
+    dosages = []
+    for index, revision in enumerate(revisions):
+        following = revisions[index + 1] if index + 1 < len(revisions) else None
+        start = max(revision.effective_date, plan.start_date)
+        until: str | None = end
+        if following is not None:
+            until = (following.effective_date - timedelta(days=1)).isoformat()
+        dosages.append(_dosage(revision, sequence=index + 1, start=start, end=until))
+    resource: Resource = {
+        "resourceType": "MedicationRequest",
+        "id": plan_fhir_id(plan.pk),
+        "identifier": [{"system": PLAN_SYSTEM, "value": str(plan.pk)}],
+        "status": PLAN_STATUS[summary.state],
+        "intent": "order",
+        "category": [{"coding": [{"system": REQUEST_CATEGORY, "code": "community"}]}],
+        "medicationCodeableConcept": IMATINIB,
+        "subject": patient_ref,
+        "authoredOn": _instant(plan.created_at),
+        "reasonCode": [{"text": f"Gastrointestinal stromal tumour (GIST), {plan.setting}"}],
+        "dosageInstruction": dosages,
+        "note": _plan_notes(summary, revisions),
+    }
+    if summary.state == "stopped" and plan.stop_reason:
+        resource["statusReason"] = {"text": plan.stop_reason}
+    return resource
+
+
+def _medication_statement(data: PatientReportData, patient_ref: Resource, pdc_id: str) -> Resource:
+    """The period in one resource, for receivers that read statements rather than doses."""
+    latest = data.plans[-1]
+    return {
+        "resourceType": "MedicationStatement",
+        "id": fhir_id(f"statement:{data.patient.pk}:{data.first}:{data.last}"),
+        "basedOn": [_reference("MedicationRequest", plan_fhir_id(s.plan.pk)) for s in data.plans],
+        "status": PLAN_STATUS[latest.state],
+        "medicationCodeableConcept": IMATINIB,
+        "subject": patient_ref,
+        "effectivePeriod": {"start": data.first.isoformat(), "end": data.last.isoformat()},
+        "dateAsserted": _instant(data.generated_at),
+        "derivedFrom": [_reference("Observation", pdc_id)],
+        "dosage": [
+            {
+                "text": _dosage_text(latest.current_revision),
+                "route": ORAL_ROUTE,
+                "doseAndRate": [{"doseQuantity": _mg(latest.current_revision)}],
+            }
+        ],
+        "note": [{"text": adherence_in_words(data.metrics)}],
+    }
+
+
+def _medication_administration(
+    item: CalendarDose, summary: PlanSummary | None, patient: Patient, patient_ref: Resource
+) -> Resource:
+    """One logged dose. Its status follows the log (what happened), not the calendar status,
+    so a dose logged on a day later put on hold still says what the patient did."""
+    log = item.log
+    assert log is not None
+    dose = item.dose
+    taken = log.status == "taken"
+    resource: Resource = {
+        "resourceType": "MedicationAdministration",
+        "id": dose_fhir_id(patient.pk, dose.date, dose.slot),
+        "identifier": [{"system": DOSE_LOG_SYSTEM, "value": str(log.pk)}],
+        "status": "completed" if taken else "not-done",
+        "medicationCodeableConcept": IMATINIB,
+        "subject": patient_ref,
+        # A not-done dose happened at no instant: it is dated when it was due.
+        "effectiveDateTime": _instant(log.taken_at if taken and log.taken_at else dose.due_at),
+    }
+    if not taken:
+        resource["statusReason"] = [_not_taken_reason(log.status, log.skip_reason)]
+    if taken and patient.user_id is not None and log.recorded_by_id == patient.user_id:
+        resource["performer"] = [{"actor": patient_ref}]
+    if summary is not None:
+        resource["request"] = _reference("MedicationRequest", plan_fhir_id(summary.plan.pk))
+        revision = _revision_on(summary.revisions, dose.date)
+        if revision is not None:
+            resource["dosage"] = {
+                "text": f"{_mg_text(revision)} at {_wall(dose.local_time)} ({dose.time_zone})",
+                "route": ORAL_ROUTE,
+                "dose": _mg(revision),
+            }
+    notes = []
+    if taken and log.late:
+        resource["extension"] = [{"url": TAKEN_LATE_EXTENSION, "valueBoolean": True}]
+        notes.append(
+            f"Taken late: due at {_wall(dose.local_time)} {dose.time_zone} on "
+            f"{dose.date.isoformat()}."
+        )
+    if dose.on_hold:
+        notes.append("The dose day is inside a treatment hold.")
+    if log.note:
+        notes.append(f"Note with the log: {log.note}")
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
+
+
+def _report_observations(report: SideEffectReport, patient_ref: Resource) -> list[Resource]:
+    """The patient's answers and, apart from them, each clinician grade derived from them:
+    patient scores and CTCAE grades are different measures and never share a resource."""
+    symptom = SYMPTOMS.get(report.symptom)
+    label = symptom.label if symptom else report.symptom
+    attributes = list(symptom.attributes) if symptom else sorted(report.patient_scores)
+    attributes += sorted(set(report.patient_scores) - set(attributes))
+    if symptom is None or symptom.is_pro_ctcae:
+        title = f"PRO-CTCAE {label}"
+    else:  # our own questions: say so rather than pass them off as the NCI item
+        title = f"PRO-CTCAE-style (not a PRO-CTCAE item) {label}"
+    report_id = fhir_id(f"report:{report.pk}")
+    notes = []
+    if report.onset_date is not None:
+        notes.append(f"Onset: {report.onset_date.isoformat()}.")
+    if report.note:
+        notes.append(f"Patient's note: {report.note}")
+    observation: Resource = {
+        "resourceType": "Observation",
+        "id": report_id,
+        "status": "final",
+        "category": [_category("survey", "Survey")],
+        "code": {
+            "coding": [{"system": SYMPTOM_SYSTEM, "code": report.symptom, "display": label}],
+            "text": title,
+        },
+        "subject": patient_ref,
+        "effectiveDateTime": _instant(report.reported_at),
+        "issued": _instant(report.reported_at),
+        "performer": [patient_ref],
+        "valueInteger": report.patient_level,
+        "component": [
+            {
+                "code": {"text": f"{title}: {attribute}"},
+                "valueInteger": report.patient_scores[attribute],
+            }
+            for attribute in attributes
+            if attribute in report.patient_scores
+        ],
+    }
+    if notes:
+        observation["note"] = [{"text": text} for text in notes]
+    resources = [observation]
+    if report.weight_kg is not None:
+        resources.append(_weight(report, patient_ref))
+    resources += [
+        _assessment(assessment, label, report_id, patient_ref)
+        for assessment in report.assessments.all()
+    ]
+    return resources
+
+
+def _weight(report: SideEffectReport, patient_ref: Resource) -> Resource:
+    """A weight given with a report (fluid retention) is a measurement of its own."""
+    return {
+        "resourceType": "Observation",
+        "id": fhir_id(f"weight:{report.pk}"),
+        "status": "final",
+        "category": [_category("vital-signs", "Vital Signs")],
+        "code": {
+            "coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}],
+            "text": "Body weight (patient-reported)",
+        },
+        "subject": patient_ref,
+        "effectiveDateTime": _instant(report.reported_at),
+        "performer": [patient_ref],
+        "valueQuantity": {
+            "value": float(report.weight_kg),
+            "unit": "kg",
+            "system": UCUM,
+            "code": "kg",
+        },
+    }
+
+
+def _assessment(
+    assessment: ClinicianAssessment, label: str, report_id: str, patient_ref: Resource
+) -> Resource:
+    grade = assessment.ctcae_grade
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": fhir_id(f"assessment:{assessment.pk}"),
+        "status": "final",
+        "category": [_category("exam", "Exam")],
+        "code": {"text": f"CTCAE v5.0 grade: {label}"},
+        "subject": patient_ref,
+        "effectiveDateTime": _instant(assessment.created_at),
+        "valueInteger": grade,
+        "derivedFrom": [_reference("Observation", report_id)],
+    }
+    if grade in CTCAE_GRADES:
+        resource["interpretation"] = [{"text": f"Grade {grade}: {CTCAE_GRADES[grade]}"}]
+    if assessment.note:
+        resource["note"] = [{"text": assessment.note}]
+    return resource
+
+
+def _pdc_observation(data: PatientReportData, patient_ref: Resource) -> Resource:
+    """PDC as the adherence selectors define it (one definition in every export)."""
+    pdc = data.metrics.pdc
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": fhir_id(f"pdc:{data.patient.pk}:{data.first.isoformat()}:{data.last.isoformat()}"),
+        "status": "final",
+        "code": {"text": "Proportion of days covered (imatinib)"},
+        "subject": patient_ref,
+        "effectivePeriod": {"start": data.first.isoformat(), "end": data.last.isoformat()},
+        "issued": _instant(data.generated_at),
+        "component": [
+            {
+                "code": {"text": "Days with every scheduled dose taken (numerator)"},
+                "valueInteger": pdc.numerator,
+            },
+            {
+                "code": {"text": "Scheduled days, all doses recorded, not on hold (denominator)"},
+                "valueInteger": pdc.denominator,
+            },
+        ],
+        "note": [{"text": adherence_in_words(data.metrics)}],
+    }
+    if pdc.percent is None:
+        resource["dataAbsentReason"] = {
+            "coding": [{"system": DATA_ABSENT_REASON, "code": "not-applicable"}],
+            "text": "No scheduled day with every dose recorded in the period",
+        }
+    else:
+        resource["valueQuantity"] = {
+            "value": pdc.percent,
+            "unit": "%",
+            "system": UCUM,
+            "code": "%",
+        }
+        resource["interpretation"] = [{"text": BAND_WORDS.get(pdc.band or "", pdc.band or "")}]
+    return resource
+
+
+def _flag(alert: Alert, patient_ref: Resource) -> Resource:
+    """An unresolved alert: what the care team still has to act on."""
+    category = "drug" if alert.kind in DOSE_KIND_ALERTS else "clinical"
+    kind = dict(AlertKind.choices).get(alert.kind, alert.kind)
+    return {
+        "resourceType": "Flag",
+        "id": fhir_id(f"alert:{alert.pk}"),
+        "identifier": [{"system": ALERT_SYSTEM, "value": str(alert.pk)}],
+        "status": "active",
+        "category": [
+            {
+                "coding": [
+                    {"system": FLAG_CATEGORY, "code": category},
+                    {"system": ALERT_KIND_SYSTEM, "code": alert.kind, "display": kind},
+                ],
+                "text": f"{kind} ({alert.priority} priority)",
+            }
+        ],
+        "code": {"text": alert.summary},
+        "subject": patient_ref,
+        "period": {"start": _instant(alert.opened_at)},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Pieces
+# --------------------------------------------------------------------------------------------
+
+
+def adherence_in_words(metrics: AdherenceMetrics) -> str:
+    """PDC and the dose counts as one sentence, for readers that show only text."""
+    pdc = metrics.pdc
+    if pdc.percent is None:
+        figure = "proportion of days covered not measurable (no day with every dose recorded)"
+    else:
+        band = BAND_WORDS.get(pdc.band or "", pdc.band or "")
+        figure = (
+            f"proportion of days covered {pdc.percent:g} % ({pdc.numerator} of "
+            f"{pdc.denominator} days with every dose taken), {band}"
+        )
+    skipped = f"{metrics.skipped} skipped"
+    if metrics.skipped_by_reason:
+        reasons = ", ".join(
+            f"{count} with no reason given"
+            if reason == UNSPECIFIED_REASON
+            else f"{count} for {_skip_reason_words(reason)}"
+            for reason, count in sorted(metrics.skipped_by_reason.items())
+        )
+        skipped += f" ({reasons})"
+    total = (
+        metrics.taken
+        + metrics.taken_late
+        + metrics.skipped
+        + metrics.missed
+        + metrics.pending
+        + metrics.on_hold
+    )
+    return (
+        f"{metrics.first.isoformat()} to {metrics.last.isoformat()}: {figure}. "
+        f"Of {total} scheduled doses: {metrics.taken} taken on time, {metrics.taken_late} taken "
+        f"late, {skipped}, {metrics.missed} missed, {metrics.pending} not yet recorded, "
+        f"{metrics.on_hold} on hold."
+    )
+
+
+def _not_taken_reason(status: str, skip_reason: str) -> Resource:
+    if status == "missed":
+        return {
+            "coding": [{"system": SKIP_REASON_SYSTEM, "code": "missed", "display": "Missed"}],
+            "text": "Missed: not recorded as taken by the end of the dose window",
+        }
+    reason = skip_reason or UNSPECIFIED_REASON
+    words = _skip_reason_words(reason)
+    return {
+        "coding": [{"system": SKIP_REASON_SYSTEM, "code": reason, "display": words}],
+        "text": f"Skipped by the patient: {words}",
+    }
+
+
+def _skip_reason_words(reason: str) -> str:
+    if reason == UNSPECIFIED_REASON:
+        return "no reason given"
+    return str(dict(SkipReason.choices).get(reason, reason)).lower()
+
+
+def _plan_notes(summary: PlanSummary, revisions: Sequence[PlanRevision]) -> list[Resource]:
+    """Why the plan is what it is: the guideline version, its reasons by rule, any departure
+    from it, the dose changes and the holds."""
+    plan = summary.plan
+    notes = [f"Recommended by the guideline module, version {plan.guideline_version}."]
+    for reason in reasons_of(summary):
+        sources = ", ".join(code for code, _title in reason.sources)
+        notes.append(f"Rule {reason.rule}: {reason.text}" + (f" [{sources}]" if sources else ""))
+    if plan.override:
+        changed = ", ".join(
+            f"{key} {value}" for key, value in sorted(plan.override.items()) if key != "reason"
+        )
+        notes.append(
+            f"Clinician override of the recommendation ({changed or 'decision'}): "
+            f"{plan.override.get('reason', '')}"
+        )
+    for revision in revisions[1:]:
+        notes.append(
+            f"From {revision.effective_date.isoformat()}: {_dosage_text(revision)}. "
+            f"Reason: {revision.reason}"
+        )
+    for hold in summary.holds:
+        end = hold.end_date.isoformat() if hold.end_date else "until ended"
+        notes.append(f"Held {hold.start_date.isoformat()} to {end}: {hold.reason}")
+    return [{"text": text} for text in notes]
+
+
+def _dosage(revision: PlanRevision, *, sequence: int, start: date, end: str | None) -> Resource:
+    bounds = {"start": start.isoformat()}
+    if end is not None:
+        bounds["end"] = end
+    return {
+        "sequence": sequence,
+        "text": _dosage_text(revision),
+        "timing": {
+            "repeat": {
+                "boundsPeriod": bounds,
+                "frequency": revision.doses_per_day,
+                "period": 1,
+                "periodUnit": "d",
+                "timeOfDay": [
+                    _wall(time.fromisoformat(t), seconds=True) for t in revision.dose_times
+                ],
+            }
+        },
+        "route": ORAL_ROUTE,
+        "doseAndRate": [{"doseQuantity": _mg(revision)}],
+    }
+
+
+def _dosage_text(revision: PlanRevision) -> str:
+    """E.g. "400 mg once daily at 08:00 (local time)"; 800 mg/day reads "400 mg twice daily"."""
+    per_day = revision.doses_per_day
+    often = {1: "once daily", 2: "twice daily"}.get(per_day, f"{per_day} times daily")
+    times = [_wall(time.fromisoformat(t)) for t in revision.dose_times]
+    at = times[0] if len(times) == 1 else ", ".join(times[:-1]) + f" and {times[-1]}"
+    return f"{_mg_text(revision)} {often} at {at} (local time)"
+
+
+def _mg_per_dose(revision: PlanRevision) -> int | float:
+    per_dose = revision.dose_mg_per_day / revision.doses_per_day
+    return int(per_dose) if per_dose.is_integer() else round(per_dose, 1)
+
+
+def _mg_text(revision: PlanRevision) -> str:
+    return f"{_mg_per_dose(revision)} mg"
+
+
+def _mg(revision: PlanRevision) -> Resource:
+    return {"value": _mg_per_dose(revision), "unit": "mg", "system": UCUM, "code": "mg"}
+
+
+def _revisions_until(revisions: Sequence[PlanRevision], last: date) -> list[PlanRevision]:
+    """The revisions in force at some point up to `last` (the first always: it starts the plan)."""
+    ordered = sorted(revisions, key=lambda r: r.number)
+    return ordered[:1] + [r for r in ordered[1:] if r.effective_date <= last]
+
+
+def _revision_on(revisions: Iterable[PlanRevision], day: date) -> PlanRevision | None:
+    ordered = sorted(revisions, key=lambda r: r.number)
+    in_force = [r for r in ordered if r.effective_date <= day]
+    return in_force[-1] if in_force else (ordered[0] if ordered else None)
+
+
+def _plan_end(summary: PlanSummary, time_zone: str) -> str | None:
+    """The planned last day, or the instant the plan was stopped if that came first; None for
+    an indefinite plan still running."""
+    plan = summary.plan
+    end = plan.planned_end_date.isoformat() if plan.planned_end_date else None
+    if plan.stopped_at is None:
+        return end
+    if plan.planned_end_date is not None:
+        _start, after_end = local_day_bounds(
+            plan.planned_end_date, plan.planned_end_date, time_zone
+        )
+        if plan.stopped_at >= after_end:
+            return end
+    return _instant(plan.stopped_at)
+
+
+def _category(code: str, display: str) -> Resource:
+    return {"coding": [{"system": OBSERVATION_CATEGORY, "code": code, "display": display}]}
+
+
+def _reference(resource_type: str, resource_id: str) -> Resource:
+    return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def _wall(value: time, *, seconds: bool = False) -> str:
+    return value.isoformat(timespec="seconds" if seconds else "minutes")
+
+
+def _instant(value: datetime) -> str:
+    """ISO 8601 in UTC with its offset; a naive datetime would be ambiguous, so it is refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: FHIR instants need an offset")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

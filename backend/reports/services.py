@@ -1,0 +1,333 @@
+"""Export rules: who may export what, the limits on a request, the audit of every export, and
+the background export of large cohorts (file, progress, 24-hour link)."""
+
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework.request import Request
+
+from backend.accounts.models import CareTeam, User
+from backend.accounts.selectors import care_teams_of
+from backend.audit.services import audit_record
+from backend.common.errors import ServiceValidationError
+
+from .columns import COHORT_COLUMNS, DOSE_COLUMNS
+from .models import ExportJob, ExportKind, ExportStatus
+from .rows import cohort_summary_rows, dose_rows, patient_chunks
+from .selectors import export_patients
+from .tabular import csv_lines, xlsx_file
+
+logger = logging.getLogger(__name__)
+
+MAX_RANGE_YEARS = 5
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    first: date
+    last: date
+    care_team: CareTeam | None
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "care_team": self.care_team.pk if self.care_team else None,
+        }
+
+
+def export_request_check(
+    *, user: User, first: date, last: date, care_team_id: int | None
+) -> ExportRequest:
+    """The limits every export shares; each refusal names the parameter."""
+    if first > last:
+        raise ServiceValidationError("from", "Must not be after 'to'.")
+    try:
+        limit = first.replace(year=first.year + MAX_RANGE_YEARS)
+    except ValueError:  # 29 February
+        limit = first.replace(year=first.year + MAX_RANGE_YEARS, day=28)
+    if last >= limit:
+        raise ServiceValidationError("to", f"The range may span at most {MAX_RANGE_YEARS} years.")
+    care_team = None
+    if care_team_id is not None:
+        care_team = care_teams_of(user).filter(pk=care_team_id).first()
+        if care_team is None:
+            raise ServiceValidationError("care_team", "Unknown care team.")
+    return ExportRequest(first=first, last=last, care_team=care_team)
+
+
+def export_size_check(*, user: User, request: ExportRequest) -> int:
+    """Cohorts above EXPORT_ASYNC_MIN_PATIENTS are exported in the background (a web worker
+    must not stream for many minutes); returns the number of patients."""
+    count = export_patients(user, request.care_team).count()
+    limit = settings.EXPORT_ASYNC_MIN_PATIENTS
+    if count > limit:
+        raise ServiceValidationError(
+            "care_team",
+            f"{count} patients: cohorts over {limit} are exported in the background "
+            "(POST /api/v1/exports/jobs/).",
+            code="export_too_large",
+        )
+    return count
+
+
+def audited_rows(
+    rows: Iterable[list[Any]],
+    *,
+    user: User,
+    kind: str,
+    export: ExportRequest,
+    patients: int,
+    request: HttpRequest | Request | None = None,
+    job: ExportJob | None = None,
+) -> Iterator[list[Any]]:
+    """Every export is in the audit log: when it starts (who, what, filters) and when it ends
+    (row count, and whether the client took it all), even if the client goes away."""
+    filters = export.filters()
+    detail = {"filters": filters, "patients": patients, "job": str(job.pk) if job else None}
+    audit_record(
+        actor=user, action=f"export.{kind}", detail={**detail, "phase": "started"}, request=request
+    )
+    count = 0
+    completed = False
+    try:
+        for row in rows:
+            yield row
+            count += 1
+        completed = True
+    finally:
+        audit_record(
+            actor=user,
+            action=f"export.{kind}",
+            detail={**detail, "phase": "finished", "row_count": count, "completed": completed},
+            request=request,
+        )
+
+
+def cohort_csv_stream(
+    *, user: User, export: ExportRequest, patients: int, request: HttpRequest | Request
+) -> Iterator[bytes]:
+    rows = cohort_summary_rows(
+        patient_chunks(export_patients(user, export.care_team)), export.first, export.last
+    )
+    audited = audited_rows(
+        rows,
+        user=user,
+        kind=ExportKind.ADHERENCE_CSV,
+        export=export,
+        patients=patients,
+        request=request,
+    )
+    return csv_lines(COHORT_COLUMNS, audited)
+
+
+def doses_csv_stream(
+    *, user: User, export: ExportRequest, patients: int, request: HttpRequest | Request
+) -> Iterator[bytes]:
+    rows = dose_rows(
+        patient_chunks(export_patients(user, export.care_team)), export.first, export.last
+    )
+    audited = audited_rows(
+        rows,
+        user=user,
+        kind=ExportKind.DOSES_CSV,
+        export=export,
+        patients=patients,
+        request=request,
+    )
+    return csv_lines(DOSE_COLUMNS, audited)
+
+
+def cohort_xlsx(*, user: User, export: ExportRequest, patients: int, request: Any) -> Any:
+    rows = cohort_summary_rows(
+        patient_chunks(export_patients(user, export.care_team)), export.first, export.last
+    )
+    audited = audited_rows(
+        rows,
+        user=user,
+        kind=ExportKind.ADHERENCE_XLSX,
+        export=export,
+        patients=patients,
+        request=request,
+    )
+    return xlsx_file(COHORT_COLUMNS, audited, title="Adherence")
+
+
+# ------------------------------------------------------------------ background exports
+
+
+def export_dir() -> Path:
+    path = Path(settings.EXPORT_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_job_request(*, user: User, kind: str, export: ExportRequest) -> ExportJob:
+    """Record the job; a worker picks it up (the request never waits for the broker: the
+    minute sweep finds a job whose message was lost)."""
+    if kind not in ExportKind.values:
+        raise ServiceValidationError("kind", f"Must be one of: {', '.join(ExportKind.values)}.")
+    job = ExportJob.objects.create(
+        requested_by=user,
+        kind=kind,
+        first=export.first,
+        last=export.last,
+        care_team=export.care_team,
+        patients_total=export_patients(user, export.care_team).count(),
+    )
+    transaction.on_commit(lambda: _send_to_worker(job.pk))
+    return job
+
+
+def _send_to_worker(job_id: object) -> None:
+    from worker.tasks.reports import run_export  # the web side only sends
+
+    try:
+        run_export.delay(str(job_id))
+    except Exception:  # the broker is down: the minute sweep sends it later
+        logger.warning("export %s: broker unreachable, left for the sweep", job_id, exc_info=True)
+        return
+    ExportJob.objects.filter(pk=job_id).update(sent_at=timezone.now())
+
+
+# A queued job whose message went out this long ago and still has not started is sent again
+# (its message was lost); longer than a large export takes, so a busy queue is not flooded.
+RESEND_AFTER = timedelta(minutes=30)
+
+
+def export_jobs_waiting(now: datetime) -> list[str]:
+    """Queued jobs never sent (the broker was down) or sent long ago and not started; they
+    are marked sent again. Running a job twice is harmless (export_job_run locks it)."""
+    waiting = ExportJob.objects.filter(status=ExportStatus.QUEUED).filter(
+        Q(sent_at__isnull=True, created_at__lte=now - timedelta(minutes=1))
+        | Q(sent_at__lte=now - RESEND_AFTER)
+    )
+    job_ids = [str(pk) for pk in waiting.values_list("pk", flat=True)]
+    ExportJob.objects.filter(pk__in=job_ids).update(sent_at=now)
+    return job_ids
+
+
+_SUFFIX = {
+    ExportKind.ADHERENCE_CSV: "csv",
+    ExportKind.ADHERENCE_XLSX: "xlsx",
+    ExportKind.DOSES_CSV: "csv",
+}
+
+
+def export_file_name(job: ExportJob) -> str:
+    return f"{job.kind}_{job.first.isoformat()}_{job.last.isoformat()}.{_SUFFIX[job.kind]}"
+
+
+def export_job_run(job_id: object) -> ExportJob | None:
+    """Write the job's file. Idempotent: a finished job is left alone; a job whose worker died
+    part-way starts again and overwrites its partial file (written under a temporary name and
+    renamed, so a download never sees half a file)."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in (
+            ExportStatus.READY,
+            ExportStatus.EXPIRED,
+            ExportStatus.FAILED,
+        ):
+            return job
+        job.status = ExportStatus.RUNNING
+        job.started_at = timezone.now()
+        job.patients_done = 0
+        job.save(update_fields=["status", "started_at", "patients_done", "updated_at"])
+    user = job.requested_by
+    export = ExportRequest(first=job.first, last=job.last, care_team=job.care_team)
+    patients = export_patients(user, job.care_team)
+    job.patients_total = patients.count()
+    job.save(update_fields=["patients_total", "updated_at"])
+
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(patients_done=F("patients_done") + done)
+
+    make_rows = dose_rows if job.kind == ExportKind.DOSES_CSV else cohort_summary_rows
+    rows = make_rows(patient_chunks(patients), job.first, job.last, on_chunk=progress)
+    audited = audited_rows(
+        rows, user=user, kind=job.kind, export=export, patients=job.patients_total, job=job
+    )
+    counted = _counting(audited)
+    final = export_dir() / f"{job.pk}.{_SUFFIX[job.kind]}"
+    partial = final.with_suffix(".partial")
+    try:
+        if job.kind == ExportKind.ADHERENCE_XLSX:
+            with (
+                xlsx_file(COHORT_COLUMNS, counted, title="Adherence") as source,
+                partial.open("wb") as target,
+            ):
+                for block in iter(lambda: source.read(1 << 16), b""):
+                    target.write(block)
+        else:
+            columns = DOSE_COLUMNS if job.kind == ExportKind.DOSES_CSV else COHORT_COLUMNS
+            with partial.open("wb") as target:
+                for line in csv_lines(columns, counted):
+                    target.write(line)
+        os.replace(partial, final)
+    except Exception as error:
+        partial.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=str(error)[:500], finished_at=timezone.now()
+        )
+        raise
+    finished = timezone.now()
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportStatus.READY,
+        row_count=counted.count,
+        patients_done=job.patients_total,
+        file_name=final.name,
+        finished_at=finished,
+        expires_at=finished + timedelta(hours=settings.EXPORT_LINK_HOURS),
+    )
+    job.refresh_from_db()
+    return job
+
+
+class _counting:
+    """Counts rows as they pass (the job's row count)."""
+
+    def __init__(self, rows: Iterable[list[Any]]) -> None:
+        self._rows = iter(rows)
+        self.count = 0
+
+    def __iter__(self) -> "_counting":
+        return self
+
+    def __next__(self) -> list[Any]:
+        row = next(self._rows)
+        self.count += 1
+        return row
+
+
+def export_job_file(job: ExportJob) -> Path | None:
+    """The file of a ready, unexpired job, else None."""
+    if job.status != ExportStatus.READY or job.expires_at is None:
+        return None
+    if job.expires_at <= timezone.now():
+        return None
+    path = export_dir() / job.file_name
+    return path if path.is_file() else None
+
+
+def export_jobs_expire(now: datetime) -> int:
+    """Delete files whose link has expired. Idempotent: an expired job has no file left."""
+    expired = 0
+    for job in ExportJob.objects.filter(status=ExportStatus.READY, expires_at__lte=now):
+        if job.file_name:
+            (export_dir() / job.file_name).unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job.pk, status=ExportStatus.READY).update(
+            status=ExportStatus.EXPIRED, file_name=""
+        )
+        expired += 1
+    return expired
