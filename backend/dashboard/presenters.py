@@ -11,16 +11,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from backend.adherence.selectors.plans import PlanReason, plan_reasons
 from backend.alerts.models import Alert
 
 from .charts import DoseCalendar, SymptomChart, build_dose_calendar, build_symptom_chart
 from .selectors import SYMPTOM_CHART_DAYS, PatientPage
-
-
-@dataclass(frozen=True)
-class Reason:
-    text: str
-    sources: list[tuple[str, str]]  # (code, title)
 
 
 @dataclass(frozen=True)
@@ -69,17 +64,8 @@ def symptom_charts_of(page: PatientPage, now: datetime) -> list[SymptomChart]:
     return charts
 
 
-def reasons_of(page: PatientPage) -> list[Reason]:
-    if page.summary is None:
-        return []
-    reasons = page.summary.plan.recommendation.get("reasons", [])
-    return [
-        Reason(
-            text=reason.get("text", ""),
-            sources=[(code, page.sources.get(code, code)) for code in reason.get("sources", [])],
-        )
-        for reason in reasons
-    ]
+def reasons_of(page: PatientPage) -> list[PlanReason]:
+    return plan_reasons(page.summary.plan) if page.summary is not None else []
 
 
 def alert_history_of(page: PatientPage) -> list[AlertHistoryLine]:

@@ -22,7 +22,7 @@ from backend.adherence.selectors.doses import CalendarDose, dose_calendar, metri
 from backend.adherence.selectors.plans import PlanSummary, plan_current, plan_summary
 from backend.alerts.models import Alert, AlertStatus
 from backend.alerts.selectors import alerts_filtered, alerts_visible_to
-from backend.guidelines.symptoms import SOURCES, SYMPTOMS
+from backend.guidelines.symptoms import SYMPTOMS
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.selectors import reports_of_patient
 
@@ -98,7 +98,6 @@ class PatientPage:
     symptoms: list[SymptomHistory]
     gradable_reports: list[SideEffectReport]
     alerts: list[Alert]
-    sources: dict[str, str]
 
 
 def patient_page(user: User, patient_id: object) -> PatientPage | None:
@@ -149,7 +148,6 @@ def patient_page(user: User, patient_id: object) -> PatientPage | None:
         symptoms=symptoms,
         gradable_reports=list(reversed(reports))[:GRADABLE_REPORTS_LIMIT],
         alerts=alerts,
-        sources=SOURCES,
     )
 
 

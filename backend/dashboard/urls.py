@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, auth, cohort, patients
+from .views import alerts, auth, cohort, exports, patients
 
 app_name = "dashboard"
 
@@ -23,4 +23,5 @@ urlpatterns = [
         name="clinician-grade",
     ),
     path("cohort/", cohort.cohort_page, name="cohort"),
+    path("exports/", exports.export_jobs, name="export-jobs"),
 ]

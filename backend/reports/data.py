@@ -10,23 +10,27 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from backend.accounts.models import Patient
+from backend.accounts.selectors import patient_zone_periods
 from backend.adherence.metrics import AdherenceMetrics
-from backend.adherence.selectors.doses import CalendarDose, dose_calendar, metrics_from_calendar
-from backend.adherence.selectors.plans import PlanSummary, plan_summary, plans_of_patient
+from backend.adherence.selectors.doses import (
+    CalendarDose,
+    dose_calendar,
+    metrics_from_calendar,
+    plan_last_dose_date,
+)
+from backend.adherence.selectors.plans import (
+    PlanReason,
+    PlanSummary,
+    plan_reasons,
+    plan_summary,
+    plans_of_patient,
+)
 from backend.alerts.models import Alert
 from backend.alerts.selectors import alerts_of_patient
-from backend.guidelines.symptoms import SOURCES
 from backend.sideeffects.models import SideEffectReport
-from backend.sideeffects.selectors import reports_of_patient
+from backend.sideeffects.selectors import reports_in_period
 
-
-@dataclass(frozen=True)
-class Reason:
-    """One of the guideline's reasons for the plan, with its sources as (code, title)."""
-
-    rule: str
-    text: str
-    sources: list[tuple[str, str]]
+Reason = PlanReason  # the name the PDF and FHIR builders use
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class PatientReportData:
     patient: Patient  # with care_team loaded
     first: date  # the report's first and last local days, inclusive
     last: date
+    period_start: datetime  # local midnight starting `first` (local_day_bounds)
+    period_end: datetime  # local midnight after `last` (exclusive)
     generated_at: datetime
     plans: list[PlanSummary]  # plans overlapping [first, last], oldest first, as of `last`
     reasons: list[Reason]  # of the most recent of those plans
@@ -47,48 +53,44 @@ class PatientReportData:
         return self.plans[-1] if self.plans else None
 
 
-def local_day_bounds(first: date, last: date, time_zone: str) -> tuple[datetime, datetime]:
-    """[start of `first`, start of the day after `last`) in the patient's zone, as instants."""
-    zone = ZoneInfo(time_zone)
-    start = datetime.combine(first, time.min, zone)
-    end = datetime.combine(last + timedelta(days=1), time.min, zone)
-    return start, end
+def local_day_bounds(patient: Patient, first: date, last: date) -> tuple[datetime, datetime]:
+    """[start of `first`, start of the day after `last`) as instants, each in the zone the
+    patient was in on that day (as the dose calendar counts days)."""
+    periods = patient_zone_periods(patient)
+
+    def midnight(day: date) -> datetime:
+        zone = periods[0][1]
+        for starts, name in periods:
+            if starts <= day:
+                zone = name
+        return datetime.combine(day, time.min, ZoneInfo(zone))
+
+    return midnight(first), midnight(last + timedelta(days=1))
 
 
-def reasons_of(summary: PlanSummary | None) -> list[Reason]:
-    if summary is None:
-        return []
-    return [
-        Reason(
-            rule=reason.get("rule", ""),
-            text=reason.get("text", ""),
-            sources=[(code, SOURCES.get(code, code)) for code in reason.get("sources", [])],
-        )
-        for reason in summary.plan.recommendation.get("reasons", [])
-    ]
+def reasons_of(summary: PlanSummary | None) -> list[PlanReason]:
+    return plan_reasons(summary.plan) if summary is not None else []
 
 
 def patient_report_data(patient: Patient, first: date, last: date) -> PatientReportData:
     """Callers pass a patient already scoped by accounts.selectors.patients_visible_to."""
+    if first > last:
+        raise ValueError("first must not be after last")
     calendar = dose_calendar(patient, first, last)
-    plans = [
-        plan_summary(plan, last)
-        for plan in reversed(plans_of_patient(patient))
-        if plan.start_date <= last
-        and (plan.planned_end_date is None or plan.planned_end_date >= first)
-    ]
-    start, end = local_day_bounds(first, last, patient.time_zone)
-    reports = list(
-        reports_of_patient(patient)
-        .filter(reported_at__gte=start, reported_at__lt=end)
-        .select_related("reported_by")
-        .order_by("reported_at", "id")
-    )
+    plans = []
+    for plan in reversed(plans_of_patient(patient)):
+        last_dose = plan_last_dose_date(plan)  # a stopped plan ends the day it was stopped
+        if plan.start_date <= last and (last_dose is None or last_dose >= first):
+            plans.append(plan_summary(plan, last))
+    start, end = local_day_bounds(patient, first, last)
+    reports = reports_in_period(patient, start, end)
     latest = plans[-1] if plans else None
     return PatientReportData(
         patient=patient,
         first=first,
         last=last,
+        period_start=start,
+        period_end=end,
         generated_at=timezone.now(),
         plans=plans,
         reasons=reasons_of(latest),

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
@@ -23,7 +24,7 @@ from backend.alerts.models import Alert, AlertKind
 from backend.guidelines.symptoms import CTCAE_GRADES, SYMPTOMS
 from backend.sideeffects.models import ClinicianAssessment, SideEffectReport
 
-from .data import PatientReportData, local_day_bounds, reasons_of
+from .data import PatientReportData, reasons_of
 
 Resource = dict[str, Any]
 
@@ -580,8 +581,8 @@ def _plan_end(summary: PlanSummary, time_zone: str) -> str | None:
     if plan.stopped_at is None:
         return end
     if plan.planned_end_date is not None:
-        _start, after_end = local_day_bounds(
-            plan.planned_end_date, plan.planned_end_date, time_zone
+        after_end = datetime.combine(
+            plan.planned_end_date + timedelta(days=1), time.min, ZoneInfo(time_zone)
         )
         if plan.stopped_at >= after_end:
             return end

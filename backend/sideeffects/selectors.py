@@ -4,7 +4,7 @@ accounts.selectors.patients_visible_to."""
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
 from backend.accounts.models import Patient
 
@@ -61,3 +61,16 @@ def symptom_maxima(
         level, _ = maxima.get((patient_id, symptom), (None, None))
         maxima[(patient_id, symptom)] = (level, grade)
     return maxima
+
+
+def reports_in_period(patient: Patient, start: datetime, end: datetime) -> list[SideEffectReport]:
+    """Reports made in [start, end), oldest first, each with the clinician grades given before
+    `end` (a report of a past period shows what was known then)."""
+    grades = ClinicianAssessment.objects.filter(created_at__lt=end).order_by("created_at", "id")
+    return list(
+        SideEffectReport.objects.filter(
+            patient=patient, reported_at__gte=start, reported_at__lt=end
+        )
+        .prefetch_related(Prefetch("assessments", queryset=grades))
+        .order_by("reported_at", "id")
+    )

@@ -209,3 +209,33 @@ def test_tablet_width_keyboard_reach_and_wcag_aa(  # type: ignore[no-untyped-def
     page.keyboard.press("Enter")
     expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Acknowledged")
     assert page.problems == []
+
+
+def test_coordinator_prepares_a_large_export_and_watches_it_finish(  # type: ignore[no-untyped-def]
+    live_server, page, coordinator, patient_on_plan, settings, tmp_path, artifacts
+):
+    from backend.reports.models import ExportJob
+    from backend.reports.services import export_job_run
+
+    settings.EXPORT_ASYNC_MIN_PATIENTS = 0  # any cohort counts as large here
+    settings.EXPORT_DIR = str(tmp_path)
+    page.goto(f"{live_server.url}/dashboard/sign-in/")
+    page.get_by_label("Username").fill(coordinator.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Cohort")).to_be_visible()
+    expect(page.get_by_text(patient_on_plan.display_name)).to_be_visible()
+
+    page.get_by_role("button", name="Prepare summary (CSV)").click()
+    expect(page.get_by_label("Export progress")).to_be_visible()
+    job = ExportJob.objects.get()
+    export_job_run(job.pk)  # what the worker does
+    download = page.get_by_role("link", name="Download")
+    expect(download).to_be_visible(timeout=10_000)  # the list polls every 2 s
+    page.screenshot(path=str(artifacts / "dashboard-cohort-export.png"), full_page=True)
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}},
+    )
+    assert results.violations_count == 0, results.generate_snapshot()
+    assert page.problems == []

@@ -365,3 +365,11 @@ def test_every_export_is_in_the_audit_log(coordinator_api, coordinator, cohort, 
     assert events[0].detail["filters"] == filters
     assert events[0].detail["patients"] == 2
     assert events[1].detail["row_count"] == 2 and events[1].detail["completed"] is True
+
+
+def test_every_column_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "exports.md").read_text()
+    for column in [*COHORT_COLUMNS, *DOSE_COLUMNS]:
+        assert f"| `{column.name}` | {column.kind} | {column.description} |" in doc, column.name

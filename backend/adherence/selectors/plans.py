@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Value, When
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_local_today, patient_time_zone_at
 from backend.common.time import local_date
+from backend.guidelines.symptoms import SOURCES
 
 from ..exposure import DateSpan, Exposure, plan_exposure
 from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
@@ -118,3 +119,25 @@ def plan_summary(plan: TreatmentPlan, today: date | None = None) -> PlanSummary:
 def _local_date_of_stop(plan: TreatmentPlan) -> date:
     assert plan.stopped_at is not None
     return local_date(plan.stopped_at, patient_time_zone_at(plan.patient, plan.stopped_at))
+
+
+@dataclass(frozen=True)
+class PlanReason:
+    """One of the guideline's reasons for a plan, with its sources as (code, title)."""
+
+    rule: str
+    text: str
+    sources: list[tuple[str, str]]
+
+
+def plan_reasons(plan: TreatmentPlan) -> list[PlanReason]:
+    """The reasons stored with the plan's recommendation (a clinician's override is kept
+    apart, in plan.override, and shown beside them)."""
+    return [
+        PlanReason(
+            rule=reason.get("rule", ""),
+            text=reason.get("text", ""),
+            sources=[(code, SOURCES.get(code, code)) for code in reason.get("sources", [])],
+        )
+        for reason in plan.recommendation.get("reasons", [])
+    ]

@@ -1,15 +1,20 @@
 """The coordinator's cohort view."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from backend.accounts.selectors import care_teams_of
 from backend.audit.services import audit_record_patient_reads
+from backend.reports.models import ExportKind
 
-from ..access import staff_required
+from ..access import may_export_cohorts, staff_required
 from ..forms import COHORT_SORTS, CohortFilterForm, form_errors
-from ..selectors import cohort
+from ..selectors import cohort, timezone_today
+from .exports import export_jobs_context
 
 
 @require_GET
@@ -44,6 +49,17 @@ def cohort_page(request: HttpRequest) -> HttpResponse:
     sort_query = request.GET.copy()
     for name in ("sort", "order", "page"):
         sort_query.pop(name, None)
+    if may_export_cohorts(request.user):
+        last = timezone_today()
+        context.update(
+            export_jobs_context(request),
+            may_export=True,
+            export_from=last - timedelta(days=89),
+            export_to=last,
+            export_in_background=result.total_patients > settings.EXPORT_ASYNC_MIN_PATIENTS,
+            export_threshold=settings.EXPORT_ASYNC_MIN_PATIENTS,
+            kinds=ExportKind,
+        )
     context.update(
         cohort=result,
         sort=sort,

@@ -1,0 +1,91 @@
+"""The cohort page's exports: buttons to the export endpoints for a small cohort, background
+exports with their progress for a large one, and none of it for nurses."""
+
+import re
+
+import pytest
+
+from backend.reports.models import ExportJob, ExportStatus
+from backend.reports.services import export_job_run
+from tests.factories.accounts import activated_patient
+
+pytestmark = pytest.mark.django_db
+
+COHORT = "/dashboard/cohort/"
+EXPORTS = "/dashboard/exports/"
+HTMX = {"HX-Request": "true"}
+
+
+def test_a_small_cohort_downloads_straight_from_the_export_endpoints(  # type: ignore[no-untyped-def]
+    client, coordinator, care_team
+):
+    activated_patient(care_team=care_team)
+    client.force_login(coordinator)
+    page = client.get(COHORT).content.decode()
+    actions = re.findall(r'formaction="([^"]+)"', page)
+    assert actions == [
+        "/api/v1/exports/adherence.csv",
+        "/api/v1/exports/adherence.xlsx",
+        "/api/v1/exports/doses.csv",
+    ]
+    # The session the dashboard uses is enough for the export endpoint.
+    response = client.get(
+        "/api/v1/exports/adherence.csv", {"from": "2025-01-01", "to": "2025-03-31"}
+    )
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).count(b"\r\n") == 2  # header and one patient
+
+
+def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(  # type: ignore[no-untyped-def]
+    client, coordinator, care_team, settings, tmp_path
+):
+    settings.EXPORT_ASYNC_MIN_PATIENTS = 1
+    settings.EXPORT_DIR = str(tmp_path)
+    for _ in range(2):
+        activated_patient(care_team=care_team)
+    client.force_login(coordinator)
+    page = client.get(COHORT).content.decode()
+    assert "prepared in the background" in page
+    assert "formaction=" not in page
+
+    response = client.post(
+        EXPORTS, {"from": "2025-01-01", "to": "2025-03-31", "kind": "adherence_xlsx"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    job = ExportJob.objects.get()
+    assert (job.requested_by, job.kind, job.status) == (coordinator, "adherence_xlsx", "queued")
+    fragment = response.content.decode()
+    assert 'hx-trigger="every 2s"' in fragment  # polls while the job runs
+    assert '<progress max="100" value="0"' in fragment
+
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, patients_done=1)
+    assert '<progress max="100" value="50"' in client.get(EXPORTS).content.decode()
+
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.QUEUED, patients_done=0)
+    export_job_run(job.pk)
+    done = client.get(EXPORTS).content.decode()
+    assert f'href="/api/v1/exports/jobs/{job.pk}/download/"' in done
+    assert "every 2s" not in done  # nothing left to watch
+    assert "(2 rows;" in done
+
+
+def test_a_bad_export_request_says_which_field(client, coordinator, settings):  # type: ignore[no-untyped-def]
+    settings.EXPORT_ASYNC_MIN_PATIENTS = 0
+    client.force_login(coordinator)
+    response = client.post(
+        EXPORTS, {"from": "2025-03-31", "to": "2025-01-01", "kind": "doses_csv"}, headers=HTMX
+    )
+    assert response.status_code == 400
+    assert "from: Must not be after" in response.content.decode()
+    response = client.post(EXPORTS, {"from": "soon", "to": "2025-01-01", "kind": "doses_csv"})
+    assert response.status_code == 400
+    assert not ExportJob.objects.exists()
+
+
+def test_nurses_have_no_exports_on_the_cohort_page(client, nurse, care_team):  # type: ignore[no-untyped-def]
+    activated_patient(care_team=care_team)
+    client.force_login(nurse)
+    page = client.get(COHORT).content.decode()
+    assert "exports-heading" not in page
+    assert client.get(EXPORTS).status_code == 403
+    assert client.post(EXPORTS, {"kind": "doses_csv"}).status_code == 403
