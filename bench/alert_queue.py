@@ -30,26 +30,36 @@ def _seed(historical: int, open_alerts: int, patients: int) -> object:
 
     from backend.accounts.models import CareTeam, Patient, User
 
-    team, _ = CareTeam.objects.get_or_create(name="Bench queue team")
-    nurse, created = User.objects.get_or_create(username="bench.nurse", defaults={"role": "nurse"})
+    team, _ = CareTeam.objects.get_or_create(name="Bench team queue")
+    nurse, created = User.objects.get_or_create(
+        username="bench.queue.nurse", defaults={"role": "nurse"}
+    )
     if created:
         team.members.add(nurse)
     if Patient.objects.filter(care_team=team).count() < patients:
         Patient.objects.bulk_create(
             Patient(
                 care_team=team,
-                display_name=f"Bench Patient {n}",
-                medical_record_number=f"BENCH-{n:06d}",
+                display_name=f"Queue Patient {n}",
+                medical_record_number=f"BENCHQ-{n:06d}",
                 time_zone="Europe/Madrid",
                 enrolled_by=nurse,
             )
             for n in range(patients)
         )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM alerts_alert")
-        if cursor.fetchone()[0] >= historical + open_alerts:
+        cursor.execute(
+            "SELECT count(*) FROM alerts_alert a JOIN accounts_patient p ON p.id = a.patient_id "
+            "WHERE p.care_team_id = %s",
+            [team.pk],
+        )
+        if cursor.fetchone()[0] == historical + open_alerts:
             return nurse
-        cursor.execute("TRUNCATE alerts_alert")
+        cursor.execute(
+            "DELETE FROM alerts_alert a USING accounts_patient p "
+            "WHERE a.patient_id = p.id AND p.care_team_id = %s",
+            [team.pk],
+        )
         now = timezone.now()
         common = """
             INSERT INTO alerts_alert (id, created_at, updated_at, patient_id, kind, symptom,

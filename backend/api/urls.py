@@ -1,5 +1,6 @@
 """/api/v1 routing: each app contributes its own urls module."""
 
+from django.conf import settings
 from django.urls import include, path
 
 urlpatterns = [
@@ -10,3 +11,8 @@ urlpatterns = [
     path("", include("backend.notifications.urls")),
     path("", include("backend.reports.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from .bench import ConstantView
+
+    urlpatterns.append(path("bench/constant/", ConstantView.as_view()))

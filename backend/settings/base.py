@@ -253,6 +253,10 @@ EXPORT_ASYNC_MIN_PATIENTS = env.int("EXPORT_ASYNC_MIN_PATIENTS", default=5000)
 EXPORT_DIR = env("EXPORT_DIR", default=str(VAR_DIR / "exports"))
 EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
 
+# Mounts /api/v1/bench/constant/ (a bare DRF view, the dose-log benchmark's baseline). Only
+# the benchmark sets it; never in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
+
 # An unacknowledged alert is escalated to the whole care team after this many minutes.
 ALERT_ESCALATE_URGENT_AFTER_MINUTES = env.int("ALERT_ESCALATE_URGENT_AFTER_MINUTES", default=60)
 ALERT_ESCALATE_HIGH_AFTER_MINUTES = env.int("ALERT_ESCALATE_HIGH_AFTER_MINUTES", default=240)

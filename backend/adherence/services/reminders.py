@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.selectors import patient_local_today
-from backend.notifications.services import outbox_enqueue
+from backend.notifications.services import OutboxItem, outbox_enqueue_many
 
 from ..models import DoseLog, PlanStatus, TreatmentPlan
 from ..schedule import ScheduledDose
@@ -34,16 +34,24 @@ def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
     queued = 0
     while True:
         with transaction.atomic():
-            plans = list(
-                TreatmentPlan.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
-                .order_by("reminder_next_at")
-                .select_related("patient__user")
-                .prefetch_related("revisions", "holds", "patient__zone_changes")[:batch_size]
-            )
+            plans = due_plans_locked(now, batch_size)
             if not plans:
                 return queued
             queued += _handle_batch(plans, now)
+
+
+def due_plans_locked(now: datetime, batch_size: int) -> list[TreatmentPlan]:
+    """The minute's selection: plans whose reminder_next_at has come, locked (SKIP LOCKED, so
+    two runs never take the same plan). Call inside a transaction."""
+    return list(
+        TreatmentPlan.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
+        .order_by("reminder_next_at")
+        .select_related("patient__user")
+        .prefetch_related("revisions", "holds", "patient__zone_changes")
+        # The guideline's input and answer (tens of kilobytes) play no part here.
+        .defer("case", "recommendation")[:batch_size]
+    )
 
 
 def _events(dose: ScheduledDose) -> list[tuple[int, datetime]]:
@@ -87,13 +95,9 @@ def _handle_batch(plans: list[TreatmentPlan], now: datetime) -> int:
         if due
         else set()
     )
-    queued = 0
-    for plan, dose, attempt in due:
-        user = plan.patient.user
-        if user is None or (plan.patient_id, dose.date, dose.slot) in logged:
-            continue  # nothing after the dose is logged
-        outbox_enqueue(
-            recipient=user,
+    reminders = [
+        OutboxItem(
+            recipient=plan.patient.user,
             kind="dose_reminder",
             payload={
                 "date": dose.date.isoformat(),
@@ -103,7 +107,11 @@ def _handle_batch(plans: list[TreatmentPlan], now: datetime) -> int:
             },
             dedupe_key=f"reminder:{plan.patient_id}:{dose.date.isoformat()}:{dose.slot}:{attempt}",
         )
-        queued += 1
+        for plan, dose, attempt in due
+        # Nothing after the dose is logged, and nothing for a patient with no account yet.
+        if plan.patient.user is not None and (plan.patient_id, dose.date, dose.slot) not in logged
+    ]
+    queued = outbox_enqueue_many(reminders)
     for plan in plans:
         handled_through, next_at = updates[plan.pk]
         plan.reminders_handled_through = handled_through

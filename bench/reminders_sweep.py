@@ -1,0 +1,141 @@
+"""The worker's two cohort-wide jobs at 100,000 patients (bench/many_plans.py):
+
+- reminder selection at the busiest minute (every plans-only dose due at 08:00): the query
+  dose_reminders_enqueue runs, batch after batch, until every due plan is taken; beside
+  PostgreSQL reading the same due plan ids in one plain indexed query (the baseline);
+- the missed-dose sweep over the whole cohort, beside one INSERT ... SELECT writing the same
+  missed rows in SQL (the baseline, rolled back)."""
+
+import statistics
+import time
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from .common import Result, median_seconds
+from .many_plans import TEAM, busy_minute, ensure_plans, reset_state
+
+REMINDER_TARGET_SECONDS = 1.0
+SWEEP_TARGET_SECONDS = 5.0
+
+
+def _select_due(now: datetime) -> int:
+    """The reminder job's own selection (services/reminders.py due_plans_locked), batch after
+    batch, each batch then marked handled as the job does (reminder_next_at moved on), without
+    the reminders built in between; all rolled back at the end."""
+    from backend.adherence.models import TreatmentPlan
+    from backend.adherence.services.reminders import due_plans_locked
+
+    seen = 0
+    with transaction.atomic():
+        while plans := due_plans_locked(now, 1000):
+            seen += len(plans)
+            TreatmentPlan.objects.filter(pk__in=[plan.pk for plan in plans]).update(
+                reminder_next_at=now + timedelta(hours=1)
+            )
+        transaction.set_rollback(True)
+    return seen
+
+
+def _baseline_due(now: object) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM adherence_treatmentplan WHERE status = 'active' "
+            "AND reminder_next_at <= %s",
+            [now],
+        )
+        return len(cursor.fetchall())
+
+
+def _baseline_sweep(day: object) -> int:
+    """The same missed rows written by SQL alone, then rolled back."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO adherence_doselog (id, client_id, patient_id, plan_id, scheduled_date,
+                slot, status, taken_at, late, skip_reason, note, recorded_by_id, created_at,
+                updated_at)
+            SELECT gen_random_uuid(), NULL, t.patient_id, t.id, %s, 1, 'missed', NULL, false,
+                '', '', p.user_id, now(), now()
+            FROM adherence_treatmentplan t JOIN accounts_patient p ON p.id = t.patient_id
+            JOIN accounts_careteam c ON c.id = p.care_team_id
+            WHERE c.name = %s AND t.status = 'active'
+            ON CONFLICT DO NOTHING
+            """,
+            [day, TEAM],
+        )
+        written = cursor.rowcount
+        transaction.set_rollback(True)
+    return written
+
+
+def run(patients: int = 100_000, repeat: int = 3) -> list[Result]:
+    from django.utils import timezone
+
+    from backend.adherence.services.missed_doses import doses_mark_missed
+    from backend.adherence.services.reminders import dose_reminders_enqueue
+
+    today = timezone.now().date()
+    total = ensure_plans(patients, today)
+    now = busy_minute(today)
+
+    reset_state(today)
+    due = _select_due(now)
+    ours, _ = median_seconds(lambda: _select_due(now), repeat)
+    baseline, _ = median_seconds(lambda: _baseline_due(now), repeat)
+    reset_state(today)
+    enqueue_seconds, _ = median_seconds(
+        lambda: (reset_state(today), dose_reminders_enqueue(now)), 1
+    )
+    reminders = Result(
+        name="reminder selection (busy minute)",
+        figure=round(ours, 3),
+        unit="s",
+        baseline=round(baseline, 3),
+        baseline_what="one plain indexed SELECT of the due plan ids",
+        target=f"< {REMINDER_TARGET_SECONDS} s for {patients} patients",
+        met=ours < REMINDER_TARGET_SECONDS,
+        higher_is_better=False,
+        details={
+            "patients": total,
+            "due_plans": due,
+            "whole_job_seconds_incl_outbox_rows": round(enqueue_seconds, 2),
+        },
+    )
+
+    # The sweep at 07:00 UTC the day after: yesterday's 08:00 doses are past their grace.
+    sweep_now = timezone.now().replace(hour=7, minute=0, second=0, microsecond=0)
+    yesterday = sweep_now.date() - timedelta(days=1)
+
+    reset_state(today)
+    written = doses_mark_missed(sweep_now)
+    runs = []
+    for _ in range(repeat):
+        reset_state(today)
+        started = time.perf_counter()
+        doses_mark_missed(sweep_now)
+        runs.append(time.perf_counter() - started)
+    seconds = statistics.median(runs)
+    reset_state(today)
+    baseline_rows = _baseline_sweep(yesterday)
+    baseline_seconds, _ = median_seconds(lambda: _baseline_sweep(yesterday), repeat)
+    reset_state(today)
+    sweep_result = Result(
+        name="missed-dose sweep (whole cohort)",
+        figure=round(seconds, 2),
+        unit="s",
+        baseline=round(baseline_seconds, 2),
+        baseline_what="one INSERT ... SELECT of the same missed rows (rolled back)",
+        target=f"< {SWEEP_TARGET_SECONDS} s for {patients} patients",
+        met=seconds < SWEEP_TARGET_SECONDS,
+        higher_is_better=False,
+        details={
+            "plans_swept": connection.cursor()
+            .execute("SELECT count(*) FROM adherence_treatmentplan WHERE status = 'active'")
+            .fetchone()[0],
+            "missed_rows_written": written,
+            "baseline_rows": baseline_rows,
+            "runs": [round(value, 2) for value in runs],
+        },
+    )
+    return [reminders, sweep_result]
