@@ -18,7 +18,7 @@ WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default
 BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint migrate demo web worker beat clean
+.PHONY: help run test lint bench migrate demo web worker beat clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ lint: $(VENV)/.installed-dev ## ruff, and a check that no model change lacks a m
 	ruff check .
 	ruff format --check .
 	DJANGO_SETTINGS_MODULE=backend.settings.test python manage.py makemigrations --check --dry-run
+
+bench: $(VENV)/.installed-dev ## benchmarks on DATABASE_URL (a PostgreSQL *bench database) and REDIS_URL; size BENCH_PATIENTS (10000)
+	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=backend.settings.local python -m bench --patients $${BENCH_PATIENTS:-10000}
 
 migrate: $(VENV)/.installed-runtime ## apply database migrations
 	python manage.py migrate --noinput

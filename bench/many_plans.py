@@ -1,6 +1,8 @@
 """100,000 patients for the reminder and sweep benchmarks ("seed or simulate that many
-plans"): plans-only patients of their own care team, made in SQL in a few statements. All
-take their dose at 08:00 in one zone, so 08:00 there is the busiest minute there can be."""
+plans"): plans-only patients of their own care team, made in SQL in a few statements. They
+take their dose at 08:00 local time in six zones, as the seeded cohort does; at 08:00 in
+Madrid a sixth of them are due at once, plus the plans looked at again on their hourly
+revisit: the busy minute."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -8,7 +10,15 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 TEAM = "Bench team plans-only"
-ZONE = "Europe/Madrid"
+ZONE = "Europe/Madrid"  # the busy minute's zone
+ZONES = [
+    "Europe/Madrid",
+    "Europe/London",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Pacific/Auckland",
+    "America/Los_Angeles",
+]
 DOSE_TIME = time(8, 0)
 
 
@@ -49,12 +59,12 @@ def ensure_plans(count: int, today: date) -> int:
             INSERT INTO accounts_patient (id, created_at, updated_at, user_id, care_team_id,
                 display_name, medical_record_number, time_zone, language, enrolled_by_id)
             SELECT gen_random_uuid(), now(), now(), u.id, %s, 'Plans-only ' || u.id,
-                'BENCHP-' || u.id, %s, 'en', %s
+                'BENCHP-' || u.id, (%s::text[])[1 + u.id %% 6], 'en', %s
             FROM accounts_user u
             WHERE u.username LIKE 'bench.plans.%%' AND u.username <> 'bench.plans.nurse'
               AND NOT EXISTS (SELECT 1 FROM accounts_patient p WHERE p.user_id = u.id)
             """,
-            [team.pk, ZONE, nurse.pk],
+            [team.pk, ZONES, nurse.pk],
         )
         cursor.execute(
             """
@@ -63,7 +73,9 @@ def ensure_plans(count: int, today: date) -> int:
                 guideline_version, override, stop_reason, created_by_id, patient_id,
                 missed_checked_through, reminder_next_at, reminders_handled_through)
             SELECT gen_random_uuid(), now(), now(), 'active', 'adjuvant', %s, 36, %s,
-                '{}'::jsonb, %s::jsonb, %s, NULL, '', %s, p.id, %s, %s, %s
+                '{}'::jsonb, %s::jsonb, %s, NULL, '', %s, p.id, %s,
+                %s + CASE WHEN p.time_zone = %s OR hashtext(p.id::text) %% 60 = 0
+                     THEN interval '0' ELSE interval '1 hour' END, %s
             FROM accounts_patient p
             WHERE p.care_team_id = %s
               AND NOT EXISTS (SELECT 1 FROM adherence_treatmentplan t WHERE t.patient_id = p.id)
@@ -76,6 +88,7 @@ def ensure_plans(count: int, today: date) -> int:
                 nurse.pk,
                 today - timedelta(days=2),
                 busy_minute(today) - timedelta(minutes=1),
+                ZONE,
                 busy_minute(today) - timedelta(minutes=2),
                 team.pk,
             ],
@@ -118,13 +131,16 @@ def reset_state(today: date) -> None:
         cursor.execute(
             """
             UPDATE adherence_treatmentplan t SET missed_checked_through = %s,
-                reminder_next_at = %s, reminders_handled_through = %s
+                reminder_next_at = %s + CASE WHEN p.time_zone = %s
+                    OR hashtext(p.id::text) %% 60 = 0 THEN interval '0' ELSE interval '1 hour' END,
+                reminders_handled_through = %s
             FROM accounts_patient p, accounts_careteam c
             WHERE t.patient_id = p.id AND p.care_team_id = c.id AND c.name = %s
             """,
             [
                 today - timedelta(days=2),
                 busy_minute(today) - timedelta(minutes=1),
+                ZONE,
                 busy_minute(today) - timedelta(minutes=2),
                 TEAM,
             ],

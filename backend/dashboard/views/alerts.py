@@ -2,6 +2,7 @@
 alerts.services; each view only parses, authorises and renders."""
 
 import time
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from backend.accounts.models import Patient
 from backend.alerts import services as alert_services
 from backend.alerts.models import Alert
 from backend.audit.services import audit_record_patient_reads
@@ -24,18 +26,22 @@ from ..selectors import alert_queue, patients_with_unresolved_alerts, visible_al
 QUEUE_AUDIT_EVERY_SECONDS = 15 * 60
 
 
-def _audit_queue_view(request: HttpRequest, alerts: list[Alert]) -> None:
+def _audit_queue_view(request: HttpRequest, patient_ids: Iterable[object]) -> None:
+    """Patients named on the queue (its rows, and its patient filter's list) are read."""
     now = time.time()
     seen: dict[str, float] = request.session.get("queue_audited", {})
     due = {
-        alert.patient_id: alert.patient
-        for alert in alerts
-        if now - seen.get(str(alert.patient_id), 0) >= QUEUE_AUDIT_EVERY_SECONDS
+        patient_id
+        for patient_id in patient_ids
+        if now - seen.get(str(patient_id), 0) >= QUEUE_AUDIT_EVERY_SECONDS
     }
     if not due:
         return
     audit_record_patient_reads(
-        actor=request.user, patients=due.values(), action="dashboard.alert_queue", request=request
+        actor=request.user,
+        patients=[Patient(pk=patient_id) for patient_id in due],
+        action="dashboard.alert_queue",
+        request=request,
     )
     fresh = {key: stamp for key, stamp in seen.items() if now - stamp < QUEUE_AUDIT_EVERY_SECONDS}
     fresh.update({str(patient_id): now for patient_id in due})
@@ -55,7 +61,7 @@ def _queue_context(request: HttpRequest) -> tuple[dict, int]:
         page_number=values["page"] or 1,
     )
     rows = list(queue.page.object_list)
-    _audit_queue_view(request, rows)
+    _audit_queue_view(request, [alert.patient_id for alert in rows])
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -74,9 +80,11 @@ def _queue_context(request: HttpRequest) -> tuple[dict, int]:
 @staff_required
 def alert_queue_page(request: HttpRequest) -> HttpResponse:
     context, status = _queue_context(request)
-    context["patient_options"] = patient_options(
-        patients_with_unresolved_alerts(request.user), selected=request.GET.get("patient", "")
-    )
+    # The patient filter names patients too (so they are audited); after a bad filter the
+    # page shows the reason and no one.
+    choices = patients_with_unresolved_alerts(request.user) if status == 200 else []
+    _audit_queue_view(request, [patient_id for patient_id, _, _ in choices])
+    context["patient_options"] = patient_options(choices, selected=request.GET.get("patient", ""))
     return render(request, "dashboard/alert_queue.html", context, status=status)
 
 

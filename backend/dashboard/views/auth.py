@@ -18,6 +18,12 @@ class StaffSignInView(auth_views.LoginView):
     authentication_form = StaffSignInForm
     redirect_authenticated_user = True
 
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # Only staff already signed in skip the form: anyone else (a patient's session from
+        # the API, say) must still be able to reach it and sign in as staff.
+        self.redirect_authenticated_user = getattr(request.user, "is_care_staff", False)
+        return super().dispatch(request, *args, **kwargs)
+
     def form_invalid(self, form: StaffSignInForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
