@@ -12,6 +12,8 @@ from typing import Any
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.local")
+    # The baseline view (backend/api/bench.py) is mounted only for benchmarks.
+    os.environ.setdefault("BENCH_ENDPOINTS", "true")
     import django
 
     django.setup()

@@ -10,6 +10,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from .common import Result
@@ -34,8 +35,8 @@ request = function()
   counter = counter + 1
   local dose = doses[math.random(#doses)]
   local body = string.format(
-    '{"client_id": "%s", "date": "%s", "slot": %d, "status": "taken"}',
-    uuid(), dose[2], dose[3])
+    '{"client_id": "%s", "date": "%s", "slot": %d, "status": "taken", "taken_at": "%s"}',
+    uuid(), dose[2], dose[3], os.date("!%Y-%m-%dT%H:%M:%SZ"))
   return wrk.format("POST", "/api/v1/me/doses/", {
     ["Authorization"] = "Bearer " .. dose[1],
     ["Content-Type"] = "application/json",
@@ -46,22 +47,34 @@ end
 
 def _doses(patients: int) -> list[tuple[str, str, int]]:
     """(token, local date, slot) of today's doses of up to `patients` patients on a plan."""
+    from django.conf import settings
+    from django.utils import timezone
+
     from backend.accounts.selectors import patient_local_today
     from backend.accounts.services import auth_token_issue
     from backend.adherence.models import PlanStatus, TreatmentPlan
+    from backend.adherence.selectors.doses import plan_doses, zone_periods
 
     doses = []
     plans = (
         TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, patient__user__isnull=False)
         .select_related("patient__user")
-        .prefetch_related("revisions", "patient__zone_changes")
+        .prefetch_related("revisions", "holds", "patient__zone_changes")
         .order_by("id")[:patients]
     )
+    now = timezone.now()
+    earliest = timedelta(hours=settings.DOSE_EARLIEST_HOURS_BEFORE)
     for plan in plans:
-        _, token = auth_token_issue(user=plan.patient.user)
-        today = patient_local_today(plan.patient).isoformat()
-        per_day = max(revision.doses_per_day for revision in plan.revisions.all())
-        doses.extend((token, today, slot) for slot in range(1, per_day + 1))
+        today = patient_local_today(plan.patient)
+        # Today's doses a patient may log as taken now (not more than 12 hours early).
+        loggable = [
+            dose
+            for dose in plan_doses(plan, zone_periods(plan.patient), today, today)
+            if dose.due_at - earliest <= now
+        ]
+        if loggable:
+            _, token = auth_token_issue(user=plan.patient.user)
+            doses.extend((token, dose.date.isoformat(), dose.slot) for dose in loggable)
     return doses
 
 

@@ -89,9 +89,9 @@ def run(patients: int = 100_000, repeat: int = 3) -> list[Result]:
     )
     reminders = Result(
         name="reminder selection (busy minute)",
-        figure=round(ours, 3),
+        figure=round(ours, 4),
         unit="s",
-        baseline=round(baseline, 3),
+        baseline=round(baseline, 4),
         baseline_what="one plain indexed SELECT of the due plan ids",
         target=f"< {REMINDER_TARGET_SECONDS} s for {patients} patients",
         met=ours < REMINDER_TARGET_SECONDS,
@@ -122,9 +122,9 @@ def run(patients: int = 100_000, repeat: int = 3) -> list[Result]:
     reset_state(today)
     sweep_result = Result(
         name="missed-dose sweep (whole cohort)",
-        figure=round(seconds, 2),
+        figure=round(seconds, 4),
         unit="s",
-        baseline=round(baseline_seconds, 2),
+        baseline=round(baseline_seconds, 4),
         baseline_what="one INSERT ... SELECT of the same missed rows (rolled back)",
         target=f"< {SWEEP_TARGET_SECONDS} s for {patients} patients",
         met=seconds < SWEEP_TARGET_SECONDS,
