@@ -204,18 +204,20 @@ def cohort(
     sort: str = "name",
     descending: bool = False,
     page_number: int = 1,
-    today: date | None = None,
 ) -> Cohort:
-    """The coordinator's cohort: every visible patient with PDC over 30 and 90 days (as of
-    `today`, UTC by default), current missed streak, open alerts, plan end and days on drug.
+    """The coordinator's cohort: every visible patient with PDC over 30 and 90 days, current
+    missed streak, open alerts, plan end and days on drug, each as of the patient's own local
+    today (the patient page's figures, to the digit).
 
-    A fixed number of queries (patients, open-alert counts, and cohort_rows' five); the
-    figures come from adherence.selectors.cohort, the one definition of PDC and streaks."""
-    today = today or timezone_today()
+    A bounded number of queries whatever the cohort's size: patients with their zone changes,
+    open-alert counts, and cohort_rows' five for each local date the patients are on (at most
+    three at any instant); the figures come from adherence.selectors.cohort, the one
+    definition of PDC and streaks."""
+    now = timezone.now()
     patients_query = patients_visible_to(user).order_by("display_name", "id")
     if care_team_id is not None:
         patients_query = patients_query.filter(care_team_id=care_team_id)
-    patients = list(patients_query)
+    patients = list(patients_query.prefetch_related("zone_changes"))
     open_counts = dict(
         alerts_visible_to(user)
         .filter(patient__in=[p.pk for p in patients])
@@ -224,8 +226,15 @@ def cohort(
         .annotate(count=Count("id"))
         .order_by()
     )
-    windows = [(today - timedelta(days=29), today), (today - timedelta(days=89), today)]
-    rows = cohort_rows(patients, windows)
+    by_local_today: dict[date, list[Patient]] = {}
+    for patient in patients:
+        by_local_today.setdefault(patient_local_today(patient, now), []).append(patient)
+    rows = {}
+    today_of = {}
+    for today, group in by_local_today.items():
+        windows = [(today - timedelta(days=29), today), (today - timedelta(days=89), today)]
+        rows.update(cohort_rows(group, windows, instant=now))
+        today_of.update({patient.pk: today for patient in group})
     lines = []
     for patient in patients:
         row = rows[patient.pk]
@@ -245,11 +254,11 @@ def cohort(
     elif band:
         lines = [line for line in lines if line.pdc_90.pdc.band == band]
     if ending_within_days is not None:
-        horizon = today + timedelta(days=ending_within_days)
         lines = [
             line
             for line in lines
-            if line.planned_end_date is not None and today <= line.planned_end_date <= horizon
+            if line.planned_end_date is not None
+            and 0 <= (line.planned_end_date - today_of[line.patient.pk]).days <= ending_within_days
         ]
     key = _COHORT_SORT_KEYS.get(sort, _COHORT_SORT_KEYS["name"])
     lines.sort(key=lambda line: _none_last(key(line), descending), reverse=descending)

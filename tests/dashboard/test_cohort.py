@@ -334,9 +334,10 @@ def team_of(size: int):  # type: ignore[no-untyped-def]
 
 # Measured on SQLite and PostgreSQL, counting ATOMIC_REQUESTS' savepoints: session, user,
 # teams, patients, open-alert counts, then cohort_rows' plans, revisions, holds, zone changes
-# and dose logs, one audit insert, the coordinator's recent exports, and the two savepoint
-# statements.
-COHORT_PAGE_QUERIES = 14
+# and dose logs, one audit insert, the coordinator's recent exports, the patients' zone
+# changes (for each one's local today), and the two savepoint statements. All patients here
+# are on one local date; patients on two or three dates add cohort_rows' five per date.
+COHORT_PAGE_QUERIES = 15
 
 
 def test_queries_do_not_grow_with_the_cohort(browser):  # type: ignore[no-untyped-def]
@@ -350,3 +351,27 @@ def test_queries_do_not_grow_with_the_cohort(browser):  # type: ignore[no-untype
         )
         assert sorted_count == counts[size]
     assert counts[3] == counts[20] == COHORT_PAGE_QUERIES
+
+
+def test_a_patient_ahead_of_utc_has_the_figures_of_their_own_page(  # type: ignore[no-untyped-def]
+    coordinator_browser, nurse, care_team
+):
+    """At 13:00 UTC it is already tomorrow in Auckland: the cohort's PDC for an Auckland
+    patient is over their own last 30 and 90 days, as on their page, not UTC's."""
+    import time_machine
+
+    from backend.accounts.selectors import patient_local_today
+
+    patient = enrol(nurse, care_team, "Aroha Auckland", 40, [TAKEN] * 30 + [MISSED] * 9)
+    patient.time_zone = "Pacific/Auckland"
+    patient.save()
+    with time_machine.travel(f"{TODAY.isoformat()}T13:00:00+00:00", tick=False):
+        local_today = patient_local_today(patient)
+        assert local_today == TODAY + timedelta(days=1)
+        rows = {row.name: row for row in cohort_rows(text(coordinator_browser.get(COHORT)))}
+        page = text(coordinator_browser.get(f"/dashboard/patients/{patient.pk}/"))
+    expected_30 = patient_adherence(patient, local_today - timedelta(days=29), local_today)
+    expected_90 = patient_adherence(patient, local_today - timedelta(days=89), local_today)
+    assert rows["Aroha Auckland"].cells["PDC 30 days"] == pdc_cell(expected_30)
+    assert rows["Aroha Auckland"].cells["PDC 90 days"] == pdc_cell(expected_90)
+    assert f"{expected_30.pdc.percent:g} %" in page
