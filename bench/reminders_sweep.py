@@ -37,6 +37,18 @@ def _select_due(now: datetime) -> int:
     return seen
 
 
+def _due_query_only(now: datetime) -> int:
+    """The selection's SQL alone (what the database answers), without building model
+    objects and their related rows."""
+    from backend.adherence.models import PlanStatus, TreatmentPlan
+
+    return len(
+        TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
+        .order_by("reminder_next_at")
+        .values_list("pk", "patient_id", "reminder_next_at")
+    )
+
+
 def _baseline_due(now: object) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -83,6 +95,7 @@ def run(patients: int = 100_000, repeat: int = 3) -> list[Result]:
     due = _select_due(now)
     ours, _ = median_seconds(lambda: _select_due(now), repeat)
     baseline, _ = median_seconds(lambda: _baseline_due(now), repeat)
+    query_only, _ = median_seconds(lambda: _due_query_only(now), repeat)
     reset_state(today)
     enqueue_seconds, _ = median_seconds(
         lambda: (reset_state(today), dose_reminders_enqueue(now)), 1
@@ -99,6 +112,7 @@ def run(patients: int = 100_000, repeat: int = 3) -> list[Result]:
         details={
             "patients": total,
             "due_plans": due,
+            "due_query_sql_only_seconds": round(query_only, 4),
             "whole_job_seconds_incl_outbox_rows": round(enqueue_seconds, 2),
         },
     )
