@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("dashboard/", include("backend.dashboard.urls")),
+    path("app/", include("backend.patientapp.urls")),
     path("admin/", admin.site.urls),
 ]
 

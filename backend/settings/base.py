@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "backend.demo",
     "backend.api",
     "backend.reports",
+    "backend.patientapp",
     "backend.dashboard",
 ]
 
@@ -146,6 +147,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+# The patient app (/app/): Firebase's web app config (the JSON object the Firebase console
+# gives for a web app: apiKey, projectId, messagingSenderId, appId...) and the web push
+# certificate's public key (VAPID). Both are public. Without both, the app's settings screen
+# says push reminders are not set up on this server.
+PATIENT_APP_FIREBASE_CONFIG = env.json("PATIENT_APP_FIREBASE_CONFIG", default={})
+PATIENT_APP_FIREBASE_VAPID_KEY = env("PATIENT_APP_FIREBASE_VAPID_KEY", default="")
 # How often the nurse's alert queue asks for new alerts (the issue asks for under 30 s).
 DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=15)
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)

@@ -61,9 +61,16 @@ class ReportOutput(serializers.ModelSerializer):
             "note",
             "weight_kg",
             "reported_at",
+            "care_team_alerted",
             "clinician_grade",
             "assessments",
         ]
+        extra_kwargs = {
+            "care_team_alerted": {
+                "help_text": "True when this report opened or added to an alert for the care "
+                "team (the same answer on a resend)."
+            }
+        }
 
     def get_clinician_grade(self, report: SideEffectReport) -> int | None:
         assessments = list(report.assessments.all())

@@ -25,6 +25,13 @@ class SideEffectReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Kept, not recomputed: a resend of the report (a phone that lost the answer) must say the
+    # same thing, and later reports change the alert's own details.
+    care_team_alerted = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="This report opened or added to an alert for the care team",
+    )
 
     class Meta:
         ordering = ["-reported_at"]

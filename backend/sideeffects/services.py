@@ -79,7 +79,7 @@ def side_effect_report_record(
             return _replayed(stored, patient)
         previous = previous_report(patient, symptom, report.reported_at, report.pk)
         days_apart = (report.reported_at - previous.reported_at).days if previous else None
-        triggers.alerts_after_symptom_report(
+        raised = triggers.alerts_after_symptom_report(
             patient=patient,
             symptom=symptom,
             scores=scores,
@@ -89,6 +89,10 @@ def side_effect_report_record(
             report_id=report.pk,
             now=report.reported_at,
         )
+        if raised:
+            # The phone tells the patient "your care team has been told" only when it is true.
+            report.care_team_alerted = True
+            report.save(update_fields=["care_team_alerted"])
     return ReportResult(report, True)
 
 

@@ -1,0 +1,84 @@
+// The public API (/api/v1/) with the patient's bearer token. Two kinds of failure matter to
+// the rest of the app: NetworkError (no answer: offline, dropped, timed out) and ApiError
+// (an answer with a status that is not 2xx, with the server's {code, detail, errors}).
+
+export class NetworkError extends Error {
+  constructor(kind) {
+    super(kind);
+    this.kind = kind; // "offline" or "timeout"
+  }
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.code;
+    this.detail = body && body.detail;
+    this.errors = (body && Array.isArray(body.errors) && body.errors) || [];
+    this.body = body;
+  }
+
+  /** The server's reasons in plain words, one per line. */
+  get reasons() {
+    const reasons = this.errors.map((error) => error.reason).filter(Boolean);
+    return reasons.length ? reasons : [this.detail || this.message];
+  }
+}
+
+/** Worth sending again later: the server failed or asked us to slow down. */
+export function isRetryable(error) {
+  if (error instanceof NetworkError) return true;
+  return error instanceof ApiError && (error.status >= 500 || [408, 425, 429].includes(error.status));
+}
+
+const TIMEOUT_MS = 20000;
+
+let root = "/api/v1/";
+let tokenOf = () => null;
+let onUnauthorized = () => {};
+
+export function configureApi(options) {
+  root = options.root;
+  tokenOf = options.token;
+  onUnauthorized = options.onUnauthorized;
+}
+
+/** `token` overrides the session's (revoking a token that was never kept). */
+export async function request(method, path, options = {}) {
+  const { body, auth = true, timeoutMs = TIMEOUT_MS } = options;
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const token = auth ? options.token || tokenOf() : null;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let response;
+  let data = null;
+  try {
+    response = await fetch(`${root}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+      cache: "no-store",
+      // Bearer tokens only: a staff session cookie in the same browser is never sent along.
+      credentials: "omit",
+    });
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch (error) {
+        data = null; // a proxy's HTML error page: the status still says what happened
+      }
+    }
+  } catch (error) {
+    throw new NetworkError(controller.signal.aborted ? "timeout" : "offline");
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.status === 401 && token) onUnauthorized(token);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return { status: response.status, data };
+}

@@ -1,0 +1,245 @@
+// The patient app's entry: settings from the page's data- attributes, the service worker,
+// the language, the sign-in, the screens (#/today, #/symptoms, #/history, #/settings) and
+// the outbox sender.
+
+import { configureApi } from "./api.js";
+import { h } from "./dom.js";
+import { currentLanguage, loadLanguage, pickLanguage, setZone, t } from "./i18n.js";
+import {
+  chosenLanguage,
+  clearSession,
+  loadSession,
+  saveSession,
+  signedInBefore,
+} from "./session.js";
+import { emit, navigate, on, state } from "./state.js";
+import { forgetAll, peek, read } from "./store.js";
+import { flush, startSync } from "./sync.js";
+import { setFlash } from "./ui.js";
+import { mountHistory } from "./screens/history.js";
+import { mountSettings } from "./screens/settings.js";
+import { mountSymptoms } from "./screens/symptoms.js";
+import { mountToday } from "./screens/today.js";
+import { mountActivate, mountSignIn, mountWelcome } from "./screens/welcome.js";
+
+const SIGNED_IN = {
+  today: mountToday,
+  symptoms: mountSymptoms,
+  history: mountHistory,
+  settings: mountSettings,
+};
+const SIGNED_OUT = { welcome: mountWelcome, activate: mountActivate, signin: mountSignIn };
+const TABS = ["today", "symptoms", "history", "settings"];
+
+let mounted = null;
+let routeCount = 0;
+let syncing = false;
+
+function readUrls() {
+  const data = document.documentElement.dataset;
+  state.urls = {
+    api: data.api,
+    config: data.config,
+    sw: data.sw,
+    scope: data.scope,
+    i18n: data.i18n,
+  };
+}
+
+async function loadConfig() {
+  try {
+    const response = await fetch(state.urls.config, { credentials: "omit" });
+    if (response.ok) state.config = await response.json();
+  } catch (error) {
+    // Offline with no kept copy: the defaults (no push) until the next start.
+  }
+}
+
+function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register(state.urls.sw, { scope: state.urls.scope }).catch((error) => {
+    console.warn("service worker not registered", error);
+  });
+}
+
+/** The patient's language: chosen in Settings on this phone, else their push preference,
+ *  else their patient record's, else the browser's. */
+async function applyLanguage() {
+  const code = pickLanguage(
+    chosenLanguage(),
+    state.preferences && state.preferences.language,
+    state.patient && state.patient.language,
+    navigator.languages,
+  );
+  if (code !== currentLanguage() || !document.documentElement.dataset.ready) {
+    await loadLanguage(state.urls.i18n, code);
+    document.documentElement.dataset.ready = "yes";
+  }
+  if (state.patient) setZone(state.patient.time_zone);
+}
+
+function renderChrome() {
+  document.getElementById("skip-link").textContent = t("app.skip_to_content");
+  document.getElementById("brand").textContent = t("app.name");
+  const bar = document.getElementById("tab-bar");
+  bar.setAttribute("aria-label", t("nav.label"));
+  bar.hidden = !state.session;
+  const current = currentRoute().name;
+  bar.replaceChildren(
+    h(
+      "ul",
+      {},
+      TABS.map((name) =>
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            {
+              href: `#/${name}`,
+              class: `tab tab-${name}`,
+              "aria-current": current === name ? "page" : null,
+            },
+            h("span", { class: "tab-icon", "aria-hidden": "true" }, t(`nav.${name}.icon`)),
+            h("span", { class: "tab-label" }, t(`nav.${name}`)),
+          ),
+        ),
+      ),
+    ),
+  );
+  showConnection();
+}
+
+function showConnection() {
+  const line = document.getElementById("connection");
+  line.hidden = navigator.onLine;
+  line.textContent = navigator.onLine ? "" : t("offline.banner");
+}
+
+function currentRoute() {
+  const match = location.hash.match(/^#\/([a-z-]+)(?:\/(.*))?$/);
+  if (!match) return { name: "", arg: "" };
+  return { name: match[1], arg: decodeURIComponent(match[2] || "") };
+}
+
+/** Mount the screen the address names (a signed-out visitor only gets the welcome screens). */
+async function route() {
+  const { name, arg } = currentRoute();
+  // "#main" (the skip link) moves the focus, not the screen; at start it means the default.
+  if (!name && mounted && location.hash && location.hash !== "#") return;
+  const screens = state.session ? SIGNED_IN : SIGNED_OUT;
+  const landing = state.session ? "today" : signedInBefore() ? "signin" : "welcome";
+  const screen = screens[name] ? name : landing;
+  if (screen !== name) history.replaceState(null, "", `#/${screen}`);
+  routeCount += 1;
+  const mine = routeCount;
+  if (mounted) mounted.cleanup();
+  const main = document.getElementById("main");
+  const container = h("div", { class: `screen screen-${screen}` });
+  main.replaceChildren(container);
+  renderChrome();
+  mounted = screens[screen](container, arg);
+  await mounted.ready;
+  if (mine !== routeCount) return;
+  const heading = container.querySelector("h1");
+  if (heading) {
+    document.title = `${heading.textContent} · ${t("app.name")}`;
+    if (document.activeElement === document.body || !main.contains(document.activeElement)) {
+      heading.focus({ preventScroll: false });
+    }
+  }
+}
+
+/** The patient record (language, zone) and push preferences, kept for offline starts. */
+async function refreshProfile() {
+  const patientId = state.session.user.patient_id;
+  const results = await Promise.allSettled([
+    read("patient", `patients/${patientId}/`),
+    read("preferences", "me/notification-preferences/"),
+  ]);
+  if (results[0].status === "fulfilled") state.patient = results[0].value.data;
+  if (results[1].status === "fulfilled") state.preferences = results[1].value.data;
+  const before = currentLanguage();
+  await applyLanguage();
+  if (currentLanguage() !== before) route();
+}
+
+/** Read once at start what the other screens need offline (the symptom catalogue, the
+ *  reports, the plan), so a patient who has only opened Today can still report offline. */
+function prefetch() {
+  read("catalogue", "symptoms/").catch(() => {});
+  read("reports", "me/side-effects/").catch(() => {});
+  read("plan", "me/plan/", { missingIsNull: true }).catch(() => {});
+}
+
+function beginSync() {
+  if (syncing) {
+    flush();
+    return;
+  }
+  syncing = true;
+  startSync();
+}
+
+async function signedIn({ tokenBody, activated }) {
+  state.session = saveSession(tokenBody);
+  await refreshProfile();
+  if (activated) {
+    setFlash("success", t("activate.done", { username: tokenBody.user.username }));
+  }
+  beginSync();
+  prefetch();
+  navigate("today");
+}
+
+async function signedOut({ reason }) {
+  // Several requests may fail with 401 together: the first one signs out, once.
+  if (!state.session) return;
+  // The outbox stays: what is waiting is sent when this patient signs in here again.
+  clearSession();
+  state.session = null;
+  state.patient = null;
+  state.preferences = null;
+  await forgetAll();
+  setFlash(reason === "expired" ? "warning" : "success", t(`signout.${reason}`));
+  await applyLanguage();
+  navigate("signin");
+}
+
+async function start() {
+  readUrls();
+  configureApi({
+    root: state.urls.api,
+    token: () => (state.session ? state.session.token : null),
+    // Only for the token in use: a late answer to an older sign-in's request changes nothing.
+    onUnauthorized: (token) => {
+      if (state.session && state.session.token === token) emit("signed-out", { reason: "expired" });
+    },
+  });
+  registerWorker();
+  await loadConfig();
+  state.session = loadSession();
+  if (state.session) {
+    state.patient = await peek("patient");
+    state.preferences = await peek("preferences");
+  }
+  await applyLanguage();
+  on("signed-in", signedIn);
+  on("reroute", route);
+  on("signed-out", signedOut);
+  on("language-changed", async () => {
+    await applyLanguage();
+    route();
+  });
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", showConnection);
+  window.addEventListener("offline", showConnection);
+  await route();
+  if (state.session) {
+    beginSync();
+    prefetch();
+    refreshProfile().catch(() => {});
+  }
+}
+
+start();

@@ -1,0 +1,80 @@
+// The outbox: every dose and symptom report the patient logs is written here first, with the
+// client_id the server uses to recognise a resend, and stays until the server has answered
+// 201 or 200. Nothing leaves it on a timeout or a 5xx; a refusal (4xx) stays too, marked with
+// the server's reason, until the patient has seen it and dismissed it.
+
+import { dbDelete, dbGet, dbGetAll, dbPut } from "./db.js";
+
+export const WAITING = "waiting";
+export const REJECTED = "rejected";
+
+const changes = new EventTarget();
+
+function changed() {
+  changes.dispatchEvent(new Event("change"));
+}
+
+/** Call `listener` whenever the outbox changes (to redraw "waiting to send"). */
+export function onOutboxChange(listener) {
+  changes.addEventListener("change", listener);
+  return () => changes.removeEventListener("change", listener);
+}
+
+/** Keep a dose ("dose") or a report ("report") for `userId` until the server has it. */
+export async function enqueue(kind, body, userId) {
+  const item = {
+    client_id: body.client_id,
+    kind,
+    body,
+    user_id: userId,
+    created_at: new Date().toISOString(),
+    state: WAITING,
+    attempts: 0,
+    last_attempt_at: null,
+    error: null,
+  };
+  await dbPut("outbox", item);
+  changed();
+  return item;
+}
+
+/** The user's items, oldest first (sent in the order they were made). */
+export async function outboxItems(userId) {
+  const items = await dbGetAll("outbox");
+  return items
+    .filter((item) => item.user_id === userId)
+    .sort((a, b) => a.created_at.localeCompare(b.created_at));
+}
+
+export async function markAttempt(clientId) {
+  const item = await dbGet("outbox", clientId);
+  if (!item) return;
+  item.attempts += 1;
+  item.last_attempt_at = new Date().toISOString();
+  await dbPut("outbox", item);
+}
+
+/** The server has it (201, or 200 for a resend): it leaves the outbox. */
+export async function markSent(clientId) {
+  await dbDelete("outbox", clientId);
+  changed();
+}
+
+/** The server refused it (4xx): kept, with the reason, for the patient to see. */
+export async function markRejected(clientId, error) {
+  const item = await dbGet("outbox", clientId);
+  if (!item) return;
+  item.state = REJECTED;
+  item.error = error;
+  await dbPut("outbox", item);
+  changed();
+}
+
+/** The patient has read why it was refused. */
+export async function dismiss(clientId) {
+  const item = await dbGet("outbox", clientId);
+  if (item && item.state === REJECTED) {
+    await dbDelete("outbox", clientId);
+    changed();
+  }
+}

@@ -1,0 +1,112 @@
+"""The patient app's four server-side pieces. Everything else is static files that talk to the
+public API (/api/v1/) with the patient's bearer token, so these views read no patient data and
+need no sign-in."""
+
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from . import shell as shell_parts
+
+# The browser must ask the server for these each time (the service worker keeps the shell for
+# offline use), so a new version reaches phones at their next start.
+NO_CACHE = "no-cache"
+
+
+@require_GET
+def shell(request: HttpRequest) -> HttpResponse:
+    """The one HTML page. Settings reach the JavaScript as data- attributes: the CSP allows no
+    inline script."""
+    language = shell_parts.request_language(getattr(request, "LANGUAGE_CODE", None))
+    strings = shell_parts.catalogue(language)
+    context = {
+        "language": language,
+        "title": strings["app.name"],
+        "loading": strings["app.loading"],
+        "noscript": strings["app.noscript"],
+        "skip": strings["app.skip_to_content"],
+        "css_url": shell_parts.static_url("patientapp/app.css"),
+        "js_url": shell_parts.static_url("patientapp/js/app.js"),
+        "icon_url": shell_parts.static_url("patientapp/icons/icon-192.png"),
+        "i18n_url": shell_parts.static_url("patientapp/i18n/"),
+        "manifest_url": reverse("patientapp:manifest"),
+        "sw_url": reverse("patientapp:service-worker"),
+        "scope": reverse("patientapp:shell"),
+        "config_url": reverse("patientapp:config"),
+        "api_url": "/api/v1/",
+    }
+    response = render(request, "patientapp/index.html", context)
+    response["Cache-Control"] = NO_CACHE
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """Served from /app/ so that its scope is the app. Its cache list and version are written
+    into it, so any change to the shell is a byte change the browser notices."""
+    context = {
+        "version": shell_parts.shell_version(),
+        # json.dumps of plain URL strings: a JavaScript array literal, nothing to escape.
+        "shell_urls": mark_safe(json.dumps(shell_parts.shell_urls())),  # noqa: S308
+        "shell_url": mark_safe(json.dumps(reverse("patientapp:shell"))),  # noqa: S308
+        "config_url": mark_safe(json.dumps(reverse("patientapp:config"))),  # noqa: S308
+    }
+    response = render(
+        request, "patientapp/sw.js", context, content_type="text/javascript; charset=utf-8"
+    )
+    response["Cache-Control"] = NO_CACHE
+    return response
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest (install to the home screen, standalone window, icons)."""
+    language = shell_parts.request_language(getattr(request, "LANGUAGE_CODE", None))
+    strings = shell_parts.catalogue(language)
+    scope = reverse("patientapp:shell")
+    body = {
+        "name": strings["app.name"],
+        "short_name": strings["app.short_name"],
+        "description": strings["app.description"],
+        "lang": language,
+        "start_url": scope,
+        "scope": scope,
+        "id": scope,
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {**icon, "src": shell_parts.static_url(f"patientapp/{icon['src']}")}
+            for icon in shell_parts.ICONS
+        ],
+    }
+    response = JsonResponse(body, content_type="application/manifest+json")
+    response["Cache-Control"] = NO_CACHE
+    return response
+
+
+@require_GET
+def config(request: HttpRequest) -> JsonResponse:
+    """What the app needs to know about this server. The Firebase web config is public by
+    design (it names the project; it grants nothing), so it may be shown to anyone."""
+    firebase = settings.PATIENT_APP_FIREBASE_CONFIG or {}
+    vapid_key = settings.PATIENT_APP_FIREBASE_VAPID_KEY
+    body = {
+        "version": shell_parts.shell_version(),
+        "languages": list(shell_parts.LANGUAGES),
+        "default_language": shell_parts.DEFAULT_LANGUAGE,
+        "push": {
+            "configured": bool(firebase) and bool(vapid_key),
+            "firebase": firebase,
+            "vapid_key": vapid_key,
+        },
+    }
+    response = JsonResponse(body)
+    response["Cache-Control"] = NO_CACHE
+    return response

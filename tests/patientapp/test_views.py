@@ -1,0 +1,262 @@
+"""The patient app's server side: the shell at /app/, the service worker's cache list and
+version, the manifest, /app/config.json, and the string catalogues the JavaScript uses."""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.test import Client
+from PIL import Image
+
+from backend.guidelines import symptom_catalogue
+from backend.patientapp import shell
+
+# The middleware (sessions, axes) may look at the database even for these anonymous pages.
+pytestmark = pytest.mark.django_db
+
+STATIC = shell.STATIC_DIR / "patientapp"
+JS_DIR = STATIC / "js"
+
+
+def catalogue(language: str) -> dict[str, str]:
+    return json.loads((STATIC / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def web() -> Client:
+    return Client(HTTP_HOST="localhost")
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.script_text: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.script_text.append(data)
+
+
+def parsed(html: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(html)
+    return parser
+
+
+# ---------------------------------------------------------------- the shell
+
+
+def test_the_shell_has_no_inline_code_and_a_strict_csp(web) -> None:  # type: ignore[no-untyped-def]
+    response = web.get("/app/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response["Cache-Control"] == "no-cache"
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe" not in policy
+    page = parsed(response.content.decode())
+    assert page.script_text == []
+    for tag, attrs in page.tags:
+        assert tag != "style"
+        assert "style" not in attrs, tag
+        assert not [name for name in attrs if name.startswith("on")], tag
+    scripts = [attrs for tag, attrs in page.tags if tag == "script"]
+    assert scripts == [{"type": "module", "src": "/static/patientapp/js/app.js"}]
+
+
+def test_the_shell_hands_its_settings_to_the_javascript_as_data_attributes(web) -> None:  # type: ignore[no-untyped-def]
+    page = parsed(web.get("/app/").content.decode())
+    html = next(attrs for tag, attrs in page.tags if tag == "html")
+    assert {key: html[key] for key in html if key.startswith("data-")} == {
+        "data-api": "/api/v1/",
+        "data-config": "/app/config.json",
+        "data-sw": "/app/sw.js",
+        "data-scope": "/app/",
+        "data-i18n": "/static/patientapp/i18n/",
+    }
+    for tag, attrs in page.tags:
+        url = attrs.get("src") or (attrs.get("href") if tag == "link" else None)
+        if url and url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), url
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "title"),
+    [
+        ("es-ES,es;q=0.9", "es", "Diario de imatinib"),
+        ("fr", "en", "Imatinib diary"),
+        ("", "en", "Imatinib diary"),
+    ],
+)
+def test_the_shell_starts_in_the_browsers_language(web, accept, lang, title) -> None:  # type: ignore[no-untyped-def]
+    html = web.get("/app/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+    assert next(attrs for tag, attrs in parsed(html).tags if tag == "html")["lang"] == lang
+    assert f"<title>{title}</title>" in html
+
+
+def test_the_app_reads_nothing_private_and_accepts_only_get(web) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/app/", "/app/sw.js", "/app/manifest.webmanifest", "/app/config.json"):
+        assert web.get(path).status_code == 200, path
+        assert web.post(path).status_code == 405, path
+
+
+# ---------------------------------------------------------------- the service worker
+
+
+def worker_constants(body: str) -> tuple[str, list[str]]:
+    version = re.search(r'^const VERSION = "([0-9a-f]+)";$', body, re.MULTILINE)
+    urls = re.search(r"^const SHELL_URLS = (\[.*\]);$", body, re.MULTILINE)
+    assert version and urls
+    return version.group(1), json.loads(urls.group(1))
+
+
+def test_the_worker_caches_exactly_the_shell_and_never_the_api(web) -> None:  # type: ignore[no-untyped-def]
+    response = web.get("/app/sw.js")
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    version, urls = worker_constants(response.content.decode())
+    files = sorted(
+        f"/static/{path.relative_to(shell.STATIC_DIR).as_posix()}"
+        for path in STATIC.rglob("*")
+        if path.is_file()
+    )
+    assert urls == ["/app/", "/app/manifest.webmanifest", "/app/config.json", *files]
+    for url in files:
+        assert finders.find(url.removeprefix("/static/")), url
+    assert not [url for url in urls if url.startswith("/api/")]
+    assert version == shell.shell_version()
+    assert version == web.get("/app/config.json").json()["version"]
+
+
+def test_the_version_changes_whenever_a_shell_file_does(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    static = tmp_path / "static"
+    (static / "patientapp" / "js").mkdir(parents=True)
+    (static / "patientapp" / "js" / "app.js").write_text("one")
+    template = tmp_path / "index.html"
+    template.write_text("<html>")
+    monkeypatch.setattr(shell, "STATIC_DIR", static)
+    monkeypatch.setattr(shell, "SHELL_TEMPLATE", template)
+    first = shell._version()
+    assert shell._version() == first
+    (static / "patientapp" / "js" / "app.js").write_text("two")
+    second = shell._version()
+    (static / "patientapp" / "js" / "new.js").write_text("")
+    third = shell._version()
+    template.write_text("<html lang>")
+    assert len({first, second, third, shell._version()}) == 4
+
+
+# ---------------------------------------------------------------- manifest and config
+
+
+def test_the_manifest_installs_the_app_at_app_with_real_icons(web) -> None:  # type: ignore[no-untyped-def]
+    response = web.get("/app/manifest.webmanifest")
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = response.json()
+    assert manifest["start_url"] == manifest["scope"] == "/app/"
+    assert manifest["display"] == "standalone"
+    assert manifest["name"] == "Imatinib diary"
+    assert {icon["purpose"] for icon in manifest["icons"]} == {"any", "maskable"}
+    for icon in manifest["icons"]:
+        path = Path(finders.find(icon["src"].removeprefix("/static/")))
+        width, height = Image.open(path).size
+        assert icon["sizes"] == f"{width}x{height}"
+    spanish = web.get("/app/manifest.webmanifest", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert (spanish["name"], spanish["lang"]) == ("Diario de imatinib", "es")
+
+
+def test_config_says_push_is_not_set_up_without_a_firebase_config(web) -> None:  # type: ignore[no-untyped-def]
+    body = web.get("/app/config.json").json()
+    assert body["push"] == {"configured": False, "firebase": {}, "vapid_key": ""}
+    assert body["languages"] == ["en", "es"]
+
+
+def test_config_hands_over_the_firebase_web_config_when_set(web, settings) -> None:  # type: ignore[no-untyped-def]
+    firebase = {"apiKey": "k", "projectId": "gist", "messagingSenderId": "1", "appId": "1:1:web:1"}
+    settings.PATIENT_APP_FIREBASE_CONFIG = firebase
+    assert web.get("/app/config.json").json()["push"]["configured"] is False  # no VAPID key
+    settings.PATIENT_APP_FIREBASE_VAPID_KEY = "BKey"
+    push = web.get("/app/config.json").json()["push"]
+    assert push == {"configured": True, "firebase": firebase, "vapid_key": "BKey"}
+
+
+# ---------------------------------------------------------------- strings and modules
+
+# Keys the JavaScript builds from data: family -> the values it fills in.
+STATUSES = ["pending", "taken", "taken_late", "skipped", "missed", "on_hold", "waiting", "rejected"]
+DYNAMIC_KEYS = {
+    "status": STATUSES,
+    "mark": STATUSES,
+    "skip": ["side_effects", "forgot", "ran_out", "travel", "other"],
+    "dose.announce": ["sent", "waiting", "rejected"],
+    "symptoms.announce": ["sent", "waiting", "rejected"],
+    "reminders.state": ["not_configured", "unsupported", "blocked", "ready", "on"],
+    "reminders.result": ["not_configured", "unsupported", "blocked", "not_wired", "on"],
+    "language": ["en", "es"],
+    "nav": ["today", "symptoms", "history", "settings"],
+    "signout": ["done", "everywhere", "offline", "expired"],
+    "attribute": ["frequency", "severity", "interference", "presence"],
+}
+SPANISH_ONLY = re.compile(r"^(symptom\.|answer\.|symptoms\.recall_period$)")
+
+
+def expected_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in JS_DIR.rglob("*.js"):
+        # t("key") and the settings screen's section("key", ...), which calls t(key).
+        keys.update(re.findall(r'\b(?:t|section)\(\s*"([a-z_.]+)"', path.read_text()))
+    for family, values in DYNAMIC_KEYS.items():
+        separator = "_" if family.endswith(("announce", "state", "result")) else "."
+        keys.update(f"{family}{separator}{value}" for value in values)
+    keys.update(f"nav.{name}.icon" for name in DYNAMIC_KEYS["nav"])
+    # The server-side shell and manifest read these.
+    keys.update(["app.name", "app.short_name", "app.description", "app.loading", "app.noscript"])
+    return keys
+
+
+def test_every_string_the_app_uses_is_in_english_and_spanish_and_none_is_unused() -> None:
+    english, spanish = catalogue("en"), catalogue("es")
+    expected = expected_keys()
+    assert sorted(expected - set(english)) == []
+    assert sorted(set(english) - expected) == []
+    assert sorted(set(english) - set(spanish)) == []
+    assert [key for key in set(spanish) - set(english) if not SPANISH_ONLY.match(key)] == []
+    for key, text in english.items():
+        placeholders = set(re.findall(r"\{(\w+)\}", text))
+        assert set(re.findall(r"\{(\w+)\}", spanish[key])) == placeholders, key
+
+
+def test_the_symptom_questions_come_from_the_api_in_english_and_are_all_translated() -> None:
+    """English is the guideline module's own wording (one place); Spanish translates each
+    symptom, question and answer word the catalogue defines, by code, attribute and score."""
+    english, spanish = catalogue("en"), catalogue("es")
+    assert not [key for key in english if SPANISH_ONLY.match(key)]
+    for symptom in symptom_catalogue():
+        assert f"symptom.{symptom['code']}" in spanish
+        for question in symptom["questions"]:
+            assert f"symptom.{symptom['code']}.{question['attribute']}" in spanish
+            for option in question["options"]:
+                assert f"answer.{question['attribute']}.{option['score']}" in spanish
+        if symptom["free_text_prompt"]:
+            assert f"symptom.{symptom['code']}.prompt" in spanish
+    assert symptom_catalogue()[0]["recall_period"] == "the last 7 days"
+
+
+def test_modules_import_only_files_that_exist_and_never_parse_markup() -> None:
+    for path in JS_DIR.rglob("*.js"):
+        source = path.read_text()
+        for target in re.findall(r'from "(\.{1,2}/[^"]+)"', source):
+            assert (path.parent / target).resolve().is_file(), f"{path.name} imports {target}"
+        for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function"):
+            assert risky not in source, f"{path.name} uses {risky}"
