@@ -13,7 +13,7 @@ GUNICORN_CMD_ARGS ?= --bind=127.0.0.1:8000
 export GUNICORN_CMD_ARGS
 # Standalone `make web|worker|beat` use development settings unless told otherwise.
 RUN_SETTINGS = DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-backend.settings.local}
-WEB_CMD = gunicorn backend.wsgi:application --workers 2 --access-logfile -
+WEB_CMD = gunicorn backend.wsgi:application --workers 2 --timeout 120 --access-logfile -
 WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default,reminders,push,reports
 BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
 

@@ -38,7 +38,7 @@ def _sizes(patients: int, smoke: bool) -> dict[str, dict[str, int]]:
         "dose_post": {"patients": min(patients, 2000), "seconds": 10, "repeat": 3},
         "reminders_sweep": {"patients": 100_000, "repeat": 3},
         "fanout": {"messages": 10_000, "repeat": 3},
-        "export_csv": {"days": 365, "repeat": 3},
+        "export_csv": {"days": 90, "repeat": 3},
         "queue_page": {"historical": 1_000_000, "open_alerts": 1_000, "repeat": 20},
     }
 
@@ -119,10 +119,16 @@ def main() -> int:
         "export_csv": lambda: [export_csv.run(**sizes["export_csv"])],
         "queue_page": lambda: [queue_page.run(**sizes["queue_page"])],
     }
+    failures: dict[str, str] = {}
     for name in NAMES[1:]:
         if name in args.only:
             started = time.perf_counter()
-            produced = runners[name]()
+            try:
+                produced = runners[name]()
+            except Exception as error:  # noqa: BLE001 (one failing must not lose the others)
+                failures[name] = f"{type(error).__name__}: {error}"
+                print(f"{name}: FAILED {failures[name]}", file=sys.stderr)
+                continue
             print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
             results.extend(produced)
     print(_table(results))
@@ -136,13 +142,14 @@ def main() -> int:
                 "smoke": args.smoke,
                 "seed": seeding,
                 "results": [result.as_dict() for result in results],
+                "failures": failures,
             },
             indent=2,
             default=str,
         )
     )
     print(f"written: {args.output}", file=sys.stderr)
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -64,7 +64,11 @@ def run(days: int = 365, repeat: int = 3) -> Result:
     last = timezone.now().date() - timedelta(days=1)
     first = last - timedelta(days=days - 1)
     copy_runs = [_copy_rows(first, last) for _ in range(repeat)]
-    with gunicorn(workers=2, EXPORT_ASYNC_MIN_PATIENTS="100000000") as (url, master):
+    with gunicorn(
+        workers=2,
+        EXPORT_ASYNC_MIN_PATIENTS="100000000",
+        EXPORT_ASYNC_MIN_PATIENT_DAYS="1000000000000",
+    ) as (url, master):
         _export_rows(url, token, last, last)  # warm
         export_runs = [_export_rows(url, token, first, last) for _ in range(repeat)]
         peaks = [peak_rss_mb(pid) for pid in worker_pids(master)]

@@ -48,6 +48,9 @@ def gunicorn(workers: int = 2, **env: str) -> Iterator[tuple[str, subprocess.Pop
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            # A year of doses for 10,000 patients streams for longer than the 30 s default.
+            "--timeout",
+            "600",
         ],
         cwd=ROOT,
         env=environment,

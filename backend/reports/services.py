@@ -67,18 +67,34 @@ def export_request_check(
 
 
 def export_size_check(*, user: User, request: ExportRequest) -> int:
-    """Cohorts above EXPORT_ASYNC_MIN_PATIENTS are exported in the background (a web worker
-    must not stream for many minutes); returns the number of patients."""
+    """Large exports are made in the background: a web worker must not stream for minutes
+    (gunicorn's --timeout would cut it). Large is more than EXPORT_ASYNC_MIN_PATIENTS
+    patients, or more than EXPORT_ASYNC_MIN_PATIENT_DAYS patients x days (the work grows
+    with both). Returns the number of patients."""
     count = export_patients(user, request.care_team).count()
-    limit = settings.EXPORT_ASYNC_MIN_PATIENTS
-    if count > limit:
-        raise ServiceValidationError(
-            "care_team",
-            f"{count} patients: cohorts over {limit} are exported in the background "
-            "(POST /api/v1/exports/jobs/).",
-            code="export_too_large",
+    days = (request.last - request.first).days + 1
+    if count > settings.EXPORT_ASYNC_MIN_PATIENTS:
+        reason = f"{count} patients: cohorts over {settings.EXPORT_ASYNC_MIN_PATIENTS}"
+    elif count * days > settings.EXPORT_ASYNC_MIN_PATIENT_DAYS:
+        reason = (
+            f"{count} patients over {days} days: more than "
+            f"{settings.EXPORT_ASYNC_MIN_PATIENT_DAYS} patient-days"
         )
-    return count
+    else:
+        return count
+    raise ServiceValidationError(
+        "care_team",
+        f"{reason} are exported in the background (POST /api/v1/exports/jobs/).",
+        code="export_too_large",
+    )
+
+
+def export_in_background(*, user: User, request: ExportRequest) -> bool:
+    try:
+        export_size_check(user=user, request=request)
+    except ServiceValidationError:
+        return True
+    return False
 
 
 def audited_rows(

@@ -257,6 +257,9 @@ DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
 # Coordinator exports: cohorts above this many patients are written by a worker (queue
 # "reports") into EXPORT_DIR, and the download link and the file last EXPORT_LINK_HOURS.
 EXPORT_ASYNC_MIN_PATIENTS = env.int("EXPORT_ASYNC_MIN_PATIENTS", default=5000)
+# ... or above this many patients x days (a year of 2,700 patients), whatever the count: about
+# a minute of streaming, well inside gunicorn's --timeout of 120 s (Makefile WEB_CMD).
+EXPORT_ASYNC_MIN_PATIENT_DAYS = env.int("EXPORT_ASYNC_MIN_PATIENT_DAYS", default=1_000_000)
 EXPORT_DIR = env("EXPORT_DIR", default=str(VAR_DIR / "exports"))
 EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
 

@@ -226,7 +226,7 @@ def test_coordinator_prepares_a_large_export_and_watches_it_finish(  # type: ign
     expect(page.get_by_role("heading", name="Cohort")).to_be_visible()
     expect(page.get_by_text(patient_on_plan.display_name)).to_be_visible()
 
-    page.get_by_role("button", name="Prepare summary (CSV)").click()
+    page.get_by_role("button", name="Summary (CSV)").click()
     expect(page.get_by_label("Export progress")).to_be_visible()
     job = ExportJob.objects.get()
     export_job_run(job.pk)  # what the worker does

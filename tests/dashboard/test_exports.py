@@ -16,24 +16,30 @@ EXPORTS = "/dashboard/exports/"
 HTMX = {"HX-Request": "true"}
 
 
-def test_a_small_cohort_downloads_straight_from_the_export_endpoints(  # type: ignore[no-untyped-def]
+def test_a_small_export_downloads_at_once_from_the_export_endpoint(  # type: ignore[no-untyped-def]
     client, coordinator, care_team
 ):
     activated_patient(care_team=care_team)
     client.force_login(coordinator)
     page = client.get(COHORT).content.decode()
-    actions = re.findall(r'formaction="([^"]+)"', page)
-    assert actions == [
-        "/api/v1/exports/adherence.csv",
-        "/api/v1/exports/adherence.xlsx",
-        "/api/v1/exports/doses.csv",
+    assert re.findall(r'name="kind" value="([a-z_]+)"', page) == [
+        "adherence_csv",
+        "adherence_xlsx",
+        "doses_csv",
     ]
-    # The session the dashboard uses is enough for the export endpoint.
-    response = client.get(
-        "/api/v1/exports/adherence.csv", {"from": "2025-01-01", "to": "2025-03-31"}
+    response = client.post(
+        EXPORTS,
+        {"from": "2025-01-01", "to": "2025-03-31", "kind": "doses_csv", "care_team": care_team.pk},
     )
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content).count(b"\r\n") == 2  # header and one patient
+    assert response.status_code == 303
+    assert response["Location"] == (
+        f"/api/v1/exports/doses.csv?from=2025-01-01&to=2025-03-31&care_team={care_team.pk}"
+    )
+    assert not ExportJob.objects.exists()
+    # The session the dashboard uses is enough for the export endpoint.
+    download = client.get(response["Location"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"\xef\xbb\xbfpatient_id,")
 
 
 def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(  # type: ignore[no-untyped-def]
@@ -44,19 +50,16 @@ def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(  # type
     for _ in range(2):
         activated_patient(care_team=care_team)
     client.force_login(coordinator)
-    page = client.get(COHORT).content.decode()
-    assert "prepared in the background" in page
-    assert "formaction=" not in page
-
     response = client.post(
-        EXPORTS, {"from": "2025-01-01", "to": "2025-03-31", "kind": "adherence_xlsx"}, headers=HTMX
+        EXPORTS, {"from": "2025-01-01", "to": "2025-03-31", "kind": "adherence_xlsx"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
+    assert response["Location"] == "/dashboard/cohort/#exports-heading"
     job = ExportJob.objects.get()
     assert (job.requested_by, job.kind, job.status) == (coordinator, "adherence_xlsx", "queued")
-    fragment = response.content.decode()
-    assert 'hx-trigger="every 2s"' in fragment  # polls while the job runs
-    assert '<progress max="100" value="0"' in fragment
+    page = client.get(COHORT).content.decode()
+    assert 'hx-trigger="every 2s"' in page  # the list polls while the job runs
+    assert '<progress max="100" value="0"' in page
 
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, patients_done=1)
     assert '<progress max="100" value="50"' in client.get(EXPORTS).content.decode()
@@ -69,12 +72,28 @@ def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(  # type
     assert "(2 rows;" in done
 
 
+def test_a_long_period_for_many_patients_also_goes_to_the_background(  # type: ignore[no-untyped-def]
+    client, coordinator, care_team, settings, tmp_path
+):
+    settings.EXPORT_ASYNC_MIN_PATIENT_DAYS = 100
+    settings.EXPORT_DIR = str(tmp_path)
+    for _ in range(2):
+        activated_patient(care_team=care_team)
+    client.force_login(coordinator)
+    short = client.post(EXPORTS, {"from": "2025-01-01", "to": "2025-01-31", "kind": "doses_csv"})
+    assert short.status_code == 303 and short["Location"].startswith("/api/v1/exports/doses.csv")
+    long = client.post(EXPORTS, {"from": "2025-01-01", "to": "2025-03-31", "kind": "doses_csv"})
+    assert long["Location"] == "/dashboard/cohort/#exports-heading"
+    assert ExportJob.objects.get().kind == "doses_csv"
+    refused = client.get("/api/v1/exports/doses.csv", {"from": "2025-01-01", "to": "2025-03-31"})
+    assert refused.status_code == 400
+    assert "patient-days" in refused.json()["errors"][0]["reason"]
+
+
 def test_a_bad_export_request_says_which_field(client, coordinator, settings):  # type: ignore[no-untyped-def]
     settings.EXPORT_ASYNC_MIN_PATIENTS = 0
     client.force_login(coordinator)
-    response = client.post(
-        EXPORTS, {"from": "2025-03-31", "to": "2025-01-01", "kind": "doses_csv"}, headers=HTMX
-    )
+    response = client.post(EXPORTS, {"from": "2025-03-31", "to": "2025-01-01", "kind": "doses_csv"})
     assert response.status_code == 400
     assert "from: Must not be after" in response.content.decode()
     response = client.post(EXPORTS, {"from": "soon", "to": "2025-01-01", "kind": "doses_csv"})

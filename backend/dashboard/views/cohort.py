@@ -56,7 +56,6 @@ def cohort_page(request: HttpRequest) -> HttpResponse:
             may_export=True,
             export_from=last - timedelta(days=89),
             export_to=last,
-            export_in_background=result.total_patients > settings.EXPORT_ASYNC_MIN_PATIENTS,
             export_threshold=settings.EXPORT_ASYNC_MIN_PATIENTS,
             kinds=ExportKind,
         )

@@ -2,19 +2,30 @@
 and watches its progress; small cohorts download straight from the export endpoints."""
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 
 from backend.common.errors import ServiceValidationError
 from backend.reports.models import ExportKind
 from backend.reports.selectors import export_jobs_of
-from backend.reports.services import export_job_request, export_request_check
+from backend.reports.services import (
+    export_in_background,
+    export_job_request,
+    export_request_check,
+)
 
 from ..access import may_export_cohorts, staff_required
 
 JOBS_SHOWN = 5
+DOWNLOAD_PATHS = {
+    ExportKind.ADHERENCE_CSV: "/api/v1/exports/adherence.csv",
+    ExportKind.ADHERENCE_XLSX: "/api/v1/exports/adherence.xlsx",
+    ExportKind.DOSES_CSV: "/api/v1/exports/doses.csv",
+}
 
 
 def export_jobs_context(request: HttpRequest) -> dict:
@@ -24,30 +35,37 @@ def export_jobs_context(request: HttpRequest) -> dict:
 
 @staff_required
 def export_jobs(request: HttpRequest) -> HttpResponse:
-    """GET: the list of the user's recent exports (polled while one runs). POST: ask for one."""
+    """GET: the user's recent exports (polled while one runs). POST: an export; a small one
+    is downloaded at once from the export endpoint, a large one is prepared in the background
+    and the cohort page shows its progress."""
     if not may_export_cohorts(request.user):
         raise PermissionDenied("Cohort exports are for coordinators and admins.")
-    status = 200
-    error = None
-    if request.method == "POST":
-        try:
-            export = export_request_check(
-                user=request.user,
-                first=_date(request.POST.get("from"), "from"),
-                last=_date(request.POST.get("to"), "to"),
-                care_team_id=_team(request.POST.get("care_team")),
-            )
-            export_job_request(user=request.user, kind=request.POST.get("kind", ""), export=export)
-        except ServiceValidationError as refused:
-            error = {"field": refused.field, "reason": refused.reason}
-            status = 400
-        else:
-            if not request.htmx:
-                return redirect("dashboard:cohort")
-    elif request.method != "GET":
+    if request.method == "GET":
+        context = {**export_jobs_context(request), "export_error": None}
+        return render(request, "dashboard/partials/export_jobs.html", context)
+    if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    context = {**export_jobs_context(request), "export_error": error, "kinds": ExportKind}
-    return render(request, "dashboard/partials/export_jobs.html", context, status=status)
+    kind = request.POST.get("kind", "")
+    try:
+        export = export_request_check(
+            user=request.user,
+            first=_date(request.POST.get("from"), "from"),
+            last=_date(request.POST.get("to"), "to"),
+            care_team_id=_team(request.POST.get("care_team")),
+        )
+        if kind not in DOWNLOAD_PATHS:
+            raise ServiceValidationError("kind", f"Must be one of: {', '.join(DOWNLOAD_PATHS)}.")
+        if not export_in_background(user=request.user, request=export):
+            query = urlencode({k: v for k, v in export.filters().items() if v is not None})
+            return HttpResponseRedirect(f"{DOWNLOAD_PATHS[kind]}?{query}", status=303)
+        export_job_request(user=request.user, kind=kind, export=export)
+    except ServiceValidationError as refused:
+        context = {
+            **export_jobs_context(request),
+            "export_error": {"field": refused.field, "reason": refused.reason},
+        }
+        return render(request, "dashboard/partials/export_jobs.html", context, status=400)
+    return HttpResponseRedirect(reverse("dashboard:cohort") + "#exports-heading", status=303)
 
 
 def _date(value: str | None, field: str) -> date:
