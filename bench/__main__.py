@@ -27,7 +27,7 @@ def _sizes(patients: int, smoke: bool) -> dict[str, dict[str, int]]:
     if smoke:
         return {
             "seed": {"patients": 20, "years": 1},
-            "dose_post": {"patients": 10, "seconds": 1, "repeat": 1},
+            "dose_post": {"patients": 10, "seconds": 3, "repeat": 1, "connections": 4},
             "reminders_sweep": {"patients": 200, "repeat": 1},
             "fanout": {"messages": 200, "repeat": 1},
             "export_csv": {"days": 30, "repeat": 1},

@@ -78,8 +78,18 @@ def _doses(patients: int) -> list[tuple[str, str, int]]:
     return doses
 
 
-def _wrk(url: str, seconds: int, script: Path | None) -> dict[str, float]:
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+def _wrk(
+    url: str, seconds: int, script: Path | None, connections: int = CONNECTIONS
+) -> dict[str, float]:
+    command = [
+        "wrk",
+        f"-t{min(THREADS, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+    ]
     if script is not None:
         command += ["-s", str(script)]
     output = subprocess.run(
@@ -103,7 +113,9 @@ def _wrk(url: str, seconds: int, script: Path | None) -> dict[str, float]:
     }
 
 
-def run(patients: int = 2000, seconds: int = 10, repeat: int = 3) -> Result:
+def run(
+    patients: int = 2000, seconds: int = 10, repeat: int = 3, connections: int = CONNECTIONS
+) -> Result:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     from backend.adherence.models import DoseLog
@@ -117,12 +129,11 @@ def run(patients: int = 2000, seconds: int = 10, repeat: int = 3) -> Result:
         script.write_text(LUA.replace("DOSES", "{" + lua_rows + "}"))
         before = DoseLog.objects.count()
         with gunicorn(workers=2) as (url, _):
-            _wrk(f"{url}/api/v1/bench/constant/", 2, None)  # warm both workers
-            _wrk(f"{url}/api/v1/me/doses/", 2, script)
-            baseline_runs = [
-                _wrk(f"{url}/api/v1/bench/constant/", seconds, None) for _ in range(repeat)
-            ]
-            dose_runs = [_wrk(f"{url}/api/v1/me/doses/", seconds, script) for _ in range(repeat)]
+            constant, doses_url = f"{url}/api/v1/bench/constant/", f"{url}/api/v1/me/doses/"
+            _wrk(constant, 2, None, connections)  # warm both workers
+            _wrk(doses_url, 2, script, connections)
+            baseline_runs = [_wrk(constant, seconds, None, connections) for _ in range(repeat)]
+            dose_runs = [_wrk(doses_url, seconds, script, connections) for _ in range(repeat)]
         stored = DoseLog.objects.count() - before
 
     def median(runs: list[dict[str, float]], key: str) -> float:
@@ -144,7 +155,7 @@ def run(patients: int = 2000, seconds: int = 10, repeat: int = 3) -> Result:
             "p99_ms": p99,
             "baseline_p50_ms": median(baseline_runs, "p50_ms"),
             "baseline_p99_ms": median(baseline_runs, "p99_ms"),
-            "connections": CONNECTIONS,
+            "connections": connections,
             "seconds_per_run": seconds,
             "doses_stored_201": stored,
             "conflicts_409_per_run": median(dose_runs, "non_2xx"),
