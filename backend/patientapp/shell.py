@@ -7,6 +7,12 @@ paths, which the manifest storage does not rewrite, so a hashed entry module wou
 the unhashed ones. The cache is refreshed instead by the version (a hash of the files' bytes),
 which is part of the service worker's text: any change to any file is a new worker, which
 fetches the whole list again past the HTTP cache.
+
+Vendored libraries (static/patientapp/vendor/, see VENDORED.md) are not part of the shell: the
+Firebase SDK is only imported, online, when push is configured, to get a push token, so caching
+its ~150 KB on every phone would buy nothing offline. The version does cover whether push is
+configured, because the cached /app/ response carries the CSP that must open `connect-src` to
+Firebase (views.firebase_csp): turning push on or off must replace the cached page.
 """
 
 import hashlib
@@ -22,6 +28,8 @@ APP_DIR = Path(__file__).resolve().parent
 STATIC_DIR = APP_DIR / "static"
 STATIC_PREFIX = "patientapp/"
 SHELL_TEMPLATE = APP_DIR / "templates" / "patientapp" / "index.html"
+# Loaded on demand from the network, never cached by the service worker (see above).
+VENDOR_PREFIX = f"{STATIC_PREFIX}vendor/"
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
@@ -40,13 +48,15 @@ ICONS = (
 
 
 def static_files() -> list[str]:
-    """Every file of static/patientapp/, as a static path ("patientapp/js/app.js")."""
+    """Every file of static/patientapp/ but the vendored ones, as a static path
+    ("patientapp/js/app.js")."""
     root = STATIC_DIR / STATIC_PREFIX.rstrip("/")
-    return sorted(
+    paths = (
         path.relative_to(STATIC_DIR).as_posix()
         for path in root.rglob("*")
         if path.is_file() and not path.name.startswith(".")
     )
+    return sorted(path for path in paths if not path.startswith(VENDOR_PREFIX))
 
 
 def static_url(path: str) -> str:
@@ -68,11 +78,20 @@ def shell_urls() -> list[str]:
     return page_urls() + [static_url(path) for path in static_files()]
 
 
+def push_configured() -> bool:
+    """Both Firebase settings are set: the app may ask for push reminders."""
+    return bool(settings.PATIENT_APP_FIREBASE_CONFIG) and bool(
+        settings.PATIENT_APP_FIREBASE_VAPID_KEY
+    )
+
+
 def shell_version() -> str:
-    """A short hash of the shell template and every static file's path and bytes."""
-    if settings.DEBUG:
-        return _version()
-    return _cached_version()
+    """A short hash of the shell template and every static file's path and bytes, and of
+    whether push is configured (it changes the cached page's CSP)."""
+    files = _version() if settings.DEBUG else _cached_version()
+    if not push_configured():
+        return files
+    return hashlib.sha256(f"{files}:push".encode()).hexdigest()[:16]
 
 
 def _version() -> str:

@@ -3,7 +3,10 @@ public API (/api/v1/) with the patient's bearer token, so these views read no pa
 need no sign-in."""
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -17,11 +20,39 @@ from . import shell as shell_parts
 # offline use), so a new version reaches phones at their next start.
 NO_CACHE = "no-cache"
 
+# What the Firebase web SDK's getToken() fetches from the page, read in the vendored
+# static/patientapp/vendor/firebase-13.2.0/firebase-messaging.js (a test checks this list
+# against that file): Firebase Installations (the app instance's id and auth token) and FCM
+# registrations (the token itself). PushManager.subscribe() talks to the browser's push
+# service, which the page's CSP does not govern.
+FIREBASE_CONNECT_SRC = (
+    "https://firebaseinstallations.googleapis.com",
+    "https://fcmregistrations.googleapis.com",
+)
+
+
+def firebase_csp(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Add Firebase's hosts to the page's connect-src when, and only when, push is configured.
+    django-csp's csp_update does the merging; its argument is chosen per request, from the
+    settings, because a decorator's argument is fixed at import. Nothing else is loosened:
+    scripts still come only from 'self' (the SDK is vendored)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        config = (
+            {"connect-src": list(FIREBASE_CONNECT_SRC)} if shell_parts.push_configured() else None
+        )
+        return csp_update(config)(view)(request, *args, **kwargs)
+
+    return wrapped
+
 
 @require_GET
+@firebase_csp
 def shell(request: HttpRequest) -> HttpResponse:
     """The one HTML page. Settings reach the JavaScript as data- attributes: the CSP allows no
-    inline script."""
+    inline script. Only this page fetches from Firebase, so only its CSP names it (the worker
+    never fetches another origin)."""
     language = shell_parts.request_language(getattr(request, "LANGUAGE_CODE", None))
     strings = shell_parts.catalogue(language)
     context = {
@@ -95,16 +126,14 @@ def manifest(request: HttpRequest) -> JsonResponse:
 def config(request: HttpRequest) -> JsonResponse:
     """What the app needs to know about this server. The Firebase web config is public by
     design (it names the project; it grants nothing), so it may be shown to anyone."""
-    firebase = settings.PATIENT_APP_FIREBASE_CONFIG or {}
-    vapid_key = settings.PATIENT_APP_FIREBASE_VAPID_KEY
     body = {
         "version": shell_parts.shell_version(),
         "languages": list(shell_parts.LANGUAGES),
         "default_language": shell_parts.DEFAULT_LANGUAGE,
         "push": {
-            "configured": bool(firebase) and bool(vapid_key),
-            "firebase": firebase,
-            "vapid_key": vapid_key,
+            "configured": shell_parts.push_configured(),
+            "firebase": settings.PATIENT_APP_FIREBASE_CONFIG or {},
+            "vapid_key": settings.PATIENT_APP_FIREBASE_VAPID_KEY,
         },
     }
     response = JsonResponse(body)

@@ -2,9 +2,11 @@
 live test server and its real database: first run with an invitation code, logging doses,
 offline use through the service worker and the IndexedDB outbox, a resend after a lost
 response, refusals shown with the server's reason, the Spanish UI, the care-team message
-after a severe report, holds and indefinite plans, signing out, and WCAG 2 AA (axe-core),
-touch targets and 200 % text. Screenshots go to var/test-artifacts/."""
+after a severe report, holds and indefinite plans, signing out, push reminders (the vendored
+Firebase SDK against faked Firebase hosts), and WCAG 2 AA (axe-core), touch targets and 200 %
+text. Screenshots go to var/test-artifacts/."""
 
+import base64
 import json
 import re
 import uuid
@@ -14,12 +16,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from firebase_admin import messaging
 from knox.models import AuthToken
 from playwright.sync_api import Page, Route, expect
 
 from backend.accounts.models import Patient
 from backend.adherence.models import DoseLog
 from backend.alerts.models import Alert
+from backend.notifications import fcm
 from backend.notifications.models import Device
 from backend.sideeffects.models import SideEffectReport
 from tests.conftest import client_for
@@ -611,39 +617,195 @@ def test_staff_are_sent_to_the_dashboard(live_server, open_phone, nurse):  # typ
 # ---------------------------------------------------------------- reminders
 
 
+FIREBASE_WEB_CONFIG = {
+    "apiKey": "test-key",
+    "projectId": "gist-test",
+    "messagingSenderId": "1234",
+    "appId": "1:1234:web:abcd",
+}
+FAKE_FCM_TOKEN = "fcm-web-token:from_fake_firebase_1"
+FIREBASE_HOSTS = re.compile(
+    r"^https://(firebaseinstallations|fcmregistrations)\.googleapis\.com/.*"
+)
+SDK_FILES = re.compile(r"/static/patientapp/vendor/firebase-13\.2\.0/firebase-[a-z]+\.js$")
+
+# Page scripts run before the app's. B64 turns an applicationServerKey into the VAPID key's
+# base64url, to compare with the server's setting.
+B64 = """const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+  .replace(/[+]/g, "-").replace(/[/]/g, "_").replace(/=+$/, "");"""
+# Records PushManager.subscribe() (what Firebase's getToken() calls on the registration it is
+# given) and lets the browser's real push service answer.
+RECORD_SUBSCRIBE = f"""(() => {{
+  {B64}
+  const calls = (window.subscribeCalls = []);
+  const real = PushManager.prototype.subscribe;
+  PushManager.prototype.subscribe = function (options) {{
+    calls.push({{ manager: this, visible: options.userVisibleOnly,
+                  key: b64(options.applicationServerKey) }});
+    return real.call(this, options);
+  }};
+}})();"""
+# Stands in for the browser's push service, which needs Google's servers (not reachable in a
+# test): a subscription with a made-up endpoint and keys, as Chromium would return.
+FAKE_PUSH_SERVICE = f"""(() => {{
+  {B64}
+  const calls = (window.subscribeCalls = []);
+  let subscription = null;
+  const key = (length, fill) => new Uint8Array(length).fill(fill).buffer;
+  PushManager.prototype.getSubscription = async function () {{ return subscription; }};
+  PushManager.prototype.subscribe = async function (options) {{
+    calls.push({{ manager: this, visible: options.userVisibleOnly,
+                  key: b64(options.applicationServerKey) }});
+    subscription = {{
+      endpoint: "https://push.example.test/send/phone-1",
+      options,
+      getKey: (name) => (name === "p256dh" ? key(65, 4) : key(16, 7)),
+      toJSON: () => ({{}}),
+      unsubscribe: async () => true,
+    }};
+    return subscription;
+  }};
+}})();"""
+# Chromium's own console error when a page in an incognito context subscribes.
+INCOGNITO_PUSH = "Chrome currently does not support the Push API in incognito mode"
+SUBSCRIBE_CALLS = """async () => {
+  const registration = await navigator.serviceWorker.getRegistration("/app/");
+  return window.subscribeCalls.map((call) => ({
+    key: call.key,
+    visible: call.visible,
+    app_worker: call.manager === registration.pushManager
+      && new URL(registration.active.scriptURL).pathname === "/app/sw.js",
+  }));
+}"""
+
+
+def vapid_public_key() -> str:
+    """A real P-256 public key, base64url as the Firebase console shows it: the browser's
+    subscribe() refuses anything else before it gets anywhere."""
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    raw = public.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def configure_push(settings) -> str:  # type: ignore[no-untyped-def]
+    key = vapid_public_key()
+    settings.PATIENT_APP_FIREBASE_CONFIG = FIREBASE_WEB_CONFIG
+    settings.PATIENT_APP_FIREBASE_VAPID_KEY = key
+    return key
+
+
+def fake_firebase(page: Page, *, refuse: bool = False) -> list[dict]:
+    """Answer Firebase Installations and FCM registrations as Google does (or with a 403
+    while `refuse`); returns the requests seen. Routed on the context, so requests that pass
+    through the app's service worker are caught too."""
+    seen: list[dict] = []
+    cors = {
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE",
+        "Access-Control-Allow-Headers": "Content-Type, Accept, x-goog-api-key, "
+        "x-goog-firebase-installations-auth, x-firebase-client, Authorization",
+    }
+
+    def answer(route: Route) -> None:
+        request = route.request
+        if request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
+        seen.append(
+            {
+                "url": request.url,
+                "method": request.method,
+                "headers": request.headers,
+                "body": request.post_data_json,
+            }
+        )
+        if refuse:
+            body = {"error": {"code": 403, "message": "Refused.", "status": "PERMISSION_DENIED"}}
+            route.fulfill(status=403, headers=cors, json=body)
+        elif "firebaseinstallations" in request.url:
+            fid = request.post_data_json["fid"]
+            body = {
+                "name": f"projects/1234/installations/{fid}",
+                "fid": fid,
+                "refreshToken": "fake-refresh-token",
+                "authToken": {"token": "fake-fis-auth-token", "expiresIn": "604800s"},
+            }
+            route.fulfill(status=200, headers=cors, json=body)
+        else:
+            route.fulfill(status=200, headers=cors, json={"token": FAKE_FCM_TOKEN})
+
+    page.context.route(FIREBASE_HOSTS, answer)
+    return seen
+
+
+def sdk_requests(page: Page) -> list[str]:
+    """The URLs of the Firebase SDK's files this page fetches, as they happen."""
+    urls: list[str] = []
+
+    def seen(request) -> None:  # type: ignore[no-untyped-def]
+        if SDK_FILES.search(request.url):
+            urls.append(request.url)
+
+    page.context.on("request", seen)
+    return urls
+
+
 def test_without_a_firebase_config_settings_say_push_is_not_set_up(  # type: ignore[no-untyped-def]
     live_server, open_phone, nurse, patient, zone
 ):
     signed_in_patient(nurse, patient, zone)
     page = open_phone()
+    loaded = sdk_requests(page)
     sign_in_in_app(page, live_server, patient.user.username)
     dose_card(page).get_by_role("button", name="Taken").tap()
     expect(dose_card(page).locator(".badge")).to_have_text(re.compile(r"Taken$"))
     expect(page.get_by_text("Reminders on this phone?")).to_have_count(0)  # nothing to offer
     page.get_by_role("link", name="Settings").tap()
     expect(page.get_by_text("Push reminders are not set up on this server.")).to_be_visible()
+    assert "googleapis" not in page.evaluate("document.documentElement.outerHTML")
+    assert loaded == []  # the SDK is never loaded
     assert page.problems == []
 
 
-def test_with_a_firebase_config_the_app_offers_reminders_after_the_first_dose(  # type: ignore[no-untyped-def]
+def test_with_a_firebase_config_the_app_offers_reminders_and_says_so_when_no_token_comes(  # type: ignore[no-untyped-def]
     live_server, open_phone, nurse, patient, zone, settings
 ):
-    settings.PATIENT_APP_FIREBASE_CONFIG = {
-        "apiKey": "test-key",
-        "projectId": "gist-test",
-        "messagingSenderId": "1234",
-        "appId": "1:1234:web:abcd",
-    }
-    settings.PATIENT_APP_FIREBASE_VAPID_KEY = "BTestVapidKey"
+    """Chromium's real push service: Playwright's contexts are incognito ones, where Chromium
+    refuses the Push API outright (and logs so), and a real subscription would need Google's
+    servers anyway, which this sandbox cannot reach: no token comes. What can be checked: the
+    SDK is loaded only after the patient says yes, getToken() subscribes the app's own worker
+    with the server's VAPID key, and the patient is told, with no page error."""
+    vapid_key = configure_push(settings)
     signed_in_patient(nurse, patient, zone)
     page = open_phone(permissions=["notifications"])
+    page.add_init_script(RECORD_SUBSCRIBE)
+    loaded = sdk_requests(page)
+    firebase = fake_firebase(page)
     sign_in_in_app(page, live_server, patient.user.username)
+    wait_for_service_worker(page)
     expect(page.get_by_text("Reminders on this phone?")).to_have_count(0)  # not at once
     dose_card(page).get_by_role("button", name="Taken").tap()
     expect(page.get_by_role("heading", name="Reminders on this phone?")).to_be_visible()
+    assert loaded == []  # not before the patient agrees
     page.get_by_role("button", name="Yes, remind me").tap()
-    # Permission is granted; getting an FCM token needs the Firebase SDK, not wired yet.
-    expect(page.get_by_text("cannot receive reminders yet")).to_be_visible()
+    expect(page.get_by_text("reminders could not be set up on this phone")).to_be_visible(
+        timeout=40_000
+    )
+    assert sorted(url.rsplit("/", 1)[1] for url in set(loaded)) == [
+        "firebase-app.js",
+        "firebase-messaging.js",
+    ]
+    assert page.evaluate(SUBSCRIBE_CALLS) == [
+        {"key": vapid_key, "visible": True, "app_worker": True}
+    ]
+    assert firebase == []  # no subscription, so nothing to register with FCM
+    assert not Device.objects.filter(user=patient.user).exists()
+    assert [problem for problem in page.problems if INCOGNITO_PUSH not in problem] == []
+    # Settings still offers it, to try again.
+    page.get_by_role("link", name="Settings").tap()
+    expect(page.get_by_role("button", name="Turn on reminders")).to_be_visible()
 
     # The registration itself, with a token as Firebase would give it.
     device = page.evaluate(
@@ -655,6 +817,174 @@ def test_with_a_firebase_config_the_app_offers_reminders_after_the_first_dose(  
     assert device["platform"] == "web"
     stored = Device.objects.get(user=patient.user)
     assert (stored.token, stored.platform, stored.active) == ("fcm-web-token:abc_123", "web", True)
+
+
+def test_with_a_push_service_the_app_gets_a_token_from_firebase_and_registers_it(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, settings
+):
+    """The browser's push service is faked in the page (see FAKE_PUSH_SERVICE) and Firebase's
+    hosts are answered by the test: the vendored SDK runs for real, through the page's CSP,
+    from the first request to Firebase to the token the server stores. At the next start the
+    app registers the token again."""
+    vapid_key = configure_push(settings)
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone(permissions=["notifications"])
+    page.add_init_script(FAKE_PUSH_SERVICE)
+    firebase = fake_firebase(page)
+    sign_in_in_app(page, live_server, patient.user.username)
+    wait_for_service_worker(page)
+    dose_card(page).get_by_role("button", name="Taken").tap()
+    page.get_by_role("button", name="Yes, remind me").tap()
+    expect(page.get_by_text("Reminders are on for this phone.")).to_be_visible()
+
+    assert page.evaluate(SUBSCRIBE_CALLS) == [
+        {"key": vapid_key, "visible": True, "app_worker": True}
+    ]
+    installation, registration = firebase
+    assert (installation["method"], installation["url"]) == (
+        "POST",
+        "https://firebaseinstallations.googleapis.com/v1/projects/gist-test/installations",
+    )
+    assert installation["headers"]["x-goog-api-key"] == "test-key"
+    assert installation["body"]["appId"] == "1:1234:web:abcd"
+    assert (registration["method"], registration["url"]) == (
+        "POST",
+        "https://fcmregistrations.googleapis.com/v1/projects/gist-test/registrations",
+    )
+    assert registration["headers"]["x-goog-firebase-installations-auth"] == (
+        "FIS fake-fis-auth-token"
+    )
+    web = registration["body"]["web"]
+    assert web["endpoint"] == "https://push.example.test/send/phone-1"
+    assert web["applicationPubKey"] == vapid_key
+    device = Device.objects.get(user=patient.user)
+    assert (device.token, device.platform, device.active) == (FAKE_FCM_TOKEN, "web", True)
+    first_seen = device.last_seen_at
+    page.get_by_role("link", name="Settings").tap()
+    expect(page.locator("#reminder-state")).to_have_text("Reminders are on for this phone.")
+    assert page.problems == []  # a CSP refusal would be a console error
+
+    # The next start: the SDK's kept token (IndexedDB; no new FCM registration) is sent again.
+    page.reload()
+    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    for _ in range(100):
+        device.refresh_from_db()
+        if device.last_seen_at > first_seen:
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("the token was not registered again at start")
+    assert device.token == FAKE_FCM_TOKEN
+    assert len(firebase) == 2
+    assert page.problems == []
+
+
+def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try_again(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, settings
+):
+    configure_push(settings)
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone(locale="es-ES", permissions=["notifications"])
+    page.add_init_script(FAKE_PUSH_SERVICE)
+    refusing = fake_firebase(page, refuse=True)
+    page.goto(f"{live_server.url}/app/#/signin")
+    page.get_by_label("Nombre de usuario").fill(patient.user.username)
+    page.get_by_label("Contraseña").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    wait_for_service_worker(page)
+    page.get_by_role("link", name="Ajustes").tap()
+    page.get_by_role("button", name="Activar recordatorios").tap()
+    expect(
+        page.get_by_text("no se pudieron activar los recordatorios en este teléfono")
+    ).to_be_visible()
+    assert refusing  # Firebase was asked, and said no
+    assert not Device.objects.filter(user=patient.user).exists()
+    assert page.problems == []
+
+    page.context.unroute(FIREBASE_HOSTS)
+    fake_firebase(page)
+    page.get_by_role("button", name="Activar recordatorios").tap()
+    expect(page.locator("#reminder-state")).to_have_text(
+        "Los recordatorios están activados en este teléfono."
+    )
+    assert Device.objects.get(user=patient.user).token == FAKE_FCM_TOKEN
+    assert page.problems == []
+
+
+def test_the_worker_shows_a_push_as_the_backend_sends_it(  # type: ignore[no-untyped-def]
+    live_server, open_phone
+):
+    """What notifications/fcm.py sends, as FCM hands it to the browser (the HTTP v1 message's
+    notification, with webpush.notification over it, and its data), delivered to the app's
+    worker through Chromium's DevTools protocol, the one way to push without a push service."""
+    sent = fcm._fcm_message(
+        fcm.PushMessage(
+            token="fcm-web-token:abc",
+            platform="web",
+            title="Dose reminder",
+            body="It is time for your 08:00 dose. Tap to log it.",
+            data={"kind": "dose_reminder", "outbox_id": "41"},
+            tag="n0123456789abcdef",
+        )
+    )
+    v1 = messaging._MessagingService.encode_message(sent)
+    payload = {
+        "notification": {**v1["notification"], **v1["webpush"]["notification"]},
+        "data": v1["data"],
+        "from": "1234",
+        "fcmMessageId": "0:1733000000000000%abc",
+        "priority": "high",
+    }
+    page = open_phone(permissions=["notifications"])
+    page.goto(f"{live_server.url}/app/")
+    wait_for_service_worker(page)
+    cdp = page.context.new_cdp_session(page)
+    registrations: dict[str, str] = {}
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.update(
+            {r["scopeURL"]: r["registrationId"] for r in event["registrations"]}
+        ),
+    )
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if f"{live_server.url}/app/" in registrations:
+            break
+        page.wait_for_timeout(100)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": registrations[f"{live_server.url}/app/"],
+            "data": json.dumps(payload),
+        },
+    )
+    shown = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+      .map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: new URL(n.icon).pathname,
+                     url: n.data.url }))"""
+    page.wait_for_function(f"({shown})().then((list) => list.length > 0)")
+    expected = {
+        "title": "Dose reminder",
+        "body": "It is time for your 08:00 dose. Tap to log it.",
+        "tag": "n0123456789abcdef",
+        "icon": "/static/patientapp/icons/icon-192.png",
+        "url": "/app/",
+    }
+    assert page.evaluate(shown) == [expected]
+    # The same notification again replaces it (the tag), rather than stacking.
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.url,
+            "registrationId": registrations[f"{live_server.url}/app/"],
+            "data": json.dumps(payload),
+        },
+    )
+    page.wait_for_timeout(500)
+    assert page.evaluate(shown) == [expected]
+    assert page.problems == []
 
 
 # ---------------------------------------------------------------- accessibility and phones

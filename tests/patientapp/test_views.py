@@ -1,6 +1,8 @@
-"""The patient app's server side: the shell at /app/, the service worker's cache list and
-version, the manifest, /app/config.json, and the string catalogues the JavaScript uses."""
+"""The patient app's server side: the shell at /app/ and its CSP, the service worker's cache
+list and version, the manifest, /app/config.json, the string catalogues the JavaScript uses,
+and the vendored Firebase SDK (VENDORED.md)."""
 
+import hashlib
 import json
 import re
 from html.parser import HTMLParser
@@ -19,6 +21,15 @@ pytestmark = pytest.mark.django_db
 
 STATIC = shell.STATIC_DIR / "patientapp"
 JS_DIR = STATIC / "js"
+VENDOR_DIR = STATIC / "vendor"
+FIREBASE_DIR = VENDOR_DIR / "firebase-13.2.0"
+VENDORED_MD = shell.APP_DIR / "VENDORED.md"
+FIREBASE_WEB_CONFIG = {
+    "apiKey": "k",
+    "projectId": "gist",
+    "messagingSenderId": "1",
+    "appId": "1:1:web:1",
+}
 
 
 def catalogue(language: str) -> dict[str, str]:
@@ -129,14 +140,29 @@ def test_the_worker_caches_exactly_the_shell_and_never_the_api(web) -> None:  # 
     files = sorted(
         f"/static/{path.relative_to(shell.STATIC_DIR).as_posix()}"
         for path in STATIC.rglob("*")
-        if path.is_file()
+        if path.is_file() and VENDOR_DIR not in path.parents
     )
     assert urls == ["/app/", "/app/manifest.webmanifest", "/app/config.json", *files]
     for url in files:
         assert finders.find(url.removeprefix("/static/")), url
     assert not [url for url in urls if url.startswith("/api/")]
+    # The Firebase SDK is loaded only online, to get a push token: not worth every phone's cache.
+    assert not [url for url in urls if url.startswith("/static/patientapp/vendor/")]
     assert version == shell.shell_version()
     assert version == web.get("/app/config.json").json()["version"]
+
+
+def test_turning_push_on_changes_the_version_so_phones_fetch_the_page_with_its_new_csp(  # type: ignore[no-untyped-def]
+    web, settings
+) -> None:
+    """The worker serves /app/ from its cache, CSP header included: the version must change
+    when the CSP does, or phones would keep a page that may not reach Firebase."""
+    before = worker_constants(web.get("/app/sw.js").content.decode())[0]
+    settings.PATIENT_APP_FIREBASE_CONFIG = FIREBASE_WEB_CONFIG
+    settings.PATIENT_APP_FIREBASE_VAPID_KEY = "BKey"
+    after = worker_constants(web.get("/app/sw.js").content.decode())[0]
+    assert after != before
+    assert after == web.get("/app/config.json").json()["version"] == shell.shell_version()
 
 
 def test_the_version_changes_whenever_a_shell_file_does(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +228,7 @@ DYNAMIC_KEYS = {
     "dose.announce": ["sent", "waiting", "rejected"],
     "symptoms.announce": ["sent", "waiting", "rejected"],
     "reminders.state": ["not_configured", "unsupported", "blocked", "ready", "on"],
-    "reminders.result": ["not_configured", "unsupported", "blocked", "not_wired", "on"],
+    "reminders.result": ["not_configured", "unsupported", "blocked", "failed", "on"],
     "language": ["en", "es"],
     "nav": ["today", "symptoms", "history", "settings"],
     "signout": ["done", "everywhere", "offline", "expired"],
@@ -253,10 +279,131 @@ def test_the_symptom_questions_come_from_the_api_in_english_and_are_all_translat
     assert symptom_catalogue()[0]["recall_period"] == "the last 7 days"
 
 
+# Every module specifier: `import ... from "x"`, `import "x"` and `import("x")`, minified or not.
+IMPORTS = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']""")
+# import(someExpression): a specifier no test can check.
+COMPUTED_IMPORT = re.compile(r"""\bimport\s*\(\s*[^"'\s]""")
+
+
 def test_modules_import_only_files_that_exist_and_never_parse_markup() -> None:
     for path in JS_DIR.rglob("*.js"):
         source = path.read_text()
-        for target in re.findall(r'from "(\.{1,2}/[^"]+)"', source):
+        assert not COMPUTED_IMPORT.search(source), path.name
+        for target in IMPORTS.findall(source):
+            assert target.startswith(("./", "../")), f"{path.name} imports {target}"
             assert (path.parent / target).resolve().is_file(), f"{path.name} imports {target}"
         for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function"):
             assert risky not in source, f"{path.name} uses {risky}"
+
+
+# ---------------------------------------------------------------- push: CSP and the vendored SDK
+
+
+def directives(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    policy = response["Content-Security-Policy"]
+    return {
+        name: values
+        for name, *values in (part.split() for part in policy.split(";") if part.strip())
+    }
+
+
+def test_the_shells_csp_opens_connect_src_to_firebase_only_when_push_is_configured(  # type: ignore[no-untyped-def]
+    web, settings
+) -> None:
+    from backend.patientapp.views import FIREBASE_CONNECT_SRC
+
+    assert directives(web.get("/app/"))["connect-src"] == ["'self'"]
+    settings.PATIENT_APP_FIREBASE_CONFIG = FIREBASE_WEB_CONFIG
+    assert directives(web.get("/app/"))["connect-src"] == ["'self'"]  # no VAPID key: not set up
+    settings.PATIENT_APP_FIREBASE_VAPID_KEY = "BKey"
+    shell_csp = directives(web.get("/app/"))
+    assert shell_csp["connect-src"] == ["'self'", *FIREBASE_CONNECT_SRC]
+    assert set(FIREBASE_CONNECT_SRC) == {
+        "https://firebaseinstallations.googleapis.com",
+        "https://fcmregistrations.googleapis.com",
+    }
+    # Nothing else is loosened: the SDK is our own static file, and no inline or eval.
+    assert shell_csp["script-src"] == ["'self'"]
+    assert shell_csp["default-src"] == ["'self'"]
+    assert "unsafe" not in web.get("/app/")["Content-Security-Policy"]
+    # Only the page fetches from Firebase: the worker, the manifest, config and the dashboard
+    # keep the site's policy.
+    for path in ("/app/sw.js", "/app/manifest.webmanifest", "/app/config.json"):
+        assert directives(web.get(path))["connect-src"] == ["'self'"], path
+    dashboard = web.get("/dashboard/sign-in/")
+    assert dashboard.status_code == 200
+    assert directives(dashboard)["connect-src"] == ["'self'"]
+    assert "googleapis" not in dashboard["Content-Security-Policy"]
+
+
+def test_the_csp_names_every_host_the_vendored_sdk_contacts() -> None:
+    """The hosts are read from the vendored build itself, so an upgrade that adds one fails
+    here rather than in a patient's browser (a CSP refusal is silent to them)."""
+    from backend.patientapp.views import FIREBASE_CONNECT_SRC
+
+    sdk = (FIREBASE_DIR / "firebase-messaging.js").read_text(encoding="utf-8")
+    contacted = set(re.findall(r"https://[a-z0-9.-]+\.googleapis\.com", sdk))
+    assert contacted == set(FIREBASE_CONNECT_SRC)
+    app = (FIREBASE_DIR / "firebase-app.js").read_text(encoding="utf-8")
+    assert not re.search(r"\bfetch\(|XMLHttpRequest|sendBeacon|WebSocket", app)
+
+
+def vendored_files() -> list[Path]:
+    return sorted(path for path in VENDOR_DIR.rglob("*") if path.is_file())
+
+
+def test_the_firebase_sdk_is_vendored_and_imports_only_its_own_files() -> None:
+    names = {path.relative_to(VENDOR_DIR).as_posix() for path in vendored_files()}
+    assert names == {
+        "firebase-13.2.0/firebase-app.js",
+        "firebase-13.2.0/firebase-app.js.map",
+        "firebase-13.2.0/firebase-messaging.js",
+        "firebase-13.2.0/firebase-messaging.js.map",
+        "firebase-13.2.0/LICENSE",
+    }
+    for path in FIREBASE_DIR.glob("*.js"):
+        source = path.read_text(encoding="utf-8")
+        # No absolute or bare import (a CDN, a bundler name): relative, and next to it.
+        targets = IMPORTS.findall(source)
+        assert not [t for t in targets if not t.startswith(("./", "../"))], (path.name, targets)
+        for target in targets:
+            assert (path.parent / target).resolve().is_file(), f"{path.name} imports {target}"
+        assert not re.search(r"""import\s*\(?\s*["'`]https?:""", source), path.name
+        assert not COMPUTED_IMPORT.search(source), path.name
+        # A source map named by the file must be there, or collectstatic's manifest fails.
+        for map_name in re.findall(r"^//# sourceMappingURL=(\S+)$", source, re.MULTILINE):
+            assert (path.parent / map_name).is_file(), f"{path.name} names {map_name}"
+        # script-src 'self' without 'unsafe-eval'.
+        assert "new Function" not in source
+        assert not re.search(r"(?<![\w.])eval\(", source)
+    messaging = (FIREBASE_DIR / "firebase-messaging.js").read_text(encoding="utf-8")
+    assert IMPORTS.findall(messaging) == ["./firebase-app.js"]
+    assert "gstatic" not in messaging
+    assert IMPORTS.findall((FIREBASE_DIR / "firebase-app.js").read_text(encoding="utf-8")) == []
+    assert "Apache License" in (FIREBASE_DIR / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_vendored_md_lists_every_vendored_file_with_version_source_and_licence() -> None:
+    text = VENDORED_MD.read_text(encoding="utf-8")
+    for path in vendored_files():
+        assert f"`{path.name}`" in text, path.name
+    for needed in ("13.2.0", "npm pack firebase@13.2.0", "Apache-2.0", '"./firebase-app.js"'):
+        assert needed in text, needed
+    assert "### Upgrading" in text
+    # The checksums it records are the files' own.
+    for path in FIREBASE_DIR.glob("firebase-*"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest in text, path.name
+
+
+def test_push_js_loads_the_vendored_sdk_only_by_dynamic_import() -> None:
+    """Not statically: the shell's modules load at every start, offline too."""
+    for path in JS_DIR.rglob("*.js"):
+        source = path.read_text(encoding="utf-8")
+        static = re.findall(r"""\bfrom\s*["']([^"']+)["']""", source)
+        assert not [target for target in static if "/vendor/" in target], path.name
+    push = (JS_DIR / "push.js").read_text(encoding="utf-8")
+    assert re.findall(r"""import\(\s*["']([^"']+)["']""", push) == [
+        "../vendor/firebase-13.2.0/firebase-app.js",
+        "../vendor/firebase-13.2.0/firebase-messaging.js",
+    ]

@@ -70,7 +70,11 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-// Push messages (FCM web push): show them even when the app is closed.
+// Push messages (FCM web push): show them even when the app is closed. FCM delivers what
+// backend/notifications/fcm.py sends as JSON: {notification: {title, body, tag}, data: {kind,
+// outbox_id, ...}, from, fcmMessageId}; the tag (a hash of the outbox row's dedupe key) makes
+// a repeat replace the shown notification. The Firebase SDK is not loaded here: this worker
+// shows the notification itself, so it needs no network and no CSP change.
 self.addEventListener("push", (event) => {
   let payload = {};
   try {
@@ -86,7 +90,7 @@ self.addEventListener("push", (event) => {
     self.registration.showNotification(title, {
       body: note.body || data.body || "",
       icon: SHELL_URLS.find((url) => url.endsWith("icon-192.png")),
-      tag: data.dedupe_key || undefined,
+      tag: note.tag || data.dedupe_key || undefined,
       data: { url: SHELL_URL },
     }),
   );

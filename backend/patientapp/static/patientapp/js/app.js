@@ -5,6 +5,7 @@
 import { configureApi } from "./api.js";
 import { h } from "./dom.js";
 import { currentLanguage, loadLanguage, pickLanguage, setZone, t } from "./i18n.js";
+import { refreshReminders } from "./push.js";
 import {
   chosenLanguage,
   clearSession,
@@ -189,6 +190,7 @@ async function signedIn({ tokenBody, activated }) {
   }
   beginSync();
   prefetch();
+  refreshReminders().catch(() => {});
   navigate("today");
 }
 
@@ -239,6 +241,7 @@ async function start() {
     beginSync();
     prefetch();
     refreshProfile().catch(() => {});
+    refreshReminders().catch(() => {});
   }
 }
 
