@@ -75,9 +75,14 @@ class AdherenceCsvView(ExportView):
     def get(self, request: Request) -> HttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
-        lines = services.cohort_csv_stream(
-            user=request.user, export=export, patients=patients, request=request
+        rows = services.export_rows(
+            ExportKind.ADHERENCE_CSV,
+            user=request.user,
+            export=export,
+            patients=patients,
+            request=request,
         )
+        lines = services.export_csv_lines(ExportKind.ADHERENCE_CSV, rows)
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = _attachment(
             f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.csv"
@@ -101,8 +106,14 @@ class AdherenceXlsxView(ExportView):
     def get(self, request: Request) -> HttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
-        workbook = services.cohort_xlsx(
-            user=request.user, export=export, patients=patients, request=request
+        workbook = services.export_xlsx(
+            services.export_rows(
+                ExportKind.ADHERENCE_XLSX,
+                user=request.user,
+                export=export,
+                patients=patients,
+                request=request,
+            )
         )
         return FileResponse(
             workbook,
@@ -123,9 +134,14 @@ class DosesCsvView(ExportView):
     def get(self, request: Request) -> HttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
-        lines = services.doses_csv_stream(
-            user=request.user, export=export, patients=patients, request=request
+        rows = services.export_rows(
+            ExportKind.DOSES_CSV,
+            user=request.user,
+            export=export,
+            patients=patients,
+            request=request,
         )
+        lines = services.export_csv_lines(ExportKind.DOSES_CSV, rows)
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = _attachment(
             f"doses_{export.first.isoformat()}_{export.last.isoformat()}.csv"

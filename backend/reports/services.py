@@ -3,11 +3,11 @@ the background export of large cohorts (file, progress, 24-hour link)."""
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -130,53 +130,46 @@ def audited_rows(
         )
 
 
-def cohort_csv_stream(
-    *, user: User, export: ExportRequest, patients: int, request: HttpRequest | Request
-) -> Iterator[bytes]:
-    rows = cohort_summary_rows(
-        patient_chunks(export_patients(user, export.care_team)), export.first, export.last
-    )
-    audited = audited_rows(
-        rows,
-        user=user,
-        kind=ExportKind.ADHERENCE_CSV,
-        export=export,
-        patients=patients,
-        request=request,
-    )
-    return csv_lines(COHORT_COLUMNS, audited)
+_MAKE_ROWS = {
+    ExportKind.ADHERENCE_CSV: cohort_summary_rows,
+    ExportKind.ADHERENCE_XLSX: cohort_summary_rows,
+    ExportKind.DOSES_CSV: dose_rows,
+}
+_COLUMNS = {
+    ExportKind.ADHERENCE_CSV: COHORT_COLUMNS,
+    ExportKind.ADHERENCE_XLSX: COHORT_COLUMNS,
+    ExportKind.DOSES_CSV: DOSE_COLUMNS,
+}
 
 
-def doses_csv_stream(
-    *, user: User, export: ExportRequest, patients: int, request: HttpRequest | Request
-) -> Iterator[bytes]:
-    rows = dose_rows(
-        patient_chunks(export_patients(user, export.care_team)), export.first, export.last
+def export_rows(
+    kind: str,
+    *,
+    user: User,
+    export: ExportRequest,
+    patients: int,
+    request: HttpRequest | Request | None = None,
+    job: ExportJob | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Iterator[list[Any]]:
+    """The rows of an export of this kind, audited, a chunk of patients at a time."""
+    rows = _MAKE_ROWS[kind](
+        patient_chunks(export_patients(user, export.care_team)),
+        export.first,
+        export.last,
+        on_chunk=on_chunk,
     )
-    audited = audited_rows(
-        rows,
-        user=user,
-        kind=ExportKind.DOSES_CSV,
-        export=export,
-        patients=patients,
-        request=request,
+    return audited_rows(
+        rows, user=user, kind=kind, export=export, patients=patients, request=request, job=job
     )
-    return csv_lines(DOSE_COLUMNS, audited)
 
 
-def cohort_xlsx(*, user: User, export: ExportRequest, patients: int, request: Any) -> Any:
-    rows = cohort_summary_rows(
-        patient_chunks(export_patients(user, export.care_team)), export.first, export.last
-    )
-    audited = audited_rows(
-        rows,
-        user=user,
-        kind=ExportKind.ADHERENCE_XLSX,
-        export=export,
-        patients=patients,
-        request=request,
-    )
-    return xlsx_file(COHORT_COLUMNS, audited, title="Adherence")
+def export_csv_lines(kind: str, rows: Iterable[list[Any]]) -> Iterator[bytes]:
+    return csv_lines(_COLUMNS[kind], rows)
+
+
+def export_xlsx(rows: Iterable[list[Any]]) -> IO[bytes]:
+    return xlsx_file(COHORT_COLUMNS, rows, title="Adherence")
 
 
 # ------------------------------------------------------------------ background exports
@@ -269,26 +262,25 @@ def export_job_run(job_id: object) -> ExportJob | None:
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(patients_done=F("patients_done") + done)
 
-    make_rows = dose_rows if job.kind == ExportKind.DOSES_CSV else cohort_summary_rows
-    rows = make_rows(patient_chunks(patients), job.first, job.last, on_chunk=progress)
-    audited = audited_rows(
-        rows, user=user, kind=job.kind, export=export, patients=job.patients_total, job=job
+    audited = export_rows(
+        job.kind,
+        user=user,
+        export=export,
+        patients=job.patients_total,
+        job=job,
+        on_chunk=progress,
     )
     counted = _counting(audited)
     final = export_dir() / f"{job.pk}.{_SUFFIX[job.kind]}"
     partial = final.with_suffix(".partial")
     try:
         if job.kind == ExportKind.ADHERENCE_XLSX:
-            with (
-                xlsx_file(COHORT_COLUMNS, counted, title="Adherence") as source,
-                partial.open("wb") as target,
-            ):
+            with export_xlsx(counted) as source, partial.open("wb") as target:
                 for block in iter(lambda: source.read(1 << 16), b""):
                     target.write(block)
         else:
-            columns = DOSE_COLUMNS if job.kind == ExportKind.DOSES_CSV else COHORT_COLUMNS
             with partial.open("wb") as target:
-                for line in csv_lines(columns, counted):
+                for line in export_csv_lines(job.kind, counted):
                     target.write(line)
         os.replace(partial, final)
     except Exception as error:
