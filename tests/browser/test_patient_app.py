@@ -982,7 +982,9 @@ def test_the_worker_shows_a_push_as_the_backend_sends_it(  # type: ignore[no-unt
             "data": json.dumps(payload),
         },
     )
+    # Replacing closes the old one first: wait until the new one is showing, then compare.
     page.wait_for_timeout(500)
+    page.wait_for_function(f"({shown})().then((list) => list.length > 0)")
     assert page.evaluate(shown) == [expected]
     assert page.problems == []
 
