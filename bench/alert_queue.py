@@ -1,30 +1,12 @@
-"""Server time of the nurse's alert queue with 1,000 open and 1,000,000 resolved alerts.
+"""The alert queue benchmark's data (bench/queue_page.py measures): one care team, one nurse,
+500 patients, the open alerts and N resolved ones, all in the nurse's team (the worst case for
+her queue), written in SQL in two statements. Run again with the same sizes, it writes
+nothing."""
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gist_bench python -m bench.alert_queue
-
-Fills a PostgreSQL database whose name ends in "bench" (it refuses any other) with one care
-team, one nurse, 500 patients, 1,000 unresolved alerts and N resolved ones (all in the nurse's
-team: the worst case for her queue), then times the queue page and its refresh fragment
-in-process (view, queries and template: the server's share of a request) and prints JSON.
-"""
-
-import argparse
-import json
-import os
-import statistics
-import sys
-import time
 from datetime import timedelta
 
 
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.local")
-    import django
-
-    django.setup()
-
-
-def _seed(historical: int, open_alerts: int, patients: int) -> object:
+def seed_queue_alerts(historical: int, open_alerts: int, patients: int) -> object:
     from django.db import connection
     from django.utils import timezone
 
@@ -104,63 +86,3 @@ def _seed(historical: int, open_alerts: int, patients: int) -> object:
         )
         cursor.execute("ANALYZE alerts_alert")
     return nurse
-
-
-def _time(client: object, path: str, headers: dict, repeat: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(3):  # warm up: template loading, connection, plan cache
-        assert client.get(path, headers=headers).status_code == 200
-    timings = []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            response = client.get(path, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.status_code
-    timings.sort()
-    return {
-        "path": path,
-        "median_ms": round(statistics.median(timings), 1),
-        "p90_ms": round(timings[int(len(timings) * 0.9) - 1], 1),
-        "queries": len(queries.captured_queries),
-        "slowest_query_ms": max(float(q["time"]) * 1000 for q in queries.captured_queries),
-    }
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--historical", type=int, default=1_000_000)
-    parser.add_argument("--open", type=int, default=1_000)
-    parser.add_argument("--patients", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
-    _setup_django()
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-
-    name = settings.DATABASES["default"]["NAME"]
-    if connection.vendor != "postgresql" or not str(name).endswith("bench"):
-        print(f"refusing: needs a PostgreSQL database named *bench, not {name!r}", file=sys.stderr)
-        return 2
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    settings.DEBUG = False
-    seeded = time.perf_counter()
-    nurse = _seed(args.historical, args.open, args.patients)
-    seeded = time.perf_counter() - seeded
-    client = Client()
-    client.force_login(nurse)
-    results = {
-        "alerts": {"open": args.open, "historical": args.historical},
-        "seed_seconds": round(seeded, 1),
-        "page": _time(client, "/dashboard/", {}, args.repeat),
-        "refresh": _time(client, "/dashboard/alerts/rows/", {"HX-Request": "true"}, args.repeat),
-    }
-    print(json.dumps(results, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,7 @@ through the same test client (the baseline)."""
 import statistics
 import time
 
-from .alert_queue import _seed
+from .alert_queue import seed_queue_alerts
 from .common import Result
 
 TARGET_MS = 100.0
@@ -34,7 +34,7 @@ def run(historical: int = 1_000_000, open_alerts: int = 1_000, repeat: int = 20)
     from django.test import Client
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    nurse = _seed(historical, open_alerts, patients=500)
+    nurse = seed_queue_alerts(historical, open_alerts, patients=500)
     client = Client()
     client.force_login(nurse)
     page_ms, page_queries = _timed(client, "/dashboard/", {}, repeat)

@@ -31,14 +31,18 @@ RANGE_PARAMETERS = [
 
 
 class RangeInput(StrictInputSerializer):
-    """`from` and `to` (Python keywords as names, hence set up in __init__) and a team."""
-
-    care_team = serializers.IntegerField(required=False, min_value=1)
+    """`from` and `to` (Python keywords as names, hence set up in __init__)."""
 
     def __init__(self, *args: Any, dates_required: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["from"] = serializers.DateField(required=dates_required)
         self.fields["to"] = serializers.DateField(required=dates_required)
+
+
+class CohortRangeInput(RangeInput):
+    """A cohort export's range, and one of the user's care teams (default: all of them)."""
+
+    care_team = serializers.IntegerField(required=False, min_value=1)
 
 
 class ExportView(APIView):
@@ -49,7 +53,7 @@ class ExportView(APIView):
         return super().perform_content_negotiation(request, force=True)
 
     def export_request(self, request: Request) -> services.ExportRequest:
-        data = RangeInput(data=request.query_params.dict())
+        data = CohortRangeInput(data=request.query_params.dict())
         data.is_valid(raise_exception=True)
         values = data.validated_data
         return services.export_request_check(
@@ -283,8 +287,6 @@ class PatientExportView(ExportView):
         data = RangeInput(data=request.query_params.dict(), dates_required=False)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if "care_team" in values:
-            raise serializers.ValidationError({"care_team": ["This field is not accepted here."]})
         last = values.get("to") or patient_local_today(patient)
         first = values.get("from") or last - timedelta(days=89)
         services.export_request_check(user=request.user, first=first, last=last, care_team_id=None)

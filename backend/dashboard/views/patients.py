@@ -14,6 +14,7 @@ from ..access import may_record_clinical_changes, staff_required
 from ..forms import ClinicianGradeForm
 from ..presenters import patient_page_context
 from ..selectors import PatientPage, gradable_report, patient_page
+from ..templatetags.dashboard import symptom_label
 
 
 def _page_or_404(request: HttpRequest, patient_id: object) -> PatientPage:
@@ -30,7 +31,7 @@ def _report_choices(page: PatientPage) -> list[tuple[str, str]]:
         choices.append(
             (
                 str(report.pk),
-                f"{report.symptom.replace('_', ' ')}, {when:%d %b %Y %H:%M} UTC, "
+                f"{symptom_label(report.symptom)}, {when:%d %b %Y %H:%M} UTC, "
                 f"patient level {report.patient_level}",
             )
         )
