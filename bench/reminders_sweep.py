@@ -30,7 +30,7 @@ def _select_due(now: datetime) -> int:
     with transaction.atomic():
         while plans := due_plans_locked(now, 1000):
             seen += len(plans)
-            TreatmentPlan.objects.filter(pk__in=[plan.pk for plan in plans]).update(
+            TreatmentPlan.objects.filter(pk__in=[plan.plan_id for plan in plans]).update(
                 reminder_next_at=now + timedelta(hours=1)
             )
         transaction.set_rollback(True)

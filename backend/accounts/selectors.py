@@ -1,15 +1,17 @@
 """Reads. `patients_visible_to` is THE rule for which patients a user may see; every read of
 patient data in every app starts from it."""
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from backend.common.time import local_date
 
-from .models import CareTeam, Patient, User
+from .models import CareTeam, Patient, PatientTimeZoneChange, User
 from .roles import Role
 
 
@@ -66,19 +68,50 @@ def patient_visible_to(user: User, patient_id: object) -> Patient | None:
 
 def patient_zone_periods(patient: Patient) -> list[tuple[date, str]]:
     """(first local date, IANA zone) periods, oldest first; the first starts at date.min."""
-    changes = sorted(patient.zone_changes.all(), key=lambda c: (c.effective_date, c.pk))
-    if not changes:
-        return [(date.min, patient.time_zone)]
-    return [(date.min, changes[0].previous_time_zone)] + [
-        (change.effective_date, change.time_zone) for change in changes
+    changes = [
+        (change.effective_date, change.pk, change.previous_time_zone, change.time_zone)
+        for change in patient.zone_changes.all()
+    ]
+    return zone_periods_from(patient.time_zone, changes)
+
+
+ZoneChangeRow = tuple[date, int, str, str]  # (effective_date, id, previous zone, new zone)
+
+
+def zone_periods_from(
+    current_time_zone: str, changes: list[ZoneChangeRow]
+) -> list[tuple[date, str]]:
+    """THE zone-period rule, on plain data (the worker's cohort-wide jobs read the rows as
+    tuples, not model instances): before the first change the patient was in its previous
+    zone; each change applies from its effective date, ties in the order they were made."""
+    ordered = sorted(changes)
+    if not ordered:
+        return [(date.min, current_time_zone)]
+    return [(date.min, ordered[0][2])] + [
+        (effective_date, time_zone) for effective_date, _, _, time_zone in ordered
     ]
 
 
-def patient_time_zone_at(patient: Patient, instant: datetime | None = None) -> str:
+def zone_periods_of_patients(
+    current_time_zones: dict[Any, str],
+) -> dict[Any, list[tuple[date, str]]]:
+    """Zone periods of many patients ({patient id: current zone}) in one query."""
+    changes: dict[Any, list[ZoneChangeRow]] = defaultdict(list)
+    for patient_id, *row in (
+        PatientTimeZoneChange.objects.filter(patient_id__any_of=current_time_zones.keys())
+        .order_by()
+        .values_list("patient_id", "effective_date", "id", "previous_time_zone", "time_zone")
+    ):
+        changes[patient_id].append(tuple(row))  # type: ignore[arg-type]
+    return {
+        patient_id: zone_periods_from(zone, changes.get(patient_id, []))
+        for patient_id, zone in current_time_zones.items()
+    }
+
+
+def time_zone_in_force(periods: list[tuple[date, str]], instant: datetime) -> str:
     """The zone in force at an instant: a change applies from the start of its effective
     date, as the clock of the zone before it shows that date."""
-    instant = instant or timezone.now()
-    periods = patient_zone_periods(patient)
     zone = periods[0][1]
     for effective_date, next_zone in periods[1:]:
         if local_date(instant, zone) >= effective_date:
@@ -86,7 +119,16 @@ def patient_time_zone_at(patient: Patient, instant: datetime | None = None) -> s
     return zone
 
 
+def local_today_in(periods: list[tuple[date, str]], instant: datetime) -> date:
+    """The calendar date at `instant` in the zone in force then."""
+    return local_date(instant, time_zone_in_force(periods, instant))
+
+
+def patient_time_zone_at(patient: Patient, instant: datetime | None = None) -> str:
+    """The zone in force at an instant (see time_zone_in_force)."""
+    return time_zone_in_force(patient_zone_periods(patient), instant or timezone.now())
+
+
 def patient_local_today(patient: Patient, instant: datetime | None = None) -> date:
     """The patient's calendar date now (or at `instant`), in the zone in force then."""
-    instant = instant or timezone.now()
-    return local_date(instant, patient_time_zone_at(patient, instant))
+    return local_today_in(patient_zone_periods(patient), instant or timezone.now())

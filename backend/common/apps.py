@@ -5,3 +5,6 @@ class CommonConfig(AppConfig):
     name = "backend.common"
     label = "common"
     verbose_name = "Common"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401 (registers field__any_of)

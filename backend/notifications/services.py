@@ -66,7 +66,7 @@ def outbox_enqueue(
 
 @dataclass(frozen=True)
 class OutboxItem:
-    recipient: User
+    recipient_id: int  # the user's id: the reminder job reads ids, not User instances
     kind: str
     payload: dict[str, Any]
     dedupe_key: str
@@ -80,7 +80,7 @@ def outbox_enqueue_many(items: list[OutboxItem]) -> int:
         [
             OutboxMessage(
                 dedupe_key=item.dedupe_key,
-                recipient=item.recipient,
+                recipient_id=item.recipient_id,
                 kind=item.kind,
                 payload=item.payload,
                 next_attempt_at=now,

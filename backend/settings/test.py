@@ -24,7 +24,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # The browser tests' live server answers from several threads at once (the queue's
     # refresh, a click, an API call). An in-memory test database would be one connection
     # shared by all of them; a file gives each thread its own. One file per test process, so
-    # two runs on one checkout never share it; Django deletes it when the run ends.
+    # two runs on one checkout never share it; Django deletes it when the run ends. var/ may
+    # not exist yet in a fresh checkout.
+    VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
     }

@@ -320,6 +320,32 @@ def test_logged_doses_are_left_alone(nurse_client, care_team):  # type: ignore[n
     assert not DoseLogRevision.objects.exists()
 
 
+def test_a_log_that_lands_after_the_read_wins_and_is_not_counted(
+    nurse_client, care_team, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """The phone's log arrives after the sweep read the plans but before it wrote: the log
+    stays as sent, and the count is the database's own (no missed row was written)."""
+    from backend.adherence.services import missed_doses
+
+    patient = activated_patient(care_team=care_team, time_zone=MADRID)
+    phone = client_for(patient.user)
+    with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
+        create_plan(nurse_client, patient, DAY)
+    read_plans = missed_doses.plan_schedules
+
+    def read_then_phone_logs(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plans = read_plans(*args, **kwargs)
+        if plans:
+            with time_machine.travel(local(DAY, "23:00", MADRID), tick=False):
+                taken = post_dose(phone, DAY, status="taken", taken_at=local(DAY, "22:50", MADRID))
+                assert taken.status_code == 201, taken.json()
+        return plans
+
+    monkeypatch.setattr(missed_doses, "plan_schedules", read_then_phone_logs)
+    assert doses_mark_missed(grace_end(DAY, MADRID) + timedelta(minutes=1)) == 0
+    assert rows(patient) == [(DAY, 1, "taken")]
+
+
 # ------------------------------------------------------------------ (e) twice daily
 
 

@@ -4,12 +4,12 @@ and export uses these, so PDC and streaks have one definition."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 
 from django.db.models import Q
 
 from backend.accounts.models import Patient
-from backend.accounts.selectors import patient_time_zone_at, patient_zone_periods
+from backend.accounts.selectors import patient_zone_periods, time_zone_in_force
 from backend.common.time import local_date
 
 from ..exposure import DateSpan
@@ -41,10 +41,24 @@ def hold_spans(plan: TreatmentPlan) -> list[DateSpan]:
 
 def plan_last_dose_date(plan: TreatmentPlan) -> date | None:
     """The end date, or for a stopped plan the local day it was stopped (whichever is first)."""
-    end = plan.planned_end_date
-    if plan.status == PlanStatus.STOPPED and plan.stopped_at is not None:
-        zone = patient_time_zone_at(plan.patient, plan.stopped_at)
-        stopped = local_date(plan.stopped_at, zone)
+    if plan.status != PlanStatus.STOPPED or plan.stopped_at is None:
+        return plan.planned_end_date  # no zone lookup needed
+    return last_dose_date(
+        plan.planned_end_date, plan.status, plan.stopped_at, patient_zone_periods(plan.patient)
+    )
+
+
+def last_dose_date(
+    planned_end_date: date | None,
+    status: str,
+    stopped_at: datetime | None,
+    zone_periods: list[tuple[date, str]],
+) -> date | None:
+    """THE rule, on plain data: the planned end date, or for a stopped plan the local day it
+    was stopped in the zone in force then (whichever is first)."""
+    end = planned_end_date
+    if status == PlanStatus.STOPPED and stopped_at is not None:
+        stopped = local_date(stopped_at, time_zone_in_force(zone_periods, stopped_at))
         end = stopped if end is None else min(end, stopped)
     return end
 

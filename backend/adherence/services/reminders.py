@@ -6,18 +6,19 @@ whose dedupe key is (patient, date, slot, attempt), so a rerun or a crash half-w
 one twice. Nothing is scheduled ahead with ETA/countdown: the database is the clock.
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from backend.accounts.selectors import patient_local_today
 from backend.notifications.services import OutboxItem, outbox_enqueue_many
 
 from ..models import DoseLog, PlanStatus, TreatmentPlan
 from ..schedule import ScheduledDose
-from ..selectors.doses import plan_doses, zone_periods
+from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 # Every plan is looked at again within this time even when no dose is due, so a change the
 # services did not announce (a zone change from tomorrow, say) is picked up in time.
@@ -40,17 +41,16 @@ def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
             queued += _handle_batch(plans, now)
 
 
-def due_plans_locked(now: datetime, batch_size: int) -> list[TreatmentPlan]:
+def due_plans_locked(now: datetime, batch_size: int) -> list[PlanSchedule]:
     """The minute's selection: plans whose reminder_next_at has come, locked (SKIP LOCKED, so
-    two runs never take the same plan). Call inside a transaction."""
-    return list(
+    two runs never take the same plan), with their schedules read as rows (four queries a
+    batch). Call inside a transaction."""
+    return plan_schedules(
         TreatmentPlan.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
-        .order_by("reminder_next_at")
-        .select_related("patient__user")
-        .prefetch_related("revisions", "holds", "patient__zone_changes")
-        # The guideline's input and answer (tens of kilobytes) play no part here.
-        .defer("case", "recommendation")[:batch_size]
+        .order_by("reminder_next_at")[:batch_size],
+        # Reminders are due after this instant: the last run, or the plan's creation.
+        progress=Coalesce("reminders_handled_through", "created_at"),
     )
 
 
@@ -62,42 +62,40 @@ def _events(dose: ScheduledDose) -> list[tuple[int, datetime]]:
     ]
 
 
-def _handle_batch(plans: list[TreatmentPlan], now: datetime) -> int:
+def _handle_batch(plans: list[PlanSchedule], now: datetime) -> int:
     max_delay = timedelta(minutes=settings.REMINDER_MAX_DELAY_MINUTES)
-    due: list[tuple[TreatmentPlan, ScheduledDose, int]] = []
-    updates: dict[object, tuple[datetime, datetime]] = {}
+    due: list[tuple[PlanSchedule, ScheduledDose, int]] = []
+    # Plans by the next time to look at them: a batch has a few distinct times (the next
+    # follow-up, the next dose, the hourly revisit), so a few UPDATEs, not one per plan.
+    plans_by_next_at: dict[datetime, list[object]] = defaultdict(list)
     for plan in plans:
-        since = plan.reminders_handled_through or plan.created_at
-        zones = zone_periods(plan.patient)
-        today = patient_local_today(plan.patient, now)
-        doses = [
-            dose
-            for dose in plan_doses(
-                plan, zones, today - timedelta(days=1), today + timedelta(days=2)
-            )
-            if not dose.on_hold
-        ]
+        since = plan.progress
+        today = plan.local_today(now)
         next_at = now + REVISIT_AT_LEAST_EVERY
-        for dose in doses:
+        for dose in plan.doses(today - timedelta(days=1), today + timedelta(days=2)):
+            if dose.on_hold:
+                continue
             for attempt, at in _events(dose):
                 if since < at <= now and now - at <= max_delay:
                     due.append((plan, dose, attempt))
                 elif at > now:
                     next_at = min(next_at, at)
-        updates[plan.pk] = (now, next_at)
+        plans_by_next_at[next_at].append(plan.plan_id)
     logged = (
         set(
             DoseLog.objects.filter(
-                patient_id__in={plan.patient_id for plan, _, _ in due},
+                patient_id__any_of={plan.patient_id for plan, _, _ in due},
                 scheduled_date__in={dose.date for _, dose, _ in due},
-            ).values_list("patient_id", "scheduled_date", "slot")
+            )
+            .order_by()
+            .values_list("patient_id", "scheduled_date", "slot")
         )
         if due
         else set()
     )
     reminders = [
         OutboxItem(
-            recipient=plan.patient.user,
+            recipient_id=plan.user_id,
             kind="dose_reminder",
             payload={
                 "date": dose.date.isoformat(),
@@ -109,12 +107,11 @@ def _handle_batch(plans: list[TreatmentPlan], now: datetime) -> int:
         )
         for plan, dose, attempt in due
         # Nothing after the dose is logged, and nothing for a patient with no account yet.
-        if plan.patient.user is not None and (plan.patient_id, dose.date, dose.slot) not in logged
+        if plan.user_id is not None and (plan.patient_id, dose.date, dose.slot) not in logged
     ]
     queued = outbox_enqueue_many(reminders)
-    for plan in plans:
-        handled_through, next_at = updates[plan.pk]
-        plan.reminders_handled_through = handled_through
-        plan.reminder_next_at = next_at
-    TreatmentPlan.objects.bulk_update(plans, ["reminders_handled_through", "reminder_next_at"])
+    for next_at, plan_ids in plans_by_next_at.items():
+        TreatmentPlan.objects.filter(pk__in=plan_ids).update(
+            reminders_handled_through=now, reminder_next_at=next_at
+        )
     return queued
