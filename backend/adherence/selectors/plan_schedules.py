@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import QuerySet, TextField
+from django.db.models import DateField, QuerySet, TextField, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 
@@ -84,12 +84,17 @@ def _dose_times(times_json: str) -> tuple[time, ...]:
 
 
 def plan_schedules(
-    plans: QuerySet[TreatmentPlan], progress: str | Combinable
+    plans: QuerySet[TreatmentPlan], progress: str | Combinable | None = None
 ) -> list[PlanSchedule]:
     """The plans of `plans` (its order, limits and locks kept) with their schedules and the
     column or expression `progress`: four queries whatever their number (plans, revisions,
     holds, zone changes)."""
-    rows = list(plans.values_list(*_PLAN_COLUMNS, progress))
+    columns = (
+        (*_PLAN_COLUMNS, progress)
+        if progress is not None
+        else (*_PLAN_COLUMNS, Value(None, output_field=DateField()))
+    )
+    rows = list(plans.values_list(*columns))
     if not rows:
         return []
     plan_ids = {row[0] for row in rows}

@@ -18,7 +18,7 @@ from backend.common.time import local_date
 
 from ..models import DoseLog, DoseLogRevision, DoseStatus, SkipReason, TreatmentPlan
 from ..schedule import ScheduledDose
-from ..selectors.doses import plan_doses, plan_last_dose_date, zone_periods
+from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 CREATED = "created"  # a new log, or a patient's log replacing a "missed" one
 REPLAYED = "replayed"  # the same client_id again: the stored log, unchanged
@@ -84,8 +84,11 @@ def _record(
     if replay is not None:
         return replay
     now = timezone.now()
-    today = patient_local_today(patient, now)
-    dose, plan = _scheduled_dose(patient, scheduled_date, slot, today)
+    plans = _patient_plans(patient)
+    # The zone periods come with the plans (one read for both); a patient with no plan yet
+    # still gets the date checks first.
+    today = plans[0].local_today(now) if plans else patient_local_today(patient, now)
+    dose, plan_id = _scheduled_dose(plans, scheduled_date, slot, today)
     values = _checked_values(
         dose=dose, status=status, taken_at=taken_at, skip_reason=skip_reason, now=now, today=today
     )
@@ -94,6 +97,7 @@ def _record(
     existing = (
         DoseLog.objects.select_for_update()
         .filter(patient=patient, scheduled_date=scheduled_date, slot=slot)
+        .order_by()
         .first()
     )
     if existing is None:
@@ -102,7 +106,7 @@ def _record(
                 log = DoseLog.objects.create(
                     client_id=client_id,
                     patient=patient,
-                    plan=plan,
+                    plan_id=plan_id,
                     scheduled_date=scheduled_date,
                     slot=slot,
                     recorded_by=recorded_by,
@@ -117,6 +121,7 @@ def _record(
             existing = (
                 DoseLog.objects.select_for_update()
                 .filter(patient=patient, scheduled_date=scheduled_date, slot=slot)
+                .order_by()
                 .first()
             )
             if existing is None:  # pragma: no cover - the unique key that failed names it
@@ -135,7 +140,7 @@ def _record(
 
 
 def _replay(patient: Patient, client_id: UUID) -> DoseLogResult | None:
-    stored = DoseLog.objects.filter(client_id=client_id).first()
+    stored = DoseLog.objects.filter(client_id=client_id).order_by().first()
     if stored is None:
         return None
     if stored.patient_id != patient.pk:
@@ -143,10 +148,19 @@ def _replay(patient: Patient, client_id: UUID) -> DoseLogResult | None:
     return DoseLogResult(stored, REPLAYED)
 
 
+def _patient_plans(patient: Patient) -> list[PlanSchedule]:
+    """The patient's plans, newest first (the plan a dose belongs to is the newest covering
+    its day), read as rows with their schedules: no guideline JSON, no model instances."""
+    return plan_schedules(
+        TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-created_at")
+    )
+
+
 def _scheduled_dose(
-    patient: Patient, day: date, slot: int, today: date
-) -> tuple[ScheduledDose, TreatmentPlan]:
-    """The scheduled dose (day, slot) of the patient's plan, or a 400 saying why there is none."""
+    plans: list[PlanSchedule], day: date, slot: int, today: date
+) -> tuple[ScheduledDose, object]:
+    """The scheduled dose (day, slot) of the patient's plans (newest first) and its plan's id,
+    or a 400 saying why there is none."""
     if day > today:
         raise ServiceValidationError("date", "Doses cannot be logged for a future date.")
     window = settings.DOSE_BACKFILL_DAYS
@@ -154,24 +168,17 @@ def _scheduled_dose(
         raise ServiceValidationError(
             "date", f"Doses can be logged up to {window} days back; ask your care team."
         )
-    plans = list(
-        TreatmentPlan.objects.filter(patient=patient)
-        .order_by("-start_date", "-created_at")
-        .select_related("patient")
-        .prefetch_related("revisions", "holds", "patient__zone_changes")
-    )
     if not plans:
         raise ServiceValidationError("date", "There is no treatment plan to log doses against.")
-    zones = zone_periods(patient)
     for plan in plans:
-        last = plan_last_dose_date(plan)
+        last = plan.last_dose_date()
         if plan.start_date <= day and (last is None or day <= last):
-            doses = plan_doses(plan, zones, day, day)
+            doses = plan.doses(day, day)
             if any(d.on_hold for d in doses):
                 raise ServiceValidationError("date", "Imatinib is on hold on this day.")
             for dose in doses:
                 if dose.slot == slot:
-                    return dose, plan
+                    return dose, plan.plan_id
             count = len(doses)
             raise ServiceValidationError(
                 "slot", f"The plan has {count} dose(s) on this day: slot must be 1 to {count}."
@@ -292,7 +299,8 @@ def dose_log_correct(
             new_status = status or (log.status if log.status != DoseStatus.MISSED else None)
             if new_status is None:
                 raise ServiceValidationError("status", "Say whether the dose was taken or skipped.")
-            dose, _ = _scheduled_dose(log.patient, log.scheduled_date, log.slot, today)
+            plans = _patient_plans(log.patient)
+            dose, _ = _scheduled_dose(plans, log.scheduled_date, log.slot, today)
             changes |= _checked_values(
                 dose=dose,
                 status=new_status,
