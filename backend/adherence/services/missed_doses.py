@@ -100,7 +100,7 @@ def _sweep_batch(plans: list[PlanSchedule], now: datetime) -> int:
         for pk, day in checked_through.items():
             plans_by_day[day].append(pk)
         for day, pks in plans_by_day.items():
-            TreatmentPlan.objects.filter(pk__in=pks).update(missed_checked_through=day)
+            TreatmentPlan.objects.filter(pk__any_of=set(pks)).update(missed_checked_through=day)
     return written
 
 

@@ -111,7 +111,7 @@ def _handle_batch(plans: list[PlanSchedule], now: datetime) -> int:
     ]
     queued = outbox_enqueue_many(reminders)
     for next_at, plan_ids in plans_by_next_at.items():
-        TreatmentPlan.objects.filter(pk__in=plan_ids).update(
+        TreatmentPlan.objects.filter(pk__any_of=set(plan_ids)).update(
             reminders_handled_through=now, reminder_next_at=next_at
         )
     return queued
