@@ -3,7 +3,7 @@ the background export of large cohorts (file, progress, 24-hour link)."""
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -98,7 +98,7 @@ def export_in_background(*, user: User, request: ExportRequest) -> bool:
 
 
 def audited_rows(
-    rows: Iterable[list[Any]],
+    rows: Iterable[Sequence[Any]],
     *,
     user: User,
     kind: str,
@@ -106,7 +106,7 @@ def audited_rows(
     patients: int,
     request: HttpRequest | Request | None = None,
     job: ExportJob | None = None,
-) -> Iterator[list[Any]]:
+) -> Iterator[Sequence[Any]]:
     """Every export is in the audit log: when it starts (who, what, filters) and when it ends
     (row count, and whether the client took it all), even if the client goes away."""
     filters = export.filters()
@@ -135,6 +135,8 @@ _MAKE_ROWS = {
     ExportKind.ADHERENCE_XLSX: cohort_summary_rows,
     ExportKind.DOSES_CSV: dose_rows,
 }
+# Kinds whose rows come as CSV fields already (rows.dose_rows: tabular.csv_field).
+_AS_FIELDS = {ExportKind.DOSES_CSV}
 _COLUMNS = {
     ExportKind.ADHERENCE_CSV: COHORT_COLUMNS,
     ExportKind.ADHERENCE_XLSX: COHORT_COLUMNS,
@@ -151,7 +153,7 @@ def export_rows(
     request: HttpRequest | Request | None = None,
     job: ExportJob | None = None,
     on_chunk: Callable[[int], None] | None = None,
-) -> Iterator[list[Any]]:
+) -> Iterator[Sequence[Any]]:
     """The rows of an export of this kind, audited, a chunk of patients at a time."""
     rows = _MAKE_ROWS[kind](
         patient_chunks(export_patients(user, export.care_team)),
@@ -164,11 +166,11 @@ def export_rows(
     )
 
 
-def export_csv_lines(kind: str, rows: Iterable[list[Any]]) -> Iterator[bytes]:
-    return csv_lines(_COLUMNS[kind], rows)
+def export_csv_lines(kind: str, rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    return csv_lines(_COLUMNS[kind], rows, fields=kind in _AS_FIELDS)
 
 
-def export_xlsx(rows: Iterable[list[Any]]) -> IO[bytes]:
+def export_xlsx(rows: Iterable[Sequence[Any]]) -> IO[bytes]:
     return xlsx_file(COHORT_COLUMNS, rows, title="Adherence")
 
 
@@ -305,14 +307,14 @@ def export_job_run(job_id: object) -> ExportJob | None:
 class _counting:
     """Counts rows as they pass (the job's row count)."""
 
-    def __init__(self, rows: Iterable[list[Any]]) -> None:
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
         self._rows = iter(rows)
         self.count = 0
 
     def __iter__(self) -> "_counting":
         return self
 
-    def __next__(self) -> list[Any]:
+    def __next__(self) -> Sequence[Any]:
         row = next(self._rows)
         self.count += 1
         return row

@@ -263,9 +263,9 @@ def _peak_while_reading(client, query) -> tuple[int, int, int]:  # type: ignore[
     assert iter(content) is content  # an iterator, produced as read, not a list of lines
     tracemalloc.start()
     size = lines = 0
-    for chunk in content:
+    for chunk in content:  # blocks of lines (tabular.BLOCK_ROWS), not one per row
         size += len(chunk)
-        lines += 1
+        lines += chunk.count(b"\r\n")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak, size, lines - 1

@@ -7,14 +7,15 @@ fed with rows read for every patient at once instead of one patient at a time.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from operator import or_
 from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from backend.accounts.models import Patient
@@ -177,59 +178,84 @@ def _current_plan(plans: list[TreatmentPlan]) -> TreatmentPlan | None:
     return max(candidates, key=lambda plan: (plan.start_date, plan.created_at))
 
 
-@dataclass(frozen=True)
-class CohortDose:
-    """One scheduled dose of a cohort export: its place in the schedule and what was logged."""
+def _utc_instant(text: str | None) -> datetime | None:
+    """A timestamp column cast to text, as PostgreSQL writes it ('2026-11-30 07:05:00.12+00')
+    or SQLite stores it (naive, in UTC), as the aware UTC datetime the ORM would give."""
+    if text is None:
+        return None
+    instant = datetime.fromisoformat(text)
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
-    dose: ScheduledDose
-    plan_id: UUID
-    status: str  # one of metrics.DOSE_STATUSES, as dose_calendar gives it
-    taken_at: datetime | None
-    late: bool
-    skip_reason: str
+
+# One scheduled dose of a cohort export, a plain tuple (an export makes millions of them):
+# (dose, plan id, status, taken_at, skip_reason). The status is one of metrics.DOSE_STATUSES,
+# as dose_calendar gives it; skip_reason is "" when there is none.
+CohortDose = tuple[ScheduledDose, UUID, str, datetime | None, str]
 
 
 def cohort_doses(
     patients: Sequence[Patient], first: date, last: date
-) -> dict[UUID, list[CohortDose]]:
+) -> Iterator[tuple[Patient, list[CohortDose]]]:
     """Every scheduled dose of each patient in [first, last] with its status, as dose_calendar
-    gives it, in five queries for the whole cohort (the analysts' dose-level export)."""
+    gives it, in five queries for the whole cohort (the analysts' dose-level export).
+
+    Yields (patient, doses) in the order of `patients`, one patient's doses at a time: the
+    logs of the cohort are in memory, its schedule only a patient at a time.
+
+    The logs' patient id and taken_at are read as text: a str loads in C, where a UUID costs
+    ~2 us a row (psycopg builds it in Python) and a timestamptz ~6 us (Django's loader parses
+    it in Python); on the benchmark cohort that was a quarter of the export's time.
+    """
     if not patients or first > last:
-        return {}
+        return
     plans = _plans_by_patient(patients, with_recommendation=False)
-    if not plans:
-        return {patient.pk: [] for patient in patients}
-    rows = (
-        DoseLog.objects.filter(scheduled_date__range=(first, last), patient_id__in=list(plans))
-        .order_by()
-        .values_list(
-            "patient_id", "scheduled_date", "slot", "status", "late", "skip_reason", "taken_at"
+    logs: dict[str, dict[tuple[date, int], tuple[LoggedDose, datetime | None]]] = defaultdict(dict)
+    if plans:
+        rows = (
+            DoseLog.objects.filter(scheduled_date__range=(first, last), patient_id__in=list(plans))
+            .order_by()
+            .values_list(
+                Cast("patient_id", TextField()),
+                "scheduled_date",
+                "slot",
+                "status",
+                "late",
+                "skip_reason",
+                Cast("taken_at", TextField()),
+            )
         )
-    )
-    logs: dict[UUID, dict[tuple[date, int], tuple[LoggedDose, datetime | None]]] = defaultdict(dict)
-    for patient_id, day, slot, status, late, skip_reason, taken_at in rows:
-        logs[patient_id][(day, slot)] = (
-            LoggedDose(status=status, late=late, skip_reason=skip_reason or None),
-            taken_at,
-        )
-    result: dict[UUID, list[CohortDose]] = {}
-    for patient in patients:
-        patient_plans = plans.get(patient.pk, [])
-        patient_logs = logs.get(patient.pk, {})
-        doses = []
-        if patient_plans:
-            zones = zone_periods(patient_plans[0].patient)
-            for dose, plan in plans_doses(patient_plans, zones, first, last):
-                logged, taken_at = patient_logs.get((dose.date, dose.slot), (None, None))
-                doses.append(
-                    CohortDose(
-                        dose=dose,
-                        plan_id=plan.pk,
-                        status=dose_status(dose, logged),
-                        taken_at=taken_at,
-                        late=bool(logged and logged.late),
-                        skip_reason=(logged.skip_reason or "") if logged else "",
-                    )
+        # As doses.logged_facts builds it from a DoseLog ("" means no reason); a cohort's logs
+        # have a handful of distinct facts, so each is built once.
+        facts: dict[tuple[str, bool, str], LoggedDose] = {}
+        for patient_id, day, slot, status, late, skip_reason, taken_at in rows:
+            key = (status, late, skip_reason)
+            logged = facts.get(key)
+            if logged is None:
+                logged = facts[key] = LoggedDose(
+                    status=status, late=late, skip_reason=skip_reason or None
                 )
-        result[patient.pk] = doses
-    return result
+            # PostgreSQL writes a uuid with dashes, SQLite stores its 32 hex digits: keyed by
+            # the hex digits (UUID.hex).
+            logs[patient_id.replace("-", "")][(day, slot)] = (logged, _utc_instant(taken_at))
+    no_log = (None, None)
+    for patient in patients:
+        patient_plans = plans.get(patient.pk)
+        if not patient_plans:
+            yield patient, []
+            continue
+        patient_logs = logs.pop(patient.pk.hex, {})
+        doses: list[CohortDose] = []
+        append = doses.append
+        zones = zone_periods(patient_plans[0].patient)
+        for dose, plan in plans_doses(patient_plans, zones, first, last):
+            logged, taken_at = patient_logs.get((dose.date, dose.slot), no_log)
+            append(
+                (
+                    dose,
+                    plan.pk,
+                    dose_status(dose, logged),
+                    taken_at,
+                    (logged.skip_reason or "") if logged is not None else "",
+                )
+            )
+        yield patient, doses

@@ -1,0 +1,73 @@
+"""The dose-level cohort read (selectors/cohort.py cohort_doses, behind doses.csv) gives
+exactly dose_calendar's doses, plans and statuses for every patient, whatever the history
+(zone changes, holds, revisions, overlapping and stopped plans, no plan), in a fixed number
+of queries."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backend.adherence.selectors.cohort import cohort_doses
+from backend.adherence.selectors.doses import dose_calendar
+from tests.adherence.test_cohort_adherence import HISTORIES, NOW, TODAY, cohort
+
+pytestmark = pytest.mark.django_db
+
+FIRST, LAST = TODAY - timedelta(days=130), TODAY + timedelta(days=5)
+
+
+@pytest.fixture(autouse=True)
+def pinned():  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def calendar_of(patient, first, last):  # type: ignore[no-untyped-def]
+    return [
+        (
+            item.dose,
+            item.plan_id,
+            item.status,
+            item.log.taken_at if item.log else None,
+            (item.log.skip_reason or "") if item.log else "",
+        )
+        for item in dose_calendar(patient, first, last)
+    ]
+
+
+def test_cohort_doses_equal_the_dose_calendar_of_every_patient(nurse, care_team):  # type: ignore[no-untyped-def]
+    patients = cohort(nurse, care_team, len(HISTORIES))
+
+    result = list(cohort_doses(patients, FIRST, LAST))
+
+    assert [patient.pk for patient, _ in result] == [patient.pk for patient in patients]
+    for patient, doses in result:
+        assert doses == calendar_of(patient, FIRST, LAST), patient.display_name
+    statuses = {status for _, doses in result for _, _, status, _, _ in doses}
+    assert statuses == {"taken", "taken_late", "skipped", "missed", "pending", "on_hold"}
+    zones = {dose.time_zone for _, doses in result for dose, *_ in doses}
+    assert len(zones) >= 4  # the zone changes are inside the range
+    plans = {(patient.pk, plan_id) for patient, doses in result for _, plan_id, *_ in doses}
+    assert len(plans) > len([doses for _, doses in result if doses])  # someone has two plans
+
+
+def test_a_range_of_one_day_and_an_empty_range(nurse, care_team):  # type: ignore[no-untyped-def]
+    patients = cohort(nurse, care_team, len(HISTORIES))
+
+    for patient, doses in cohort_doses(patients, TODAY, TODAY):
+        assert doses == calendar_of(patient, TODAY, TODAY)
+    assert list(cohort_doses(patients, TODAY, TODAY - timedelta(days=1))) == []
+    assert list(cohort_doses([], FIRST, LAST)) == []
+
+
+def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: ignore[no-untyped-def]
+    counts = []
+    for size in (len(HISTORIES), 3 * len(HISTORIES)):
+        patients = cohort(nurse, care_team, size)[-size:]
+        with CaptureQueriesContext(connection) as queries:
+            list(cohort_doses(patients, FIRST, LAST))
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 6, counts
