@@ -112,7 +112,11 @@ def ensure_plans(count: int, today: date) -> int:
 
 
 def reset_state(today: date) -> None:
-    """Before each repetition: nothing swept or reminded yet for yesterday and today."""
+    """Before each repetition: nothing swept or reminded yet for yesterday and today. Then
+    VACUUM ANALYZE what the repetitions churn (66,666 rows deleted, 110,000 plans updated each
+    time): without it the dead rows pile up and each repetition is slower than the last (the
+    sweep went from 9.4 to 15.3 s over two runs, and its SQL-only baseline from 3.1 to
+    4.9 s), which production's autovacuum, at one sweep a day per plan, would not see."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -145,3 +149,11 @@ def reset_state(today: date) -> None:
                 TEAM,
             ],
         )
+    if not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            for table in (
+                "adherence_doselog",
+                "adherence_treatmentplan",
+                "notifications_outboxmessage",
+            ):
+                cursor.execute(f"VACUUM ANALYZE {table}")
