@@ -19,8 +19,8 @@ from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 def doses_mark_missed(now: datetime, *, batch_size: int = 2000) -> int:
     """Record every unlogged dose whose grace window ended before `now`. Returns how many
-    missed rows it tried to write (0 when run again for the same `now`); a phone's log that
-    lands between the read and the write wins, and is still counted."""
+    missed rows the database inserted (0 when run again for the same `now`); a phone's log
+    that lands between the read and the write wins, and is not counted."""
     written = 0
     last_pk = None
     while True:
@@ -70,7 +70,6 @@ def _last_day_past_grace(plan: PlanSchedule, now: datetime) -> date:
 def _sweep_batch(plans: list[PlanSchedule], now: datetime) -> int:
     candidates: list[tuple[object, object, date, int]] = []  # patient, plan, date, slot
     checked_through: dict[object, date] = {}
-    earliest: date | None = None
     for plan in plans:
         first = plan.start_date
         if plan.progress is not None:  # checked through this day
@@ -81,7 +80,6 @@ def _sweep_batch(plans: list[PlanSchedule], now: datetime) -> int:
             last = min(last, end)
         if first > last:
             continue
-        earliest = first if earliest is None else min(earliest, first)
         checked_through[plan.plan_id] = last
         candidates.extend(
             (plan.patient_id, plan.plan_id, dose.date, dose.slot)
