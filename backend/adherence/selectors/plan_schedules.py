@@ -1,9 +1,9 @@
 """The schedules of many plans at once, read as plain rows, never model instances: the
 worker's cohort-wide jobs (reminders at the busy minute, the missed-dose sweep) take up to
 100,000 plans, where building models and prefetching their related rows cost 0.4 ms a plan
-(docs/performance.md). The rules are the same functions every other read uses: the schedule
-(adherence.schedule), the zone periods (accounts.selectors) and the last dose day
-(selectors.doses.last_dose_date)."""
+(docs/performance.md); the dose POST reads one patient's plans the same way. The rules are
+the same functions every other read uses: the schedule (adherence.schedule), the zone
+periods (accounts.selectors) and the last dose day (selectors.doses.last_dose_date)."""
 
 import json
 from collections import defaultdict
