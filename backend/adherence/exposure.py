@@ -1,6 +1,6 @@
 """Plan-calendar arithmetic with no database: planned days, held days, days on drug.
 
-Per the facts page (§3.3, DESIGN) a hold never moves the calendar end date; instead the plan
+Per docs/clinical-facts.md (§3.3, DESIGN) a hold never moves the calendar end date; instead the plan
 counts days on drug and flags a shortfall below a threshold of the planned days.
 """
 

@@ -1,5 +1,5 @@
 """The Django side of the guideline module: recommendations made with this deployment's
-settings for the rules the facts page marks UNCONFIRMED or DESIGN (GUIDELINE_SETTINGS)."""
+settings for the rules docs/clinical-facts.md marks UNCONFIRMED or DESIGN (GUIDELINE_SETTINGS)."""
 
 from collections.abc import Mapping
 from functools import cache

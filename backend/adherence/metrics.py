@@ -1,6 +1,6 @@
 """Adherence figures for a window of scheduled doses and the patient's dose log (no database).
 
-PDC is reported with two bands (facts page §9.1): below 80 % is the conventional
+PDC is reported with two bands (clinical facts §9.1): below 80 % is the conventional
 non-adherent cut-off (PQA/CMS), and 80 to below 90 % is sub-optimal for imatinib, whose CML
 outcome data point to ≈90 % as the clinically relevant threshold (§9.3, DESIGN).
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from backend.adherence.selectors.plans import PlanReason, plan_reasons
 from backend.alerts.models import Alert
 
 from .charts import DoseCalendar, SymptomChart, build_dose_calendar, build_symptom_chart
 from .selectors import SYMPTOM_CHART_DAYS, PatientPage
+from .words import ReasonWords, reasons_in_words
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,10 @@ def symptom_charts_of(page: PatientPage, now: datetime) -> list[SymptomChart]:
     return charts
 
 
-def reasons_of(page: PatientPage) -> list[PlanReason]:
-    return plan_reasons(page.summary.plan) if page.summary is not None else []
+def reasons_of(page: PatientPage) -> list[ReasonWords]:
+    """The guideline's reasons for the plan in plain words: the status as a badge beside the
+    text (never a bracketed note in it, even for plans stored before reasons had a status)."""
+    return reasons_in_words(page.summary.plan.recommendation) if page.summary is not None else []
 
 
 def alert_history_of(page: PatientPage) -> list[AlertHistoryLine]:

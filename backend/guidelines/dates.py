@@ -11,7 +11,7 @@ def add_calendar_months(start: date, months: int) -> date:
 
     A plan of N months ends on the same day of the month N months later; when that day does not
     exist in the end month, it ends on the month's last day (2024-02-29 + 12 -> 2025-02-28,
-    2025-01-31 + 1 -> 2025-02-28). This is the DESIGN convention of guideline-facts §3.3 and §10.
+    2025-01-31 + 1 -> 2025-02-28). This is the DESIGN convention of clinical facts §3.3 and §10.
     """
     if isinstance(months, bool) or not isinstance(months, int):
         raise TypeError("months must be an integer")

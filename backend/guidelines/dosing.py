@@ -1,4 +1,4 @@
-"""Dose levels, toxicity holds and escalation (guideline-facts §2.3, §5).
+"""Dose levels, toxicity holds and escalation (docs/clinical-facts.md §2.3, §5).
 
 Lab values are passed as multiples of the upper limit of normal (x ULN) for liver tests and as
 10^9/L for blood counts. These functions only suggest: the clinician confirms every change.

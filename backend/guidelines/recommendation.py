@@ -1,10 +1,13 @@
 """The plan recommendation: case in, suggested imatinib plan with reasons and sources out.
 
 Clinical software only suggests: a clinician confirms or overrides every plan. Each decision,
-dose and duration in the output carries a reason with its source IDs; every UNCONFIRMED or
-DESIGN rule that shaped the output adds the flag ``unconfirmed_rule:<rule id>``.
+dose and duration in the output carries a reason with its source IDs and the status of its rule
+(``C``, ``C-2nd``, ``UNCONFIRMED``, ``DESIGN``) as data, never as a note inside the text; every
+UNCONFIRMED or DESIGN rule that shaped the output adds the flag ``unconfirmed_rule:<rule id>``.
+:func:`reason_words` turns a stored reason (of this version or an older one) into what a
+clinician reads.
 
-Order of the decision rules (guideline-facts §10 "eligibility", first match wins):
+Order of the decision rules (docs/clinical-facts.md §10 "eligibility", first match wins):
 1. PDGFRA D842V -> no_imatinib (any setting);
 2. imatinib-insensitive genotypes (SDH-deficient, KIT/PDGFRA wild-type, NF1, BRAF, NTRK) ->
    no_adjuvant in the adjuvant setting, specialist_only otherwise;
@@ -15,7 +18,7 @@ Order of the decision rules (guideline-facts §10 "eligibility", first match win
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -71,25 +74,67 @@ class _Explanation:
 
     def use(self, rule_id: str, **values: object) -> rules.Rule:
         rule = rules.RULES[rule_id]
-        self.add(rule.id, _status_text(rule, rule.text.format(**values)), rule.sources)
+        self.add(rule.id, rule.text.format(**values), rule.sources, rule.status)
         if rule.needs_flag:
             self.flag(rules.UNCONFIRMED_FLAG_PREFIX + rule.id)
         return rule
 
-    def add(self, rule_id: str, text: str, sources: tuple[str, ...]) -> None:
-        self.reasons.append({"rule": rule_id, "text": text, "sources": list(sources)})
+    def add(self, rule_id: str, text: str, sources: tuple[str, ...], status: str) -> None:
+        self.reasons.append(
+            {"rule": rule_id, "text": text, "sources": list(sources), "status": status}
+        )
 
 
-def _status_text(rule: rules.Rule, text: str) -> str:
-    """Say in the text itself how sure the rule is, unless it is confirmed."""
-    if rule.status == rules.C:
-        return text
-    labels = {
-        rules.C_2ND: "secondary source only, re-verify",
-        rules.UNCONFIRMED: "UNCONFIRMED, default to be verified",
-        rules.DESIGN: "DESIGN convention, not a clinical fact",
+def reason_words(reason: Mapping[str, Any]) -> dict[str, Any]:
+    """What a clinician reads for one stored reason, old or new.
+
+    Returns ``rule``, ``text`` (without any old bracketed status note), ``status``,
+    ``status_words`` (None when confirmed) and ``sources`` as ``(id, citation, note)`` triples
+    (``note`` is how the source was read, or ""). Reasons stored before reasons had a
+    ``status`` take it from the old note in their text, else from the rule's current status.
+    """
+    rule_id = str(reason.get("rule", ""))
+    text, old_status = rules.plain_reason_text(str(reason.get("text", "")))
+    status = reason.get("status") or old_status
+    if status is None:
+        status = rules.rule_status(rule_id) or rules.C
+    sources = [str(code) for code in reason.get("sources", [])]
+    return {
+        "rule": rule_id,
+        "text": text,
+        "status": status,
+        "status_words": rules.status_words(status),
+        "sources": [
+            (code, rules.SOURCES.get(code, code), rules.SOURCE_NOTES.get(code, ""))
+            for code in sources
+        ],
     }
-    return f"{text} [{labels[rule.status]}]"
+
+
+def flags_in_words(
+    flags: Iterable[str], *, known: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """A plan's or an advice's flags as a clinician reads them, in order: each other flag as a
+    note (``{"words", "codes": [flag], "is_status": False}``), then one entry per rule status
+    (``{"words": "not confirmed by a primary source", "codes": [rule ids], "is_status": True}``).
+    ``known`` gives rule id -> status for rules the caller knows better (an advice's own rule).
+    """
+    notes: list[dict[str, Any]] = []
+    statuses: dict[str, list[str]] = {}
+    for flag in flags:
+        words = rules.flag_words(flag)
+        if flag.startswith(rules.UNCONFIRMED_FLAG_PREFIX):
+            rule_id = flag[len(rules.UNCONFIRMED_FLAG_PREFIX) :]
+            if known and known.get(rule_id) in (rules.UNCONFIRMED, rules.DESIGN):
+                words = rules.status_words(known[rule_id]) or words
+            codes = statuses.setdefault(words, [])
+            if rule_id not in codes:
+                codes.append(rule_id)
+        else:
+            notes.append({"words": words, "codes": [flag], "is_status": False})
+    return notes + [
+        {"words": words, "codes": codes, "is_status": True} for words, codes in statuses.items()
+    ]
 
 
 def recommend(
@@ -136,8 +181,9 @@ def recommend(
         why.add(
             "dose.none",
             f"No imatinib dose is proposed: the suggestion is '{decision_words}' "
-            f"(rule {decision_rule.id}).",
+            "(see the decision above).",
             decision_rule.sources,
+            decision_rule.status,
         )
         if decision == rules.DISCUSS:
             why.use("duration.adjuvant_intermediate_risk")
@@ -145,8 +191,9 @@ def recommend(
             why.add(
                 "duration.none",
                 f"No imatinib course is planned: the suggestion is '{decision_words}' "
-                f"(rule {decision_rule.id}).",
+                "(see the decision above).",
                 decision_rule.sources,
+                decision_rule.status,
             )
 
     return {

@@ -1,4 +1,4 @@
-"""Risk classification of a resected primary GIST (guideline-facts §4).
+"""Risk classification of a resected primary GIST (docs/clinical-facts.md §4).
 
 Two tables are used side by side: the modified NIH table (Joensuu 2008), which is the adjuvant
 decision basis in SSG XVIII, and the AFIP table (Miettinen-Lasota 2006), shown for information.

@@ -1,8 +1,9 @@
 """Clinical rule data for imatinib in GIST: thresholds, texts, sources and status.
 
-This module holds data only, so a clinician can review it without reading the logic. Every rule
-comes from ``shared/guideline-facts.md`` (section numbers are given next to each block) and
-carries the source IDs of that page's §11. Status tags are the page's own:
+This module holds data only, so a clinician can review it without reading the logic (plus two
+small pure functions that put statuses and flags into plain words). Every rule comes from
+``docs/clinical-facts.md`` (section numbers are given next to each block) and carries the source
+IDs of its §11. Status tags are that page's own:
 
 - ``C``            confirmed in a retrieved source;
 - ``C-2nd``        confirmed only in a secondary source (re-verify against the primary);
@@ -11,7 +12,11 @@ carries the source IDs of that page's §11. Status tags are the page's own:
 
 Rules with status UNCONFIRMED or DESIGN add the flag ``unconfirmed_rule:<rule id>`` to every
 recommendation they take part in, and their defaults can be changed per installation through
-:class:`GuidelineSettings` (never silent hard-coded truth, facts page preamble).
+:class:`GuidelineSettings` (never silent hard-coded truth, docs/clinical-facts.md preamble).
+
+What a clinician reads never holds these tags or flag codes: :func:`status_words` and
+:func:`flag_words` give the plain words, and ``SOURCES`` names primary references only (how a
+source was read, when only a secondary copy could be, is in ``SOURCE_NOTES``).
 
 Change ``GUIDELINE_VERSION`` whenever anything in this module changes: it is stamped on every
 stored decision.
@@ -19,10 +24,14 @@ stored decision.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-GUIDELINE_VERSION: Final = "2026.11-2"
+GUIDELINE_VERSION: Final = "2026.11-3"
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies of the input and output objects
@@ -83,41 +92,121 @@ ADJUVANT_HIGH_RISK_MONTHS: Final = 36  # §3.2 [C] S4 (also after rupture, [C] S
 ADULT_AGE_YEARS: Final = 18  # §1.2: age < 18 -> specialist only [C] S2, S34, S39
 
 # --------------------------------------------------------------------------------------------
-# Sources (§11), short form; the facts page has the full addresses
+# Sources (docs/clinical-facts.md §11): the one registry for the whole guideline module.
+# Each value is the citation a nurse reads: the primary reference only. How a source was read,
+# when only a secondary copy could be, is in SOURCE_NOTES (for docs and tooltips, never in the
+# sentence a nurse reads). The full entries, with addresses, are in §11.
 # --------------------------------------------------------------------------------------------
 
 SOURCES: Final[dict[str, str]] = {
     "S1": "Gleevec (imatinib) US Prescribing Information, Novartis",
-    "S2": "Glivec EU Summary of Product Characteristics, Novartis",
-    "S3": "Novartis product sites gleevec.com / glivec.com (adjuvant, safety pages)",
-    "S4": "Joensuu et al. One vs three years of adjuvant imatinib (SSG XVIII). JAMA 2012",
-    "S5": "Joensuu et al. SSG XVIII 10-year survival. JCO 2020 suppl; WJGP 2022 table",
-    "S6": "DeMatteo et al. ACOSOG Z9001. Lancet 2009",
-    "S7": "Raut et al. PERSIST-5. JAMA Oncol 2018",
-    "S8": "EORTC 62024 results (PMC6773539 Table 1; WJG 2022 Table 3)",
-    "S9": "MetaGIST meta-analysis of 1,640 patients. JCO 2010",
-    "S10": "Patel, Zalcberg. Optimizing the dose of imatinib for GIST. Eur J Cancer 2008",
-    "S11": "BFR14: Le Cesne et al. Lancet Oncol 2010; Blay et al. ASCO 2012",
-    "S12": "Phase III trial summaries (PMC3792495, PMC4191869, PMC3424497)",
-    "S13": "Joensuu. Risk stratification of patients diagnosed with GIST. Hum Pathol 2008",
-    "S14": "Fletcher et al. NIH consensus. Hum Pathol 2002",
-    "S15": "Miettinen, Lasota. Semin Diagn Pathol 2006 (ISRN 2012 Table 2; NCI PDQ Table 1)",
-    "S22": "Joensuu et al. Follow-up strategies for GIST. Eur J Cancer 2015",
-    "S23": "British Sarcoma Group 2025 follow-up (secondary summary)",
-    "S24": "Cancers 2022;14(15):3689 Table 11 (GIST mutations, management)",
-    "S25": "Onkopedia guideline GIST (DGHO), April 2024",
-    "S26": "Secondary (AI-written) summaries of ESMO/NCCN guidance",
-    "S33": "Nishida et al. GIST guidelines compared. Gastric Cancer 2016",
-    "S34": "Life Raft Group pages (NCCN exon 9 quote; paediatric risk caution)",
-    "S35": "Neoadjuvant imatinib: PMC5387273; Doyon et al. Int J Surg Oncol 2012",
-    "S35b": "Short pre-operative imatinib 600 mg/day phase II (secondary summary)",
-    "S36": "Imatinib label warnings summary (blood count schedule)",
-    "S37": "Gronchi et al. Role of high-dose imatinib in GIST. Cancer 2010 (= SEED-003)",
-    "S39": "Paediatric GIST biology. Cancer Chemother Pharmacol 2019",
-    "S44": "Lu, Raut. Adjuvant therapy for primary GIST: is longer really better? (review)",
-    "S45": "300 mg/day in intolerant GIST. Medicine 2016",
-    "S47": "Chiang et al. World J Gastroenterol 2006 (imaging at 1, 3 then 3-monthly)",
-    "SEED-001": "Product brief background: guideline-style summary",
+    "S2": "Glivec (imatinib) EU Summary of Product Characteristics, Novartis Europharm",
+    "S3": "Novartis product information for health-care professionals (gleevec.com and "
+    "glivec.com adjuvant and safety pages)",
+    "S4": "Joensuu H et al. One vs three years of adjuvant imatinib for operable GIST "
+    "(SSG XVIII/AIO). JAMA 2012;307(12):1265-72",
+    "S5": "Joensuu H et al. SSG XVIII/AIO 10-year survival update. J Clin Oncol 2020;38(15 "
+    "suppl):11503",
+    "S6": "DeMatteo RP et al. Adjuvant imatinib after resection of localised primary GIST "
+    "(ACOSOG Z9001). Lancet 2009;373:1097-104",
+    "S7": "Raut CP et al. Five-year adjuvant imatinib for resected GIST (PERSIST-5). "
+    "JAMA Oncol 2018;4(12):e184060",
+    "S8": "Casali PG et al. Adjuvant imatinib in localized GIST (EORTC 62024). "
+    "J Clin Oncol 2015;33(36):4276-83",
+    "S9": "MetaGIST. Comparison of two doses of imatinib in advanced GIST: meta-analysis of "
+    "1,640 patients. J Clin Oncol 2010;28:1247-53",
+    "S10": "Patel S, Zalcberg JR. Optimizing the dose of imatinib for GIST: lessons from the "
+    "phase 3 trials. Eur J Cancer 2008;44:501-9",
+    "S11": "Le Cesne A et al. Discontinuation of imatinib after 3 years in advanced GIST (BFR14). "
+    "Lancet Oncol 2010;11:942-9; Blay JY et al. ASCO 2012, abstract 10095",
+    "S12": "Phase III trials of imatinib 400 vs 800 mg in advanced GIST: SWOG S0033 (Blanke CD "
+    "et al. J Clin Oncol 2008) and EORTC 62005 (Verweij J et al. Lancet 2004)",
+    "S13": "Joensuu H. Risk stratification of patients diagnosed with GIST. "
+    "Hum Pathol 2008;39:1411-9",
+    "S14": "Fletcher CDM et al. Diagnosis of GIST: a consensus approach (NIH). "
+    "Hum Pathol 2002;33:459-65",
+    "S15": "Miettinen M, Lasota J. GIST: pathology and prognosis at different sites. "
+    "Semin Diagn Pathol 2006;23:70-83",
+    "S16": "NCI Common Terminology Criteria for Adverse Events (CTCAE) v5.0, NCI/CTEP, 27 Nov 2017",
+    "S17": "NCI PRO-CTCAE item library v1.0 (items, attributes, scales, recall period, "
+    "conditional branching)",
+    "S18": "Basch E et al. Composite grading algorithm for PRO-CTCAE. Clin Trials "
+    "2021;18(1):104-114",
+    "S19": "Basch E et al. Symptom monitoring with patient-reported outcomes during routine "
+    "cancer treatment (STAR). J Clin Oncol 2016;34(6):557-65",
+    "S20": "SYMPATHY: web-based symptom monitoring during chemoradiation. Adv Radiat Oncol 2022",
+    "S21": "Optimization of alert notifications in ePRO symptom monitoring (PRO-TECT, "
+    "AFT-39). PMID 38771558",
+    "S22": "Joensuu H et al. Follow-up strategies for GIST treated with or without adjuvant "
+    "imatinib after surgery. Eur J Cancer 2015",
+    "S23": "British Sarcoma Group guidelines for the management of GIST, 2025 update (follow-up)",
+    "S24": "GIST mutations and their management (review). Cancers 2022;14(15):3689, Table 11",
+    "S25": "Onkopedia guideline GIST, German Society of Haematology and Medical Oncology "
+    "(DGHO), April 2024",
+    "S26": "ESMO-EURACAN-GENTURIS Clinical Practice Guidelines for GIST (Casali PG et al. "
+    "Ann Oncol 2022;33(1):20-33); NCCN Clinical Practice Guidelines in Oncology: "
+    "Gastrointestinal Stromal Tumors",
+    "S27": "GIST adherence studies (ADAGIO-GIST, Anticancer Res 2011; Patient Prefer Adherence "
+    "2022 and 2021; Br J Cancer 2025)",
+    "S28": "CML adherence studies (Marin D et al. J Clin Oncol 2010; Ibrahim AR et al. Blood "
+    "2011; Noens L et al. Blood 2009; Leuk Res 2021)",
+    "S30": "Schlemmer M et al. German phase II of imatinib 400 mg in GIST. "
+    "Eur J Med Res 2011;16:206",
+    "S32": "Park JH et al. Severe imatinib-associated skin rash in GIST. "
+    "Cancer Res Treat 2016;48:162",
+    "S33": "Nishida T et al. Standard diagnosis, treatment and follow-up of GIST based on "
+    "guidelines. Gastric Cancer 2016;19:3-14",
+    "S34": "The Life Raft Group: imatinib dosage (quoting the NCCN GIST guideline on KIT "
+    "exon 9) and paediatric GIST risk pages",
+    "S35": "Neoadjuvant imatinib: preoperative imatinib study (PMC5387273); Doyon C et al. "
+    "Int J Surg Oncol 2012",
+    "S35b": "Short pre-operative imatinib 600 mg/day, randomised phase II (McAuliffe JC et al. "
+    "Ann Surg Oncol 2009)",
+    "S36": "Gleevec (imatinib) US Prescribing Information, Novartis: §5 Warnings and precautions",
+    "S37": "Gronchi A et al. Role of high-dose imatinib in GIST. Cancer 2010;116:1847-58",
+    "S39": "Paediatric GIST biology and treatment (review). Cancer Chemother Pharmacol 2019",
+    "S44": "Lu PW, Raut CP. Adjuvant therapy for primary GIST: is longer really better? (review)",
+    "S45": "Imatinib 300 mg/day in GIST patients intolerant of 400 mg. Medicine (Baltimore) "
+    "2016;95:e5488",
+    "S47": "Chiang KC et al. World J Gastroenterol 2006;12:2060 (imaging at 1 and 3 months, "
+    "then 3-monthly)",
+}
+
+# How a source was read, where that matters (docs and tooltips only; §11 has the addresses).
+SOURCE_NOTES: Final[dict[str, str]] = {
+    "S1": "Read in a secondary copy (the label text on a third-party site), not on DailyMed; "
+    "re-verify against the primary.",
+    "S2": "Read in a secondary copy (the SmPC text on a third-party site), not on the EMA site; "
+    "re-verify against the primary.",
+    "S5": "Abstract read; the long-term figures were read in a secondary copy (a table in a "
+    "2022 review).",
+    "S6": "Abstract and publication record read; the table was read in a review (PMC6773539).",
+    "S8": "Read in a secondary copy (the results as tabulated in two reviews); re-verify "
+    "against the primary.",
+    "S12": "Read in a secondary copy (the trial results as tabulated in three reviews); "
+    "re-verify against the primary.",
+    "S13": "Abstract read; the table was read in a secondary copy (two reproductions).",
+    "S14": "Read in a secondary copy (the table as reproduced on a patient site).",
+    "S15": "Read in a secondary copy (ISRN 2012 Table 2; NCI PDQ Table 1).",
+    "S16": "Read in a secondary copy (a transcription of the NCI spreadsheet, cross-checked); "
+    "re-verify against the primary.",
+    "S17": "Recall period read at NCI; item wording, scales and branching were read in "
+    "secondary copies (transcriptions, CDISC); re-verify against the NCI library.",
+    "S18": "Abstract read; the composite table was read in the authors' group's public "
+    "implementation; re-check against the paper's table.",
+    "S19": "Read in a secondary copy of the PubMed Central article.",
+    "S21": "Abstract read in a secondary copy.",
+    "S23": "The guideline itself was not read, only a secondary summary; re-verify against "
+    "the published guideline.",
+    "S26": "Neither guideline's own text was read, only secondary summaries; re-verify against "
+    "the published guidelines.",
+    "S27": "ADAGIO-GIST read in a secondary copy of its PubMed record.",
+    "S34": "Patient-organisation pages; the NCCN quote is read in a secondary copy; re-verify "
+    "against the NCCN guideline.",
+    "S35b": "Read only in a secondary summary; the paper was identified from it and not read; "
+    "re-verify.",
+    "S36": "Read in a secondary copy (a summary of the label's warnings); re-verify on DailyMed.",
+    "S44": "Narrative review; the relevant text was truncated where it was read.",
 }
 
 # --------------------------------------------------------------------------------------------
@@ -238,14 +327,14 @@ RULES: Final[dict[str, Rule]] = _rules(
         "decision.advanced_nf1",
         DESIGN,
         ("S24",),
-        "NF1-related GIST is insensitive to imatinib in advanced disease; the facts page gives "
-        "no action for this setting, so no automatic plan: specialist decision.",
+        "NF1-related GIST is insensitive to imatinib in advanced disease; no source gives an "
+        "action for this setting, so no automatic plan: specialist decision.",
     ),
     Rule(
         "decision.neoadjuvant_insensitive_genotype",
         DESIGN,
         ("S24", "S25"),
-        "{genotype} GIST is considered insensitive to imatinib; the facts page gives no "
+        "{genotype} GIST is considered insensitive to imatinib; no source gives a "
         "pre-operative rule, so no automatic plan: specialist decision.",
     ),
     Rule(
@@ -296,7 +385,7 @@ RULES: Final[dict[str, Rule]] = _rules(
     Rule(
         "flag.mutation_testing_required",
         C,
-        ("S25", "SEED-001"),
+        ("S25",),
         "Mutation status unknown: mutational analysis is required before adjuvant or systemic "
         "decisions; this plan is provisional until the result is known.",
     ),
@@ -366,7 +455,7 @@ RULES: Final[dict[str, Rule]] = _rules(
     Rule(
         "duration.adjuvant_rupture",
         C,
-        ("S5", "S4", "SEED-001"),
+        ("S5", "S4"),
         "Tumour rupture (automatically high risk): 36 months by default, as in SSG XVIII where "
         "18% of patients had rupture. The optimal duration after rupture is unknown; a longer "
         "course may be considered (not confirmed: only trials in progress).",
@@ -474,9 +563,9 @@ DOSES_PER_DAY: Final[dict[int, int]] = {300: 1, 400: 1, 600: 1, 800: 2}  # §2.1
 
 @dataclass(frozen=True)
 class GuidelineSettings:
-    """Defaults the facts page marks UNCONFIRMED or DESIGN, changeable by an administrator.
+    """Defaults docs/clinical-facts.md marks UNCONFIRMED or DESIGN, changeable by an administrator.
 
-    The values here are the facts page's stated defaults. Passing other values to
+    The values here are that page's stated defaults. Passing other values to
     ``recommend`` adds the flag ``non_default_settings`` to its output.
     """
 
@@ -566,7 +655,7 @@ class NihRow:
     rule_id: str = "risk.modified_nih"
 
 
-# Row 7 of the facts page is split: gastric (confirmed) and non-gastric <= 2.0 cm (the
+# Row 7 of clinical facts §4.1 is split: gastric (confirmed) and non-gastric <= 2.0 cm (the
 # ambiguous cell; its category comes from GuidelineSettings.small_non_gastric_mitotic_risk).
 MODIFIED_NIH_ROWS: Final = (
     NihRow("1", HIGH, ANY, ANY, rupture_only=True, sources=("S13",)),
@@ -735,3 +824,116 @@ TOXICITY_RULES: Final[dict[str, Rule]] = _rules(
 )
 
 DEFAULT_SETTINGS: Final = GuidelineSettings()
+
+# --------------------------------------------------------------------------------------------
+# Plain words for statuses and flags (what a clinician reads instead of tags and codes)
+# --------------------------------------------------------------------------------------------
+
+STATUS_WORDS: Final[dict[str, str | None]] = {
+    C: None,
+    C_2ND: "secondary source only, to be re-verified",
+    UNCONFIRMED: "not confirmed by a primary source",
+    DESIGN: "a product convention, not a clinical fact",
+}
+
+FLAG_WORDS: Final[dict[str, str]] = {
+    FLAG_MUTATION_TESTING_REQUIRED: "Mutation testing required before relying on this plan",
+    FLAG_RUPTURE_DURATION_UNCERTAIN: (
+        "Tumour rupture: the best length of treatment is not known; a longer course may be "
+        "considered"
+    ),
+    FLAG_AFIP_SITE_EXTRAPOLATED: (
+        "The AFIP table has no column for this tumour site: its risk is taken from another site"
+    ),
+    FLAG_NON_DEFAULT_SETTINGS: (
+        "Computed with guideline settings changed from their defaults for this installation"
+    ),
+    # Added to a plan's flags by the adherence app (clinical facts §3.3, DESIGN threshold).
+    "exposure_shortfall": "Days on drug fell short of the planned share of the course: review",
+    "exposure_shortfall_likely": (
+        "Days on drug can no longer reach the planned share of the course by its end date"
+    ),
+}
+
+# The bracketed notes reasons carried before they had a ``status`` (GUIDELINE_VERSION up to
+# 2026.11-2). Stored plans still hold them; plain_reason_text removes them for display.
+OLD_STATUS_MARKERS: Final[dict[str, str]] = {
+    "secondary source only, re-verify": C_2ND,
+    "UNCONFIRMED, default to be verified": UNCONFIRMED,
+    "DESIGN convention, not a clinical fact": DESIGN,
+}
+_OLD_MARKER = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
+
+
+def status_words(status: str | None) -> str | None:
+    """The words a nurse sees for a rule status; None for a confirmed rule (nothing to say).
+
+    An unknown or missing status reads as not confirmed: never claim more certainty than known.
+    """
+    if status == C:
+        return None
+    return STATUS_WORDS.get(status or "", STATUS_WORDS[UNCONFIRMED])
+
+
+def rule_status(rule_id: str) -> str | None:
+    """The status of a rule of the guideline module, by id; None for an unknown id."""
+    return _rule_statuses().get(rule_id)
+
+
+def flag_words(flag: str) -> str:
+    """The words a nurse sees for a recommendation or advice flag.
+
+    ``unconfirmed_rule:<id>`` reads as the rule's status in words (UNCONFIRMED or DESIGN); an
+    unknown rule reads as not confirmed. Any other unknown flag is shown with its underscores as
+    spaces, rather than hidden.
+    """
+    if flag.startswith(UNCONFIRMED_FLAG_PREFIX):
+        status = rule_status(flag[len(UNCONFIRMED_FLAG_PREFIX) :])
+        if status not in (UNCONFIRMED, DESIGN):
+            status = UNCONFIRMED
+        words = status_words(status)
+        assert words is not None
+        return words
+    if flag in FLAG_WORDS:
+        return FLAG_WORDS[flag]
+    words = flag.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def plain_reason_text(text: str) -> tuple[str, str | None]:
+    """A stored reason's text without an old trailing status marker, and the status it named.
+
+    ``"... [DESIGN convention, not a clinical fact]"`` -> ``("...", "DESIGN")``. Text without
+    a known marker is returned unchanged with None.
+    """
+    match = _OLD_MARKER.search(text)
+    if match is None:
+        return text, None
+    status = OLD_STATUS_MARKERS.get(match.group(1).strip())
+    if status is None:
+        return text, None
+    return text[: match.start()], status
+
+
+@functools.cache
+def _rule_statuses() -> dict[str, str]:
+    """Every rule id of the guideline package -> its status. The symptom, alert and advice
+    modules import this one, so their tables are looked up when first needed, not at import."""
+    statuses = {rule.id: rule.status for rule in (*RULES.values(), *TOXICITY_RULES.values())}
+    for name in ("symptoms", "alert_rules", "advice"):
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ImportError:  # pragma: no cover - a module being rewritten
+            continue
+        for value in vars(module).values():
+            if not isinstance(value, Mapping) or not value:
+                continue
+            if all(isinstance(v, Rule) for v in value.values()):
+                statuses.update({rule.id: rule.status for rule in value.values()})
+            elif name == "symptoms":
+                # catalogue items: their flags read "unconfirmed_rule:symptom.<code>"
+                for item in value.values():
+                    code, status = getattr(item, "code", None), getattr(item, "status", None)
+                    if isinstance(code, str) and status in STATUSES:
+                        statuses.setdefault(f"symptom.{code}", status)
+    return statuses

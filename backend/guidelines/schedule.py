@@ -1,10 +1,10 @@
 """Review points of an imatinib plan: blood counts, liver tests, imaging, end of treatment.
 
-Built from the label monitoring advice (§5.4) and the follow-up table (§8); the combination is
-the DESIGN schedule of §8. Points are bounded by the planned end date; a plan without one
-(advanced disease, or a neoadjuvant plan whose post-operative course is not yet known) lists
-points up to a horizon (``GuidelineSettings.indefinite_review_horizon_months``, 24 months, or
-the end of the usual 6-12 month pre-operative phase) and says so in a reason.
+Built from the label monitoring advice (docs/clinical-facts.md §5.4) and the follow-up table
+(§8); the combination is the DESIGN schedule of §8. Points are bounded by the planned end date;
+a plan without one (advanced disease, or a neoadjuvant plan whose post-operative course is not
+yet known) lists points up to a horizon (``GuidelineSettings.indefinite_review_horizon_months``,
+24 months, or the end of the usual 6-12 month pre-operative phase) and says so in a reason.
 """
 
 from __future__ import annotations

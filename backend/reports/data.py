@@ -19,18 +19,26 @@ from backend.adherence.selectors.doses import (
     plan_last_dose_date,
 )
 from backend.adherence.selectors.plans import (
-    PlanReason,
     PlanSummary,
-    plan_reasons,
     plan_summary,
     plans_of_patient,
 )
 from backend.alerts.models import Alert
 from backend.alerts.selectors import alerts_of_patient
+from backend.guidelines.recommendation import flags_in_words, reason_words
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.selectors import reports_in_period
 
-Reason = PlanReason  # the name the PDF and FHIR builders use
+
+@dataclass(frozen=True)
+class Reason:
+    """One of the guideline's reasons for a plan, as a clinician reads it."""
+
+    rule: str
+    text: str  # without any old bracketed status note
+    status: str  # C, C-2nd, UNCONFIRMED or DESIGN
+    status_words: str | None  # the status in plain words; None when confirmed
+    sources: list[tuple[str, str]]  # (id, the primary reference)
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,24 @@ def local_day_bounds(patient: Patient, first: date, last: date) -> tuple[datetim
     return midnight(first), midnight(last + timedelta(days=1))
 
 
-def reasons_of(summary: PlanSummary | None) -> list[PlanReason]:
-    return plan_reasons(summary.plan) if summary is not None else []
+def reasons_of(summary: PlanSummary | None) -> list[Reason]:
+    """The reasons stored with the plan's recommendation (of any guideline version: old
+    bracketed status notes become the status)."""
+    if summary is None:
+        return []
+    reasons = []
+    for stored in summary.plan.recommendation.get("reasons", []):
+        words = reason_words(stored)
+        reasons.append(
+            Reason(
+                rule=words["rule"],
+                text=words["text"],
+                status=words["status"],
+                status_words=words["status_words"],
+                sources=[(code, citation) for code, citation, _note in words["sources"]],
+            )
+        )
+    return reasons
 
 
 def patient_report_data(patient: Patient, first: date, last: date) -> PatientReportData:
@@ -99,3 +123,17 @@ def patient_report_data(patient: Patient, first: date, last: date) -> PatientRep
         reports=reports,
         alerts=alerts_of_patient(patient, opened_from=start, opened_to=end),
     )
+
+
+def flag_sentences(flags: list[str]) -> list[str]:
+    """A plan's flags as sentences for a printed or exported report. There is no tooltip on
+    paper, so the ids of the rules behind a status follow its words."""
+    sentences = []
+    for entry in flags_in_words(flags):
+        words = entry["words"]
+        if entry["is_status"]:
+            codes = entry["codes"]
+            label = "rule" if len(codes) == 1 else "rules"
+            words = f"{words[:1].upper()}{words[1:]} ({label}: {', '.join(codes)})"
+        sentences.append(words)
+    return sentences

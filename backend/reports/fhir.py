@@ -24,7 +24,7 @@ from backend.alerts.models import Alert, AlertKind
 from backend.guidelines.symptoms import CTCAE_GRADES, SYMPTOMS
 from backend.sideeffects.models import ClinicianAssessment, SideEffectReport
 
-from .data import PatientReportData, reasons_of
+from .data import PatientReportData, flag_sentences, reasons_of
 
 Resource = dict[str, Any]
 
@@ -490,13 +490,21 @@ def _skip_reason_words(reason: str) -> str:
 
 
 def _plan_notes(summary: PlanSummary, revisions: Sequence[PlanRevision]) -> list[Resource]:
-    """Why the plan is what it is: the guideline version, its reasons by rule, any departure
-    from it, the dose changes and the holds."""
+    """Why the plan is what it is: the guideline version, its flags and its reasons by rule (in
+    plain words, with their status and sources), any departure from it, the dose changes and
+    the holds."""
     plan = summary.plan
     notes = [f"Recommended by the guideline module, version {plan.guideline_version}."]
+    if summary.flags:
+        notes.append("Flags: " + "; ".join(flag_sentences(summary.flags)) + ".")
     for reason in reasons_of(summary):
-        sources = ", ".join(code for code, _title in reason.sources)
-        notes.append(f"Rule {reason.rule}: {reason.text}" + (f" [{sources}]" if sources else ""))
+        text = f"Rule {reason.rule}: {reason.text}"
+        if reason.status_words:
+            text += f" Status: {reason.status_words}."
+        if reason.sources:
+            text += " Sources: " + "; ".join(f"{code} {title}" for code, title in reason.sources)
+            text += "."
+        notes.append(text)
     if plan.override:
         changed = ", ".join(
             f"{key} {value}" for key, value in sorted(plan.override.items()) if key != "reason"

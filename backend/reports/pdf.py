@@ -69,7 +69,7 @@ from backend.dashboard.templatetags.dashboard import (
 )
 from backend.sideeffects.models import SideEffectReport
 
-from .data import PatientReportData
+from .data import PatientReportData, flag_sentences
 
 TITLE: Final = "Imatinib adherence report"
 
@@ -373,7 +373,7 @@ def plan_section(data: PatientReportData, styles: Styles) -> list[Flowable]:
     if plan.override:
         pairs.append(("Clinician override", override_words(plan.override)))
     if summary.flags:
-        pairs.append(("Flags", esc(", ".join(summary.flags))))
+        pairs.append(("Flags", "<br/>".join(esc(words) for words in flag_sentences(summary.flags))))
     holds = [
         f"{medium_date(hold.start_date)} to "
         f"{medium_date(hold.end_date) if hold.end_date else 'until ended'}: {esc(hold.reason)}"
@@ -396,7 +396,8 @@ def plan_section(data: PatientReportData, styles: Styles) -> list[Flowable]:
     if data.reasons:
         flow.append(Paragraph("The guideline's reasons", styles.h3))
         for number, reason in enumerate(data.reasons, start=1):
-            flow.append(Paragraph(f"{number}. {esc(reason.text)}", styles.body))
+            status = f" <i>({esc(reason.status_words)})</i>" if reason.status_words else ""
+            flow.append(Paragraph(f"{number}. {esc(reason.text)}{status}", styles.body))
             if reason.sources:
                 sources = "; ".join(f"{esc(code)}: {esc(title)}" for code, title in reason.sources)
                 flow.append(Paragraph(f"Sources: {sources}", styles.small))

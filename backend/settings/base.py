@@ -235,10 +235,10 @@ AXES_LOCKOUT_CALLABLE = "backend.api.exceptions.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "backend.common.client_address.client_address"
 
 # A plan whose days on drug end below this share of its planned days is flagged for review
-# (guideline-facts §3.3: a DESIGN threshold borrowed from CML adherence data, not a GIST rule).
+# (clinical facts §3.3: a DESIGN threshold borrowed from CML adherence data, not a GIST rule).
 EXPOSURE_SHORTFALL_THRESHOLD = env.float("EXPOSURE_SHORTFALL_THRESHOLD", default=0.9)
 
-# Overrides for the guideline rules the facts page marks UNCONFIRMED or DESIGN, as JSON, e.g.
+# Overrides for the guideline rules docs/clinical-facts.md marks UNCONFIRMED or DESIGN, as JSON:
 # {"small_non_gastric_mitotic_risk": "high"}. Names: backend/guidelines/rules.py
 # GuidelineSettings. A value other than the default adds non_default_settings to
 # recommendations; an invalid one stops every process at start-up.

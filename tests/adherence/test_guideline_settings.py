@@ -6,7 +6,7 @@ import pytest
 from backend.adherence.guideline import deployment_guideline_settings
 from tests.conftest import client_for
 
-# Non-gastric, <= 2.0 cm, 6-10 mitoses: the facts page's UNCONFIRMED edge case (§4.1).
+# Non-gastric, <= 2.0 cm, 6-10 mitoses: the UNCONFIRMED edge case of clinical facts §4.1.
 EDGE_CASE = {
     "setting": "adjuvant",
     "site": "jejunum_ileum",

@@ -58,10 +58,15 @@ def assert_well_formed(result: dict[str, Any], start: str) -> None:
     assert result["guideline_version"] == rules.GUIDELINE_VERSION
     assert result["decision"] in rules.DECISIONS
 
-    # every decision, dose and duration has a reason with at least one known source
+    # every decision, dose and duration has a reason with at least one known source, and its
+    # rule's status as data (the text carries no bracketed status note)
     for reason in result["reasons"]:
-        assert set(reason) == {"rule", "text", "sources"}
+        assert set(reason) == {"rule", "text", "sources", "status"}
         assert reason["text"]
+        assert not reason["text"].rstrip().endswith("]"), reason
+        assert reason["status"] in rules.STATUSES, reason
+        if reason["rule"] in rules.RULES:
+            assert reason["status"] == rules.RULES[reason["rule"]].status, reason
         assert reason["sources"], reason
         assert all(s in rules.SOURCES for s in reason["sources"]), reason
     kinds = {r["rule"].split(".")[0] for r in result["reasons"]}

@@ -1,4 +1,4 @@
-"""Dose reduction ladder, escalation and toxicity holds (guideline-facts §2.3, §5)."""
+"""Dose reduction ladder, escalation and toxicity holds (docs/clinical-facts.md §2.3, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""recommend(): decisions, doses, durations, flags and reasons (guideline-facts §1-3, §8, §10)."""
+"""recommend(): decisions, doses, durations, flags and reasons (clinical facts §1-3, §8, §10)."""
 
 from __future__ import annotations
 
@@ -399,7 +399,9 @@ def test_kit_exon_9_adjuvant_nccn_400_esmo_800():
     assert "800 mg optional (ESMO practice, low evidence)" in nccn_reason["text"]
     assert UNCONFIRMED + "dose.adjuvant_kit_exon_9_nccn" in nccn["flags"]
     esmo_reason = next(r for r in esmo["reasons"] if r["rule"] == "dose.adjuvant_kit_exon_9_esmo")
-    assert "secondary source" in esmo_reason["text"]
+    assert esmo_reason["status"] == "C-2nd"
+    assert "secondary" not in esmo_reason["text"] and "[" not in esmo_reason["text"]
+    assert nccn_reason["status"] == "UNCONFIRMED"
 
 
 ALL_SETTINGS_AND_MUTATIONS = [
@@ -462,7 +464,7 @@ def test_risk_in_output(changes, nih, afip):
 
 def test_guideline_version_is_stamped():
     assert recommend(case())["guideline_version"] == GUIDELINE_VERSION
-    assert GUIDELINE_VERSION == "2026.11-2"
+    assert GUIDELINE_VERSION == "2026.11-3"
 
 
 # ---- review points -------------------------------------------------------------------------------

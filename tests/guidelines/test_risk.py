@@ -1,4 +1,4 @@
-"""Risk tables (guideline-facts §4): test vectors, every boundary, monotonicity."""
+"""Risk tables (docs/clinical-facts.md §4): test vectors, every boundary, monotonicity."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_section_10_afip_vectors(site, size, mitoses, expected):
 
 SIZES = [1.0, 2.0, 2.01, 5.0, 5.01, 10.0, 10.01]
 MITOSES = [0, 5, 6, 10, 11]
-# rows: size; columns: mitoses 0, 5, 6, 10, 11 (read off guideline-facts §4.1 by hand)
+# rows: size; columns: mitoses 0, 5, 6, 10, 11 (read off clinical facts §4.1 by hand)
 GASTRIC_GRID = {
     1.0: [VL, VL, IM, IM, H],
     2.0: [VL, VL, IM, IM, H],
@@ -170,7 +170,7 @@ def test_gastric_never_riskier_than_non_gastric(site, size, m, rupture):
 
 # ---- AFIP: every cell and every boundary --------------------------------------------------------
 
-# (size, mitoses) -> gastric, duodenum, jejunum/ileum, rectum, typed from guideline-facts §4.2
+# (size, mitoses) -> gastric, duodenum, jejunum/ileum, rectum, typed from clinical facts §4.2
 _ID = ("insufficient_data", None)
 AFIP_GRID = {
     (2.0, 5): [("none", 0.0), ("none", 0.0), ("none", 0.0), ("none", 0.0)],

@@ -1,11 +1,16 @@
 """Small template helpers for the dashboard pages (formatting only, no reads)."""
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django import template
 from django.http import QueryDict
 
+from backend.guidelines import rules
 from backend.guidelines.symptoms import SYMPTOMS
+
+from ..words import ACTION_WORDS, FlagLine, SourceWords, flag_lines, source_words
 
 register = template.Library()
 
@@ -81,3 +86,56 @@ def symptom_label(code: str) -> str:
     """The catalogue's words for a symptom code ("limb_swelling" -> "Arm or leg swelling")."""
     symptom = SYMPTOMS.get(code)
     return symptom.label if symptom is not None else code
+
+
+# --------------------------------------------------------------------------------------------
+# Guideline words: statuses, flags, sources and alert actions in plain words, never as codes
+# --------------------------------------------------------------------------------------------
+
+
+@register.filter
+def action_words(code: str) -> str:
+    """An advice action code as a short instruction ("call_patient" -> "Call the patient")."""
+    return ACTION_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
+@register.filter
+def plain_text(text: str | None) -> str:
+    """Guideline text without an old trailing status note ("... [DESIGN convention, ...]")."""
+    return rules.plain_reason_text(text or "")[0]
+
+
+@register.inclusion_tag("dashboard/partials/status_badge.html")
+def status_badge(status: str | None, rule_id: str = "") -> dict:
+    """A small badge for a rule that is not confirmed; nothing for a confirmed one."""
+    words = None if status in (None, "") else rules.status_words(status)
+    return {"words": words, "status": status or "", "rule_id": rule_id}
+
+
+@register.inclusion_tag("dashboard/partials/flag_list.html")
+def flag_list(flags: list[str] | None, label: str = "") -> dict:
+    """Flags as plain words: the rules' statuses as badges (rule ids in the tooltip), other
+    flags as short notes (their code in the tooltip)."""
+    lines: list[FlagLine] = flag_lines(flags or [])
+    return {"lines": lines, "label": label}
+
+
+@register.inclusion_tag("dashboard/partials/source_list.html")
+def source_list(codes: list[str] | None) -> dict:
+    """Sources as the citation a nurse reads, the id (and how it was read) in the tooltip."""
+    sources: list[SourceWords] = source_words(codes or [])
+    return {"sources": sources}
+
+
+@register.inclusion_tag("dashboard/partials/flag_list.html")
+def advice_marks(advice: Mapping[str, Any] | None) -> dict:
+    """An alert advice's flags and rule status as plain words: one badge per status (the
+    deciding rule's own status is not repeated when a flag already says it)."""
+    advice = advice or {}
+    rule_id, status = advice.get("rule") or "", advice.get("status") or ""
+    lines = flag_lines(advice.get("flags") or [], known={rule_id: status} if status else None)
+    words = rules.status_words(status) if status else None
+    if words and not any(line.is_status and line.words == words for line in lines):
+        title = f"Rule: {rule_id}" if rule_id else "Rule status"
+        lines.append(FlagLine(words=words, title=title, is_status=True))
+    return {"lines": lines, "label": "About this advice"}

@@ -1,0 +1,88 @@
+"""Plain words for what the guideline module returns as codes: advice actions, flags, rule
+statuses and sources, and a plan's stored reasons. Formatting only: the words for statuses and
+flags come from backend.guidelines."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from backend.guidelines import rules
+from backend.guidelines.recommendation import flags_in_words, reason_words
+
+# The actions an alert's advice may carry (issue 16), as a nurse reads them.
+ACTION_WORDS: dict[str, str] = {
+    "supportive_care": "Supportive care for the symptom",
+    "clinician_assessment": "Clinician to assess the grade",
+    "call_patient": "Call the patient",
+    "urgent_review": "Urgent review",
+    "continue": "Continue imatinib",
+    "withhold": "Withhold imatinib",
+    "resume_lower_dose": "Resume one dose level lower",
+}
+
+
+@dataclass(frozen=True)
+class FlagLine:
+    words: str  # what a nurse reads
+    title: str  # the tooltip: the rule ids, or the flag's code
+    is_status: bool  # a rule's status (shown as a badge) rather than a note
+
+
+@dataclass(frozen=True)
+class SourceWords:
+    code: str
+    citation: str  # the primary reference
+    note: str  # how the source was read; "" when read at the primary
+
+    @property
+    def title(self) -> str:
+        return f"{self.code}: {self.note}" if self.note else self.code
+
+
+@dataclass(frozen=True)
+class ReasonWords:
+    rule: str
+    text: str  # without any old bracketed status note
+    status: str
+    status_words: str | None  # None for a confirmed rule
+    sources: list[SourceWords]
+
+
+def flag_lines(flags: Iterable[str], *, known: Mapping[str, str] | None = None) -> list[FlagLine]:
+    lines = []
+    for entry in flags_in_words(flags, known=known):
+        codes = entry["codes"]
+        if entry["is_status"]:
+            title = ("Rule: " if len(codes) == 1 else "Rules: ") + ", ".join(codes)
+        else:
+            title = ", ".join(codes)
+        lines.append(FlagLine(words=entry["words"], title=title, is_status=entry["is_status"]))
+    return lines
+
+
+def source_words(codes: Iterable[str]) -> list[SourceWords]:
+    return [
+        SourceWords(
+            code=code,
+            citation=rules.SOURCES.get(code, code),
+            note=rules.SOURCE_NOTES.get(code, ""),
+        )
+        for code in codes
+    ]
+
+
+def reasons_in_words(recommendation: Mapping[str, Any] | None) -> list[ReasonWords]:
+    """A stored recommendation's reasons (of any guideline version) in plain words."""
+    reasons = []
+    for reason in (recommendation or {}).get("reasons", []):
+        words = reason_words(reason)
+        reasons.append(
+            ReasonWords(
+                rule=words["rule"],
+                text=words["text"],
+                status=words["status"],
+                status_words=words["status_words"],
+                sources=source_words(code for code, _citation, _note in words["sources"]),
+            )
+        )
+    return reasons
