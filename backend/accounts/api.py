@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -62,16 +62,32 @@ class PatientOutput(serializers.ModelSerializer):
         return patient.user_id is not None
 
 
+class CareTeamContactOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CareTeam
+        fields = ["name", "phone", "emergency_number"]
+
+
 class UserOutput(serializers.ModelSerializer):
     patient_id = serializers.SerializerMethodField()
+    care_team = serializers.SerializerMethodField(
+        help_text="For a patient: their care team's name, phone and the local emergency number"
+    )
 
     class Meta:
         model = User
-        fields = ["id", "username", "role", "patient_id"]
+        fields = ["id", "username", "role", "patient_id", "care_team"]
 
     def get_patient_id(self, user: User) -> str | None:
         patient = patient_of_user(user)
         return str(patient.pk) if patient else None
+
+    @extend_schema_field(CareTeamContactOutput(allow_null=True))
+    def get_care_team(self, user: User) -> dict[str, str] | None:
+        patient = patient_of_user(user)
+        if patient is None:
+            return None
+        return CareTeamContactOutput(patient.care_team).data
 
 
 class TokenOutput(serializers.Serializer):

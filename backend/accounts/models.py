@@ -34,6 +34,19 @@ class CareTeam(TimeStampedModel):
     """A clinic's group of nurses and coordinators who look after the same patients."""
 
     name = models.CharField(max_length=120)
+    # What a patient is told to call after a red flag (the patient app shows both).
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        db_default="",
+        help_text="The number patients call, e.g. +34 600 000 000",
+    )
+    emergency_number = models.CharField(
+        max_length=16,
+        default="112",
+        db_default="112",
+        help_text="The local emergency number patients are told to call (112, 999, 911...)",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMembership", related_name="care_teams"
     )

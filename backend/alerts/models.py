@@ -14,6 +14,9 @@ from backend.common.models import TimeStampedModel
 class AlertKind(models.TextChoices):
     SEVERE_SYMPTOM = "severe_symptom", "Severe symptom"
     WORSENING_SYMPTOM = "worsening_symptom", "Worsening symptom"
+    PERSISTENT_SYMPTOM = "persistent_symptom", "Symptom still present"
+    RED_FLAG = "red_flag", "Red-flag symptom"
+    WEIGHT_GAIN = "weight_gain", "Weight gain (fluid retention)"
     SIDE_EFFECT_NONADHERENCE = "side_effect_nonadherence", "Doses skipped for side effects"
     MISSED_DOSE_STREAK = "missed_dose_streak", "Missed-dose streak"
 
@@ -105,14 +108,20 @@ class CareTeamAlertSettings(models.Model):
         "accounts.CareTeam", on_delete=models.CASCADE, related_name="alert_settings"
     )
     severe_score = models.PositiveSmallIntegerField(default=3)
-    urgent_score = models.PositiveSmallIntegerField(default=4)
+    high_priority_composite = models.PositiveSmallIntegerField(default=3)
     severe_grade = models.PositiveSmallIntegerField(default=3)
     urgent_grade = models.PositiveSmallIntegerField(default=4)
     worsening_rise = models.PositiveSmallIntegerField(default=2)
-    worsening_window_days = models.PositiveSmallIntegerField(default=14)
+    worsening_window_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=None, help_text="Blank: compare with any earlier report"
+    )
     side_effect_skip_min_score = models.PositiveSmallIntegerField(default=2)
     missed_streak_days = models.PositiveSmallIntegerField(default=2)
     new_rash_alert = models.BooleanField(default=True)
+    rash_persistent_days = models.PositiveSmallIntegerField(default=14)
+    weight_gain_percent = models.DecimalField(max_digits=4, decimal_places=1, default=5)
+    weight_gain_kg = models.DecimalField(max_digits=4, decimal_places=1, default=2)
+    weight_gain_window_days = models.PositiveSmallIntegerField(default=7)
 
     def __str__(self) -> str:
         return f"alert settings of {self.care_team}"

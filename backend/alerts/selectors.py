@@ -70,3 +70,13 @@ def alert_times_of_patients(
     for patient_id, opened_at, resolved_at in rows:
         times.setdefault(patient_id, []).append((opened_at, resolved_at))
     return times
+
+
+def last_alert_seen_at(patient: Patient, symptom: str) -> datetime | None:
+    """When the care team was last alerted about this symptom (any kind), or None."""
+    return (
+        Alert.objects.filter(patient=patient, symptom=symptom)
+        .order_by("-last_seen_at")
+        .values_list("last_seen_at", flat=True)
+        .first()
+    )

@@ -81,7 +81,7 @@ def alert_raise(
         alert.last_seen_at = now
         alert.summary = decision.text[:300]
         alert.details = {**alert.details, **(details or {})}
-        if advice is not None:
+        if advice is not None and not _keeps_clinician_advice(alert, advice):
             alert.advice = asdict(advice)
         if escalated:
             alert.priority = decision.priority
@@ -93,6 +93,27 @@ def alert_raise(
         if escalated:
             _notify_care_team(alert, f"escalated-{alert.occurrences}")
         return alert
+
+
+def _keeps_clinician_advice(alert: Alert, advice: Advice) -> bool:
+    """Advice from a clinician's grade is not replaced by advice on a later patient answer."""
+    current = alert.advice or {}
+    return current.get("basis") == "clinician_grade" and advice.basis != "clinician_grade"
+
+
+def alerts_advise_after_grade(*, patient: Patient, symptom: str, advice: Advice) -> list[Alert]:
+    """Put a clinician's grade advice on the patient's unresolved alerts about that symptom
+    (and on an open "skipped for side effects" alert), in the grade's transaction."""
+    with transaction.atomic():
+        alerts = list(
+            Alert.objects.select_for_update()
+            .filter(patient=patient, symptom=symptom)
+            .exclude(status=AlertStatus.RESOLVED)
+        )
+        for alert in alerts:
+            alert.advice = asdict(advice)
+            alert.save(update_fields=["advice", "updated_at"])
+    return alerts
 
 
 def _unresolved(patient: Patient, kind: str, symptom: str) -> Alert | None:

@@ -51,11 +51,12 @@ from backend.guidelines import (
     AlertDecision,
     add_calendar_months,
     checked_answers,
+    composite_grade,
     missed_streak_alert,
+    patient_report_advice,
     severe_symptom_alert,
     side_effect_nonadherence_alert,
     summary_level,
-    toxicity_advice,
     worsening_symptom_alert,
 )
 from backend.sideeffects.models import SideEffectReport
@@ -556,10 +557,12 @@ class Guideline:
             self._answers[key] = (json.dumps(checked), checked, summary_level(checked))
         return self._answers[key]
 
-    def advice(self, dose_mg: int, *, severe: bool) -> str:
-        key = (dose_mg, severe)
+    def advice(self, decision: AlertDecision, symptom: str) -> str:
+        """Advice on a patient-reported alert (never withhold or reduce: no clinician grade)."""
+        key = (symptom, decision.priority)
         if key not in self._advice:
-            self._advice[key] = json.dumps(asdict(toxicity_advice(dose_mg, severe=severe)))
+            advice = patient_report_advice([symptom], decision.priority)
+            self._advice[key] = json.dumps(asdict(advice))
         return self._advice[key]
 
 
@@ -921,8 +924,8 @@ def _draw_scores(rng: Random, symptom: str, level: int) -> tuple[int, ...]:
 
 
 REPORT_COLUMNS = (
-    "id, client_id, symptom, patient_scores, patient_level, onset_date, note, weight_kg, "
-    "reported_at, patient_id, reported_by_id"
+    "id, client_id, symptom, patient_scores, patient_level, composite_grade, red_flags, "
+    "onset_date, note, weight_kg, reported_at, patient_id, reported_by_id"
 )
 ALERT_COLUMNS = (
     "id, created_at, updated_at, patient_id, kind, symptom, priority, priority_rank, status, "
@@ -930,7 +933,10 @@ ALERT_COLUMNS = (
     "last_seen_at, acknowledged_at, acknowledged_by_id, resolved_at, resolved_by_id, "
     "resolution_outcome, resolution_note, escalated_at"
 )
-SYMPTOM_CODES = tuple(code for code in SYMPTOMS if code != "other")
+# Red flags are rare and urgent: the bench's reports are the common symptoms.
+SYMPTOM_CODES = tuple(
+    code for code, item in SYMPTOMS.items() if code != "other" and not item.red_flag
+)
 GRADED_SYMPTOMS = tuple(code for code in SYMPTOM_CODES if SYMPTOMS[code].questions[0].max_score > 1)
 
 
@@ -959,7 +965,6 @@ def patient_reports(
     usual symptoms) and the alerts the real rules raise from them: severe, worsening, and, for
     some reports at level 2 or more, a dose skipped for side effects nearby."""
     rng = Random(plan.seed + 2)  # noqa: S311
-    dose_mg = REGIMENS[plan.setting][0]
     usual = rng.sample(GRADED_SYMPTOMS, 3)  # a rash comes and goes: each "yes" alerts anew
     first_us = calendar.midnight_us(plan.zone, plan.start) + 10 * HOUR_US
     end_us = min(calendar.now_us, calendar.midnight_us(plan.zone, plan.last) + DAY_US)
@@ -983,22 +988,22 @@ def patient_reports(
         if severe is not None:
             severe_reports.append(report)
             alerts.append(
-                AlertSpec(plan, severe, symptom, guideline.advice(dose_mg, severe=True),
+                AlertSpec(plan, severe, symptom, guideline.advice(severe, symptom),
                           details, at, at)
             )  # fmt: skip
         before = previous.get(symptom)
         if before is not None:
             days = (at - before.at_us) // DAY_US
-            worse = worsening_symptom_alert(symptom, before.level, report.level, days)
+            worse = worsening_symptom_alert(symptom, before.scores, report.scores, days)
         else:
-            worse = worsening_symptom_alert(symptom, None, report.level, None)
+            worse = worsening_symptom_alert(symptom, None, report.scores, None)
         if worse is not None:
-            advice = guideline.advice(dose_mg, severe=severe is not None)
+            advice = guideline.advice(worse, symptom)
             alerts.append(AlertSpec(plan, worse, symptom, advice, details, at, at))
         if report.level >= 2 and rng.random() < SIDE_EFFECT_ALERT_SHARE:
             skipped = side_effect_nonadherence_alert({symptom: report.level})
             if skipped is not None:
-                advice = guideline.advice(dose_mg, severe=False)
+                advice = guideline.advice(skipped, symptom)
                 alerts.append(AlertSpec(plan, skipped, "", advice, details, at, at))
         report.alerted = len(alerts) > raised_before
         previous[symptom] = report
@@ -1031,6 +1036,8 @@ def _report(
         symptom,
         scores_json,
         level,
+        composite_grade(symptom, scores),
+        "[]",
         onset,
         "",
         weight,
@@ -1054,7 +1061,6 @@ def _open_alert_cause(
     """The one unresolved alert and the recent cause behind it (reports are added to `rows`;
     the streak and the skipped dose were put in the dose logs already)."""
     now = calendar.now_us
-    dose_mg = REGIMENS[plan.setting][0]
     if plan.open_kind == "missed_dose_streak":
         started, length = plan.streaks[-1]
         decision = missed_streak_alert(length)
@@ -1068,21 +1074,22 @@ def _open_alert_cause(
         at = now - rng.randint(60, 60 * 60) * MINUTE_US
         report = _report(plan, rng, guideline, uuids, rows, symptom, 3, at)
         found = severe_symptom_alert(symptom, report.scores, None)
-        advice = guideline.advice(dose_mg, severe=True)
     elif plan.open_kind == "worsening_symptom":
         before = now - rng.randint(4 * 24, 10 * 24) * HOUR_US
-        _report(plan, rng, guideline, uuids, rows, symptom, 0, before)
+        earlier = _report(plan, rng, guideline, uuids, rows, symptom, 0, before)
         at = now - rng.randint(60, 48 * 60) * MINUTE_US
         report = _report(plan, rng, guideline, uuids, rows, symptom, 2, at)
-        found = worsening_symptom_alert(symptom, 0, report.level, (at - before) // DAY_US)
-        advice = guideline.advice(dose_mg, severe=False)
+        found = worsening_symptom_alert(
+            symptom, earlier.scores, report.scores, (at - before) // DAY_US
+        )
     else:  # side_effect_nonadherence: after yesterday's dose skipped for side effects
         at = now - rng.randint(10, 12 * 60) * MINUTE_US
         report = _report(plan, rng, guideline, uuids, rows, symptom, 2, at)
         found = side_effect_nonadherence_alert({symptom: report.level})
-        advice = guideline.advice(dose_mg, severe=False)
-        symptom = ""
     assert found is not None, plan.open_kind
+    advice = guideline.advice(found, symptom)
+    if plan.open_kind == "side_effect_nonadherence":
+        symptom = ""
     report.alerted = True
     details = {"report": str(report.report_id)}
     return AlertSpec(plan, found, symptom, advice, details, at, at, 1, True)

@@ -1,6 +1,6 @@
 """Guideline module: imatinib plans for GIST, pure Python (no Django), every rule with sources.
 
-The clinical fact base is ``shared/guideline-facts.md``; rule data live in :mod:`.rules`.
+The clinical fact base is ``docs/clinical-facts.md``; rule data live in :mod:`.rules`.
 Public API::
 
     recommend(case) -> dict                   plan suggestion with reasons, flags, review points
@@ -10,15 +10,24 @@ Public API::
     next_lower_dose(mg) -> int | None         and the other dose/hold helpers in .dosing
 """
 
-from .advice import Advice, toxicity_advice
+from .advice import (
+    ACTIONS,
+    Advice,
+    clinician_grade_advice,
+    patient_report_advice,
+    toxicity_advice,
+)
 from .alert_rules import (
     DEFAULT_ALERT_SETTINGS,
     PRIORITIES,
     AlertDecision,
     AlertRuleSettings,
     missed_streak_alert,
+    persistent_rash_alert,
+    red_flag_alert,
     severe_symptom_alert,
     side_effect_nonadherence_alert,
+    weight_gain_alert,
     worsening_symptom_alert,
 )
 from .case import ClinicalCase, parse_case
@@ -37,29 +46,43 @@ from .dosing import (
     reduction_step,
 )
 from .errors import CaseInvalid
+from .instructions import PatientInstruction, patient_instruction
 from .recommendation import recommend
 from .risk import afip_column, afip_risk, modified_nih_risk, modified_nih_row, risk_rank
-from .rules import DEFAULT_SETTINGS, GUIDELINE_VERSION, GuidelineSettings
+from .rules import (
+    DEFAULT_SETTINGS,
+    GUIDELINE_VERSION,
+    GuidelineSettings,
+    flag_words,
+    status_words,
+)
 from .symptoms import (
     ATTRIBUTES,
     RECALL_PERIOD,
+    RED_FLAGS,
     SYMPTOMS,
     AnswerOption,
+    CtcaeTerm,
     Symptom,
     SymptomQuestion,
     checked_answers,
     checked_clinician_grade,
+    checked_ctcae_term,
+    composite_grade,
+    red_flags_in,
     summary_level,
     symptom_catalogue,
 )
 
 __all__ = [
+    "ACTIONS",
     "ATTRIBUTES",
     "DEFAULT_ALERT_SETTINGS",
     "DEFAULT_SETTINGS",
     "GUIDELINE_VERSION",
     "PRIORITIES",
     "RECALL_PERIOD",
+    "RED_FLAGS",
     "SYMPTOMS",
     "Advice",
     "AlertDecision",
@@ -67,8 +90,10 @@ __all__ = [
     "AnswerOption",
     "CaseInvalid",
     "ClinicalCase",
+    "CtcaeTerm",
     "DoseStep",
     "GuidelineSettings",
+    "PatientInstruction",
     "Symptom",
     "SymptomQuestion",
     "add_calendar_months",
@@ -79,8 +104,12 @@ __all__ = [
     "blood_count_resume_dose",
     "checked_answers",
     "checked_clinician_grade",
+    "checked_ctcae_term",
+    "clinician_grade_advice",
+    "composite_grade",
     "doses_per_day",
     "escalation_options_on_progression",
+    "flag_words",
     "liver_hold_needed",
     "liver_resume_allowed",
     "liver_resume_dose",
@@ -89,13 +118,20 @@ __all__ = [
     "modified_nih_row",
     "next_lower_dose",
     "parse_case",
+    "patient_instruction",
+    "patient_report_advice",
+    "persistent_rash_alert",
     "recommend",
+    "red_flag_alert",
+    "red_flags_in",
     "reduction_step",
     "risk_rank",
     "severe_symptom_alert",
     "side_effect_nonadherence_alert",
+    "status_words",
     "summary_level",
     "symptom_catalogue",
     "toxicity_advice",
+    "weight_gain_alert",
     "worsening_symptom_alert",
 ]

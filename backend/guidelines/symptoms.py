@@ -1,23 +1,31 @@
-"""Symptom catalogue for patient-reported side effects (guideline-facts §6.1, §6.2).
+"""Symptom catalogue for patient-reported side effects (docs/clinical-facts.md §6.1-§6.4).
 
 Each symptom says which PRO-CTCAE attributes the patient is asked, the 0-4 answer scales with
-their words, the question wording (our own words, never NCI's item text), the CTCAE v5.0 term a
-clinician grades it with and the highest grade that term allows, its sources and its status
-(the facts page's tags: ``C``, ``C-2nd``, ``UNCONFIRMED``, ``DESIGN``).
+their words, the question wording (our own words, never NCI's item text), the CTCAE v5.0 terms
+a clinician grades it with and the grades each term allows, its sources and its status (the
+fact base's tags: ``C``, ``C-2nd``, ``UNCONFIRMED``, ``DESIGN``).
 
 Scales ([C] S17): frequency never 0 / rarely 1 / occasionally 2 / frequently 3 / almost
 constantly 4; severity none 0 / mild 1 / moderate 2 / severe 3 / very severe 4; interference
 not at all 0 / a little bit 1 / somewhat 2 / quite a bit 3 / very much 4; presence no 0 / yes 1.
 Recall period "the last 7 days" ([C] S17, NCI FAQ: no other recall period is endorsed).
 
-Conditional branching ([C] S17, CDISC QRS supplement): when the first question of a symptom is
-frequency and the answer is "never" (0), or presence and the answer is "no" (0), the other
-attributes are not asked and are scored 0. The facts page describes branching only for those
-two attributes, so a symptom whose first question is severity (fatigue) always asks every
-question (the conservative reading; see docs/guidelines.md).
+Conditional branching ([C] S17 CDISC QRS supplement; S18 for severity-led items): when the
+first question of a symptom is frequency, severity or presence and the answer is 0 ("never",
+"none", "no"), the other attributes are not asked and are scored 0.
 
-Summary level (DESIGN, §6.3): the highest attribute score of one report. It is not the
-Basch 2021 composite grade, whose lookup table is UNCONFIRMED (not retrieved).
+Two numbers come from a patient's answers, and neither is a CTCAE grade:
+- the *summary level*, the highest attribute score (0-4), which the alert trigger reads
+  (SYMPATHY: any attribute at 3 or more, S20);
+- the *composite grade* (0-3) of Basch et al. 2021 (S18), looked up from the published table
+  (docs/clinical-facts.md §6.4), which sets an alert's priority.
+A CTCAE v5.0 grade (1-5) is only ever given by a clinician.
+
+Red flags (DESIGN, issue 16): yes/no questions about symptoms that need a clinician at once
+(bleeding, jaundice, fever, chest pain, breathlessness, severe abdominal pain, blistering
+rash). GI and intratumoural haemorrhage is in the EU SmPC's warnings (S2); hepatotoxicity and
+serious fluid retention (pleural effusion) in the label's (S1); Stevens-Johnson syndrome and
+toxic epidermal necrolysis are graded with their CTCAE v5.0 terms (S16).
 """
 
 from __future__ import annotations
@@ -39,26 +47,26 @@ INTERFERENCE: Final = "interference"
 PRESENCE: Final = "presence"
 ATTRIBUTES: Final[tuple[str, ...]] = (FREQUENCY, SEVERITY, INTERFERENCE, PRESENCE)
 
-# The attributes whose "0" answer ends the symptom's questions (§6.2 conditional branching).
-BRANCHING_ATTRIBUTES: Final = (FREQUENCY, PRESENCE)
+# Rash follow-up questions (our own, DESIGN): asked only after "yes, I have a rash".
+BODY_AREA: Final = "body_area"
+BLISTERS: Final = "blisters"
+MOUTH_EYE_SORES: Final = "mouth_eye_sores"
+FEVER: Final = "fever"
+RASH_FOLLOW_UPS: Final[tuple[str, ...]] = (BODY_AREA, BLISTERS, MOUTH_EYE_SORES, FEVER)
 
-# Sources this module (and alert_rules / advice) cite that rules.SOURCES does not list; the
-# full addresses are in the facts page §11. ``SOURCES`` is the union of both.
-SOURCES: Final[dict[str, str]] = {
-    **rules.SOURCES,
-    "S16": "NCI Common Terminology Criteria for Adverse Events (CTCAE) v5.0, 27 Nov 2017",
-    "S17": "NCI PRO-CTCAE item library v1.0 (items, attributes, scales, recall period, "
-    "conditional branching per CDISC QRS supplement)",
-    "S18": "Basch et al. Composite grading algorithm for PRO-CTCAE. Clin Trials 2021",
-    "S19": "Basch et al. Symptom monitoring with PROs during routine cancer treatment (STAR). "
-    "JCO 2016",
-    "S20": "SYMPATHY: web-based symptom monitoring during chemoradiation. Adv Radiat Oncol 2022",
-    "S21": "Optimization of alert notifications in ePRO (PRO-TECT, AFT-39). PMID 38771558",
-    "S27": "GIST adherence studies (ADAGIO-GIST 2011; PPA 2022; PPA 2021; Br J Cancer 2025)",
-    "S28": "CML adherence studies (Marin JCO 2010; Ibrahim Blood 2011; ADAGIO 2009; Leuk Res 2021)",
-    "S30": "Schlemmer et al. German phase II of imatinib 400 mg in GIST. Eur J Med Res 2011",
-    "S32": "Park et al. Severe imatinib-associated skin rash in GIST. Cancer Res Treat 2016",
-}
+# The attributes whose "0" answer ends the symptom's questions (§6.2 conditional branching;
+# §6.4: "likewise severity 0 for severity-led items").
+BRANCHING_ATTRIBUTES: Final = (FREQUENCY, SEVERITY, PRESENCE)
+
+# What a red flag tells the patient to do (DESIGN; see docs/guidelines.md "Red flags").
+EMERGENCY: Final = "emergency"
+CALL_NOW: Final = "call_now"
+CONTACT_SOON: Final = "contact_soon"
+SELF_CARE: Final = "self_care"
+INSTRUCTION_LEVELS: Final = (EMERGENCY, CALL_NOW, CONTACT_SOON, SELF_CARE)  # most urgent first
+
+# One registry of sources for the whole guideline module (rules.SOURCES).
+SOURCES: Final = rules.SOURCES
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,10 @@ class SymptomQuestion:
     def max_score(self) -> int:
         return max(option.score for option in self.options)
 
+    @property
+    def is_yes_no(self) -> bool:
+        return self.max_score == 1
+
     def option_label(self, score: int) -> str:
         for option in self.options:
             if option.score == score:
@@ -89,32 +101,65 @@ class SymptomQuestion:
 
 
 @dataclass(frozen=True)
+class CtcaeTerm:
+    """A CTCAE v5.0 term a clinician may grade a symptom with, and the grades it defines.
+
+    ``urgent`` terms (Stevens-Johnson syndrome, toxic epidermal necrolysis) make any grade
+    an urgent alert: their lowest grade is already severe (S16).
+    """
+
+    name: str
+    lowest_grade: int
+    highest_grade: int
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
 class Symptom:
     """A symptom the patient can report.
 
-    ``is_pro_ctcae`` is False for our own questions (not from the NCI item library).
-    ``ctcae_term`` / ``ctcae_max_grade``: the CTCAE v5.0 term a clinician grades with and the
-    highest grade it defines (None for a free-text symptom: the general 1-5 scale applies).
-    ``status`` uses the facts page's tags; ``note`` says what is special or unsettled.
-    ``pro_ctcae_term`` names the NCI item whose attributes and scales are used (None when
-    there is none); ``free_text_prompt`` asks the patient to describe an "other" symptom.
+    ``is_pro_ctcae`` is False for our own questions (not from the NCI item library);
+    ``pro_ctcae_term`` names the NCI item whose attributes and scales are used, or the nearest
+    related item for a red flag. ``ctcae_terms``: the CTCAE v5.0 terms a clinician grades it
+    with, the usual one first (empty for a free-text symptom: the general 1-5 scale applies).
+    ``red_flag`` items are yes/no questions whose "yes" is always urgent; ``instruction_level``
+    says what the patient is told to do at once. ``follow_ups`` are asked only after a "yes"
+    to a presence question (rash).
     """
 
     code: str
     label: str
     is_pro_ctcae: bool
     questions: tuple[SymptomQuestion, ...]
-    ctcae_term: str | None
-    ctcae_max_grade: int | None
+    ctcae_terms: tuple[CtcaeTerm, ...]
     sources: tuple[str, ...]
     status: str
     note: str
     pro_ctcae_term: str | None = None
     free_text_prompt: str | None = None
+    red_flag: bool = False
+    instruction_level: str | None = None
+    follow_ups: tuple[SymptomQuestion, ...] = ()
 
     @property
     def attributes(self) -> tuple[str, ...]:
         return tuple(q.attribute for q in self.questions)
+
+    @property
+    def follow_up_attributes(self) -> tuple[str, ...]:
+        return tuple(q.attribute for q in self.follow_ups)
+
+    @property
+    def ctcae_term(self) -> str | None:
+        """The usual CTCAE v5.0 term (None: the general scale)."""
+        return self.ctcae_terms[0].name if self.ctcae_terms else None
+
+    @property
+    def ctcae_max_grade(self) -> int | None:
+        """The highest grade any of its terms defines (None: the general scale, up to 5)."""
+        if not self.ctcae_terms:
+            return None
+        return max(term.highest_grade for term in self.ctcae_terms)
 
     @property
     def branch_attribute(self) -> str | None:
@@ -124,11 +169,24 @@ class Symptom:
             return first
         return None
 
+    @property
+    def presence_only(self) -> bool:
+        return self.attributes == (PRESENCE,)
+
     def question(self, attribute: str) -> SymptomQuestion:
-        for q in self.questions:
+        for q in (*self.questions, *self.follow_ups):
             if q.attribute == attribute:
                 return q
         raise KeyError(attribute)
+
+    def term(self, name: str | None) -> CtcaeTerm | None:
+        """One of its CTCAE terms by name (None -> the usual one)."""
+        if name is None or name == "":
+            return self.ctcae_terms[0] if self.ctcae_terms else None
+        for term in self.ctcae_terms:
+            if term.name.lower() == name.strip().lower():
+                return term
+        return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,8 +236,176 @@ def _presence(what: str) -> SymptomQuestion:
     return SymptomQuestion(PRESENCE, f"{_OVER}, have you had {what}?", SCALES[PRESENCE])
 
 
+def _red_flag_question(what: str) -> SymptomQuestion:
+    return SymptomQuestion(
+        PRESENCE, f"Do you have {what} now, or since your last report?", SCALES[PRESENCE]
+    )
+
+
+def _yes_no(attribute: str, text: str) -> SymptomQuestion:
+    return SymptomQuestion(attribute, text, SCALES[PRESENCE])
+
+
 CUSTOM_QUESTION_NOTE: Final = (
     "This question is our own; it is not part of the NCI PRO-CTCAE item library."
+)
+
+_RASH_FOLLOW_UPS: Final = (
+    SymptomQuestion(
+        BODY_AREA,
+        "How much of your body does the rash cover?",
+        _scale(
+            "a small area (less than about 10% of the skin)",
+            "a larger area (about 10 to 30%)",
+            "most of the body (more than 30%)",
+        ),
+    ),
+    _yes_no(BLISTERS, "Do you have blisters or peeling skin?"),
+    _yes_no(MOUTH_EYE_SORES, "Do you have sores in your mouth or eyes?"),
+    _yes_no(FEVER, "Do you have a fever of 38 °C or more?"),
+)
+
+# CTCAE v5.0 terms for skin reactions ([C] S16): maculo-papular rash 1-3; erythema multiforme
+# 1-5; Stevens-Johnson syndrome 3-5 (sloughing <10% BSA is grade 3, 10-30% grade 4); toxic
+# epidermal necrolysis 4-5 (sloughing >=30% BSA).
+_SKIN_TERMS: Final = (
+    CtcaeTerm("Rash maculo-papular", 1, 3),
+    CtcaeTerm("Erythema multiforme", 1, 5),
+    CtcaeTerm("Stevens-Johnson syndrome", 3, 5, urgent=True),
+    CtcaeTerm("Toxic epidermal necrolysis", 4, 5, urgent=True),
+)
+
+# --------------------------------------------------------------------------------------------
+# Red flags (DESIGN, issue 16): yes/no, always urgent, asked first
+# --------------------------------------------------------------------------------------------
+
+
+def _red_flag(
+    code: str,
+    label: str,
+    question: str,
+    level: str,
+    terms: tuple[CtcaeTerm, ...],
+    sources: tuple[str, ...],
+    why: str,
+    related_item: str | None = None,
+) -> Symptom:
+    related = (
+        f" The nearest PRO-CTCAE item is {related_item}; it is asked here as a yes/no red flag."
+        if related_item
+        else " PRO-CTCAE has no item for it."
+    )
+    return Symptom(
+        code=code,
+        label=label,
+        is_pro_ctcae=False,
+        pro_ctcae_term=related_item,
+        questions=(_red_flag_question(question),),
+        ctcae_terms=terms,
+        sources=sources,
+        status=DESIGN,
+        note=f"Red flag: a 'yes' raises an urgent alert at once. {why}{related} "
+        f"{CUSTOM_QUESTION_NOTE}",
+        red_flag=True,
+        instruction_level=level,
+    )
+
+
+_RED_FLAGS: Final = (
+    _red_flag(
+        "black_stools",
+        "Black, tarry or bloody stools",
+        "black, tarry or bloody stools (poo)",
+        EMERGENCY,
+        (
+            CtcaeTerm("Lower gastrointestinal hemorrhage", 1, 5),
+            CtcaeTerm("Upper gastrointestinal hemorrhage", 1, 5),
+            CtcaeTerm("Intra-abdominal hemorrhage", 2, 5),
+        ),
+        ("S2", "S1", "S16"),
+        "Gastrointestinal and tumour bleeding is a warning of the imatinib label.",
+    ),
+    _red_flag(
+        "vomiting_blood",
+        "Vomiting blood",
+        "vomiting of blood, or of what looks like coffee grounds",
+        EMERGENCY,
+        (CtcaeTerm("Upper gastrointestinal hemorrhage", 1, 5),),
+        ("S2", "S1", "S16"),
+        "Gastrointestinal bleeding is a warning of the imatinib label.",
+        related_item="VOMITING",
+    ),
+    _red_flag(
+        "severe_abdominal_pain",
+        "Severe pain in the belly",
+        "severe pain in your belly (abdomen)",
+        EMERGENCY,
+        (CtcaeTerm("Abdominal pain", 1, 3), CtcaeTerm("Intra-abdominal hemorrhage", 2, 5)),
+        ("S2", "S16", "S17"),
+        "Sudden severe abdominal pain can mean bleeding into the tumour or a perforation.",
+        related_item="ABDOMINAL PAIN",
+    ),
+    _red_flag(
+        "breathlessness",
+        "Short of breath",
+        "new or worse shortness of breath",
+        EMERGENCY,
+        (CtcaeTerm("Dyspnea", 1, 5), CtcaeTerm("Pleural effusion", 1, 5)),
+        ("S1", "S16", "S17"),
+        "Serious fluid retention (pleural effusion, pulmonary oedema) is a label warning.",
+        related_item="SHORTNESS OF BREATH",
+    ),
+    _red_flag(
+        "chest_pain",
+        "Chest pain",
+        "pain or tightness in your chest",
+        EMERGENCY,
+        (CtcaeTerm("Chest pain - cardiac", 1, 3), CtcaeTerm("Chest wall pain", 1, 3)),
+        ("S1", "S16"),
+        "Chest pain needs a clinician at once, whatever its cause.",
+    ),
+    _red_flag(
+        "jaundice",
+        "Yellow skin or eyes, or dark urine",
+        "yellow skin or eyes, or dark urine",
+        CALL_NOW,
+        (CtcaeTerm("Blood bilirubin increased", 1, 4),),
+        ("S1", "S2", "S16"),
+        "Hepatotoxicity is a label warning; the liver tests decide the label's hold rule.",
+        related_item="CHANGE IN USUAL URINE COLOR",
+    ),
+    _red_flag(
+        "fever",
+        "Fever of 38 °C or more",
+        "a fever of 38 °C (100.4 °F) or more",
+        CALL_NOW,
+        (CtcaeTerm("Fever", 1, 5), CtcaeTerm("Febrile neutropenia", 3, 5)),
+        ("S1", "S16"),
+        "Imatinib can lower the neutrophil count (label); CTCAE v5.0 fever starts at 38.0 °C.",
+        related_item="CHILLS",
+    ),
+    _red_flag(
+        "bleeding_bruising",
+        "Unusual bleeding or bruising",
+        "unusual bleeding or bruising",
+        CALL_NOW,
+        (),
+        ("S1", "S2", "S16", "S17"),
+        "Haemorrhage and low platelet counts are label warnings; the clinician grades it with "
+        "the matching CTCAE term.",
+        related_item="BRUISING",
+    ),
+    _red_flag(
+        "blistering_rash",
+        "Blisters, peeling skin or mouth sores",
+        "blisters, peeling skin, or sores in your mouth or eyes",
+        CALL_NOW,
+        _SKIN_TERMS,
+        ("S16", "S17", "S32"),
+        "These can be the first signs of Stevens-Johnson syndrome or toxic epidermal "
+        "necrolysis (CTCAE v5.0 terms).",
+        related_item="RASH",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -187,6 +413,7 @@ CUSTOM_QUESTION_NOTE: Final = (
 # --------------------------------------------------------------------------------------------
 
 _CATALOGUE: Final = (
+    *_RED_FLAGS,
     Symptom(
         code="nausea",
         label="Nausea",
@@ -196,8 +423,7 @@ _CATALOGUE: Final = (
             _frequency("did you feel sick to your stomach (nausea)"),
             _severity("your nausea"),
         ),
-        ctcae_term="Nausea",
-        ctcae_max_grade=3,
+        ctcae_terms=(CtcaeTerm("Nausea", 1, 3),),
         sources=("S17", "S16"),
         status=C,
         note="PRO-CTCAE asks frequency and severity. CTCAE v5.0 nausea has no grade 4 or 5.",
@@ -211,8 +437,7 @@ _CATALOGUE: Final = (
             _frequency("were you sick (vomited, threw up)"),
             _severity("your vomiting"),
         ),
-        ctcae_term="Vomiting",
-        ctcae_max_grade=5,
+        ctcae_terms=(CtcaeTerm("Vomiting", 1, 5),),
         sources=("S17", "S16"),
         status=C,
         note="PRO-CTCAE asks frequency and severity. CTCAE v5.0 grades vomiting by the "
@@ -224,8 +449,7 @@ _CATALOGUE: Final = (
         is_pro_ctcae=True,
         pro_ctcae_term="LOOSE OR WATERY STOOLS (DIARRHEA)",
         questions=(_frequency("did you pass loose or watery stools (diarrhoea)"),),
-        ctcae_term="Diarrhea",
-        ctcae_max_grade=5,
+        ctcae_terms=(CtcaeTerm("Diarrhea", 1, 5),),
         sources=("S17", "S16"),
         status=C,
         note="PRO-CTCAE asks frequency only.",
@@ -240,8 +464,7 @@ _CATALOGUE: Final = (
             _severity("the swelling of your arms or legs"),
             _interference("swelling of your arms or legs"),
         ),
-        ctcae_term="Edema limbs",
-        ctcae_max_grade=3,
+        ctcae_terms=(CtcaeTerm("Edema limbs", 1, 3),),
         sources=("S17", "S16"),
         status=C,
         note="PRO-CTCAE asks frequency, severity and interference. CTCAE v5.0 edema limbs has "
@@ -257,15 +480,14 @@ _CATALOGUE: Final = (
             _severity("the swelling around your eyes"),
             _interference("swelling around your eyes"),
         ),
-        ctcae_term="Periorbital edema",
-        ctcae_max_grade=3,
+        ctcae_terms=(CtcaeTerm("Periorbital edema", 1, 3), CtcaeTerm("Edema face", 1, 3)),
         sources=("S16", "S17", "S30", "S7"),
         status=DESIGN,
         note=f"{CUSTOM_QUESTION_NOTE} PRO-CTCAE has no item for swelling around the eyes, a "
         "common imatinib side effect (eyelid oedema 24% in S30, periorbital oedema 34% in S7). "
         "The questions copy the attributes of the nearest item, ARM OR LEG SWELLING "
-        "(frequency, severity, interference) and are not validated. CTCAE v5.0 periorbital "
-        "edema has no grade 4 or 5.",
+        "(frequency, severity, interference) and are not validated; its composite grade uses "
+        "that item's table. CTCAE v5.0 periorbital edema has no grade 4 or 5.",
     ),
     Symptom(
         code="fatigue",
@@ -276,13 +498,11 @@ _CATALOGUE: Final = (
             _severity("your tiredness or lack of energy"),
             _interference("tiredness or lack of energy"),
         ),
-        ctcae_term="Fatigue",
-        ctcae_max_grade=3,
-        sources=("S17", "S16"),
+        ctcae_terms=(CtcaeTerm("Fatigue", 1, 3),),
+        sources=("S17", "S16", "S18"),
         status=C,
-        note="PRO-CTCAE asks severity and interference. Both questions are always asked (the "
-        "facts page describes skipping only after frequency 'never' or presence 'no'). CTCAE "
-        "v5.0 fatigue has no grade 4 or 5.",
+        note="PRO-CTCAE asks severity and interference; after severity 'none' interference is "
+        "not asked (S18). CTCAE v5.0 fatigue has no grade 4 or 5.",
     ),
     Symptom(
         code="rash",
@@ -290,13 +510,15 @@ _CATALOGUE: Final = (
         is_pro_ctcae=True,
         pro_ctcae_term="RASH",
         questions=(_presence("a skin rash"),),
-        ctcae_term="Rash maculo-papular",
-        ctcae_max_grade=3,
+        ctcae_terms=_SKIN_TERMS,
         sources=("S17", "S16", "S32"),
         status=C,
-        note="PRO-CTCAE asks presence only (no 0, yes 1), so a rash report never reaches the "
-        "severe score on its own; a new rash raises its own alert (alert.new_rash, DESIGN). "
-        "CTCAE v5.0 maculo-papular rash has no grade 4 or 5.",
+        note="PRO-CTCAE asks presence only (no 0, yes 1), so it has no composite grade. After "
+        "a 'yes' four questions of our own (how much of the body; blisters or peeling; mouth "
+        "or eye sores; fever) set the alert's priority (DESIGN). A clinician grades it as "
+        "maculo-papular rash (1-3), erythema multiforme (1-5), Stevens-Johnson syndrome (3-5) "
+        "or toxic epidermal necrolysis (4-5), as CTCAE v5.0 defines them.",
+        follow_ups=_RASH_FOLLOW_UPS,
     ),
     Symptom(
         code="muscle_cramps",
@@ -308,14 +530,13 @@ _CATALOGUE: Final = (
             _severity("the muscle pain (cramps or aching)"),
             _interference("muscle cramps or aching muscles"),
         ),
-        ctcae_term="Muscle cramp",
-        ctcae_max_grade=3,
+        ctcae_terms=(CtcaeTerm("Muscle cramp", 1, 3), CtcaeTerm("Myalgia", 1, 3)),
         sources=("S17", "S16", "S3"),
         status=DESIGN,
         note="PRO-CTCAE has no cramp item; the attributes and scales of the nearest item, "
         "ACHING MUSCLES (frequency, severity, interference), are used, and our wording adds "
-        "cramps, so the answers are not strictly the validated item (DESIGN). The facts page "
-        "gives CTCAE v5.0 muscle cramp grades 1-3 only.",
+        "cramps, so the answers are not strictly the validated item. CTCAE v5.0 muscle cramp "
+        "has grades 1-3 only.",
     ),
     Symptom(
         code="other",
@@ -323,18 +544,18 @@ _CATALOGUE: Final = (
         is_pro_ctcae=False,
         pro_ctcae_term=None,
         questions=(_severity("this symptom"),),
-        ctcae_term=None,
-        ctcae_max_grade=None,
+        ctcae_terms=(),
         sources=("S17", "S16"),
         status=DESIGN,
         note=f"{CUSTOM_QUESTION_NOTE} Free-text symptom: only severity is asked (PRO-CTCAE "
         "severity scale). The clinician grades it with the matching CTCAE term (general "
-        "scale 1-5).",
+        "scale 1-5). Anything that sounds like a red flag should be asked as one.",
         free_text_prompt="Please describe the symptom in a few words.",
     ),
 )
 
 SYMPTOMS: Final[Mapping[str, Symptom]] = MappingProxyType({s.code: s for s in _CATALOGUE})
+RED_FLAGS: Final[tuple[str, ...]] = tuple(s.code for s in _RED_FLAGS)
 
 # CTCAE v5.0 general grade scale ([C] S16): 1 mild ... 5 death.
 CTCAE_GRADES: Final[Mapping[int, str]] = MappingProxyType(
@@ -347,33 +568,138 @@ CTCAE_GRADES: Final[Mapping[int, str]] = MappingProxyType(
     }
 )
 
+# --------------------------------------------------------------------------------------------
+# PRO-CTCAE composite grade (Basch et al. 2021, S18; table: docs/clinical-facts.md §6.4)
+# --------------------------------------------------------------------------------------------
+
+# Single attribute: score 0-4 -> composite.
+_SINGLE: Final = {
+    FREQUENCY: (0, 1, 1, 2, 3),
+    SEVERITY: (0, 1, 2, 3, 3),
+    INTERFERENCE: (0, 1, 1, 2, 2),
+}
+# Two attributes: rows are the first attribute's score 1-4 (0 -> composite 0), columns the
+# second attribute's score 0-4.
+_PAIRS: Final = {
+    (FREQUENCY, SEVERITY): (
+        (1, 1, 1, 2, 2),
+        (1, 1, 2, 2, 2),
+        (1, 1, 2, 3, 3),
+        (1, 1, 2, 3, 3),
+    ),
+    (FREQUENCY, INTERFERENCE): (
+        (1, 1, 1, 2, 2),
+        (1, 1, 1, 2, 2),
+        (1, 1, 2, 3, 3),
+        (1, 1, 2, 3, 3),
+    ),
+    (SEVERITY, INTERFERENCE): (
+        (1, 1, 1, 2, 2),
+        (1, 1, 2, 2, 3),
+        (1, 2, 2, 3, 3),
+        (2, 2, 2, 3, 3),
+    ),
+}
+# Three attributes: for frequency 1-4 (0 -> composite 0), severity rows 0-4 x interference
+# columns 0-4.
+_TRIPLE: Final = (
+    (  # frequency 1
+        (0, 1, 1, 2, 2),
+        (1, 1, 1, 2, 2),
+        (1, 2, 2, 2, 3),
+        (2, 2, 2, 3, 3),
+        (2, 2, 3, 3, 3),
+    ),
+    (  # frequency 2
+        (0, 1, 1, 2, 2),
+        (1, 1, 1, 2, 2),
+        (2, 2, 2, 3, 3),
+        (2, 2, 2, 3, 3),
+        (2, 2, 3, 3, 3),
+    ),
+    (  # frequency 3
+        (1, 1, 1, 2, 2),
+        (1, 1, 1, 2, 2),
+        (2, 2, 2, 3, 3),
+        (2, 2, 3, 3, 3),
+        (2, 2, 3, 3, 3),
+    ),
+    (  # frequency 4
+        (1, 1, 1, 2, 2),
+        (1, 1, 2, 2, 3),
+        (2, 2, 2, 3, 3),
+        (2, 2, 3, 3, 3),
+        (2, 2, 3, 3, 3),
+    ),
+)
+COMPOSITE_MAX: Final = 3
+
+
+def composite_grade(symptom: str, scores: Mapping[str, int]) -> int | None:
+    """The PRO-CTCAE composite grade 0-3 of one report (Basch et al. 2021, S18).
+
+    A patient-reported level, **not** a CTCAE grade. None for a yes/no item (rash, red flags),
+    which has no composite. ``scores`` as from :func:`checked_answers`.
+    """
+    item = get_symptom(symptom)
+    attributes = tuple(a for a in item.attributes if a != PRESENCE)
+    if not attributes:
+        return None
+    values = []
+    for attribute in attributes:
+        value = scores.get(attribute)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
+            raise ValueError(f"{attribute} score must be a whole number from 0 to 4")
+        values.append(value)
+    if len(values) == 1:
+        return _SINGLE[attributes[0]][values[0]]
+    if values[0] == 0:
+        return 0  # branching: the first attribute "never"/"none" ends the item
+    if len(values) == 2:
+        return _PAIRS[(attributes[0], attributes[1])][values[0] - 1][values[1]]
+    if attributes != (FREQUENCY, SEVERITY, INTERFERENCE):  # pragma: no cover - catalogue shape
+        raise ValueError(f"no composite table for {attributes}")
+    return _TRIPLE[values[0] - 1][values[1]][values[2]]
+
 
 # --------------------------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------------------------
 
 
+def _question_data(q: SymptomQuestion) -> dict:
+    return {
+        "attribute": q.attribute,
+        "text": q.text,
+        "options": [{"score": o.score, "label": o.label} for o in q.options],
+    }
+
+
 def symptom_catalogue() -> list[dict]:
-    """The catalogue as plain JSON-able data, for the patient app and the API."""
+    """The catalogue as plain JSON-able data, for the patient app and the API (red flags
+    first)."""
     return [
         {
             "code": s.code,
             "label": s.label,
+            "red_flag": s.red_flag,
+            "instruction_level": s.instruction_level,
             "is_pro_ctcae": s.is_pro_ctcae,
             "pro_ctcae_term": s.pro_ctcae_term,
             "recall_period": RECALL_PERIOD,
-            "questions": [
-                {
-                    "attribute": q.attribute,
-                    "text": q.text,
-                    "options": [{"score": o.score, "label": o.label} for o in q.options],
-                }
-                for q in s.questions
-            ],
+            "questions": [_question_data(q) for q in s.questions],
             "skip_others_when_zero": s.branch_attribute,
+            "follow_up_questions": [
+                {**_question_data(q), "asked_when": {s.attributes[0]: 1}} for q in s.follow_ups
+            ],
+            "has_composite_grade": not s.presence_only,
             "free_text_prompt": s.free_text_prompt,
             "ctcae_term": s.ctcae_term,
             "ctcae_max_grade": s.ctcae_max_grade,
+            "ctcae_terms": [
+                {"name": t.name, "lowest_grade": t.lowest_grade, "highest_grade": t.highest_grade}
+                for t in s.ctcae_terms
+            ],
             "sources": list(s.sources),
             "status": s.status,
             "note": s.note,
@@ -392,6 +718,13 @@ def get_symptom(symptom: object) -> Symptom:
 def _score(question: SymptomQuestion, value: object) -> int:
     field = f"answers.{question.attribute}"
     top = question.max_score
+    if question.is_yes_no:
+        # Yes/no answers come as true/false (the API's words) or 1/0.
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int) and value in (0, 1):
+            return value
+        raise CaseInvalid(field, "must be true (yes) or false (no)")
     words = ", ".join(f"{o.score} {o.label}" for o in question.options)
     if isinstance(value, bool) or not isinstance(value, int):
         raise CaseInvalid(field, f"must be a whole number from 0 to {top} ({words})")
@@ -403,16 +736,17 @@ def _score(question: SymptomQuestion, value: object) -> int:
 def checked_answers(symptom: str, answers: Mapping[str, object]) -> dict[str, int]:
     """Validate one symptom report's answers; return a score for every attribute asked.
 
-    ``answers`` maps attribute -> score. Missing (or null) answers are refused, except after a
-    0 ("never" / "no") to the symptom's first question when that is frequency or presence:
-    the other questions are then optional, must be 0 if given, and are scored 0 ([C] S17).
-    Raises CaseInvalid with field "symptom" or "answers.<attribute>" (bool, str and float
-    answers are refused; so are attributes the symptom does not ask).
+    ``answers`` maps attribute -> score (yes/no answers as true/false or 1/0). Missing (or
+    null) answers are refused, except after a 0 ("never", "none", "no") to the symptom's first
+    question when that is frequency, severity or presence: the other questions are then
+    optional, must be 0 if given, and are scored 0 ([C] S17, S18). Follow-up questions (rash)
+    are optional after a "yes" and refused after a "no"; only those answered are returned.
+    Raises CaseInvalid with field "symptom" or "answers.<attribute>".
     """
     item = get_symptom(symptom)
     if not isinstance(answers, Mapping):
         raise CaseInvalid("answers", "must be an object mapping each attribute to a score")
-    asked = item.attributes
+    asked = (*item.attributes, *item.follow_up_attributes)
     for key in sorted(answers, key=str):
         if key not in asked:
             raise CaseInvalid(
@@ -439,41 +773,96 @@ def checked_answers(symptom: str, answers: Mapping[str, object]) -> dict[str, in
         scores[attribute] = score
         if attribute == branch and score == 0:
             skipped = True
+    present = scores.get(item.attributes[0], 0) > 0
+    for question in item.follow_ups:
+        value = answers.get(question.attribute)
+        if value is None:
+            continue
+        score = _score(question, value)
+        if not present and score != 0:
+            raise CaseInvalid(
+                f"answers.{question.attribute}",
+                f"is asked only when {item.attributes[0]} is yes",
+            )
+        if present:
+            scores[question.attribute] = score
     return scores
 
 
 def summary_level(scores: Mapping[str, int]) -> int:
-    """The highest attribute score of one report, 0-4 (DESIGN, §6.3; not the composite grade).
+    """The highest PRO-CTCAE attribute score of one report, 0-4 (what the SYMPATHY trigger
+    reads; not the composite grade, never a CTCAE grade).
 
-    Presence counts as its score: "no" 0, "yes" 1. A presence-only symptom (rash) therefore
-    has a summary level of 0 or 1 and never reaches the severe score by itself; alert_rules
-    raises a separate "new rash" alert for it.
+    Presence counts as its score: "no" 0, "yes" 1. Follow-up answers (rash) are not
+    PRO-CTCAE attributes and do not count.
     """
     if not isinstance(scores, Mapping) or not scores:
         raise ValueError("scores must be a non-empty mapping of attribute to score")
-    for attribute, score in scores.items():
+    core = {a: s for a, s in scores.items() if a not in RASH_FOLLOW_UPS}
+    if not core:
+        raise ValueError("scores must hold at least one PRO-CTCAE attribute")
+    for attribute, score in core.items():
         if attribute not in SCALES:
             raise ValueError(f"{attribute!r} is not an attribute ({', '.join(ATTRIBUTES)})")
         top = SCALES[attribute][-1].score
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= top:
             raise ValueError(f"{attribute} score must be a whole number from 0 to {top}")
-    return max(scores.values())
+    return max(core.values())
 
 
-def checked_clinician_grade(symptom: str, grade: object) -> int:
-    """Validate a clinician's CTCAE v5.0 grade for a symptom: 1-5, not above the term's maximum.
+def red_flags_in(symptom: str, scores: Mapping[str, int]) -> tuple[str, ...]:
+    """The red flags one report raises: the red-flag item itself when answered yes, and for a
+    rash the red flags its follow-ups name (blisters or mouth/eye sores -> blistering_rash;
+    fever -> fever)."""
+    item = get_symptom(symptom)
+    found: list[str] = []
+    if item.red_flag and scores.get(PRESENCE, 0) == 1:
+        found.append(item.code)
+    if scores.get(BLISTERS, 0) == 1 or scores.get(MOUTH_EYE_SORES, 0) == 1:
+        found.append("blistering_rash")
+    if scores.get(FEVER, 0) == 1:
+        found.append("fever")
+    return tuple(dict.fromkeys(found))
 
-    Raises CaseInvalid("symptom", ...) or CaseInvalid("grade", ...).
+
+def _chosen_term(item: Symptom, term: object) -> CtcaeTerm | None:
+    """The CTCAE term named (None or "" -> the usual one); None for the general scale."""
+    if term is not None and not isinstance(term, str):
+        raise CaseInvalid("ctcae_term", "must be the name of a CTCAE v5.0 term")
+    chosen = item.term(term)
+    if chosen is None and item.ctcae_terms:
+        names = "; ".join(t.name for t in item.ctcae_terms)
+        raise CaseInvalid("ctcae_term", f"not a term for {item.code}; use one of: {names}")
+    return chosen
+
+
+def checked_clinician_grade(symptom: str, grade: object, term: object = None) -> int:
+    """Validate a clinician's CTCAE v5.0 grade for a symptom under one of its terms.
+
+    ``term`` is the CTCAE term's name (None or "" -> the symptom's usual term). The grade must
+    be 1-5 and one that term defines (e.g. Stevens-Johnson syndrome 3-5, nausea 1-3).
+    Raises CaseInvalid("symptom" | "ctcae_term" | "grade", ...).
     """
     item = get_symptom(symptom)
+    chosen = _chosen_term(item, term)
     if isinstance(grade, bool) or not isinstance(grade, int):
         raise CaseInvalid("grade", "must be a whole number from 1 to 5 (CTCAE v5.0)")
     if not 1 <= grade <= 5:
         raise CaseInvalid("grade", "must be from 1 to 5 (CTCAE v5.0)")
-    if item.ctcae_max_grade is not None and grade > item.ctcae_max_grade:
+    if chosen is not None and not chosen.lowest_grade <= grade <= chosen.highest_grade:
         raise CaseInvalid(
             "grade",
-            f"CTCAE v5.0 '{item.ctcae_term}' has no grade {grade}; its highest grade is "
-            f"{item.ctcae_max_grade}",
+            f"CTCAE v5.0 '{chosen.name}' has no grade {grade}; it defines grades "
+            f"{chosen.lowest_grade} to {chosen.highest_grade}",
         )
     return grade
+
+
+def checked_ctcae_term(symptom: str, term: object = None) -> str:
+    """The CTCAE term's canonical name for a grade; for a symptom graded on the general scale
+    (no listed term), the clinician's own term name, trimmed ('' if none)."""
+    item = get_symptom(symptom)
+    chosen = _chosen_term(item, term)
+    if chosen is not None:
+        return chosen.name
+    return term.strip()[:80] if isinstance(term, str) else ""

@@ -19,8 +19,8 @@ from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import ATTRIBUTES, RECALL_PERIOD, symptom_catalogue
 
 from . import services
-from .models import ClinicianAssessment, SideEffectReport
-from .selectors import reports_of_patient
+from .models import ClinicianAssessment, SideEffectReport, WeightMeasurement
+from .selectors import reports_of_patient, weight_baseline, weights_of_patient
 
 
 class SymptomCatalogueView(APIView):
@@ -38,7 +38,7 @@ class AssessmentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ClinicianAssessment
-        fields = ["ctcae_grade", "note", "assessed_by", "created_at"]
+        fields = ["ctcae_grade", "ctcae_term", "note", "assessed_by", "created_at"]
 
 
 class ReportOutput(serializers.ModelSerializer):
@@ -48,6 +48,9 @@ class ReportOutput(serializers.ModelSerializer):
         help_text="Latest CTCAE v5.0 grade given by a clinician, or null"
     )
     assessments = AssessmentOutput(many=True, read_only=True)
+    red_flag = serializers.SerializerMethodField(
+        help_text="True when the report raised a red flag (an urgent alert)"
+    )
 
     class Meta:
         model = SideEffectReport
@@ -57,20 +60,39 @@ class ReportOutput(serializers.ModelSerializer):
             "symptom",
             "patient_scores",
             "patient_level",
+            "composite_grade",
+            "red_flag",
+            "red_flags",
             "onset_date",
             "note",
             "weight_kg",
             "reported_at",
             "care_team_alerted",
+            "patient_instruction",
             "clinician_grade",
             "assessments",
         ]
         extra_kwargs = {
+            "patient_level": {
+                "help_text": "The highest PRO-CTCAE answer (0-4), patient-reported; not a CTCAE "
+                "grade."
+            },
+            "composite_grade": {
+                "help_text": "PRO-CTCAE composite grade 0-3 (Basch 2021), patient-reported; "
+                "null for yes/no items; not a CTCAE grade."
+            },
+            "patient_instruction": {
+                "help_text": "What the patient is told to do: {level: emergency | call_now | "
+                "contact_soon | self_care, text, phone, emergency_number}."
+            },
             "care_team_alerted": {
                 "help_text": "True when this report opened or added to an alert for the care "
                 "team (the same answer on a resend)."
-            }
+            },
         }
+
+    def get_red_flag(self, report: SideEffectReport) -> bool:
+        return bool(report.red_flags)
 
     def get_clinician_grade(self, report: SideEffectReport) -> int | None:
         assessments = list(report.assessments.all())
@@ -83,6 +105,10 @@ class AnswersInput(StrictInputSerializer):
     interference = serializers.JSONField(required=False)
     present = serializers.JSONField(required=False, help_text="Same as presence")
     presence = serializers.JSONField(required=False, help_text="The catalogue's name for it")
+    body_area = serializers.JSONField(required=False, help_text="Rash: 0 <10%, 1 10-30%, 2 >30%")
+    blisters = serializers.JSONField(required=False, help_text="Rash: blisters or peeling skin")
+    mouth_eye_sores = serializers.JSONField(required=False, help_text="Rash: mouth or eye sores")
+    fever = serializers.JSONField(required=False, help_text="Rash: fever of 38 °C or more")
 
 
 class ReportInput(StrictInputSerializer):
@@ -158,16 +184,35 @@ class PatientSideEffectsView(APIView):
 
 class AssessmentInput(StrictInputSerializer):
     grade = serializers.JSONField(help_text="CTCAE v5.0 grade, 1-5")
+    ctcae_term = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        help_text="The CTCAE v5.0 term graded (see ctcae_terms in /api/v1/symptoms/); blank: "
+        "the symptom's usual term",
+    )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
+class AssessedReportOutput(ReportOutput):
+    advice = serializers.JSONField(
+        help_text="The advice now on the patient's alerts about this symptom, based on the grade"
+    )
+
+    class Meta(ReportOutput.Meta):
+        fields = [*ReportOutput.Meta.fields, "advice"]
+
+
 class AssessmentView(APIView):
-    """A nurse grades a report (CTCAE v5.0); a grade of 3 or more raises an alert."""
+    """A nurse grades a report (CTCAE v5.0); a grade of 3 or more raises an alert, and the
+    advice on the patient's alerts about the symptom then rests on the grade."""
 
     permission_classes = [IsNurseOrAdmin]
 
     @extend_schema(
-        request=AssessmentInput, responses={201: ReportOutput}, operation_id="side_effect_assess"
+        request=AssessmentInput,
+        responses={201: AssessedReportOutput},
+        operation_id="side_effect_assess",
     )
     def post(self, request: Request, report_id: Any) -> Response:
         report = (
@@ -181,11 +226,133 @@ class AssessmentView(APIView):
             raise NotFound()
         data = AssessmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.clinician_assessment_record(
+        result = services.clinician_assessment_record(
             report=report,
             assessed_by=request.user,
             grade=data.validated_data["grade"],
+            ctcae_term=data.validated_data.get("ctcae_term") or None,
             note=data.validated_data.get("note") or "",
         )
         report = SideEffectReport.objects.prefetch_related("assessments").get(pk=report.pk)
-        return Response(ReportOutput(report).data, status=status.HTTP_201_CREATED)
+        return Response(
+            {**ReportOutput(report).data, "advice": result.advice},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+# ---------------------------------------------------------------------------------- weights
+
+
+class WeightOutput(serializers.ModelSerializer):
+    change_from_baseline_kg = serializers.SerializerMethodField()
+    change_from_baseline_percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WeightMeasurement
+        fields = [
+            "id",
+            "client_id",
+            "weight_kg",
+            "measured_on",
+            "measured_at",
+            "source",
+            "is_baseline",
+            "change_from_baseline_kg",
+            "change_from_baseline_percent",
+        ]
+
+    def _baseline(self) -> WeightMeasurement | None:
+        return self.context.get("baseline")
+
+    def get_change_from_baseline_kg(self, weight: WeightMeasurement) -> str | None:
+        baseline = self._baseline()
+        if baseline is None:
+            return None
+        return str(weight.weight_kg - baseline.weight_kg)
+
+    def get_change_from_baseline_percent(self, weight: WeightMeasurement) -> float | None:
+        baseline = self._baseline()
+        if baseline is None:
+            return None
+        return round(float((weight.weight_kg - baseline.weight_kg) / baseline.weight_kg * 100), 1)
+
+
+class WeightInput(StrictInputSerializer):
+    client_id = serializers.UUIDField()
+    weight_kg = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=20, max_value=400
+    )
+    measured_on = serializers.DateField(required=False, allow_null=True)
+
+
+class StaffWeightInput(WeightInput):
+    baseline = serializers.BooleanField(
+        required=False, default=False, help_text="Make this weight the new baseline"
+    )
+
+
+def _weights_response(patient: Any) -> Response:
+    baseline = weight_baseline(patient)
+    weights = weights_of_patient(patient)[:500]
+    return Response(WeightOutput(weights, many=True, context={"baseline": baseline}).data)
+
+
+def _weight_post(request: Request, patient: Any, data: WeightInput) -> Response:
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    result = services.weight_record(
+        patient=patient,
+        recorded_by=request.user,
+        client_id=values["client_id"],
+        weight_kg=values["weight_kg"],
+        measured_on=values.get("measured_on"),
+        baseline=values.get("baseline", False),
+    )
+    output = WeightOutput(result.weight, context={"baseline": weight_baseline(patient)})
+    code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    return Response(output.data, status=code)
+
+
+class MyWeightsView(APIView):
+    """The patient's weights, newest first; the first one is the baseline."""
+
+    permission_classes = [IsPatient]
+
+    @extend_schema(responses={200: WeightOutput(many=True)}, operation_id="me_weights_list")
+    def get(self, request: Request) -> Response:
+        return _weights_response(own_patient_or_404(request))
+
+    @extend_schema(
+        request=WeightInput,
+        responses={201: WeightOutput, 200: WeightOutput},
+        operation_id="me_weights_record",
+    )
+    def post(self, request: Request) -> Response:
+        patient = own_patient_or_404(request)
+        return _weight_post(request, patient, WeightInput(data=request.data))
+
+
+class PatientWeightsView(APIView):
+    """A patient's weights for the care team; a nurse may record one (and set the baseline)."""
+
+    def get_permissions(self):  # type: ignore[no-untyped-def]
+        if self.request.method == "POST":
+            return [IsNurseOrAdmin()]
+        return [IsStaffMember()]
+
+    @extend_schema(responses={200: WeightOutput(many=True)}, operation_id="patient_weights_list")
+    def get(self, request: Request, patient_id: Any) -> Response:
+        patient = visible_patient_or_404(request, patient_id)
+        audit_record_patient_reads(
+            actor=request.user, patients=[patient], action="weights.view", request=request
+        )
+        return _weights_response(patient)
+
+    @extend_schema(
+        request=StaffWeightInput,
+        responses={201: WeightOutput, 200: WeightOutput},
+        operation_id="patient_weights_record",
+    )
+    def post(self, request: Request, patient_id: Any) -> Response:
+        patient = visible_patient_or_404(request, patient_id)
+        return _weight_post(request, patient, StaffWeightInput(data=request.data))

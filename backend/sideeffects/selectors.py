@@ -2,13 +2,15 @@
 accounts.selectors.patients_visible_to."""
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Max, Prefetch, QuerySet
 
 from backend.accounts.models import Patient
+from backend.alerts.selectors import last_alert_seen_at
+from backend.alerts.triggers import RashHistory
 
-from .models import ClinicianAssessment, SideEffectReport
+from .models import ClinicianAssessment, SideEffectReport, WeightMeasurement
 
 
 def reports_of_patient(patient: Patient) -> QuerySet[SideEffectReport]:
@@ -73,4 +75,53 @@ def reports_in_period(patient: Patient, start: datetime, end: datetime) -> list[
         )
         .prefetch_related(Prefetch("assessments", queryset=grades))
         .order_by("reported_at", "id")
+    )
+
+
+def rash_history(patient: Patient, report: SideEffectReport) -> RashHistory:
+    """How long a rash reported present has been present without a "no" in between, and how
+    long since the care team was last alerted about it."""
+    first_yes = report.reported_at
+    earlier = (
+        SideEffectReport.objects.filter(
+            patient=patient, symptom="rash", reported_at__lte=report.reported_at
+        )
+        .exclude(pk=report.pk)
+        .order_by("-reported_at")
+        .values_list("reported_at", "patient_level")
+    )
+    for reported_at, level in earlier.iterator():
+        if not level:
+            break
+        first_yes = reported_at
+    last_alert = last_alert_seen_at(patient, "rash")
+    return RashHistory(
+        days_present=(report.reported_at - first_yes).days,
+        days_since_last_alert=(
+            (report.reported_at - last_alert).days if last_alert is not None else None
+        ),
+    )
+
+
+def weight_baseline(patient: Patient) -> WeightMeasurement | None:
+    """The latest weight marked as baseline (the first weight, or a nurse's)."""
+    return (
+        WeightMeasurement.objects.filter(patient=patient, is_baseline=True)
+        .order_by("-measured_on", "-measured_at")
+        .first()
+    )
+
+
+def weights_since(patient: Patient, day: date, days: int) -> list[WeightMeasurement]:
+    """Weights measured in the `days` days up to and including `day` (local dates)."""
+    return list(
+        WeightMeasurement.objects.filter(
+            patient=patient, measured_on__gte=day - timedelta(days=days), measured_on__lte=day
+        )
+    )
+
+
+def weights_of_patient(patient: Patient) -> QuerySet[WeightMeasurement]:
+    return WeightMeasurement.objects.filter(patient=patient).order_by(
+        "-measured_on", "-measured_at"
     )

@@ -7,4 +7,6 @@ urlpatterns = [
     path("me/side-effects/", api.MySideEffectsView.as_view()),
     path("patients/<uuid:patient_id>/side-effects/", api.PatientSideEffectsView.as_view()),
     path("side-effects/<uuid:report_id>/assessment/", api.AssessmentView.as_view()),
+    path("me/weights/", api.MyWeightsView.as_view()),
+    path("patients/<uuid:patient_id>/weights/", api.PatientWeightsView.as_view()),
 ]

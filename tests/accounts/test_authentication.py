@@ -33,6 +33,12 @@ def test_login_returns_a_token_that_works(api_client, patient):  # type: ignore[
         "username": patient.user.username,
         "role": "patient",
         "patient_id": str(patient.pk),
+        # What the app shows after a red flag, also offline.
+        "care_team": {
+            "name": patient.care_team.name,
+            "phone": patient.care_team.phone,
+            "emergency_number": patient.care_team.emergency_number,
+        },
     }
     assert bearer(api_client, body["token"]).get("/api/v1/me/").status_code == 200
 

@@ -230,7 +230,7 @@ def test_inconsistent_team_thresholds_are_refused_by_validation(care_team):  # t
 
     from backend.alerts.models import CareTeamAlertSettings
 
-    row = CareTeamAlertSettings(care_team=care_team, severe_score=4, urgent_score=3)
+    row = CareTeamAlertSettings(care_team=care_team, severe_grade=4, urgent_grade=3)
     with pytest.raises(ValidationError):
         row.full_clean()
 

@@ -77,49 +77,64 @@ def test_invalid_reports_are_400_naming_the_field(phone, body_change, field):  #
     assert not SideEffectReport.objects.exists()
 
 
-def test_score_2_raises_nothing_score_3_a_high_alert_4_urgent(phone, patient, nurse):  # type: ignore[no-untyped-def]
+def test_score_2_raises_nothing_score_3_alerts_with_priority_from_the_composite(  # type: ignore[no-untyped-def]
+    phone, patient, nurse
+):
     report(phone, frequency=2, severity=2)
     assert not Alert.objects.exists()
-    report(phone, frequency=2, severity=3)
+    report(phone, frequency=2, severity=3)  # SYMPATHY trigger; composite 2 (Basch 2021)
     alert = Alert.objects.get()
-    assert (alert.kind, alert.symptom, alert.priority) == ("severe_symptom", "nausea", "high")
+    assert (alert.kind, alert.symptom, alert.priority) == ("severe_symptom", "nausea", "normal")
     assert alert.sources and alert.rule
-    assert alert.advice["for_clinician"] is True and "400" in alert.advice["text"]
+    assert alert.advice["for_clinician"] is True
+    assert "withhold" not in alert.advice["actions"]
     assert OutboxMessage.objects.filter(recipient=nurse, kind="alert_opened").count() == 1
-    report(phone, frequency=4, severity=3)
+    report(phone, frequency=3, severity=3)  # composite 3: high (a rise of 1: no worsening)
     alert.refresh_from_db()
     assert Alert.objects.count() == 1  # the open alert is updated, never a second one
-    assert (alert.priority, alert.occurrences) == ("urgent", 2)
+    assert (alert.priority, alert.occurrences) == ("high", 2)
     assert OutboxMessage.objects.filter(recipient=nurse, kind="alert_escalated").count() == 1
 
 
-def test_worsening_by_two_within_14_days(phone):  # type: ignore[no-untyped-def]
+def test_worsening_is_a_rise_of_two_in_one_answer(phone):  # type: ignore[no-untyped-def]
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         report(phone, frequency=1, severity=0)
     with time_machine.travel(start + timedelta(days=14), tick=False):
         report(phone, frequency=2, severity=0)  # a rise of 1: nothing
         assert not Alert.objects.filter(kind="worsening_symptom").exists()
-        report(phone, frequency=2, severity=2)  # previous level 2 (same day): rise 0
+        report(phone, frequency=2, severity=1)  # severity 0 -> 1: nothing
         assert not Alert.objects.filter(kind="worsening_symptom").exists()
+        report(phone, frequency=2, severity=3)  # severity 1 -> 3: a rise of 2
+    alert = Alert.objects.get(kind="worsening_symptom")
+    assert alert.priority == "normal"  # composite 2
 
 
-def test_worsening_boundary_14_vs_15_days(phone, care_team):  # type: ignore[no-untyped-def]
+def test_worsening_compares_with_the_previous_report_whatever_its_age(phone, care_team):  # type: ignore[no-untyped-def]
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        report(phone, symptom="fatigue", severity=0, interference=0)
-    with time_machine.travel(start + timedelta(days=15), tick=False):
-        report(phone, symptom="fatigue", severity=2, interference=2)
-    assert not Alert.objects.filter(kind="worsening_symptom").exists()
-    with time_machine.travel(start + timedelta(days=29), tick=False):
-        report(phone, symptom="fatigue", severity=2, interference=2)  # level 2 -> 2
-        assert not Alert.objects.filter(kind="worsening_symptom").exists()
-    with time_machine.travel(start + timedelta(days=43), tick=False):
-        report(phone, symptom="fatigue", severity=0, interference=0)
-    with time_machine.travel(start + timedelta(days=57), tick=False):
-        report(phone, symptom="fatigue", severity=2, interference=1)  # 0 -> 2 in 14 days
+        report(phone, symptom="fatigue", severity=1, interference=0)
+    with time_machine.travel(start + timedelta(days=25), tick=False):  # within token life
+        report(phone, symptom="fatigue", severity=3, interference=1)
     alert = Alert.objects.get(kind="worsening_symptom")
     assert alert.symptom == "fatigue"
+
+
+def test_a_team_window_limits_the_comparison(phone, care_team):  # type: ignore[no-untyped-def]
+    from backend.alerts.models import CareTeamAlertSettings
+
+    CareTeamAlertSettings.objects.create(care_team=care_team, worsening_window_days=14)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        report(phone, symptom="fatigue", severity=1, interference=0)
+    with time_machine.travel(start + timedelta(days=15), tick=False):
+        report(phone, symptom="fatigue", severity=3, interference=1)  # 15 days: too old
+    assert not Alert.objects.filter(kind="worsening_symptom").exists()
+    with time_machine.travel(start + timedelta(days=29), tick=False):
+        report(phone, symptom="fatigue", severity=1, interference=1)
+    with time_machine.travel(start + timedelta(days=43), tick=False):
+        report(phone, symptom="fatigue", severity=3, interference=1)  # 14 days: counts
+    assert Alert.objects.get(kind="worsening_symptom").symptom == "fatigue"
 
 
 def test_skipping_for_side_effects_with_a_symptom_at_2_is_one_combined_alert(phone):  # type: ignore[no-untyped-def]
@@ -169,8 +184,12 @@ def test_clinician_grade_3_raises_an_alert_and_is_kept_apart(phone, nurse, patie
     assert graded.json()["clinician_grade"] == 2
     assert graded.json()["patient_level"] == created["patient_level"]  # untouched
     assert not Alert.objects.exists()
-    client_for(nurse).post(url, {"grade": 3}, format="json")
-    assert Alert.objects.get().priority == "high"
+    graded = client_for(nurse).post(url, {"grade": 3}, format="json")
+    alert = Alert.objects.get()
+    assert alert.priority == "high"
+    assert alert.advice["basis"] == "clinician_grade"
+    assert "withhold" in alert.advice["actions"]
+    assert graded.json()["advice"] == alert.advice
 
 
 def test_assessment_is_scoped_and_for_nurses(phone, coordinator, other_care_team):  # type: ignore[no-untyped-def]
@@ -224,7 +243,7 @@ def test_a_first_rash_is_a_new_rash_alert(phone):  # type: ignore[no-untyped-def
 
 
 @pytest.mark.parametrize(("dose_mg", "lower"), [(400, "300"), (600, "400"), (800, "600")])
-def test_severe_alert_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower):  # type: ignore[no-untyped-def]
+def test_grade_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower):  # type: ignore[no-untyped-def]
     from tests.factories.accounts import activated_patient
 
     patient = activated_patient(care_team=care_team)
@@ -238,9 +257,16 @@ def test_severe_alert_advice_follows_the_plans_dose(nurse, care_team, dose_mg, l
         },
         format="json",
     )
-    report(client_for(patient.user), frequency=3, severity=3)
+    created = report(client_for(patient.user), frequency=3, severity=3).json()
+    advice = Alert.objects.get(patient=patient).advice
+    assert "→" not in advice["text"]  # the patient's answers never lead to a dose change
+    graded = client_for(nurse).post(
+        f"/api/v1/side-effects/{created['id']}/assessment/", {"grade": 3}, format="json"
+    )
     advice = Alert.objects.get(patient=patient).advice
     assert f"{dose_mg} → {lower} mg" in advice["text"]
+    assert advice["actions"][:2] == ["withhold", "resume_lower_dose"]
+    assert graded.json()["advice"] == advice
     assert advice["for_clinician"] is True
 
 

@@ -27,6 +27,7 @@ from backend.adherence.models import DoseLog
 from backend.alerts.models import Alert
 from backend.notifications import fcm
 from backend.notifications.models import Device
+from backend.patientapp.shell import catalogue
 from backend.sideeffects.models import SideEffectReport
 from tests.conftest import client_for
 from tests.factories.accounts import TEST_PASSWORD
@@ -132,6 +133,13 @@ def open_phone(browser, zone) -> Iterator[Callable[..., Page]]:  # type: ignore[
 
     yield opener
     for context in contexts:
+        # Leave the app first (it stops its reads and retries), and give the live server a
+        # moment to finish a request already under way, so the database flush after the test
+        # never races one (a deadlock on TRUNCATE).
+        for page in context.pages:
+            page.goto("about:blank")
+        if context.pages:
+            context.pages[0].wait_for_timeout(150)
         context.close()
 
 
@@ -250,8 +258,16 @@ def test_activate_with_an_invitation_log_a_dose_and_see_it_in_the_api(  # type: 
 # ---------------------------------------------------------------- offline
 
 
-def report_nausea(page: Page, *, how_often: str, how_bad: str, note: str = "") -> None:
+def open_symptom_list(page: Page) -> None:
+    """The Symptoms tab asks the red flags first; "None of these" leads to the list."""
     page.get_by_role("link", name="Symptoms").tap()
+    expect(page.get_by_role("group", name="Do you have any of these now?")).to_be_visible()
+    page.get_by_role("link", name="None of these").tap()
+    expect(page.get_by_role("link", name="Nausea")).to_be_visible()
+
+
+def report_nausea(page: Page, *, how_often: str, how_bad: str, note: str = "") -> None:
+    open_symptom_list(page)
     page.get_by_role("link", name="Nausea").tap()
     page.get_by_text(how_often, exact=True).tap()
     page.get_by_role("button", name="Next").tap()
@@ -424,6 +440,7 @@ def test_the_spanish_ui_follows_the_patients_profile_and_the_browser(  # type: i
     page.screenshot(path=str(artifacts / "patient-app-es-today.png"), full_page=True)
 
     page.get_by_role("link", name="Síntomas").tap()
+    page.get_by_role("link", name="Nada de esto").tap()
     page.get_by_role("link", name="Náuseas").tap()
     expect(page.get_by_role("group")).to_contain_text("¿con qué frecuencia")
     expect(page.get_by_text("a veces", exact=True)).to_be_visible()
@@ -492,6 +509,337 @@ def test_a_mild_report_says_sent_and_never_that_the_care_team_was_told(  # type:
     expect(page.get_by_text("Your care team has been told")).to_have_count(0)
     expect(page.get_by_text("In an emergency")).to_have_count(0)
     assert not Alert.objects.exists()
+
+
+# ---------------------------------------------------------------- red flags, rash, weight
+
+CARE_TEAM_PHONE = "+34 910 000 111"
+RED_FLAG_BUTTON = {"en": "Yes, I have what I ticked", "es": "Sí, tengo lo que he marcado"}
+
+
+def give_the_care_team_a_phone(patient) -> None:  # type: ignore[no-untyped-def]
+    """The care team's phone number (a care-team setting)."""
+    team = type(patient.care_team)
+    if "phone" in {field.name for field in team._meta.get_fields()}:
+        team.objects.filter(pk=patient.care_team_id).update(phone=CARE_TEAM_PHONE)
+
+
+def served_care_team(patient) -> str:  # type: ignore[no-untyped-def]
+    """GET /api/v1/me/ hands the app the care team's phone and the emergency number; returns
+    the emergency number."""
+    me = client_for(patient.user).get("/api/v1/me/").json()
+    assert "care_team" in me, "GET /api/v1/me/ has no care_team yet (server side)"
+    assert me["care_team"]["phone"] == CARE_TEAM_PHONE
+    return me["care_team"]["emergency_number"]
+
+
+def tel(number: str) -> str:
+    return "tel:" + re.sub(r"[^\d+*#]", "", number)
+
+
+def tick_red_flags(page: Page, *flags: str, language: str = "en") -> None:
+    page.get_by_role("link", name={"en": "Symptoms", "es": "Síntomas"}[language]).tap()
+    for flag in flags:
+        page.get_by_role("checkbox", name=flag).check()
+    page.get_by_role("button", name=RED_FLAG_BUTTON[language]).tap()
+
+
+def red_flag_alerts(patient):  # type: ignore[no-untyped-def]
+    return list(Alert.objects.filter(patient=patient).values_list("kind", "symptom", "priority"))
+
+
+def test_a_red_flag_shows_call_the_emergency_number_and_raises_one_urgent_alert(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    page.get_by_role("link", name="Symptoms").tap()
+    expect(page.get_by_role("group", name="Do you have any of these now?")).to_be_visible()
+    boxes = page.locator(".flags input[type=checkbox]")
+    expect(boxes).to_have_count(9)
+    page.screenshot(path=str(artifacts / "patient-app-red-flags.png"), full_page=True)
+    give_the_care_team_a_phone(patient)  # after sign-in: the number comes with the answer
+
+    page.get_by_role("checkbox", name="Black, tarry or bloody stools (poo)").check()
+    page.get_by_role("button", name=RED_FLAG_BUTTON["en"]).tap()
+    expect(
+        page.get_by_role("heading", name="Call the emergency number now", level=1)
+    ).to_be_visible()
+    call = page.locator("#call-emergency")
+    expect(call).to_have_text(re.compile(r"Call \d+"))
+    expect(call).to_have_attribute("href", re.compile(r"^tel:\d+$"))
+    expect(page.get_by_text("Then tell your care team what is happening.")).to_be_visible()
+    expect(page.locator(".you-said")).to_contain_text("Black, tarry or bloody stools")
+    page.screenshot(path=str(artifacts / "patient-app-red-flag-emergency.png"), full_page=True)
+    expect(page.locator(".delivery-box")).to_contain_text("Your care team has been told")
+    emergency = served_care_team(patient)
+    expect(call).to_have_text(f"✆Call {emergency}")
+    expect(call).to_have_attribute("href", tel(emergency))
+    expect(
+        page.get_by_role("link", name=f"Call your care team: {CARE_TEAM_PHONE}")
+    ).to_have_attribute("href", tel(CARE_TEAM_PHONE))
+    page.screenshot(path=str(artifacts / "patient-app-red-flag-emergency-sent.png"), full_page=True)
+
+    report = SideEffectReport.objects.get()
+    assert (report.symptom, report.patient_scores) == ("black_stools", {"presence": 1})
+    assert red_flag_alerts(patient) == [("red_flag", "black_stools", "urgent")]
+
+    # History says what was reported, in plain words.
+    page.get_by_role("link", name="History").tap()
+    expect(page.locator(".report").first).to_contain_text("Black, tarry or bloody stools")
+    assert page.problems == []
+
+
+def test_red_flags_in_spanish_tell_the_patient_to_call_the_care_team_now(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    signed_in_patient(nurse, patient, zone)
+    give_the_care_team_a_phone(patient)  # before sign-in: kept on the phone from GET me/
+    page = open_phone(locale="es-ES")
+    page.goto(f"{live_server.url}/app/#/signin")
+    page.get_by_label("Nombre de usuario").fill(patient.user.username)
+    page.get_by_label("Contraseña").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Entrar").tap()
+    expect(page.get_by_role("heading", name="Hoy", level=1)).to_be_visible()
+
+    page.get_by_role("link", name="Síntomas").tap()
+    expect(page.get_by_role("group", name="¿Tiene ahora alguna de estas cosas?")).to_be_visible()
+    for words in [
+        "Heces negras, alquitranadas o con sangre",
+        "Vomitar sangre o algo parecido a posos de café",
+        "Dolor de barriga fuerte",
+        "Falta de aire (nueva o peor que antes)",
+        "Dolor en el pecho",
+        "Piel u ojos amarillos, u orina oscura",
+        "Fiebre de 38 °C o más",
+        "Sangrado o moratones poco habituales",
+        "Ampollas, piel que se pela o llagas en la boca o en los ojos",
+    ]:
+        expect(page.get_by_role("checkbox", name=words)).to_be_visible()
+    page.screenshot(path=str(artifacts / "patient-app-es-red-flags.png"), full_page=True)
+    page.get_by_role("checkbox", name="Piel u ojos amarillos, u orina oscura").check()
+    page.get_by_role("button", name=RED_FLAG_BUTTON["es"]).tap()
+
+    expect(
+        page.get_by_role("heading", name="Llame ahora a su equipo de cuidados", level=1)
+    ).to_be_visible()
+    expect(page.locator("#call-emergency")).to_have_text(re.compile(r"Llamar al \d+"))
+    page.screenshot(path=str(artifacts / "patient-app-es-red-flag-call-now.png"), full_page=True)
+    emergency = served_care_team(patient)
+    team = page.get_by_role("link", name=f"Llamar a su equipo de cuidados: {CARE_TEAM_PHONE}")
+    expect(team).to_have_attribute("href", tel(CARE_TEAM_PHONE))
+    expect(page.get_by_role("link", name=f"Llamar al {emergency}")).to_have_attribute(
+        "href", tel(emergency)
+    )
+    expect(page.locator(".delivery-box")).to_contain_text("Se ha avisado a su equipo de cuidados")
+    page.screenshot(path=str(artifacts / "patient-app-es-red-flag-sent.png"), full_page=True)
+    report = SideEffectReport.objects.get()
+    assert (report.symptom, report.patient_scores) == ("jaundice", {"presence": 1})
+    assert red_flag_alerts(patient) == [("red_flag", "jaundice", "urgent")]
+
+    # "Nada de esto" goes on to the ordinary list.
+    page.get_by_role("link", name="Síntomas").tap()
+    page.get_by_role("link", name="Nada de esto").tap()
+    expect(page.get_by_role("link", name="Náuseas")).to_be_visible()
+    expect(page.get_by_role("link", name="Heces negras, alquitranadas o con sangre")).to_have_count(
+        0
+    )
+    assert page.problems == []
+
+
+def test_offline_the_red_flag_instruction_shows_at_once_and_the_report_is_sent_once(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    signed_in_patient(nurse, patient, zone)
+    give_the_care_team_a_phone(patient)
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)  # keeps GET me/ and the catalogue
+    wait_for_service_worker(page)
+    page.wait_for_function(
+        """() => new Promise((resolve) => {
+             const open = indexedDB.open("gist-patient-app");
+             open.onsuccess = () => {
+               const all = open.result.transaction("cache").objectStore("cache").getAllKeys();
+               all.onsuccess = () => resolve(all.result.some((key) => key.endsWith(":catalogue")));
+             };
+           })"""
+    )
+    page.context.set_offline(True)
+
+    tick_red_flags(page, "Short of breath (new or worse)", "A fever of 38 °C or more")
+    expect(
+        page.get_by_role("heading", name="Call the emergency number now", level=1)
+    ).to_be_visible()
+    expect(page.locator("#call-emergency")).to_have_attribute("href", re.compile(r"^tel:\d+$"))
+    expect(page.locator(".delivery-box")).to_contain_text("saved on this phone")
+    page.screenshot(path=str(artifacts / "patient-app-red-flag-offline.png"), full_page=True)
+    assert not SideEffectReport.objects.exists()
+    emergency = served_care_team(patient)
+    expect(page.locator("#call-emergency")).to_have_attribute("href", tel(emergency))
+    expect(page.get_by_role("link", name=f"Call your care team: {CARE_TEAM_PHONE}")).to_be_visible()
+
+    page.context.set_offline(False)  # the online event sends the outbox
+    expect(page.locator(".delivery-box")).to_contain_text(
+        "Your care team has been told", timeout=20_000
+    )
+    stored = sorted(SideEffectReport.objects.values_list("symptom", "patient_scores"))
+    assert stored == [("breathlessness", {"presence": 1}), ("fever", {"presence": 1})]
+    assert sorted(red_flag_alerts(patient)) == [
+        ("red_flag", "breathlessness", "urgent"),
+        ("red_flag", "fever", "urgent"),
+    ]
+    page.reload()  # nothing is sent twice
+    expect(page.get_by_role("heading", name="Report a symptom", level=1)).to_be_visible()
+    page.get_by_role("link", name="Settings").tap()
+    expect(page.get_by_text("Everything has been sent.")).to_be_visible()
+    assert SideEffectReport.objects.count() == 2
+    assert page.problems == []
+
+
+def test_a_rash_asks_its_follow_ups_and_mouth_sores_say_call_now(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    open_symptom_list(page)
+    page.get_by_role("link", name="Rash").tap()
+    page.get_by_text("yes", exact=True).tap()
+    page.get_by_role("button", name="Next").tap()
+    expect(page.get_by_role("group")).to_contain_text("How much of your body")
+    expect(page.get_by_text("Question 2 of 5")).to_be_visible()
+    page.get_by_text("a larger area (about 10 to 30%)", exact=True).tap()
+    page.screenshot(path=str(artifacts / "patient-app-rash-body-area.png"), full_page=True)
+    page.get_by_role("button", name="Next").tap()
+    for answer in ["no", "yes", "no"]:  # blisters, mouth or eye sores, fever
+        page.get_by_text(answer, exact=True).tap()
+        page.get_by_role("button", name="Next").tap()
+    page.get_by_role("button", name="Send report").tap()
+
+    expect(page.get_by_role("heading", name="Call your care team now", level=1)).to_be_visible()
+    expect(page.locator(".delivery-box")).to_contain_text("Your care team has been told")
+    page.screenshot(path=str(artifacts / "patient-app-rash-call-now.png"), full_page=True)
+    report = SideEffectReport.objects.get()
+    assert report.symptom == "rash"
+    assert {key: int(value) for key, value in report.patient_scores.items()} == {
+        "presence": 1,
+        "body_area": 1,
+        "blisters": 0,
+        "mouth_eye_sores": 1,
+        "fever": 0,
+    }
+
+    # A rash answered "no" asks nothing more.
+    page.get_by_role("button", name="Report another symptom").tap()
+    page.get_by_role("link", name="Rash").tap()
+    page.get_by_text("no", exact=True).tap()
+    page.get_by_role("button", name="Next").tap()
+    expect(page.get_by_role("heading", name="Anything else?")).to_be_visible()
+    page.get_by_role("button", name="Send report").tap()
+    expect(page.get_by_role("heading", name=SENT)).to_be_visible()
+    assert page.problems == []
+
+
+def test_weight_shows_the_last_value_and_goes_through_the_outbox(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    signed_in_patient(nurse, patient, zone)
+    api = client_for(patient.user)
+    earlier = (local_now(zone) - timedelta(days=3)).date()
+    first = api.post(
+        "/api/v1/me/weights/",
+        {"client_id": str(uuid.uuid4()), "weight_kg": "71.0", "measured_on": earlier.isoformat()},
+        format="json",
+    )
+    assert first.status_code == 201, first.content
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    wait_for_service_worker(page)
+    open_symptom_list(page)
+    day_month = (
+        "(date) => new Intl.DateTimeFormat('en-GB',"
+        " {day: 'numeric', month: 'short', timeZone: 'UTC'}).format(new Date(date))"
+    )
+    shown = page.evaluate(day_month, earlier.isoformat())
+    expect(page.locator("#weight-last")).to_contain_text(f"Last: 71.0 kg on {shown}")
+
+    page.get_by_label("Today's weight in kg").fill("72,4")
+    page.get_by_role("button", name="Save weight").tap()
+    expect(page.locator("#weight-message")).to_have_text("Weight saved. Your care team can see it.")
+    today = page.evaluate(day_month, local_now(zone).date().isoformat())
+    expect(page.locator("#weight-last")).to_contain_text(f"Last: 72.4 kg on {today}")
+    expect(page.locator("#weight-last")).to_contain_text("+1.4 kg since your first weight")
+    page.screenshot(path=str(artifacts / "patient-app-weight.png"), full_page=True)
+
+    page.context.set_offline(True)
+    page.get_by_label("Today's weight in kg").fill("72.9")
+    page.get_by_role("button", name="Save weight").tap()
+    expect(page.locator("#weight-message")).to_contain_text("Weight saved on this phone.")
+    expect(page.locator("#weight-last")).to_contain_text("Last: 72.9 kg")
+    expect(page.locator("#weight-last")).to_contain_text("Waiting to send")
+    page.screenshot(path=str(artifacts / "patient-app-weight-offline.png"), full_page=True)
+    page.context.set_offline(False)
+    expect(page.locator("#weight-last")).not_to_contain_text("Waiting to send", timeout=20_000)
+    weights = api.get("/api/v1/me/weights/").json()
+    assert [w["weight_kg"] for w in weights][:2] in (["72.9", "72.4"], [72.9, 72.4])
+    assert len(weights) == 3
+    assert page.problems == []
+
+
+def test_the_phone_never_shows_a_red_flag_as_less_urgent_than_its_catalogue(  # type: ignore[no-untyped-def]
+    live_server, open_phone
+):
+    """triage.js: the server's instruction replaces the phone's only when it is at least as
+    urgent; a rash follow-up "yes" is the matching red flag's level."""
+    page = open_phone()
+    page.goto(f"{live_server.url}/app/")
+    expect(page.get_by_role("heading", name="Welcome", level=1)).to_be_visible()
+    got = page.evaluate(
+        """async () => {
+             const triage = await import("/static/patientapp/js/triage.js");
+             const screen = (local, server) => {
+               const element = triage.instructionScreen({
+                 local, server, team: { name: "", phone: "", emergency_number: "999" },
+                 labels: [], delivery: { state: "sent", told: true }, actions: null,
+               });
+               return [
+                 element.dataset.level,
+                 element.querySelector(".instruction-lead").textContent,
+                 element.querySelector("#call-emergency").getAttribute("href"),
+               ];
+             };
+             const catalogue = { symptoms: [
+               { code: "fever", red_flag: true, instruction_level: "call_now" },
+               { code: "blistering_rash", red_flag: true, instruction_level: "emergency" },
+             ] };
+             const rash = { code: "rash", red_flag: false };
+             return {
+               screens: [
+                 screen("emergency", { level: "self_care", text: "Rest.", phone: "" }),
+                 screen("call_now", { level: "emergency", text: "Call 999 now.", phone: "" }),
+                 screen("call_now", null),
+               ],
+               levels: [
+                 { presence: 1, blisters: 0, mouth_eye_sores: 0, fever: 1 },
+                 { presence: 1, blisters: 1, mouth_eye_sores: 0, fever: 1 },
+                 { presence: 1, blisters: 0, mouth_eye_sores: 0, fever: 0 },
+               ].map((scores) => triage.localLevel(catalogue, rash, scores))
+                .concat([triage.localLevel(catalogue, catalogue.symptoms[0], { presence: 0 })]),
+             };
+           }"""
+    )
+    emergency_body = catalogue("en")["instruction.emergency_body"]
+    call_now_body = catalogue("en")["instruction.call_now_body"]
+    assert got["screens"] == [
+        ["emergency", emergency_body, "tel:999"],
+        ["emergency", "Call 999 now.", "tel:999"],
+        ["call_now", call_now_body, "tel:999"],
+    ]
+    assert got["levels"] == ["call_now", "emergency", None, None]
+    assert page.problems == []
 
 
 # ---------------------------------------------------------------- plans: ongoing, holds
@@ -886,6 +1234,7 @@ def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try
     patient.language = "es"
     patient.save(update_fields=["language"])
     signed_in_patient(nurse, patient, zone)
+    give_the_care_team_a_phone(patient)  # before sign-in: kept on the phone from GET me/
     page = open_phone(locale="es-ES", permissions=["notifications"])
     page.add_init_script(FAKE_PUSH_SERVICE)
     refusing = fake_firebase(page, refuse=True)
@@ -1047,8 +1396,15 @@ def test_every_screen_meets_wcag_aa_at_360_px_with_44_px_targets_and_200_percent
     page.evaluate("document.documentElement.style.fontSize = ''")
 
     page.get_by_role("link", name="Symptoms").tap()
+    page.get_by_role("button", name="Yes, I have what I ticked").tap()  # nothing ticked
+    expect(page.get_by_text("Tick what you have, or choose")).to_be_visible()
+    check_screen(page, "red flags, nothing ticked")
+    page.get_by_role("link", name="None of these").tap()
     expect(page.get_by_role("link", name="Nausea")).to_be_visible()
-    check_screen(page, "symptom list")
+    page.get_by_label("Today's weight in kg").fill("7")
+    page.get_by_role("button", name="Save weight").tap()
+    expect(page.get_by_text("Enter a weight between 20 and 400 kg.")).to_be_visible()
+    check_screen(page, "symptom list and weight, refused weight")
     page.get_by_role("link", name="Arm or leg swelling").tap()
     page.get_by_role("button", name="Next").tap()  # no answer: the reason shows
     expect(page.get_by_text("Choose an answer.")).to_be_visible()
@@ -1070,6 +1426,18 @@ def test_every_screen_meets_wcag_aa_at_360_px_with_44_px_targets_and_200_percent
     report = SideEffectReport.objects.get()
     assert report.patient_scores == {"frequency": 1, "severity": 1, "interference": 1}
     assert str(report.weight_kg) == "71.5"
+
+    # The instruction after a red flag, at both levels.
+    for flag, title in [
+        ("Black, tarry or bloody stools (poo)", "Call the emergency number now"),
+        ("A fever of 38 °C or more", "Call your care team now"),
+    ]:
+        page.get_by_role("link", name="Symptoms").tap()
+        page.get_by_role("checkbox", name=flag).check()
+        page.get_by_role("button", name="Yes, I have what I ticked").tap()
+        expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+        expect(page.locator(".delivery-box")).not_to_contain_text("Sending")
+        check_screen(page, f"instruction: {title}")
 
     page.get_by_role("link", name="History").tap()
     expect(page.locator(".calendar")).to_be_visible()

@@ -220,6 +220,17 @@ def test_config_hands_over_the_firebase_web_config_when_set(web, settings) -> No
 # ---------------------------------------------------------------- strings and modules
 
 # Keys the JavaScript builds from data: family -> the values it fills in.
+RED_FLAGS = [
+    "black_stools",
+    "vomiting_blood",
+    "severe_abdominal_pain",
+    "breathlessness",
+    "chest_pain",
+    "jaundice",
+    "fever",
+    "bleeding_bruising",
+    "blistering_rash",
+]
 STATUSES = ["pending", "taken", "taken_late", "skipped", "missed", "on_hold", "waiting", "rejected"]
 DYNAMIC_KEYS = {
     "status": STATUSES,
@@ -232,7 +243,31 @@ DYNAMIC_KEYS = {
     "language": ["en", "es"],
     "nav": ["today", "symptoms", "history", "settings"],
     "signout": ["done", "everywhere", "offline", "expired"],
-    "attribute": ["frequency", "severity", "interference", "presence"],
+    "attribute": [
+        "frequency",
+        "severity",
+        "interference",
+        "presence",
+        # The rash's follow-up questions.
+        "body_area",
+        "blisters",
+        "mouth_eye_sores",
+        "fever",
+    ],
+    # The red-flag check list's own plain words (triage.flagLabel).
+    "redflag": RED_FLAGS,
+    # The instruction screen (triage.instructionScreen): its words for each level and for
+    # where the report is.
+    "instruction": [
+        "emergency_title",
+        "emergency_body",
+        "call_now_title",
+        "call_now_body",
+        "delivery_sending",
+        "delivery_waiting",
+        "delivery_sent",
+        "delivery_sent_told",
+    ],
 }
 SPANISH_ONLY = re.compile(r"^(symptom\.|answer\.|symptoms\.recall_period$)")
 
@@ -270,13 +305,29 @@ def test_the_symptom_questions_come_from_the_api_in_english_and_are_all_translat
     assert not [key for key in english if SPANISH_ONLY.match(key)]
     for symptom in symptom_catalogue():
         assert f"symptom.{symptom['code']}" in spanish
-        for question in symptom["questions"]:
+        for question in [*symptom["questions"], *symptom.get("follow_up_questions", [])]:
             assert f"symptom.{symptom['code']}.{question['attribute']}" in spanish
             for option in question["options"]:
                 assert f"answer.{question['attribute']}.{option['score']}" in spanish
         if symptom["free_text_prompt"]:
             assert f"symptom.{symptom['code']}.prompt" in spanish
     assert symptom_catalogue()[0]["recall_period"] == "the last 7 days"
+
+
+def test_every_red_flag_has_plain_words_in_both_languages_and_comes_first() -> None:
+    """The red-flag check list shows the app's own words (redflag.<code>), so the catalogue's
+    red flags must be exactly the ones the strings cover, and listed before the others."""
+    items = symptom_catalogue()
+    flags = [item["code"] for item in items if item["red_flag"]]
+    assert sorted(flags) == sorted(RED_FLAGS)
+    assert [item["red_flag"] for item in items[: len(flags)]] == [True] * len(flags)
+    for item in items:
+        if item["red_flag"]:
+            assert item["instruction_level"] in ("emergency", "call_now"), item["code"]
+            assert [q["attribute"] for q in item["questions"]] == ["presence"]
+    english, spanish = catalogue("en"), catalogue("es")
+    for code in RED_FLAGS:
+        assert english[f"redflag.{code}"] and spanish[f"redflag.{code}"]
 
 
 # Every module specifier: `import ... from "x"`, `import "x"` and `import("x")`, minified or not.

@@ -75,6 +75,9 @@ PLANS = {
 }
 
 
+DEMO_TEAM_PHONE = "+34 600 000 000"
+
+
 class Command(BaseCommand):
     help = "Create demo accounts (development only); prints their logins."
 
@@ -93,6 +96,10 @@ class Command(BaseCommand):
             team = CareTeam.objects.filter(name=TEAM_NAME).first() or care_team_create(
                 name=TEAM_NAME
             )
+            if not team.phone:
+                # A number the patient app shows after a red flag (a made-up demo number).
+                team.phone = DEMO_TEAM_PHONE
+                team.save(update_fields=["phone"])
             staff = {}
             for username, role in STAFF:
                 user = User.objects.filter(username=username).first()
@@ -166,6 +173,7 @@ class Command(BaseCommand):
             "DEMO-0003": [
                 ("nausea", {"frequency": 2, "severity": 2}),
                 ("vomiting", {"frequency": 3, "severity": 3}),
+                ("black_stools", {"presence": 0}),
             ],
         }[patient.medical_record_number]
         for number, (symptom, answers) in enumerate(reports):

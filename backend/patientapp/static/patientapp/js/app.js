@@ -151,12 +151,14 @@ async function route() {
   }
 }
 
-/** The patient record (language, zone) and push preferences, kept for offline starts. */
+/** The patient record (language, zone), push preferences and the account (its care team's
+ *  phone and emergency number, for the red-flag instruction), kept for offline starts. */
 async function refreshProfile() {
   const patientId = state.session.user.patient_id;
   const results = await Promise.allSettled([
     read("patient", `patients/${patientId}/`),
     read("preferences", "me/notification-preferences/"),
+    read("me", "me/"),
   ]);
   if (results[0].status === "fulfilled") state.patient = results[0].value.data;
   if (results[1].status === "fulfilled") state.preferences = results[1].value.data;
@@ -166,10 +168,12 @@ async function refreshProfile() {
 }
 
 /** Read once at start what the other screens need offline (the symptom catalogue, the
- *  reports, the plan), so a patient who has only opened Today can still report offline. */
+ *  reports, the weights, the plan), so a patient who has only opened Today can still report
+ *  offline and see what to do after a red flag. */
 function prefetch() {
   read("catalogue", "symptoms/").catch(() => {});
   read("reports", "me/side-effects/").catch(() => {});
+  read("weights", "me/weights/").catch(() => {});
   read("plan", "me/plan/", { missingIsNull: true }).catch(() => {});
 }
 

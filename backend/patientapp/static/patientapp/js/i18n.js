@@ -75,6 +75,13 @@ export function formatDate(date, style = "full") {
   );
 }
 
+/** A day without its year ("3 Dec", "3 dic"), for a recent measurement. */
+export function formatDayMonth(date) {
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(
+    utcDate(date),
+  );
+}
+
 /** A wall-clock time ("08:00") the way the patient's locale writes it. */
 export function formatClock(time) {
   const [hour, minute] = time.split(":").map(Number);

@@ -1,7 +1,7 @@
-// The outbox: every dose and symptom report the patient logs is written here first, with the
-// client_id the server uses to recognise a resend, and stays until the server has answered
-// 201 or 200. Nothing leaves it on a timeout or a 5xx; a refusal (4xx) stays too, marked with
-// the server's reason, until the patient has seen it and dismissed it.
+// The outbox: every dose, symptom report and weight the patient logs is written here first,
+// with the client_id the server uses to recognise a resend, and stays until the server has
+// answered 201 or 200. Nothing leaves it on a timeout or a 5xx; a refusal (4xx) stays too,
+// marked with the server's reason, until the patient has seen it and dismissed it.
 
 import { dbDelete, dbGet, dbGetAll, dbPut } from "./db.js";
 
@@ -20,7 +20,8 @@ export function onOutboxChange(listener) {
   return () => changes.removeEventListener("change", listener);
 }
 
-/** Keep a dose ("dose") or a report ("report") for `userId` until the server has it. */
+/** Keep a dose ("dose"), a report ("report") or a weight ("weight") for `userId` until the
+ *  server has it. */
 export async function enqueue(kind, body, userId) {
   const item = {
     client_id: body.client_id,

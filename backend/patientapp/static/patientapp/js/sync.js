@@ -10,7 +10,7 @@ import { REJECTED, WAITING, markAttempt, markRejected, markSent, outboxItems } f
 import { emit, userId } from "./state.js";
 import { update } from "./store.js";
 
-const ENDPOINTS = { dose: "me/doses/", report: "me/side-effects/" };
+const ENDPOINTS = { dose: "me/doses/", report: "me/side-effects/", weight: "me/weights/" };
 const FIRST_RETRY_MS = 3000;
 const LAST_RETRY_MS = 5 * 60 * 1000;
 
@@ -118,6 +118,12 @@ async function applySent(item, data) {
     await update("reports", (reports) => {
       const list = (reports || []).filter((report) => report.client_id !== data.client_id);
       return [data, ...list];
+    });
+  } else if (item.kind === "weight") {
+    await update("weights", (weights) => {
+      const list = (weights || []).filter((weight) => weight.client_id !== data.client_id);
+      // Newest first, as the server lists them.
+      return [data, ...list].sort((a, b) => b.measured_on.localeCompare(a.measured_on));
     });
   }
 }

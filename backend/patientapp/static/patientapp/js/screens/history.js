@@ -15,7 +15,7 @@ import { on, state, userId } from "../state.js";
 import { peek, read } from "../store.js";
 import { addMonths, localDate, monthBounds } from "../time.js";
 import { badge, notice, screenHeading, staleNotice } from "../ui.js";
-import { answerWord, symptomLabel } from "./symptoms.js";
+import { allQuestions, answerWord, scoresOf, symptomLabel } from "./symptoms.js";
 
 // A day shows its most pressing dose: one waiting to send, then missed, skipped, late...
 const DAY_ORDER = ["waiting", "missed", "skipped", "taken_late", "taken", "pending", "on_hold"];
@@ -156,9 +156,9 @@ export function mountHistory(container, monthArg) {
 
   function reportCard(report, catalogue, extra) {
     const symptom = catalogue && catalogue.symptoms.find((s) => s.code === report.symptom);
-    const scores = report.patient_scores || report.answers || {};
+    const scores = scoresOf(report.patient_scores || report.answers);
     const answers = symptom
-      ? symptom.questions
+      ? allQuestions(symptom)
           .filter((question) => question.attribute in scores)
           .map((question) =>
             h(
