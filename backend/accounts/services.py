@@ -35,15 +35,23 @@ class AlreadyExists(Conflict):
     pass
 
 
-def care_team_create(*, name: str) -> CareTeam:
+def care_team_create(*, name: str, phone: str = "", emergency_number: str = "112") -> CareTeam:
+    """A care team; `phone` is what its patients are told to call after a red flag."""
     name = name.strip()
     if not name:
         raise ServiceValidationError("name", "A care team needs a name.")
+    phone, emergency_number = phone.strip(), emergency_number.strip()
+    if len(phone) > 32 or any(ch not in "+0123456789 ()-." for ch in phone):
+        raise ServiceValidationError("phone", "Digits, spaces, + ( ) - . only; at most 32.")
+    if not emergency_number or not emergency_number.isdigit() or len(emergency_number) > 16:
+        raise ServiceValidationError("emergency_number", "Digits only, e.g. 112, 999 or 911.")
     if CareTeam.objects.filter(name__iexact=name).exists():
         raise AlreadyExists("name", f"A care team named '{name}' already exists.")
     try:
         with transaction.atomic():
-            return CareTeam.objects.create(name=name)
+            return CareTeam.objects.create(
+                name=name, phone=phone, emergency_number=emergency_number
+            )
     except IntegrityError:
         raise AlreadyExists("name", f"A care team named '{name}' already exists.") from None
 

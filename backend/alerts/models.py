@@ -102,7 +102,7 @@ class Alert(TimeStampedModel):
 
 
 class CareTeamAlertSettings(models.Model):
-    """A care team's thresholds; without a row the facts page's defaults apply."""
+    """A care team's thresholds; without a row the defaults of docs/guidelines.md (Alerts) apply."""
 
     care_team = models.OneToOneField(
         "accounts.CareTeam", on_delete=models.CASCADE, related_name="alert_settings"

@@ -25,7 +25,7 @@ from .models import (
 
 
 def alert_settings_for(care_team: CareTeam) -> AlertRuleSettings:
-    """The team's thresholds, or the facts page's defaults."""
+    """The team's thresholds, or the defaults of docs/guidelines.md (Alerts)."""
     row = CareTeamAlertSettings.objects.filter(care_team=care_team).first()
     if row is None:
         return AlertRuleSettings()

@@ -33,6 +33,18 @@ def test_create_care_team_then_again_exits_2() -> None:
     assert CareTeam.objects.count() == 1
 
 
+def test_create_care_team_with_the_numbers_patients_call() -> None:
+    run(
+        "create_care_team", "Oncology B", "--phone", "+44 20 7946 0000", "--emergency-number", "999"
+    )
+    team = CareTeam.objects.get()
+    assert (team.phone, team.emergency_number) == ("+44 20 7946 0000", "999")
+    with pytest.raises(CommandError):
+        run("create_care_team", "Oncology C", "--phone", "call me")
+    with pytest.raises(CommandError):
+        run("create_care_team", "Oncology D", "--emergency-number", "")
+
+
 def test_create_staff_nurse_joins_the_team() -> None:
     run("create_care_team", "Oncology A")
     output = run(

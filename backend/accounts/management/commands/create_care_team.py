@@ -9,10 +9,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
+        parser.add_argument("--phone", default="", help="The number patients call")
+        parser.add_argument(
+            "--emergency-number", default="112", help="The local emergency number (112, 999...)"
+        )
 
     def handle(self, *args: object, name: str, **options: object) -> None:
         try:
-            team = care_team_create(name=name)
+            team = care_team_create(
+                name=name,
+                phone=str(options["phone"]),
+                emergency_number=str(options["emergency_number"]),
+            )
         except AlreadyExists as error:
             raise CommandError(error.reason, returncode=2) from None
         except ServiceValidationError as error:
