@@ -411,6 +411,8 @@ def severe_symptom_alert(
     if clinician_grade is not None:
         grade = checked_clinician_grade(item.code, clinician_grade, ctcae_term)
         term = item.term(ctcae_term)
+        if not ctcae_term and term is not None and grade > term.highest_grade:
+            term = None  # graded above the usual term without naming another
 
     score_fires = (
         bool(core) and max(core.values()) >= settings.severe_score and not (item.presence_only)
@@ -429,7 +431,7 @@ def severe_symptom_alert(
     if grade_rule is not None:
         fired.append(grade_rule)
         priority = URGENT if grade_rule == "alert.urgent_grade" else HIGH
-        term_name = term.name if term is not None else "general scale"
+        term_name = term.name if term is not None else "term not given"
         parts.append(f"CTCAE v5.0 grade {grade} ({term_name}), clinician-assessed")
     if score_fires:
         composite = composite_grade(item.code, core)

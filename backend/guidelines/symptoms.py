@@ -837,31 +837,50 @@ def _chosen_term(item: Symptom, term: object) -> CtcaeTerm | None:
 
 
 def checked_clinician_grade(symptom: str, grade: object, term: object = None) -> int:
-    """Validate a clinician's CTCAE v5.0 grade for a symptom under one of its terms.
+    """Validate a clinician's CTCAE v5.0 grade for a symptom, under one of its terms.
 
-    ``term`` is the CTCAE term's name (None or "" -> the symptom's usual term). The grade must
-    be 1-5 and one that term defines (e.g. Stevens-Johnson syndrome 3-5, nausea 1-3).
-    Raises CaseInvalid("symptom" | "ctcae_term" | "grade", ...).
+    ``term`` names the CTCAE term graded; the grade must be one that term defines (e.g.
+    Stevens-Johnson syndrome 3-5, maculo-papular rash 1-3). Without a term the grade must be one
+    that some term of the symptom defines (a rash may be graded 4 or 5: erythema multiforme,
+    SJS, TEN). Raises CaseInvalid("symptom" | "ctcae_term" | "grade", ...).
     """
     item = get_symptom(symptom)
-    chosen = _chosen_term(item, term)
+    chosen = _chosen_term(item, term) if term not in (None, "") else None
     if isinstance(grade, bool) or not isinstance(grade, int):
         raise CaseInvalid("grade", "must be a whole number from 1 to 5 (CTCAE v5.0)")
     if not 1 <= grade <= 5:
         raise CaseInvalid("grade", "must be from 1 to 5 (CTCAE v5.0)")
-    if chosen is not None and not chosen.lowest_grade <= grade <= chosen.highest_grade:
+    if chosen is not None:
+        low, high, name = chosen.lowest_grade, chosen.highest_grade, f"'{chosen.name}'"
+    elif item.ctcae_terms:
+        low = min(t.lowest_grade for t in item.ctcae_terms)
+        high = max(t.highest_grade for t in item.ctcae_terms)
+        name = " or ".join(f"'{t.name}'" for t in item.ctcae_terms)
+    else:
+        return grade
+    if not low <= grade <= high:
         raise CaseInvalid(
             "grade",
-            f"CTCAE v5.0 '{chosen.name}' has no grade {grade}; it defines grades "
-            f"{chosen.lowest_grade} to {chosen.highest_grade}",
+            f"CTCAE v5.0 {name} has no grade {grade}; grades {low} to {high} are defined",
         )
     return grade
 
 
-def checked_ctcae_term(symptom: str, term: object = None) -> str:
-    """The CTCAE term's canonical name for a grade; for a symptom graded on the general scale
-    (no listed term), the clinician's own term name, trimmed ('' if none)."""
+def checked_ctcae_term(symptom: str, term: object = None, grade: int | None = None) -> str:
+    """The CTCAE term's canonical name to store with a grade.
+
+    Without a term: the symptom's usual term when the grade is one it defines, else '' (the
+    clinician did not say which term; e.g. a rash graded 4). For a symptom graded on the
+    general scale, the clinician's own term name, trimmed.
+    """
     item = get_symptom(symptom)
+    if term in (None, ""):
+        usual = item.ctcae_terms[0] if item.ctcae_terms else None
+        if usual is not None and (
+            grade is None or usual.lowest_grade <= grade <= usual.highest_grade
+        ):
+            return usual.name
+        return ""
     chosen = _chosen_term(item, term)
     if chosen is not None:
         return chosen.name

@@ -189,8 +189,18 @@ class AssessmentInput(StrictInputSerializer):
         required=False,
         allow_blank=True,
         help_text="The CTCAE v5.0 term graded (see ctcae_terms in /api/v1/symptoms/); blank: "
-        "the symptom's usual term",
+        "the symptom's usual term when the grade is one it defines",
     )
+    term = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, help_text="Same as ctcae_term"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("term") and attrs.get("ctcae_term"):
+            raise serializers.ValidationError({"term": ["Give either term or ctcae_term."]})
+        if "term" in attrs:
+            attrs["ctcae_term"] = attrs.pop("term")
+        return attrs
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 

@@ -157,8 +157,8 @@ def clinician_assessment_record(
     """A nurse's CTCAE v5.0 grade for a report (kept beside, never over, the patient's scores).
     The advice on the patient's open alerts about the symptom then rests on this grade."""
     try:
-        term = checked_ctcae_term(report.symptom, ctcae_term)
-        checked = checked_clinician_grade(report.symptom, grade, term or None)
+        checked = checked_clinician_grade(report.symptom, grade, ctcae_term)
+        term = checked_ctcae_term(report.symptom, ctcae_term, checked)
     except CaseInvalid as error:
         raise ServiceValidationError(error.field, error.reason) from None
     with transaction.atomic():

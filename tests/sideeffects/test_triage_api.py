@@ -177,11 +177,11 @@ def test_a_rash_that_went_away_starts_counting_again(phone):  # type: ignore[no-
     assert not Alert.objects.filter(kind="persistent_symptom").exists()
 
 
-def test_clinician_grades_rash_up_to_ten_and_sjs_is_urgent(phone, nurse):  # type: ignore[no-untyped-def]
+def test_clinician_grades_rash_under_its_ctcae_terms_and_sjs_is_urgent(phone, nurse):  # type: ignore[no-untyped-def]
     created = report(phone, "rash", present=True, body_area=1)
     url = f"/api/v1/side-effects/{created['id']}/assessment/"
     staff = client_for(nurse)
-    refused = staff.post(url, {"grade": 4}, format="json")  # maculo-papular stops at 3
+    refused = staff.post(url, {"grade": 4, "ctcae_term": "Rash maculo-papular"}, format="json")
     assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "grade"
     refused = staff.post(
         url, {"grade": 3, "ctcae_term": "Toxic epidermal necrolysis"}, format="json"
@@ -362,3 +362,22 @@ def test_weights_are_scoped(phone, other_care_team, patient):  # type: ignore[no
         stranger.post(f"/api/v1/patients/{patient.pk}/weights/", body, format="json").status_code
         == 404
     )
+
+
+def test_a_rash_graded_4_without_a_term_is_urgent_and_says_so(phone, nurse):  # type: ignore[no-untyped-def]
+    created = report(phone, "rash", present=True)
+    url = f"/api/v1/side-effects/{created['id']}/assessment/"
+    graded = client_for(nurse).post(url, {"grade": 4}, format="json")
+    assert graded.status_code == 201, graded.json()
+    assert graded.json()["assessments"][-1]["ctcae_term"] == ""  # the nurse named none
+    alert = Alert.objects.get(kind="severe_symptom")
+    assert alert.priority == "urgent" and "term not given" in alert.summary
+    by_alias = client_for(nurse).post(
+        url, {"grade": 5, "term": "Toxic epidermal necrolysis"}, format="json"
+    )
+    assert by_alias.json()["assessments"][-1]["ctcae_term"] == "Toxic epidermal necrolysis"
+    nausea = report(phone, "nausea", frequency=1, severity=1)
+    too_high = client_for(nurse).post(
+        f"/api/v1/side-effects/{nausea['id']}/assessment/", {"grade": 4}, format="json"
+    )
+    assert too_high.status_code == 400  # CTCAE v5.0 nausea stops at 3
