@@ -147,6 +147,11 @@ class Advice:
     basis: str = PATIENT_REPORTED
 
 
+def _lower_first(label: str) -> str:
+    """'Fever of 38 °C or more' -> 'fever of 38 °C or more' (units keep their case)."""
+    return label[:1].lower() + label[1:]
+
+
 def _per_day(mg: int) -> str:
     return "400 mg twice daily" if doses_per_day(mg) == 2 else "once daily"
 
@@ -216,7 +221,7 @@ def patient_report_advice(
     actions: list[str] = []
     if red_flags:
         fired.insert(0, "advice.red_flag")
-        names = ", ".join(get_symptom(code).label.lower() for code in red_flags)
+        names = ", ".join(_lower_first(get_symptom(code).label) for code in red_flags)
         parts.append(f"Red flag reported by the patient ({names}): urgent clinical review.")
         actions.append(URGENT_REVIEW)
     supportive, supportive_sources = _supportive([*symptoms, *red_flags])
@@ -252,7 +257,9 @@ def clinician_grade_advice(
             step = reduction_step(current_dose_mg)
         except ValueError as error:
             raise CaseInvalid("current_dose_mg", str(error)) from None
-    parts: list[str] = [f"Clinician-assessed CTCAE v5.0 grade {grade} ({item.label.lower()})."]
+    parts: list[str] = [
+        f"Clinician-assessed CTCAE v5.0 grade {grade} ({_lower_first(item.label)})."
+    ]
     actions: list[str] = []
     if grade >= severe_grade:
         actions.append(WITHHOLD)

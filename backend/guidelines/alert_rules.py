@@ -308,6 +308,14 @@ def _core(item: Symptom, scores: Mapping[str, int]) -> dict[str, int]:
     return {a: s for a, s in scores.items() if a in item.attributes}
 
 
+def _composite(item: Symptom, core: Mapping[str, int], field: str) -> int | None:
+    """The composite grade of a whole report; CaseInvalid when an attribute is missing."""
+    for attribute in item.attributes:
+        if attribute not in core:
+            raise CaseInvalid(f"{field}.{attribute}", "is required")
+    return composite_grade(item.code, core)
+
+
 def _decision(
     kind: str,
     priority: str,
@@ -434,7 +442,7 @@ def severe_symptom_alert(
         term_name = term.name if term is not None else "term not given"
         parts.append(f"CTCAE v5.0 grade {grade} ({term_name}), clinician-assessed")
     if score_fires:
-        composite = composite_grade(item.code, core)
+        composite = _composite(item, core, "scores")
         score_priority = composite_priority(composite, settings)
         fired += ["alert.severe_symptom", "alert.composite_priority"]
         priority = higher_priority(priority, score_priority)
@@ -503,7 +511,7 @@ def worsening_symptom_alert(
     attribute, rise = max(rises.items(), key=lambda ar: (ar[1], -item.attributes.index(ar[0])))
     if rise < settings.worsening_rise:
         return None
-    composite = composite_grade(item.code, core)
+    composite = _composite(item, core, "current_scores")
     question = item.question(attribute)
     text = (
         f"{_name(item)}: {attribute} {question.option_label(core[attribute])}, rising from "

@@ -35,7 +35,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "before then, call them{phone_clause}. In an emergency call {emergency}.",
         SELF_CARE: "Thank you, your report has been saved. Keep taking imatinib as prescribed "
         "unless your care team tells you otherwise.{tip} If it gets worse or you are "
-        "worried, call your care team{phone_clause}.",
+        "worried, call your care team{phone_clause}. In an emergency call {emergency}.",
         "phone_clause": " on {phone}",
         "tip_meal": " Take imatinib with a meal and a large glass of water.",
     },
@@ -48,7 +48,7 @@ _TEXTS: Final[dict[str, dict[str, str]]] = {
         "Si empeora antes, llámelos{phone_clause}. En una emergencia llame al {emergency}.",
         SELF_CARE: "Gracias, su informe se ha guardado. Siga tomando imatinib como se le ha "
         "recetado salvo que su equipo le indique otra cosa.{tip} Si empeora o le preocupa, "
-        "llame a su equipo de atención{phone_clause}.",
+        "llame a su equipo de atención{phone_clause}. En una emergencia llame al {emergency}.",
         "phone_clause": " al {phone}",
         "tip_meal": " Tome imatinib con una comida y un vaso grande de agua.",
     },

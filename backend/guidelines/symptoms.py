@@ -740,7 +740,8 @@ def checked_answers(symptom: str, answers: Mapping[str, object]) -> dict[str, in
     null) answers are refused, except after a 0 ("never", "none", "no") to the symptom's first
     question when that is frequency, severity or presence: the other questions are then
     optional, must be 0 if given, and are scored 0 ([C] S17, S18). Follow-up questions (rash)
-    are optional after a "yes" and refused after a "no"; only those answered are returned.
+    are optional after a "yes"; after a "no" a positive answer is refused (0 or false is
+    accepted and dropped); only those answered after a "yes" are returned.
     Raises CaseInvalid with field "symptom" or "answers.<attribute>".
     """
     item = get_symptom(symptom)
