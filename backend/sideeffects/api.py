@@ -194,6 +194,7 @@ class AssessmentInput(StrictInputSerializer):
     term = serializers.CharField(
         max_length=80, required=False, allow_blank=True, help_text="Same as ctcae_term"
     )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("term") and attrs.get("ctcae_term"):
@@ -201,7 +202,6 @@ class AssessmentInput(StrictInputSerializer):
         if "term" in attrs:
             attrs["ctcae_term"] = attrs.pop("term")
         return attrs
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class AssessedReportOutput(ReportOutput):
