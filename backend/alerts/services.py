@@ -101,13 +101,15 @@ def _keeps_clinician_advice(alert: Alert, advice: Advice) -> bool:
     return current.get("basis") == "clinician_grade" and advice.basis != "clinician_grade"
 
 
-def alerts_advise_after_grade(*, patient: Patient, symptom: str, advice: Advice) -> list[Alert]:
-    """Put a clinician's grade advice on the patient's unresolved alerts about that symptom
-    (and on an open "skipped for side effects" alert), in the grade's transaction."""
+def alerts_advise_after_grade(
+    *, patient: Patient, symptoms: list[str], advice: Advice
+) -> list[Alert]:
+    """Put a clinician's grade advice on the patient's unresolved alerts about these symptoms
+    (the graded one and the red flags its report raised), in the grade's transaction."""
     with transaction.atomic():
         alerts = list(
             Alert.objects.select_for_update()
-            .filter(patient=patient, symptom=symptom)
+            .filter(patient=patient, symptom__in=symptoms)
             .exclude(status=AlertStatus.RESOLVED)
         )
         for alert in alerts:

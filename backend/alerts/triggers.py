@@ -126,6 +126,7 @@ def alerts_after_clinician_grade(
     ctcae_term: str,
     report_id: object,
     now: datetime,
+    red_flags: Sequence[str] = (),
 ) -> tuple[list[Alert], dict]:
     """A clinician's grade: a severe grade raises (or raises the priority of) an alert; any
     grade replaces the advice on the patient's open alerts about the symptom with advice
@@ -147,7 +148,9 @@ def alerts_after_clinician_grade(
                 now=now,
             )
         )
-    updated = alerts_advise_after_grade(patient=patient, symptom=symptom, advice=advice)
+    updated = alerts_advise_after_grade(
+        patient=patient, symptoms=[symptom, *red_flags], advice=advice
+    )
     seen = {alert.pk for alert in raised}
     raised.extend(alert for alert in updated if alert.pk not in seen)
     return raised, asdict(advice)

@@ -182,6 +182,7 @@ def clinician_assessment_record(
             ctcae_term=term,
             report_id=report.pk,
             now=timezone.now(),
+            red_flags=list(report.red_flags or []),
         )
     return AssessmentResult(assessment, advice)
 

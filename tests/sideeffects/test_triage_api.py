@@ -381,3 +381,15 @@ def test_a_rash_graded_4_without_a_term_is_urgent_and_says_so(phone, nurse):  # 
         f"/api/v1/side-effects/{nausea['id']}/assessment/", {"grade": 4}, format="json"
     )
     assert too_high.status_code == 400  # CTCAE v5.0 nausea stops at 3
+
+
+def test_grading_a_blistering_rash_puts_the_grade_advice_on_its_red_flag(phone, nurse):  # type: ignore[no-untyped-def]
+    created = report(phone, "rash", present=True, mouth_eye_sores=True)
+    client_for(nurse).post(
+        f"/api/v1/side-effects/{created['id']}/assessment/",
+        {"grade": 3, "ctcae_term": "Stevens-Johnson syndrome"},
+        format="json",
+    )
+    red_flag = Alert.objects.get(kind="red_flag", symptom="blistering_rash")
+    assert red_flag.advice["basis"] == "clinician_grade"
+    assert red_flag.advice["actions"][0] == "withhold"
