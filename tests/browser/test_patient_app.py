@@ -507,7 +507,9 @@ def test_a_mild_report_says_sent_and_never_that_the_care_team_was_told(  # type:
     report_nausea(page, how_often="rarely", how_bad="mild")
     expect(page.get_by_role("heading", name=SENT)).to_be_visible()
     expect(page.get_by_text("Your care team has been told")).to_have_count(0)
-    expect(page.get_by_text("In an emergency")).to_have_count(0)
+    # The server's self-care instruction: keep taking it, with a meal for nausea.
+    expect(page.get_by_text("Keep taking imatinib as prescribed", exact=False)).to_be_visible()
+    expect(page.get_by_text("large glass of water", exact=False)).to_be_visible()
     assert not Alert.objects.exists()
 
 
