@@ -61,20 +61,76 @@ CTCAE_GRADE_CHOICES = [
 ]
 
 
+NO_GRADE = ("", "Choose a grade")
+
+GradeChoices = list[tuple[Any, Any]]
+
+
 class ClinicianGradeForm(forms.Form):
-    """The report choices are the patient's own recent reports, set by the view."""
+    """The report choices are the patient's own recent reports, set by the view; the CTCAE
+    v5.0 terms offered are those of the reports' symptoms that have more than one (none: no
+    term field, the symptom's usual term is graded).
+
+    The choices a field accepts are wide (every offered term, grades 1 to 5): which grades a
+    term defines, and which terms a symptom has, are the guideline module's to check (through
+    the service), and its refusal is shown on the field. ``shown_terms`` and ``shown_grades``
+    narrow only what the selects offer, once the report (and term) are known."""
 
     report = forms.ChoiceField(label="Report", choices=())
+    ctcae_term = forms.ChoiceField(label="CTCAE v5.0 term", choices=(), required=False)
+    # No grade is chosen for the nurse: an untouched select is a missing grade, not grade 1.
     grade = forms.TypedChoiceField(
-        label="CTCAE v5.0 grade", choices=CTCAE_GRADE_CHOICES, coerce=int
+        label="CTCAE v5.0 grade", choices=[NO_GRADE, *CTCAE_GRADE_CHOICES], coerce=int
     )
     note = forms.CharField(
         label="Note", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, report_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        report_choices: list[tuple[str, str]],
+        term_choices: GradeChoices | None = None,
+        shown_terms: GradeChoices | None = None,
+        shown_grades: GradeChoices | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["report"].choices = report_choices
+        if term_choices:
+            self.fields["ctcae_term"].choices = term_choices
+            if shown_terms is not None:
+                self.fields["ctcae_term"].widget.choices = shown_terms
+        else:
+            del self.fields["ctcae_term"]
+        if shown_grades is not None:
+            self.fields["grade"].widget.choices = [NO_GRADE, *shown_grades]
+
+    def clean_ctcae_term(self) -> str | None:
+        return self.cleaned_data.get("ctcae_term") or None
+
+
+class WeightForm(forms.Form):
+    """A weight a nurse measured. ``client_id`` is made when the form is shown, so sending
+    the same form twice stores one weight; the range and the date are checked by the
+    service (backend.sideeffects.services.weight_record)."""
+
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+    measured_on = forms.DateField(
+        label="Measured on (the patient's local date)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Empty: today.",
+    )
+    baseline = forms.BooleanField(
+        label="Make this the new baseline (later gains are measured from it)", required=False
+    )
 
 
 COHORT_SORTS = {

@@ -23,13 +23,15 @@ from backend.adherence.selectors.plans import PlanSummary, plan_current, plan_su
 from backend.alerts.models import Alert, AlertStatus
 from backend.alerts.selectors import alerts_filtered, alerts_visible_to
 from backend.guidelines.symptoms import SYMPTOMS
-from backend.sideeffects.models import SideEffectReport
-from backend.sideeffects.selectors import reports_of_patient
+from backend.sideeffects.models import SideEffectReport, WeightMeasurement
+from backend.sideeffects.selectors import reports_of_patient, weight_baseline, weights_of_patient
 
 CALENDAR_DAYS = 90
 SYMPTOM_CHART_DAYS = 90
 ALERT_HISTORY_LIMIT = 50
 GRADABLE_REPORTS_LIMIT = 30
+WEIGHT_TREND_DAYS = 180
+WEIGHT_TREND_LIMIT = 60
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class PatientPage:
     symptoms: list[SymptomHistory]
     gradable_reports: list[SideEffectReport]
     alerts: list[Alert]
+    weights: list[WeightMeasurement]  # newest first, the last WEIGHT_TREND_DAYS local days
+    weight_baseline: WeightMeasurement | None  # the one gains are measured from (any age)
 
 
 def patient_page(user: User, patient_id: object) -> PatientPage | None:
@@ -133,6 +137,11 @@ def patient_page(user: User, patient_id: object) -> PatientPage | None:
     alerts = list(
         alerts_visible_to(user).filter(patient=patient).order_by("-opened_at")[:ALERT_HISTORY_LIMIT]
     )
+    weights = list(
+        weights_of_patient(patient).filter(
+            measured_on__gte=today - timedelta(days=WEIGHT_TREND_DAYS)
+        )[:WEIGHT_TREND_LIMIT]
+    )
     return PatientPage(
         patient=patient,
         today=today,
@@ -148,6 +157,8 @@ def patient_page(user: User, patient_id: object) -> PatientPage | None:
         symptoms=symptoms,
         gradable_reports=list(reversed(reports))[:GRADABLE_REPORTS_LIMIT],
         alerts=alerts,
+        weights=weights,
+        weight_baseline=weight_baseline(patient),
     )
 
 

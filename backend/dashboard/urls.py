@@ -22,6 +22,16 @@ urlpatterns = [
         patients.clinician_grade_record,
         name="clinician-grade",
     ),
+    path(
+        "patients/<uuid:patient_id>/grades/fields/",
+        patients.clinician_grade_fields,
+        name="clinician-grade-fields",
+    ),
+    path(
+        "patients/<uuid:patient_id>/weights/",
+        patients.weight_record_view,
+        name="weight-record",
+    ),
     path("cohort/", cohort.cohort_page, name="cohort"),
     path("exports/", exports.export_jobs, name="export-jobs"),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from backend.guidelines import rules
 from backend.guidelines.recommendation import flags_in_words, reason_words
+from backend.guidelines.symptoms import SYMPTOMS
 
 # The actions an alert's advice may carry (issue 16), as a nurse reads them.
 ACTION_WORDS: dict[str, str] = {
@@ -19,6 +20,29 @@ ACTION_WORDS: dict[str, str] = {
     "withhold": "Withhold imatinib",
     "resume_lower_dose": "Resume one dose level lower",
 }
+
+
+# What an alert's advice rests on (issue 16): a patient's answers are never a CTCAE grade.
+BASIS_WORDS: dict[str, str] = {
+    "patient_reported": "Based on the patient's answers (not a CTCAE grade)",
+    "clinician_grade": "Based on a clinician's CTCAE v5.0 grade",
+}
+
+COMPOSITE_LABEL = "patient-reported composite (PRO-CTCAE), not a CTCAE grade"
+
+
+def patient_reported_words(report: Any) -> str:
+    """A side-effect report's patient-reported level in words, never as a grade: the
+    PRO-CTCAE composite (0-3) when the item has one, else the yes/no answer."""
+    if report.composite_grade is not None:
+        return f"patient-reported composite {report.composite_grade} of 3"
+    return "patient answered yes" if report.patient_level else "patient answered no"
+
+
+def red_flag_words(codes: Iterable[str]) -> list[str]:
+    """Red-flag codes as the catalogue's words ("black_stools" -> "Black, tarry or bloody
+    stools")."""
+    return [SYMPTOMS[code].label if code in SYMPTOMS else code for code in codes]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from backend.adherence.metrics import UNSPECIFIED_REASON
 from backend.adherence.models import SkipReason
-from backend.guidelines.symptoms import SYMPTOMS
+from backend.guidelines.symptoms import SYMPTOMS, Symptom
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,19 @@ class Column:
 
 
 SKIP_REASONS = [*SkipReason.values, UNSPECIFIED_REASON]
+
+
+def _patient_score_words(symptom: Symptom) -> str:
+    """What a symptom's patient-score column holds: the highest answer, or for a yes/no item
+    (a red flag, rash) whether the patient said yes. Patient-reported, never a CTCAE grade."""
+    if symptom.presence_only:
+        kind = "red flag" if symptom.red_flag else "yes/no question"
+        return (
+            f"{symptom.label} ({kind}): 1 if the patient answered yes in the period, 0 if "
+            "only no (patient-reported, not a CTCAE grade)."
+        )
+    return f"{symptom.label}: highest patient-reported level (0-4) in the period."
+
 
 COHORT_COLUMNS: list[Column] = [
     Column("patient_id", "text", "The patient's id (UUID), stable across exports."),
@@ -73,7 +86,7 @@ COHORT_COLUMNS: list[Column] = [
             Column(
                 f"{code}_max_patient_score",
                 "integer",
-                f"{symptom.label}: highest patient-reported level (0-4) in the period.",
+                _patient_score_words(symptom),
             ),
             Column(
                 f"{code}_max_clinician_grade",

@@ -47,6 +47,9 @@ SKIP_REASON_SYSTEM = "urn:gist-adherence:dose-not-taken-reason"
 SYMPTOM_SYSTEM = "urn:gist-adherence:symptom"
 ALERT_SYSTEM = "urn:gist-adherence:alert"
 ALERT_KIND_SYSTEM = "urn:gist-adherence:alert-kind"
+# The PRO-CTCAE composite grade 0-3 (Basch et al. 2021): patient-reported, not a CTCAE grade.
+COMPOSITE_GRADE_SYSTEM = "urn:gist-adherence:pro-ctcae-composite-grade"
+RED_FLAG_SYSTEM = "urn:gist-adherence:red-flag"
 TAKEN_LATE_EXTENSION = "urn:gist-adherence:fhir:extension:dose-taken-late"
 
 IMATINIB: Resource = {
@@ -308,6 +311,11 @@ def _report_observations(report: SideEffectReport, patient_ref: Resource) -> lis
             if attribute in report.patient_scores
         ],
     }
+    observation["method"] = {
+        "text": "Patient-reported: the patient's own answers, not a CTCAE grade. Value: the "
+        "highest answer (0 to 4; a yes/no question: 1 yes, 0 no)."
+    }
+    observation["interpretation"] = _patient_reported_interpretation(report)
     if notes:
         observation["note"] = [{"text": text} for text in notes]
     resources = [observation]
@@ -318,6 +326,33 @@ def _report_observations(report: SideEffectReport, patient_ref: Resource) -> lis
         for assessment in report.assessments.all()
     ]
     return resources
+
+
+def _patient_reported_interpretation(report: SideEffectReport) -> list[Resource]:
+    """The composite grade (or the yes/no answer) and the red flags of a report, each named
+    as patient-reported: never a CTCAE grade."""
+    if report.composite_grade is not None:
+        grade = report.composite_grade
+        words = f"Patient-reported PRO-CTCAE composite grade {grade} of 3 (not a CTCAE grade)"
+        found: list[Resource] = [
+            {
+                "coding": [
+                    {"system": COMPOSITE_GRADE_SYSTEM, "code": str(grade), "display": words}
+                ],
+                "text": words,
+            }
+        ]
+    else:
+        answer = "yes" if report.patient_level else "no"
+        found = [{"text": f"Patient answered {answer} (a yes/no question; no composite grade)"}]
+    for code in report.red_flags or []:
+        symptom = SYMPTOMS.get(code)
+        label = symptom.label if symptom else code
+        words = f"Red flag reported by the patient: {label} (urgent)"
+        found.append(
+            {"coding": [{"system": RED_FLAG_SYSTEM, "code": code, "display": label}], "text": words}
+        )
+    return found
 
 
 def _weight(report: SideEffectReport, patient_ref: Resource) -> Resource:
@@ -352,7 +387,7 @@ def _assessment(
         "id": fhir_id(f"assessment:{assessment.pk}"),
         "status": "final",
         "category": [_category("exam", "Exam")],
-        "code": {"text": f"CTCAE v5.0 grade: {label}"},
+        "code": {"text": f"CTCAE v5.0 grade: {_term_words(assessment.ctcae_term, label)}"},
         "subject": patient_ref,
         "effectiveDateTime": _instant(assessment.created_at),
         "valueInteger": grade,
@@ -363,6 +398,14 @@ def _assessment(
     if assessment.note:
         resource["note"] = [{"text": assessment.note}]
     return resource
+
+
+def _term_words(term: str, label: str) -> str:
+    """The CTCAE v5.0 term graded, with the symptom as reported when they differ (grades
+    stored before terms were kept: the symptom)."""
+    if not term or term.casefold() == label.casefold():
+        return label
+    return f"{term} (reported as {label})"
 
 
 def _pdc_observation(data: PatientReportData, patient_ref: Resource) -> Resource:

@@ -702,7 +702,11 @@ def chart_drawing(
     # The key, on the chart itself so it is never separated from it by a page break.
     key_y = chart.height + CHART_BOTTOM_PAD + CHART_TOP_PAD - 8
     for label, dashed in (
-        ("Patient score (0 none to 4 very severe): solid line, round markers", False),
+        (
+            "Patient-reported score, highest answer (0 none to 4 very severe): solid line, "
+            "round markers",
+            False,
+        ),
         ("Clinician CTCAE grade (1 to 5): dashed line, square markers", True),
     ):
         x = left
@@ -788,13 +792,38 @@ def symptom_charts(data: PatientReportData, zone: ZoneInfo, styles: Styles) -> l
 
 
 def grade_words(report: SideEffectReport, zone: ZoneInfo) -> str:
+    """The clinician's CTCAE v5.0 grades of a report, each with the term graded."""
     lines = []
     for assessment in grades_of(report):
         line = f"Grade {assessment.ctcae_grade}, {local_moment(assessment.created_at, zone)}"
         if assessment.note:
             line += f": {esc(assessment.note)}"
+        if assessment.ctcae_term:
+            line = f"{esc(assessment.ctcae_term)} — {line}"
         lines.append(line)
     return "<br/>".join(lines) or "—"
+
+
+def patient_reported_words(report: SideEffectReport) -> str:
+    """The patient-reported level of a report, named as such: the highest answer and the
+    PRO-CTCAE composite grade (0-3), or the yes/no answer of a yes/no item. Never a CTCAE
+    grade."""
+    level = report.patient_level
+    if report.composite_grade is None:
+        return f"Answered {'yes' if level else 'no'} (yes/no question)"
+    return (
+        f"Highest answer {level} ({esc(SCORE_WORDS.get(level, '?'))})<br/>"
+        f"Composite {report.composite_grade} of 3"
+    )
+
+
+def symptom_words(report: SideEffectReport) -> str:
+    """The symptom, and the red flags the report raised (in words, marked)."""
+    words = esc(symptom_label(report.symptom))
+    if report.red_flags:
+        flags = "; ".join(esc(symptom_label(code)) for code in report.red_flags)
+        words += f"<br/><b>RED FLAG:</b> {flags}"
+    return words
 
 
 def side_effects_section(data: PatientReportData, zone: ZoneInfo, styles: Styles) -> list[Flowable]:
@@ -809,26 +838,34 @@ def side_effects_section(data: PatientReportData, zone: ZoneInfo, styles: Styles
     rows: list[list[Any]] = [
         [
             Paragraph(f"<b>{heading}</b>", styles.cell)
-            for heading in ("Reported", "Symptom", "Patient level", "Clinician grade(s)", "Note")
+            for heading in (
+                "Reported",
+                "Symptom",
+                "Patient-reported (not a CTCAE grade)",
+                "Clinician CTCAE v5.0 grade(s) and term",
+                "Note",
+            )
         ]
     ]
     for report in data.reports:
-        level = report.patient_level
         rows.append(
             [
                 Paragraph(local_moment(report.reported_at, zone), styles.cell),
-                Paragraph(esc(symptom_label(report.symptom)), styles.cell),
-                Paragraph(f"{level} ({esc(SCORE_WORDS.get(level, '?'))})", styles.cell),
+                Paragraph(symptom_words(report), styles.cell),
+                Paragraph(patient_reported_words(report), styles.cell),
                 Paragraph(grade_words(report, zone), styles.cell),
                 Paragraph(esc(report.note) or "—", styles.cell),
             ]
         )
-    widths = [26 * mm, 28 * mm, 22 * mm, 42 * mm]
+    widths = [26 * mm, 30 * mm, 30 * mm, 46 * mm]
     flow.append(table(rows, [*widths, CONTENT_WIDTH - sum(widths)]))
     flow.append(
         Paragraph(
-            "Patient level: the highest of the patient's answers (0 to 4) in that report. "
-            "Clinician grades are CTCAE v5.0 (1 to 5), a different scale.",
+            "Patient-reported: the highest of the patient's answers (0 to 4) in that report, "
+            "and the PRO-CTCAE composite grade (0 to 3, Basch et al. 2021) computed from them; "
+            "both are the patient's own report, not CTCAE grades. Red flags are yes/no "
+            "questions whose 'yes' is always urgent. Clinician grades are CTCAE v5.0 (1 to 5), "
+            "a different scale, each under the CTCAE term graded.",
             styles.small,
         )
     )

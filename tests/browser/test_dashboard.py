@@ -131,7 +131,9 @@ def test_new_alerts_appear_without_a_reload_with_the_count_in_the_title(  # type
     expect(page.locator(f"#alert-{alert.pk}")).to_be_visible(timeout=30_000)
     waited = time.monotonic() - posted
     expect(page).to_have_title(re.compile(r"^\(1\) Alert queue"))
-    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("Urgent")
+    # "Frequently" and "very severe": PRO-CTCAE composite 3, so high priority (issue 16:
+    # only a red flag is urgent on a patient's answers).
+    expect(page.locator(f"#alert-{alert.pk}")).to_contain_text("High")
     assert page.evaluate("window.__sameDocument") is True
     assert waited < 30
 
@@ -233,6 +235,106 @@ def test_coordinator_prepares_a_large_export_and_watches_it_finish(  # type: ign
     download = page.get_by_role("link", name="Download")
     expect(download).to_be_visible(timeout=10_000)  # the list polls every 2 s
     page.screenshot(path=str(artifacts / "dashboard-cohort-export.png"), full_page=True)
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}},
+    )
+    assert results.violations_count == 0, results.generate_snapshot()
+    assert page.problems == []
+
+
+def send_through_api(live_server, patient, path: str, body: dict) -> dict:  # type: ignore[no-untyped-def]
+    """A POST from the patient's phone (bearer token, over HTTP)."""
+    _, token = auth_token_issue(user=patient.user)
+    response = requests.post(
+        f"{live_server.url}/api/v1/me/{path}/",
+        json={"client_id": str(uuid.uuid4()), **body},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def htmx_settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until htmx has finished a swap (new content is live only once it settles)."""
+    expect(
+        page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    ).to_have_count(0)
+
+
+def test_patient_page_shows_the_weight_trend_a_red_flag_and_grades_a_rash(  # type: ignore[no-untyped-def]
+    live_server, page, nurse, patient_on_plan, artifacts
+):
+    """Issue 16 on the patient page: a red-flag alert with its actions in words, the weight
+    trend from the baseline, a nurse's weight, and the grade form's term select narrowing the
+    grades (htmx, under the CSP)."""
+    patient = patient_on_plan
+    send_through_api(live_server, patient, "weights", {"weight_kg": "70.0"})  # the baseline
+    send_through_api(live_server, patient, "weights", {"weight_kg": "74.0"})
+    send_through_api(
+        live_server, patient, "side-effects", {"symptom": "rash", "answers": {"presence": 1}}
+    )
+    send_through_api(
+        live_server,
+        patient,
+        "side-effects",
+        {"symptom": "black_stools", "answers": {"presence": 1}},
+    )
+    red_flag = Alert.objects.get(patient=patient, kind="red_flag")
+    assert red_flag.priority == "urgent"
+
+    sign_in(page, live_server, nurse)
+    queue_row = page.locator(f"#alert-{red_flag.pk}")
+    expect(queue_row).to_contain_text("Red flag")
+    expect(queue_row.get_by_role("list", name="Advised actions")).to_contain_text("Urgent review")
+    page.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+
+    weights = page.locator("table.weights")
+    expect(weights.locator("tbody tr")).to_have_count(2)
+    expect(weights.locator("tbody tr").first).to_contain_text("74.0 kg")
+    expect(weights.locator("tbody tr").first).to_contain_text("+4.0 kg (+5.7 %)")
+    expect(weights.locator("tr.baseline")).to_contain_text("Baseline")
+    expect(weights.locator("tr.baseline")).to_contain_text("70.0 kg")
+
+    alerts = page.locator("section[aria-labelledby='alerts-heading']")
+    expect(alerts).to_contain_text("Red-flag symptom")
+    expect(alerts).to_contain_text("black, tarry or bloody stools")
+    expect(alerts.locator(".badge-red-flag")).to_have_count(1)
+    red_row = alerts.locator("tr", has=page.locator(".badge-red-flag"))
+    expect(red_row.get_by_role("list", name="Advised actions")).to_contain_text("Urgent review")
+    expect(alerts).to_contain_text("Weight gain (fluid retention)")
+    reports = page.locator("table.reports")
+    expect(reports.locator("tr.red-flag")).to_contain_text("Red flag: Black, tarry or bloody")
+
+    # The grade form: the newest report (black stools) is chosen and its terms are offered;
+    # picking the rash report brings the rash terms; Stevens-Johnson syndrome offers grades 3
+    # to 5 only.
+    expect(page.get_by_label("CTCAE v5.0 term").locator("option:checked")).to_have_text(
+        "Lower gastrointestinal hemorrhage (grades 1 to 5)"
+    )
+    rash = page.locator("#id_report option").filter(has_text=re.compile("^Rash, "))
+    page.get_by_label("Report", exact=True).select_option(rash.get_attribute("value"))
+    term = page.get_by_label("CTCAE v5.0 term")
+    expect(term.locator("option:checked")).to_have_text("Rash maculo-papular (grades 1 to 3)")
+    htmx_settled(page)
+    term.select_option("Stevens-Johnson syndrome")
+    page.wait_for_timeout(1500)
+    print("HTML", page.locator("#grade-term-fields").inner_html())
+    grade = page.get_by_label("CTCAE v5.0 grade")
+    expect(grade.locator("option")).to_have_text(
+        ["Choose a grade", "Grade 3 (severe)", "Grade 4 (life-threatening)", "Grade 5 (death)"]
+    )
+
+    # A nurse's weight, marked as the new baseline.
+    page.get_by_label("Weight (kg)").fill("73.2")
+    page.get_by_label(re.compile("^Make this the new baseline")).check()
+    page.get_by_role("button", name="Record weight").click()
+    expect(weights.locator("tbody tr")).to_have_count(3)
+    expect(weights.locator("tr.baseline")).to_contain_text("73.2 kg")
+    expect(weights.locator("tr.baseline")).to_contain_text("Nurse")
+    page.locator("#weights-heading").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "dashboard-patient-triage.png"), full_page=True)
     results = Axe().run(
         page,
         options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}},

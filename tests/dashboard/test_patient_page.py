@@ -3,7 +3,9 @@ alert history; free text always escaped; clinician grades; the audit trail; and 
 number of queries however long the history."""
 
 import re
+import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,7 +15,8 @@ from backend.adherence.selectors.doses import patient_adherence
 from backend.alerts.services import alert_acknowledge, alert_resolve
 from backend.audit.models import AuditEvent
 from backend.dashboard.charts import STATUS_WORDS
-from backend.sideeffects.models import ClinicianAssessment, SideEffectReport
+from backend.sideeffects.models import ClinicianAssessment, SideEffectReport, WeightMeasurement
+from backend.sideeffects.services import weight_record
 from tests.dashboard.conftest import (
     NOW,
     TODAY,
@@ -262,10 +265,12 @@ def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-un
     assert (event.actor, event.patient, event.detail) == (
         nurse,
         patient,
-        {"report": str(report.pk), "grade": 2},
+        # Nausea has one CTCAE v5.0 term: the usual one is graded, and named in the audit.
+        {"report": str(report.pk), "grade": 2, "ctcae_term": "Nausea"},
     )
+    assert assessment.ctcae_term == "Nausea"
     html = text(nurse_browser.get(page_url(patient)))
-    assert "Grade 2 (Seen in clinic)" in html
+    assert '<span class="term">Nausea</span>: Grade 2 (Seen in clinic)' in html
 
 
 @pytest.mark.parametrize(
@@ -275,8 +280,9 @@ def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-un
         ("6", "Select a valid choice. 6 is not one of the available choices."),
         ("two", "Select a valid choice."),
         ("", "This field is required."),
-        # Nausea's CTCAE v5.0 term stops at grade 3: the guideline module refuses 4.
-        ("4", "its highest grade is 3"),
+        # Nausea's CTCAE v5.0 term stops at grade 3: the guideline module refuses 4, and the
+        # refusal is shown on the grade field.
+        ("4", "CTCAE v5.0 &#x27;Nausea&#x27; has no grade 4"),
     ],
 )
 def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason):  # type: ignore[no-untyped-def]
@@ -338,7 +344,8 @@ def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):  # typ
 
 def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ignore[no-untyped-def]
     """A patient `days` days into a once-daily plan, every other week with a missed dose,
-    `reports` side-effect reports over two symptoms (some graded) and two alerts."""
+    `reports` side-effect reports over two symptoms (some graded), half as many weights and
+    two alerts."""
     someone = activated_patient(care_team=care_team)
     plan = new_plan(nurse, someone, TODAY - timedelta(days=days - 1))
     statuses = [MISSED if day % 14 == 5 else TAKEN for day in range(days - 1)]
@@ -350,6 +357,14 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
             )
         if index % 3 == 0:
             ClinicianAssessment.objects.create(report=report, ctcae_grade=1, assessed_by=nurse)
+    for index in range(reports // 2):  # a weight every other day, the first the baseline
+        weight_record(
+            patient=someone,
+            recorded_by=nurse,
+            client_id=uuid.uuid4(),
+            weight_kg=Decimal("70.0"),
+            measured_on=TODAY - timedelta(days=index * 2),
+        )
     raise_alert(someone, priority="urgent", symptom="rash", at=NOW - timedelta(hours=5))
     acked = raise_alert(someone, priority="high", symptom="nausea", at=NOW - timedelta(hours=4))
     alert_acknowledge(alert=acked, user=nurse)
@@ -359,14 +374,15 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
 # Measured on SQLite and PostgreSQL, with ATOMIC_REQUESTS' savepoints: session, user,
 # patient, zone changes (local today), zone changes (calendar), plans, revisions, holds,
 # dose logs, current plan, its revisions, its holds, reports, their assessments, alerts,
-# audit insert, and the two savepoint statements.
-PATIENT_PAGE_QUERIES = 18
+# weights, the weight baseline, audit insert, and the two savepoint statements.
+PATIENT_PAGE_QUERIES = 20
 
 
 def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # type: ignore[no-untyped-def]
     short_few = patient_with_history(nurse, care_team, days=5, reports=2)
     long_many = patient_with_history(nurse, care_team, days=80, reports=24)
     assert SideEffectReport.objects.filter(patient=long_many).count() == 24
+    assert WeightMeasurement.objects.filter(patient=long_many).count() == 12
     counts = {}
     for name, someone in (("short, few", short_few), ("long, many", long_many)):
         response, count = queries_of(lambda someone=someone: nurse_browser.get(page_url(someone)))

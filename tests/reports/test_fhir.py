@@ -287,17 +287,24 @@ def test_patient_holds_only_what_we_hold(bundle: dict, report_data: PatientRepor
     assert patient["communication"][0]["language"]["coding"][0]["code"] == record.language
 
 
-def test_one_flag_for_the_open_alert_only(
+def test_one_flag_per_unresolved_alert_none_for_the_resolved(
     bundle: dict, report_data: PatientReportData, history: History
 ) -> None:
+    # The severe report (nausea frequently and severe, after "rarely" a month before, with
+    # doses skipped for side effects) also opened a worsening alert and the combined alert
+    # (issue 16: a rise is compared with the previous report whatever its age); only the
+    # severe-symptom alert was resolved.
     assert {a.status for a in report_data.alerts} == {"open", "resolved"}
-    (open_alert,) = [a for a in report_data.alerts if a.status != "resolved"]
-    (flag,) = resources(bundle, "Flag")
-    assert flag["identifier"][0]["value"] == str(open_alert.pk)
-    assert flag["identifier"][0]["value"] != str(history.alert.pk)
-    assert flag["status"] == "active"
-    assert flag["code"]["text"] == open_alert.summary
-    assert flag["period"] == {"start": open_alert.opened_at.isoformat().replace("+00:00", "Z")}
+    unresolved = [a for a in report_data.alerts if a.status != "resolved"]
+    assert {a.kind for a in unresolved} == {"worsening_symptom", "side_effect_nonadherence"}
+    flags = {flag["identifier"][0]["value"]: flag for flag in resources(bundle, "Flag")}
+    assert set(flags) == {str(a.pk) for a in unresolved}
+    assert str(history.alert.pk) not in flags
+    for alert in unresolved:
+        flag = flags[str(alert.pk)]
+        assert flag["status"] == "active"
+        assert flag["code"]["text"] == alert.summary
+        assert flag["period"] == {"start": alert.opened_at.isoformat().replace("+00:00", "Z")}
 
 
 def test_ids_are_stable_across_exports_and_periods(

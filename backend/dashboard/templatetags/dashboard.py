@@ -10,7 +10,15 @@ from django.http import QueryDict
 from backend.guidelines import rules
 from backend.guidelines.symptoms import SYMPTOMS
 
-from ..words import ACTION_WORDS, FlagLine, SourceWords, flag_lines, source_words
+from ..words import (
+    ACTION_WORDS,
+    BASIS_WORDS,
+    FlagLine,
+    SourceWords,
+    flag_lines,
+    red_flag_words,
+    source_words,
+)
 
 register = template.Library()
 
@@ -97,6 +105,18 @@ def symptom_label(code: str) -> str:
 def action_words(code: str) -> str:
     """An advice action code as a short instruction ("call_patient" -> "Call the patient")."""
     return ACTION_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
+@register.filter
+def basis_words(basis: str | None) -> str:
+    """What an alert's advice rests on, in words ("" for advice stored before issue 16)."""
+    return BASIS_WORDS.get(basis or "", "")
+
+
+@register.filter
+def red_flag_labels(codes: list[str] | None) -> str:
+    """A report's red flags in the catalogue's words, joined."""
+    return "; ".join(red_flag_words(codes or []))
 
 
 @register.filter

@@ -1,20 +1,28 @@
-"""The nurse's patient page and its clinician-grade form."""
+"""The nurse's patient page, its clinician-grade form (with the CTCAE v5.0 term) and its
+weight form."""
+
+import uuid
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from backend.accounts.selectors import patient_visible_to
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
-from backend.sideeffects.services import clinician_assessment_record
+from backend.sideeffects.models import SideEffectReport
+from backend.sideeffects.services import clinician_assessment_record, weight_record
 
 from ..access import may_record_clinical_changes, staff_required
-from ..forms import ClinicianGradeForm
-from ..presenters import patient_page_context
+from ..forms import ClinicianGradeForm, WeightForm
+from ..presenters import GradeOptions, grade_options, patient_page_context, term_choices
 from ..selectors import PatientPage, gradable_report, patient_page
 from ..templatetags.dashboard import symptom_label
+from ..words import patient_reported_words
 
 
 def _page_or_404(request: HttpRequest, patient_id: object) -> PatientPage:
@@ -24,18 +32,78 @@ def _page_or_404(request: HttpRequest, patient_id: object) -> PatientPage:
     return page
 
 
-def _report_choices(page: PatientPage) -> list[tuple[str, str]]:
+def _report_choices(reports: list[SideEffectReport]) -> list[tuple[str, str]]:
     choices = []
-    for report in page.gradable_reports:
+    for report in reports:
         when = timezone.localtime(report.reported_at, timezone.get_fixed_timezone(0))
+        flag = "RED FLAG, " if report.red_flags else ""
         choices.append(
             (
                 str(report.pk),
-                f"{symptom_label(report.symptom)}, {when:%d %b %Y %H:%M} UTC, "
-                f"patient level {report.patient_level}",
+                f"{flag}{symptom_label(report.symptom)}, {when:%d %b %Y %H:%M} UTC, "
+                f"{patient_reported_words(report)}",
             )
         )
     return choices
+
+
+def _grade_form(
+    reports: list[SideEffectReport],
+    data: Any = None,
+    *,
+    selected: SideEffectReport | None = None,
+    initial: dict[str, Any] | None = None,
+) -> tuple[ClinicianGradeForm, GradeOptions | None]:
+    """The grade form over these reports. Once a report is chosen (sent, or `selected`), the
+    selects offer that symptom's terms and the chosen term's grades only."""
+    if selected is None and data is not None:
+        selected = next((r for r in reports if str(r.pk) == data.get("report")), None)
+    options = None
+    if selected is not None:
+        term = (data if data is not None else initial or {}).get("ctcae_term")
+        options = grade_options(selected.symptom, term)
+    terms = term_choices(r.symptom for r in reports)
+    shown_terms = None
+    if options is not None and terms:
+        shown_terms = options.terms or [("", options.only_term_words)]
+    form = ClinicianGradeForm(
+        data,
+        initial=initial,
+        report_choices=_report_choices(reports),
+        term_choices=terms,
+        shown_terms=shown_terms,
+        shown_grades=options.grades if options is not None else None,
+    )
+    return form, options
+
+
+def _weight_form(data: Any = None) -> WeightForm:
+    return WeightForm(data, initial={"client_id": uuid.uuid4()})
+
+
+def _render_page(
+    request: HttpRequest,
+    page: PatientPage,
+    *,
+    grade_form: ClinicianGradeForm | None = None,
+    options: GradeOptions | None = None,
+    weight_form: WeightForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    may_change = may_record_clinical_changes(request.user)
+    if grade_form is None:
+        grade_form, options = _grade_form(page.gradable_reports)
+    if may_change:
+        weight_form = weight_form or _weight_form()
+        weight_form.fields["measured_on"].widget.attrs["max"] = page.today.isoformat()
+    context = patient_page_context(
+        page,
+        grade_form,
+        may_grade=may_change,
+        weight_form=weight_form if may_change else None,
+        grade_options_shown=options,
+    )
+    return render(request, "dashboard/patient.html", context, status=status)
 
 
 @require_GET
@@ -45,9 +113,7 @@ def patient_detail(request: HttpRequest, patient_id: object) -> HttpResponse:
     audit_record_patient_reads(
         actor=request.user, patients=[page.patient], action="dashboard.patient", request=request
     )
-    form = ClinicianGradeForm(report_choices=_report_choices(page))
-    context = patient_page_context(page, form, may_grade=may_record_clinical_changes(request.user))
-    return render(request, "dashboard/patient.html", context)
+    return _render_page(request, page)
 
 
 @require_POST
@@ -56,7 +122,7 @@ def clinician_grade_record(request: HttpRequest, patient_id: object) -> HttpResp
     page = _page_or_404(request, patient_id)
     if not may_record_clinical_changes(request.user):
         raise PermissionDenied("Only nurses and admins record clinician grades.")
-    form = ClinicianGradeForm(request.POST, report_choices=_report_choices(page))
+    form, options = _grade_form(page.gradable_reports, request.POST)
     if form.is_valid():
         report = gradable_report(page.patient, form.cleaned_data["report"])
         if report is None:
@@ -68,11 +134,81 @@ def clinician_grade_record(request: HttpRequest, patient_id: object) -> HttpResp
                     assessed_by=request.user,
                     grade=form.cleaned_data["grade"],
                     note=form.cleaned_data["note"],
+                    ctcae_term=form.cleaned_data.get("ctcae_term"),
                 )
             except ServiceValidationError as error:
-                field = "grade" if error.field in ("grade", "ctcae_grade") else None
-                form.add_error(field, error.reason)
+                form.add_error(_grade_field(form, error.field), error.reason)
             else:
                 return redirect("dashboard:patient", patient_id=page.patient.pk)
-    context = patient_page_context(page, form, may_grade=True)
-    return render(request, "dashboard/patient.html", context, status=400)
+    return _render_page(request, page, grade_form=form, options=options, status=400)
+
+
+def _grade_field(form: ClinicianGradeForm, field: str | None) -> str | None:
+    """The form field a service refusal is about (None: the whole form)."""
+    if field in ("grade", "ctcae_grade"):
+        return "grade"
+    if field == "ctcae_term":
+        # Without a term select the usual term was graded: the refusal is about the grade.
+        return "ctcae_term" if "ctcae_term" in form.fields else "grade"
+    return field if field in form.fields else None
+
+
+@require_GET
+@staff_required
+def clinician_grade_fields(request: HttpRequest, patient_id: object) -> HttpResponse:
+    """The term and grade selects for one report (htmx swaps them in when the nurse picks a
+    report or a term). Shows only catalogue terms; the page read is audited already."""
+    if not may_record_clinical_changes(request.user):
+        raise PermissionDenied("Only nurses and admins record clinician grades.")
+    patient = patient_visible_to(request.user, patient_id)
+    if patient is None:
+        raise Http404("No such patient.")
+    try:
+        report_id = uuid.UUID(request.GET.get("report", ""))
+    except ValueError:
+        raise Http404("No such report.") from None
+    report = gradable_report(patient, report_id)
+    if report is None:
+        raise Http404("No such report.")
+    form, options = _grade_form(
+        [report],
+        selected=report,
+        initial={
+            "report": str(report.pk),
+            "ctcae_term": request.GET.get("ctcae_term", ""),
+            "grade": request.GET.get("grade", ""),
+        },
+    )
+    if options is not None and options.term is not None and "ctcae_term" in form.fields:
+        form.initial["ctcae_term"] = options.term.name
+    return render(
+        request,
+        "dashboard/partials/grade_fields.html",
+        {"grade_form": form, "grade_options": options, "patient": patient, "load": False},
+    )
+
+
+@require_POST
+@staff_required
+def weight_record_view(request: HttpRequest, patient_id: object) -> HttpResponse:
+    page = _page_or_404(request, patient_id)
+    if not may_record_clinical_changes(request.user):
+        raise PermissionDenied("Only nurses and admins record weights.")
+    form = WeightForm(request.POST)
+    if form.is_valid():
+        try:
+            weight_record(
+                patient=page.patient,
+                recorded_by=request.user,
+                client_id=form.cleaned_data["client_id"],
+                weight_kg=form.cleaned_data["weight_kg"],
+                measured_on=form.cleaned_data["measured_on"],
+                baseline=form.cleaned_data["baseline"],
+            )
+        except ServiceValidationError as error:
+            shown = error.field in form.fields and error.field != "client_id"
+            form.add_error(error.field if shown else None, error.reason)
+        else:
+            url = reverse("dashboard:patient", kwargs={"patient_id": page.patient.pk})
+            return redirect(f"{url}#weights-heading")
+    return _render_page(request, page, weight_form=form, status=400)
