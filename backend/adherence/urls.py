@@ -11,6 +11,7 @@ urlpatterns = [
         "patients/<uuid:patient_id>/plan/holds/<int:hold_id>/end/", plans.PlanHoldEndView.as_view()
     ),
     path("patients/<uuid:patient_id>/plan/revisions/", plans.PlanRevisionsView.as_view()),
+    path("patients/<uuid:patient_id>/plan/case/", plans.PlanCaseView.as_view()),
     path("patients/<uuid:patient_id>/plan/stop/", plans.PlanStopView.as_view()),
     path("me/plan/", plans.MyPlanView.as_view()),
     path("me/today/", doses.MyTodayView.as_view()),

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from . import rules
 from .errors import CaseInvalid
@@ -25,15 +26,27 @@ FIELDS = (
     "age_years",
     "start_date",
     "profile",
+    # plan-time safety (issue 17): all optional
+    "creatinine_clearance_ml_min",
+    "hepatic_impairment",
+    "comedications",
+    "surgery_date",
+    "resection_margin",
+    "thyroidectomy",
+    "hbv_status",
+    "pregnant_or_planning",
 )
 MAX_AGE_YEARS = 130  # data-entry sanity bound, not a clinical threshold
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class ClinicalCase:
-    """A validated case. ``size_cm`` and ``mitoses_per_50hpf`` may be None only if advanced."""
+    """A validated case. ``size_cm`` may be None only if advanced; ``mitoses_per_50hpf`` also
+    in the neoadjuvant setting (a biopsy often has no count). The plan-time safety fields are
+    None when not given (``comedications`` an empty tuple only when given as ``[]``)."""
 
     setting: str
     site: str
@@ -44,6 +57,14 @@ class ClinicalCase:
     age_years: int | None
     start_date: date
     profile: str
+    creatinine_clearance_ml_min: float | None = None
+    hepatic_impairment: str | None = None
+    comedications: tuple[str, ...] | None = None
+    surgery_date: date | None = None
+    resection_margin: str | None = None
+    thyroidectomy: bool | None = None
+    hbv_status: str | None = None
+    pregnant_or_planning: bool | None = None
 
 
 def parse_case(case: Mapping[str, object]) -> ClinicalCase:
@@ -68,6 +89,10 @@ def parse_case(case: Mapping[str, object]) -> ClinicalCase:
         mitoses_raw = case.get("mitoses_per_50hpf")
         size = None if size_raw is None else check_size_cm(size_raw)
         mitoses = None if mitoses_raw is None else check_mitoses(mitoses_raw)
+    elif setting == "neoadjuvant":
+        size = check_size_cm(_required(case, "size_cm", f"is required when setting is {setting}"))
+        mitoses_raw = case.get("mitoses_per_50hpf")
+        mitoses = None if mitoses_raw is None else check_mitoses(mitoses_raw)
     else:
         size = check_size_cm(_required(case, "size_cm", f"is required when setting is {setting}"))
         mitoses = check_mitoses(
@@ -85,6 +110,13 @@ def parse_case(case: Mapping[str, object]) -> ClinicalCase:
         if profile_raw is None
         else check_choice("profile", profile_raw, rules.PROFILES)
     )
+    surgery = _optional(case, "surgery_date", lambda v: _check_date("surgery_date", v))
+    if surgery is not None and setting == "adjuvant" and surgery > start:
+        raise CaseInvalid("surgery_date", "must not be after start_date in the adjuvant setting")
+    if surgery is not None and setting == "neoadjuvant" and surgery < start:
+        raise CaseInvalid(
+            "surgery_date", "must not be before start_date in the neoadjuvant setting"
+        )
     return ClinicalCase(
         setting=setting,
         site=site,
@@ -95,7 +127,71 @@ def parse_case(case: Mapping[str, object]) -> ClinicalCase:
         age_years=age,
         start_date=start,
         profile=profile,
+        creatinine_clearance_ml_min=_optional(
+            case, "creatinine_clearance_ml_min", _check_creatinine_clearance
+        ),
+        hepatic_impairment=_optional(
+            case,
+            "hepatic_impairment",
+            lambda v: check_choice("hepatic_impairment", v, rules.HEPATIC_IMPAIRMENT),
+        ),
+        comedications=_optional(case, "comedications", _check_comedications),
+        surgery_date=surgery,
+        resection_margin=_optional(
+            case,
+            "resection_margin",
+            lambda v: check_choice("resection_margin", v, rules.RESECTION_MARGINS),
+        ),
+        thyroidectomy=_optional(case, "thyroidectomy", lambda v: check_bool("thyroidectomy", v)),
+        hbv_status=_optional(
+            case, "hbv_status", lambda v: check_choice("hbv_status", v, rules.HBV_STATUSES)
+        ),
+        pregnant_or_planning=_optional(
+            case, "pregnant_or_planning", lambda v: check_bool("pregnant_or_planning", v)
+        ),
     )
+
+
+def _optional(case: Mapping[str, object], name: str, check: Callable[[object], T]) -> T | None:
+    value = case.get(name)
+    return None if value is None else check(value)
+
+
+def _check_creatinine_clearance(value: object) -> float:
+    """Creatinine clearance in mL/min: a finite number, 0 to a data-entry sanity bound."""
+    name = "creatinine_clearance_ml_min"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CaseInvalid(name, "must be a number of mL/min")
+    try:
+        crcl = float(value)
+    except OverflowError:
+        raise CaseInvalid(name, "must be a finite number") from None
+    if not math.isfinite(crcl):
+        raise CaseInvalid(name, "must be a finite number")
+    if not 0 <= crcl <= rules.MAX_CREATININE_CLEARANCE_ML_MIN:
+        raise CaseInvalid(
+            name, f"must be between 0 and {rules.MAX_CREATININE_CLEARANCE_ML_MIN:g} mL/min"
+        )
+    return crcl
+
+
+def _check_comedications(value: object) -> tuple[str, ...]:
+    """A list of medicine names (free text, kept as given; unknown names are not refused)."""
+    name = "comedications"
+    if not isinstance(value, list):
+        raise CaseInvalid(name, "must be a list of medicine names")
+    if len(value) > rules.MAX_COMEDICATIONS:
+        raise CaseInvalid(name, f"must list at most {rules.MAX_COMEDICATIONS} medicines")
+    names: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise CaseInvalid(name, f"item {index + 1} must be a medicine name (text)")
+        if len(item) > rules.MAX_COMEDICATION_LENGTH:
+            raise CaseInvalid(
+                name, f"item {index + 1} must be at most {rules.MAX_COMEDICATION_LENGTH} characters"
+            )
+        names.append(item.strip())
+    return tuple(names)
 
 
 def _required(case: Mapping[str, object], name: str, reason: str = "is required") -> object:

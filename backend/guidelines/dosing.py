@@ -21,23 +21,28 @@ class DoseStep:
 
 
 def _check_level(mg: int) -> int:
-    if isinstance(mg, bool) or not isinstance(mg, int) or mg not in rules.REDUCTION_LADDER_MG:
-        raise ValueError(f"{mg!r} mg is not a dose level ({rules.REDUCTION_LADDER_MG})")
+    """A dose level: the GIST ladder (800, 600, 400, 300 mg), or 200 mg, the label's 50% start
+    in moderate renal impairment (§2.4), which has no lower step."""
+    if isinstance(mg, bool) or not isinstance(mg, int) or mg not in rules.DOSES_PER_DAY:
+        raise ValueError(f"{mg!r} mg is not a dose level ({tuple(sorted(rules.DOSES_PER_DAY))})")
     return mg
 
 
 def doses_per_day(mg: int) -> int:
-    """400 and 600 mg once daily; 800 mg as 400 mg twice daily (§2.1, [C] S34)."""
+    """200, 300, 400 and 600 mg once daily; 800 mg as 400 mg twice daily (§2.1, [C] S34)."""
     return rules.DOSES_PER_DAY[_check_level(mg)]
 
 
 def next_lower_dose(mg: int) -> int | None:
-    """One step down the label ladder 800 -> 600 -> 400 -> 300; None below 300 (no label step).
+    """One step down the label ladder 800 -> 600 -> 400 -> 300; None from 300 mg or the 200 mg
+    renal start (no label step below 300 mg).
 
-    Raises ValueError for a dose that is not on the ladder.
+    Raises ValueError for a dose that is not a dose level.
     """
     ladder = rules.REDUCTION_LADDER_MG
-    index = ladder.index(_check_level(mg))
+    if _check_level(mg) not in ladder:
+        return None
+    index = ladder.index(mg)
     return ladder[index + 1] if index + 1 < len(ladder) else None
 
 

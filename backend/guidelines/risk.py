@@ -91,3 +91,33 @@ def afip_risk(
     size_band = next(k for k, band in rules.AFIP_SIZE_BANDS if band.contains(size))
     cells = rules.AFIP_TABLE[(mitoses_band, size_band)]
     return cells[rules.AFIP_COLUMNS.index(column)]
+
+
+# One mitotic count from each band of both tables (modified NIH: <=5, 6-10, >10; AFIP: <=5, >5).
+_MITOSES_PER_BAND = (0, 6, 11)
+
+
+def modified_nih_without_mitoses(
+    site: str,
+    size_cm: float,
+    rupture: bool = False,
+    *,
+    settings: GuidelineSettings = DEFAULT_SETTINGS,
+) -> tuple[str, NihRow] | None:
+    """The modified NIH category when the size, site and rupture decide it whatever the
+    mitotic count (rupture, or more than 10 cm: high); None when the count matters."""
+    found = [
+        modified_nih_row(site, size_cm, m, rupture, settings=settings) for m in _MITOSES_PER_BAND
+    ]
+    categories = {category for category, _row in found}
+    if len(categories) != 1:
+        return None
+    return found[0]
+
+
+def afip_without_mitoses(
+    site: str, size_cm: float, *, settings: GuidelineSettings = DEFAULT_SETTINGS
+) -> tuple[str, float | None] | None:
+    """The AFIP cell when both mitotic bands give the same category and figure; else None."""
+    cells = {afip_risk(site, size_cm, m, settings=settings) for m in _MITOSES_PER_BAND}
+    return cells.pop() if len(cells) == 1 else None

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-GUIDELINE_VERSION: Final = "2026.11-3"
+GUIDELINE_VERSION: Final = "2026.11-4"
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies of the input and output objects
@@ -81,12 +81,59 @@ MODIFIED_NIH_ORDER: Final = (VERY_LOW, LOW, INTERMEDIATE, HIGH)
 
 AFIP_CATEGORIES: Final = ("none", "very_low", "low", "moderate", "high", "insufficient_data")
 
+# Plan-time safety fields of the case (docs/clinical-facts.md §2.4, §5.4; issue 17).
+HEPATIC_IMPAIRMENT: Final = ("none", "mild", "moderate", "severe")
+RESECTION_MARGINS: Final = ("R0", "R1", "R2")
+HBV_STATUSES: Final = ("negative", "past_infection", "chronic", "unknown")
+MAX_CREATININE_CLEARANCE_ML_MIN: Final = 300.0  # data-entry sanity bound, not a clinical one
+MAX_COMEDICATIONS: Final = 100  # data-entry sanity bounds
+MAX_COMEDICATION_LENGTH: Final = 200
+
+# §2.4 [C] S1: creatinine clearance bands (mL/min) and their dose limits.
+RENAL_MILD_BELOW_ML_MIN: Final = 60.0  # 40-59: no more than 600 mg/day
+RENAL_MODERATE_BELOW_ML_MIN: Final = 40.0  # 20-39: start at 50%, no more than 400 mg/day
+RENAL_SEVERE_BELOW_ML_MIN: Final = 20.0  # < 20: use with caution, no starting dose given
+RENAL_MILD_MAX_MG: Final = 600
+RENAL_MODERATE_MAX_MG: Final = 400
+RENAL_MODERATE_START_PERCENT: Final = 50
+# §2.4 [C] S2: any liver impairment, start at the minimum recommended dose.
+HEPATIC_EU_START_MAX_MG: Final = 400
+# §1.2 decision mapping used to compare the two risk tables (DESIGN, rule
+# ``flag.risk_tables_disagree``): the decision each category would lead to.
+NIH_DECISION: Final[dict[str, str]] = {
+    VERY_LOW: NO_ADJUVANT,
+    LOW: NO_ADJUVANT,
+    INTERMEDIATE: DISCUSS,
+    HIGH: TREAT,
+}
+AFIP_DECISION: Final[dict[str, str]] = {
+    "none": NO_ADJUVANT,
+    "very_low": NO_ADJUVANT,
+    "low": NO_ADJUVANT,
+    "moderate": DISCUSS,
+    "high": TREAT,
+}  # insufficient_data: no comparison
+
 # Flags (besides ``unconfirmed_rule:<rule id>``).
 FLAG_MUTATION_TESTING_REQUIRED: Final = "mutation_testing_required"
 FLAG_RUPTURE_DURATION_UNCERTAIN: Final = "rupture_duration_uncertain"
 FLAG_AFIP_SITE_EXTRAPOLATED: Final = "afip_site_extrapolated"
 FLAG_NON_DEFAULT_SETTINGS: Final = "non_default_settings"
 UNCONFIRMED_FLAG_PREFIX: Final = "unconfirmed_rule:"
+# Plan-time safety (issue 17)
+FLAG_RENAL_DOSE_CAP: Final = "renal_dose_cap"
+FLAG_RENAL_SEVERE: Final = "renal_severe_impairment"
+FLAG_HEPATIC_DOSE_REDUCTION: Final = "hepatic_dose_reduction"
+FLAG_RENAL_HEPATIC_NOT_CHECKED: Final = "renal_hepatic_not_checked"
+INTERACTION_FLAG_PREFIX: Final = "cyp3a4_interaction:"
+FLAG_COMEDICATIONS_NOT_RECOGNISED: Final = "comedications_not_recognised"
+FLAG_DURATION_PROVISIONAL: Final = "duration_provisional"
+FLAG_LATE_ADJUVANT_START: Final = "late_adjuvant_start"
+FLAG_AGE_NOT_GIVEN: Final = "age_not_given"
+FLAG_RISK_TABLES_DISAGREE: Final = "risk_tables_disagree"
+FLAG_HBV_REACTIVATION_RISK: Final = "hbv_reactivation_risk"
+FLAG_PREGNANCY_RISK: Final = "pregnancy_risk"
+FLAG_RESECTION_R2: Final = "resection_r2"
 
 ADJUVANT_HIGH_RISK_MONTHS: Final = 36  # §3.2 [C] S4 (also after rupture, [C] S5, S4)
 ADULT_AGE_YEARS: Final = 18  # §1.2: age < 18 -> specialist only [C] S2, S34, S39
@@ -541,8 +588,9 @@ RULES: Final[dict[str, Rule]] = _rules(
         "review.imaging_advanced",
         UNCONFIRMED,
         ("S47",),
-        "Advanced disease: CT response assessment at 1 and 3 months, then every 3 months (one "
-        "published series; the guideline interval is not confirmed).",
+        "Advanced disease: CT response assessment at {first} months, then every {months} "
+        "months (one published series used 1 and 3 months, then every 3 months; the guideline "
+        "interval is not confirmed).",
     ),
     Rule(
         "review.horizon",
@@ -551,6 +599,227 @@ RULES: Final[dict[str, Rule]] = _rules(
         "No planned end date: review points are listed for the first {months} months only; "
         "later ones follow the same pattern or are set when the plan is reviewed.",
     ),
+    Rule(
+        "review.blood_counts_after_week_8",
+        DESIGN,
+        ("S36",),
+        "After week 8 the label says to check blood counts periodically, without an interval: "
+        "they are listed every {months} month(s), a product default the clinician may change.",
+    ),
+    Rule(
+        "review.hbv_serology",
+        UNCONFIRMED,
+        ("S2", "S36"),
+        "Hepatitis B: reactivation has been reported in carriers of hepatitis B virus treated "
+        "with BCR-ABL tyrosine kinase inhibitors, imatinib included. Test for hepatitis B "
+        "infection before starting.",
+    ),
+    Rule(
+        "review.tsh_thyroidectomy",
+        C_2ND,
+        ("S36",),
+        "Thyroidectomy: hypothyroidism has been reported in thyroidectomy patients taking "
+        "levothyroxine during imatinib; monitor TSH closely. Listed before starting and every "
+        "{months} month(s) (the interval is a product default).",
+    ),
+    Rule(
+        "review.pregnancy",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "Pregnancy: imatinib can harm an unborn baby. For a woman who could become pregnant: a "
+        "pregnancy test before starting, and effective contraception during treatment and for "
+        "{days} days after the last dose.",
+    ),
+    # ---- plan-time safety (§1.2, §2.4, §3.1, §4, §5.4; issue 17) ---------------------------
+    Rule(
+        "flag.age_not_given",
+        C,
+        ("S2", "S34", "S39"),
+        "Age not given: a patient under 18 cannot be excluded. There is no paediatric posology "
+        "for GIST and adult risk tables do not apply to paediatric-type GIST; give the age "
+        "before relying on this plan.",
+    ),
+    Rule(
+        "flag.renal_hepatic_not_checked",
+        C,
+        ("S1", "S2"),
+        "{missing} not given: the label's kidney and liver dose rules were not checked. Give "
+        "the creatinine clearance and the degree of liver impairment (none if none) before "
+        "confirming the dose.",
+    ),
+    Rule(
+        "dose.renal_mild",
+        C,
+        ("S1",),
+        "Mild renal impairment (creatinine clearance {crcl} mL/min, 40-59): doses above "
+        "600 mg/day are not recommended.{change}",
+    ),
+    Rule(
+        "dose.renal_moderate",
+        C,
+        ("S1",),
+        "Moderate renal impairment (creatinine clearance {crcl} mL/min, 20-39): start at 50% "
+        "of the recommended dose and do not go above 400 mg/day; later doses may be increased "
+        "as tolerated within that limit.{change}",
+    ),
+    Rule(
+        "dose.renal_below_gist_ladder",
+        DESIGN,
+        ("S1", "S45"),
+        "{mg} mg/day (50% of {recommended} mg) is below 300 mg/day, the lowest GIST level of "
+        "the label's reduction ladder, and there are no GIST outcome data at this dose. The "
+        "label's 50% start is kept rather than rounded up to 300 mg; the clinician confirms "
+        "the dose and may increase it as tolerated.",
+    ),
+    Rule(
+        "decision.renal_severe",
+        C,
+        ("S1",),
+        "Severe renal impairment (creatinine clearance {crcl} mL/min, below 20): the label "
+        "says use with caution (100 mg/day was tolerated in 2 patients) and gives no starting "
+        "dose. No automatic plan: specialist decision.",
+    ),
+    Rule(
+        "dose.hepatic_eu_minimum",
+        C,
+        ("S2",),
+        "{grade} liver impairment: start at the minimum recommended dose, 400 mg/day, and "
+        "reduce it if not tolerated (EU SmPC).{change}",
+    ),
+    Rule(
+        "dose.hepatic_severe",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "Severe liver impairment: the US label reduces the recommended dose by {percent}% "
+        "({recommended} to {reduced} mg/day); the EU SmPC says start at 400 mg/day. The "
+        "{percent}% figure is not confirmed in the label text read so far. Proposed: {mg} "
+        "mg/day, the lower of the two.",
+    ),
+    Rule(
+        "dose.organ_function_combined",
+        DESIGN,
+        ("S1", "S2"),
+        "Kidney and liver impairment together: no source gives a combined rule, so the lower "
+        "of the two doses is proposed ({mg} mg/day).",
+    ),
+    Rule(
+        "decision.organ_function_no_dose_level",
+        DESIGN,
+        ("S1", "S45"),
+        "The kidney and liver dose rules leave {raw} mg/day, below every dose the module "
+        "proposes (200 mg/day, and 300-800 mg/day on the GIST ladder): no automatic plan, "
+        "specialist decision.",
+    ),
+    Rule(
+        "interaction.strong_cyp3a4_inhibitor",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "{given}: {name} is a strong CYP3A4 inhibitor and may increase imatinib exposure. "
+        "Avoid the combination where possible (an alternative without strong CYP3A4 "
+        "inhibition); if it must be given, monitor closely for imatinib side effects.",
+    ),
+    Rule(
+        "interaction.strong_cyp3a4_inducer",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "{given}: {name} is a strong CYP3A4 inducer and may reduce imatinib exposure. Avoid "
+        "the combination (an alternative with less enzyme induction); if it must be given, the "
+        "label advises increasing the imatinib dose by at least 50% and monitoring the "
+        "clinical response carefully.",
+    ),
+    Rule(
+        "interaction.cyp3a4_substrate",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "{given}: imatinib may raise the blood levels of {name}, a CYP3A4 substrate with a "
+        "narrow therapeutic window: use with caution and monitor.",
+    ),
+    Rule(
+        "interaction.warfarin",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "{given}: imatinib may increase warfarin exposure (CYP2C9 and CYP3A4). Patients who "
+        "need anticoagulation should receive low-molecular-weight or standard heparin instead "
+        "of warfarin.",
+    ),
+    Rule(
+        "interaction.grapefruit",
+        UNCONFIRMED,
+        ("S1",),
+        "{given}: grapefruit juice may increase imatinib exposure; avoid it during treatment.",
+    ),
+    Rule(
+        "interaction.not_recognised",
+        DESIGN,
+        ("S1",),
+        "Not on the module's interaction list, kept as given and not checked: {names}. A "
+        "pharmacist or clinician checks them against the imatinib label.",
+    ),
+    Rule(
+        "duration.provisional_until_pathology",
+        C_2ND,
+        ("S26", "S35"),
+        "Neoadjuvant plan: the duration is provisional until the resection's pathology. "
+        "{detail}After the operation, add surgery_date and resection_margin to the case to "
+        "complete the plan.",
+    ),
+    Rule(
+        "risk.mitoses_not_given",
+        C,
+        ("S13", "S15"),
+        "No mitotic count (biopsies often lack one): modified NIH risk {nih}; AFIP risk "
+        "{afip}. The resection's pathology gives the count.",
+    ),
+    Rule(
+        "flag.late_adjuvant_start",
+        C,
+        ("S4",),
+        "Adjuvant imatinib starts {days} days after surgery, later than {weeks} weeks: SSG "
+        "XVIII, the trial behind the 36-month course, started imatinib within 12 weeks of "
+        "surgery, so its benefit after a later start is not known from that trial.",
+    ),
+    Rule(
+        "decision.resection_r2",
+        DESIGN,
+        ("S1", "S26"),
+        "Resection margin R2 (macroscopic residual tumour): not a complete gross resection, so "
+        "the adjuvant rules do not apply and residual GIST is managed as advanced disease. No "
+        "automatic adjuvant plan: specialist decision.",
+    ),
+    Rule(
+        "duration.neoadjuvant_r2",
+        DESIGN,
+        ("S1", "S11"),
+        "Resection margin R2 after neoadjuvant imatinib: macroscopic tumour remains and is "
+        "managed as advanced disease, so imatinib continues with no planned end date "
+        "(specialist review).",
+    ),
+    Rule(
+        "flag.risk_tables_disagree",
+        DESIGN,
+        ("S13", "S15"),
+        "The two risk tables lead to different decisions: modified NIH {nih} ({nih_decision}), "
+        "AFIP {afip}{pct} ({afip_decision}). The plan follows the modified NIH table (the SSG "
+        "XVIII basis); the clinician weighs the difference. Compared as: NIH very low or low, "
+        "AFIP none, very low or low: no adjuvant; NIH intermediate, AFIP moderate: discuss; "
+        "high: treat.",
+    ),
+    Rule(
+        "flag.hbv_reactivation_risk",
+        UNCONFIRMED,
+        ("S2", "S36"),
+        "Hepatitis B status {status}: risk of hepatitis B reactivation on imatinib. Consult a "
+        "liver specialist before starting and monitor for active hepatitis B during treatment "
+        "and for several months after it.",
+    ),
+    Rule(
+        "flag.pregnancy_risk",
+        UNCONFIRMED,
+        ("S1", "S2"),
+        "Pregnant or planning a pregnancy: imatinib can harm an unborn baby and is not "
+        "recommended in pregnancy unless the benefit outweighs the risk. Specialist "
+        "discussion before starting.",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -558,7 +827,11 @@ RULES: Final[dict[str, Rule]] = _rules(
 # --------------------------------------------------------------------------------------------
 
 REDUCTION_LADDER_MG: Final = (800, 600, 400, 300)  # §5.1 [C] S1; below 300 UNCONFIRMED (S45)
-DOSES_PER_DAY: Final[dict[int, int]] = {300: 1, 400: 1, 600: 1, 800: 2}  # §2.1 [C] S34
+# 200 mg/day is not a GIST ladder level: it is the label's 50% start in moderate renal
+# impairment (§2.4 [C] S1, 50% of 400 mg), given once daily.
+RENAL_START_MG: Final = 200
+DOSES_PER_DAY: Final[dict[int, int]] = {200: 1, 300: 1, 400: 1, 600: 1, 800: 2}  # §2.1 [C] S34
+PROPOSED_DOSE_LEVELS_MG: Final = (800, 600, 400, 300, RENAL_START_MG)  # what recommend proposes
 
 
 @dataclass(frozen=True)
@@ -587,26 +860,55 @@ class GuidelineSettings:
     # §3.2 neoadjuvant pre-operative phase, typically 6-12 months (C-2nd): the surgical
     # review points, in months from the start.
     neoadjuvant_surgical_review_months: tuple[int, ...] = (6, 12)
+    # §5.4 "then periodically" (no interval in the label): blood counts after week 8, DESIGN.
+    blood_count_interval_after_week_8_months: int = 1
+    # §8 advanced imaging (UNCONFIRMED; one series, S47): first scans, then the interval.
+    advanced_imaging_first_months: tuple[int, ...] = (1, 3)
+    advanced_imaging_interval_months: int = 3
+    # §2.4 severe liver impairment: US label 25% reduction (UNCONFIRMED).
+    severe_hepatic_reduction_percent: int = 25
+    # §3.1 SSG XVIII started within 12 weeks of surgery ([C] S4); later is flagged (DESIGN use).
+    adjuvant_start_within_weeks: int = 12
+    # §5.4 TSH "closely" in thyroidectomy patients (C-2nd): the interval is DESIGN.
+    thyroidectomy_tsh_interval_months: int = 1
+    # Label pregnancy advice (UNCONFIRMED, not in the fact base): contraception after the last
+    # dose, in days.
+    contraception_days_after_last_dose: int = 14
 
     def __post_init__(self) -> None:
         if self.small_non_gastric_mitotic_risk not in (INTERMEDIATE, HIGH):
             raise ValueError("small_non_gastric_mitotic_risk must be intermediate or high")
         for name in ("adjuvant_kit_exon_9_nccn_mg", "neoadjuvant_mg", "neoadjuvant_kit_exon_9_mg"):
-            if getattr(self, name) not in DOSES_PER_DAY:
-                raise ValueError(f"{name} must be one of {sorted(DOSES_PER_DAY)}")
+            if getattr(self, name) not in REDUCTION_LADDER_MG:
+                raise ValueError(f"{name} must be one of {sorted(REDUCTION_LADDER_MG)}")
         if self.afip_extrapolation_column not in AFIP_COLUMNS:
             raise ValueError(f"afip_extrapolation_column must be one of {AFIP_COLUMNS}")
         for name in (
             "neoadjuvant_total_months",
             "adjuvant_imaging_interval_months",
             "indefinite_review_horizon_months",
+            "blood_count_interval_after_week_8_months",
+            "advanced_imaging_interval_months",
+            "adjuvant_start_within_weeks",
+            "thyroidectomy_tsh_interval_months",
+            "contraception_days_after_last_dose",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number, at least 1")
-        months = self.neoadjuvant_surgical_review_months
-        if not months or not all(isinstance(m, int) and m >= 1 for m in months):
-            raise ValueError("neoadjuvant_surgical_review_months must be whole months, at least 1")
+        for name in ("neoadjuvant_surgical_review_months", "advanced_imaging_first_months"):
+            months = getattr(self, name)
+            if (
+                not isinstance(months, (tuple, list))
+                or not months
+                or not all(
+                    isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in months
+                )
+            ):
+                raise ValueError(f"{name} must be whole months, at least 1")
+        percent = self.severe_hepatic_reduction_percent
+        if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent < 100:
+            raise ValueError("severe_hepatic_reduction_percent must be a whole number, 0 to 99")
 
 
 # --------------------------------------------------------------------------------------------
@@ -726,8 +1028,8 @@ AFIP_TABLE: Final[dict[tuple[str, str], tuple[tuple[str, float | None], ...]]] =
 # --------------------------------------------------------------------------------------------
 
 BLOOD_COUNT_DAYS: Final = (7, 14, 21, 28, 42, 56)  # weekly weeks 1-4, 2-weekly weeks 5-8
-ADVANCED_IMAGING_FIRST_MONTHS: Final = (1, 3)  # S47, then every 3 months
-ADVANCED_IMAGING_INTERVAL_MONTHS: Final = 3  # S47
+# After week 8: GuidelineSettings.blood_count_interval_after_week_8_months (DESIGN).
+# Advanced imaging: GuidelineSettings.advanced_imaging_first_months / _interval_months (S47).
 
 WHAT_BLOOD_COUNTS: Final = "Blood counts (full blood count with differential and platelets)"
 WHAT_LIVER_TESTS: Final = "Liver tests (transaminases, bilirubin, alkaline phosphatase)"
@@ -737,6 +1039,18 @@ WHAT_IMAGING_RESPONSE: Final = "Imaging: CT response assessment"
 WHAT_SURGICAL_REVIEW: Final = (
     "Imaging and surgical review: operate at maximal response (no further shrinkage between "
     "two successive CT scans)"
+)
+WHAT_HBV_SEROLOGY: Final = "Hepatitis B serology before starting (HBsAg, anti-HBc)"
+WHAT_HBV_SPECIALIST: Final = (
+    "Hepatitis B: liver specialist advice before starting; monitor for reactivation"
+)
+WHAT_TSH_BASELINE: Final = "TSH before starting (thyroidectomy, on levothyroxine)"
+WHAT_TSH: Final = "TSH (thyroidectomy, on levothyroxine)"
+WHAT_PREGNANCY: Final = (
+    "Pregnancy test before starting for a woman who could become pregnant; contraception advice"
+)
+WHAT_PREGNANCY_SPECIALIST: Final = (
+    "Pregnant or planning a pregnancy: specialist discussion before starting; contraception advice"
 )
 WHAT_END_OF_TREATMENT: Final = (
     "End of planned imatinib: clinic review; start post-treatment follow-up (imaging every "
@@ -853,7 +1167,37 @@ FLAG_WORDS: Final[dict[str, str]] = {
     "exposure_shortfall_likely": (
         "Days on drug can no longer reach the planned share of the course by its end date"
     ),
+    # Plan-time safety (issue 17)
+    FLAG_RENAL_DOSE_CAP: "Kidney function limits the imatinib dose (label renal dose rules)",
+    FLAG_RENAL_SEVERE: (
+        "Severe kidney impairment (creatinine clearance below 20 mL/min): specialist decision"
+    ),
+    FLAG_HEPATIC_DOSE_REDUCTION: "Liver impairment: the proposed dose is reduced",
+    FLAG_RENAL_HEPATIC_NOT_CHECKED: (
+        "Kidney or liver function not given: the label's dose limits were not checked"
+    ),
+    FLAG_COMEDICATIONS_NOT_RECOGNISED: (
+        "Some other medicines are not on the interaction list: check them by hand"
+    ),
+    FLAG_DURATION_PROVISIONAL: (
+        "Duration provisional until the pathology of the resection (surgery date and margin)"
+    ),
+    FLAG_LATE_ADJUVANT_START: (
+        "Adjuvant imatinib starts later after surgery than in SSG XVIII (within 12 weeks)"
+    ),
+    FLAG_AGE_NOT_GIVEN: "Age not given: a child cannot be excluded (adult plan)",
+    FLAG_RISK_TABLES_DISAGREE: (
+        "The modified NIH and AFIP risk tables lead to different decisions for this tumour"
+    ),
+    FLAG_HBV_REACTIVATION_RISK: (
+        "Hepatitis B carrier or past infection: risk of reactivation, see a liver specialist"
+    ),
+    FLAG_PREGNANCY_RISK: "Pregnant or planning a pregnancy: imatinib can harm an unborn baby",
+    FLAG_RESECTION_R2: "Resection margin R2: macroscopic tumour left, managed as advanced",
 }
+# How an interaction flag's drug name reads (``cyp3a4_interaction:<name>``) where the
+# canonical name is not plain words.
+INTERACTANT_WORDS: Final[dict[str, str]] = {"st_johns_wort": "St John's wort"}
 
 # The bracketed notes reasons carried before they had a ``status`` (GUIDELINE_VERSION up to
 # 2026.11-2). Stored plans still hold them; plain_reason_text removes them for display.
@@ -896,6 +1240,10 @@ def flag_words(flag: str) -> str:
         return words
     if flag in FLAG_WORDS:
         return FLAG_WORDS[flag]
+    if flag.startswith(INTERACTION_FLAG_PREFIX):
+        name = flag[len(INTERACTION_FLAG_PREFIX) :]
+        name = INTERACTANT_WORDS.get(name, name.replace("_", " ").strip())
+        return f"Interaction with imatinib: {name} (see the reasons)"
     words = flag.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 

@@ -9,6 +9,7 @@ yet known) lists points up to a horizon (``GuidelineSettings.indefinite_review_h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import rules
@@ -17,13 +18,28 @@ from .rules import GuidelineSettings
 
 _ORDER = (
     rules.WHAT_LIVER_TESTS_BASELINE,
+    rules.WHAT_HBV_SEROLOGY,
+    rules.WHAT_HBV_SPECIALIST,
+    rules.WHAT_TSH_BASELINE,
+    rules.WHAT_PREGNANCY,
+    rules.WHAT_PREGNANCY_SPECIALIST,
     rules.WHAT_BLOOD_COUNTS,
     rules.WHAT_LIVER_TESTS,
+    rules.WHAT_TSH,
     rules.WHAT_IMAGING_RESPONSE,
     rules.WHAT_SURGICAL_REVIEW,
     rules.WHAT_IMAGING,
     rules.WHAT_END_OF_TREATMENT,
 )
+
+
+@dataclass(frozen=True)
+class BaselineChecks:
+    """Case fields that add baseline review points (None = not given)."""
+
+    hbv_status: str | None = None
+    thyroidectomy: bool | None = None
+    pregnant_or_planning: bool | None = None
 
 
 def _months_until(start: date, months: list[int], limit: date) -> list[date]:
@@ -52,8 +68,17 @@ def build_review_points(
     start: date,
     end: date | None,
     settings: GuidelineSettings,
+    baseline: BaselineChecks | None = None,
 ) -> tuple[list[dict[str, str]], list[str], int | None]:
-    """Return (review points, ids of the rules used, horizon in months or None)."""
+    """Return (review points, ids of the rules used, horizon in months or None).
+
+    Baseline points on the start date: liver tests; hepatitis B serology unless the status is
+    known (a carrier or past infection gets a liver-specialist point instead; negative none);
+    TSH for a thyroidectomy patient (then every ``thyroidectomy_tsh_interval_months``); the
+    pregnancy test and contraception advice (always: the case has no sex or reproductive
+    status; a pregnancy or plan for one makes it a specialist discussion).
+    """
+    baseline = baseline or BaselineChecks()
     limit, horizon = review_limit(setting, start, end, settings)
     span = _whole_months(start, limit)
     points: list[tuple[date, str]] = [(start, rules.WHAT_LIVER_TESTS_BASELINE)]
@@ -62,8 +87,34 @@ def build_review_points(
         for d in rules.BLOOD_COUNT_DAYS
         if start + timedelta(days=d) <= limit
     ]
+    after_week_8 = settings.blood_count_interval_after_week_8_months
+    points += [
+        (d, rules.WHAT_BLOOD_COUNTS)
+        for d in _months_until(start, _every(after_week_8, 2 + after_week_8, span), limit)
+    ]
     points += [(d, rules.WHAT_LIVER_TESTS) for d in _months_until(start, _every(1, 1, span), limit)]
-    used = ["review.schedule", "review.blood_counts", "review.liver_tests"]
+    used = [
+        "review.schedule",
+        "review.blood_counts",
+        "review.blood_counts_after_week_8",
+        "review.liver_tests",
+    ]
+    if baseline.hbv_status in (None, "unknown"):
+        points.append((start, rules.WHAT_HBV_SEROLOGY))
+        used.append("review.hbv_serology")
+    elif baseline.hbv_status in ("chronic", "past_infection"):
+        points.append((start, rules.WHAT_HBV_SPECIALIST))
+    if baseline.thyroidectomy:
+        interval = settings.thyroidectomy_tsh_interval_months
+        points.append((start, rules.WHAT_TSH_BASELINE))
+        tsh_months = _every(interval, interval, span)
+        points += [(d, rules.WHAT_TSH) for d in _months_until(start, tsh_months, limit)]
+        used.append("review.tsh_thyroidectomy")
+    pregnancy = (
+        rules.WHAT_PREGNANCY_SPECIALIST if baseline.pregnant_or_planning else rules.WHAT_PREGNANCY
+    )
+    points.append((start, pregnancy))
+    used.append("review.pregnancy")
 
     if setting == "adjuvant":
         interval = settings.adjuvant_imaging_interval_months
@@ -71,8 +122,8 @@ def build_review_points(
         points += [(d, rules.WHAT_IMAGING) for d in _months_until(start, months, limit)]
         used.append("review.imaging_adjuvant")
     elif setting == "advanced":
-        interval = rules.ADVANCED_IMAGING_INTERVAL_MONTHS
-        first = list(rules.ADVANCED_IMAGING_FIRST_MONTHS)
+        interval = settings.advanced_imaging_interval_months
+        first = sorted(settings.advanced_imaging_first_months)
         months = first + _every(interval, first[-1] + interval, span)
         points += [(d, rules.WHAT_IMAGING_RESPONSE) for d in _months_until(start, months, limit)]
         used.append("review.imaging_advanced")

@@ -65,9 +65,10 @@ def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # t
     assert rules.FLAG_WORDS[rules.FLAG_AFIP_SITE_EXTRAPOLATED] in words
     # flags: one badge per status, naming its rules in the tooltip
     assert "Rule: risk.afip.site_extrapolated" in badge_titles(page, NOT_CONFIRMED)
-    assert "Rules: duration.end_date_calendar_months, review.schedule" in badge_titles(
-        page, CONVENTION
-    )
+    assert (
+        "Rules: duration.end_date_calendar_months, review.schedule, "
+        "review.blood_counts_after_week_8"
+    ) in badge_titles(page, CONVENTION)
     # reasons: each non-confirmed rule has its badge, its rule id in the tooltip
     titles = badge_titles(page, CONVENTION)
     assert "Rule: duration.end_date_calendar_months" in titles

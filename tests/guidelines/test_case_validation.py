@@ -34,9 +34,16 @@ def test_missing_required_field(field, how):
     assert refused_field(data) == field
 
 
-@pytest.mark.parametrize("field", ["size_cm", "mitoses_per_50hpf"])
-def test_tumour_fields_required_for_neoadjuvant(field):
-    assert refused_field(case(setting="neoadjuvant", **{field: ...})) == field
+def test_size_required_for_neoadjuvant():
+    assert refused_field(case(setting="neoadjuvant", size_cm=...)) == "size_cm"
+
+
+@pytest.mark.parametrize("value", [..., None])
+def test_mitoses_optional_for_neoadjuvant(value):
+    # a biopsy often has no mitotic count (issue 17); the duration is then provisional
+    result = recommend(case(setting="neoadjuvant", mitoses_per_50hpf=value))
+    assert result["decision"] == "treat"
+    assert "duration_provisional" in result["flags"]
 
 
 def test_tumour_fields_optional_for_advanced():

@@ -464,7 +464,7 @@ def test_risk_in_output(changes, nih, afip):
 
 def test_guideline_version_is_stamped():
     assert recommend(case())["guideline_version"] == GUIDELINE_VERSION
-    assert GUIDELINE_VERSION == "2026.11-3"
+    assert GUIDELINE_VERSION == "2026.11-4"
 
 
 # ---- review points -------------------------------------------------------------------------------
@@ -478,6 +478,8 @@ def test_adjuvant_review_points():
     result = recommend(case(start_date="2025-03-15"))
     start = date(2025, 3, 15)
     cbc = [(start + timedelta(days=d)).isoformat() for d in (7, 14, 21, 28, 42, 56)]
+    # then monthly (GuidelineSettings.blood_count_interval_after_week_8_months, DESIGN)
+    cbc += [add_calendar_months(start, m).isoformat() for m in range(3, 37)]
     assert _points(result, "Blood counts") == cbc
     lft = _points(result, "Liver tests")
     assert lft[0] == "2025-03-15"  # before starting

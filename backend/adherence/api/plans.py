@@ -42,7 +42,10 @@ class GuidelineRecommendationView(APIView):
         responses={200: OpenApiTypes.OBJECT},
         operation_id="guidelines_recommendation",
         description="Body: the case object (setting, site, size_cm, mitoses_per_50hpf, rupture, "
-        "mutation, age_years, start_date, profile). See docs/guidelines.md.",
+        "mutation, age_years, start_date, profile; optional plan-time safety fields "
+        "creatinine_clearance_ml_min, hepatic_impairment, comedications, surgery_date, "
+        "resection_margin, thyroidectomy, hbv_status, pregnant_or_planning). See "
+        "docs/guidelines.md.",
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
@@ -184,6 +187,18 @@ class RevisionInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class CaseUpdateInput(StrictInputSerializer):
+    case = serializers.JSONField(
+        help_text="The case fields to add or change (null removes one); not setting or start_date."
+    )
+    reason = serializers.CharField(max_length=2000)
+
+    def validate_case(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return value
+
+
 class StopInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=2000)
 
@@ -293,6 +308,24 @@ class PlanRevisionsView(APIView):
             reason=data["reason"],
         )
         return _plan_response(plan, status.HTTP_201_CREATED)
+
+
+class PlanCaseView(APIView):
+    """Complete or correct the active plan's case (after a neoadjuvant resection: surgery_date,
+    resection_margin, mitoses_per_50hpf; or kidney and liver function, comedications...): the
+    guideline's recommendation is recomputed and kept; the duration follows it unless the
+    clinician overrode it. The dose changes only through a revision."""
+
+    permission_classes = [IsNurseOrAdmin]
+
+    @extend_schema(request=CaseUpdateInput, responses={200: PlanOutput}, operation_id="plan_case")
+    def post(self, request: Request, patient_id: Any) -> Response:
+        plan = _active_plan(visible_patient_or_404(request, patient_id))
+        data = _valid(CaseUpdateInput, request.data)
+        plan_services.plan_case_update(
+            plan=plan, changed_by=request.user, changes=data["case"], reason=data["reason"]
+        )
+        return _plan_response(plan)
 
 
 class PlanStopView(APIView):

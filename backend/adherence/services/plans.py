@@ -14,14 +14,18 @@ from backend.accounts.selectors import patient_local_today
 from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
 from backend.guidelines import CaseInvalid, add_calendar_months, doses_per_day
-from backend.guidelines.rules import REDUCTION_LADDER_MG
+from backend.guidelines.rules import DOSES_PER_DAY
 
 from ..exposure import DateSpan
 from ..guideline import guideline_recommendation
 from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 from .reminders import reminders_replan
 
-DOSE_LEVELS_MG = tuple(sorted(REDUCTION_LADDER_MG))  # 300, 400, 600, 800 (label, S1)
+# 300, 400, 600, 800 (label ladder, S1) and 200 (the label's 50% start in moderate renal
+# impairment, docs/clinical-facts.md §2.4)
+DOSE_LEVELS_MG = tuple(sorted(DOSES_PER_DAY))
+# What a case update may not change: they define the plan itself (make a new plan instead).
+CASE_FIELDS_FIXED = ("setting", "start_date")
 MAX_DURATION_MONTHS = 120
 _WALL_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 OVERRIDE_FIELDS = ("dose_mg_per_day", "doses_per_day", "duration_months")
@@ -342,6 +346,98 @@ def plan_revise(
             },
         )
     return revision
+
+
+def plan_case_update(
+    *, plan: TreatmentPlan, changed_by: User, changes: dict[str, Any], reason: str
+) -> TreatmentPlan:
+    """Complete or correct the plan's case (e.g. after a neoadjuvant resection: surgery_date,
+    resection_margin and the mitotic count; or kidney and liver function, comedications) and
+    recompute the guideline's recommendation, which is stored with its version in place of the
+    old one (the audit record keeps what it replaced).
+
+    A field set to null is removed. ``setting`` and ``start_date`` cannot change. When the new
+    recommendation gives a duration and the clinician has not overridden the duration, the
+    plan's duration and end date follow it; the dose never changes here (a dose revision does
+    that, so the starting regimen stays as confirmed).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ServiceValidationError("reason", "A change to the case needs a reason.")
+    if not changes:
+        raise ServiceValidationError("case", "Give at least one case field to change.")
+    for name in CASE_FIELDS_FIXED:
+        if name in changes:
+            raise ServiceValidationError(
+                f"case.{name}", "Cannot change on an existing plan: stop it and make a new one."
+            )
+    with transaction.atomic():
+        plan = _active_plan_for_update(plan)
+        case = {k: v for k, v in {**plan.case, **changes}.items() if v is not None}
+        try:
+            recommendation = guideline_recommendation(case)
+        except CaseInvalid as error:
+            raise ServiceValidationError(f"case.{error.field}", error.reason) from None
+        before = plan.recommendation
+        duration = plan.duration_months
+        end = plan.planned_end_date
+        duration_overridden = "duration_months" in (plan.override or {})
+        if recommendation["duration_months"] is not None and not duration_overridden:
+            duration = recommendation["duration_months"]
+            end = add_calendar_months(plan.start_date, duration)
+            _check_new_end(plan, end)
+        plan.case = case
+        plan.recommendation = recommendation
+        plan.guideline_version = recommendation["guideline_version"]
+        plan.duration_months = duration
+        plan.planned_end_date = end
+        plan.save(
+            update_fields=[
+                "case",
+                "recommendation",
+                "guideline_version",
+                "duration_months",
+                "planned_end_date",
+                "updated_at",
+            ]
+        )
+        reminders_replan(plan)
+        audit_record(
+            actor=changed_by,
+            action="plan.case.update",
+            patient=plan.patient,
+            detail={
+                "plan": str(plan.pk),
+                "fields": sorted(changes),
+                "reason": reason,
+                "before": {
+                    "guideline_version": before.get("guideline_version"),
+                    "decision": before.get("decision"),
+                    "dose_mg_per_day": before.get("dose_mg_per_day"),
+                    "duration_months": before.get("duration_months"),
+                    "flags": before.get("flags", []),
+                },
+                "duration_months": duration,
+                "planned_end_date": end.isoformat() if end else None,
+            },
+        )
+    return plan
+
+
+def _check_new_end(plan: TreatmentPlan, end: date) -> None:
+    """A recomputed end date must leave room for what the plan already holds."""
+    today = patient_local_today(plan.patient)
+    if end < today:
+        raise Conflict(
+            "case",
+            f"The recomputed end date {end.isoformat()} has passed: stop the plan instead.",
+        )
+    latest = plan.revisions.order_by("-number").first()
+    if latest is not None and end < latest.effective_date:
+        raise Conflict("case", "The recomputed end date is before the latest dose change.")
+    for hold in plan.holds.all():
+        if hold.end_date is not None and hold.end_date > end:
+            raise Conflict("case", "The recomputed end date is before the end of a hold.")
 
 
 def plan_stop(*, plan: TreatmentPlan, stopped_by: User, reason: str) -> TreatmentPlan:
