@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-GUIDELINE_VERSION: Final = "2026.11-4"
+GUIDELINE_VERSION: Final = "2026.12-1"
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies of the input and output objects
@@ -600,6 +600,20 @@ RULES: Final[dict[str, Rule]] = _rules(
         "later ones follow the same pattern or are set when the plan is reviewed.",
     ),
     Rule(
+        "review.done_window",
+        DESIGN,
+        ("S1", "S36"),
+        "A lab result of the right kind taken up to {days} days before a review point's date, "
+        "or any time after it, marks the point done (one result, one point).",
+    ),
+    Rule(
+        "review.overdue",
+        DESIGN,
+        ("S1", "S36"),
+        "A liver-test or blood-count review point not done {days} days after its date is "
+        "overdue and alerts the care team once.",
+    ),
+    Rule(
         "review.blood_counts_after_week_8",
         DESIGN,
         ("S36",),
@@ -874,6 +888,12 @@ class GuidelineSettings:
     # Label pregnancy advice (UNCONFIRMED, not in the fact base): contraception after the last
     # dose, in days.
     contraception_days_after_last_dose: int = 14
+    # DESIGN (issue 17): a lab result taken up to this many days before a review point's date
+    # (or any time after it) marks the point done.
+    review_done_window_days: int = 7
+    # DESIGN (issue 17): a liver-test or blood-count point still not done this many days after
+    # its date is overdue, and alerts the care team once.
+    review_overdue_after_days: int = 7
 
     def __post_init__(self) -> None:
         if self.small_non_gastric_mitotic_risk not in (INTERMEDIATE, HIGH):
@@ -892,6 +912,8 @@ class GuidelineSettings:
             "adjuvant_start_within_weeks",
             "thyroidectomy_tsh_interval_months",
             "contraception_days_after_last_dose",
+            "review_done_window_days",
+            "review_overdue_after_days",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

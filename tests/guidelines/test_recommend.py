@@ -464,7 +464,7 @@ def test_risk_in_output(changes, nih, afip):
 
 def test_guideline_version_is_stamped():
     assert recommend(case())["guideline_version"] == GUIDELINE_VERSION
-    assert GUIDELINE_VERSION == "2026.11-4"
+    assert GUIDELINE_VERSION == "2026.12-1"
 
 
 # ---- review points -------------------------------------------------------------------------------
