@@ -1,6 +1,6 @@
 """Alerts a care team must see and close: severe or worsening symptoms, skipping doses for side
-effects, missed-dose streaks. Each names its rule and sources, and carries the guideline's
-advice for the clinician."""
+effects, missed-dose streaks, lab results beyond the label's hold thresholds. Each names its
+rule and sources, and carries the guideline's advice for the clinician."""
 
 import uuid
 
@@ -19,6 +19,9 @@ class AlertKind(models.TextChoices):
     WEIGHT_GAIN = "weight_gain", "Weight gain (fluid retention)"
     SIDE_EFFECT_NONADHERENCE = "side_effect_nonadherence", "Doses skipped for side effects"
     MISSED_DOSE_STREAK = "missed_dose_streak", "Missed-dose streak"
+    # Lab results beyond the label's hold thresholds (backend.labs, guidelines.labs): urgent.
+    LIVER_HOLD = "liver_hold", "Liver tests: hold imatinib"
+    BLOOD_COUNT_HOLD = "blood_count_hold", "Blood counts: hold imatinib"
 
 
 class AlertPriority(models.TextChoices):

@@ -95,6 +95,33 @@ def alert_raise(
         return alert
 
 
+def alert_update(
+    *,
+    alert: Alert,
+    event: str,
+    summary: str | None = None,
+    advice: Advice | None = None,
+    details: dict[str, Any] | None = None,
+) -> Alert:
+    """Change what an unresolved alert says without counting a new cause (lab results that now
+    meet a hold's resume rule, say) and tell the care team: one ``alert_updated`` outbox row per
+    nurse, once per ``event`` (part of the dedupe key). Status and priority stay as they are;
+    a nurse resolves the alert."""
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
+        if alert.status == AlertStatus.RESOLVED:
+            raise Conflict("alert", "This alert is already resolved.")
+        if summary is not None:
+            alert.summary = summary[:300]
+        if advice is not None:
+            alert.advice = asdict(advice)
+        if details:
+            alert.details = {**alert.details, **details}
+        alert.save()
+        _notify_care_team(alert, event, kind="alert_updated")
+    return alert
+
+
 def _keeps_clinician_advice(alert: Alert, advice: Advice) -> bool:
     """Advice from a clinician's grade is not replaced by advice on a later patient answer."""
     current = alert.advice or {}
@@ -127,16 +154,17 @@ def _unresolved(patient: Patient, kind: str, symptom: str) -> Alert | None:
     )
 
 
-def _notify_care_team(alert: Alert, event: str) -> None:
+def _notify_care_team(alert: Alert, event: str, kind: str | None = None) -> None:
     """One outbox row per nurse of the patient's team (the worker pushes them). The payload
-    carries no clinical detail: the dashboard shows it to signed-in staff."""
+    carries no clinical detail: the dashboard shows it to signed-in staff. ``kind``: the push's
+    kind (default ``alert_opened`` for the event "opened", else ``alert_escalated``)."""
     team = User.objects.filter(care_teams=alert.patient.care_team_id, is_active=True)
     # Nurses act on alerts; a team with no active nurse must still hear (its coordinators).
     nurses = list(team.filter(role=Role.NURSE)) or list(team.filter(role=Role.COORDINATOR))
     for nurse in nurses:
         outbox_enqueue(
             recipient=nurse,
-            kind="alert_opened" if event == "opened" else "alert_escalated",
+            kind=kind or ("alert_opened" if event == "opened" else "alert_escalated"),
             payload={"alert": str(alert.pk), "priority": alert.priority},
             dedupe_key=f"alert:{alert.pk}:{event}:{nurse.pk}",
         )

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.adherence.urls")),
     path("", include("backend.sideeffects.urls")),
+    path("", include("backend.labs.urls")),
     path("", include("backend.alerts.urls")),
     path("", include("backend.notifications.urls")),
     path("", include("backend.reports.urls")),

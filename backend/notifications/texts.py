@@ -161,6 +161,25 @@ TEXTS: _T = {
             ),
         },
     },
+    # Something new on an open alert (lab results now meet a hold's resume rule, or no longer
+    # do): what changed is on the dashboard, never in the push.
+    "alert_updated": {
+        "private": {
+            "en": ("Alert updated", "An alert ({priority}) for one of your patients has news."),
+            "es": (
+                "Alerta actualizada",
+                "Una alerta ({priority}) de uno de sus pacientes tiene novedades.",
+            ),
+            "fr": (
+                "Alerte mise à jour",
+                "Une alerte ({priority}) concernant l'un de vos patients a du nouveau.",
+            ),
+            "de": (
+                "Warnung aktualisiert",
+                "Eine Warnung ({priority}) zu einem Ihrer Patienten hat Neuigkeiten.",
+            ),
+        },
+    },
     "plan_ending": {
         "private": {
             "en": ("Plan ending soon", "A patient's plan ends on {date}."),

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "backend.audit",
     "backend.adherence",
     "backend.sideeffects",
+    "backend.labs",
     "backend.alerts",
     "backend.notifications",
     "backend.demo",

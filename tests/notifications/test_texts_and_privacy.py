@@ -24,6 +24,7 @@ PAYLOADS = {
     "plan_completed": {"plan": "p"},
     "alert_opened": {"alert": "a", "priority": "urgent"},
     "alert_escalated": {"alert": "a", "priority": "high"},
+    "alert_updated": {"alert": "a", "priority": "urgent"},
     "plan_ending": {"plan": "p", "planned_end_date": "2026-07-01"},
     "generic": {},
 }
@@ -52,7 +53,7 @@ def test_named_variants_only_for_patients_who_opted_in(kind, language):  # type:
 
 
 def test_staff_texts_never_name_the_drug_even_when_asked():  # type: ignore[no-untyped-def]
-    for kind in ("alert_opened", "alert_escalated", "plan_ending"):
+    for kind in ("alert_opened", "alert_escalated", "alert_updated", "plan_ending"):
         text = push_text(
             kind=kind, payload=PAYLOADS[kind], language="en", show_medication_name=True
         )
@@ -164,3 +165,19 @@ def test_staff_get_their_own_language_and_no_clinical_detail(fcm_settings, fake_
         "alert": "9b2f",
         "priority": "urgent",
     }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_alert_updated_says_an_alert_changed_without_clinical_detail(language):  # type: ignore[no-untyped-def]
+    text = push_text(
+        kind="alert_updated",
+        payload=PAYLOADS["alert_updated"],
+        language=language,
+        show_medication_name=True,
+    )
+    shown = f"{text.title} {text.body}".lower()
+    assert text.title != "New notification" and "{" not in shown
+    for word in ("liver", "blood", "resume", "hold", "bilirubin", "platelet", "imatinib"):
+        assert word not in shown, (language, shown)
+    expected = {"en": "urgent", "es": "urgente", "fr": "urgente", "de": "dringend"}[language]
+    assert expected in shown

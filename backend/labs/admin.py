@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from .models import LabResult
+
+
+@admin.register(LabResult)
+class LabResultAdmin(admin.ModelAdmin):
+    """Read-only: results are recorded through the API, the dashboard or FHIR."""
+
+    list_display = ("patient", "test", "taken_on", "value", "unit", "source", "recorded_at")
+    list_filter = ("test", "source")
+    readonly_fields = [field.name for field in LabResult._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
