@@ -2,15 +2,26 @@
 accounts.selectors.patients_visible_to."""
 
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 
 from backend.accounts.models import Patient
+from backend.accounts.selectors import patient_local_today
+from backend.adherence.guideline import deployment_guideline_settings
+from backend.adherence.selectors.plans import plan_current
 from backend.alerts.models import Alert, AlertStatus, ResolutionOutcome
 from backend.guidelines.labs import LabReading
+from backend.guidelines.review_status import (
+    TESTS_OF_KIND,
+    ReviewPointStatus,
+    review_point_statuses,
+)
 
 from .models import LabResult
+
+# A baseline test may be taken some weeks before the start; older results count for nothing.
+_EARLIEST = timedelta(days=90)
 
 
 def lab_results_of_patient(patient: Patient) -> QuerySet[LabResult]:
@@ -66,3 +77,26 @@ def earlier_hold_episodes(patient: Patient, kind: str, since: datetime | None) -
     if since is not None:
         alerts = alerts.filter(opened_at__gte=since)
     return alerts.count()
+
+
+def review_points_of_patient(
+    patient: Patient, today: date | None = None
+) -> list[ReviewPointStatus]:
+    """The current plan's review points, each upcoming / due / done / overdue on the
+    patient's today (backend.guidelines.review_status), oldest first; [] without a plan."""
+    plan = plan_current(patient)
+    if plan is None:
+        return []
+    points = (plan.recommendation or {}).get("review_points") or []
+    tests = {test: kind for kind, names in TESTS_OF_KIND.items() for test in names}
+    dates: dict[str, set[date]] = {}
+    for test, taken_on in LabResult.objects.filter(
+        patient=patient, test__in=list(tests), taken_on__gte=plan.start_date - _EARLIEST
+    ).values_list("test", "taken_on"):
+        dates.setdefault(tests[test], set()).add(taken_on)
+    return review_point_statuses(
+        points,
+        {kind: sorted(days) for kind, days in dates.items()},
+        today or patient_local_today(patient),
+        deployment_guideline_settings(),
+    )
