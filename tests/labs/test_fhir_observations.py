@@ -352,3 +352,11 @@ def test_who_may_send(coordinator, other_team_nurse, admin_user, patient):  # ty
     assert send(client_for(other_team_nurse), patient, resource).status_code == 404
     assert not LabResult.objects.exists()
     assert send(client_for(admin_user), patient, resource).status_code == 201
+
+
+def test_the_trailing_slash_reaches_the_same_endpoint(nurse, patient):  # type: ignore[no-untyped-def]
+    from tests.conftest import client_for
+
+    url = f"/api/v1/patients/{patient.pk}/fhir/Observation/"
+    response = client_for(nurse).post(url, {"resourceType": "Observation"}, format="json")
+    assert response.status_code == 400  # validated by the FHIR view, not a 404
