@@ -56,6 +56,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
         "options": {"expires": 50 * 60},
     },
+    # Hourly: liver-test and blood-count review points of active plans still without a result
+    # review_overdue_after_days after their date alert the care team, once per point.
+    "alert-overdue-review-points": {
+        "task": "worker.labs.alert_overdue_review_points",
+        "schedule": crontab(minute=10),
+        "options": {"expires": 50 * 60},
+    },
     # Background exports: resend jobs whose message was lost, and delete files whose 24-hour
     # link has passed.
     "send-waiting-exports": {

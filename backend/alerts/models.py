@@ -1,6 +1,6 @@
 """Alerts a care team must see and close: severe or worsening symptoms, skipping doses for side
-effects, missed-dose streaks, lab results beyond the label's hold thresholds. Each names its
-rule and sources, and carries the guideline's advice for the clinician."""
+effects, missed-dose streaks, lab results beyond the label's hold thresholds, overdue lab review
+points. Each names its rule and sources, and carries the guideline's advice for the clinician."""
 
 import uuid
 
@@ -22,6 +22,9 @@ class AlertKind(models.TextChoices):
     # Lab results beyond the label's hold thresholds (backend.labs, guidelines.labs): urgent.
     LIVER_HOLD = "liver_hold", "Liver tests: hold imatinib"
     BLOOD_COUNT_HOLD = "blood_count_hold", "Blood counts: hold imatinib"
+    # A liver-test or blood-count review point with no result days after its date (worker,
+    # backend.labs.overdue): normal; symptom = the review kind (liver_tests, blood_counts).
+    REVIEW_OVERDUE = "review_overdue", "Lab review overdue"
 
 
 class AlertPriority(models.TextChoices):

@@ -88,3 +88,29 @@ class LabResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.test} {self.value} {self.unit} on {self.taken_on}"
+
+
+class OverdueReviewPoint(models.Model):
+    """A plan's liver-test or blood-count review point that went overdue and alerted the care
+    team (backend.labs.overdue). Written in the transaction that raised or updated the alert, so
+    a point alerts once, even after its alert is resolved or a late result does it."""
+
+    plan = models.ForeignKey("adherence.TreatmentPlan", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(help_text="The review point's date")
+    kind = models.CharField(max_length=20, help_text="liver_tests or blood_counts")
+    what = models.CharField(max_length=300, help_text="What the point asked for, as in the plan")
+    overdue_since = models.DateField()
+    alert = models.ForeignKey("alerts.Alert", on_delete=models.PROTECT, related_name="+")
+    alerted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["plan", "date", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "date", "kind"], name="overdue_review_point_alerts_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} due {self.date.isoformat()} overdue (plan {self.plan_id})"

@@ -1,3 +1,10 @@
 """Task entry points, one module per domain. Each loads what it needs and calls one service."""
 
-from worker.tasks import adherence, alerts, health, notifications, reports  # noqa: F401  (registers)
+from worker.tasks import (  # noqa: F401  (registers)
+    adherence,
+    alerts,
+    health,
+    labs,
+    notifications,
+    reports,
+)
