@@ -1,4 +1,5 @@
-"""Geometry for the nurse's patient page: a dose calendar and per-symptom charts (pure Python).
+"""Geometry for the nurse's patient page: a dose calendar, per-symptom charts and lab trends
+with the label's thresholds (pure Python).
 
 Nothing here imports Django: the functions turn plain data into frozen dataclasses and the
 templates only place what they are given. That keeps the arithmetic testable without a
@@ -13,10 +14,13 @@ every cell and point carries a full text label for screen readers.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
-from math import ceil
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from math import ceil, floor, log10
 from types import MappingProxyType
 from typing import Final
+
+from backend.guidelines import rules
+from backend.guidelines.dosing import blood_count_hold_needed, liver_hold_needed
 
 # --------------------------------------------------------------------------------------------
 # Shared wording
@@ -42,6 +46,11 @@ def _short_date(day: date) -> str:
 def _medium_date(day: date) -> str:
     """Like "2 Dec 2026"."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def medium_date(day: date) -> str:
+    """Like "2 Dec 2026", for the pages and reports that show dates beside these charts."""
+    return _medium_date(day)
 
 
 def _long_date(day: date) -> str:
@@ -516,3 +525,323 @@ def _description(
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# --------------------------------------------------------------------------------------------
+# (c) Lab trends with the label's thresholds
+# --------------------------------------------------------------------------------------------
+
+# The label's hold and resume thresholds, one per test it has a rule for (the numbers are
+# backend.guidelines.rules' and the comparisons backend.guidelines.dosing's, never retyped).
+# Liver tests are compared as multiples of the upper limit of normal; counts as values.
+X_ULN: Final = "x_uln"
+VALUE: Final = "value"
+
+
+@dataclass(frozen=True)
+class LabThreshold:
+    """What a test's chart plots (``basis``: ``x_uln`` or ``value``) and its two lines.
+
+    ``hold_words`` and ``resume_words`` name the lines ("Hold: above 5 x ULN");
+    ``crossed_hold`` says whether one result is beyond the hold line (the guideline's own
+    comparison: exactly 5 x ULN is not a hold, exactly 1.0 x 10^9/L is not a hold)."""
+
+    test: str
+    basis: str
+    hold: float
+    resume: float
+    hold_limit: str  # "above 5 x ULN"
+    resume_limit: str  # "below 2.5 x ULN"
+    above_is_worse: bool  # liver tests: high is bad; counts: low is bad
+
+    @property
+    def hold_words(self) -> str:
+        return f"Hold: {self.hold_limit}"
+
+    @property
+    def resume_words(self) -> str:
+        return f"Resume: {self.resume_limit}"
+
+    def crossed_hold(self, figure: float) -> bool:
+        if self.test == "bilirubin_total":
+            return liver_hold_needed(figure, 0.0)
+        if self.basis == X_ULN:
+            return liver_hold_needed(0.0, figure)
+        if self.test == "anc":
+            return blood_count_hold_needed(figure, rules.BLOOD_HOLD_PLATELETS)
+        return blood_count_hold_needed(rules.BLOOD_HOLD_ANC, figure)
+
+
+def _n(value: float) -> str:
+    """3.0 -> "3", 2.5 -> "2.5"."""
+    return f"{value:g}"
+
+
+TIMES: Final = "\u00d7"  # the multiplication sign
+COUNT_UNIT_WORDS: Final = f"{TIMES} 10\u2079/L"  # x 10^9/L with a superscript 9
+
+
+def _liver_threshold(test: str, hold: float, resume: float) -> LabThreshold:
+    return LabThreshold(
+        test=test,
+        basis=X_ULN,
+        hold=hold,
+        resume=resume,
+        hold_limit=f"above {_n(hold)} {TIMES} ULN",
+        resume_limit=f"below {_n(resume)} {TIMES} ULN",
+        above_is_worse=True,
+    )
+
+
+def _count_threshold(test: str, hold: float, resume: float) -> LabThreshold:
+    def figure(value: float) -> str:
+        return f"{value:.1f}" if value < 10 else _n(value)
+
+    return LabThreshold(
+        test=test,
+        basis=VALUE,
+        hold=hold,
+        resume=resume,
+        hold_limit=f"below {figure(hold)} {COUNT_UNIT_WORDS}",
+        resume_limit=f"{figure(resume)} {COUNT_UNIT_WORDS} or more",
+        above_is_worse=False,
+    )
+
+
+LAB_THRESHOLDS: Final[Mapping[str, LabThreshold]] = MappingProxyType(
+    {
+        "bilirubin_total": _liver_threshold(
+            "bilirubin_total",
+            rules.LIVER_HOLD_BILIRUBIN_X_ULN,
+            rules.LIVER_RESUME_BILIRUBIN_X_ULN,
+        ),
+        "alt": _liver_threshold(
+            "alt", rules.LIVER_HOLD_TRANSAMINASES_X_ULN, rules.LIVER_RESUME_TRANSAMINASES_X_ULN
+        ),
+        "ast": _liver_threshold(
+            "ast", rules.LIVER_HOLD_TRANSAMINASES_X_ULN, rules.LIVER_RESUME_TRANSAMINASES_X_ULN
+        ),
+        "anc": _count_threshold("anc", rules.BLOOD_HOLD_ANC, rules.BLOOD_RESUME_ANC),
+        "platelets": _count_threshold(
+            "platelets", rules.BLOOD_HOLD_PLATELETS, rules.BLOOD_RESUME_PLATELETS
+        ),
+    }
+)
+
+
+def unit_words(unit: str) -> str:
+    """A canonical unit as people read it: "10^9/L" -> "x 10^9/L"; others as they are."""
+    return COUNT_UNIT_WORDS if unit == "10^9/L" else unit
+
+
+@dataclass(frozen=True)
+class LabPoint:
+    """One result placed on its chart; ``beyond_hold`` results get a diamond (the others a
+    circle), so a hold reads without colour."""
+
+    x: float
+    y: float
+    figure: float  # what is plotted: the value, or the multiple of the ULN
+    on: date
+    beyond_hold: bool
+    label: str  # "4 Jun 2025: ALT 250 U/L, 6.25 x ULN (ULN 40), above the hold line"
+    marker_path: str
+
+
+@dataclass(frozen=True)
+class ThresholdLine:
+    y: float
+    words: str
+    kind: str  # "hold" or "resume"
+    label_y: float  # where its words sit (kept apart from the other line's)
+
+
+LAB_MARGIN_RIGHT: Final = 170  # room for the threshold lines' words
+LAB_AXIS_TITLE_ROOM: Final = 10  # above the plot, for the y axis title
+LAB_AXIS_TITLE_Y: Final = 12  # the title's baseline
+
+
+@dataclass(frozen=True)
+class LabChart:
+    """One test over time, in an ``<svg viewBox="0 0 width height">``'s user units, with the
+    label's hold and resume lines (none for a test the label has no rule on)."""
+
+    test: str
+    title: str
+    description: str
+    width: int
+    height: int
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    points: list[LabPoint]
+    polyline: str
+    lines: list[ThresholdLine]
+    x_ticks: list[AxisTick]
+    y_ticks: list[AxisTick]
+    y_axis_label: str
+    y_axis_label_y: float = LAB_AXIS_TITLE_Y  # its baseline, above the plot
+
+
+def _diamond_path(x: float, y: float, r: float) -> str:
+    d = r * 1.4
+    return f"M{_r(x)},{_r(y - d)} L{_r(x + d)},{_r(y)} L{_r(x)},{_r(y + d)} L{_r(x - d)},{_r(y)} Z"
+
+
+def _nice_step(top: float) -> float:
+    """A tick step giving four to eight ticks from 0 to ``top`` (1, 2 or 5 times a power of
+    ten)."""
+    raw = top / 5 if top > 0 else 1.0
+    power = 10 ** floor(log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * power:
+            return factor * power
+    return 10 * power  # pragma: no cover - the loop always returns
+
+
+def build_lab_chart(
+    test: str,
+    name: str,
+    unit: str,
+    first: date,
+    last: date,
+    results: Iterable[tuple[date, float, float | None]],
+    *,
+    width: int = 640,
+    height: int = 170,
+) -> LabChart:
+    """``results``: ``(taken_on, value, multiple of the ULN or None)`` in the canonical unit,
+    any order. The chart plots multiples of the ULN for the label's liver tests, values for the
+    others; results outside [first, last] are dropped, as are liver results without a ULN
+    (none are stored: the ULN is required)."""
+    if first > last:
+        raise ValueError("first must not be after last")
+    threshold = LAB_THRESHOLDS.get(test)
+    basis = threshold.basis if threshold is not None else VALUE
+    kept = sorted(
+        (
+            (on, x_uln if basis == X_ULN else value, value, x_uln)
+            for on, value, x_uln in results
+            if first <= on <= last and (basis == VALUE or x_uln is not None)
+        ),
+        key=lambda item: item[0],
+    )
+    left, right = float(MARGIN_LEFT + 12), float(width - LAB_MARGIN_RIGHT)
+    # room above the plot for the y axis title (LAB_AXIS_TITLE_Y)
+    top, bottom = float(MARGIN_TOP + LAB_AXIS_TITLE_ROOM), float(height - MARGIN_BOTTOM)
+    if right <= left or bottom <= top:
+        raise ValueError("width and height leave no room for the plot area inside the margins")
+    figures = [float(figure) for _, figure, _, _ in kept]  # type: ignore[arg-type]
+    highest = max(figures, default=0.0)
+    if threshold is not None:
+        highest = max(highest, threshold.hold, threshold.resume)
+    step = _nice_step(highest * 1.15 or 1.0)
+    y_max = step * ceil(highest * 1.1 / step) if highest > 0 else step * 5
+    span = (last - first).days
+
+    def x_of(day: date) -> float:
+        if span == 0:
+            return _r((left + right) / 2)
+        return _r(left + (day - first).days / span * (right - left))
+
+    def y_of(figure: float) -> float:
+        return _r(bottom - min(figure, y_max) / y_max * (bottom - top))
+
+    shown_unit = unit_words(unit)
+    points = []
+    for on, figure, value, x_uln in kept:
+        assert figure is not None
+        beyond = threshold.crossed_hold(float(figure)) if threshold is not None else False
+        words = f"{_medium_date(on)}: {name} {_n(float(value))} {shown_unit}"
+        if x_uln is not None:
+            words += f", {_n(round(float(x_uln), 2))} {TIMES} ULN"
+        if beyond:
+            words += f", beyond the hold threshold ({threshold.hold_limit})" if threshold else ""
+        x, y = x_of(on), y_of(float(figure))
+        shape = _diamond_path if beyond else _circle_path
+        points.append(
+            LabPoint(
+                x=x,
+                y=y,
+                figure=float(figure),
+                on=on,
+                beyond_hold=beyond,
+                label=words,
+                marker_path=shape(x, y, MARKER_RADIUS),
+            )
+        )
+    lines: list[ThresholdLine] = []
+    if threshold is not None:
+        hold_y, resume_y = y_of(threshold.hold), y_of(threshold.resume)
+        # The words sit just above their line; the upper line's words go higher still when
+        # the two lines are close, so they never overlap.
+        upper_is_hold = hold_y <= resume_y
+        hold_label, resume_label = hold_y - 3, resume_y - 3
+        if abs(hold_y - resume_y) < 12:
+            if upper_is_hold:
+                resume_label = hold_y + 11
+            else:
+                hold_label = resume_y + 11
+        lines = [
+            ThresholdLine(hold_y, threshold.hold_words, "hold", _r(hold_label)),
+            ThresholdLine(resume_y, threshold.resume_words, "resume", _r(resume_label)),
+        ]
+    ticks = []
+    value = 0.0
+    while value <= y_max + 1e-9:
+        ticks.append(AxisTick(pos=y_of(value), label=_n(round(value, 6))))
+        value += step
+    start = datetime.combine(first, time(0), tzinfo=UTC)
+    end = datetime.combine(last, time(0), tzinfo=UTC)
+    x_ticks = [
+        AxisTick(pos=x_of(moment.date()), label=label)
+        for moment, label in _x_tick_moments(start, end, UTC)
+        if first <= moment.date() <= last
+    ]
+    axis_label = f"{TIMES} ULN" if basis == X_ULN else shown_unit
+    return LabChart(
+        test=test,
+        title=f"{name[:1].upper()}{name[1:]}"
+        + (" as a multiple of the upper limit of normal" if basis == X_ULN else f" ({shown_unit})"),
+        description=_lab_description(name, first, last, points, threshold, basis, shown_unit),
+        width=width,
+        height=height,
+        plot_left=left,
+        plot_right=right,
+        plot_top=top,
+        plot_bottom=bottom,
+        points=points,
+        polyline=" ".join(f"{p.x},{p.y}" for p in points),
+        lines=lines,
+        x_ticks=x_ticks,
+        y_ticks=ticks,
+        y_axis_label=axis_label,
+    )
+
+
+def _lab_description(
+    name: str,
+    first: date,
+    last: date,
+    points: list[LabPoint],
+    threshold: LabThreshold | None,
+    basis: str,
+    unit: str,
+) -> str:
+    parts = [f"{name[:1].upper()}{name[1:]}, {_medium_date(first)} to {_medium_date(last)}."]
+    if points:
+        latest = points[-1]
+        parts.append(f"{_count(len(points), 'result')}; latest {latest.label}.")
+        beyond = [p for p in points if p.beyond_hold]
+        if beyond:
+            parts.append(f"{_count(len(beyond), 'result')} beyond the label's hold threshold.")
+    else:
+        parts.append("No results in this period.")
+    if threshold is not None:
+        parts.append(
+            f"Label thresholds: hold {threshold.hold_limit}; resume {threshold.resume_limit}."
+        )
+    else:
+        parts.append("The label has no hold rule on this test.")
+    return " ".join(parts)

@@ -1,6 +1,8 @@
 """Forms of the dashboard pages: what a nurse or coordinator may send, with the reason for
 each refusal. Rules (what an outcome means, which grades exist) stay in the owning apps."""
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -8,6 +10,16 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from backend.alerts.models import AlertKind, AlertPriority, ResolutionOutcome
+from backend.guidelines.labs import (
+    ALKALINE_PHOSPHATASE,
+    CREATININE,
+    TESTS,
+    ULN_REQUIRED,
+)
+from backend.labs import units
+from backend.labs.models import LabTest
+
+from .charts import unit_words
 
 PATIENT_APP_PATH = "/app/"
 
@@ -131,6 +143,133 @@ class WeightForm(forms.Form):
     baseline = forms.BooleanField(
         label="Make this the new baseline (later gains are measured from it)", required=False
     )
+
+
+# Tests whose row has an upper limit of normal: required for the label's liver rules
+# (ULN_REQUIRED), optional for alkaline phosphatase and creatinine; counts, haemoglobin and
+# creatinine clearance are read as values.
+LAB_ULN_TESTS = (*ULN_REQUIRED, ALKALINE_PHOSPHATASE, CREATININE)
+
+
+def lab_unit_choices(test: str) -> list[tuple[str, str]]:
+    """The units a nurse picks from: one spelling per conversion (the canonical unit first;
+    "umol/L" and "10*9/L" are the same units as "µmol/L" and "10^9/L", so not offered twice)."""
+    seen = set()
+    choices = []
+    for unit, factor in units.ACCEPTED[test].items():
+        if factor in seen:
+            continue
+        seen.add(factor)
+        choices.append((unit, unit_words(unit)))
+    return choices
+
+
+@dataclass(frozen=True)
+class LabRow:
+    test: str
+    name: str
+    value: forms.BoundField
+    unit: forms.BoundField
+    uln: forms.BoundField | None
+    uln_required: bool
+
+
+class LabResultsForm(forms.Form):
+    """Results of one day, one row per test (an empty row is not sent). ``client_id`` is made
+    when the form is shown, so sending it twice stores the results once. Units, ranges, the
+    ULN rules and the date are the labs service's to check; its refusal is shown on the
+    field (``results[i].unit`` -> that row's unit)."""
+
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+    taken_on = forms.DateField(
+        label="Taken on (the patient's local date)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for test in TESTS:
+            name = str(LabTest(test).label)
+            self.fields[f"{test}_value"] = forms.DecimalField(
+                label=f"{name} value",
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            )
+            self.fields[f"{test}_unit"] = forms.ChoiceField(
+                label=f"{name} unit", choices=lab_unit_choices(test)
+            )
+            if test in LAB_ULN_TESTS:
+                self.fields[f"{test}_uln"] = forms.DecimalField(
+                    label=f"{name} upper limit of normal",
+                    required=False,
+                    widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+                )
+
+    def rows(self) -> list[LabRow]:
+        return [
+            LabRow(
+                test=test,
+                name=str(LabTest(test).label),
+                value=self[f"{test}_value"],
+                unit=self[f"{test}_unit"],
+                uln=self[f"{test}_uln"] if f"{test}_uln" in self.fields else None,
+                uln_required=test in ULN_REQUIRED,
+            )
+            for test in TESTS
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        filled = 0
+        for test in TESTS:
+            value = cleaned.get(f"{test}_value")
+            uln = cleaned.get(f"{test}_uln")
+            if value is not None:
+                filled += 1
+            elif uln is not None:
+                self.add_error(
+                    f"{test}_value", "Give the value, or clear the upper limit of normal."
+                )
+        if not filled and not self.errors:
+            raise ValidationError("Enter at least one result.", code="empty")
+        return cleaned
+
+    def sent_tests(self) -> list[str]:
+        """The tests sent, in the order of ``results()`` (index i is ``results[i]``)."""
+        return [t for t in TESTS if self.cleaned_data.get(f"{t}_value") is not None]
+
+    def results(self) -> list[dict[str, Any]]:
+        """The filled rows as the labs service's panel_inputs takes them."""
+        return [
+            {
+                "test": test,
+                "value": self.cleaned_data[f"{test}_value"],
+                "unit": self.cleaned_data[f"{test}_unit"],
+                "upper_limit_of_normal": self.cleaned_data.get(f"{test}_uln"),
+            }
+            for test in self.sent_tests()
+        ]
+
+    def field_of(self, service_field: str | None) -> str | None:
+        """The form field a labs service refusal is about (None: the whole form):
+        ``results[1].upper_limit_of_normal`` -> the second sent test's ULN."""
+        if service_field == "taken_on":
+            return "taken_on"
+        match = _RESULT_FIELD.match(service_field or "")
+        if match is None:
+            return None
+        index, part = int(match.group(1)), match.group(2)
+        sent = self.sent_tests()
+        if index >= len(sent):
+            return None
+        suffix = {"value": "value", "unit": "unit", "upper_limit_of_normal": "uln"}.get(part)
+        if part == "taken_on":
+            return "taken_on"
+        name = f"{sent[index]}_{suffix}"
+        return name if suffix and name in self.fields else f"{sent[index]}_value"
+
+
+_RESULT_FIELD = re.compile(r"^results\[(\d+)\]\.(\w+)$")
 
 
 COHORT_SORTS = {

@@ -3,7 +3,7 @@ geometry, wait times. Formatting only; no reads, no rules."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,12 +14,27 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from backend.alerts.models import Alert
+from backend.guidelines.labs import TESTS, LabReading
+from backend.guidelines.review_status import DONE, DUE, OVERDUE, UPCOMING, ReviewPointStatus
 from backend.guidelines.symptoms import SYMPTOMS, CtcaeTerm
+from backend.labs.models import LabResult, LabTest
 from backend.sideeffects.models import WeightMeasurement
 
-from .charts import DoseCalendar, SymptomChart, build_dose_calendar, build_symptom_chart
+from .charts import (
+    LAB_THRESHOLDS,
+    TIMES,
+    DoseCalendar,
+    LabChart,
+    LabThreshold,
+    SymptomChart,
+    build_dose_calendar,
+    build_lab_chart,
+    build_symptom_chart,
+    medium_date,
+    unit_words,
+)
 from .forms import CTCAE_GRADE_CHOICES
-from .selectors import SYMPTOM_CHART_DAYS, PatientPage
+from .selectors import LAB_TREND_DAYS, SYMPTOM_CHART_DAYS, PatientPage
 from .words import ReasonWords, reasons_in_words
 
 
@@ -191,6 +206,196 @@ def weight_lines(
     return lines
 
 
+# --------------------------------------------------------------------------------------------
+# Lab results: a trend per test with the label's thresholds, and what is due next
+# --------------------------------------------------------------------------------------------
+
+# The trend's window: at least this many days back, so a single result is not alone at the
+# edge; at most LAB_TREND_DAYS.
+LAB_TREND_MIN_DAYS = 28
+
+
+def decimal_words(value: Decimal | float) -> str:
+    """250.000000 -> "250", 0.850000 -> "0.85", 20.52 -> "20.52" (at most two places)."""
+    rounded = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return format(rounded.normalize(), "f")
+
+
+def lab_x_uln(result: LabResult) -> float | None:
+    """The result as a multiple of its ULN, by the guideline module's own arithmetic (so a
+    value of exactly 3 x ULN is 3 here too)."""
+    return LabReading(
+        test=result.test, value=result.value, upper_limit_of_normal=result.upper_limit_of_normal
+    ).x_uln
+
+
+def lab_beyond_hold(result: LabResult, x_uln: float | None) -> bool:
+    """Whether this one result is beyond the label's hold threshold of its test."""
+    threshold = LAB_THRESHOLDS.get(result.test)
+    if threshold is None:
+        return False
+    figure = x_uln if threshold.basis == "x_uln" else float(result.value)
+    return figure is not None and threshold.crossed_hold(figure)
+
+
+@dataclass(frozen=True)
+class LabLine:
+    result: LabResult
+    x_uln: float | None
+    beyond_hold: bool
+    value_words: str  # "250 U/L", in the canonical unit
+    uln_words: str  # "40 U/L"; "—" without one
+    x_uln_words: str  # "6.25 x ULN"; "—" without a ULN
+    entered_words: str  # as entered, when another unit: "1.2 mg/dL (ULN 1.1)"; else ""
+
+
+@dataclass(frozen=True)
+class LabTrend:
+    test: str
+    name: str
+    unit_words: str
+    threshold: LabThreshold | None
+    chart: LabChart
+    lines: list[LabLine]  # newest first
+
+
+def lab_line(result: LabResult) -> LabLine:
+    x_uln = lab_x_uln(result)
+    unit = unit_words(result.unit)
+    entered = ""
+    if result.unit_entered != result.unit:
+        entered = f"{decimal_words(result.value_entered)} {result.unit_entered}"
+        if result.upper_limit_of_normal_entered is not None:
+            entered += f" (ULN {decimal_words(result.upper_limit_of_normal_entered)})"
+    return LabLine(
+        result=result,
+        x_uln=x_uln,
+        beyond_hold=lab_beyond_hold(result, x_uln),
+        value_words=f"{decimal_words(result.value)} {unit}",
+        uln_words=(
+            f"{decimal_words(result.upper_limit_of_normal)} {unit}"
+            if result.upper_limit_of_normal is not None
+            else "—"
+        ),
+        x_uln_words=f"{decimal_words(x_uln)} {TIMES} ULN" if x_uln is not None else "—",
+        entered_words=entered,
+    )
+
+
+def lab_trends_of(page: PatientPage) -> list[LabTrend]:
+    """One trend per test with results, in the guideline's order of tests (liver, then blood
+    counts, then the others), all on the same window of days."""
+    if not page.lab_results:
+        return []
+    earliest = min(result.taken_on for result in page.lab_results)
+    first = max(
+        page.today - timedelta(days=LAB_TREND_DAYS - 1),
+        min(earliest, page.today - timedelta(days=LAB_TREND_MIN_DAYS)),
+    )
+    by_test: dict[str, list[LabLine]] = {}
+    for result in page.lab_results:
+        by_test.setdefault(result.test, []).append(lab_line(result))
+    trends = []
+    for test in TESTS:
+        lines = by_test.get(test)
+        if not lines:
+            continue
+        name = str(LabTest(test).label)
+        unit = lines[-1].result.unit
+        chart = build_lab_chart(
+            test,
+            name,
+            unit,
+            first,
+            page.today,
+            [(line.result.taken_on, float(line.result.value), line.x_uln) for line in lines],
+        )
+        trends.append(
+            LabTrend(
+                test=test,
+                name=name,
+                unit_words=unit_words(unit),
+                threshold=LAB_THRESHOLDS.get(test),
+                chart=chart,
+                lines=list(reversed(lines)),
+            )
+        )
+    return trends
+
+
+DUE_NEXT_PRESSING = 8  # due and overdue points listed (the latest; older ones counted)
+DUE_NEXT_UPCOMING = 5  # upcoming points listed after the due and overdue ones
+DUE_NEXT_DONE = 5  # done points listed, the latest first
+
+REVIEW_STATUS_WORDS = {
+    OVERDUE: "Overdue",
+    DUE: "Due",
+    UPCOMING: "Upcoming",
+    DONE: "Done",
+}
+
+
+@dataclass(frozen=True)
+class DueLine:
+    point: ReviewPointStatus
+    status_words: str
+    detail: str  # "overdue since 3 Jul 2025", "done on 1 Jul 2025 (a result taken then)"...
+
+
+@dataclass(frozen=True)
+class DueNext:
+    pressing: list[DueLine]  # overdue, then due, each oldest first
+    earlier_pressing_count: int  # older overdue points not listed
+    upcoming: list[DueLine]  # the next DUE_NEXT_UPCOMING, soonest first
+    later_count: int  # upcoming points not listed
+    done: list[DueLine]  # the latest DUE_NEXT_DONE, latest first
+    earlier_done_count: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.pressing or self.upcoming or self.done)
+
+
+def _due_line(point: ReviewPointStatus, today: date) -> DueLine:
+    if point.status == OVERDUE and point.overdue_since is not None:
+        detail = f"due {medium_date(point.date)}, overdue since {medium_date(point.overdue_since)}"
+    elif point.status == DUE:
+        days = (today - point.date).days
+        detail = "due today" if days == 0 else f"due since {medium_date(point.date)}"
+    elif point.status == DONE and point.done_on is not None:
+        detail = f"done on {medium_date(point.done_on)} (planned {medium_date(point.date)})"
+    else:
+        days = (point.date - today).days
+        detail = "tomorrow" if days == 1 else f"in {days} days"
+    return DueLine(point=point, status_words=REVIEW_STATUS_WORDS[point.status], detail=detail)
+
+
+def due_next_of(page: PatientPage) -> DueNext:
+    """The plan's review points a nurse acts on: overdue and due first, then the next
+    upcoming ones, then the latest done (with the day the result was taken)."""
+    points = page.review_points
+    rank = {OVERDUE: 0, DUE: 1}
+    pressing = sorted(
+        (p for p in points if p.status in rank), key=lambda p: (rank[p.status], p.date)
+    )
+    upcoming = sorted((p for p in points if p.status == UPCOMING), key=lambda p: p.date)
+    done = sorted(
+        (p for p in points if p.status == DONE),
+        key=lambda p: (p.done_on or p.date, p.date),
+        reverse=True,
+    )
+    # the latest DUE_NEXT_PRESSING of them (a long-missed point matters less than the current)
+    shown = sorted(pressing, key=lambda p: p.date)[-DUE_NEXT_PRESSING:]
+    return DueNext(
+        pressing=[_due_line(p, page.today) for p in pressing if p in shown],
+        earlier_pressing_count=len(pressing) - len(shown),
+        upcoming=[_due_line(p, page.today) for p in upcoming[:DUE_NEXT_UPCOMING]],
+        later_count=max(0, len(upcoming) - DUE_NEXT_UPCOMING),
+        done=[_due_line(p, page.today) for p in done[:DUE_NEXT_DONE]],
+        earlier_done_count=max(0, len(done) - DUE_NEXT_DONE),
+    )
+
+
 def patient_page_context(
     page: PatientPage,
     grade_form: forms.Form,
@@ -198,6 +403,7 @@ def patient_page_context(
     may_grade: bool,
     weight_form: forms.Form | None = None,
     grade_options_shown: GradeOptions | None = None,
+    lab_form: forms.Form | None = None,
 ) -> dict[str, Any]:
     now = timezone.now()
     return {
@@ -214,6 +420,9 @@ def patient_page_context(
         "weights": weight_lines(page.weights, page.weight_baseline),
         "weight_baseline": page.weight_baseline,
         "weight_form": weight_form,
+        "lab_trends": lab_trends_of(page),
+        "due_next": due_next_of(page),
+        "lab_form": lab_form,
         "today": page.today,
         "nav": "queue",
     }

@@ -22,7 +22,10 @@ from backend.adherence.selectors.doses import CalendarDose, dose_calendar, metri
 from backend.adherence.selectors.plans import PlanSummary, plan_current, plan_summary
 from backend.alerts.models import Alert, AlertStatus
 from backend.alerts.selectors import alerts_filtered, alerts_visible_to
+from backend.guidelines.review_status import ReviewPointStatus
 from backend.guidelines.symptoms import SYMPTOMS
+from backend.labs.models import LabResult
+from backend.labs.selectors import lab_results_of_patient, review_points_of_patient
 from backend.sideeffects.models import SideEffectReport, WeightMeasurement
 from backend.sideeffects.selectors import reports_of_patient, weight_baseline, weights_of_patient
 
@@ -32,6 +35,8 @@ ALERT_HISTORY_LIMIT = 50
 GRADABLE_REPORTS_LIMIT = 30
 WEIGHT_TREND_DAYS = 180
 WEIGHT_TREND_LIMIT = 60
+LAB_TREND_DAYS = 365
+LAB_TREND_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,10 @@ class PatientPage:
     alerts: list[Alert]
     weights: list[WeightMeasurement]  # newest first, the last WEIGHT_TREND_DAYS local days
     weight_baseline: WeightMeasurement | None  # the one gains are measured from (any age)
+    # Oldest first: the results taken in the last LAB_TREND_DAYS local days (at most
+    # LAB_TREND_LIMIT, the newest kept).
+    lab_results: list[LabResult]
+    review_points: list[ReviewPointStatus]  # the current plan's, oldest first, with status
 
 
 def patient_page(user: User, patient_id: object) -> PatientPage | None:
@@ -142,6 +151,12 @@ def patient_page(user: User, patient_id: object) -> PatientPage | None:
             measured_on__gte=today - timedelta(days=WEIGHT_TREND_DAYS)
         )[:WEIGHT_TREND_LIMIT]
     )
+    labs = list(
+        lab_results_of_patient(patient).filter(
+            taken_on__gte=today - timedelta(days=LAB_TREND_DAYS - 1)
+        )[:LAB_TREND_LIMIT]
+    )
+    labs.reverse()
     return PatientPage(
         patient=patient,
         today=today,
@@ -159,6 +174,8 @@ def patient_page(user: User, patient_id: object) -> PatientPage | None:
         alerts=alerts,
         weights=weights,
         weight_baseline=weight_baseline(patient),
+        lab_results=labs,
+        review_points=review_points_of_patient(patient, today, plan=plan),
     )
 
 

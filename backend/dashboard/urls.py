@@ -32,6 +32,11 @@ urlpatterns = [
         patients.weight_record_view,
         name="weight-record",
     ),
+    path(
+        "patients/<uuid:patient_id>/labs/",
+        patients.lab_results_record_view,
+        name="lab-results-record",
+    ),
     path("cohort/", cohort.cohort_page, name="cohort"),
     path("exports/", exports.export_jobs, name="export-jobs"),
 ]

@@ -19,6 +19,10 @@ ACTION_WORDS: dict[str, str] = {
     "continue": "Continue imatinib",
     "withhold": "Withhold imatinib",
     "resume_lower_dose": "Resume one dose level lower",
+    # Lab results (issue 17): backend.guidelines.labs.LAB_ACTIONS.
+    "repeat_labs": "Repeat the blood tests",
+    "resume_previous_dose": "Resume at the dose before the hold",
+    "order_labs": "Order the blood tests that are due",
 }
 
 
@@ -26,6 +30,7 @@ ACTION_WORDS: dict[str, str] = {
 BASIS_WORDS: dict[str, str] = {
     "patient_reported": "Based on the patient's answers (not a CTCAE grade)",
     "clinician_grade": "Based on a clinician's CTCAE v5.0 grade",
+    "lab_result": "Based on lab results",
 }
 
 COMPOSITE_LABEL = "patient-reported composite (PRO-CTCAE), not a CTCAE grade"

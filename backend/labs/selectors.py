@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_local_today
 from backend.adherence.guideline import deployment_guideline_settings
+from backend.adherence.models import TreatmentPlan
 from backend.adherence.selectors.plans import plan_current
 from backend.alerts.models import Alert, AlertStatus, ResolutionOutcome
 from backend.guidelines.labs import LabReading
@@ -118,13 +119,18 @@ def review_result_dates(
     return dates
 
 
+_CURRENT = object()
+
+
 def review_points_of_patient(
-    patient: Patient, today: date | None = None
+    patient: Patient, today: date | None = None, *, plan: object = _CURRENT
 ) -> list[ReviewPointStatus]:
     """The current plan's review points, each upcoming / due / done / overdue on the
-    patient's today (backend.guidelines.review_status), oldest first; [] without a plan."""
-    plan = plan_current(patient)
-    if plan is None:
+    patient's today (backend.guidelines.review_status), oldest first; [] without a plan.
+    A caller that has read the current plan already passes it (``plan=``)."""
+    if plan is _CURRENT:
+        plan = plan_current(patient)
+    if not isinstance(plan, TreatmentPlan):
         return []
     points = (plan.recommendation or {}).get("review_points") or []
     dates = review_result_dates({plan.pk: (patient.pk, plan.start_date)})[plan.pk]

@@ -1,9 +1,9 @@
 """What a per-patient report (PDF, FHIR) is made of, read once with a fixed number of queries.
 The figures come from the owning apps' selectors: PDC and streaks from
 adherence.selectors.doses (one definition everywhere), reports and grades from sideeffects,
-alerts from alerts."""
+alerts from alerts, lab results from labs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,8 @@ from backend.adherence.selectors.plans import (
 from backend.alerts.models import Alert
 from backend.alerts.selectors import alerts_of_patient
 from backend.guidelines.recommendation import flags_in_words, reason_words
+from backend.labs.models import LabResult
+from backend.labs.selectors import lab_results_of_patient
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.selectors import reports_in_period
 
@@ -55,6 +57,8 @@ class PatientReportData:
     calendar: list[CalendarDose]  # every scheduled dose in [first, last], with its log
     reports: list[SideEffectReport]  # reported in the range, oldest first; assessments loaded
     alerts: list[Alert]  # opened in the range, or unresolved now; oldest first
+    # taken in [first, last] (the patient's local days), oldest first
+    lab_results: list[LabResult] = field(default_factory=list)
 
     @property
     def plan(self) -> PlanSummary | None:
@@ -122,6 +126,11 @@ def patient_report_data(patient: Patient, first: date, last: date) -> PatientRep
         calendar=calendar,
         reports=reports,
         alerts=alerts_of_patient(patient, opened_from=start, opened_to=end),
+        lab_results=list(
+            lab_results_of_patient(patient)
+            .filter(taken_on__range=(first, last))
+            .order_by("taken_on", "recorded_at", "test")
+        ),
     )
 
 

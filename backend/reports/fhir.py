@@ -21,7 +21,13 @@ from backend.adherence.models import PlanRevision, SkipReason
 from backend.adherence.selectors.doses import CalendarDose
 from backend.adherence.selectors.plans import PlanSummary
 from backend.alerts.models import Alert, AlertKind
+from backend.dashboard.charts import LAB_THRESHOLDS, TIMES
+from backend.dashboard.presenters import decimal_words, lab_beyond_hold, lab_x_uln
+from backend.guidelines.labs import CANONICAL_UNITS, TESTS
 from backend.guidelines.symptoms import CTCAE_GRADES, SYMPTOMS
+from backend.labs import units
+from backend.labs.fhir import LOINC_SYSTEM, LOINC_TESTS
+from backend.labs.models import LabResult, LabTest
 from backend.sideeffects.models import ClinicianAssessment, SideEffectReport
 
 from .data import PatientReportData, flag_sentences, reasons_of
@@ -51,6 +57,29 @@ ALERT_KIND_SYSTEM = "urn:gist-adherence:alert-kind"
 COMPOSITE_GRADE_SYSTEM = "urn:gist-adherence:pro-ctcae-composite-grade"
 RED_FLAG_SYSTEM = "urn:gist-adherence:red-flag"
 TAKEN_LATE_EXTENSION = "urn:gist-adherence:fhir:extension:dose-taken-late"
+LAB_RESULT_SYSTEM = "urn:gist-adherence:lab-result"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+# The LOINC code each lab result is exported with: one of the codes backend.labs.fhir accepts
+# from a lab (LOINC_TESTS), the first listed for the test, except where the canonical unit is
+# a substance concentration (µmol/L), whose code is the "Moles/volume" one of those listed.
+_MOLAR_LOINC = {"bilirubin_total": "14631-6", "creatinine": "14682-9"}
+EXPORT_LOINC: dict[str, str] = {
+    test: _MOLAR_LOINC.get(test) or next(code for code, t in LOINC_TESTS.items() if t == test)
+    for test in TESTS
+}
+assert all(LOINC_TESTS[code] == test for test, code in EXPORT_LOINC.items())
+
+# The canonical units (backend.guidelines.labs.CANONICAL_UNITS) as UCUM codes; each is a
+# spelling backend.labs.units accepts for its tests (checked where used and in the tests).
+UCUM_CODES: dict[str, str] = {
+    "U/L": "U/L",
+    "\u00b5mol/L": "umol/L",
+    "10^9/L": "10*9/L",
+    "g/dL": "g/dL",
+    "mL/min": "mL/min",
+}
+assert set(CANONICAL_UNITS.values()) <= set(UCUM_CODES)
 
 IMATINIB: Resource = {
     "coding": [{"system": RXNORM, "code": "282388", "display": "imatinib"}],
@@ -95,6 +124,7 @@ def patient_fhir_bundle(data: PatientReportData, *, base_url: str) -> Resource:
     ]
     for report in data.reports:
         resources += _report_observations(report, patient_ref)
+    resources += [lab_observation(result, patient_ref) for result in data.lab_results]
     resources.append(pdc)
     resources += [_flag(alert, patient_ref) for alert in data.alerts if alert.status != "resolved"]
     key = f"bundle:{patient.pk}:{data.first.isoformat()}:{data.last.isoformat()}"
@@ -406,6 +436,100 @@ def _term_words(term: str, label: str) -> str:
     if not term or term.casefold() == label.casefold():
         return label
     return f"{term} (reported as {label})"
+
+
+def _lab_quantity(test: str, value: Any) -> Resource:
+    unit = CANONICAL_UNITS[test]
+    return {
+        "value": float(value),
+        "unit": unit,
+        "system": UCUM,
+        "code": UCUM_CODES[unit],
+    }
+
+
+def lab_interpretation(result: LabResult, x_uln: float | None) -> list[Resource] | None:
+    """HH (liver tests) or LL (blood counts) when this result is beyond the label's hold
+    threshold of its test, with the meaning in words; H when above the upper limit of normal
+    but not beyond the hold threshold; None otherwise."""
+    threshold = LAB_THRESHOLDS.get(result.test)
+    name = str(LabTest(result.test).label)
+    if threshold is not None and lab_beyond_hold(result, x_uln):
+        code = "HH" if threshold.above_is_worse else "LL"
+        display = "Critical high" if code == "HH" else "Critical low"
+        words = (
+            f"Beyond the label's hold threshold ({name} {threshold.hold_limit}): the label "
+            f"says to withhold imatinib; resume {threshold.resume_limit}."
+        )
+        return [
+            {
+                "coding": [{"system": INTERPRETATION, "code": code, "display": display}],
+                "text": words,
+            }
+        ]
+    if result.upper_limit_of_normal is not None and result.value > result.upper_limit_of_normal:
+        words = "Above the upper limit of normal"
+        if threshold is not None:
+            words += f", not beyond the label's hold threshold ({threshold.hold_limit})"
+        return [
+            {
+                "coding": [{"system": INTERPRETATION, "code": "H", "display": "High"}],
+                "text": words + ".",
+            }
+        ]
+    return None
+
+
+def lab_observation(result: LabResult, patient_ref: Resource) -> Resource:
+    """One lab result in its test's canonical unit (UCUM), with its LOINC code, the ULN as the
+    reference range's high, the day taken, and an interpretation when it crosses the label's
+    hold threshold (HH / LL) or the ULN (H)."""
+    name = str(LabTest(result.test).label)
+    loinc = EXPORT_LOINC[result.test]
+    unit = CANONICAL_UNITS[result.test]
+    assert units.is_accepted(result.test, UCUM_CODES[unit])
+    x_uln = lab_x_uln(result)
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": fhir_id(f"lab:{result.pk}"),
+        "identifier": [{"system": LAB_RESULT_SYSTEM, "value": str(result.pk)}],
+        "status": "final",
+        "category": [_category("laboratory", "Laboratory")],
+        "code": {
+            "coding": [{"system": LOINC_SYSTEM, "code": loinc}],
+            "text": name,
+        },
+        "subject": patient_ref,
+        "effectiveDateTime": result.taken_on.isoformat(),
+        "issued": _instant(result.recorded_at),
+        "valueQuantity": _lab_quantity(result.test, result.value),
+    }
+    if result.upper_limit_of_normal is not None:
+        resource["referenceRange"] = [
+            {
+                "high": _lab_quantity(result.test, result.upper_limit_of_normal),
+                "text": "Upper limit of normal given with the result",
+            }
+        ]
+    interpretation = lab_interpretation(result, x_uln)
+    if interpretation is not None:
+        resource["interpretation"] = interpretation
+    notes = []
+    if x_uln is not None:
+        notes.append(f"{decimal_words(x_uln)} {TIMES} ULN.")
+    threshold = LAB_THRESHOLDS.get(result.test)
+    if threshold is not None:
+        notes.append(
+            f"The label's thresholds: hold {threshold.hold_limit}; resume {threshold.resume_limit}."
+        )
+    if result.unit_entered != result.unit:
+        entered = f"Entered as {decimal_words(result.value_entered)} {result.unit_entered}"
+        if result.upper_limit_of_normal_entered is not None:
+            entered += f" (ULN {decimal_words(result.upper_limit_of_normal_entered)})"
+        notes.append(entered + ".")
+    if notes:
+        resource["note"] = [{"text": " ".join(notes)}]
+    return resource
 
 
 def _pdc_observation(data: PatientReportData, patient_ref: Resource) -> Resource:

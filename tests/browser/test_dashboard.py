@@ -341,3 +341,64 @@ def test_patient_page_shows_the_weight_trend_a_red_flag_and_grades_a_rash(  # ty
     )
     assert results.violations_count == 0, results.generate_snapshot()
     assert page.problems == []
+
+
+def test_patient_page_records_lab_results_and_shows_the_trend_with_thresholds(  # type: ignore[no-untyped-def]
+    live_server, page, nurse, patient_on_plan, artifacts
+):
+    """Issue 17 on the patient page: the lab form (a refusal on its field, then results that
+    cross the label's liver and blood-count hold thresholds), the trend of each test with the
+    hold and resume lines, the hold alert with its actions in words, and what is due next."""
+    patient = patient_on_plan
+    sign_in(page, live_server, nurse)
+    page.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+    expect(page.locator("section[aria-labelledby='due-heading']")).to_contain_text("Overdue")
+
+    form = page.locator("form.lab-form")
+    # ALT without its upper limit of normal: refused on that field, nothing stored
+    form.get_by_label("ALT value").fill("250")
+    form.get_by_role("button", name="Record lab results").click()
+    alt_row = page.locator("form.lab-form tr", has=page.get_by_label("ALT value"))
+    expect(alt_row.locator(".field-error")).to_contain_text("Required for ALT")
+    assert not Alert.objects.filter(patient=patient).exists()
+
+    form = page.locator("form.lab-form")
+    form.get_by_label("ALT upper limit of normal").fill("40")
+    form.get_by_label("Bilirubin (total) value").fill("0.6")
+    form.get_by_label("Bilirubin (total) unit").select_option("mg/dL")
+    form.get_by_label("Bilirubin (total) upper limit of normal").fill("1.2")
+    form.get_by_label("Absolute neutrophil count value").fill("0.8")
+    form.get_by_label("Platelets value").fill("180")
+    form.get_by_role("button", name="Record lab results").click()
+
+    alt = page.locator("#lab-alt")
+    expect(alt.locator("svg.lab-chart")).to_be_visible()
+    expect(alt.locator("svg .threshold-words-hold")).to_have_text("Hold: above 5 \u00d7 ULN")
+    expect(alt.locator("svg .threshold-words-resume")).to_have_text("Resume: below 2.5 \u00d7 ULN")
+    expect(alt.locator("path.lab-point-hold")).to_have_count(1)
+    expect(alt.locator("tr.lab-hold")).to_contain_text("6.25 \u00d7 ULN")
+    anc = page.locator("#lab-anc")
+    expect(anc.locator("svg .threshold-words-hold")).to_contain_text("Hold: below 1.0")
+    expect(anc.locator("tr.lab-hold")).to_contain_text("Beyond: below 1.0")
+    expect(page.locator("#lab-bilirubin_total tbody tr")).to_contain_text("0.6 mg/dL (ULN 1.2)")
+
+    alerts = page.locator("section[aria-labelledby='alerts-heading']")
+    expect(alerts).to_contain_text("Liver tests: hold imatinib")
+    expect(alerts).to_contain_text("Blood counts: hold imatinib")
+    expect(alerts).to_contain_text("Repeat the blood tests")
+    expect(alerts).to_contain_text("Based on lab results")
+    assert Alert.objects.filter(patient=patient, kind="liver_hold").count() == 1
+    assert Alert.objects.filter(patient=patient, kind="blood_count_hold").count() == 1
+
+    page.locator("#labs-heading").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "dashboard-patient-labs.png"), full_page=True)
+    page.locator("section[aria-labelledby='labs-heading']").screenshot(
+        path=str(artifacts / "dashboard-patient-labs-section.png")
+    )
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}},
+    )
+    assert results.violations_count == 0, results.generate_snapshot()
+    # the one refused form (a 400 page, as designed) is the only thing the console reports
+    assert [p for p in page.problems if "status of 400" not in p] == []

@@ -14,11 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 from backend.accounts.selectors import patient_visible_to
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
+from backend.labs.models import LabSource
+from backend.labs.services import lab_results_record, panel_inputs
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record, weight_record
 
 from ..access import may_record_clinical_changes, staff_required
-from ..forms import ClinicianGradeForm, WeightForm
+from ..forms import ClinicianGradeForm, LabResultsForm, WeightForm
 from ..presenters import GradeOptions, grade_options, patient_page_context, term_choices
 from ..selectors import PatientPage, gradable_report, patient_page
 from ..templatetags.dashboard import symptom_label
@@ -81,6 +83,13 @@ def _weight_form(data: Any = None) -> WeightForm:
     return WeightForm(data, initial={"client_id": uuid.uuid4()})
 
 
+def _lab_form(data: Any = None, *, today: Any = None) -> LabResultsForm:
+    form = LabResultsForm(data, initial={"client_id": uuid.uuid4(), "taken_on": today})
+    if today is not None:
+        form.fields["taken_on"].widget.attrs["max"] = today.isoformat()
+    return form
+
+
 def _render_page(
     request: HttpRequest,
     page: PatientPage,
@@ -88,6 +97,7 @@ def _render_page(
     grade_form: ClinicianGradeForm | None = None,
     options: GradeOptions | None = None,
     weight_form: WeightForm | None = None,
+    lab_form: LabResultsForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     may_change = may_record_clinical_changes(request.user)
@@ -96,12 +106,15 @@ def _render_page(
     if may_change:
         weight_form = weight_form or _weight_form()
         weight_form.fields["measured_on"].widget.attrs["max"] = page.today.isoformat()
+        lab_form = lab_form or _lab_form(today=page.today)
+        lab_form.fields["taken_on"].widget.attrs["max"] = page.today.isoformat()
     context = patient_page_context(
         page,
         grade_form,
         may_grade=may_change,
         weight_form=weight_form if may_change else None,
         grade_options_shown=options,
+        lab_form=lab_form if may_change else None,
     )
     return render(request, "dashboard/patient.html", context, status=status)
 
@@ -212,3 +225,29 @@ def weight_record_view(request: HttpRequest, patient_id: object) -> HttpResponse
             url = reverse("dashboard:patient", kwargs={"patient_id": page.patient.pk})
             return redirect(f"{url}#weights-heading")
     return _render_page(request, page, weight_form=form, status=400)
+
+
+@require_POST
+@staff_required
+def lab_results_record_view(request: HttpRequest, patient_id: object) -> HttpResponse:
+    """Results of one day from the page's form, through the labs service (checks, units,
+    stored once, the label's hold alerts)."""
+    page = _page_or_404(request, patient_id)
+    if not may_record_clinical_changes(request.user):
+        raise PermissionDenied("Only nurses and admins record lab results.")
+    form = LabResultsForm(request.POST)
+    if form.is_valid():
+        try:
+            lab_results_record(
+                patient=page.patient,
+                recorded_by=request.user,
+                items=panel_inputs(form.cleaned_data["taken_on"], form.results()),
+                source=LabSource.DASHBOARD,
+                client_id=form.cleaned_data["client_id"],
+            )
+        except ServiceValidationError as error:  # a Conflict (409) too
+            form.add_error(form.field_of(error.field), error.reason)
+        else:
+            url = reverse("dashboard:patient", kwargs={"patient_id": page.patient.pk})
+            return redirect(f"{url}#labs-heading")
+    return _render_page(request, page, lab_form=form, status=400)
