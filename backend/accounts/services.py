@@ -112,6 +112,12 @@ def patient_enrol(
     if language not in dict(settings.LANGUAGES):
         raise ServiceValidationError("language", f"'{language}' is not a supported language.")
     medical_record_number = medical_record_number.strip()
+    if not medical_record_number or not medical_record_number.isprintable():
+        raise ServiceValidationError(
+            "medical_record_number",
+            "Use letters, digits, spaces and punctuation only (no tabs, line breaks or "
+            "other control characters).",
+        )
     duplicate = Patient.objects.filter(
         care_team=care_team, medical_record_number=medical_record_number
     )

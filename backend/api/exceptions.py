@@ -45,6 +45,10 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceValidationError):
         return _service_error_response(exc)
+    if isinstance(exc, RecursionError):
+        # A body nested too deeply for a parser of its own (the default parser refuses it
+        # first, api/parsers.py): the client's fault, never a 500.
+        exc = exceptions.ParseError("JSON parse error - nested too deeply.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handling (handler500) takes it

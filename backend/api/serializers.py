@@ -1,13 +1,36 @@
-"""Serializer base for every input: unknown fields are refused, never silently dropped."""
+"""Serializer base for every input: unknown fields are refused, never silently dropped, and
+every date or instant is inside the accepted years (INPUT_DATE_MIN_YEAR..MAX_YEAR)."""
 
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+
+from backend.common.dates import date_out_of_range_reason
+
+
+def check_date_in_range(value: Any) -> None:
+    """A DRF validator: a date or datetime outside the accepted years is a ValidationError."""
+    if isinstance(value, (date, datetime)):
+        reason = date_out_of_range_reason(value)
+        if reason:
+            raise serializers.ValidationError(reason, code="date_out_of_range")
+
+
+class BoundedDateField(serializers.DateField):
+    """A date inside the accepted years (StrictInputSerializer checks plain DateFields too)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)
+        check_date_in_range(parsed)
+        return parsed
 
 
 class StrictInputSerializer(serializers.Serializer):
-    """Refuses fields it does not know, so a client's typo is a 400 rather than lost data."""
+    """Refuses fields it does not know, so a client's typo is a 400 rather than lost data, and
+    any date or datetime field outside the accepted years, naming the field."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -16,7 +39,32 @@ class StrictInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {name: ["This field is not accepted here."] for name in unknown}
                 )
+            self._check_date_fields(data)
         return super().to_internal_value(data)
+
+    def _check_date_fields(self, data: dict[str, Any]) -> None:
+        """Checked before the fields' own validation and the `validate_*` methods, which may
+        already do arithmetic with the day."""
+        errors: dict[str, list[str]] = {}
+        for name, field in self.fields.items():
+            if field.read_only or not isinstance(
+                field, (serializers.DateField, serializers.DateTimeField)
+            ):
+                continue
+            try:
+                primitive = field.get_value(data)
+                if primitive in (None, "") or primitive is serializers.empty:
+                    continue
+                value = field.to_internal_value(primitive)
+            except (serializers.ValidationError, SkipField):
+                continue  # the field's own validation names the fault
+            except OverflowError:  # a time-zone shift past year 1 or 9999
+                value = datetime.min
+            reason = date_out_of_range_reason(value) if isinstance(value, date) else None
+            if reason:
+                errors[name] = [reason]
+        if errors:
+            raise serializers.ValidationError(errors)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -29,4 +77,10 @@ class AwareDateTimeField(serializers.DateTimeField):
                 raise serializers.ValidationError(
                     "Include the UTC offset, e.g. 2025-06-01T08:05:00+02:00."
                 )
-        return super().to_internal_value(value)
+            if parsed is not None:
+                check_date_in_range(parsed)
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            check_date_in_range(datetime.min)
+            raise

@@ -37,6 +37,11 @@ FIELDS = (
     "pregnant_or_planning",
 )
 MAX_AGE_YEARS = 130  # data-entry sanity bound, not a clinical threshold
+# Data-entry sanity bounds for every date in a case (the same years as the API's
+# INPUT_DATE_MIN_YEAR / INPUT_DATE_MAX_YEAR): a day near year 1 or 9999 overflows the moment a
+# plan adds its months to it.
+DATE_MIN_YEAR = 1900
+DATE_MAX_YEAR = 2200
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 T = TypeVar("T")
@@ -252,10 +257,17 @@ def _check_age(value: object) -> int:
 def _check_date(name: str, value: object) -> date:
     """An ISO calendar date, YYYY-MM-DD (a ``date`` object is accepted from Python callers)."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return _check_date_years(name, value)
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise CaseInvalid(name, "must be a date written YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise CaseInvalid(name, f"'{value}' is not a real calendar date") from None
+    return _check_date_years(name, parsed)
+
+
+def _check_date_years(name: str, value: date) -> date:
+    if not DATE_MIN_YEAR <= value.year <= DATE_MAX_YEAR:
+        raise CaseInvalid(name, f"must be between the years {DATE_MIN_YEAR} and {DATE_MAX_YEAR}")
+    return value

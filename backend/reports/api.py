@@ -17,6 +17,7 @@ from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record
+from backend.common.downloads import set_download_name
 
 from . import services
 from .data import patient_report_data
@@ -64,10 +65,6 @@ class ExportView(APIView):
         )
 
 
-def _attachment(name: str) -> str:
-    return f'attachment; filename="{name}"'
-
-
 class AdherenceCsvView(ExportView):
     permission_classes = [IsCoordinatorOrAdmin]
 
@@ -88,8 +85,8 @@ class AdherenceCsvView(ExportView):
         )
         lines = services.export_csv_lines(ExportKind.ADHERENCE_CSV, rows)
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = _attachment(
-            f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.csv"
+        set_download_name(
+            response, f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.csv"
         )
         return response
 
@@ -119,11 +116,12 @@ class AdherenceXlsxView(ExportView):
                 request=request,
             )
         )
-        return FileResponse(
+        response = FileResponse(
             workbook,
-            as_attachment=True,
-            filename=f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        return set_download_name(
+            response, f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.xlsx"
         )
 
 
@@ -147,8 +145,8 @@ class DosesCsvView(ExportView):
         )
         lines = services.export_csv_lines(ExportKind.DOSES_CSV, rows)
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = _attachment(
-            f"doses_{export.first.isoformat()}_{export.last.isoformat()}.csv"
+        set_download_name(
+            response, f"doses_{export.first.isoformat()}_{export.last.isoformat()}.csv"
         )
         return response
 
@@ -262,9 +260,7 @@ class ExportJobDownloadView(ExportView):
             detail={"job": str(job.pk), "kind": job.kind, "row_count": job.row_count},
             request=request,
         )
-        return FileResponse(
-            path.open("rb"), as_attachment=True, filename=services.export_file_name(job)
-        )
+        return set_download_name(FileResponse(path.open("rb")), services.export_file_name(job))
 
 
 # ------------------------------------------------------------------ one patient
@@ -314,8 +310,9 @@ class PatientReportPdfView(PatientExportView):
         patient, first, last = self.patient_range(request, patient_id)
         pdf = patient_report_pdf(patient_report_data(patient, first, last))
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = _attachment(
-            f"report_{patient.medical_record_number}_{first.isoformat()}_{last.isoformat()}.pdf"
+        set_download_name(
+            response,
+            f"report_{patient.medical_record_number}_{first.isoformat()}_{last.isoformat()}.pdf",
         )
         return response
 

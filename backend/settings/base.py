@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backend.common.middleware.NoStoreMiddleware",
     "backend.api.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -81,6 +82,17 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # `make run` (web, worker and beat on one SQLite file): write-ahead logging lets readers
+    # go on while the worker writes, a busy timeout waits for the lock instead of failing at
+    # once with "database is locked", and IMMEDIATE transactions take the write lock when
+    # they begin, so a read-then-write transaction never fails half-way on lock upgrade.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The sign-in throttle counts in the cache, so every web process must share it: production
@@ -124,6 +136,15 @@ STORAGES = {
 # Bodies above 1 MB are refused with 413 before anything parses them (see api/middleware.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 REQUEST_BODY_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+# A JSON body nested deeper than this is a 400 (api/parsers.py); real bodies nest under 10.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Every date or instant a client sends must fall in these years, else a 400 naming the field
+# (common/dates.py): dates near year 1 or 9999 overflow as soon as a day is added.
+INPUT_DATE_MIN_YEAR = env.int("INPUT_DATE_MIN_YEAR", default=1900)
+INPUT_DATE_MAX_YEAR = env.int("INPUT_DATE_MAX_YEAR", default=2200)
+# Responses under these paths may hold patient data: `Cache-Control: no-store`
+# (common/middleware.py). The patient app's shell (/app/) and static files keep their caching.
+NO_STORE_PATH_PREFIXES = ("/api/", "/dashboard/", "/admin/")
 
 # Staff sign in to the dashboard with a session; phones use bearer tokens (api/).
 LOGIN_URL = "dashboard:login"
@@ -175,7 +196,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["backend.api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "backend.api.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "backend.api.schema.ErrorDocumentingAutoSchema",
