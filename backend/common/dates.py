@@ -8,6 +8,7 @@ Every date a client sends is checked against INPUT_DATE_MIN_YEAR..INPUT_DATE_MAX
 
 from datetime import date, datetime
 
+from django import forms
 from django.conf import settings
 
 
@@ -21,3 +22,15 @@ def date_out_of_range_reason(value: date | datetime) -> str | None:
     if low <= value.year <= high:
         return None
     return f"Must be a date between the years {low} and {high}."
+
+
+class BoundedDateField(forms.DateField):
+    """A form date field that refuses dates outside INPUT_DATE_MIN_YEAR..INPUT_DATE_MAX_YEAR."""
+
+    def to_python(self, value: object) -> date | None:
+        parsed = super().to_python(value)
+        if parsed is not None:
+            reason = date_out_of_range_reason(parsed)
+            if reason is not None:
+                raise forms.ValidationError(reason, code="out_of_range")
+        return parsed

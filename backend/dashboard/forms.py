@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from backend.alerts.models import AlertKind, AlertPriority, ResolutionOutcome
+from backend.common.dates import BoundedDateField
 from backend.guidelines.labs import (
     ALKALINE_PHOSPHATASE,
     CREATININE,
@@ -134,7 +135,7 @@ class WeightForm(forms.Form):
         decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
-    measured_on = forms.DateField(
+    measured_on = BoundedDateField(
         label="Measured on (the patient's local date)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -181,7 +182,7 @@ class LabResultsForm(forms.Form):
     field (``results[i].unit`` -> that row's unit)."""
 
     client_id = forms.UUIDField(widget=forms.HiddenInput)
-    taken_on = forms.DateField(
+    taken_on = BoundedDateField(
         label="Taken on (the patient's local date)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

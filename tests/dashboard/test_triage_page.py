@@ -270,6 +270,11 @@ def test_a_weight_without_the_box_is_not_a_baseline(nurse_browser, patient):  # 
             "measured_on",
             "Must not be in the future.",
         ),
+        (
+            {"weight_kg": "70", "measured_on": "0001-01-01"},
+            "measured_on",
+            "Must be a date between the years 1900 and 2200.",
+        ),
     ],
 )
 def test_a_bad_weight_is_400_on_its_field(nurse_browser, patient, body, field, reason):  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from backend.common.dates import date_out_of_range_reason
 from backend.common.errors import ServiceValidationError
 from backend.reports.models import ExportKind
 from backend.reports.selectors import export_jobs_of
@@ -70,9 +71,13 @@ def export_jobs(request: HttpRequest) -> HttpResponse:
 
 def _date(value: str | None, field: str) -> date:
     try:
-        return date.fromisoformat(value or "")
+        parsed = date.fromisoformat(value or "")
     except ValueError:
         raise ServiceValidationError(field, "Give a date as YYYY-MM-DD.") from None
+    reason = date_out_of_range_reason(parsed)
+    if reason is not None:
+        raise ServiceValidationError(field, reason)
+    return parsed
 
 
 def _team(value: str | None) -> int | None:
