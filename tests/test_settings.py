@@ -94,3 +94,42 @@ def test_production_sees_that_a_url_without_a_database_number_is_database_0() ->
     )
     assert result.returncode != 0
     assert "must not be the broker's Redis database" in result.stderr
+
+
+def _setting_values(env_overrides: dict[str, str | None], *names: str) -> list[str]:
+    code = "from django.conf import settings; " + "; ".join(
+        f"print(repr(getattr(settings, {name!r}, None)))" for name in names
+    )
+    result = run_django(env_overrides, "shell", "--no-startup", "-v", "0", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()[-len(names) :]
+
+
+def test_production_requires_the_staff_second_factor_whatever_the_environment() -> None:
+    """Issue 18: on in production even if the environment says otherwise; no demo secret."""
+    for value in (None, "false"):
+        assert _setting_values(
+            {"STAFF_MFA_REQUIRED": value}, "STAFF_MFA_REQUIRED", "DEMO_TOTP_SECRET"
+        ) == ["True", "None"]
+
+
+def test_development_requires_the_staff_second_factor_with_a_demo_secret() -> None:
+    env_overrides: dict[str, str | None] = dict.fromkeys(PRODUCTION)
+    env_overrides["DJANGO_SETTINGS_MODULE"] = "backend.settings.local"
+    required, secret = _setting_values(env_overrides, "STAFF_MFA_REQUIRED", "DEMO_TOTP_SECRET")
+    assert required == "True"
+    assert "DEMO" in secret
+
+
+def test_only_the_test_suite_turns_the_staff_second_factor_off() -> None:
+    from django.conf import settings
+
+    assert settings.STAFF_MFA_REQUIRED is False
+    assert "django_otp.middleware.OTPMiddleware" in settings.MIDDLEWARE
+    settings_dir = ROOT / "backend" / "settings"
+    turned_off = [
+        path.name
+        for path in settings_dir.glob("*.py")
+        if "STAFF_MFA_REQUIRED = False" in path.read_text()
+    ]
+    assert turned_off == ["test.py"]

@@ -16,7 +16,7 @@ from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.common.client_address import client_address
 
-from . import services
+from . import mfa, services
 from .models import CareTeam, Patient, User
 from .selectors import care_teams_of, patient_of_user, patients_visible_to
 
@@ -108,10 +108,21 @@ def _token_response(user: User, status_code: int) -> Response:
 class LoginInput(StrictInputSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=512, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Staff only (nurses, coordinators, administrators) while the server requires a "
+            "second factor: the 6-digit code from their authenticator app, or one of their "
+            "recovery codes (each works once). Patients leave it out."
+        ),
+    )
 
 
 class LoginView(APIView):
-    """Exchange a username and password for a new per-device bearer token."""
+    """Exchange a username and password (and, for staff, a one-time code as `otp`) for a new
+    per-device bearer token."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -133,6 +144,20 @@ class LoginView(APIView):
                 status.HTTP_400_BAD_REQUEST,
                 "invalid_credentials",
                 "The username or password is not correct.",
+            )
+        if mfa.mfa_required_for(user) and not mfa.otp_verify(
+            user=user,
+            token=data.validated_data.get("otp", ""),
+            request=request._request,
+            surface="api",
+        ):
+            # No token without the second factor; the refusal is audited (mfa.otp_verify).
+            return error_response(
+                status.HTTP_400_BAD_REQUEST,
+                "invalid_otp",
+                "A staff sign-in needs a valid one-time code (from the authenticator app, or a "
+                "recovery code) in otp.",
+                field="otp",
             )
         return _token_response(user, status.HTTP_200_OK)
 

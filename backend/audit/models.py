@@ -1,18 +1,52 @@
 """The append-only record of who read, exported or changed which patient's data."""
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+from . import chain
 
 
 class AppendOnlyError(Exception):
     pass
 
 
+def _chain(events: Sequence["AuditEvent"], using: str) -> None:
+    """Give each new event its previous_hash and row_hash, in order, after the current head.
+    The caller holds the chain lock (inside the same transaction) until the rows are in."""
+    connection = connections[using]
+    previous = chain.lock_and_read_head(connection)
+    for event in events:
+        if event.occurred_at is None:
+            event.occurred_at = timezone.now()
+        event.previous_hash = previous
+        event.row_hash = chain.row_hash(event.chain_values(), previous)
+        previous = event.row_hash
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def, override]
+        events = list(objs)
+        if any(event.pk is not None for event in events):
+            raise AppendOnlyError("Audit events are only ever added.")
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise AppendOnlyError("Audit events are inserted as they are, or not at all.")
+        if not events:
+            return []
+        with transaction.atomic(using=self.db, savepoint=False):
+            _chain(events, self.db)
+            return super().bulk_create(events, *args, **kwargs)
+
+
 class AuditEvent(models.Model):
     """One thing a person did to patient data. Never updated, never deleted (on PostgreSQL a
     trigger refuses both, so not even a bug or a console session can rewrite history)."""
 
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set in Python (not auto_now_add, which would overwrite it after the hash is taken).
+    occurred_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -26,6 +60,11 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True, help_text="What was read or changed.")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # The hash chain (backend/audit/chain.py): row_hash = SHA-256(previous_hash + content).
+    previous_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -37,7 +76,13 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         if self.pk is not None:
             raise AppendOnlyError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            _chain([self], using)
+            super().save(*args, **kwargs)
+
+    def chain_values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in chain.HASHED_FIELDS}
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise AppendOnlyError("Audit events cannot be deleted.")

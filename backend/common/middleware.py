@@ -23,7 +23,19 @@ class NoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith(self.prefixes):
-            response["Cache-Control"] = NO_STORE
+            # Added to what the view set (never_cache's no-cache, must-revalidate stay), and
+            # any max-age a view set is dropped: nothing here may be kept.
+            if "Cache-Control" in response:
+                directives = [
+                    d.strip()
+                    for d in response["Cache-Control"].split(",")
+                    if d.strip() and not d.strip().lower().startswith(("max-age", "public"))
+                ]
+                if NO_STORE not in directives:
+                    directives.insert(0, NO_STORE)
+                response["Cache-Control"] = ", ".join(directives)
+            else:
+                response["Cache-Control"] = NO_STORE
             response["Pragma"] = "no-cache"
             if "Expires" in response:
                 del response["Expires"]

@@ -5,11 +5,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect
 
+from backend.accounts.mfa import mfa_required_for
 from backend.accounts.roles import Role
 
 View = Callable[..., HttpResponse]
@@ -17,24 +19,40 @@ View = Callable[..., HttpResponse]
 
 def staff_required(view: View) -> View:
     """Anonymous visitors go to the sign-in page (htmx requests are told to go there too);
-    a patient's session (from the API's session login) is refused."""
+    a patient's session (from the API's session login) is refused. With STAFF_MFA_REQUIRED
+    on, the session must also be verified by the staff member's second factor."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
-            if getattr(request, "htmx", False):
-                # A fragment request after the session expired: load the sign-in page whole,
-                # then come back to the page the nurse was on (HX-Current-URL, same origin
-                # only), not to the fragment or the POST-only URL that was asked for.
-                back_to = request.htmx.current_url_abs_path or request.get_full_path()
-                return HttpResponseClientRedirect(redirect_to_login(back_to).url)
-            return redirect_to_login(request.get_full_path())
+            return _to_sign_in(request)
         if not getattr(user, "is_care_staff", False) or not user.is_active:
             raise PermissionDenied("The dashboard is for care staff.")
+        if mfa_required_for(user) and not _is_verified(user):
+            # Signed in without the second factor (accounts.middleware ends such sessions;
+            # this is the dashboard's own check): sign out and start again.
+            logout(request)
+            return _to_sign_in(request)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _to_sign_in(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        # A fragment request after the session expired: load the sign-in page whole, then
+        # come back to the page the nurse was on (HX-Current-URL, same origin only), not to
+        # the fragment or the POST-only URL that was asked for.
+        back_to = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(redirect_to_login(back_to).url)
+    return redirect_to_login(request.get_full_path())
+
+
+def _is_verified(user: object) -> bool:
+    """django_otp.middleware.OTPMiddleware: verified by a TOTP or recovery code."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
 
 
 def may_record_clinical_changes(user: object) -> bool:

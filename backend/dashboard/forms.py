@@ -43,6 +43,46 @@ class StaffSignInForm(AuthenticationForm):
             raise ValidationError(self.error_messages["patient_account"], code="patient_account")
 
 
+class SignInCodeForm(forms.Form):
+    """The second step of a staff sign-in: a code from the authenticator app, or one of the
+    recovery codes given at enrolment."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=64,
+        strip=True,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+                "aria-describedby": "code-hint",
+            }
+        ),
+    )
+
+
+class TotpEnrolForm(SignInCodeForm):
+    """Confirms a new authenticator app: its first code proves it holds the secret."""
+
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=16,
+        strip=True,
+        error_messages={"required": "Enter the 6-digit code your authenticator app shows."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "spellcheck": "false",
+                "aria-describedby": "code-hint",
+            }
+        ),
+    )
+
+
 class AlertQueueFilterForm(forms.Form):
     """Patients are chosen by id from a list, never searched by name: a name in a URL would
     land in proxy and server logs."""

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", alerts.alert_queue_page, name="alert-queue"),
     path("home/", auth.home, name="home"),
     path("sign-in/", auth.StaffSignInView.as_view(), name="login"),
+    path("sign-in/code/", auth.sign_in_code, name="sign-in-code"),
+    path("sign-in/enrol/", auth.sign_in_enrol, name="sign-in-enrol"),
     path("sign-out/", auth.StaffSignOutView.as_view(), name="logout"),
     path("alerts/rows/", alerts.alert_queue_rows, name="alert-queue-rows"),
     path(

@@ -11,7 +11,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the staff second factor (accounts/admin_site.py).
+    "backend.accounts.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -24,6 +25,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "backend.common",
     "backend.accounts",
     "backend.audit",
@@ -49,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then a staff session without a second factor is ended.
+    "django_otp.middleware.OTPMiddleware",
+    "backend.accounts.middleware.StaffSessionMfaMiddleware",
     "backend.audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -150,6 +157,20 @@ NO_STORE_PATH_PREFIXES = ("/api/", "/dashboard/", "/admin/")
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "dashboard:login"
+
+# Staff second factor (issue 18; accounts/mfa.py): every nurse, coordinator and administrator
+# signs in with a TOTP code (or a one-time recovery code) on the dashboard, the admin and the
+# API's login. On everywhere; only the test suite's settings turn it off (its own tests turn it
+# back on). Patients never need one.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+# Recovery codes given at enrolment (each works once).
+STAFF_MFA_RECOVERY_CODES = env.int("STAFF_MFA_RECOVERY_CODES", default=10)
+# Between the password and the code: how long the half-signed-in state lasts, and how many
+# wrong codes end it (the password is then asked again).
+STAFF_MFA_PENDING_SECONDS = env.int("STAFF_MFA_PENDING_SECONDS", default=300)
+STAFF_MFA_MAX_ATTEMPTS = env.int("STAFF_MFA_MAX_ATTEMPTS", default=5)
+# The name authenticator apps show next to the account (django-otp's otpauth:// issuer).
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="GIST adherence")
 
 # Content Security Policy (django-csp): scripts and styles only from our own static files, so
 # a note or free text that slipped past escaping still could not run. The interactive API docs

@@ -12,3 +12,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="imatinib-demo-2026")
+# `make run` enrols the demo staff (seed_demo) with this TOTP secret and prints it, so anyone
+# trying the demo can sign in with `oathtool --totp -b SECRET` or an authenticator app. A demo
+# value only: production settings have no such setting (create_staff --totp-secret there).
+DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="DEMOGISTDEMOGISTDEMOGISTDEMOGIST")

@@ -60,3 +60,7 @@ CSRF_COOKIE_SECURE = True
 
 # The benchmark baseline view is never mounted in production.
 BENCH_ENDPOINTS = False
+
+# Every staff account signs in with a second factor in production, whatever the environment
+# says (issue 18). Provision factors with `create_staff ... --totp-secret` or at first sign-in.
+STAFF_MFA_REQUIRED = True

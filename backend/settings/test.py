@@ -30,3 +30,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
     }
+# The staff second factor is off for the suite (its sign-in helpers use a password only);
+# tests/accounts/test_mfa.py and tests/dashboard/test_mfa.py turn it on.
+STAFF_MFA_REQUIRED = False

@@ -376,7 +376,7 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
 # dose logs, current plan, its revisions, its holds, reports, their assessments, alerts,
 # weights, the weight baseline, lab results, the review points' (the current plan again with
 # its revisions and holds, and the lab dates), audit insert, and the two savepoint statements.
-PATIENT_PAGE_QUERIES = 22
+PATIENT_PAGE_QUERIES = 23
 
 
 def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # type: ignore[no-untyped-def]

@@ -1,9 +1,12 @@
 """Demo data for `make run`: a care team, a nurse, a coordinator and three patients, each with
-a treatment plan and months of dose history.
+a treatment plan and months of dose history. The nurse and coordinator get the demo TOTP
+secret (settings.DEMO_TOTP_SECRET) as their second factor; the sign-in details are printed.
 
 Idempotent: running it again finds what is there and creates nothing twice. Development only.
 """
 
+import os
+import re
 import uuid
 from datetime import timedelta
 
@@ -12,6 +15,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from backend.accounts.mfa import (
+    confirmed_totp_device,
+    totp_device_provision,
+    totp_otpauth_uri,
+    totp_secret_to_hex,
+)
 from backend.accounts.models import CareTeam, Patient, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import patient_local_today
@@ -76,6 +85,22 @@ PLANS = {
 
 
 DEMO_TEAM_PHONE = "+34 600 000 000"
+# The demo staff's TOTP secret when the settings give none (backend/settings/local.py does:
+# DEMO_TOTP_SECRET). Clearly a demo value; production settings have no demo secret at all.
+DEMO_TOTP_SECRET = "DEMOGISTDEMOGISTDEMOGISTDEMOGIST"  # noqa: S105 (a published demo value)
+
+
+def _base_url() -> str:
+    """Where `make run` serves (gunicorn's --bind in GUNICORN_CMD_ARGS, the Makefile's
+    default 127.0.0.1:8000)."""
+    bind = re.search(r"--bind[= ](\S+)", os.environ.get("GUNICORN_CMD_ARGS", ""))
+    address = bind.group(1) if bind else "127.0.0.1:8000"
+    if address.startswith(("unix:", "fd:")) or ":" not in address:
+        address = "127.0.0.1:8000"
+    host, _, port = address.rpartition(":")
+    if host in ("0.0.0.0", "", "[::]"):  # noqa: S104 (a bind address read, not bound)
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -92,6 +117,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["allow_non_debug"]:
             raise CommandError("seed_demo is for development only (DEBUG is off).", returncode=2)
         password = getattr(settings, "DEMO_PASSWORD", "imatinib-demo-2026")
+        totp_secret = getattr(settings, "DEMO_TOTP_SECRET", "") or DEMO_TOTP_SECRET
         with transaction.atomic():
             team = CareTeam.objects.filter(name=TEAM_NAME).first() or care_team_create(
                 name=TEAM_NAME
@@ -106,6 +132,7 @@ class Command(BaseCommand):
                 if user is None:
                     user = User.objects.create_user(username=username, password=password, role=role)
                 care_team_member_add(care_team=team, user=user)
+                self._demo_second_factor(user, totp_secret)
                 staff[role] = user
             for username, name, record_number, zone, language in PATIENTS:
                 if Patient.objects.filter(care_team=team, medical_record_number=record_number):
@@ -127,14 +154,36 @@ class Command(BaseCommand):
                     self._symptoms(patient)
             # Open alerts for the dashboard: streaks in the histories above.
             alerts_open_for_missed_streaks(timezone.now())
-        self.stdout.write(
-            f"Demo logins (password for all: {password}); open http://127.0.0.1:8000/api/docs/"
-        )
+        base_url = _base_url()
+        self.stdout.write(f"Demo logins (password for all: {password}); open {base_url}/api/docs/")
         self.stdout.write(f"  care team:   {TEAM_NAME}")
         for username, role in STAFF:
             self.stdout.write(f"  {role:<12} {username}")
         for username, name, _, zone, _ in PATIENTS:
             self.stdout.write(f"  {'patient':<12} {username}  ({name}, {zone})")
+        self.stdout.write(
+            f"Dashboard sign-in for care staff: {base_url}/dashboard/sign-in/ "
+            f"(second factor {'required' if settings.STAFF_MFA_REQUIRED else 'off'})"
+        )
+        for username, role in STAFF:
+            user = staff[role]
+            device = confirmed_totp_device(user)
+            self.stdout.write(
+                f"  {role:<12} username {username}  password {password}  TOTP secret {totp_secret}"
+            )
+            if device is not None:
+                self.stdout.write(f"  {'':<12} otpauth URI {totp_otpauth_uri(device)}")
+        self.stdout.write(
+            f"  The code: `oathtool --totp -b {totp_secret}` or an authenticator app with that "
+            "secret (a demo secret: never use it for a real account)."
+        )
+
+    def _demo_second_factor(self, user: User, secret: str) -> None:
+        """The demo secret as the user's TOTP device (again if it was changed), so the printed
+        secret always works."""
+        device = confirmed_totp_device(user)
+        if device is None or device.key != totp_secret_to_hex(secret):
+            totp_device_provision(user=user, secret=secret, via="seed_demo")
 
     def _plan_with_history(self, patient: Patient, nurse: User) -> None:
         case, dose_times, days_ago, adherence, hold = PLANS[patient.medical_record_number]

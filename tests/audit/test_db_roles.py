@@ -1,0 +1,87 @@
+"""The two-role setup (`manage.py db_roles`): the application role adds to and reads the audit
+log and can do nothing else to it, not even switch its trigger off."""
+
+import uuid
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from backend.audit.management.commands.db_roles import role_statements
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_print_shows_the_grants_without_a_database() -> None:
+    out = StringIO()
+    call_command(
+        "db_roles", "--app-role", "gist_app", "--owner-role", "gist_owner", "--print", stdout=out
+    )
+    sql = out.getvalue()
+    assert 'REVOKE ALL ON TABLE "public".audit_auditevent FROM "gist_app";' in sql
+    assert 'GRANT SELECT, INSERT ON TABLE "public".audit_auditevent TO "gist_app";' in sql
+    assert 'ALTER DEFAULT PRIVILEGES FOR ROLE "gist_owner"' in sql
+    assert "TRUNCATE" not in sql.split("-- after every migrate")[1]
+
+
+def test_role_names_are_checked() -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="role"):
+        role_statements(app_role='x"; DROP TABLE y; --', database="gist")
+
+
+@pytest.mark.postgres
+def test_the_app_role_may_only_insert_and_select_on_the_audit_log(nurse, patient):  # type: ignore[no-untyped-def]
+    role = f"audit_app_test_{uuid.uuid4().hex[:10]}"
+    audit_record(actor=nurse, action="patient.view", patient=patient)
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        try:
+            for statement in role_statements(
+                app_role=role, database=connection.settings_dict["NAME"]
+            ):
+                cursor.execute(statement)
+            cursor.execute(f'SET ROLE "{role}"')
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == role
+
+            # What the application does: add events (through the chain) and read them...
+            audit_record(actor=nurse, action="patient.list", patient=patient)
+            assert AuditEvent.objects.count() == 2
+            # ...and change its other tables as usual.
+            cursor.execute(
+                "UPDATE accounts_user SET last_login = last_login WHERE id = %s", [nurse.pk]
+            )
+
+            refused = {
+                "UPDATE audit_auditevent SET action = 'x'": "permission denied",
+                "DELETE FROM audit_auditevent": "permission denied",
+                "TRUNCATE audit_auditevent": "permission denied",
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_append_only": (
+                    "must be owner"
+                ),
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER ALL": "must be owner",
+                "DROP TRIGGER audit_auditevent_no_truncate ON audit_auditevent": "must be owner",
+                "DROP TABLE audit_auditevent": "must be owner",
+                "DELETE FROM django_migrations": "permission denied",
+            }
+            for statement, reason in refused.items():
+                with pytest.raises(DatabaseError, match=reason), transaction.atomic():
+                    cursor.execute(statement)
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == role
+        finally:
+            cursor.execute("RESET ROLE")
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')
+    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
+        "patient.view",
+        "patient.list",
+    ]
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert out.getvalue().startswith("2 rows, chain intact")
