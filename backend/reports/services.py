@@ -178,9 +178,17 @@ def export_xlsx(rows: Iterable[Sequence[Any]]) -> IO[bytes]:
 
 
 def export_dir() -> Path:
+    """The folder of finished exports, readable by this system's user only (0700)."""
     path = Path(settings.EXPORT_DIR)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
     return path
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only this system's user may read (0600, whatever the umask): exports hold
+    patients' data."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def export_job_request(*, user: User, kind: str, export: ExportRequest) -> ExportJob:
@@ -277,11 +285,11 @@ def export_job_run(job_id: object) -> ExportJob | None:
     partial = final.with_suffix(".partial")
     try:
         if job.kind == ExportKind.ADHERENCE_XLSX:
-            with export_xlsx(counted) as source, partial.open("wb") as target:
+            with export_xlsx(counted) as source, _private_file(partial) as target:
                 for block in iter(lambda: source.read(1 << 16), b""):
                     target.write(block)
         else:
-            with partial.open("wb") as target:
+            with _private_file(partial) as target:
                 for line in export_csv_lines(job.kind, counted):
                     target.write(line)
         os.replace(partial, final)

@@ -153,6 +153,10 @@ INPUT_DATE_MAX_YEAR = env.int("INPUT_DATE_MAX_YEAR", default=2200)
 # (common/middleware.py). The patient app's shell (/app/) and static files keep their caching.
 NO_STORE_PATH_PREFIXES = ("/api/", "/dashboard/", "/admin/")
 
+# The OpenAPI schema and docs (/api/schema/, /api/docs/): public in development, for signed-in
+# care staff only in production (docs/security.md).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
 # Staff sign in to the dashboard with a session; phones use bearer tokens (api/).
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:home"

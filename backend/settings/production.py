@@ -26,6 +26,8 @@ def _same_redis_database(first: str, second: str) -> bool:
 
 
 DEBUG = False
+# The API's schema and docs are for care staff only, whatever the environment says.
+API_DOCS_PUBLIC = False
 SECRET_KEY = _required("SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters")

@@ -56,3 +56,27 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):  # type: ign
     # --fail-on-warn turns any unresolved view, serializer or authenticator into a failure.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
     assert (tmp_path / "s.yaml").stat().st_size > 1000
+
+
+def test_schema_and_docs_are_for_staff_when_not_public(settings, client, nurse, patient):  # type: ignore[no-untyped-def]
+    """Production sets API_DOCS_PUBLIC off: the schema and docs then need a staff sign-in."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import backend.urls
+    from tests.conftest import client_for
+
+    settings.API_DOCS_PUBLIC = False
+    try:
+        importlib.reload(backend.urls)
+        clear_url_caches()
+        assert client.get("/api/schema/").status_code in (401, 403)
+        assert client.get("/api/docs/").status_code in (401, 403)
+        assert client_for(patient.user).get("/api/schema/").status_code == 403
+        assert client_for(nurse).get("/api/schema/").status_code == 200
+    finally:
+        settings.API_DOCS_PUBLIC = True
+        importlib.reload(backend.urls)
+        clear_url_caches()
+    assert client.get("/api/schema/").status_code == 200

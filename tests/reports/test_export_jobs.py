@@ -171,3 +171,23 @@ def test_bad_job_requests_are_400_naming_the_field(coordinator, body, field):  #
     assert response.status_code == 400
     assert [error["field"] for error in response.json()["errors"]] == [field]
     assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["adherence_csv", "adherence_xlsx"])
+def test_export_files_are_readable_by_their_owner_only(  # type: ignore[no-untyped-def]
+    small_threshold, three_patients, coordinator, kind
+):
+    import os
+    import stat
+    from pathlib import Path
+
+    from django.conf import settings
+
+    os.umask(0o022)  # a usual umask would make a plain open() 0644
+    api = client_for(coordinator)
+    response = api.post("/api/v1/exports/jobs/", {**QUERY, "kind": kind}, format="json")
+    job = export_job_run(response.json()["id"])
+    path = Path(settings.EXPORT_DIR) / job.file_name
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(settings.EXPORT_DIR).stat().st_mode) == 0o700
