@@ -29,6 +29,20 @@ def _timed(client: object, path: str, headers: dict[str, str], repeat: int) -> t
     return statistics.median(timings), queries
 
 
+def _verify_second_factor(client: object, nurse: object) -> None:
+    """A staff session is verified by its second factor (STAFF_MFA_REQUIRED): as after a
+    code was entered at sign-in, so the page is measured, not the redirect to the code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=nurse, name="bench", defaults={"confirmed": True}
+    )
+    session = client.session  # type: ignore[attr-defined]
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def run(historical: int = 1_000_000, open_alerts: int = 1_000, repeat: int = 20) -> Result:
     from django.conf import settings
     from django.test import Client
@@ -37,6 +51,7 @@ def run(historical: int = 1_000_000, open_alerts: int = 1_000, repeat: int = 20)
     nurse = seed_queue_alerts(historical, open_alerts, patients=500)
     client = Client()
     client.force_login(nurse)
+    _verify_second_factor(client, nurse)
     page_ms, page_queries = _timed(client, "/dashboard/", {}, repeat)
     refresh_ms, refresh_queries = _timed(
         client, "/dashboard/alerts/rows/", {"HX-Request": "true"}, repeat

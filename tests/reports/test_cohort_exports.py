@@ -295,9 +295,12 @@ def test_streaming_memory_does_not_grow_with_the_rows(  # type: ignore[no-untype
     assert (small_rows, large_rows) == (10 * 200, 40 * 200)
     assert large_size > 3.5 * small_size
     # Memory holds one chunk of patients, not the rows: four times the rows add well under
-    # half of the extra body's size to the peak (a list of the lines would add all of it).
+    # the extra body's size to the peak (a list of the lines would add all of it). The bound
+    # leaves room for what grows with the patients, not the rows: one audit row each (with
+    # its hash-chain fields since the audit log became tamper-evident), measured at 0.50-0.52
+    # of the extra body in a full run, 0.45 alone.
     assert large_peak < 1.6 * small_peak, results
-    assert large_peak - small_peak < (large_size - small_size) / 2, results
+    assert large_peak - small_peak < (large_size - small_size) * 0.65, results
 
 
 @pytest.mark.parametrize(
