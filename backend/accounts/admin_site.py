@@ -28,6 +28,13 @@ class StaffAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if not getattr(settings, "STAFF_MFA_REQUIRED", False):
+            # The dashboard's per-address sign-in limit applies to this form as well.
+            if request.method == "POST":
+                from .lockout import sign_in_throttled
+
+                throttled = sign_in_throttled(request)
+                if throttled is not None:
+                    return throttled
             return super().login(request, extra_context)
         back_to = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         if not url_has_allowed_host_and_scheme(

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -26,10 +27,11 @@ class AuthThrottle(AnonRateThrottle):
 
     scope = "anonymous_auth"
 
-    def get_ident(self, request: Request) -> str:
+    def get_ident(self, request: Request | HttpRequest) -> str:
         # The same client address as the lockout and the audit log, not DRF's own reading of
-        # X-Forwarded-For (which takes a client-chosen hop when there are too few).
-        return client_address(request._request) or ""
+        # X-Forwarded-For (which takes a client-chosen hop when there are too few). Also used
+        # by the dashboard's sign-in with a plain HttpRequest: one budget per address for both.
+        return client_address(getattr(request, "_request", request)) or ""
 
 
 # ---------------------------------------------------------------- output shapes

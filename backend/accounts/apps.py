@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "backend.accounts"
     label = "accounts"
     verbose_name = "Accounts and care teams"
+
+    def ready(self) -> None:
+        from . import lockout  # noqa: F401  (audits django-axes lockouts)

@@ -270,12 +270,18 @@ REST_KNOX = {
 # Signing in on another device beyond this many drops the oldest token (a lost phone's, say).
 AUTH_TOKENS_PER_USER = env.int("AUTH_TOKENS_PER_USER", default=10)
 
-# Login lockout: after AXES_FAILURE_LIMIT failures for one username from one address, that
-# pair is locked for the cool-off time. Unknown usernames are counted the same way, so the
-# response never tells whether a username exists.
+# Sign-in lockout (backend/accounts/lockout.py, docs/security.md "Sign-in lockout and rate
+# limits"): an account is locked after LOGIN_FAILURE_LIMIT failures from any addresses, and an
+# address after LOGIN_FAILURE_LIMIT_PER_ADDRESS failures across any usernames, each for the
+# cool-off time. Unknown usernames are counted the same way, so the response never tells
+# whether a username exists. AUTH_THROTTLE_RATE (above) also limits every sign-in POST per
+# address, on the API and the dashboard (which /admin/login/ redirects to).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "backend.accounts.lockout.SignInLockoutHandler"
+# A right password clears that account's failures only (SignInLockoutHandler).
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "backend.api.exceptions.lockout_response"

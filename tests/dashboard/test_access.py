@@ -233,7 +233,7 @@ def test_lockout_after_the_failure_limit_even_with_the_right_password(client, nu
     assert response["Content-Type"].startswith("text/html")
     body = text(response)
     assert "<h1>Too many failed sign-in attempts</h1>" in body
-    assert "Signing in with this username is paused" in body
+    assert "Signing in with this username, or from this address, is paused" in body
     assert signed_in_user_id(client) is None
     # Another staff member on the same address is not locked out.
     colleague = StaffFactory(role="nurse")

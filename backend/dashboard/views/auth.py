@@ -24,6 +24,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 
 from backend.accounts import mfa
+from backend.accounts.lockout import sign_in_throttled
 from backend.accounts.models import User
 
 from ..forms import SignInCodeForm, StaffSignInForm, TotpEnrolForm
@@ -48,6 +49,14 @@ class StaffSignInView(auth_views.LoginView):
             not mfa.mfa_required_for(user) or _is_verified(user)
         )
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The API's per-address sign-in limit (AUTH_THROTTLE_RATE), sharing its counter: a
+        # password spray across usernames is slowed here as on POST /api/v1/auth/login/.
+        throttled = sign_in_throttled(request, self)
+        if throttled is not None:
+            return throttled
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: StaffSignInForm) -> HttpResponse:
         user = form.get_user()
