@@ -2,7 +2,7 @@
 dose services inside their own transactions, so an alert (and its outbox rows) exists exactly
 when its cause does. The rules themselves are in backend.guidelines (alert_rules, advice)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -161,12 +161,15 @@ def alerts_after_weight(
     patient: Patient,
     weight_kg: float,
     baseline_kg: float | None,
-    earlier_within_window: Sequence[float],
+    earlier_weights_within: Callable[[int], Sequence[float]],
     measurement_id: object,
     now: datetime,
 ) -> list[Alert]:
+    """A weight: alert on a gain from the baseline or within the team's window
+    (``earlier_weights_within(days)``: the other weights of that many days before it)."""
     settings = alert_settings_for(patient.care_team)
-    decision = weight_gain_alert(baseline_kg, weight_kg, earlier_within_window, settings)
+    earlier = earlier_weights_within(settings.weight_gain_window_days)
+    decision = weight_gain_alert(baseline_kg, weight_kg, earlier, settings)
     if decision is None:
         return []
     return [_raise(patient, decision, {"weight": str(measurement_id)}, now)]

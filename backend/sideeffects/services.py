@@ -2,7 +2,7 @@
 in the same transaction (backend.alerts.triggers)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
@@ -283,21 +283,20 @@ def _weight_store(
 def _weight_alerts(patient: Patient, weight: WeightMeasurement) -> list:
     if weight.is_baseline:
         return []
-    from backend.alerts.services import alert_settings_for
-
-    window = alert_settings_for(patient.care_team).weight_gain_window_days
     baseline = weight_baseline(patient)
-    earlier = [
-        float(w.weight_kg)
-        for w in weights_since(patient, weight.measured_on, window)
-        if w.pk != weight.pk
-    ]
-    now: datetime = weight.measured_at
+
+    def earlier_weights_within(days: int) -> list[float]:
+        return [
+            float(w.weight_kg)
+            for w in weights_since(patient, weight.measured_on, days)
+            if w.pk != weight.pk
+        ]
+
     return triggers.alerts_after_weight(
         patient=patient,
         weight_kg=float(weight.weight_kg),
         baseline_kg=float(baseline.weight_kg) if baseline and baseline.pk != weight.pk else None,
-        earlier_within_window=earlier,
+        earlier_weights_within=earlier_weights_within,
         measurement_id=weight.pk,
-        now=now,
+        now=weight.measured_at,
     )
