@@ -177,13 +177,17 @@ class LogoutView(APIView):
 
 
 class LogoutEverywhereView(APIView):
-    """Revoke every token of this user: all their devices are signed out."""
+    """Sign this user out everywhere: every token (all their devices) and every session."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout_everywhere")
     def post(self, request: Request) -> Response:
-        services.user_tokens_revoke(user=request.user)
+        services.user_access_revoke(
+            user=request.user,
+            reason=services.AccessRevokedReason.SIGNED_OUT_EVERYWHERE,
+            actor=request.user,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

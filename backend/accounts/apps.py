@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and care teams"
 
     def ready(self) -> None:
-        from . import lockout  # noqa: F401  (audits django-axes lockouts)
+        from . import (
+            lockout,  # noqa: F401  (audits django-axes lockouts)
+            signals,  # noqa: F401  (ends access when its reason goes)
+        )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from backend.common.models import TimeStampedModel
 
@@ -22,8 +23,20 @@ class User(AbstractUser):
     """Anyone who signs in. New users are patients unless made otherwise (least privilege)."""
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    # Raised to end every session of this user at once (services.user_access_revoke): it is
+    # part of the session hash Django checks on every request, like the password is.
+    session_generation = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = AccountManager()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        key_salt = "backend.accounts.models.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt,
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_care_staff(self) -> bool:

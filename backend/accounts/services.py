@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -25,6 +26,7 @@ from .models import (
 )
 from .roles import Role
 from .selectors import care_teams_of, patient_local_today, patient_time_zone_at
+from .session_timeout import staff_idle_timeout
 
 # No 0/O or 1/I/L: codes are read aloud and typed from paper.
 INVITATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -266,6 +268,8 @@ def auth_token_issue(*, user: User) -> tuple[AuthToken, str]:
         stale = list(live.values_list("digest", flat=True)[limit - 1 :])
         if stale:
             AuthToken.objects.filter(digest__in=stale).delete()
+    if user.is_care_staff:  # held to the staff session limits (session_timeout.py)
+        return AuthToken.objects.create(user=user, expiry=staff_idle_timeout())
     return AuthToken.objects.create(user=user)
 
 
@@ -278,12 +282,50 @@ def user_tokens_revoke(*, user: User) -> int:
     return deleted
 
 
+class AccessRevokedReason:
+    """Why every session and token of a user ended (the audit row's `reason`)."""
+
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a reason, not a password)
+    DEACTIVATED = "deactivated"
+    ROLE_CHANGED = "role_changed"
+    CARE_TEAM_REMOVED = "care_team_removed"
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+
+
+def user_access_revoke(
+    *, user: User, reason: str, actor: User | None = None, detail: dict | None = None
+) -> int:
+    """End every session (dashboard, admin, API session) and every bearer token of `user` at
+    once: the reason someone had access is gone. Sessions end because the generation is part
+    of the session hash Django checks on each request; tokens are deleted. Returns how many
+    tokens were deleted."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        user.session_generation = (
+            User.objects.filter(pk=user.pk).values_list("session_generation", flat=True).first()
+            or 0
+        )
+        tokens = user_tokens_revoke(user=user)
+        audit_record(
+            actor=actor,
+            action="auth.access_revoked",
+            detail={
+                "user": user.pk,
+                "username": user.username,
+                "reason": reason,
+                "tokens_deleted": tokens,
+                **(detail or {}),
+            },
+        )
+    return tokens
+
+
 def user_deactivate(*, user: User) -> None:
     """Sign a user out of every device at once and stop them signing in again."""
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        user_tokens_revoke(user=user)
+        # The account signals (signals.py) see the change and call user_access_revoke.
 
 
 def patient_time_zone_change(

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     # request.user.is_verified(); then a staff session without a second factor is ended.
     "django_otp.middleware.OTPMiddleware",
     "backend.accounts.middleware.StaffSessionMfaMiddleware",
+    "backend.accounts.session_timeout.StaffSessionTimeoutMiddleware",
     "backend.audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -206,6 +207,11 @@ DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=50)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE_SECONDS", default=12 * 60 * 60)
+# Staff sessions and staff bearer tokens end after this long without a request the person made
+# (background refreshes do not count), and this long after sign-in whatever happens
+# (backend/accounts/session_timeout.py).
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send the CSRF header
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -214,6 +220,20 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Reverse proxies in front of the app (each adds one X-Forwarded-For hop). The lockout, the
 # throttle and the audit log all find the client address with this (common/client_address.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Where those proxies connect from: X-Forwarded-For is read only on a connection from these
+# networks, so a client reaching gunicorn directly cannot choose its address. The default is
+# this host and the private networks; narrow it to your proxies' addresses.
+TRUSTED_PROXY_ADDRESSES = env.list(
+    "TRUSTED_PROXY_ADDRESSES",
+    default=[
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    ],
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

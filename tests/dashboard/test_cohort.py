@@ -354,7 +354,7 @@ def test_queries_do_not_grow_with_the_cohort(browser):  # type: ignore[no-untype
 
 
 def test_a_patient_ahead_of_utc_has_the_figures_of_their_own_page(  # type: ignore[no-untyped-def]
-    coordinator_browser, nurse, care_team
+    coordinator_browser, coordinator, nurse, care_team
 ):
     """At 13:00 UTC it is already tomorrow in Auckland: the cohort's PDC for an Auckland
     patient is over their own last 30 and 90 days, as on their page, not UTC's."""
@@ -368,6 +368,7 @@ def test_a_patient_ahead_of_utc_has_the_figures_of_their_own_page(  # type: igno
     with time_machine.travel(f"{TODAY.isoformat()}T13:00:00+00:00", tick=False):
         local_today = patient_local_today(patient)
         assert local_today == TODAY + timedelta(days=1)
+        coordinator_browser.force_login(coordinator)  # six hours on: past the idle limit
         rows = {row.name: row for row in cohort_rows(text(coordinator_browser.get(COHORT)))}
         page = text(coordinator_browser.get(f"/dashboard/patients/{patient.pk}/"))
     expected_30 = patient_adherence(patient, local_today - timedelta(days=29), local_today)

@@ -274,12 +274,13 @@ def test_the_uln_is_optional_where_no_rule_needs_it(nurse_client, patient):  # t
     assert (clearance.value, clearance.unit) == (72, "mL/min")
 
 
-def test_taken_on_is_checked_against_the_patients_own_date(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_taken_on_is_checked_against_the_patients_own_date(nurse, patient):  # type: ignore[no-untyped-def]
     # 23:30 UTC on 20 May is already 21 May in Madrid.
     with time_machine.travel(datetime(2026, 5, 20, 23, 30, tzinfo=UTC)):
+        nurse_client = client_for(nurse)  # signed in then: a staff token lapses when idle
         ok = nurse_client.post(labs_url(patient), one(ALT_OK, "2026-05-21"), format="json")
         late = nurse_client.post(labs_url(patient), one(ALT_OK, "2026-05-22"), format="json")
-    assert ok.status_code == 201
+    assert ok.status_code == 201, ok.json()
     assert late.status_code == 400
     assert late.json()["errors"][0]["field"] == "taken_on"
     assert TODAY == "2026-05-20"
