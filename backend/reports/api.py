@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.selectors import patient_local_today
+from backend.api.exceptions import error_response
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
 from backend.api.serializers import StrictInputSerializer
@@ -241,6 +242,10 @@ class ExportJobDownloadView(ExportView):
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
         operation_id="export_job_download",
+        description=(
+            "The file of a ready job, for who asked for it while they may still see every "
+            "patient in it (403 `access_revoked` otherwise)."
+        ),
     )
     def get(self, request: Request, job_id: Any) -> HttpResponse:
         job = _own_job(request, job_id)
@@ -254,6 +259,10 @@ class ExportJobDownloadView(ExportView):
                 },
                 status=410 if job.status == "expired" else 409,
             )
+        refusal = services.export_job_download_refusal(user=request.user, job=job, request=request)
+        if refusal is not None:
+            # Answered, not raised: raising would roll back the refusal's audit row.
+            return error_response(403, "access_revoked", refusal, field="job")
         audit_record(
             actor=request.user,
             action="export.download",

@@ -46,6 +46,14 @@ class ExportJob(TimeStampedModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The patients whose rows the worker wrote into the file (the cohort at build time, not
+    # when it was asked for): the download checks the requester may still see each of them.
+    patients = models.ManyToManyField(
+        "accounts.Patient", through="ExportJobPatient", related_name="+", blank=True
+    )
+    # True once the worker has recorded every patient of the file. A job built before the
+    # patients were recorded (or still building) has no complete set, so it is not given out.
+    patients_recorded = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -60,3 +68,20 @@ class ExportJob(TimeStampedModel):
         if not self.patients_total:
             return 0
         return min(99, int(100 * self.patients_done / self.patients_total))
+
+
+class ExportJobPatient(models.Model):
+    """One patient whose rows are in a background export's file. Written by the worker a
+    chunk at a time as it writes the file; a rerun of the job starts the set again."""
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="contained")
+    # PROTECT as the audit log does: the evidence of who received a patient's data stays.
+    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "patient"], name="one_row_per_export_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.patient_id}"

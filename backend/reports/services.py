@@ -3,6 +3,7 @@ the background export of large cohorts (file, progress, 24-hour link)."""
 
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,15 +17,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.request import Request
 
-from backend.accounts.models import CareTeam, User
+from backend.accounts.models import CareTeam, Patient, User
 from backend.accounts.selectors import care_teams_of
-from backend.audit.services import audit_record
+from backend.audit.services import audit_record, audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
 
+from .attribution import PatientsPassed
 from .columns import COHORT_COLUMNS, DOSE_COLUMNS
-from .models import ExportJob, ExportKind, ExportStatus
+from .models import ExportJob, ExportJobPatient, ExportKind, ExportStatus
 from .rows import cohort_summary_rows, dose_rows, patient_chunks
-from .selectors import export_patients
+from .selectors import export_job_patients_not_visible, export_patients
 from .tabular import csv_lines, xlsx_file
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,10 @@ def export_in_background(*, user: User, request: ExportRequest) -> bool:
     return False
 
 
+# The audit action of each patient an export contained (one row each, the patient set).
+PATIENT_INCLUDED = "export.patient_included"
+
+
 def audited_rows(
     rows: Iterable[Sequence[Any]],
     *,
@@ -106,22 +112,41 @@ def audited_rows(
     patients: int,
     request: HttpRequest | Request | None = None,
     job: ExportJob | None = None,
+    export_id: str | None = None,
+    passed: PatientsPassed | None = None,
 ) -> Iterator[Sequence[Any]]:
     """Every export is in the audit log: when it starts (who, what, filters) and when it ends
-    (row count, and whether the client took it all), even if the client goes away."""
+    (row count, and whether the client took it all), even if the client goes away. With
+    `passed`, the patients whose rows were handed on are recorded as they go, and what was
+    handed on before a client went away is recorded too (at most a block more than it read:
+    the audit errs towards more, never fewer)."""
     filters = export.filters()
-    detail = {"filters": filters, "patients": patients, "job": str(job.pk) if job else None}
+    detail = {
+        "filters": filters,
+        "patients": patients,
+        "job": str(job.pk) if job else None,
+        "export": export_id,
+    }
     audit_record(
         actor=user, action=f"export.{kind}", detail={**detail, "phase": "started"}, request=request
     )
     count = 0
     completed = False
+    last_patient: Any = None
     try:
         for row in rows:
+            # A row handed on may reach the client even if it goes away now: its patient is
+            # passed first. Told once a patient (a dose export's patient_field is one object
+            # for all of a patient's rows, so millions of rows cost an identity check each).
+            if passed is not None and row[0] is not last_patient:
+                last_patient = row[0]
+                passed.row(row)
             yield row
             count += 1
         completed = True
     finally:
+        if passed is not None:
+            passed.flush()
         audit_record(
             actor=user,
             action=f"export.{kind}",
@@ -144,6 +169,40 @@ _COLUMNS = {
 }
 
 
+def export_patients_attribute(
+    patients: Sequence[Patient],
+    *,
+    user: User,
+    kind: str,
+    export_id: str,
+    export: ExportRequest,
+    request: HttpRequest | Request | None = None,
+    job: ExportJob | None = None,
+) -> int:
+    """One audit row per patient an export contained (a batch in one insert), naming the
+    export, so that a patient's own audit trail shows every cohort file they were in. A
+    background job also records them as its patient set, which its download is checked
+    against."""
+    with transaction.atomic():
+        if job is not None:
+            ExportJobPatient.objects.bulk_create(
+                [ExportJobPatient(job=job, patient=patient) for patient in patients],
+                ignore_conflicts=True,  # a patient already recorded by this run
+            )
+        return audit_record_patient_reads(
+            actor=user,
+            patients=patients,
+            action=PATIENT_INCLUDED,
+            request=request,
+            detail={
+                "export": export_id,
+                "kind": kind,
+                "job": str(job.pk) if job else None,
+                "filters": export.filters(),
+            },
+        )
+
+
 def export_rows(
     kind: str,
     *,
@@ -154,15 +213,38 @@ def export_rows(
     job: ExportJob | None = None,
     on_chunk: Callable[[int], None] | None = None,
 ) -> Iterator[Sequence[Any]]:
-    """The rows of an export of this kind, audited, a chunk of patients at a time."""
+    """The rows of an export of this kind, audited (its start, its end, and each patient it
+    contained), a chunk of patients at a time."""
+    export_id = str(job.pk) if job else str(uuid.uuid4())
+
+    def attribute(batch: list[Patient]) -> None:
+        export_patients_attribute(
+            batch,
+            user=user,
+            kind=kind,
+            export_id=export_id,
+            export=export,
+            request=request,
+            job=job,
+        )
+
+    passed = PatientsPassed(attribute)
     rows = _MAKE_ROWS[kind](
-        patient_chunks(export_patients(user, export.care_team)),
+        passed.chunks(patient_chunks(export_patients(user, export.care_team))),
         export.first,
         export.last,
         on_chunk=on_chunk,
     )
     return audited_rows(
-        rows, user=user, kind=kind, export=export, patients=patients, request=request, job=job
+        rows,
+        user=user,
+        kind=kind,
+        export=export,
+        patients=patients,
+        request=request,
+        job=job,
+        export_id=export_id,
+        passed=passed,
     )
 
 
@@ -262,7 +344,18 @@ def export_job_run(job_id: object) -> ExportJob | None:
         job.status = ExportStatus.RUNNING
         job.started_at = timezone.now()
         job.patients_done = 0
-        job.save(update_fields=["status", "started_at", "patients_done", "updated_at"])
+        job.patients_recorded = False
+        job.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "patients_done",
+                "patients_recorded",
+                "updated_at",
+            ]
+        )
+        # A rerun writes the file again from the cohort as it is now: so is its patient set.
+        ExportJobPatient.objects.filter(job=job).delete()
     user = job.requested_by
     export = ExportRequest(first=job.first, last=job.last, care_team=job.care_team)
     patients = export_patients(user, job.care_team)
@@ -307,6 +400,7 @@ def export_job_run(job_id: object) -> ExportJob | None:
         file_name=final.name,
         finished_at=finished,
         expires_at=finished + timedelta(hours=settings.EXPORT_LINK_HOURS),
+        patients_recorded=True,
     )
     job.refresh_from_db()
     return job
@@ -336,6 +430,34 @@ def export_job_file(job: ExportJob) -> Path | None:
         return None
     path = export_dir() / job.file_name
     return path if path.is_file() else None
+
+
+def export_job_download_refusal(
+    *, user: User, job: ExportJob, request: HttpRequest | Request | None = None
+) -> str | None:
+    """Why `user` may not have this job's file now, or None. The file holds the patients it
+    was built with; its link lives a day, in which the requester may leave a care team, a
+    patient may move to another team or the account's role may change. So the download
+    checks the requester's current access (accounts.selectors.patients_visible_to) to every
+    patient the file holds, in one query, and a refusal is audited."""
+    if not job.patients_recorded:
+        reason = "This export's patients were not recorded; ask for it again."
+        hidden = None
+    else:
+        hidden = export_job_patients_not_visible(job, user)
+        if not hidden:
+            return None
+        reason = (
+            f"You no longer have access to {hidden} of the patients in this export; "
+            "ask for it again."
+        )
+    audit_record(
+        actor=user,
+        action="export.download_refused",
+        detail={"job": str(job.pk), "kind": job.kind, "patients_not_visible": hidden},
+        request=request,
+    )
+    return reason
 
 
 def export_jobs_expire(now: datetime) -> int:

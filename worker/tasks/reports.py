@@ -14,7 +14,8 @@ from worker.queues import DEFAULT, REPORTS
     time_limit=50 * 60,
 )
 def run_export(job_id: str) -> str | None:
-    """Idempotent: a finished job is left alone; a half-written one starts again."""
+    """Idempotent: a finished job is left alone; a half-written one starts again (its file
+    and the patient set recorded with it)."""
     job = export_job_run(job_id)
     return job.status if job else None
 
