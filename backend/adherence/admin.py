@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from backend.audit.admin_mixins import AuditedModelAdmin
+
 from .models import PlanHold, PlanRevision, TreatmentPlan
 
 
@@ -24,7 +26,7 @@ class HoldInline(admin.TabularInline):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(admin.ModelAdmin):
+class TreatmentPlanAdmin(AuditedModelAdmin):
     """Read-only here: plans change through the API's services, which keep history and audit."""
 
     list_display = ["patient", "setting", "status", "start_date", "planned_end_date"]

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from .admin_mixins import ViewOnlyAuditedModelAdmin
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the log is evidence."""
+class AuditEventAdmin(ViewOnlyAuditedModelAdmin):
+    """Read-only: the log is evidence. Reading it is audited too (it says whose records
+    were opened)."""
 
     list_display = [
         "occurred_at",
@@ -18,12 +20,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "actor_role"]
     search_fields = ["actor_username", "action"]
     date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False

@@ -3,14 +3,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from backend.audit.admin_mixins import AuditedModelAdmin
+
 from .models import Device, NotificationPreference, OutboxMessage, OutboxStatus
 from .services import outbox_retry_failed
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(AuditedModelAdmin):
     """Failed messages are visible here to admins (filter by status), and can be sent again."""
 
+    audit_patient_user_field = "recipient"
     list_display = [
         "kind",
         "recipient",
@@ -34,12 +37,38 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "platform", "active", "last_seen_at", "deactivation_reason"]
+class DeviceAdmin(AuditedModelAdmin):
+    """Read-only, and the registration token is never shown (only its last characters): a
+    token is a push address, known only to the phone and the server."""
+
+    audit_patient_user_field = "user"
+    list_display = [
+        "user",
+        "platform",
+        "token_ending",
+        "active",
+        "last_seen_at",
+        "deactivation_reason",
+    ]
     list_filter = ["active", "platform", "deactivation_reason"]
-    readonly_fields = [f.name for f in Device._meta.fields]
+    exclude = ["token"]
+    readonly_fields = [
+        *(f.name for f in Device._meta.fields if f.name != "token"),
+        "token_ending",
+    ]
+
+    @admin.display(description="token ends")
+    def token_ending(self, device: Device) -> str:
+        return f"…{device.token[-6:]}"
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuditedModelAdmin):
+    audit_patient_user_field = "user"
     list_display = ["user", "show_medication_name_on_lock_screen", "language"]

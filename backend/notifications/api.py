@@ -1,7 +1,12 @@
 """HTTP edge for notifications: the signed-in user's push devices and push preferences.
 
 Patients and staff alike (any signed-in user). Only one's own devices are visible: another
-user's device is a 404, exactly like one that does not exist."""
+user's device is a 404, exactly like one that does not exist.
+
+A registration token is the phone's push address, and knowing it is what lets a request move
+it to another user (device_register): it travels only in request bodies (register, and
+unregister by token), never in a URL, and no response carries it (`token_ending` shows its
+last characters, enough to tell one's phones apart)."""
 
 import re
 
@@ -17,35 +22,66 @@ from backend.api.serializers import StrictInputSerializer
 
 from . import services
 from .models import Device, NotificationPreference, Platform
-from .selectors import device_of_user, devices_of, notification_preference_of
+from .selectors import (
+    device_of_user,
+    device_of_user_by_token,
+    devices_of,
+    notification_preference_of,
+)
 
-# FCM registration tokens are URL-safe (letters, digits, - _ : and a few more); refusing '/'
-# and spaces keeps every token usable as the path segment of DELETE /me/devices/{token}/.
+# FCM registration tokens are URL-safe: letters, digits, - _ : and a few more. Anything else
+# (spaces, '/') is not a token.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_:.~\-]+$")
 
 # ---------------------------------------------------------------- shapes
 
 
+TOKEN_ENDING_LENGTH = 6
+
+
 class DeviceOutput(serializers.ModelSerializer):
+    token_ending = serializers.SerializerMethodField(
+        help_text=f"The last {TOKEN_ENDING_LENGTH} characters of the registration token "
+        "(the token itself is never sent back)."
+    )
+
     class Meta:
         model = Device
-        fields = ["id", "token", "platform", "active", "created_at", "last_seen_at"]
+        fields = ["id", "platform", "active", "created_at", "last_seen_at", "token_ending"]
+
+    def get_token_ending(self, device: Device) -> str:
+        return device.token[-TOKEN_ENDING_LENGTH:]
 
 
-class DeviceInput(StrictInputSerializer):
-    token = serializers.CharField(
+def _token_field() -> serializers.CharField:
+    return serializers.CharField(
         max_length=1024,
         trim_whitespace=False,
         help_text="The FCM registration token the app got from Firebase on this device.",
     )
+
+
+def _check_token(value: str) -> str:
+    if not TOKEN_PATTERN.match(value):
+        raise serializers.ValidationError(
+            "Not an FCM registration token: letters, digits and - _ : . ~ only."
+        )
+    return value
+
+
+class DeviceInput(StrictInputSerializer):
+    token = _token_field()
     platform = serializers.ChoiceField(choices=Platform.choices)
 
     def validate_token(self, value: str) -> str:
-        if not TOKEN_PATTERN.match(value):
-            raise serializers.ValidationError(
-                "Not an FCM registration token: letters, digits and - _ : . ~ only."
-            )
-        return value
+        return _check_token(value)
+
+
+class DeviceUnregisterInput(StrictInputSerializer):
+    token = _token_field()
+
+    def validate_token(self, value: str) -> str:
+        return _check_token(value)
 
 
 class NotificationPreferenceOutput(serializers.ModelSerializer):
@@ -97,22 +133,42 @@ class MyDevicesView(APIView):
 
 
 class MyDeviceView(APIView):
-    """Stop pushes to one of the signed-in user's devices (sign-out on that phone)."""
+    """Stop pushes to one of the signed-in user's devices, by its id (from the list)."""
 
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "device",
-                str,
+                "device_id",
+                int,
                 OpenApiParameter.PATH,
-                description="The device's registration token, or its id.",
+                description="The device's id (never its token: tokens are not put in URLs).",
             )
         ],
         responses={204: None},
-        operation_id="me_devices_unregister",
+        operation_id="me_devices_delete",
     )
-    def delete(self, request: Request, device: str) -> Response:
-        found = device_of_user(request.user, device)
+    def delete(self, request: Request, device_id: int) -> Response:
+        found = device_of_user(request.user, device_id)
+        if found is None:
+            raise NotFound()
+        services.device_unregister(device=found)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyDeviceUnregisterView(APIView):
+    """Stop pushes to this phone (sign-out on it): the phone sends its own token, in the body."""
+
+    @extend_schema(
+        request=DeviceUnregisterInput,
+        responses={204: None},
+        operation_id="me_devices_unregister",
+        description="204: pushes to this token stop. 404: no device of the signed-in user has "
+        "this token (another user's token is a 404 too).",
+    )
+    def post(self, request: Request) -> Response:
+        data = DeviceUnregisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = device_of_user_by_token(request.user, data.validated_data["token"])
         if found is None:
             raise NotFound()
         services.device_unregister(device=found)

@@ -75,14 +75,17 @@ MAX_RETRY_AFTER_SECONDS = 3600.0  # a Retry-After beyond this is capped, not obe
 @dataclass(frozen=True)
 class PushMessage:
     """One notification to one device. `tag` makes a repeat replace the shown notification
-    rather than stack (Android tag, APNs collapse id, Web Push tag)."""
+    rather than stack (Android tag, APNs collapse id, Web Push tag). The token is the device's
+    push address: it is sent to FCM and nowhere else (never logged; `device_id` names the
+    device in logs)."""
 
-    token: str
+    token: str = field(repr=False)
     platform: str
     title: str
     body: str
     data: dict[str, str] = field(default_factory=dict)
     tag: str = ""
+    device_id: int | None = None
 
 
 class Outcome(StrEnum):
@@ -136,10 +139,10 @@ class ConsoleSender:
         for message in messages:
             message_id = f"console/{next(self._counter)}"
             logger.info(
-                "push not sent (PUSH_SENDER=console) %s to %s device …%s: %r / %r data=%s",
+                "push not sent (PUSH_SENDER=console) %s to %s device %s: %r / %r data=%s",
                 message_id,
                 message.platform,
-                message.token[-8:],
+                message.device_id,
                 message.title,
                 message.body,
                 message.data,
@@ -278,12 +281,13 @@ class FcmSender:
         try:
             batch = messaging.send_each([_fcm_message(m) for m in chunk], app=app)
         except exceptions.FirebaseError as error:  # the whole call failed, not one message
-            return [classify_error(error)] * len(chunk)
+            tokens = [m.token for m in chunk]
+            return [classify_error(error, tokens=tokens)] * len(chunk)
         return [
             SendOutcome(Outcome.SENT, message_id=response.message_id or "")
             if response.success
-            else classify_error(response.exception)
-            for response in batch.responses
+            else classify_error(response.exception, tokens=[message.token])
+            for message, response in zip(chunk, batch.responses, strict=True)
         ]
 
     def close(self) -> None:
@@ -357,9 +361,19 @@ def _retry_after(error: exceptions.FirebaseError) -> float:
     return max(0.0, min(seconds, MAX_RETRY_AFTER_SECONDS))
 
 
-def classify_error(error: Exception | None) -> SendOutcome:
-    """What one failed message means for its device and for the outbox row."""
-    detail = str(error)[:500] if error is not None else "no exception"
+def redact_tokens(text: str, tokens: Sequence[str]) -> str:
+    """`text` without the registration tokens in it: FCM's error messages may quote the token
+    they refuse, and a token is never kept or logged."""
+    for token in tokens:
+        if token:
+            text = text.replace(token, "[token]")
+    return text
+
+
+def classify_error(error: Exception | None, tokens: Sequence[str] = ()) -> SendOutcome:
+    """What one failed message means for its device and for the outbox row. `tokens`: the
+    registration tokens of the messages it concerns, taken out of the detail."""
+    detail = redact_tokens(str(error), tokens)[:500] if error is not None else "no exception"
     if isinstance(error, messaging.UnregisteredError):
         return SendOutcome(Outcome.DEAD_TOKEN, error_code="UNREGISTERED", detail=detail)
     if isinstance(error, messaging.SenderIdMismatchError):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import random
+import traceback
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from backend.accounts.models import Patient, User
+from backend.audit.services import audit_record
 
 from .models import (
     DeactivationReason,
@@ -191,6 +193,7 @@ def outbox_deliver_batch(now: datetime, batch_size: int = 500) -> DeliveryReport
                         body=text.body,
                         data=data,
                         tag=_tag(row),
+                        device_id=device.pk,
                     )
                 )
                 targets.append((row, device))
@@ -300,7 +303,7 @@ def _tag(row: OutboxMessage) -> str:
 def _send(sender: PushSender, pushes: list[PushMessage]) -> list[SendOutcome]:
     """The sender's outcomes; if the sender itself breaks, every push counts as a transient
     failure, so a poison batch cannot stop the outbox (it fails after the attempts run out)."""
-    from .fcm import Outcome, SendOutcome
+    from .fcm import Outcome, SendOutcome, redact_tokens
 
     if not pushes:
         return []
@@ -308,11 +311,18 @@ def _send(sender: PushSender, pushes: list[PushMessage]) -> list[SendOutcome]:
         outcomes = sender.send_batch(pushes)
         if len(outcomes) != len(pushes):
             raise RuntimeError(f"{len(outcomes)} outcomes for {len(pushes)} messages")
-    except Exception as error:  # any sender failure is retried, then failed
-        logger.exception("push sender %s failed", getattr(sender, "name", sender))
-        failure = SendOutcome(
-            Outcome.TRANSIENT, error_code="SENDER_ERROR", detail=repr(error)[:500]
+    except Exception as error:  # noqa: BLE001 (any sender failure is retried, then failed)
+        # The exception's message may quote a registration token (a library's error about the
+        # request it sent): log its type and where it came from, never its text.
+        logger.error(
+            "push sender %s failed with %s for %s message(s):\n%s",
+            getattr(sender, "name", type(sender).__name__),
+            type(error).__name__,
+            len(pushes),
+            "".join(traceback.format_tb(error.__traceback__)),
         )
+        detail = redact_tokens(repr(error), [push.token for push in pushes])[:500]
+        failure = SendOutcome(Outcome.TRANSIENT, error_code="SENDER_ERROR", detail=detail)
         return [failure] * len(pushes)
     return outcomes
 
@@ -373,7 +383,12 @@ def device_register(
 ) -> DeviceRegistration:
     """Register the phone's FCM token for `user`. The same token again updates last_seen and
     platform and makes it active again; a token registered by another user (the phone changed
-    hands) moves to this user, so the previous user's pushes stop going to it."""
+    hands) moves to this user, so the previous user's pushes stop going to it.
+
+    A token is one Device row, so it is moved, never shared. Knowing the token is the proof
+    that the request comes from that phone: it is only ever in request bodies, never in URLs,
+    logs or responses (which show its last characters only). The move is audited
+    (`device.moved`, with the device's id and the previous user's, never the token)."""
     now = now or timezone.now()
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(token=token).first()
@@ -388,10 +403,12 @@ def device_register(
             except IntegrityError:  # registered at the same moment by another request
                 device = Device.objects.select_for_update().get(token=token)
         if not created:
-            if device.user_id != user.pk:
+            previous_user_id = device.user_id
+            if previous_user_id != user.pk:
                 logger.info(
-                    "device %s moves from user %s to %s", device.pk, device.user_id, user.pk
+                    "device %s moves from user %s to %s", device.pk, previous_user_id, user.pk
                 )
+                _audit_device_move(device=device, previous_user_id=previous_user_id, user=user)
             device.user = user
             device.platform = platform
             device.active = True
@@ -401,6 +418,26 @@ def device_register(
             device.save()
         _drop_excess_devices(user=user, keep=device, now=now)
     return DeviceRegistration(device=device, created=created)
+
+
+def _audit_device_move(*, device: Device, previous_user_id: int, user: User) -> None:
+    """One row; its patient is the one whose pushes stop going to the phone (the previous
+    user's record), else the new user's."""
+    owners = {
+        patient.user_id: patient
+        for patient in Patient.objects.filter(user_id__in=[previous_user_id, user.pk])
+    }
+    audit_record(
+        actor=user,
+        action="device.moved",
+        patient=owners.get(previous_user_id) or owners.get(user.pk),
+        detail={
+            "device": device.pk,
+            "platform": device.platform,
+            "previous_user": previous_user_id,
+            "user": user.pk,
+        },
+    )
 
 
 def _drop_excess_devices(*, user: User, keep: Device, now: datetime) -> None:

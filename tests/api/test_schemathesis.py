@@ -133,7 +133,7 @@ def world(patient, nurse, coordinator):  # type: ignore[no-untyped-def]
         "report_id": str(SideEffectReport.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]
         "alert_id": str(Alert.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]
         "job_id": str(ExportJob.objects.first().pk),  # type: ignore[union-attr]
-        "device": Device.objects.filter(user=patient.user).first().token,  # type: ignore[union-attr]
+        "device_id": Device.objects.filter(user=patient.user).first().pk,  # type: ignore[union-attr]
     }
     assert Patient.objects.filter(pk=patient.pk).exists()
     return ids
@@ -155,7 +155,7 @@ def _use_real_ids(case, ids: dict) -> None:  # type: ignore[no-untyped-def,type-
             continue
         well_formed = {
             "hold_id": isinstance(value, int) and not isinstance(value, bool) and value > 0,
-            "device": isinstance(value, str) and value.isprintable() and "/" not in value,
+            "device_id": isinstance(value, int) and not isinstance(value, bool) and value > 0,
         }.get(name, _is_uuid(value))
         if well_formed:
             case.path_parameters[name] = ids[name]

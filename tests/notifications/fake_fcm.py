@@ -8,6 +8,7 @@ FCM's HTTP status, so firebase-admin raises the specific exception (Unregistered
     server = FakeFcmServer().start()
     server.answer_next("UNAVAILABLE")               # the next request, whatever its token
     server.answer_token("tok-1", "UNREGISTERED")     # every request for this token
+    server.quote_tokens = True                       # errors quote the token they refuse
     ...
     server.stop()
 
@@ -89,6 +90,9 @@ class FakeFcmServer:
         self._by_token: dict[str, str] = {}
         self._retry_after: dict[str, str] = {}
         self._counter = 0
+        # Error messages quote the request's token, as some of FCM's do ("Invalid value at
+        # 'message.token'..."): for tests that a token never reaches a log or the database.
+        self.quote_tokens = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -194,6 +198,8 @@ class FakeFcmServer:
             self._answer(handler, 200, {"name": name})
         else:
             status, payload = error_body(code)
+            if self.quote_tokens and token:
+                payload["error"]["message"] += f" (registration token {token!r})"
             extra = {"Retry-After": retry_after} if retry_after else {}
             self._answer(handler, status, payload, extra)
 
