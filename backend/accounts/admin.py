@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -23,11 +25,8 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active"]
     fieldsets = [*DjangoUserAdmin.fieldsets, ("Role", {"fields": ["role"]})]  # type: ignore[misc]
     add_fieldsets = [*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ["role"]})]  # type: ignore[misc]
-
-    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
-        super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            services.user_tokens_revoke(user=obj)
+    # A deactivation, password or role change here ends the user's sessions and tokens
+    # (accounts/signals.py).
 
 
 class MembershipInline(admin.TabularInline):
@@ -134,3 +133,14 @@ class PatientInvitationAdmin(ViewOnlyAuditedModelAdmin):
     list_display = ["patient", "expires_at", "used_at", "revoked_at"]
     exclude = ["code_hash"]
     readonly_fields = ["patient", "expires_at", "used_at", "revoked_at", "issued_by"]
+
+
+# django-axes' failed-attempt records: deleting them is an administrator's unlock, so its admin
+# is audited like the rest (admin.delete names the rows; manage.py signin_unlock is the other
+# way, audited as auth.unlocked).
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AuditedModelAdmin, AxesAccessAttemptAdmin):
+    pass

@@ -1,5 +1,7 @@
 """HTTP edge for accounts: parse, authorise, call a service, shape the answer."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
@@ -32,6 +34,14 @@ class AuthThrottle(AnonRateThrottle):
         # X-Forwarded-For (which takes a client-chosen hop when there are too few). Also used
         # by the dashboard's sign-in with a plain HttpRequest: one budget per address for both.
         return client_address(getattr(request, "_request", request)) or ""
+
+    def allow_request(self, request: Request | HttpRequest, view: Any) -> bool:
+        allowed = super().allow_request(request, view)  # type: ignore[arg-type]
+        if not allowed:
+            from .lockout import mark_sign_in_throttled
+
+            mark_sign_in_throttled(getattr(request, "_request", request))
+        return allowed
 
 
 # ---------------------------------------------------------------- output shapes

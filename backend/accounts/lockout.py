@@ -9,8 +9,9 @@ locked the same way, so a lockout never tells whether a username exists.
 
 A lockout ends after AXES_COOLOFF_TIME, or when an administrator clears it (`manage.py
 axes_reset_username USERNAME`, `axes_reset_ip ADDRESS`, `axes_reset`, or deleting the "Access
-attempts" rows in /admin/). Every lockout and every refused attempt while locked is audited
-(auth.locked_out).
+attempts" rows in /admin/, or `manage.py signin_unlock`). Every lockout and every refused attempt
+while locked is audited (auth.locked_out), as are unlocks (auth.unlocked by signin_unlock,
+admin.delete in /admin/) and throttled sign-ins (auth.throttled, one row per address a minute).
 """
 
 import logging
@@ -76,6 +77,66 @@ def audit_lockout(
         detail={"username": username or ""},
         request=request,
     )
+
+
+def sign_in_unlock(
+    *, username: str | None = None, address: str | None = None, actor: Any = None
+) -> int:
+    """An administrator's unlock: clear the failures of an account (from every address) and/or
+    of an address (across usernames). Audited (auth.unlocked). Returns the rows cleared."""
+    from backend.audit.services import audit_record
+
+    if not username and not address:
+        raise ValueError("Give a username, an address, or both.")
+    attempts = AccessAttempt.objects.all()
+    cleared = 0
+    if username:
+        cleared += attempts.filter(username=username).delete()[0]
+    if address:
+        cleared += attempts.filter(ip_address=address).delete()[0]
+    audit_record(
+        actor=actor,
+        action="auth.unlocked",
+        detail={"username": username or "", "address": address or "", "cleared": cleared},
+    )
+    return cleared
+
+
+# One audit row per address per this many seconds while its sign-ins are throttled: a flood of
+# refused requests must not become a flood of writes to the audit log.
+THROTTLE_AUDIT_EVERY_SECONDS = 60
+
+
+def mark_sign_in_throttled(request: HttpRequest) -> None:
+    """Noted on the request; SignInThrottleAuditMiddleware writes the audit row after the
+    response, outside the request's transaction (which a refused API request rolls back)."""
+    request.sign_in_throttled = True  # type: ignore[attr-defined]
+
+
+class SignInThrottleAuditMiddleware:
+    """Audits throttled sign-in attempts (auth.throttled): the first of each address in each
+    THROTTLE_AUDIT_EVERY_SECONDS, with the path."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "sign_in_throttled", False):
+            from django.core.cache import cache
+
+            from backend.audit.services import audit_record
+            from backend.common.client_address import client_address
+
+            address = client_address(request) or ""
+            if cache.add(f"sign-in-throttle-audited:{address}", 1, THROTTLE_AUDIT_EVERY_SECONDS):
+                audit_record(
+                    actor=None,
+                    action="auth.throttled",
+                    detail={"path": request.path[:200]},
+                    request=request,
+                )
+        return response
 
 
 def sign_in_throttled(request: HttpRequest, view: Any = None) -> HttpResponse | None:

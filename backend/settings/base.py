@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "backend.accounts.middleware.StaffSessionMfaMiddleware",
     "backend.accounts.session_timeout.StaffSessionTimeoutMiddleware",
     "backend.audit.context.AuditOriginMiddleware",
+    # Audits throttled sign-ins after the response, outside the request's transaction.
+    "backend.accounts.lockout.SignInThrottleAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
