@@ -15,7 +15,7 @@ from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
 from . import services
-from .models import Alert, AlertKind, AlertPriority, AlertStatus, ResolutionOutcome
+from .models import STAFF_RESOLUTION_OUTCOMES, Alert, AlertKind, AlertPriority, AlertStatus
 from .selectors import alerts_filtered, alerts_visible_to
 
 
@@ -132,7 +132,7 @@ class AlertAcknowledgeView(APIView):
 
 
 class ResolveInput(StrictInputSerializer):
-    outcome = serializers.ChoiceField(choices=ResolutionOutcome.values)
+    outcome = serializers.ChoiceField(choices=[value for value, _ in STAFF_RESOLUTION_OUTCOMES])
     note = serializers.CharField(max_length=2000)
 
 

@@ -48,6 +48,17 @@ class ResolutionOutcome(models.TextChoices):
     DOSE_REDUCED = "dose_reduced", "Dose reduced"
     NO_ACTION_NEEDED = "no_action_needed", "No action needed"
     OTHER = "other", "Other"
+    # Set by the system only (alerts/streaks.py): the doses a streak alert counted as missed
+    # were logged later. Not offered to nurses.
+    DOSES_LOGGED_LATER = "doses_logged_later", "Doses logged later"
+
+
+# The outcomes a nurse or coordinator may choose when resolving an alert.
+STAFF_RESOLUTION_OUTCOMES = [
+    (value, label)
+    for value, label in ResolutionOutcome.choices
+    if value != ResolutionOutcome.DOSES_LOGGED_LATER
+]
 
 
 class Alert(TimeStampedModel):

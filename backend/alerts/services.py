@@ -17,10 +17,10 @@ from backend.notifications.services import outbox_enqueue
 
 from .models import (
     PRIORITY_RANK,
+    STAFF_RESOLUTION_OUTCOMES,
     Alert,
     AlertStatus,
     CareTeamAlertSettings,
-    ResolutionOutcome,
 )
 
 
@@ -192,10 +192,9 @@ def alert_acknowledge(*, alert: Alert, user: User) -> Alert:
 
 def alert_resolve(*, alert: Alert, user: User, outcome: str, note: str) -> Alert:
     note = note.strip()
-    if outcome not in ResolutionOutcome.values:
-        raise ServiceValidationError(
-            "outcome", f"Must be one of: {', '.join(ResolutionOutcome.values)}."
-        )
+    staff_outcomes = [value for value, _ in STAFF_RESOLUTION_OUTCOMES]
+    if outcome not in staff_outcomes:
+        raise ServiceValidationError("outcome", f"Must be one of: {', '.join(staff_outcomes)}.")
     if not note:
         raise ServiceValidationError("note", "Say what was done.")
     with transaction.atomic():

@@ -24,6 +24,7 @@ from backend.guidelines import (
 
 from .models import Alert, AlertKind
 from .services import alert_raise, alert_settings_for, alerts_advise_after_grade
+from .streaks import missed_streak_alert_reevaluate
 
 # "While a symptom is at >= 2": a report speaks for the PRO-CTCAE recall period.
 SYMPTOM_RECALL_DAYS = 7
@@ -214,3 +215,9 @@ def _skipped_for_side_effects_since(patient: Patient, since: datetime) -> bool:
         skip_reason=SkipReason.SIDE_EFFECTS,
         updated_at__gte=since,
     ).exists()
+
+
+def alerts_after_missed_dose_logged(*, patient: Patient, now: datetime) -> Alert | None:
+    """A dose the sweep had marked missed is logged after all: the patient's streak alert is
+    recomputed, shortened or withdrawn (streaks.missed_streak_alert_reevaluate)."""
+    return missed_streak_alert_reevaluate(patient=patient, now=now)

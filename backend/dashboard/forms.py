@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from backend.alerts.models import AlertKind, AlertPriority, ResolutionOutcome
+from backend.alerts.models import STAFF_RESOLUTION_OUTCOMES, AlertKind, AlertPriority
 from backend.common.dates import BoundedDateField
 from backend.guidelines.labs import (
     ALKALINE_PHOSPHATASE,
@@ -96,7 +96,7 @@ class AlertQueueFilterForm(forms.Form):
 
 
 class AlertResolveForm(forms.Form):
-    outcome = forms.ChoiceField(label="Outcome", choices=ResolutionOutcome.choices)
+    outcome = forms.ChoiceField(label="Outcome", choices=STAFF_RESOLUTION_OUTCOMES)
     note = forms.CharField(
         label="Note",
         max_length=2000,

@@ -29,6 +29,8 @@ CONFLICT = "conflict"  # the dose already has another log
 class DoseLogResult:
     log: DoseLog
     outcome: str
+    # The log replaced one the sweep had marked missed (a streak alert may no longer hold).
+    replaced_missed: bool = False
 
 
 def _after_change(log: DoseLog) -> None:
@@ -65,6 +67,8 @@ def dose_log_record(
         )
         if result.outcome == CREATED:
             _after_change(result.log)
+        if result.replaced_missed:
+            triggers.alerts_after_missed_dose_logged(patient=patient, now=timezone.now())
         return result
 
 
@@ -135,7 +139,7 @@ def _record(
             changed_by=recorded_by,
             reason="logged after being marked missed",
         )
-        return DoseLogResult(log, CREATED)
+        return DoseLogResult(log, CREATED, replaced_missed=True)
     return DoseLogResult(existing, CONFLICT)
 
 
@@ -317,4 +321,6 @@ def dose_log_correct(
         log = _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")
         if (log.status, log.skip_reason) != before:
             _after_change(log)
+            if before[0] == DoseStatus.MISSED:
+                triggers.alerts_after_missed_dose_logged(patient=log.patient, now=now)
         return log
