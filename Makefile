@@ -18,7 +18,7 @@ WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default
 BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench migrate demo web worker beat clean
+.PHONY: help run test lint bench chaos migrate demo web worker beat clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,6 +51,13 @@ lint: $(VENV)/.installed-dev ## ruff, and a check that no model change lacks a m
 bench: $(VENV)/.installed-dev ## benchmarks on DATABASE_URL (a PostgreSQL *bench database) and REDIS_URL; size BENCH_PATIENTS (10000)
 	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=backend.settings.local python -m bench --patients $${BENCH_PATIENTS:-10000}
+
+.PHONY: restore-drill
+restore-drill: $(VENV)/.installed-runtime ## restore the newest dump in BACKUP_DIR (var/backups) into a scratch database, compare with DATABASE_URL
+	python -m deploy.backup.restore_drill $(DRILL_ARGS)
+
+chaos: $(VENV)/.installed-dev ## fault-injection run (docs/reliability.md): DATABASE_URL's server; CHAOS_PHONES (100), CHAOS_SECONDS (600)
+	python -m bench.chaos
 
 migrate: $(VENV)/.installed-runtime ## apply database migrations
 	python manage.py migrate --noinput

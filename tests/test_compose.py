@@ -69,3 +69,30 @@ def test_procfile_runs_the_makefile_targets() -> None:
     procfile = (ROOT / "Procfile").read_text()
     for target in ("web", "worker", "beat"):
         assert f"{target}: make --no-print-directory {target}" in procfile
+
+
+def test_the_backup_service_dumps_nightly_with_retention() -> None:
+    config = compose()
+    services = config["services"]
+    backup = services["backup"]
+    image, _, version = backup["image"].partition(":")
+    db_image, _, db_version = services["postgres"]["image"].partition(":")
+    # pg_dump must be of the server's major version (or newer) to read it.
+    assert image == db_image == "postgres"
+    assert version.split(".")[0] == db_version.split(".")[0]
+    assert backup["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "backups:/backups" in backup["volumes"]
+    assert "backups" in config["volumes"]
+    assert "./deploy/backup:/backup:ro" in backup["volumes"]
+    assert (ROOT / "deploy" / "backup" / "backup.sh").exists()
+    assert backup["entrypoint"] == ["bash", "/backup/backup.sh"]
+    assert backup["command"] == ["schedule"]
+    environment = backup["environment"]
+    assert environment["BACKUP_DIR"] == "/backups"
+    assert environment["BACKUP_RETENTION_DAYS"] == "${BACKUP_RETENTION_DAYS:-14}"
+    assert environment["PGHOST"] == "postgres"
+    # The same role, database and password as the postgres service.
+    assert environment["PGUSER"] == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert environment["PGDATABASE"] == services["postgres"]["environment"]["POSTGRES_DB"]
+    assert environment["PGPASSWORD"] == services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert backup["healthcheck"]["test"] == ["CMD", "bash", "/backup/backup.sh", "check"]

@@ -20,19 +20,31 @@ BEAT_SCHEDULE = {
     # last run, unless logged or held; expires before the next run so runs never pile up.
     "queue-dose-reminders": {
         "task": "worker.adherence.queue_dose_reminders",
-        "schedule": crontab(),
+        "schedule": (
+            schedule(run_every=settings.BEAT_REMINDERS_EVERY_SECONDS)
+            if settings.BEAT_REMINDERS_EVERY_SECONDS > 0
+            else crontab()
+        ),
         "options": {"expires": 55},
     },
     # Every 15 minutes: unlogged doses whose grace window has ended become "missed" ...
     "mark-missed-doses": {
         "task": "worker.adherence.mark_missed_doses",
-        "schedule": crontab(minute="*/15"),
+        "schedule": (
+            schedule(run_every=settings.BEAT_SWEEP_EVERY_SECONDS)
+            if settings.BEAT_SWEEP_EVERY_SECONDS > 0
+            else crontab(minute="*/15")
+        ),
         "options": {"expires": 14 * 60},
     },
     # ... and, a few minutes later, streaks of missed days become alerts for the care team.
     "open-missed-streak-alerts": {
         "task": "worker.alerts.open_missed_streak_alerts",
-        "schedule": crontab(minute="5-59/15"),
+        "schedule": (
+            schedule(run_every=settings.BEAT_SWEEP_EVERY_SECONDS)
+            if settings.BEAT_SWEEP_EVERY_SECONDS > 0
+            else crontab(minute="5-59/15")
+        ),
         "options": {"expires": 14 * 60},
     },
     # Every 5 minutes: urgent alerts unacknowledged for an hour (high: 4 hours) go to the

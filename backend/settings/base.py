@@ -103,7 +103,19 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A server that does not answer (a dropped network, not a refused port) fails a connection
+    # after this long instead of the operating system's minutes.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=5),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# /healthz (backend/common/health.py) waits at most HEALTH_WAIT_MS for a fresh check of each
+# dependency, else answers from the last one; a check running longer than
+# HEALTH_CHECK_TIMEOUT_SECONDS counts as that dependency down.
+HEALTH_WAIT_MS = env.int("HEALTH_WAIT_MS", default=40)
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=1.0)
 
 # The sign-in throttle counts in the cache, so every web process must share it: production
 # uses Redis (CACHE_URL, else REDIS_URL). django-axes keeps its counts in the database.
@@ -395,6 +407,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
 WORKER_HEARTBEAT_INTERVAL_SECONDS = env.float("WORKER_HEARTBEAT_INTERVAL_SECONDS", default=60.0)
+# Beat's sweeps, for the fault-injection run only (`make chaos`, bench/chaos/): when above 0,
+# the missed-dose sweep and the streak alerts run every N seconds, and due reminders are queued
+# every M seconds, instead of the crontabs in worker/schedule.py. 0 (the default, and what
+# every deployment uses) keeps the crontabs. All three tasks are idempotent at any frequency.
+BEAT_SWEEP_EVERY_SECONDS = env.float("BEAT_SWEEP_EVERY_SECONDS", default=0.0)
+BEAT_REMINDERS_EVERY_SECONDS = env.float("BEAT_REMINDERS_EVERY_SECONDS", default=0.0)
 
 LOGGING = {
     "version": 1,

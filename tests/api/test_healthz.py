@@ -1,9 +1,62 @@
-"""/healthz: 200 when database and broker answer, 503 when either is down."""
+"""/healthz: 200 when database and broker answer, 503 when either is down, saying which; and
+within 100 ms whatever is down (issue 19: it took 2 s a call while Redis was down)."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
-from django.db import OperationalError
+
+from backend.common import health
 
 pytestmark = pytest.mark.django_db
+
+FAST = 0.1  # seconds: what a load balancer's probe must be answered within
+
+
+@pytest.fixture(autouse=True)
+def _fresh_probes(client) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    # One request first, so a timing below is the probe's and not the test process's first
+    # request (URL and template loading); then no reading is left over.
+    client.get("/healthz")
+    health.probes_reset()
+    yield
+    health.probes_reset()
+
+
+def timed_get(client):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    response = client.get("/healthz")
+    return response, time.perf_counter() - started
+
+
+@pytest.fixture
+def silent_broker() -> Iterator[str]:
+    """A 'Redis' that accepts connections and never answers (a hung server, a dropped
+    network): the worst case, since a refused port fails at once."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
 
 
 def test_up(client):  # type: ignore[no-untyped-def]
@@ -13,37 +66,98 @@ def test_up(client):  # type: ignore[no-untyped-def]
     assert body["status"] == "ok"
     assert body["database"] == "ok"
     assert body["broker"] == "ok"
+    assert body["checked_at"]["database"] and body["checked_at"]["broker"]
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_broker_down_is_503(client, settings):  # type: ignore[no-untyped-def]
+def test_broker_down_is_503_and_fast(client, settings):  # type: ignore[no-untyped-def]
     # Port 9 (discard) has nothing listening on this machine: the connection is refused.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
-    response = client.get("/healthz")
+    response, took = timed_get(client)
+    assert took < FAST
     assert response.status_code == 503
     assert response.json()["broker"] == "unavailable"
     assert response.json()["database"] == "ok"
 
 
+def test_a_hanging_broker_is_answered_fast_and_reported_down(client, settings, silent_broker):  # type: ignore[no-untyped-def]
+    settings.CELERY_BROKER_URL = silent_broker
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.3
+    timings, bodies = [], []
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        response, took = timed_get(client)
+        timings.append(took)
+        bodies.append((response.status_code, response.json()))
+    assert max(timings) < FAST, max(timings)
+    # Never "ok" for a broker that never answered; down from the start, saying which.
+    assert all(status == 503 for status, _ in bodies)
+    assert all(body["broker"] == "unavailable" for _, body in bodies)
+    assert all(body["database"] == "ok" for _, body in bodies)
+
+
+def test_one_check_at_a_time_while_a_dependency_hangs(client, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    calls = []
+    release = threading.Event()
+
+    def hanging_broker(timeout_seconds: float = 1.0) -> bool:
+        calls.append(1)
+        release.wait(5)
+        return True
+
+    monkeypatch.setattr(health, "broker_is_up", hanging_broker)
+    try:
+        for _ in range(20):
+            _, took = timed_get(client)
+            assert took < FAST
+        assert len(calls) == 1  # twenty probes, one check: nothing piles up
+    finally:
+        release.set()
+
+
+def test_a_recovered_dependency_is_reported_up_again(client, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    state = {"up": False}
+    monkeypatch.setattr(health, "broker_is_up", lambda timeout_seconds=1.0: state["up"])
+    assert client.get("/healthz").json()["broker"] == "unavailable"
+    state["up"] = True
+    assert client.get("/healthz").json()["broker"] == "ok"
+
+
+def test_a_hanging_database_is_answered_fast_and_reported_down(client, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.2
+    release = threading.Event()
+
+    def hanging_database() -> bool:
+        release.wait(5)
+        return False
+
+    monkeypatch.setattr(health, "database_is_up", hanging_database)
+    try:
+        response, took = timed_get(client)
+        assert took < FAST
+        assert response.status_code == 503
+        assert response.json()["database"] == "unavailable"
+        assert response.json()["broker"] == "ok"
+        assert response.json()["worker_last_seen"] is None
+    finally:
+        release.set()
+
+
 def test_database_down_is_503(client, monkeypatch):  # type: ignore[no-untyped-def]
-    from django.db import connection
-
-    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(connection, "cursor", refuse)
+    monkeypatch.setattr(health, "database_is_up", lambda: False)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unavailable"
     assert response.json()["status"] == "unavailable"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_reports_the_last_worker_heartbeat(client):  # type: ignore[no-untyped-def]
-    from backend.common.health import worker_heartbeat_record
-
+    """Committed rows: the check reads them on its own thread's connection."""
     assert client.get("/healthz").json()["worker_last_seen"] is None
-    beat = worker_heartbeat_record(worker_name="w1")
+    beat = health.worker_heartbeat_record(worker_name="w1")
     assert client.get("/healthz").json()["worker_last_seen"] == beat.last_seen_at.isoformat()
 
 
