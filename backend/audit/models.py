@@ -15,15 +15,26 @@ class AppendOnlyError(Exception):
 
 
 def _chain(events: Sequence["AuditEvent"], using: str) -> None:
-    """Give each new event its previous_hash and row_hash, in order, after the current head.
-    The caller holds the chain lock (inside the same transaction) until the rows are in."""
+    """Give each new event its content_hash. On PostgreSQL that is all: the chaining trigger
+    links the rows when the transaction commits (backend/audit/chain.py). Elsewhere (SQLite)
+    link them here, in order, after the current head, holding the database's write lock
+    (inside the same transaction) until the rows are in."""
     connection = connections[using]
-    previous = chain.lock_and_read_head(connection)
     for event in events:
         if event.occurred_at is None:
             event.occurred_at = timezone.now()
+        event.content_hash = chain.content_hash(event.chain_values())
+        event.link_version = chain.LINK_VERSION
+        event.chain_position = None
+        event.previous_hash = event.row_hash = ""
+    if connection.vendor == "postgresql":
+        return
+    position, previous = chain.lock_and_read_head(connection)
+    for event in events:
+        position += 1
+        event.chain_position = position
         event.previous_hash = previous
-        event.row_hash = chain.row_hash(event.chain_values(), previous)
+        event.row_hash = chain.link_hash(previous, event.content_hash)
         previous = event.row_hash
 
 
@@ -60,9 +71,17 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True, help_text="What was read or changed.")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    # The hash chain (backend/audit/chain.py): row_hash = SHA-256(previous_hash + content).
+    # The hash chain (backend/audit/chain.py). content_hash = SHA-256 of the canonical content,
+    # set at insert; chain_position, previous_hash and row_hash = SHA-256(previous_hash +
+    # content_hash) are set at commit on PostgreSQL (by a trigger), at insert elsewhere.
+    content_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
+    chain_position = models.BigIntegerField(null=True, unique=True, editable=False)
     previous_hash = models.CharField(max_length=64, blank=True, editable=False)
     row_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # How row_hash links: 1 for the rows chained before migration 0005, 2 since.
+    link_version = models.PositiveSmallIntegerField(default=2, db_default=2, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 

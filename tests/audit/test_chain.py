@@ -1,7 +1,14 @@
-"""The audit log's hash chain: written with every event, verified by `audit_verify`, broken
-by any change behind the application's back; TRUNCATE refused on PostgreSQL."""
+"""The audit log's hash chain: every event gets its place, verified by `audit_verify`, broken
+by any change behind the application's back; TRUNCATE refused on PostgreSQL.
 
+On PostgreSQL events are chained when their transaction commits (a deferred trigger). Tests
+inside the test's transaction run the pending chaining with `chain_now()` (SET CONSTRAINTS
+... IMMEDIATE runs deferred triggers as a commit would); the `transaction=True` tests at the
+end commit for real."""
+
+import hashlib
 import itertools
+import json
 import threading
 from types import SimpleNamespace
 
@@ -17,6 +24,19 @@ from backend.audit.services import audit_record, audit_record_patient_reads
 pytestmark = pytest.mark.django_db
 
 TRIGGER = "audit_auditevent_append_only"
+CHAIN_TRIGGERS = ("audit_auditevent_chain", "audit_auditevent_chain_link")
+
+
+def chain_now() -> None:
+    """PostgreSQL: chain the events this transaction wrote so far, as its commit would."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def in_chain_order() -> list[AuditEvent]:
+    return list(AuditEvent.objects.order_by("chain_position"))
 
 
 def verify() -> str:
@@ -28,16 +48,20 @@ def verify() -> str:
 
 
 def behind_the_apps_back(sql: str, params: list | None = None) -> None:  # type: ignore[type-arg]
-    """Raw SQL as the database superuser (the test's role), the append-only trigger off."""
+    """Raw SQL as the database superuser (the test's role), the append-only and chaining
+    triggers off."""
+    triggers = (TRIGGER, *CHAIN_TRIGGERS)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Foreign-key checks of the test's own inserts are deferred; ALTER TABLE needs
-            # them done first.
+            # Foreign-key checks and the chaining of the test's own inserts are deferred;
+            # ALTER TABLE needs them done first.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {TRIGGER}")
+            for trigger in triggers:
+                cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {trigger}")
         cursor.execute(sql, params or [])
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRIGGER}")
+            for trigger in triggers:
+                cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {trigger}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
@@ -50,16 +74,32 @@ def write_some(nurse, patient) -> list[AuditEvent]:  # type: ignore[no-untyped-d
         detail={"n": 1.0, "big": 1e20, "text": "Zoë\n", "nested": {"b": [1, 2], "a": None}},
     )
     audit_record(actor=nurse, action="patient.view", patient=patient)
-    return list(AuditEvent.objects.order_by("id"))
+    chain_now()
+    return in_chain_order()
 
 
 def test_every_event_links_to_the_one_before(nurse, patient):  # type: ignore[no-untyped-def]
     events = write_some(nurse, patient)
+    assert [event.chain_position for event in events] == [1, 2, 3, 4, 5]
+    assert [event.pk for event in events] == sorted(event.pk for event in events)
     assert events[0].previous_hash == chain.GENESIS_HASH
     for before, after in itertools.pairwise(events):
         assert after.previous_hash == before.row_hash
-        assert len(after.row_hash) == 64
+    for event in events:
+        assert event.link_version == 2
+        assert event.row_hash == chain.link_hash(event.previous_hash, event.content_hash)
     assert verify().startswith("5 rows, chain intact")
+
+
+def test_the_link_hash_is_sha256_of_the_two_hex_hashes() -> None:
+    previous, content = "a" * 64, "b" * 64
+    assert chain.link_hash(previous, content) == hashlib.sha256(b"a" * 64 + b"b" * 64).hexdigest()
+    if connection.vendor == "postgresql":  # the trigger's formula gives the same
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT encode(sha256(convert_to(%s || %s, 'UTF8')), 'hex')", [previous, content]
+            )
+            assert cursor.fetchone()[0] == chain.link_hash(previous, content)
 
 
 def test_an_empty_log_is_intact() -> None:
@@ -68,8 +108,11 @@ def test_an_empty_log_is_intact() -> None:
 
 def test_the_hash_is_taken_over_what_the_database_gives_back(nurse, patient):  # type: ignore[no-untyped-def]
     event = audit_record(actor=nurse, action="x", patient=patient, detail={"f": 2.0}, request=None)
+    chain_now()
     stored = AuditEvent.objects.values(*chain.HASHED_FIELDS).get(pk=event.pk)
-    assert chain.row_hash(stored, event.previous_hash) == event.row_hash
+    assert chain.content_hash(stored) == event.content_hash
+    event.refresh_from_db()
+    assert event.row_hash == chain.link_hash(event.previous_hash, event.content_hash)
 
 
 @pytest.mark.parametrize(
@@ -78,12 +121,16 @@ def test_the_hash_is_taken_over_what_the_database_gives_back(nurse, patient):  #
         ("action", "patient.nothing_to_see"),
         ("actor_username", "someone-else"),
         ("detail", '{"page": 2}'),
+        ("content_hash", "e" * 64),
         ("row_hash", "f" * 64),
+        ("chain_position", 99),
+        ("link_version", 1),
     ],
 )
 def test_a_row_changed_behind_the_apps_back_is_found_at_that_row(nurse, patient, column, value):  # type: ignore[no-untyped-def]
     events = write_some(nurse, patient)
-    target = events[2] if column != "detail" else events[0]
+    # A moved position shows where the row lands: moving the last row leaves a gap.
+    target = {"detail": events[0], "chain_position": events[-1]}.get(column, events[2])
     behind_the_apps_back(
         f"UPDATE audit_auditevent SET {column} = %s WHERE id = %s",  # noqa: S608
         [value, target.pk],
@@ -93,6 +140,8 @@ def test_a_row_changed_behind_the_apps_back_is_found_at_that_row(nurse, patient,
     assert raised.value.returncode == 1
     if column == "row_hash":
         assert "does not match its row_hash" in str(raised.value)
+    if column == "chain_position":
+        assert "positions run 1, 2, 3" in str(raised.value)
 
 
 def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(nurse, patient):  # type: ignore[no-untyped-def]
@@ -100,10 +149,11 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(nurse, patient):
     target = events[1]
     values = AuditEvent.objects.values(*chain.HASHED_FIELDS).get(pk=target.pk)
     values["action"] = "patient.nothing_to_see"
-    forged = chain.row_hash(values, target.previous_hash)
+    content = chain.content_hash(values)
+    forged = chain.link_hash(target.previous_hash, content)
     behind_the_apps_back(
-        "UPDATE audit_auditevent SET action = %s, row_hash = %s WHERE id = %s",
-        ["patient.nothing_to_see", forged, target.pk],
+        "UPDATE audit_auditevent SET action = %s, content_hash = %s, row_hash = %s WHERE id = %s",
+        ["patient.nothing_to_see", content, forged, target.pk],
     )
     with pytest.raises(CommandError, match=rf"row {events[2].pk}: previous_hash"):
         verify()
@@ -120,41 +170,146 @@ def test_a_deleted_row_is_found_at_the_row_after_it(nurse, patient):  # type: ig
 
 
 def test_a_row_inserted_without_the_chain_is_found(nurse, patient):  # type: ignore[no-untyped-def]
+    """On SQLite a raw INSERT skips the chain; on PostgreSQL only with the triggers off."""
     write_some(nurse, patient)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO audit_auditevent (occurred_at, actor_username, actor_role, action, "
-            "detail, user_agent, previous_hash, row_hash) "
-            "VALUES (%s, '', '', 'forged', '{}', '', '', '')",
-            [AuditEvent.objects.order_by("-id").first().occurred_at],  # type: ignore[union-attr]
-        )
+    behind_the_apps_back(
+        "INSERT INTO audit_auditevent (occurred_at, actor_username, actor_role, action, "
+        "detail, user_agent, previous_hash, row_hash) "
+        "VALUES (%s, '', '', 'forged', '{}', '', '', '')",
+        [AuditEvent.objects.order_by("-id").first().occurred_at],  # type: ignore[union-attr]
+    )
     forged = AuditEvent.objects.get(action="forged")
-    with pytest.raises(CommandError, match=rf"row {forged.pk}: previous_hash"):
+    with pytest.raises(CommandError, match=rf"row {forged.pk}: 1 rows not chained") as raised:
+        verify()
+    assert "the 5 chained rows are intact" in str(raised.value)
+
+
+def test_a_row_slipped_in_at_the_end_with_made_up_hashes_is_found(nurse, patient):  # type: ignore[no-untyped-def]
+    events = write_some(nurse, patient)
+    behind_the_apps_back(
+        "INSERT INTO audit_auditevent (occurred_at, actor_username, actor_role, action, "
+        "detail, user_agent, content_hash, chain_position, previous_hash, row_hash) "
+        "VALUES (%s, '', '', 'forged', '{}', '', %s, 6, %s, %s)",
+        [events[-1].occurred_at, "c" * 64, events[-1].row_hash, "d" * 64],
+    )
+    forged = AuditEvent.objects.get(action="forged")
+    with pytest.raises(CommandError, match=rf"row {forged.pk}: its content does not match"):
         verify()
 
 
-def test_the_migration_chains_rows_written_before_it(nurse, patient):  # type: ignore[no-untyped-def]
+@pytest.mark.postgres
+def test_a_raw_insert_is_chained_like_any_other_and_may_not_bring_its_own_hashes(nurse, patient):  # type: ignore[no-untyped-def]
+    write_some(nurse, patient)
+    values = {
+        **AuditEvent.objects.values(*chain.HASHED_FIELDS).get(chain_position=1),
+        "action": "raw",
+    }
+    insert = (
+        "INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, actor_role, "
+        "action, patient_id, detail, ip_address, user_agent, content_hash, previous_hash, "
+        "row_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    content = [values[name] for name in chain.HASHED_FIELDS]
+    content[chain.HASHED_FIELDS.index("detail")] = json.dumps(values["detail"])
+    refused = r"chained by the database|no content_hash"
+    with connection.cursor() as cursor:
+        # Pre-chained, or without its content_hash: refused when the chaining runs.
+        for hashes in (["a" * 64, "b" * 64, "c" * 64], ["", "", ""]):
+            with pytest.raises(DatabaseError, match=refused), transaction.atomic():
+                cursor.execute(insert, [*content, *hashes])
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # Unchained, with its content_hash: chained like any other.
+        cursor.execute(insert, [*content, chain.content_hash(values), "", ""])
+    with pytest.raises(CommandError, match="1 rows not chained"):
+        verify()  # not yet: this transaction has not committed
+    chain_now()
+    assert AuditEvent.objects.get(action="raw").chain_position == 6
+    assert verify().startswith("6 rows, chain intact")
+
+
+@pytest.mark.postgres
+def test_only_the_chaining_trigger_may_update_and_only_the_chain_columns(nurse, patient):  # type: ignore[no-untyped-def]
+    """Even as the owner, with the triggers on: no UPDATE of a chained or unchained row."""
+    write_some(nurse, patient)
+    pending = audit_record(actor=nurse, action="patient.view", patient=patient)
+    chained = AuditEvent.objects.get(chain_position=1)
+    for statement, target in (
+        ("UPDATE audit_auditevent SET row_hash = row_hash WHERE id = %s", pending),
+        ("UPDATE audit_auditevent SET row_hash = repeat('0', 64) WHERE id = %s", pending),
+        ("UPDATE audit_auditevent SET chain_position = 6 WHERE id = %s", pending),
+        ("UPDATE audit_auditevent SET row_hash = '' WHERE id = %s", chained),
+        (
+            "UPDATE audit_auditevent SET chain_position = NULL, previous_hash = '', "
+            "row_hash = '' WHERE id = %s",
+            chained,
+        ),
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [target.pk])
+    chain_now()
+    assert verify().startswith("6 rows, chain intact")
+
+
+def test_the_migration_places_rows_chained_before_it_without_rewriting_them(nurse, patient):  # type: ignore[no-untyped-def]
+    """Rows chained by the old code (migration 0003's formula, in id order) get their place
+    and content_hash from migration 0005 and keep their hashes; new rows follow them."""
     from importlib import import_module
 
     from django.apps import apps
 
-    migration = import_module("backend.audit.migrations.0003_hash_chain")
+    chained_by_0003 = import_module("backend.audit.migrations.0003_hash_chain")
+    placed_by_0005 = import_module("backend.audit.migrations.0005_commit_time_chain")
 
     events = write_some(nurse, patient)
-    behind_the_apps_back("UPDATE audit_auditevent SET previous_hash = '', row_hash = ''")
-    with pytest.raises(CommandError):
-        verify()
+    # As before 0005: no place, no content_hash, the old chain's hashes.
+    behind_the_apps_back(
+        "UPDATE audit_auditevent SET previous_hash = '', row_hash = '', chain_position = NULL, "
+        "content_hash = '', link_version = 2"
+    )
 
     def execute(sql: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql)
 
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in a real migrate: nothing pending
-    migration.fill_chain(apps, SimpleNamespace(connection=connection, execute=execute))
+        # Before 0005 there was no chaining trigger to chain the rows 0003 updates.
+        execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_chain_link")
+    editor = SimpleNamespace(connection=connection, execute=execute)
+    chained_by_0003.fill_chain(apps, editor)
+    old = list(AuditEvent.objects.order_by("id").values_list("id", "previous_hash", "row_hash"))
+    assert old[0][1] == chain.GENESIS_HASH
+    with pytest.raises(CommandError, match="rows not chained"):
+        verify()
+
+    placed_by_0005.place_existing_rows(apps, editor)
+    if postgres:
+        execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_chain_link")
+    placed = list(AuditEvent.objects.order_by("id"))
+    assert [(e.pk, e.previous_hash, e.row_hash) for e in placed] == old  # history untouched
+    assert [e.chain_position for e in placed] == [1, 2, 3, 4, 5]
+    assert {e.link_version for e in placed} == {1}
+    assert [e.content_hash for e in placed] == [e.content_hash for e in events]
     assert verify().startswith(f"{len(events)} rows, chain intact")
-    refilled = list(AuditEvent.objects.order_by("id").values_list("row_hash", flat=True))
-    assert refilled == [event.row_hash for event in events]
+
+    if postgres:
+        execute("SET CONSTRAINTS ALL DEFERRED")
+    audit_record(actor=nurse, action="after.the.migration", patient=patient)
+    chain_now()
+    new = AuditEvent.objects.get(action="after.the.migration")
+    assert (new.chain_position, new.previous_hash, new.link_version) == (6, old[-1][2], 2)
+    assert verify().startswith("6 rows, chain intact")
+
+    # Version 1 only before version 2: a row "downgraded" after the first new one is found.
+    behind_the_apps_back("UPDATE audit_auditevent SET link_version = 2 WHERE chain_position = 5")
+    with pytest.raises(CommandError, match=r"row \d+: its content does not match its row_hash"):
+        verify()
 
 
 @pytest.mark.postgres
@@ -177,39 +332,220 @@ def test_truncate_is_refused_on_postgres(nurse, patient):  # type: ignore[no-unt
     assert verify().startswith("1 rows, chain intact")
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_keep_one_chain(nurse, patient):  # type: ignore[no-untyped-def]
+# --- PostgreSQL, committing for real: chained at commit ---------------------------------------
+
+
+def in_thread(*targets):  # type: ignore[no-untyped-def]
+    """Run each target in its own thread (its own connection); the errors they raised."""
     from django.db import connections
 
-    threads, each = 6, 15
-    start = threading.Barrier(threads)
     errors: list[BaseException] = []
 
-    def writer(number: int) -> None:
+    def run(target) -> None:  # type: ignore[no-untyped-def]
         try:
-            start.wait()
-            for i in range(each):
-                with transaction.atomic():
-                    if i % 3 == 0:
-                        audit_record_patient_reads(
-                            actor=nurse, patients=[patient, patient], action="patient.list"
-                        )
-                    else:
-                        audit_record(actor=nurse, action=f"t{number}.{i}", patient=patient)
+            target()
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
         finally:
             connections.close_all()
 
-    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert not errors
-    expected = threads * (each + each // 3)
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    return errors
+
+
+def stored(**filters):  # type: ignore[no-untyped-def]
+    return list(
+        AuditEvent.objects.filter(**filters)
+        .order_by("id")
+        .values_list("chain_position", "previous_hash", "row_hash")
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_written_in_one_transaction_are_chained_at_its_commit_in_order(  # type: ignore[no-untyped-def]
+    nurse, patient
+):
+    with transaction.atomic():
+        audit_record(actor=nurse, action="first", patient=patient)
+        audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="patient.list")
+        audit_record(actor=nurse, action="last", patient=patient)
+        # Inside the transaction: content_hash only, no place yet, no lock taken.
+        assert stored() == [(None, "", "")] * 5
+        assert all(len(h) == 64 for h in AuditEvent.objects.values_list("content_hash", flat=True))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            assert cursor.fetchone()[0] == 0
+    rows = stored()
+    assert [position for position, _, _ in rows] == [1, 2, 3, 4, 5]  # id order = write order
+    assert rows[0][1] == chain.GENESIS_HASH
+    assert all(after[1] == before[2] for before, after in itertools.pairwise(rows))
+    assert verify().startswith("5 rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_or_savepoint_leaves_no_gap(nurse, patient):  # type: ignore[no-untyped-def]
+    audit_record(actor=nurse, action="kept.1", patient=patient)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=nurse, action="lost", patient=patient)
+        audit_record(actor=nurse, action="lost", patient=patient)
+        raise RuntimeError
+    with transaction.atomic():
+        audit_record(actor=nurse, action="kept.2", patient=patient)
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint
+            audit_record(actor=nurse, action="lost", patient=patient)
+            raise RuntimeError
+        audit_record(actor=nurse, action="kept.3", patient=patient)
+    audit_record(actor=nurse, action="kept.4", patient=patient)
+    events = list(AuditEvent.objects.order_by("chain_position"))
+    assert [(e.chain_position, e.action) for e in events] == [
+        (1, "kept.1"),
+        (2, "kept.2"),
+        (3, "kept.3"),
+        (4, "kept.4"),
+    ]
+    assert verify().startswith("4 rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_runs_in_commit_order_not_id_order(nurse, patient):  # type: ignore[no-untyped-def]
+    written, committed = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        with transaction.atomic():
+            audit_record(actor=nurse, action="written.first", patient=patient)
+            written.set()
+            assert committed.wait(10)
+
+    def fast() -> None:
+        assert written.wait(10)
+        audit_record(actor=nurse, action="committed.first", patient=patient)
+        committed.set()
+
+    assert not in_thread(slow, fast)
+    events = list(AuditEvent.objects.order_by("chain_position"))
+    assert [e.action for e in events] == ["committed.first", "written.first"]
+    assert events[0].pk > events[1].pk
+    assert verify().startswith("2 rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_chain(nurse, patient):  # type: ignore[no-untyped-def]
+    threads, each = 8, 25
+    start = threading.Barrier(threads)
+
+    def writer(number: int):  # type: ignore[no-untyped-def]
+        def write() -> None:
+            start.wait()
+            for i in range(each):
+                with transaction.atomic():
+                    if i % 5 == 0:
+                        audit_record_patient_reads(
+                            actor=nurse, patients=[patient, patient], action="patient.list"
+                        )
+                    else:
+                        audit_record(actor=nurse, action=f"t{number}.{i}", patient=patient)
+
+        return write
+
+    assert not in_thread(*(writer(n) for n in range(threads)))
+    expected = threads * (each + each // 5)
     assert AuditEvent.objects.count() == expected
     previous = list(AuditEvent.objects.values_list("previous_hash", flat=True))
     assert len(set(previous)) == len(previous)  # no two rows follow the same row: no fork
+    positions = sorted(AuditEvent.objects.values_list("chain_position", flat=True))
+    assert positions == list(range(1, expected + 1))
     assert verify().startswith(f"{expected} rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_row_lock_then_audit_and_audit_then_row_lock_both_commit(nurse, patient):  # type: ignore[no-untyped-def]
+    """The old design deadlocked here: the second transaction held the chain lock from its
+    audit on, then waited for the first one's row lock, which waited for the chain lock."""
+    from backend.accounts.models import Patient
+
+    step = threading.Barrier(2)
+
+    def lock_then_audit() -> None:
+        with transaction.atomic():
+            Patient.objects.select_for_update().get(pk=patient.pk)
+            step.wait(10)  # 1: the row is locked
+            step.wait(10)  # 2: the other one has audited
+            audit_record(actor=nurse, action="locked.then.audited", patient=patient)
+
+    def audit_then_lock() -> None:
+        with transaction.atomic():
+            step.wait(10)
+            audit_record(actor=nurse, action="audited.then.locked", patient=patient)
+            step.wait(10)
+            Patient.objects.select_for_update().get(pk=patient.pk)  # waits for the other
+
+    assert not in_thread(lock_then_audit, audit_then_lock)
+    assert sorted(AuditEvent.objects.values_list("action", flat=True)) == [
+        "audited.then.locked",
+        "locked.then.audited",
+    ]
+    assert verify().startswith("2 rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_lock_is_taken_after_the_commits_foreign_key_checks(nurse, care_team):  # type: ignore[no-untyped-def]
+    """A transaction's deferred foreign-key checks run at its commit and take row locks; the
+    chain lock is taken only after them. Otherwise: A takes the chain lock for its first row,
+    then its second row's check waits for patient 2, locked by B, which waits at its commit
+    for the chain lock: a deadlock."""
+    from backend.accounts.models import Patient
+    from tests.factories.accounts import activated_patient
+
+    first, second = (activated_patient(care_team=care_team) for _ in range(2))
+    locked, committing = threading.Event(), threading.Event()
+
+    def lock_audit_commit() -> None:  # B
+        with transaction.atomic():
+            Patient.objects.select_for_update().get(pk=second.pk)
+            audit_record(actor=nurse, action="b", patient=second)
+            locked.set()
+            assert committing.wait(10)
+            with connection.cursor() as cursor:  # until A's commit waits for the row lock
+                for _ in range(100):
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                    if cursor.fetchone()[0]:
+                        break
+                    threading.Event().wait(0.05)
+
+    def audit_both_commit() -> None:  # A
+        assert locked.wait(10)
+        with transaction.atomic():
+            audit_record_patient_reads(actor=nurse, patients=[first, second], action="a")
+            committing.set()
+
+    assert not in_thread(lock_audit_commit, audit_both_commit)
+    assert AuditEvent.objects.count() == 3
+    assert verify().startswith("3 rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_committed_rows_changed_by_the_superuser_are_found(nurse, patient):  # type: ignore[no-untyped-def]
+    for n in range(4):
+        audit_record(actor=nurse, action=f"n{n}", patient=patient)
+    target = AuditEvent.objects.get(chain_position=3)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {TRIGGER}")
+        cursor.execute("UPDATE audit_auditevent SET action = 'n9' WHERE id = %s", [target.pk])
+        cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRIGGER}")
+    with pytest.raises(CommandError, match=rf"chain broken at row {target.pk}: its content"):
+        verify()

@@ -34,6 +34,9 @@ TODAY = date(2025, 6, 20)
 NOW = datetime.combine(TODAY, time(9), tzinfo=ZoneInfo(MADRID))
 
 HTMX = {"HX-Request": "true"}
+# An audited page's audit insert costs one more statement on SQLite, which links the audit
+# chain at insert under its write lock; PostgreSQL links it at commit (backend/audit/chain.py).
+AUDIT_CHAIN_QUERIES = 1 if connection.vendor == "sqlite" else 0
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from backend.adherence.selectors.doses import patient_adherence
 from backend.alerts.models import AlertStatus
 from backend.audit.models import AuditEvent
 from tests.dashboard.conftest import (
+    AUDIT_CHAIN_QUERIES,
     TODAY,
     dose_history,
     new_plan,
@@ -337,7 +338,7 @@ def team_of(size: int):  # type: ignore[no-untyped-def]
 # and dose logs, one audit insert, the coordinator's recent exports, the patients' zone
 # changes (for each one's local today), and the two savepoint statements. All patients here
 # are on one local date; patients on two or three dates add cohort_rows' five per date.
-COHORT_PAGE_QUERIES = 16
+COHORT_PAGE_QUERIES = 15 + AUDIT_CHAIN_QUERIES
 
 
 def test_queries_do_not_grow_with_the_cohort(browser):  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from backend.dashboard.charts import STATUS_WORDS
 from backend.sideeffects.models import ClinicianAssessment, SideEffectReport, WeightMeasurement
 from backend.sideeffects.services import weight_record
 from tests.dashboard.conftest import (
+    AUDIT_CHAIN_QUERIES,
     NOW,
     TODAY,
     dose_history,
@@ -376,7 +377,7 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
 # dose logs, current plan, its revisions, its holds, reports, their assessments, alerts,
 # weights, the weight baseline, lab results, the review points' (the current plan again with
 # its revisions and holds, and the lab dates), audit insert, and the two savepoint statements.
-PATIENT_PAGE_QUERIES = 23
+PATIENT_PAGE_QUERIES = 22 + AUDIT_CHAIN_QUERIES
 
 
 def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # type: ignore[no-untyped-def]

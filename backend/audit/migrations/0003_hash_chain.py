@@ -10,6 +10,18 @@ from backend.audit import chain
 TRIGGER = "audit_auditevent_append_only"
 BATCH = 2000
 
+# The function the code of the time called at insert (migration 0005 drops it: events are now
+# chained at commit).
+HEAD_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_chain_lock_head() RETURNS text AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(CHAIN_LOCK_KEY);
+    RETURN (SELECT row_hash FROM audit_auditevent ORDER BY id DESC LIMIT 1);
+END;
+$$ LANGUAGE plpgsql VOLATILE;
+""".replace("CHAIN_LOCK_KEY", str(chain.CHAIN_LOCK_KEY))
+DROP_HEAD_FUNCTION = "DROP FUNCTION IF EXISTS audit_chain_lock_head();"
+
 
 def fill_chain(apps, schema_editor):
     AuditEvent = apps.get_model("audit", "AuditEvent")
@@ -32,7 +44,7 @@ def fill_chain(apps, schema_editor):
             break
         changed = []
         for row in rows:
-            digest = chain.row_hash(row, previous)
+            digest = chain.link_hash_v1(row, previous)
             changed.append(AuditEvent(id=row["id"], previous_hash=previous, row_hash=digest))
             previous = digest
         AuditEvent.objects.using(db).bulk_update(changed, ["previous_hash", "row_hash"])
@@ -43,12 +55,12 @@ def fill_chain(apps, schema_editor):
 
 def create_head_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(chain.HEAD_FUNCTION)
+        schema_editor.execute(HEAD_FUNCTION)
 
 
 def drop_head_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(chain.DROP_HEAD_FUNCTION)
+        schema_editor.execute(DROP_HEAD_FUNCTION)
 
 
 class Migration(migrations.Migration):
