@@ -1228,6 +1228,15 @@ def test_with_a_push_service_the_app_gets_a_token_from_firebase_and_registers_it
     assert len(firebase) == 2
     assert page.problems == []
 
+    # Signing out on this phone stops its reminders (issue 18: a shared phone must not show
+    # the previous patient's): the token goes back in the request body.
+    page.get_by_role("button", name="Sign out on this phone").tap()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    device.refresh_from_db()
+    assert not device.active
+    assert page.evaluate("localStorage.getItem('gist.push-token')") is None
+    assert page.problems == []
+
 
 def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try_again(  # type: ignore[no-untyped-def]
     live_server, open_phone, nurse, patient, zone, settings

@@ -68,6 +68,20 @@ export async function registerDevice(token) {
   return data;
 }
 
+/** At sign-out: this phone's reminders stop going to the account signing out (a shared or
+ *  handed-on phone must not show them). The token travels in the body only. Quiet on failure
+ *  (offline, already gone): the server also stops pushing when the token is refused. */
+export async function unregisterThisPhone() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (!token) return;
+  try {
+    await request("POST", "me/devices/unregister/", { body: { token } });
+  } catch (error) {
+    console.warn("push token not unregistered", error);
+  }
+  localStorage.removeItem(TOKEN_KEY);
+}
+
 /** Get this phone's token and register it; false if either step failed. */
 async function registerThisPhone() {
   const token = await fcmToken();

@@ -4,7 +4,7 @@
 import { NetworkError, request } from "../api.js";
 import { fill, h } from "../dom.js";
 import { LANGUAGES, currentLanguage, t } from "../i18n.js";
-import { ON, READY, reminderState, turnOnReminders } from "../push.js";
+import { ON, READY, reminderState, turnOnReminders, unregisterThisPhone } from "../push.js";
 import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
 import { chooseLanguage, setRemindersAsked } from "../session.js";
 import { emit, on, state, userId } from "../state.js";
@@ -102,6 +102,7 @@ export function mountSettings(container) {
   async function signOut(everywhere) {
     const path = everywhere ? "auth/logout-everywhere/" : "auth/logout/";
     try {
+      await unregisterThisPhone();
       await request("POST", path);
       emit("signed-out", { reason: everywhere ? "everywhere" : "done" });
     } catch (error) {
