@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,6 +66,7 @@ class PatientOutput(serializers.ModelSerializer):
             "medical_record_number",
             "time_zone",
             "language",
+            "phone",
             "care_team",
             "activated",
             "created_at",
@@ -257,6 +259,13 @@ class EnrolInput(StrictInputSerializer):
     care_team = serializers.IntegerField(
         required=False, min_value=1, help_text="Optional when you belong to one care team."
     )
+    phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Where the care team calls the patient: digits, spaces, + ( ) - .",
+    )
 
 
 class EnrolOutput(PatientOutput):
@@ -315,3 +324,31 @@ class PatientDetailView(generics.RetrieveAPIView):
             actor=request.user, patients=[patient], action="patient.view", request=request
         )
         return Response(self.get_serializer(patient).data)
+
+
+class InvitationOutput(serializers.Serializer):
+    invitation_code = serializers.CharField()
+    invitation_expires_in_days = serializers.IntegerField()
+
+
+class PatientInvitationView(APIView):
+    """A new invitation code for a patient: before activation (a lost or expired code), or
+    after it, when the patient lost access to their account (the code sets a new password;
+    the account's sessions and tokens end now). Earlier unused codes stop working. The code
+    is shown once and never stored (only its hash)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        request=None, responses={201: InvitationOutput}, operation_id="patient_invitation_issue"
+    )
+    def post(self, request: Request, patient_id: Any) -> Response:
+        patient = patients_visible_to(request.user).filter(pk=patient_id).first()
+        if patient is None:
+            raise NotFound()
+        code = services.patient_invitation_issue(patient=patient, issued_by=request.user)
+        body = {
+            "invitation_code": code,
+            "invitation_expires_in_days": settings.INVITATION_VALID_DAYS,
+        }
+        return Response(InvitationOutput(body).data, status=status.HTTP_201_CREATED)

@@ -103,6 +103,8 @@ class Patient(TimeStampedModel):
     medical_record_number = models.CharField(max_length=64)
     time_zone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Madrid")
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+    # Where the care team calls the patient (the nurse's patient page shows it as a tel: link).
+    phone = models.CharField(max_length=32, blank=True, db_default="")
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -37,14 +37,22 @@ class AlreadyExists(Conflict):
     pass
 
 
+def phone_number_checked(phone: str, field: str = "phone") -> str:
+    """A phone number as people write it: digits, spaces and + ( ) - . only, at most 32."""
+    phone = phone.strip()
+    if len(phone) > 32 or any(ch not in "+0123456789 ()-." for ch in phone):
+        raise ServiceValidationError(field, "Digits, spaces, + ( ) - . only; at most 32.")
+    if phone and not any(ch.isdigit() for ch in phone):
+        raise ServiceValidationError(field, "A phone number needs digits.")
+    return phone
+
+
 def care_team_create(*, name: str, phone: str = "", emergency_number: str = "112") -> CareTeam:
     """A care team; `phone` is what its patients are told to call after a red flag."""
     name = name.strip()
     if not name:
         raise ServiceValidationError("name", "A care team needs a name.")
-    phone, emergency_number = phone.strip(), emergency_number.strip()
-    if len(phone) > 32 or any(ch not in "+0123456789 ()-." for ch in phone):
-        raise ServiceValidationError("phone", "Digits, spaces, + ( ) - . only; at most 32.")
+    phone, emergency_number = phone_number_checked(phone), emergency_number.strip()
     if not emergency_number or not emergency_number.isdigit() or len(emergency_number) > 16:
         raise ServiceValidationError("emergency_number", "Digits only, e.g. 112, 999 or 911.")
     if CareTeam.objects.filter(name__iexact=name).exists():
@@ -103,6 +111,7 @@ def patient_enrol(
     time_zone: str,
     language: str = "en",
     care_team_id: int | None = None,
+    phone: str = "",
 ) -> tuple[Patient, str]:
     """Create a patient in the staff member's care team; returns the patient and a one-time
     invitation code to hand to them (it is never retrievable again)."""
@@ -113,6 +122,9 @@ def patient_enrol(
         )
     if language not in dict(settings.LANGUAGES):
         raise ServiceValidationError("language", f"'{language}' is not a supported language.")
+    if not display_name.strip():
+        raise ServiceValidationError("display_name", "A patient needs a name.")
+    phone = phone_number_checked(phone)
     medical_record_number = medical_record_number.strip()
     if not medical_record_number or not medical_record_number.isprintable():
         raise ServiceValidationError(
@@ -137,6 +149,7 @@ def patient_enrol(
                     medical_record_number=medical_record_number,
                     time_zone=time_zone,
                     language=language,
+                    phone=phone,
                     enrolled_by=enrolled_by,
                 )
         except IntegrityError:
@@ -179,11 +192,17 @@ def _new_invitation_code() -> str:
 
 
 def patient_invitation_issue(*, patient: Patient, issued_by: User | None) -> str:
-    """A fresh code; any earlier unused code of this patient stops working."""
-    if patient.user_id is not None:
-        raise Conflict("patient", "This patient has already activated their account.")
+    """A fresh code; any earlier unused code of this patient stops working. For a patient who
+    has an account and lost access to it (a forgotten password, a lost phone), the code lets
+    them set a new password, and every session and token of the account ends now."""
     now = timezone.now()
     with transaction.atomic():
+        if patient.user_id is not None:
+            user_access_revoke(
+                user=patient.user,
+                reason=AccessRevokedReason.NEW_INVITATION,
+                actor=issued_by,
+            )
         PatientInvitation.objects.filter(
             patient=patient, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
@@ -216,7 +235,7 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
             raise ServiceValidationError(
                 "invitation_code", "This invitation code is not recognised."
             )
-        if invitation.used_at is not None or invitation.patient.user_id is not None:
+        if invitation.used_at is not None:
             raise ServiceValidationError(
                 "invitation_code", "This invitation code has already been used. Sign in instead."
             )
@@ -226,6 +245,8 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
                 "This invitation code has expired. Ask your care team for a new one.",
             )
         patient = invitation.patient
+        if patient.user_id is not None:
+            return _patient_reactivate(invitation, password=password, username=username)
         username = (username or "").strip() or _generate_patient_username()
         if User.objects.filter(username__iexact=username).exists():
             raise AlreadyExists("username", "This username is taken. Choose another.")
@@ -242,6 +263,28 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
         invitation.used_at = timezone.now()
         invitation.save(update_fields=["used_at", "updated_at"])
         audit_record(actor=user, action="patient.activate", patient=patient)
+    return user
+
+
+def _patient_reactivate(
+    invitation: PatientInvitation, *, password: str, username: str | None
+) -> User:
+    """A new code for an existing account: a new password (and, if asked, a new username)
+    for the same account, its history kept. Its sessions and tokens ended at issue."""
+    patient = invitation.patient
+    user = User.objects.select_for_update().get(pk=patient.user_id)
+    username = (username or "").strip()
+    if username and username.lower() != user.username.lower():
+        if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
+            raise AlreadyExists("username", "This username is taken. Choose another.")
+        user.username = username
+    _validate_password(password, user)
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at", "updated_at"])
+    audit_record(actor=user, action="patient.reactivate", patient=patient)
     return user
 
 
@@ -290,6 +333,7 @@ class AccessRevokedReason:
     ROLE_CHANGED = "role_changed"
     CARE_TEAM_REMOVED = "care_team_removed"
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    NEW_INVITATION = "new_invitation"  # a patient who lost access gets a new code
 
 
 def user_access_revoke(

@@ -11,4 +11,9 @@ urlpatterns = [
     path("care-teams/", api.CareTeamListView.as_view(), name="care-team-list"),
     path("patients/", api.PatientListView.as_view(), name="patient-list"),
     path("patients/<uuid:patient_id>/", api.PatientDetailView.as_view(), name="patient-detail"),
+    path(
+        "patients/<uuid:patient_id>/invitation/",
+        api.PatientInvitationView.as_view(),
+        name="patient-invitation",
+    ),
 ]

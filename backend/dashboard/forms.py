@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -362,3 +363,36 @@ def form_errors(form: forms.Form) -> list[dict[str, str]]:
         for field, messages in form.errors.items()
         for message in messages
     ]
+
+
+class PatientEnrolForm(forms.Form):
+    """A new patient in one of the nurse's care teams; the checks are the enrolment service's
+    (backend.accounts.services.patient_enrol), whose refusals are shown on their field."""
+
+    display_name = forms.CharField(label="Name", max_length=150)
+    medical_record_number = forms.CharField(label="Medical record number", max_length=64)
+    time_zone = forms.CharField(
+        label="Time zone",
+        max_length=64,
+        help_text="Where the patient lives, e.g. Europe/Madrid: reminders follow their clock.",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    language = forms.ChoiceField(label="Language", choices=settings.LANGUAGES)
+    phone = forms.CharField(
+        label="Phone",
+        max_length=32,
+        required=False,
+        help_text="Where the care team calls the patient.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    care_team = forms.TypedChoiceField(label="Care team", coerce=int, required=False)
+
+    def __init__(self, *args: Any, care_teams: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(team.pk, team.name) for team in care_teams]
+        self.fields["care_team"].choices = choices
+        if len(choices) == 1:
+            self.fields["care_team"].widget = forms.HiddenInput()
+            self.fields["care_team"].initial = choices[0][0]
+        else:
+            self.fields["care_team"].required = True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, auth, cohort, exports, patients
+from .views import alerts, auth, cohort, enrolment, exports, patients
 
 app_name = "dashboard"
 
@@ -18,7 +18,18 @@ urlpatterns = [
         name="alert-acknowledge",
     ),
     path("alerts/<uuid:alert_id>/resolve/", alerts.alert_resolve, name="alert-resolve"),
+    path("patients/new/", enrolment.patient_enrol_page, name="patient-enrol"),
     path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient"),
+    path(
+        "patients/<uuid:patient_id>/invitation/",
+        enrolment.patient_invitation_new,
+        name="patient-invitation",
+    ),
+    path(
+        "patients/<uuid:patient_id>/invitation/confirm/",
+        enrolment.patient_invitation_confirm,
+        name="patient-invitation-confirm",
+    ),
     path(
         "patients/<uuid:patient_id>/grades/",
         patients.clinician_grade_record,

@@ -121,3 +121,65 @@ def test_missing_fields_are_named(api_client):  # type: ignore[no-untyped-def]
     response = api_client.post("/api/v1/auth/activate/", {}, format="json")
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} == {"invitation_code", "password"}
+
+
+# ---------------------------------------------------------------- a new code after activation
+
+
+def issue_through_api(user, patient):  # type: ignore[no-untyped-def]
+    from tests.conftest import client_for
+
+    return client_for(user).post(f"/api/v1/patients/{patient.pk}/invitation/")
+
+
+def test_staff_issue_a_new_code_through_the_api(
+    api_client, invitation, nurse, patient, foreign_patient
+):  # type: ignore[no-untyped-def]
+    unactivated, old_code = invitation
+    response = issue_through_api(nurse, unactivated)
+    assert response.status_code == 201, response.json()
+    assert response.json()["invitation_expires_in_days"] >= 1
+    assert activate(api_client, old_code).status_code == 400  # the earlier code stopped
+    assert activate(api_client, response.json()["invitation_code"]).status_code == 201
+    assert issue_through_api(nurse, foreign_patient).status_code == 404  # another team's
+    assert issue_through_api(patient.user, patient).status_code == 403  # patients cannot
+
+
+def test_a_new_code_signs_an_activated_patient_out_and_sets_a_new_password(  # type: ignore[no-untyped-def]
+    api_client, patient, nurse
+):
+    from knox.models import AuthToken
+
+    from backend.audit.models import AuditEvent
+    from tests.conftest import client_for
+    from tests.factories.accounts import TEST_PASSWORD
+
+    phone = client_for(patient.user)
+    assert phone.get("/api/v1/me/").status_code == 200
+    user_before = patient.user
+    code = issue_through_api(nurse, patient).json()["invitation_code"]
+    assert phone.get("/api/v1/me/").status_code == 401  # every token ended at once
+    assert not AuthToken.objects.filter(user=user_before).exists()
+    revoked = AuditEvent.objects.get(action="auth.access_revoked")
+    assert revoked.detail["reason"] == "new_invitation" and revoked.actor == nurse
+
+    response = activate(api_client, code, password=STRONG)
+    assert response.status_code == 201, response.json()
+    patient.refresh_from_db()
+    assert patient.user_id == user_before.pk  # the same account: history kept
+    assert response.json()["user"]["username"] == user_before.username
+    assert patient.user.check_password(STRONG)
+    assert not patient.user.check_password(TEST_PASSWORD)
+    assert AuditEvent.objects.filter(action="patient.reactivate", patient=patient).exists()
+    assert activate(api_client, code, password=STRONG).status_code == 400  # once only
+
+
+def test_reactivation_may_choose_a_new_username_but_not_a_taken_one(api_client, patient, nurse):  # type: ignore[no-untyped-def]
+    code = issue_through_api(nurse, patient).json()["invitation_code"]
+    taken = activate(api_client, code, username=nurse.username)
+    assert taken.status_code == 409
+    assert taken.json()["errors"][0]["field"] == "username"
+    renamed = activate(api_client, code, username="lucia.f")
+    assert renamed.status_code == 201
+    patient.refresh_from_db()
+    assert patient.user.username == "lucia.f"

@@ -1562,3 +1562,101 @@ def test_doses_worked_out_offline_from_the_plan_match_the_servers_schedule(  # t
     assert [(d["date"], d["slot"], d["local_time"], d["status"]) for d in derived] == as_server
     assert {d["status"] for d in derived} == {"pending", "on_hold"}
     assert len(derived) == 5 + 2 * 3  # one a day, then two a day from the dose change
+
+
+# ---------------------------------------------------------------- enrolled in the dashboard
+
+
+def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_link(  # type: ignore[no-untyped-def]
+    live_server, page, open_phone, nurse, zone, artifacts
+):
+    """Issue 21: enrolment from the dashboard (the code and a QR code of the activation
+    link), the patient activating from that link on a phone, and a new code for a patient who
+    lost access (their phones signed out, a new password on the same account)."""
+    from tests.browser.test_dashboard import sign_in
+
+    axe = Axe()
+    wcag_aa = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    sign_in(page, live_server, nurse)
+    page.get_by_role("link", name="Enrol a patient").click()
+    expect(page.get_by_role("heading", name="Enrol a patient", level=1)).to_be_visible()
+    assert axe.run(page, options=wcag_aa).violations_count == 0
+    # Bad input is refused on its field, nothing stored.
+    page.get_by_label("Name").fill("Lucía Fernández")
+    page.get_by_label("Medical record number").fill("HC-2026-0042")
+    page.get_by_label("Time zone").fill("Mars/Olympus")
+    page.get_by_label("Phone").fill("call me")
+    page.get_by_role("button", name="Enrol and show the invitation code").click()
+    expect(page.locator(".field-error", has_text="is not an IANA time zone")).to_be_visible()
+    assert not Patient.objects.filter(medical_record_number="HC-2026-0042").exists()
+    page.get_by_label("Time zone").fill(zone)
+    page.get_by_role("button", name="Enrol and show the invitation code").click()
+    expect(page.locator(".field-error", has_text="Digits, spaces, + ( ) - . only")).to_be_visible()
+    page.get_by_label("Phone").fill("+34 600 111 222")
+    page.get_by_role("button", name="Enrol and show the invitation code").click()
+
+    expect(page.get_by_role("heading", name="Lucía Fernández is enrolled")).to_be_visible()
+    code = page.locator("#invitation-code").inner_text().strip()
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    expect(page.locator(".invitation-qr svg")).to_be_visible()
+    link = page.get_by_role("link", name="the activation link").get_attribute("href")
+    assert link == f"{live_server.url}/app/#/activate?code={code}"
+    assert axe.run(page, options=wcag_aa).violations_count == 0
+    page.screenshot(path=str(artifacts / "dashboard-invitation.png"), full_page=True)
+    patient = Patient.objects.get(medical_record_number="HC-2026-0042")
+    assert (patient.display_name, patient.time_zone, patient.phone) == (
+        "Lucía Fernández",
+        zone,
+        "+34 600 111 222",
+    )
+    make_plan(nurse, patient.pk, zone)
+
+    # The phone opens the link (as the camera would from the QR code): the code is filled in
+    # and gone from the address.
+    phone = open_phone()
+    phone.goto(link)
+    expect(phone.get_by_label("Invitation code")).to_have_value(code)
+    assert "code=" not in phone.evaluate("location.href")
+    phone.get_by_label("Choose a password").fill(NEW_PASSWORD)
+    phone.get_by_label("Type the password again").fill(NEW_PASSWORD)
+    phone.get_by_role("button", name="Create my account").click()
+    expect(phone.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    patient.refresh_from_db()
+    username = patient.user.username
+    assert AuthToken.objects.filter(user=patient.user).count() == 1
+
+    # The nurse's patient page: the phone as a link, and a new code for a lost phone.
+    page.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+    expect(page.get_by_role("link", name="+34 600 111 222")).to_have_attribute(
+        "href", "tel:+34600111222"
+    )
+    page.get_by_role("link", name="New invitation code").click()
+    page.get_by_role("button", name="Issue a new code").click()  # not confirmed: refused
+    expect(
+        page.get_by_role("heading", name="A new invitation code for Lucía Fernández")
+    ).to_be_visible()
+    assert AuthToken.objects.filter(user=patient.user).count() == 1
+    assert axe.run(page, options=wcag_aa).violations_count == 0
+    page.get_by_label("Sign Lucía Fernández out everywhere and issue a new code").check()
+    page.get_by_role("button", name="Issue a new code").click()
+    expect(
+        page.get_by_role("heading", name="A new invitation code for Lucía Fernández")
+    ).to_be_visible()
+    new_code = page.locator("#invitation-code").inner_text().strip()
+    assert new_code != code
+    assert AuthToken.objects.filter(user=patient.user).count() == 0  # signed out everywhere
+
+    # The phone finds its sign-in ended at its next request, then the new link is opened.
+    phone.reload()
+    expect(phone.get_by_text("Your sign-in has ended. Please sign in again.")).to_be_visible()
+    phone.goto(f"{live_server.url}/app/#/activate?code={new_code}")
+    phone.get_by_label("Choose a password").fill(NEW_PASSWORD + "-2")
+    phone.get_by_label("Type the password again").fill(NEW_PASSWORD + "-2")
+    phone.get_by_role("button", name="Create my account").click()
+    expect(phone.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    patient.refresh_from_db()
+    assert patient.user.username == username  # the same account, its history kept
+    refused = "Failed to load resource: the server responded with a status of 400"
+    # The two refused forms above answer 400 (as they should); nothing else went wrong.
+    assert [problem for problem in page.problems if refused not in problem] == []
+    assert phone.problems == []

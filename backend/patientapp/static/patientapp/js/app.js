@@ -118,7 +118,8 @@ function showConnection() {
 }
 
 function currentRoute() {
-  const match = location.hash.match(/^#\/([a-z-]+)(?:\/(.*))?$/);
+  // A query after the screen's name (#/activate?code=...) is the screen's to read.
+  const match = location.hash.match(/^#\/([a-z-]+)(?:\/([^?]*))?(?:\?.*)?$/);
   if (!match) return { name: "", arg: "" };
   return { name: match[1], arg: decodeURIComponent(match[2] || "") };
 }

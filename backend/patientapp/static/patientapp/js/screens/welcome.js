@@ -78,6 +78,15 @@ function input(props) {
   return h("input", { class: "input", ...props });
 }
 
+/** The code of an activation link (the QR code the nurse shows: #/activate?code=...), taken
+ *  out of the address at once so it stays in no history entry. */
+function codeFromLink() {
+  const query = location.hash.split("?")[1];
+  if (!query) return "";
+  history.replaceState(null, "", "#/activate");
+  return new URLSearchParams(query).get("code") || "";
+}
+
 export function mountActivate(container) {
   const code = input({
     name: "invitation_code",
@@ -85,6 +94,7 @@ export function mountActivate(container) {
     autocapitalize: "characters",
     spellcheck: "false",
     required: true,
+    value: codeFromLink(),
   });
   const username = input({
     name: "username",
