@@ -18,10 +18,10 @@ WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default
 BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench chaos migrate demo web worker beat clean
+.PHONY: help run test test-fast lint bench chaos migrate demo web worker beat clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ run: $(VENV)/.installed-runtime ## start web, worker and beat with demo data (ht
 
 test: $(VENV)/.installed-dev ## run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL)
 	python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed-dev ## the edit-test loop: all but the slow tests, on every core, test databases kept
+	python -m pytest -m "not slow" -n auto --reuse-db $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff, and a check that no model change lacks a migration
 	ruff check .

@@ -48,6 +48,16 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _health_probe_threads_stopped(django_db_setup):  # type: ignore[no-untyped-def]
+    """/healthz's database thread keeps a connection to the test database: closed before
+    pytest-django drops that database (this fixture's teardown runs first)."""
+    yield
+    from backend.common import health
+
+    health.probes_shutdown()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Throttle counters live in the cache; each test starts with none."""

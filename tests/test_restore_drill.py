@@ -15,6 +15,9 @@ import pytest
 
 from deploy.backup import restore_drill
 
+# slow: dumps and restores databases (make test runs it; make test-fast leaves it out).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BACKUP = ROOT / "deploy" / "backup" / "backup.sh"
 

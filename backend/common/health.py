@@ -85,13 +85,22 @@ def worker_heartbeat_record(*, worker_name: str | None = None) -> WorkerHeartbea
 
 
 def _database_check() -> tuple[bool, datetime | None]:
-    """In a probe thread, on that thread's own connection, closed after each check (so no
-    connection lingers in a thread)."""
+    """In the database probe's own thread, on that thread's own connection, kept open between
+    checks (a check is then one round trip, even on a loaded machine) and closed after a
+    failure (the next check connects afresh, e.g. after a server restart)."""
     try:
         up = database_is_up()
-        return up, (last_worker_heartbeat() if up else None)
-    finally:
+        heartbeat = last_worker_heartbeat() if up else None
+    except Exception:
         connection.close()
+        raise
+    if not up:
+        connection.close()
+    return up, heartbeat
+
+
+def _close_this_threads_connection() -> None:
+    connection.close()
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,10 @@ class DependencyProbe:
         self._future: Future[tuple[bool, Any]] | None = None
         self._started = 0.0
         self._last: Reading | None = None
+
+    def forget(self) -> None:
+        with self._lock:
+            self._future, self._last = None, None
 
     def read(self, executor: ThreadPoolExecutor, wait_seconds: float) -> Reading:
         with self._lock:
@@ -148,9 +161,23 @@ class _Probes:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+        # One thread each: the database thread keeps its connection, and a hanging broker
+        # never delays the database's check.
+        self.database_thread = ThreadPoolExecutor(1, thread_name_prefix="healthz-database")
+        self.broker_thread = ThreadPoolExecutor(1, thread_name_prefix="healthz-broker")
         self.database = DependencyProbe("database", _database_check)
         self.broker = DependencyProbe("broker", lambda: (broker_is_up(), None))
+
+    def shutdown(self, timeout_seconds: float) -> None:
+        """Close the database thread's connection (a test database can then be dropped)."""
+        # A function, so `connection` is looked up in that thread (it is per thread).
+        closing = self.database_thread.submit(_close_this_threads_connection)
+        try:
+            closing.result(timeout=timeout_seconds)
+        except TimeoutError:
+            logger.warning("health check: the database thread did not close its connection")
+        self.database_thread.shutdown(wait=False)
+        self.broker_thread.shutdown(wait=False)
 
 
 _probes: _Probes | None = None
@@ -166,17 +193,29 @@ def _current_probes() -> _Probes:
 
 
 def probes_reset() -> None:
-    """Forget every reading (tests that change what is down between requests)."""
+    """Forget every reading (tests that change what is down between requests); the threads and
+    the database thread's connection stay."""
+    with _probes_lock:
+        probes = _probes
+    if probes is not None:
+        probes.database.forget()
+        probes.broker.forget()
+
+
+def probes_shutdown(timeout_seconds: float = 5.0) -> None:
+    """Stop the probe threads, their connection closed (the end of a test session)."""
     global _probes
     with _probes_lock:
-        _probes = None
+        probes, _probes = _probes, None
+    if probes is not None and probes.pid == os.getpid():
+        probes.shutdown(timeout_seconds)
 
 
 def health_report() -> tuple[bool, dict[str, object]]:
     probes = _current_probes()
     wait = settings.HEALTH_WAIT_MS / 1000
-    database = probes.database.read(probes.executor, wait)
-    broker = probes.broker.read(probes.executor, wait)
+    database = probes.database.read(probes.database_thread, wait)
+    broker = probes.broker.read(probes.broker_thread, wait)
     database_ok, broker_ok = database.state == OK, broker.state == OK
     heartbeat = database.value if database_ok else None
     report: dict[str, object] = {

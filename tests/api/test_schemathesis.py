@@ -44,7 +44,8 @@ from backend.sideeffects.models import SideEffectReport
 from tests.conftest import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
-pytestmark = [pytest.mark.django_db]
+# slow: a minute of generated requests (make test runs it; make test-fast leaves it out).
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
 CONFORMANCE = os.environ.get("SCHEMATHESIS_CONFORMANCE", "") == "1"
