@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from backend.alerts.models import STAFF_RESOLUTION_OUTCOMES, AlertKind, AlertPriority
 from backend.common.dates import BoundedDateField
+from backend.guidelines import rules
 from backend.guidelines.labs import (
     ALKALINE_PHOSPHATASE,
     CREATININE,
@@ -396,3 +397,248 @@ class PatientEnrolForm(forms.Form):
             self.fields["care_team"].initial = choices[0][0]
         else:
             self.fields["care_team"].required = True
+
+
+# --------------------------------------------------------------------------------------------
+# Treatment plans (issue 21): the case facts, the nurse's override, dose changes, holds, stop.
+# The rules (which case is valid, what an override needs, the dose levels) are the guideline
+# module's and the plan services'; their refusals are shown on the field they name.
+# --------------------------------------------------------------------------------------------
+
+SETTING_WORDS = {
+    "adjuvant": "Adjuvant (after complete surgery)",
+    "neoadjuvant": "Neoadjuvant (before surgery)",
+    "advanced": "Advanced (metastatic or inoperable)",
+}
+SITE_WORDS = {
+    "stomach": "Stomach",
+    "duodenum": "Duodenum",
+    "jejunum_ileum": "Jejunum or ileum (small bowel)",
+    "colon": "Colon",
+    "rectum": "Rectum",
+    "esophagus": "Oesophagus",
+    "extra_gastrointestinal": "Outside the gut (extra-gastrointestinal)",
+}
+MUTATION_WORDS = {
+    "kit_exon_11": "KIT exon 11",
+    "kit_exon_9": "KIT exon 9",
+    "kit_exon_13": "KIT exon 13",
+    "kit_exon_17": "KIT exon 17",
+    "kit_other": "KIT, other",
+    "pdgfra_d842v": "PDGFRA D842V",
+    "pdgfra_other": "PDGFRA, other",
+    "sdh_deficient": "SDH-deficient",
+    "nf1": "NF1",
+    "braf": "BRAF",
+    "ntrk": "NTRK",
+    "wild_type": "Wild type",
+    "unknown": "Not known yet",
+}
+DOSE_TIME_ATTRS = {"type": "time", "step": "60"}
+CHOOSE = ("", "Choose…")
+
+
+def _choices(codes: Any, words: dict[str, str]) -> list[tuple[str, str]]:
+    return [CHOOSE, *((code, words.get(code, code.replace("_", " "))) for code in codes)]
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _reason_field(label: str = "Reason", required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=2000,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DoseTimesMixin:
+    """One or two local wall-clock times ("08:00"); the service checks them (24-hour, one per
+    daily dose, distinct) and names `dose_times` or `dose_times.N` when it refuses."""
+
+    def dose_times(self) -> list[str]:
+        data = self.cleaned_data  # type: ignore[attr-defined]
+        return [data[name] for name in ("dose_time_1", "dose_time_2") if data.get(name)]
+
+    @staticmethod
+    def dose_time_field(service_field: str) -> str:
+        return "dose_time_2" if service_field == "dose_times.1" else "dose_time_1"
+
+
+def _dose_time(label: str, required: bool) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=5,
+        required=required,
+        widget=forms.TextInput(attrs=DOSE_TIME_ATTRS),
+    )
+
+
+class PlanCreateForm(DoseTimesMixin, forms.Form):
+    """A new plan: the case the guideline reads (backend.guidelines.case), the nurse's
+    override of its dose, schedule or duration (with a reason), and the dose times."""
+
+    CASE_FIELDS = (
+        "setting",
+        "site",
+        "size_cm",
+        "mitoses_per_50hpf",
+        "rupture",
+        "mutation",
+        "age_years",
+        "start_date",
+    )
+    OVERRIDE_FIELDS = ("dose_mg_per_day", "doses_per_day", "duration_months")
+
+    setting = forms.ChoiceField(label="Setting", choices=())
+    site = forms.ChoiceField(label="Primary site", choices=())
+    size_cm = forms.FloatField(
+        label="Tumour size (cm)",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+    mitoses_per_50hpf = forms.IntegerField(
+        label="Mitoses per 50 HPF (5 mm²)",
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    rupture = forms.BooleanField(label="Tumour rupture", required=False)
+    mutation = forms.ChoiceField(label="Mutation", choices=())
+    age_years = forms.IntegerField(
+        label="Age (years)",
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    start_date = BoundedDateField(label="Start date", widget=_date_widget())
+    override_dose_mg_per_day = forms.TypedChoiceField(
+        label="Dose (mg/day)", choices=(), coerce=int, required=False, empty_value=None
+    )
+    override_doses_per_day = forms.TypedChoiceField(
+        label="Doses per day",
+        choices=[("", "As the guideline says"), (1, "Once a day"), (2, "Twice a day")],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    override_duration_months = forms.IntegerField(
+        label="Duration (months)",
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    override_reason = _reason_field("Reason for departing from the guideline", required=False)
+    dose_time_1 = _dose_time("First dose time", required=True)
+    dose_time_2 = _dose_time("Second dose time (twice-a-day doses only)", required=False)
+
+    def __init__(self, *args: Any, dose_levels: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["setting"].choices = _choices(rules.SETTINGS, SETTING_WORDS)
+        self.fields["site"].choices = _choices(rules.SITES, SITE_WORDS)
+        self.fields["mutation"].choices = _choices(rules.MUTATIONS, MUTATION_WORDS)
+        self.fields["override_dose_mg_per_day"].choices = [
+            ("", "As the guideline says"),
+            *((level, f"{level} mg/day") for level in dose_levels),
+        ]
+
+    def case(self) -> dict[str, Any]:
+        """The case object for the guideline (an empty optional field is left out)."""
+        data = self.cleaned_data
+        case: dict[str, Any] = {}
+        for name in self.CASE_FIELDS:
+            value = data.get(name)
+            if name == "rupture":
+                case[name] = bool(value)
+            elif name == "start_date" and value is not None:
+                case[name] = value.isoformat()
+            elif value not in (None, ""):
+                case[name] = value
+        return case
+
+    def override(self) -> dict[str, Any] | None:
+        """None when the nurse changed nothing and gave no reason; the service then asks for
+        one when the guideline's decision is not "treat"."""
+        data = self.cleaned_data
+        override = {
+            name: data[f"override_{name}"]
+            for name in self.OVERRIDE_FIELDS
+            if data.get(f"override_{name}") is not None
+        }
+        reason = (data.get("override_reason") or "").strip()
+        if not override and not reason:
+            return None
+        return {**override, "reason": reason}
+
+    def field_of(self, service_field: str | None) -> str | None:
+        """`case.mitoses_per_50hpf` -> mitoses_per_50hpf; `override.reason` and `override`
+        -> override_reason; `override.X` -> override_X; `dose_times.N` -> that time."""
+        name = service_field or ""
+        if name.startswith("case."):
+            field = name.removeprefix("case.")
+            return field if field in self.fields else None
+        if name == "override":
+            return "override_reason"
+        if name.startswith("override."):
+            field = "override_" + name.removeprefix("override.")
+            return field if field in self.fields else "override_reason"
+        if name.startswith("dose_times"):
+            return self.dose_time_field(name)
+        return None
+
+
+class PlanRevisionForm(DoseTimesMixin, forms.Form):
+    """A dose change: the doses offered are the guideline's steps for this plan (set by the
+    view); the service checks the level and the times."""
+
+    dose_mg_per_day = forms.TypedChoiceField(label="New dose", choices=(), coerce=int)
+    dose_time_1 = _dose_time("First dose time", required=True)
+    dose_time_2 = _dose_time("Second dose time (twice-a-day doses only)", required=False)
+    effective_date = BoundedDateField(
+        label="From", required=False, widget=_date_widget(), help_text="Empty: today."
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args: Any, dose_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dose_mg_per_day"].choices = [CHOOSE, *dose_choices]
+
+    def field_of(self, service_field: str | None) -> str | None:
+        name = service_field or ""
+        if name.startswith("dose_times"):
+            return self.dose_time_field(name)
+        if name == "doses_per_day":
+            return "dose_mg_per_day"
+        return name if name in self.fields else None
+
+
+class PlanHoldForm(forms.Form):
+    start_date = BoundedDateField(label="First day without the drug", widget=_date_widget())
+    end_date = BoundedDateField(
+        label="Last day without the drug",
+        required=False,
+        widget=_date_widget(),
+        help_text="Optional: leave empty to hold until you resume the plan.",
+    )
+    reason = _reason_field()
+
+    def field_of(self, service_field: str | None) -> str | None:
+        return service_field if service_field in self.fields else None
+
+
+class PlanResumeForm(forms.Form):
+    end_date = BoundedDateField(
+        label="Last day without the drug",
+        widget=_date_widget(),
+        help_text="The patient takes the drug again from the day after.",
+    )
+
+    def field_of(self, service_field: str | None) -> str | None:
+        return service_field if service_field in self.fields else None
+
+
+class PlanStopForm(forms.Form):
+    reason = _reason_field()
+
+    def field_of(self, service_field: str | None) -> str | None:
+        return service_field if service_field in self.fields else None

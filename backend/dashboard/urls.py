@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, auth, cohort, enrolment, exports, patients
+from .views import alerts, auth, cohort, enrolment, exports, patients, plans
 
 app_name = "dashboard"
 
@@ -50,6 +50,20 @@ urlpatterns = [
         patients.lab_results_record_view,
         name="lab-results-record",
     ),
+    path("patients/<uuid:patient_id>/plan/new/", plans.plan_new, name="plan-new"),
+    path(
+        "patients/<uuid:patient_id>/plan/recommendation/",
+        plans.plan_recommendation,
+        name="plan-recommendation",
+    ),
+    path("patients/<uuid:patient_id>/plan/dose/", plans.plan_dose, name="plan-dose"),
+    path("patients/<uuid:patient_id>/plan/hold/", plans.plan_hold, name="plan-hold"),
+    path(
+        "patients/<uuid:patient_id>/plan/holds/<int:hold_id>/resume/",
+        plans.plan_resume,
+        name="plan-resume",
+    ),
+    path("patients/<uuid:patient_id>/plan/stop/", plans.plan_stop, name="plan-stop"),
     path("cohort/", cohort.cohort_page, name="cohort"),
     path("exports/", exports.export_jobs, name="export-jobs"),
 ]

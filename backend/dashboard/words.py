@@ -115,3 +115,33 @@ def reasons_in_words(recommendation: Mapping[str, Any] | None) -> list[ReasonWor
             )
         )
     return reasons
+
+
+# The guideline's decision for a case (backend.guidelines.rules.DECISIONS), as a nurse reads it.
+DECISION_WORDS: dict[str, str] = {
+    "treat": "Treat with imatinib",
+    "no_adjuvant": "No adjuvant imatinib suggested",
+    "no_imatinib": "Imatinib not suggested",
+    "discuss": "Discuss (no clear suggestion: a clinician decides)",
+    "specialist_only": "Specialist decision only",
+}
+
+
+def decision_words(decision: str | None) -> str:
+    return DECISION_WORDS.get(decision or "", (decision or "—").replace("_", " "))
+
+
+def risk_words(risk: Mapping[str, Any] | None) -> list[str]:
+    """A recommendation's risk as lines: modified NIH, then AFIP with its progression rate."""
+    risk = risk or {}
+    lines = []
+    nih = risk.get("modified_nih")
+    if nih:
+        lines.append(f"Modified NIH: {str(nih).replace('_', ' ')}")
+    afip = risk.get("afip") or {}
+    if afip.get("category"):
+        words = f"AFIP: {str(afip['category']).replace('_', ' ')}"
+        if afip.get("progression_pct") is not None:
+            words += f" ({afip['progression_pct']:g} % progressed in the series)"
+        lines.append(words)
+    return lines

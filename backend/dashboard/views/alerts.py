@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from backend.accounts.models import Patient
 from backend.alerts import services as alert_services
@@ -16,10 +17,11 @@ from backend.alerts.models import Alert
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import Conflict, ServiceValidationError
 
-from ..access import staff_required
+from ..access import may_record_clinical_changes, staff_required
 from ..forms import AlertQueueFilterForm, AlertResolveForm, form_errors
 from ..presenters import patient_options
 from ..selectors import alert_queue, patients_with_unresolved_alerts, visible_alert
+from .plans import prefilled_plan_form_url
 
 # A patient seen in the queue is written to the audit log at most this often per session:
 # the queue refreshes itself every few seconds and would otherwise bury the log.
@@ -158,6 +160,17 @@ def alert_resolve(request: HttpRequest, alert_id: object) -> HttpResponse:
         except ServiceValidationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.reason)
         else:
+            # "Dose held" / "dose reduced": the nurse confirms the hold or the new dose on the
+            # plan's form, pre-filled from the alert; the plan changes only when it is sent.
+            confirm_url = (
+                prefilled_plan_form_url(alert, form.cleaned_data["outcome"])
+                if may_record_clinical_changes(request.user)
+                else None
+            )
+            if confirm_url is not None:
+                if request.htmx:
+                    return HttpResponseClientRedirect(confirm_url)
+                return redirect(confirm_url)
             if request.htmx:
                 resolved = _alert_or_404(request, alert.pk)
                 response = render(
