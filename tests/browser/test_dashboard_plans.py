@@ -5,7 +5,6 @@ once the nurse confirms it, the patient's phone shows the hold. Every new page p
 (WCAG 2 AA); screenshots go to var/test-artifacts/."""
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,54 +15,15 @@ from backend.adherence.models import PlanHold, TreatmentPlan
 from backend.alerts.models import Alert
 from tests.browser.test_dashboard import htmx_settled, report_through_api, sign_in
 from tests.browser.test_patient_app import (
-    PHONE,
     activate_in_app,
     enrol,
     hhmm,
     local_now,
-    zone_near_midday,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture
-def zone() -> str:
-    return zone_near_midday()
-
-
-@pytest.fixture
-def open_phone(browser, zone) -> Iterator[Callable[..., Page]]:  # type: ignore[no-untyped-def]
-    """A phone (360 x 740, touch) in the patient's zone; page errors kept on `problems`
-    (the minimal form of test_patient_app's fixture)."""
-    contexts = []
-
-    def opener() -> Page:
-        context = browser.new_context(
-            viewport=PHONE,
-            screen=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            locale="en-GB",
-            timezone_id=zone,
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.problems = problems  # type: ignore[attr-defined]
-        return page
-
-    yield opener
-    for context in contexts:
-        for page in context.pages:
-            page.goto("about:blank")
-        if context.pages:
-            context.pages[0].wait_for_timeout(150)
-        context.close()
 
 
 def axe_clean(page: Page, name: str) -> None:

@@ -10,7 +10,6 @@ import base64
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,47 +34,13 @@ from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 740}
 NEW_PASSWORD = "a-long-new-password-42"
 SENT = "Thank you. Your report has been sent."
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
 # Real zones with whole-hour offsets around the world: the tests pick the one where it is
 # nearest midday, so "a dose due today, a little while ago" never crosses midnight.
-ZONES = [
-    "Pacific/Honolulu",
-    "America/Anchorage",
-    "America/Los_Angeles",
-    "America/Denver",
-    "America/Chicago",
-    "America/New_York",
-    "America/Halifax",
-    "America/Sao_Paulo",
-    "Atlantic/South_Georgia",
-    "Atlantic/Cape_Verde",
-    "Europe/London",
-    "Europe/Madrid",
-    "Europe/Athens",
-    "Europe/Moscow",
-    "Asia/Dubai",
-    "Asia/Karachi",
-    "Asia/Dhaka",
-    "Asia/Bangkok",
-    "Asia/Shanghai",
-    "Asia/Tokyo",
-    "Australia/Brisbane",
-    "Pacific/Noumea",
-    "Pacific/Auckland",
-]
-
-
-def zone_near_midday() -> str:
-    def distance(name: str) -> float:
-        local = datetime.now(ZoneInfo(name))
-        return abs(local.hour + local.minute / 60 - 12.5)
-
-    return min(ZONES, key=distance)
-
-
 def local_now(zone: str) -> datetime:
     return datetime.now(ZoneInfo(zone))
 
@@ -85,62 +50,6 @@ def hhmm(moment: datetime) -> str:
 
 
 # ---------------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture
-def zone() -> str:
-    return zone_near_midday()
-
-
-@pytest.fixture
-def open_phone(browser, zone) -> Iterator[Callable[..., Page]]:  # type: ignore[no-untyped-def]
-    """Open a phone: a fresh context (its own storage, IndexedDB and service workers) at
-    360 x 740 with touch, in the patient's time zone. Console errors and page errors are kept
-    on `page.problems`."""
-    contexts = []
-
-    def opener(*, locale: str = "en-GB", service_workers: str = "allow", **options) -> Page:  # type: ignore[no-untyped-def]
-        context = browser.new_context(
-            viewport=PHONE,
-            screen=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            device_scale_factor=2,
-            locale=locale,
-            timezone_id=zone,
-            service_workers=service_workers,
-            **options,
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"console {message.type}: {message.text}")
-                # Chromium logs every failed request (the offline and 4xx/5xx cases are the
-                # point of several tests); the app's own errors are what matter here.
-                if message.type == "error"
-                and "net::ERR_" not in message.text
-                and not message.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.problems = problems  # type: ignore[attr-defined]
-        return page
-
-    yield opener
-    for context in contexts:
-        # Leave the app first (it stops its reads and retries), and give the live server a
-        # moment to finish a request already under way, so the database flush after the test
-        # never races one (a deadlock on TRUNCATE).
-        for page in context.pages:
-            page.goto("about:blank")
-        if context.pages:
-            context.pages[0].wait_for_timeout(150)
-        context.close()
 
 
 def enrol(nurse, zone: str, *, language: str = "en") -> tuple[str, str]:  # type: ignore[no-untyped-def]
