@@ -52,6 +52,7 @@ class AlertOutput(serializers.ModelSerializer):
             "seconds_to_resolve",
             "resolution_outcome",
             "resolution_note",
+            "call_requested_at",
         ]
 
     def get_patient(self, alert: Alert) -> dict[str, str]:
@@ -126,6 +127,20 @@ class AlertAcknowledgeView(APIView):
     @extend_schema(request=None, responses={200: AlertOutput}, operation_id="alert_acknowledge")
     def post(self, request: Request, alert_id: Any) -> Response:
         alert = services.alert_acknowledge(
+            alert=_visible_alert(request, alert_id), user=request.user
+        )
+        return Response(AlertOutput(_visible_alert(request, alert.pk)).data)
+
+
+class AlertAskToCallView(APIView):
+    """Ask the patient to phone the care team: a push to their phones (no clinical detail),
+    and a line on their report in the app. 409 when resolved or the app is not activated."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(request=None, responses={200: AlertOutput}, operation_id="alert_ask_to_call")
+    def post(self, request: Request, alert_id: Any) -> Response:
+        alert = services.alert_ask_patient_to_call(
             alert=_visible_alert(request, alert_id), user=request.user
         )
         return Response(AlertOutput(_visible_alert(request, alert.pk)).data)

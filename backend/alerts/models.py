@@ -93,6 +93,11 @@ class Alert(TimeStampedModel):
     resolution_note = models.TextField(blank=True)
     # Set once, when the alert went unacknowledged too long and the whole team was told.
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A nurse asked the patient to phone the care team (a push to the patient's phones).
+    call_requested_at = models.DateTimeField(null=True, blank=True)
+    call_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["priority_rank", "opened_at"]

@@ -80,3 +80,54 @@ def last_alert_seen_at(patient: Patient, symptom: str) -> datetime | None:
         .values_list("last_seen_at", flat=True)
         .first()
     )
+
+
+# What the patient's app says on a report, from the alerts it fed (issue 21: the loop closed).
+TOLD, SEEN, RESOLVED = "told", "seen", "resolved"
+_STAGE = {AlertStatus.OPEN: TOLD, AlertStatus.ACKNOWLEDGED: SEEN, AlertStatus.RESOLVED: RESOLVED}
+_ORDER = {TOLD: 0, SEEN: 1, RESOLVED: 2}
+
+
+def care_team_responses(
+    patient: Patient, report_ids: Collection[object], since: datetime | None
+) -> dict[str, dict[str, object]]:
+    """For each report that fed an alert: how far the care team has got with it, for the
+    patient's own eyes. `status` is the least advanced of its alerts (told: not yet seen; seen:
+    a nurse acknowledged it; resolved: every alert about it is closed), `outcome` the resolving
+    nurse's outcome code (the app words it for patients), and `call_requested_at` when a nurse
+    asked the patient to phone. One query for all the reports."""
+    wanted = {str(report_id) for report_id in report_ids}
+    alerts = Alert.objects.filter(patient=patient)
+    if since is not None:
+        alerts = alerts.filter(opened_at__gte=since)
+    found: dict[str, list[Alert]] = {}
+    for alert in alerts.only(
+        "details",
+        "status",
+        "acknowledged_at",
+        "resolved_at",
+        "resolution_outcome",
+        "call_requested_at",
+    ):
+        details = alert.details or {}
+        reports = details.get("reports") or ([details["report"]] if details.get("report") else [])
+        for report_id in reports:
+            if str(report_id) in wanted:
+                found.setdefault(str(report_id), []).append(alert)
+    responses: dict[str, dict[str, object]] = {}
+    for report_id, fed in found.items():
+        status = min((_STAGE[alert.status] for alert in fed), key=_ORDER.__getitem__)
+        resolved = [alert for alert in fed if alert.resolved_at is not None]
+        latest = max(resolved, key=lambda alert: alert.resolved_at) if resolved else None
+        seen = [alert.acknowledged_at for alert in fed if alert.acknowledged_at is not None]
+        calls = [alert.call_requested_at for alert in fed if alert.call_requested_at is not None]
+        responses[report_id] = {
+            "status": status,
+            "seen_at": min(seen).isoformat() if seen else None,
+            "resolved_at": latest.resolved_at.isoformat()
+            if latest and status == RESOLVED
+            else None,
+            "outcome": latest.resolution_outcome if latest and status == RESOLVED else None,
+            "call_requested_at": max(calls).isoformat() if calls else None,
+        }
+    return responses

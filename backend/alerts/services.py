@@ -65,7 +65,7 @@ def alert_raise(
                         summary=decision.text[:300],
                         sources=list(decision.sources),
                         advice=asdict(advice) if advice else None,
-                        details=details or {},
+                        details=_with_reports({}, details or {}),
                         opened_at=now,
                         priority_since=now,
                         last_seen_at=now,
@@ -80,7 +80,7 @@ def alert_raise(
         alert.occurrences += 1
         alert.last_seen_at = now
         alert.summary = decision.text[:300]
-        alert.details = {**alert.details, **(details or {})}
+        alert.details = _with_reports(alert.details, details or {})
         if advice is not None and not _keeps_clinician_advice(alert, advice):
             alert.advice = asdict(advice)
         if escalated:
@@ -93,6 +93,58 @@ def alert_raise(
         if escalated:
             _notify_care_team(alert, f"escalated-{alert.occurrences}")
         return alert
+
+
+def _with_reports(before: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The details with the new cause's, keeping every report that fed the alert in `reports`
+    (a repeated cause used to overwrite `report`, and the patient's earlier report lost its
+    link to the alert the care team is working on)."""
+    reports = list(before.get("reports") or ([before["report"]] if before.get("report") else []))
+    if new.get("report") and new["report"] not in reports:
+        reports.append(new["report"])
+    merged = {**before, **new}
+    if reports:
+        merged["reports"] = reports
+    return merged
+
+
+# A nurse may ask again; a second push inside this time is not sent (a double click).
+CALL_REQUEST_REPEAT_AFTER = timedelta(minutes=10)
+
+
+def alert_ask_patient_to_call(*, alert: Alert, user: User) -> Alert:
+    """A nurse asks the patient to phone the care team: a push to the patient's phones (no
+    clinical detail on the lock screen) and a line on their report in the app."""
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
+        if alert.status == AlertStatus.RESOLVED:
+            raise Conflict("alert", "This alert is already resolved.")
+        patient = alert.patient
+        if patient.user_id is None:
+            raise Conflict("patient", "The patient has not activated the app: phone them.")
+        now = timezone.now()
+        if alert.call_requested_at and now - alert.call_requested_at < CALL_REQUEST_REPEAT_AFTER:
+            return alert
+        alert.call_requested_at = now
+        alert.call_requested_by = user
+        if alert.acknowledged_at is None:
+            alert.status = AlertStatus.ACKNOWLEDGED
+            alert.acknowledged_at = now
+            alert.acknowledged_by = user
+        alert.save()
+        outbox_enqueue(
+            recipient=patient.user,
+            kind="call_request",
+            payload={"alert": str(alert.pk)},
+            dedupe_key=f"call-request:{alert.pk}:{now.isoformat()}",
+        )
+        audit_record(
+            actor=user,
+            action="alert.ask_to_call",
+            patient=patient,
+            detail={"alert": str(alert.pk)},
+        )
+    return alert
 
 
 def alert_update(

@@ -18,6 +18,11 @@ urlpatterns = [
         name="alert-acknowledge",
     ),
     path("alerts/<uuid:alert_id>/resolve/", alerts.alert_resolve, name="alert-resolve"),
+    path(
+        "alerts/<uuid:alert_id>/ask-to-call/",
+        alerts.alert_ask_to_call,
+        name="alert-ask-to-call",
+    ),
     path("patients/new/", enrolment.patient_enrol_page, name="patient-enrol"),
     path("patients/<uuid:patient_id>/", patients.patient_detail, name="patient"),
     path(

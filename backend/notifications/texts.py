@@ -188,6 +188,28 @@ TEXTS: _T = {
             "de": ("Plan endet bald", "Der Plan eines Patienten endet am {date}."),
         },
     },
+    # A nurse asks the patient to phone the care team (from an alert about their report). No
+    # symptom or drug on the lock screen; the number is in the app.
+    "call_request": {
+        "private": {
+            "en": (
+                "Please call your care team",
+                "A nurse asks you to phone them. Tap for the number.",
+            ),
+            "es": (
+                "Llame a su equipo, por favor",
+                "Una enfermera le pide que les llame. Toque para ver el número.",
+            ),
+            "fr": (
+                "Appelez votre équipe soignante",
+                "Une infirmière vous demande de l'appeler. Touchez pour voir le numéro.",
+            ),
+            "de": (
+                "Bitte rufen Sie Ihr Behandlungsteam an",
+                "Eine Pflegekraft bittet um Ihren Anruf. Tippen Sie für die Nummer.",
+            ),
+        },
+    },
     "generic": {
         "private": {
             "en": ("New notification", "Open the app for details."),

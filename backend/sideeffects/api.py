@@ -3,7 +3,7 @@
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.selectors import patients_visible_to
+from backend.alerts.selectors import care_team_responses
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
 from backend.api.serializers import StrictInputSerializer
@@ -51,6 +52,12 @@ class ReportOutput(serializers.ModelSerializer):
     red_flag = serializers.SerializerMethodField(
         help_text="True when the report raised a red flag (an urgent alert)"
     )
+    care_team_response = serializers.SerializerMethodField(
+        help_text="How far the care team has got with the alerts this report fed, or null when "
+        "it fed none: {status: told | seen | resolved, seen_at, resolved_at, outcome (the "
+        "resolving nurse's outcome code, when resolved), call_requested_at (a nurse asked the "
+        "patient to phone)}."
+    )
 
     class Meta:
         model = SideEffectReport
@@ -68,6 +75,7 @@ class ReportOutput(serializers.ModelSerializer):
             "weight_kg",
             "reported_at",
             "care_team_alerted",
+            "care_team_response",
             "patient_instruction",
             "clinician_grade",
             "assessments",
@@ -94,9 +102,35 @@ class ReportOutput(serializers.ModelSerializer):
     def get_red_flag(self, report: SideEffectReport) -> bool:
         return bool(report.red_flags)
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "status": {"type": "string", "enum": ["told", "seen", "resolved"]},
+                "seen_at": {"type": "string", "format": "date-time", "nullable": True},
+                "resolved_at": {"type": "string", "format": "date-time", "nullable": True},
+                "outcome": {"type": "string", "nullable": True},
+                "call_requested_at": {"type": "string", "format": "date-time", "nullable": True},
+            },
+        }
+    )
+    def get_care_team_response(self, report: SideEffectReport) -> dict | None:
+        return self.context.get("care_team_responses", {}).get(str(report.pk))
+
     def get_clinician_grade(self, report: SideEffectReport) -> int | None:
         assessments = list(report.assessments.all())
         return assessments[-1].ctcae_grade if assessments else None
+
+
+def _with_responses(patient: Any, reports: list[SideEffectReport]) -> dict[str, Any]:
+    """The serializer context carrying the care team's responses to these reports."""
+    since = min((report.reported_at for report in reports), default=None)
+    return {
+        "care_team_responses": care_team_responses(
+            patient, [report.pk for report in reports], since
+        )
+    }
 
 
 class AnswersInput(StrictInputSerializer):
@@ -142,7 +176,9 @@ class MySideEffectsView(APIView):
     @extend_schema(responses={200: ReportOutput(many=True)}, operation_id="me_side_effects_list")
     def get(self, request: Request) -> Response:
         patient = own_patient_or_404(request)
-        return Response(ReportOutput(reports_of_patient(patient), many=True).data)
+        reports = list(reports_of_patient(patient))
+        context = _with_responses(patient, reports)
+        return Response(ReportOutput(reports, many=True, context=context).data)
 
     @extend_schema(
         request=ReportInput,
@@ -167,7 +203,8 @@ class MySideEffectsView(APIView):
         )
         report = SideEffectReport.objects.prefetch_related("assessments").get(pk=result.report.pk)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(ReportOutput(report).data, status=code)
+        context = _with_responses(patient, [report])
+        return Response(ReportOutput(report, context=context).data, status=code)
 
 
 class PatientSideEffectsView(APIView):

@@ -1569,3 +1569,46 @@ def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_l
     # The two refused forms above answer 400 (as they should); nothing else went wrong.
     assert [problem for problem in page.problems if refused not in problem] == []
     assert phone.problems == []
+
+
+def test_the_patient_sees_the_care_team_see_and_close_their_report(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, care_team
+):
+    """Issue 21, the loop closed: told, a nurse asks them to phone (with the team's number),
+    then the outcome in words for patients, on the report in History."""
+    from backend.alerts.services import alert_ask_patient_to_call, alert_resolve
+
+    care_team.phone = "+34 910 000 111"
+    care_team.save()
+    signed_in_patient(nurse, patient, zone)
+    response = client_for(patient.user).post(
+        "/api/v1/me/side-effects/",
+        {
+            "client_id": str(uuid.uuid4()),
+            "symptom": "nausea",
+            "answers": {"frequency": 4, "severity": 3},
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    page.get_by_role("link", name="History").tap()
+    expect(page.get_by_text("Your care team was told. A nurse will look at it.")).to_be_visible()
+
+    alert = Alert.objects.get()
+    alert_ask_patient_to_call(alert=alert, user=nurse)
+    page.reload()
+    expect(page.get_by_text("Your care team asks you to phone them:")).to_be_visible()
+    expect(page.get_by_role("link", name="+34 910 000 111")).to_have_attribute(
+        "href", "tel:+34910000111"
+    )
+    expect(page.get_by_text("A nurse has seen this.")).to_be_visible()
+
+    alert_resolve(alert=alert, user=nurse, outcome="contacted_patient", note="Phoned.")
+    page.reload()
+    expect(
+        page.get_by_text("A nurse has seen this and has been in touch with you.")
+    ).to_be_visible()
+    expect(page.get_by_text("Your care team asks you to phone them:")).to_have_count(0)
+    assert page.problems == []

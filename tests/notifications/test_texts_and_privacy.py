@@ -26,6 +26,7 @@ PAYLOADS = {
     "alert_escalated": {"alert": "a", "priority": "high"},
     "alert_updated": {"alert": "a", "priority": "urgent"},
     "plan_ending": {"plan": "p", "planned_end_date": "2026-07-01"},
+    "call_request": {"alert": "a"},
     "generic": {},
 }
 

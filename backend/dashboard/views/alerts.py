@@ -132,6 +132,22 @@ def alert_acknowledge(request: HttpRequest, alert_id: object) -> HttpResponse:
     return redirect("dashboard:alert-queue")
 
 
+@require_POST
+@staff_required
+def alert_ask_to_call(request: HttpRequest, alert_id: object) -> HttpResponse:
+    """A push to the patient asking them to phone the care team (alerts.services)."""
+    alert = _alert_or_404(request, alert_id)
+    try:
+        alert_services.alert_ask_patient_to_call(alert=alert, user=request.user)
+    except Conflict as error:
+        if request.htmx:
+            return _row(request, alert, error=error.reason, status=409)
+        return redirect("dashboard:alert-queue")
+    if request.htmx:
+        return _row(request, alert)
+    return redirect("dashboard:alert-queue")
+
+
 @staff_required
 def alert_resolve(request: HttpRequest, alert_id: object) -> HttpResponse:
     """GET: the small form (into the side panel, or as a page without JavaScript). POST: resolve,

@@ -8,12 +8,14 @@ import {
   formatDateTime,
   formatMonth,
   t,
+  tOr,
   weekdayNames,
 } from "../i18n.js";
 import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
 import { on, state, userId } from "../state.js";
 import { peek, read } from "../store.js";
 import { addMonths, localDate, monthBounds } from "../time.js";
+import { careTeam } from "../triage.js";
 import { badge, notice, screenHeading, staleNotice } from "../ui.js";
 import { allQuestions, answerWord, scoresOf, symptomLabel } from "./symptoms.js";
 
@@ -37,13 +39,14 @@ export function mountHistory(container, monthArg) {
     const month = /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
     const { first, last } = monthBounds(month);
     const until = last < today ? last : today;
-    const [doses, reports, catalogue, outbox] = await Promise.all([
+    const [doses, reports, catalogue, outbox, team] = await Promise.all([
       read(`doses:${month}`, `me/doses/?from=${first}&to=${until}`).catch(() => null),
       read("reports", "me/side-effects/").catch(() => null),
       read("catalogue", "symptoms/").catch(() => null),
       outboxItems(userId()),
+      careTeam().catch(() => null),
     ]);
-    view = { today, month, thisMonth, doses, reports, catalogue, outbox };
+    view = { today, month, thisMonth, doses, reports, catalogue, outbox, team };
   }
 
   function paint() {
@@ -176,9 +179,37 @@ export function mountHistory(container, monthArg) {
       report.reported_at ? h("p", { class: "muted" }, formatDateTime(report.reported_at)) : null,
       answers.length ? h("dl", { class: "answers" }, answers) : null,
       report.note ? h("p", { class: "note" }, report.note) : null,
-      report.care_team_alerted ? h("p", { class: "told" }, t("history.care_team_told")) : null,
+      careTeamLines(report),
       extra,
     );
+  }
+
+  /** What the care team has done about a report (issue 21: the loop closed): told, seen by
+   *  a nurse, then the outcome in words for patients; and a nurse's request to phone. */
+  function careTeamLines(report) {
+    const response = report.care_team_response;
+    if (!response) {
+      return report.care_team_alerted ? h("p", { class: "told" }, t("history.care_team_told")) : null;
+    }
+    const lines = [];
+    if (response.call_requested_at && response.status !== "resolved") {
+      const phone = view.team && view.team.phone;
+      lines.push(
+        h(
+          "p",
+          { class: "call-request" },
+          t("history.call_requested"),
+          phone ? " " : null,
+          phone ? h("a", { href: `tel:${phone.replace(/[^\d+]/g, "")}` }, phone) : null,
+        ),
+      );
+    }
+    const status =
+      response.status === "resolved"
+        ? tOr(`history.outcome.${response.outcome}`, t("history.outcome.other"))
+        : t(`history.response.${response.status}`);
+    lines.push(h("p", { class: `told response-${response.status}` }, status));
+    return h("div", { class: "care-team-response" }, lines);
   }
 
   function reportsSection() {
