@@ -29,6 +29,14 @@ RANGE_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day"),
     OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day (inclusive)"),
     OpenApiParameter("care_team", int, description="One of your care teams (default: all)"),
+    OpenApiParameter(
+        "pseudonymised",
+        bool,
+        description=(
+            "true: a stable study id (study_id) in place of the patient's id, name and record "
+            "number (default: false)"
+        ),
+    ),
 ]
 
 
@@ -45,6 +53,7 @@ class CohortRangeInput(RangeInput):
     """A cohort export's range, and one of the user's care teams (default: all of them)."""
 
     care_team = serializers.IntegerField(required=False, min_value=1)
+    pseudonymised = serializers.BooleanField(required=False, default=False)
 
 
 class ExportView(APIView):
@@ -63,6 +72,7 @@ class ExportView(APIView):
             first=values["from"],
             last=values["to"],
             care_team_id=values.get("care_team"),
+            pseudonymised=values["pseudonymised"],
         )
 
 
@@ -84,11 +94,11 @@ class AdherenceCsvView(ExportView):
             patients=patients,
             request=request,
         )
-        lines = services.export_csv_lines(ExportKind.ADHERENCE_CSV, rows)
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        set_download_name(
-            response, f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.csv"
+        lines = services.export_csv_lines(
+            ExportKind.ADHERENCE_CSV, rows, pseudonymised=export.pseudonymised
         )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        set_download_name(response, services.export_download_name(ExportKind.ADHERENCE_CSV, export))
         return response
 
 
@@ -115,14 +125,15 @@ class AdherenceXlsxView(ExportView):
                 export=export,
                 patients=patients,
                 request=request,
-            )
+            ),
+            pseudonymised=export.pseudonymised,
         )
         response = FileResponse(
             workbook,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         return set_download_name(
-            response, f"adherence_{export.first.isoformat()}_{export.last.isoformat()}.xlsx"
+            response, services.export_download_name(ExportKind.ADHERENCE_XLSX, export)
         )
 
 
@@ -144,11 +155,11 @@ class DosesCsvView(ExportView):
             patients=patients,
             request=request,
         )
-        lines = services.export_csv_lines(ExportKind.DOSES_CSV, rows)
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        set_download_name(
-            response, f"doses_{export.first.isoformat()}_{export.last.isoformat()}.csv"
+        lines = services.export_csv_lines(
+            ExportKind.DOSES_CSV, rows, pseudonymised=export.pseudonymised
         )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        set_download_name(response, services.export_download_name(ExportKind.DOSES_CSV, export))
         return response
 
 
@@ -167,6 +178,7 @@ class ExportJobOutput(serializers.ModelSerializer):
             "first",
             "last",
             "care_team",
+            "pseudonymised",
             "status",
             "progress_percent",
             "patients_total",
@@ -187,6 +199,7 @@ class ExportJobOutput(serializers.ModelSerializer):
 class ExportJobInput(StrictInputSerializer):
     kind = serializers.ChoiceField(choices=ExportKind.values)
     care_team = serializers.IntegerField(required=False, min_value=1)
+    pseudonymised = serializers.BooleanField(required=False, default=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,6 +229,7 @@ class ExportJobListView(ExportView):
             first=values["from"],
             last=values["to"],
             care_team_id=values.get("care_team"),
+            pseudonymised=values["pseudonymised"],
         )
         job = services.export_job_request(user=request.user, kind=values["kind"], export=export)
         return Response(ExportJobOutput(job).data, status=202)
@@ -266,7 +280,12 @@ class ExportJobDownloadView(ExportView):
         audit_record(
             actor=request.user,
             action="export.download",
-            detail={"job": str(job.pk), "kind": job.kind, "row_count": job.row_count},
+            detail={
+                "job": str(job.pk),
+                "kind": job.kind,
+                "row_count": job.row_count,
+                "pseudonymised": job.pseudonymised,
+            },
             request=request,
         )
         return set_download_name(FileResponse(path.open("rb")), services.export_file_name(job))
@@ -342,4 +361,8 @@ class PatientFhirView(PatientExportView):
             patient_report_data(patient, first, last),
             base_url=request.build_absolute_uri("/api/v1/fhir").rstrip("/"),
         )
-        return JsonResponse(bundle, content_type="application/fhir+json")
+        response = JsonResponse(bundle, content_type="application/fhir+json")
+        return set_download_name(
+            response,
+            f"fhir_{patient.medical_record_number}_{first.isoformat()}_{last.isoformat()}.json",
+        )

@@ -8,15 +8,22 @@ from typing import Any
 
 from backend.accounts.models import Patient
 
-from .columns import COHORT_COLUMNS, DOSE_COLUMNS
+from .columns import (
+    COHORT_COLUMNS,
+    COHORT_PSEUDONYMISED_COLUMNS,
+    DOSE_COLUMNS,
+    DOSE_PSEUDONYMISED_COLUMNS,
+)
 
 # Patients written to the audit log (and a job's patient set) per insert: a 5,000-patient
 # export makes 10 inserts, and a process killed mid-way loses at most one batch.
 RECORD_BATCH = 500
 
 # Every cohort export's first column is the patient's id (as str(uuid), which csv_field
-# leaves as it is): that is how a row is traced to its patient.
+# leaves as it is), or in a pseudonymised file their study id (letters, digits and a dash,
+# also left as they are): that is how a row is traced to its patient (rows.patient_key).
 assert COHORT_COLUMNS[0].name == DOSE_COLUMNS[0].name == "patient_id"
+assert COHORT_PSEUDONYMISED_COLUMNS[0].name == DOSE_PSEUDONYMISED_COLUMNS[0].name == "study_id"
 
 
 class PatientsPassed:
@@ -24,9 +31,15 @@ class PatientsPassed:
     `record` the patients passed on, RECORD_BATCH at a time and at `flush`."""
 
     def __init__(
-        self, record: Callable[[list[Patient]], None], *, batch: int | None = None
+        self,
+        record: Callable[[list[Patient]], None],
+        *,
+        batch: int | None = None,
+        key: Callable[[Patient], str] | None = None,
     ) -> None:
         self._record = record
+        # A row's first value for each patient (rows.patient_key): the id, or the study id.
+        self._key = key or (lambda patient: str(patient.pk))
         self._batch = batch or RECORD_BATCH
         self._chunk: list[Patient] = []
         self._positions: dict[str, int] = {}
@@ -41,7 +54,7 @@ class PatientsPassed:
         for chunk in chunks:
             self._pass_through(len(self._chunk))
             self._chunk = chunk
-            self._positions = {str(patient.pk): index for index, patient in enumerate(chunk)}
+            self._positions = {self._key(patient): index for index, patient in enumerate(chunk)}
             self._next = 0
             self._last_key = None
             yield chunk

@@ -30,9 +30,29 @@ def _patient_score_words(symptom: Symptom) -> str:
     return f"{symptom.label}: highest patient-reported level (0-4) in the period."
 
 
-COHORT_COLUMNS: list[Column] = [
+# The columns that name a patient, first in every cohort file. A pseudonymised file has
+# STUDY_ID in their place (and a dose file STUDY_PLAN_ID for plan_id): see pseudonyms.py.
+IDENTITY_COLUMNS: list[Column] = [
     Column("patient_id", "text", "The patient's id (UUID), stable across exports."),
+    Column("display_name", "text", "The patient's name as the care team recorded it."),
     Column("medical_record_number", "text", "The care team's record number for the patient."),
+]
+STUDY_ID = Column(
+    "study_id",
+    "text",
+    "Pseudonymised files only, instead of patient_id, display_name and medical_record_number: "
+    "S- and 12 characters, the same for a patient in every export, meaningless without the "
+    "service's EXPORT_PSEUDONYM_KEY.",
+)
+STUDY_PLAN_ID = Column(
+    "study_plan_id",
+    "text",
+    "Pseudonymised dose files only, instead of plan_id: P- and 12 characters, the same for a "
+    "plan in every export.",
+)
+
+COHORT_COLUMNS: list[Column] = [
+    *IDENTITY_COLUMNS,
     Column("care_team", "text", "The patient's care team."),
     Column("period_first", "date", "First day of the period (inclusive)."),
     Column("period_last", "date", "Last day of the period (inclusive)."),
@@ -105,7 +125,7 @@ COHORT_COLUMNS: list[Column] = [
 
 DOSE_COLUMNS: list[Column] = [
     Column("patient_id", "text", "The patient's id (UUID)."),
-    Column("medical_record_number", "text", "The care team's record number for the patient."),
+    *IDENTITY_COLUMNS[1:],
     Column("plan_id", "text", "The plan the dose belongs to (UUID)."),
     Column("scheduled_date", "date", "The dose day, in the patient's time zone."),
     Column("slot", "integer", "1-based position of the dose in the day."),
@@ -121,4 +141,13 @@ DOSE_COLUMNS: list[Column] = [
     Column(
         "skip_reason", "text", "For skipped doses: side_effects, forgot, ran_out, travel, other."
     ),
+]
+
+# Pseudonymised files: the study ids in place of the columns that name a patient (and the
+# dose file's plan id), everything else as in the files above.
+COHORT_PSEUDONYMISED_COLUMNS: list[Column] = [STUDY_ID, *COHORT_COLUMNS[len(IDENTITY_COLUMNS) :]]
+DOSE_PSEUDONYMISED_COLUMNS: list[Column] = [
+    STUDY_ID,
+    STUDY_PLAN_ID,
+    *DOSE_COLUMNS[len(IDENTITY_COLUMNS) + 1 :],
 ]

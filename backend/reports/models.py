@@ -35,6 +35,8 @@ class ExportJob(TimeStampedModel):
     care_team = models.ForeignKey(
         "accounts.CareTeam", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Study ids in place of the patients' ids, names and record numbers (pseudonyms.py).
+    pseudonymised = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default="queued")
     patients_total = models.PositiveIntegerField(default=0)
     patients_done = models.PositiveIntegerField(default=0)

@@ -18,6 +18,7 @@ from backend.guidelines.symptoms import SYMPTOMS
 from backend.sideeffects.selectors import symptom_maxima
 
 from .columns import SKIP_REASONS
+from .pseudonyms import study_id, study_plan_id
 from .tabular import csv_field, csv_value
 
 CHUNK_SIZE = 500
@@ -42,6 +43,19 @@ def patient_chunks(patients: QuerySet[Patient], size: int | None = None) -> Iter
         yield chunk
 
 
+def patient_key(patient: Patient, *, pseudonymised: bool = False) -> str:
+    """A row's first value, which traces it to its patient (attribution.PatientsPassed): the
+    patient's id, or in a pseudonymised file their study id."""
+    return study_id(patient.pk) if pseudonymised else str(patient.pk)
+
+
+def identity_values(patient: Patient, *, pseudonymised: bool = False) -> list[Any]:
+    """The values of columns.IDENTITY_COLUMNS, or of [STUDY_ID] in a pseudonymised file."""
+    if pseudonymised:
+        return [study_id(patient.pk)]
+    return [str(patient.pk), patient.display_name, patient.medical_record_number]
+
+
 def _median_hours(times: list[tuple[datetime, datetime | None]]) -> float | None:
     durations = [
         (resolved - opened).total_seconds() / 3600 for opened, resolved in times if resolved
@@ -55,9 +69,10 @@ def cohort_summary_rows(
     last: date,
     *,
     on_chunk: Callable[[int], None] | None = None,
+    pseudonymised: bool = False,
 ) -> Iterator[list[Any]]:
-    """One row per patient in COHORT_COLUMNS order. `on_chunk(n)` is told after each chunk
-    (the async export's progress)."""
+    """One row per patient in COHORT_COLUMNS order (COHORT_PSEUDONYMISED_COLUMNS when
+    `pseudonymised`). `on_chunk(n)` is told after each chunk (the async export's progress)."""
     start, end = utc_day_bounds(first, last)
     for chunk in chunks:
         ids = [patient.pk for patient in chunk]
@@ -74,8 +89,7 @@ def cohort_summary_rows(
                 level, grade = maxima.get((patient.pk, code), (None, None))
                 symptoms.extend([level, grade])
             yield [
-                str(patient.pk),
-                patient.medical_record_number,
+                *identity_values(patient, pseudonymised=pseudonymised),
                 patient.care_team.name,
                 first,
                 last,
@@ -129,14 +143,17 @@ def dose_rows(
     last: date,
     *,
     on_chunk: Callable[[int], None] | None = None,
+    pseudonymised: bool = False,
 ) -> Iterator[tuple[str, ...]]:
-    """One row per scheduled dose in DOSE_COLUMNS order, every value already a CSV field
-    (tabular.csv_field; csv_lines(..., fields=True) joins them).
+    """One row per scheduled dose in DOSE_COLUMNS order (DOSE_PSEUDONYMISED_COLUMNS when
+    `pseudonymised`), every value already a CSV field (tabular.csv_field; csv_lines(...,
+    fields=True) joins them).
 
-    Built for speed (an export has millions of rows): a patient's own values (id, record
-    number, plan ids) are formatted once a patient, the repeating ones (days, times, zones,
-    due instants, statuses) once, then looked up.
+    Built for speed (an export has millions of rows): a patient's own values (id, name,
+    record number, plan ids) are formatted once a patient, the repeating ones (days, times,
+    zones, due instants, statuses) once, then looked up.
     """
+    plan_value: Callable[[Any], str] = study_plan_id if pseudonymised else str
     # Small whatever the export's size: the range's days, a few slots, times, zones,
     # statuses and reasons.
     days, slots, zones, statuses, reasons = _Fields(), _Fields(), _Fields(), _Fields(), _Fields()
@@ -144,15 +161,17 @@ def dose_rows(
     for chunk in chunks:
         dues = _Fields()  # days x times x zones: kept a chunk only
         for patient, doses in cohort_doses(chunk, first, last):
-            patient_field = csv_field(str(patient.pk))
-            record_field = csv_field(patient.medical_record_number)
+            # One tuple a patient (the patient's id, name and record number, or their study
+            # id): its first field is one object for all of the patient's rows.
+            identity = tuple(
+                csv_field(value) for value in identity_values(patient, pseudonymised=pseudonymised)
+            )
             plan_id = plan_field = None
             for dose, dose_plan_id, status, taken_at, skip_reason in doses:
                 if dose_plan_id is not plan_id:  # a patient's doses come in runs of one plan
-                    plan_id, plan_field = dose_plan_id, csv_field(str(dose_plan_id))
+                    plan_id, plan_field = dose_plan_id, csv_field(plan_value(dose_plan_id))
                 yield (
-                    patient_field,
-                    record_field,
+                    *identity,
                     plan_field,
                     days[dose.date],
                     slots[dose.slot],

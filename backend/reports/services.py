@@ -23,9 +23,15 @@ from backend.audit.services import audit_record, audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
 
 from .attribution import PatientsPassed
-from .columns import COHORT_COLUMNS, DOSE_COLUMNS
+from .columns import (
+    COHORT_COLUMNS,
+    COHORT_PSEUDONYMISED_COLUMNS,
+    DOSE_COLUMNS,
+    DOSE_PSEUDONYMISED_COLUMNS,
+)
 from .models import ExportJob, ExportJobPatient, ExportKind, ExportStatus
-from .rows import cohort_summary_rows, dose_rows, patient_chunks
+from .pseudonyms import pseudonym_key_check
+from .rows import cohort_summary_rows, dose_rows, patient_chunks, patient_key
 from .selectors import export_job_patients_not_visible, export_patients
 from .tabular import csv_lines, xlsx_file
 
@@ -39,6 +45,8 @@ class ExportRequest:
     first: date
     last: date
     care_team: CareTeam | None
+    # Study ids in place of the patient's id, name and record number (pseudonyms.py).
+    pseudonymised: bool = False
 
     def filters(self) -> dict[str, Any]:
         return {
@@ -49,7 +57,12 @@ class ExportRequest:
 
 
 def export_request_check(
-    *, user: User, first: date, last: date, care_team_id: int | None
+    *,
+    user: User,
+    first: date,
+    last: date,
+    care_team_id: int | None,
+    pseudonymised: bool = False,
 ) -> ExportRequest:
     """The limits every export shares; each refusal names the parameter."""
     if first > last:
@@ -65,14 +78,18 @@ def export_request_check(
         care_team = care_teams_of(user).filter(pk=care_team_id).first()
         if care_team is None:
             raise ServiceValidationError("care_team", "Unknown care team.")
-    return ExportRequest(first=first, last=last, care_team=care_team)
+    if pseudonymised:
+        pseudonym_key_check()
+    return ExportRequest(first=first, last=last, care_team=care_team, pseudonymised=pseudonymised)
 
 
 def export_size_check(*, user: User, request: ExportRequest) -> int:
-    """Large exports are made in the background: a web worker must not stream for minutes
-    (gunicorn's --timeout would cut it). Large is more than EXPORT_ASYNC_MIN_PATIENTS
-    patients, or more than EXPORT_ASYNC_MIN_PATIENT_DAYS patients x days (the work grows
-    with both). Returns the number of patients."""
+    """Exports estimated to take more than about 10 seconds are made in the background, with
+    a progress bar (a coordinator should not stare at a stalled download, and a web worker
+    must not stream for minutes). Large is more than EXPORT_ASYNC_MIN_PATIENTS patients, or
+    more than EXPORT_ASYNC_MIN_PATIENT_DAYS patients x days (the work grows with both; the
+    arithmetic from the measured throughput is in the settings and docs/exports.md).
+    Returns the number of patients."""
     count = export_patients(user, request.care_team).count()
     days = (request.last - request.first).days + 1
     if count > settings.EXPORT_ASYNC_MIN_PATIENTS:
@@ -126,6 +143,7 @@ def audited_rows(
         "patients": patients,
         "job": str(job.pk) if job else None,
         "export": export_id,
+        "pseudonymised": export.pseudonymised,
     }
     audit_record(
         actor=user, action=f"export.{kind}", detail={**detail, "phase": "started"}, request=request
@@ -167,6 +185,15 @@ _COLUMNS = {
     ExportKind.ADHERENCE_XLSX: COHORT_COLUMNS,
     ExportKind.DOSES_CSV: DOSE_COLUMNS,
 }
+_PSEUDONYMISED_COLUMNS = {
+    ExportKind.ADHERENCE_CSV: COHORT_PSEUDONYMISED_COLUMNS,
+    ExportKind.ADHERENCE_XLSX: COHORT_PSEUDONYMISED_COLUMNS,
+    ExportKind.DOSES_CSV: DOSE_PSEUDONYMISED_COLUMNS,
+}
+
+
+def export_columns(kind: str, *, pseudonymised: bool = False) -> list:
+    return (_PSEUDONYMISED_COLUMNS if pseudonymised else _COLUMNS)[kind]
 
 
 def export_patients_attribute(
@@ -199,6 +226,7 @@ def export_patients_attribute(
                 "kind": kind,
                 "job": str(job.pk) if job else None,
                 "filters": export.filters(),
+                "pseudonymised": export.pseudonymised,
             },
         )
 
@@ -228,12 +256,16 @@ def export_rows(
             job=job,
         )
 
-    passed = PatientsPassed(attribute)
+    pseudonymised = export.pseudonymised
+    passed = PatientsPassed(
+        attribute, key=lambda patient: patient_key(patient, pseudonymised=pseudonymised)
+    )
     rows = _MAKE_ROWS[kind](
         passed.chunks(patient_chunks(export_patients(user, export.care_team))),
         export.first,
         export.last,
         on_chunk=on_chunk,
+        pseudonymised=pseudonymised,
     )
     return audited_rows(
         rows,
@@ -248,12 +280,24 @@ def export_rows(
     )
 
 
-def export_csv_lines(kind: str, rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
-    return csv_lines(_COLUMNS[kind], rows, fields=kind in _AS_FIELDS)
+def export_csv_lines(
+    kind: str, rows: Iterable[Sequence[Any]], *, pseudonymised: bool = False
+) -> Iterator[bytes]:
+    return csv_lines(
+        export_columns(kind, pseudonymised=pseudonymised), rows, fields=kind in _AS_FIELDS
+    )
 
 
-def export_xlsx(rows: Iterable[Sequence[Any]]) -> IO[bytes]:
-    return xlsx_file(COHORT_COLUMNS, rows, title="Adherence")
+def export_xlsx(rows: Iterable[Sequence[Any]], *, pseudonymised: bool = False) -> IO[bytes]:
+    columns = export_columns(ExportKind.ADHERENCE_XLSX, pseudonymised=pseudonymised)
+    return xlsx_file(columns, rows, title="Adherence")
+
+
+def export_download_name(kind: str, export: ExportRequest) -> str:
+    """adherence_2026-01-01_2026-03-31.csv; ..._pseudonymised.csv for a pseudonymised file."""
+    stem = {ExportKind.DOSES_CSV: "doses"}.get(kind, "adherence")
+    tail = "_pseudonymised" if export.pseudonymised else ""
+    return f"{stem}_{export.first.isoformat()}_{export.last.isoformat()}{tail}.{_SUFFIX[kind]}"
 
 
 # ------------------------------------------------------------------ background exports
@@ -284,6 +328,7 @@ def export_job_request(*, user: User, kind: str, export: ExportRequest) -> Expor
         first=export.first,
         last=export.last,
         care_team=export.care_team,
+        pseudonymised=export.pseudonymised,
         patients_total=export_patients(user, export.care_team).count(),
     )
     transaction.on_commit(lambda: _send_to_worker(job.pk))
@@ -326,7 +371,9 @@ _SUFFIX = {
 
 
 def export_file_name(job: ExportJob) -> str:
-    return f"{job.kind}_{job.first.isoformat()}_{job.last.isoformat()}.{_SUFFIX[job.kind]}"
+    tail = "_pseudonymised" if job.pseudonymised else ""
+    first, last = job.first.isoformat(), job.last.isoformat()
+    return f"{job.kind}_{first}_{last}{tail}.{_SUFFIX[job.kind]}"
 
 
 def export_job_run(job_id: object) -> ExportJob | None:
@@ -357,7 +404,12 @@ def export_job_run(job_id: object) -> ExportJob | None:
         # A rerun writes the file again from the cohort as it is now: so is its patient set.
         ExportJobPatient.objects.filter(job=job).delete()
     user = job.requested_by
-    export = ExportRequest(first=job.first, last=job.last, care_team=job.care_team)
+    export = ExportRequest(
+        first=job.first,
+        last=job.last,
+        care_team=job.care_team,
+        pseudonymised=job.pseudonymised,
+    )
     patients = export_patients(user, job.care_team)
     job.patients_total = patients.count()
     job.save(update_fields=["patients_total", "updated_at"])
@@ -378,12 +430,15 @@ def export_job_run(job_id: object) -> ExportJob | None:
     partial = final.with_suffix(".partial")
     try:
         if job.kind == ExportKind.ADHERENCE_XLSX:
-            with export_xlsx(counted) as source, _private_file(partial) as target:
+            with (
+                export_xlsx(counted, pseudonymised=job.pseudonymised) as source,
+                _private_file(partial) as target,
+            ):
                 for block in iter(lambda: source.read(1 << 16), b""):
                     target.write(block)
         else:
             with _private_file(partial) as target:
-                for line in export_csv_lines(job.kind, counted):
+                for line in export_csv_lines(job.kind, counted, pseudonymised=job.pseudonymised):
                     target.write(line)
         os.replace(partial, final)
     except Exception as error:

@@ -341,12 +341,24 @@ DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
 # A taken_at this long before the dose's own time is a wrong day, not an early dose.
 DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
 
-# Coordinator exports: cohorts above this many patients are written by a worker (queue
-# "reports") into EXPORT_DIR, and the download link and the file last EXPORT_LINK_HOURS.
-EXPORT_ASYNC_MIN_PATIENTS = env.int("EXPORT_ASYNC_MIN_PATIENTS", default=5000)
-# ... or above this many patients x days (a year of 2,700 patients), whatever the count: about
-# a minute of streaming, well inside gunicorn's --timeout of 120 s (Makefile WEB_CMD).
-EXPORT_ASYNC_MIN_PATIENT_DAYS = env.int("EXPORT_ASYNC_MIN_PATIENT_DAYS", default=1_000_000)
+# Coordinator exports estimated to take more than about 10 s are written by a worker (queue
+# "reports") into EXPORT_DIR, with a progress bar on the cohort page; the download link and
+# the file last EXPORT_LINK_HOURS. The estimate, from the measured dose export
+# (docs/performance.md: 1,163,956 rows of 10,000 patients x 90 days at 56,345 rows/s, i.e.
+# 20.7 s for 900,000 patient-days, about 43,600 patient-days/s):
+# - 10 s is about 436,000 patient-days: above 430,000 (9.9 s) goes to the background;
+# - 20.7 s / 10,000 patients is 2.07 ms a patient (90 days each, an upper bound on a
+#   patient's cost for any shorter period): 10 s is 4,840 patients, so above 4,800 patients
+#   goes to the background whatever the period.
+EXPORT_ASYNC_MIN_PATIENTS = env.int("EXPORT_ASYNC_MIN_PATIENTS", default=4_800)
+EXPORT_ASYNC_MIN_PATIENT_DAYS = env.int("EXPORT_ASYNC_MIN_PATIENT_DAYS", default=430_000)
+# The key of the study ids in pseudonymised exports (HMAC-SHA256, backend/reports/
+# pseudonyms.py): the same patient has the same id in every export made with the same key.
+# Production refuses this development default (settings/production.py).
+EXPORT_PSEUDONYM_KEY_DEVELOPMENT_DEFAULT = "development-only-export-pseudonym-key"
+EXPORT_PSEUDONYM_KEY = env.str(
+    "EXPORT_PSEUDONYM_KEY", default=EXPORT_PSEUDONYM_KEY_DEVELOPMENT_DEFAULT
+)
 EXPORT_DIR = env("EXPORT_DIR", default=str(VAR_DIR / "exports"))
 EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
 

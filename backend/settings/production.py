@@ -60,6 +60,19 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
+# Pseudonymised exports' study ids are only as secret as this key (docs/settings.md). The
+# development default is never used here: a weak or default key stops the boot, and with no
+# key at all pseudonymised exports are refused (400 naming `pseudonymised`) until one is set.
+EXPORT_PSEUDONYM_KEY = env.str("EXPORT_PSEUDONYM_KEY", default="").strip() or None
+if EXPORT_PSEUDONYM_KEY is not None and (
+    EXPORT_PSEUDONYM_KEY == EXPORT_PSEUDONYM_KEY_DEVELOPMENT_DEFAULT  # noqa: F405
+    or len(EXPORT_PSEUDONYM_KEY) < 32
+    or len(set(EXPORT_PSEUDONYM_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "EXPORT_PSEUDONYM_KEY must be at least 32 random characters, not the development default"
+    )
+
 # The benchmark baseline view is never mounted in production.
 BENCH_ENDPOINTS = False
 

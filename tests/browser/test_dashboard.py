@@ -243,6 +243,72 @@ def test_coordinator_prepares_a_large_export_and_watches_it_finish(  # type: ign
     assert page.problems == []
 
 
+def test_each_export_button_downloads_a_file_that_opens(  # type: ignore[no-untyped-def]
+    live_server, page, browser, nurse, coordinator, patient_on_plan, tmp_path, artifacts
+):
+    """Issue 21: the nurse's PDF and FHIR buttons on the patient page, and the coordinator's
+    summary CSV from the cohort page (a small cohort: straight download), each saved by the
+    browser and opened: the PDF parses, the FHIR file is an R4 Bundle, the CSV has the names."""
+    import csv
+    import io
+    import json
+
+    from fhir.resources.R4B.bundle import Bundle
+    from pypdf import PdfReader
+
+    patient = patient_on_plan
+    sign_in(page, live_server, nurse)
+    page.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+    reports = page.get_by_role("region", name="Reports")
+    expect(reports.get_by_label("From")).not_to_have_value("")
+    page.screenshot(path=str(artifacts / "dashboard-patient-reports.png"), full_page=False)
+    with page.expect_download() as pdf_download:
+        reports.get_by_role("button", name="Download PDF report").click()
+    pdf_path = tmp_path / pdf_download.value.suggested_filename
+    pdf_download.value.save_as(pdf_path)
+    assert pdf_path.suffix == ".pdf"
+    pdf = PdfReader(str(pdf_path))
+    assert len(pdf.pages) >= 1
+    assert patient.display_name in "".join(p.extract_text() or "" for p in pdf.pages)
+
+    with page.expect_download() as fhir_download:
+        reports.get_by_role("button", name="Download FHIR bundle").click()
+    fhir_path = tmp_path / fhir_download.value.suggested_filename
+    fhir_download.value.save_as(fhir_path)
+    assert fhir_path.suffix == ".json"
+    bundle = Bundle.model_validate(json.loads(fhir_path.read_text()))
+    kinds = {entry.resource.__resource_type__ for entry in bundle.entry}
+    assert {"Patient", "MedicationRequest"} <= kinds
+    assert page.problems == []
+
+    coordinator_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    coordinator_page.set_default_timeout(15_000)
+    coordinator_page.goto(f"{live_server.url}/dashboard/sign-in/")
+    coordinator_page.get_by_label("Username").fill(coordinator.username)
+    coordinator_page.get_by_label("Password").fill(TEST_PASSWORD)
+    coordinator_page.get_by_role("button", name="Sign in").click()
+    expect(coordinator_page.get_by_role("heading", name="Cohort", exact=True)).to_be_visible()
+    with coordinator_page.expect_download() as csv_download:
+        coordinator_page.get_by_role("button", name="Summary (CSV)").click()
+    csv_path = tmp_path / csv_download.value.suggested_filename
+    csv_download.value.save_as(csv_path)
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    assert [(row["display_name"], row["medical_record_number"]) for row in rows] == [
+        (patient.display_name, patient.medical_record_number)
+    ]
+
+    coordinator_page.get_by_label("Pseudonymised").check()
+    with coordinator_page.expect_download() as pseudonymised_download:
+        coordinator_page.get_by_role("button", name="Summary (CSV)").click()
+    pseudonymised_path = tmp_path / pseudonymised_download.value.suggested_filename
+    pseudonymised_download.value.save_as(pseudonymised_path)
+    text = pseudonymised_path.read_text(encoding="utf-8-sig")
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert re.fullmatch(r"S-[A-Z2-7]{12}", row["study_id"])
+    assert patient.display_name not in text and patient.medical_record_number not in text
+    coordinator_page.context.close()
+
+
 def send_through_api(live_server, patient, path: str, body: dict) -> dict:  # type: ignore[no-untyped-def]
     """A POST from the patient's phone (bearer token, over HTTP)."""
     _, token = auth_token_issue(user=patient.user)

@@ -4,6 +4,7 @@ checks and the audit log."""
 
 import csv
 import io
+import re
 import tracemalloc
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
@@ -18,7 +19,15 @@ from backend.adherence.selectors.doses import patient_adherence
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_resolve
 from backend.audit.models import AuditEvent
-from backend.reports.columns import COHORT_COLUMNS, DOSE_COLUMNS
+from backend.reports.columns import (
+    COHORT_COLUMNS,
+    COHORT_PSEUDONYMISED_COLUMNS,
+    DOSE_COLUMNS,
+    DOSE_PSEUDONYMISED_COLUMNS,
+)
+from backend.reports.models import ExportJob
+from backend.reports.pseudonyms import study_id, study_plan_id
+from backend.reports.services import export_job_run
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record
 from tests.conftest import client_for
@@ -374,5 +383,197 @@ def test_every_column_is_documented() -> None:
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "exports.md").read_text()
-    for column in [*COHORT_COLUMNS, *DOSE_COLUMNS]:
+    columns = [*COHORT_COLUMNS, *DOSE_COLUMNS]
+    columns += [*COHORT_PSEUDONYMISED_COLUMNS, *DOSE_PSEUDONYMISED_COLUMNS]
+    for column in columns:
         assert f"| `{column.name}` | {column.kind} | {column.description} |" in doc, column.name
+
+
+# ---------------------------------------------------------------- names and pseudonyms
+# Issue 21: the cohort files carry each patient's name and record number; with
+# `pseudonymised=true` a stable study id (HMAC-SHA256 of the patient's id under
+# EXPORT_PSEUDONYM_KEY) replaces the patient's id, name and record number, the same in every
+# export and different between patients, and the audit log says which kind of file went out.
+
+PSEUDONYMISED = {**QUERY, "pseudonymised": "true"}
+STUDY_ID = re.compile(r"^S-[A-Z2-7]{12}$")
+
+
+def get(client, path: str, query: dict):  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(f"/api/v1/exports/{path}", query)
+    assert response.status_code == 200, response.content
+    return response
+
+
+def body_of(response) -> str:  # type: ignore[no-untyped-def]
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+def identifying_texts(cohort) -> list[str]:  # type: ignore[no-untyped-def]
+    """Everything that names Alba or Bruno, or links back to them through the service."""
+    texts = ["Alba", "Bruno", "HYPERLINK", "34-600"]
+    for patient in (cohort["alba"], cohort["bruno"]):
+        texts.append(str(patient.pk))
+        texts.extend(str(plan.pk) for plan in patient.treatment_plans.all())
+    return texts
+
+
+def test_cohort_files_carry_names_and_record_numbers(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+    rows = csv_rows(get(coordinator_api, "adherence.csv", QUERY))
+    assert list(rows[0])[:4] == ["patient_id", "display_name", "medical_record_number", "care_team"]
+    people = {
+        row["patient_id"]: (row["display_name"], row["medical_record_number"]) for row in rows
+    }
+    assert people == {
+        str(cohort["alba"].pk): ("Alba", '\'=HYPERLINK("x")'),
+        str(cohort["bruno"].pk): ("'@Bruno", "'+34-600"),  # formula starts neutralised
+    }
+
+    book = load_workbook(io.BytesIO(get(coordinator_api, "adherence.xlsx", QUERY).getvalue()))
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert list(sheet[0]) == [column.name for column in COHORT_COLUMNS]
+    assert {(row[1], row[2]) for row in sheet[1:]} == set(people.values())
+
+    doses = csv_rows(get(coordinator_api, "doses.csv", QUERY))
+    assert list(doses[0]) == [column.name for column in DOSE_COLUMNS]
+    assert {(row["display_name"], row["medical_record_number"]) for row in doses} == set(
+        people.values()
+    )
+
+
+def test_pseudonymised_files_name_no_patient(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+    alba, bruno = cohort["alba"], cohort["bruno"]
+    summary = get(coordinator_api, "adherence.csv", PSEUDONYMISED)
+    assert (
+        'filename="adherence_2026-11-01_2026-11-10_pseudonymised.csv"'
+        in (summary["Content-Disposition"])
+    )
+    summary_text = body_of(summary)
+    doses_text = body_of(get(coordinator_api, "doses.csv", PSEUDONYMISED))
+    xlsx = get(coordinator_api, "adherence.xlsx", PSEUDONYMISED).getvalue()
+    sheet = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
+    xlsx_text = "\n".join(",".join(str(cell) for cell in row) for row in sheet)
+    for text in identifying_texts(cohort):
+        assert text not in summary_text
+        assert text not in doses_text
+        assert text not in xlsx_text
+
+    summary_rows = list(csv_rows_of(summary_text))
+    assert list(summary_rows[0]) == [column.name for column in COHORT_PSEUDONYMISED_COLUMNS]
+    ids = {row["study_id"] for row in summary_rows}
+    assert ids == {study_id(alba.pk), study_id(bruno.pk)}  # different between patients
+    assert all(STUDY_ID.match(value) for value in ids)
+    # The figures are still there, beside the study id.
+    by_id = {row["study_id"]: row for row in summary_rows}
+    assert by_id[study_id(alba.pk)]["scheduled_doses"] == "10"
+    assert by_id[study_id(bruno.pk)]["scheduled_doses"] == "20"
+
+    assert list(sheet[0]) == [column.name for column in COHORT_PSEUDONYMISED_COLUMNS]
+    assert {row[0] for row in sheet[1:]} == ids
+
+    dose_rows = list(csv_rows_of(doses_text))
+    assert list(dose_rows[0]) == [column.name for column in DOSE_PSEUDONYMISED_COLUMNS]
+    assert {row["study_id"] for row in dose_rows} == ids
+    plans = {study_plan_id(plan.pk) for p in (alba, bruno) for plan in p.treatment_plans.all()}
+    assert {row["study_plan_id"] for row in dose_rows} == plans
+
+
+def csv_rows_of(text: str):  # type: ignore[no-untyped-def]
+    return csv.DictReader(io.StringIO(text))
+
+
+def test_study_ids_are_stable_across_exports_and_keyed(  # type: ignore[no-untyped-def]
+    coordinator_api, cohort, settings
+):
+    first = {
+        row["study_id"] for row in csv_rows(get(coordinator_api, "adherence.csv", PSEUDONYMISED))
+    }
+    later = {
+        row["study_id"]
+        for row in csv_rows(
+            get(coordinator_api, "adherence.csv", {**PSEUDONYMISED, "from": "2026-11-05"})
+        )
+    }
+    assert first == later and len(first) == 2
+    settings.EXPORT_PSEUDONYM_KEY = "another-key-for-another-deployment-0123456789"
+    other = {
+        row["study_id"] for row in csv_rows(get(coordinator_api, "adherence.csv", PSEUDONYMISED))
+    }
+    assert other.isdisjoint(first) and len(other) == 2
+
+
+def test_the_audit_says_whether_a_file_was_pseudonymised(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+    body_of(get(coordinator_api, "adherence.csv", PSEUDONYMISED))
+    body_of(get(coordinator_api, "doses.csv", QUERY))
+    summary = AuditEvent.objects.filter(action="export.adherence_csv").order_by("id")
+    assert [(e.detail["phase"], e.detail["pseudonymised"]) for e in summary] == [
+        ("started", True),
+        ("finished", True),
+    ]
+    doses = AuditEvent.objects.filter(action="export.doses_csv")
+    assert {e.detail["pseudonymised"] for e in doses} == {False}
+    included = AuditEvent.objects.filter(action="export.patient_included")
+    by_kind = {(e.detail["kind"], e.patient_id, e.detail["pseudonymised"]) for e in included}
+    alba, bruno = cohort["alba"].pk, cohort["bruno"].pk
+    # Each patient of a pseudonymised file is still attributed (their own audit trail).
+    assert by_kind == {
+        ("adherence_csv", alba, True),
+        ("adherence_csv", bruno, True),
+        ("doses_csv", alba, False),
+        ("doses_csv", bruno, False),
+    }
+
+
+def test_a_pseudonymised_background_export(  # type: ignore[no-untyped-def]
+    coordinator_api, coordinator, cohort, settings, tmp_path
+):
+    settings.EXPORT_DIR = str(tmp_path)
+    with time_machine.travel(NOW, tick=False):
+        response = coordinator_api.post(
+            "/api/v1/exports/jobs/",
+            {**QUERY, "kind": "doses_csv", "pseudonymised": True},
+            format="json",
+        )
+    assert response.status_code == 202, response.json()
+    assert response.json()["pseudonymised"] is True
+    job = ExportJob.objects.get()
+    with time_machine.travel(NOW, tick=False):
+        export_job_run(job.pk)
+        download = coordinator_api.get(f"/api/v1/exports/jobs/{job.pk}/download/")
+    assert download.status_code == 200
+    assert "_pseudonymised.csv" in download["Content-Disposition"]
+    text = b"".join(download.streaming_content).decode("utf-8-sig")
+    for value in identifying_texts(cohort):
+        assert value not in text
+    assert {row["study_id"] for row in csv_rows_of(text)} == {
+        study_id(cohort["alba"].pk),
+        study_id(cohort["bruno"].pk),
+    }
+    (event,) = AuditEvent.objects.filter(action="export.download")
+    assert event.detail["pseudonymised"] is True
+
+
+def test_without_a_key_pseudonymised_exports_are_refused(coordinator_api, cohort, settings):  # type: ignore[no-untyped-def]
+    settings.EXPORT_PSEUDONYM_KEY = None
+    with time_machine.travel(NOW, tick=False):
+        response = coordinator_api.get("/api/v1/exports/adherence.csv", PSEUDONYMISED)
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["pseudonymised"]
+    assert not AuditEvent.objects.filter(action="export.adherence_csv").exists()
+
+
+@pytest.mark.parametrize("key", ["development-only-export-pseudonym-key", "short", "a" * 40])
+def test_production_refuses_the_default_or_a_weak_key(key: str) -> None:
+    from tests.test_settings import run_django
+
+    result = run_django({"EXPORT_PSEUDONYM_KEY": key}, "check")
+    assert result.returncode != 0
+    assert "EXPORT_PSEUDONYM_KEY must be at least 32 random characters" in result.stderr
+
+
+def test_production_boots_with_a_strong_key() -> None:
+    from tests.test_settings import run_django
+
+    result = run_django({"EXPORT_PSEUDONYM_KEY": "Zq7-Lm2Vx9_Rt4Kp8Wn3Hb6Jd1Fs5Gc0Ye"}, "check")
+    assert result.returncode == 0, result.stderr

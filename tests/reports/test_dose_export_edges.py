@@ -130,7 +130,7 @@ def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):  # ty
     assert lines[0] == ",".join(column.name for column in DOSE_COLUMNS)
     assert lines[-1] == ""  # every line ends with CRLF
     dana, a, b = str(week["dana"].pk), str(week["plan_a"].pk), str(week["plan_b"].pk)
-    prefix = f'{dana},"\'=A,""b"""'  # neutralised, then quoted
+    prefix = f'{dana},Dana,"\'=A,""b"""'  # the record number neutralised, then quoted
     rest = [
         # day, slot, local time, zone, due_at (UTC), status, taken_at, skip reason
         f"{a},2026-10-24,1,08:00,{MADRID},2026-10-24T06:00:00+00:00,taken,"

@@ -25,7 +25,7 @@ QUERY = {"from": "2026-10-01", "to": "2026-10-31"}
 
 @pytest.fixture
 def small_threshold(settings, tmp_path):  # type: ignore[no-untyped-def]
-    """Three patients count as 'large' here (the real threshold is 5,000)."""
+    """Three patients count as 'large' here (the real threshold is 4,800)."""
     settings.EXPORT_ASYNC_MIN_PATIENTS = 2
     settings.EXPORT_DIR = str(tmp_path / "exports")
     return settings

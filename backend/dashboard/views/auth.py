@@ -16,6 +16,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -49,6 +50,15 @@ class StaffSignInView(auth_views.LoginView):
             not mfa.mfa_required_for(user) or _is_verified(user)
         )
         return super().dispatch(request, *args, **kwargs)
+
+    def get_redirect_url(self) -> str:
+        """`next`, except the bare dashboard address: opening /dashboard/ signed out asks for
+        a sign-in with next=/dashboard/ (the alert queue), and each role should then start
+        at its own home (a coordinator at the cohort), not at the nurses' queue."""
+        url = super().get_redirect_url()
+        if url == reverse("dashboard:alert-queue"):
+            return ""
+        return url
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The API's per-address sign-in limit (AUTH_THROTTLE_RATE), sharing its counter: a
@@ -86,7 +96,8 @@ class StaffSignOutView(auth_views.LogoutView):
 
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
-    """Nurses start at the alert queue, coordinators at their cohort."""
+    """Where a sign-in lands: nurses (and admins) start at the alert queue, coordinators at
+    their cohort."""
     user = request.user
     if getattr(user, "role", None) == "coordinator":
         return redirect("dashboard:cohort")

@@ -57,6 +57,8 @@ def cohort_page(request: HttpRequest) -> HttpResponse:
             export_from=last - timedelta(days=89),
             export_to=last,
             export_threshold=settings.EXPORT_ASYNC_MIN_PATIENTS,
+            export_patient_days=settings.EXPORT_ASYNC_MIN_PATIENT_DAYS,
+            export_link_hours=settings.EXPORT_LINK_HOURS,
             kinds=ExportKind,
         )
     context.update(

@@ -1,5 +1,8 @@
-"""The cohort page's exports: the coordinator asks for a background export of a large cohort
-and watches its progress; small cohorts download straight from the export endpoints."""
+"""The cohort page's exports: the coordinator asks for an export; one estimated to take more
+than about 10 seconds (services.export_size_check) is prepared in the background and its
+progress shows on the cohort page; a smaller one downloads straight from the export
+endpoint. Either may be pseudonymised (a study id in place of the patient's name, record
+number and id)."""
 
 from datetime import date
 from urllib.parse import urlencode
@@ -53,12 +56,15 @@ def export_jobs(request: HttpRequest) -> HttpResponse:
             first=_date(request.POST.get("from"), "from"),
             last=_date(request.POST.get("to"), "to"),
             care_team_id=_team(request.POST.get("care_team")),
+            pseudonymised=request.POST.get("pseudonymised") in ("on", "true", "1"),
         )
         if kind not in DOWNLOAD_PATHS:
             raise ServiceValidationError("kind", f"Must be one of: {', '.join(DOWNLOAD_PATHS)}.")
         if not export_in_background(user=request.user, request=export):
-            query = urlencode({k: v for k, v in export.filters().items() if v is not None})
-            return HttpResponseRedirect(f"{DOWNLOAD_PATHS[kind]}?{query}", status=303)
+            query = {k: v for k, v in export.filters().items() if v is not None}
+            if export.pseudonymised:
+                query["pseudonymised"] = "true"
+            return HttpResponseRedirect(f"{DOWNLOAD_PATHS[kind]}?{urlencode(query)}", status=303)
         export_job_request(user=request.user, kind=kind, export=export)
     except ServiceValidationError as refused:
         context = {

@@ -2,6 +2,7 @@
 weight form."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -116,6 +117,9 @@ def _render_page(
         grade_options_shown=options,
         lab_form=lab_form if may_change else None,
     )
+    # The report buttons' default period: the last 90 days of the patient's calendar, as the
+    # export endpoints' own default.
+    context["report_from"] = page.today - timedelta(days=89)
     return render(request, "dashboard/patient.html", context, status=status)
 
 
