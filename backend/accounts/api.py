@@ -79,13 +79,14 @@ class PatientOutput(serializers.ModelSerializer):
 class CareTeamContactOutput(serializers.ModelSerializer):
     class Meta:
         model = CareTeam
-        fields = ["name", "phone", "emergency_number"]
+        fields = ["name", "phone", "hours", "emergency_number"]
 
 
 class UserOutput(serializers.ModelSerializer):
     patient_id = serializers.SerializerMethodField()
     care_team = serializers.SerializerMethodField(
-        help_text="For a patient: their care team's name, phone and the local emergency number"
+        help_text="For a patient: their care team's name, phone, hours and the local emergency "
+        "number"
     )
 
     class Meta:

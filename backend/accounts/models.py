@@ -60,6 +60,13 @@ class CareTeam(TimeStampedModel):
         db_default="112",
         help_text="The local emergency number patients are told to call (112, 999, 911...)",
     )
+    # When the team answers that number, in its own words (the patient app shows it).
+    hours = models.CharField(
+        max_length=120,
+        blank=True,
+        db_default="",
+        help_text="When the phone is answered, e.g. Mon-Fri 08:00-15:00",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMembership", related_name="care_teams"
     )

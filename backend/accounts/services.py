@@ -47,6 +47,35 @@ def phone_number_checked(phone: str, field: str = "phone") -> str:
     return phone
 
 
+def care_team_contact_update(
+    *, care_team: CareTeam, phone: str, hours: str, emergency_number: str, changed_by: User
+) -> CareTeam:
+    """What a team's patients are told to call, and when (an administrator's setting)."""
+    phone = phone_number_checked(phone)
+    hours = hours.strip()
+    if len(hours) > 120:
+        raise ServiceValidationError("hours", "At most 120 characters.")
+    emergency_number = emergency_number.strip()
+    if not emergency_number or not emergency_number.isdigit() or len(emergency_number) > 16:
+        raise ServiceValidationError("emergency_number", "Digits only, e.g. 112, 999 or 911.")
+    before = {
+        "phone": care_team.phone,
+        "hours": care_team.hours,
+        "emergency_number": care_team.emergency_number,
+    }
+    care_team.phone, care_team.hours, care_team.emergency_number = phone, hours, emergency_number
+    care_team.save(update_fields=["phone", "hours", "emergency_number", "updated_at"])
+    audit_record(
+        actor=changed_by,
+        action="care_team.contact",
+        detail={
+            "care_team": care_team.pk,
+            "changed": sorted(k for k, v in before.items() if getattr(care_team, k) != v),
+        },
+    )
+    return care_team
+
+
 def care_team_create(*, name: str, phone: str = "", emergency_number: str = "112") -> CareTeam:
     """A care team; `phone` is what its patients are told to call after a red flag."""
     name = name.strip()

@@ -642,3 +642,27 @@ class PlanStopForm(forms.Form):
 
     def field_of(self, service_field: str | None) -> str | None:
         return service_field if service_field in self.fields else None
+
+
+class CareTeamContactForm(forms.Form):
+    """What a care team's patients are told to call, and when; checked by the accounts
+    service (backend.accounts.services.care_team_contact_update)."""
+
+    phone = forms.CharField(
+        label="Phone patients call",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    hours = forms.CharField(
+        label="When it is answered",
+        max_length=120,
+        required=False,
+        help_text="In the team's own words, e.g. Mon-Fri 08:00-15:00; otherwise the emergency "
+        "number.",
+    )
+    emergency_number = forms.CharField(
+        label="Local emergency number",
+        max_length=16,
+        help_text="What a patient with a red-flag symptom is told to call (112, 999, 911...).",
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, auth, cohort, enrolment, exports, patients, plans
+from .views import alerts, auth, care_teams, cohort, enrolment, exports, patients, plans
 
 app_name = "dashboard"
 
@@ -70,5 +70,11 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_id>/plan/stop/", plans.plan_stop, name="plan-stop"),
     path("cohort/", cohort.cohort_page, name="cohort"),
+    path("care-teams/", care_teams.care_team_list, name="care-teams"),
+    path(
+        "care-teams/<int:care_team_id>/contact/",
+        care_teams.care_team_contact,
+        name="care-team-contact",
+    ),
     path("exports/", exports.export_jobs, name="export-jobs"),
 ]

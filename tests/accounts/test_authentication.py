@@ -37,6 +37,7 @@ def test_login_returns_a_token_that_works(api_client, patient):  # type: ignore[
         "care_team": {
             "name": patient.care_team.name,
             "phone": patient.care_team.phone,
+            "hours": patient.care_team.hours,
             "emergency_number": patient.care_team.emergency_number,
         },
     }

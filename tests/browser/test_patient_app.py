@@ -1579,6 +1579,7 @@ def test_the_patient_sees_the_care_team_see_and_close_their_report(  # type: ign
     from backend.alerts.services import alert_ask_patient_to_call, alert_resolve
 
     care_team.phone = "+34 910 000 111"
+    care_team.hours = "Mon-Fri 08:00-15:00"
     care_team.save()
     signed_in_patient(nurse, patient, zone)
     response = client_for(patient.user).post(
@@ -1611,4 +1612,11 @@ def test_the_patient_sees_the_care_team_see_and_close_their_report(  # type: ign
         page.get_by_text("A nurse has seen this and has been in touch with you.")
     ).to_be_visible()
     expect(page.get_by_text("Your care team asks you to phone them:")).to_have_count(0)
+
+    # Settings says how to reach the care team, and when (the administrator's settings).
+    page.get_by_role("link", name="Settings").tap()
+    expect(page.get_by_role("link", name="Call your care team: +34 910 000 111")).to_have_attribute(
+        "href", "tel:+34910000111"
+    )
+    expect(page.get_by_text("Answered Mon-Fri 08:00-15:00.")).to_be_visible()
     assert page.problems == []

@@ -13,6 +13,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from PIL import Image
 
+from backend.alerts.models import STAFF_RESOLUTION_OUTCOMES
 from backend.guidelines import symptom_catalogue
 from backend.patientapp import shell
 
@@ -243,6 +244,10 @@ DYNAMIC_KEYS = {
     "language": ["en", "es"],
     "nav": ["today", "symptoms", "history", "settings"],
     "signout": ["done", "everywhere", "offline", "expired"],
+    # A report's care team response (history.careTeamLines): the stage, and the resolving
+    # nurse's outcome in words for patients (the outcomes staff may choose).
+    "history.response": ["told", "seen"],
+    "history.outcome": [value for value, _ in STAFF_RESOLUTION_OUTCOMES],
     "attribute": [
         "frequency",
         "severity",

@@ -74,6 +74,24 @@ export async function careTeam() {
   return (user && user.care_team) || null;
 }
 
+/** "Call your care team: <number> (<hours>)" as a tel: link, filled in when the kept care
+ *  team is read; empty when the team has no phone yet. For every place the app asks the
+ *  patient to contact their care team. */
+export function careTeamCall() {
+  const line = h("p", { class: "care-team-call" });
+  careTeam()
+    .then((team) => {
+      if (!team || !team.phone) return;
+      const words = t("contact.call_team", { phone: team.phone });
+      line.append(callLink(null, team.phone, words, false));
+      if (team.hours) {
+        line.append(h("span", { class: "care-team-hours" }, t("contact.hours", { hours: team.hours })));
+      }
+    })
+    .catch((error) => console.warn("care team not known", error));
+  return line;
+}
+
 /** The most urgent patient_instruction among the server's answers, or null. */
 export function serverInstruction(outcomes) {
   let best = null;

@@ -10,6 +10,7 @@ import { chooseLanguage, setRemindersAsked } from "../session.js";
 import { emit, on, state, userId } from "../state.js";
 import { flush } from "../sync.js";
 import { field, notice, screenHeading } from "../ui.js";
+import { careTeamCall } from "../triage.js";
 
 export function mountSettings(container) {
   let disposed = false;
@@ -152,6 +153,7 @@ export function mountSettings(container) {
       languageSection(),
       remindersSection(),
       outboxSection(),
+      section("settings.care_team", careTeamCall()),
       accountSection(),
       h("p", { class: "muted" }, t("settings.version", { version: state.config.version || "-" })),
     );

@@ -15,6 +15,7 @@ import { read } from "../store.js";
 import { flush } from "../sync.js";
 import {
   careTeam,
+  careTeamCall,
   flagLabel,
   instructionScreen,
   isUrgent,
@@ -526,6 +527,7 @@ export function mountSymptoms(container, arg) {
           h("h2", { id: "outcome-title", tabindex: "-1" }, t("symptoms.told_title")),
           h("p", {}, t("symptoms.told_body")),
           told && told.text ? h("p", { class: "server-text" }, told.text) : null,
+          careTeamCall(),
         ),
       );
     } else if (sent === "sent") {
@@ -535,6 +537,7 @@ export function mountSymptoms(container, arg) {
           h("h2", { id: "outcome-title", tabindex: "-1" }, t("symptoms.sent_title")),
           told && told.text ? h("p", { class: "server-text" }, told.text) : null,
           severe ? h("p", {}, t("symptoms.sent_not_alerted")) : null,
+          severe ? careTeamCall() : null,
         ),
       );
     } else {
@@ -544,6 +547,7 @@ export function mountSymptoms(container, arg) {
           h("h2", { id: "outcome-title", tabindex: "-1" }, t("symptoms.waiting_title")),
           h("p", {}, t("symptoms.waiting_body")),
           severe ? h("p", {}, t("symptoms.waiting_not_told")) : null,
+          severe ? careTeamCall() : null,
         ),
       );
     }

@@ -25,6 +25,7 @@ import {
   staleNotice,
   takeFlash,
 } from "../ui.js";
+import { careTeamCall } from "../triage.js";
 
 const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
 // A "taken earlier" time up to this far ahead of the phone's clock is taken as now.
@@ -155,6 +156,7 @@ export function mountToday(container) {
       hold && hold.end_date
         ? h("p", {}, t("hold.until", { date: formatDate(addDays(hold.end_date, 1)) }))
         : h("p", {}, t("hold.open_ended")),
+      careTeamCall(),
     );
   }
 
