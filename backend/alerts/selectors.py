@@ -1,9 +1,9 @@
 """Reads for alerts, scoped by accounts.selectors.patients_visible_to."""
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, When
 
 from backend.accounts.models import Patient, User
 from backend.accounts.selectors import patients_visible_to
@@ -25,8 +25,8 @@ def alerts_filtered(
     priority: str | None = None,
     patient_id: object | None = None,
 ) -> QuerySet[Alert]:
-    """Urgent first, then high, then by age. `status` 'unresolved' (the default) means open or
-    acknowledged."""
+    """Escalated first, then urgent, then high, then by age. `status` 'unresolved' (the
+    default) means open or acknowledged."""
     alerts = alerts_visible_to(user)
     if status in (None, "unresolved"):
         alerts = alerts.exclude(status=AlertStatus.RESOLVED)
@@ -38,7 +38,9 @@ def alerts_filtered(
         alerts = alerts.filter(priority=priority)
     if patient_id:
         alerts = alerts.filter(patient_id=patient_id)
-    return alerts.order_by("priority_rank", "opened_at")
+    # Escalated first (the whole team was told: it waited too long), then urgent, high, by age.
+    escalated_first = Case(When(escalated_at__isnull=False, then=0), default=1)
+    return alerts.order_by(escalated_first, "priority_rank", "opened_at")
 
 
 def alerts_of_patient(
@@ -131,3 +133,25 @@ def care_team_responses(
             "call_requested_at": max(calls).isoformat() if calls else None,
         }
     return responses
+
+
+def escalation_delay(priority: str) -> timedelta | None:
+    """How long an open alert of this priority waits before the whole team is told
+    (services.alerts_escalate); None for normal alerts, which never escalate."""
+    from django.conf import settings
+
+    minutes = {
+        "urgent": settings.ALERT_ESCALATE_URGENT_AFTER_MINUTES,
+        "high": settings.ALERT_ESCALATE_HIGH_AFTER_MINUTES,
+    }.get(priority)
+    return timedelta(minutes=minutes) if minutes is not None else None
+
+
+def alert_escalates_at(alert: Alert) -> datetime | None:
+    """When an open, not yet escalated urgent or high alert will be escalated; None otherwise
+    (acknowledged, resolved, escalated already, or normal)."""
+    if alert.status != AlertStatus.OPEN or alert.escalated_at is not None:
+        return None
+    delay = escalation_delay(alert.priority)
+    since = alert.priority_since or alert.opened_at
+    return since + delay if delay is not None else None

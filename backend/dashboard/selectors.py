@@ -296,3 +296,57 @@ def cohort(
 
 def timezone_today() -> date:
     return timezone.now().date()
+
+
+# ---------------------------------------------------------------- one alert, with its context
+
+PREVIOUS_REPORTS_SHOWN = 5
+WEIGHTS_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    """What a nurse needs beside an alert to triage it (issue 21): every report that fed it,
+    the earlier reports of the same symptom, the weight trend, the dose and the plan day."""
+
+    alert: Alert
+    patient: Patient
+    fed_by: list[SideEffectReport]
+    previous: list[SideEffectReport]
+    weights: list[WeightMeasurement]
+    baseline: WeightMeasurement | None
+    summary: PlanSummary | None
+
+
+def alert_detail(user: User, alert_id: object) -> AlertDetail | None:
+    alert = (
+        alerts_visible_to(user)
+        .select_related("patient__care_team", "acknowledged_by", "resolved_by")
+        .filter(pk=alert_id)
+        .first()
+    )
+    if alert is None:
+        return None
+    patient = alert.patient
+    details = alert.details or {}
+    report_ids = details.get("reports") or ([details["report"]] if details.get("report") else [])
+    fed_by = list(reports_of_patient(patient).filter(pk__in=report_ids).order_by("reported_at"))
+    previous: list[SideEffectReport] = []
+    if alert.symptom:
+        before = fed_by[0].reported_at if fed_by else alert.opened_at
+        previous = list(
+            reports_of_patient(patient)
+            .filter(symptom=alert.symptom, reported_at__lt=before)
+            .order_by("-reported_at")[:PREVIOUS_REPORTS_SHOWN]
+        )
+    weights = list(weights_of_patient(patient).order_by("-measured_on")[:WEIGHTS_SHOWN])
+    plan = plan_current(patient)
+    return AlertDetail(
+        alert=alert,
+        patient=patient,
+        fed_by=fed_by,
+        previous=previous,
+        weights=weights,
+        baseline=weight_baseline(patient),
+        summary=plan_summary(plan, patient_local_today(patient)) if plan is not None else None,
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
         alerts.alert_acknowledge,
         name="alert-acknowledge",
     ),
+    path("alerts/<uuid:alert_id>/", alerts.alert_detail_page, name="alert-detail"),
     path("alerts/<uuid:alert_id>/resolve/", alerts.alert_resolve, name="alert-resolve"),
     path(
         "alerts/<uuid:alert_id>/ask-to-call/",

@@ -182,6 +182,7 @@ def test_tablet_width_keyboard_reach_and_wcag_aa(  # type: ignore[no-untyped-def
         "queue": "/dashboard/",
         "patient": f"/dashboard/patients/{patient_on_plan.pk}/",
         "cohort": "/dashboard/cohort/",
+        "alert": f"/dashboard/alerts/{alert.pk}/",
     }
     for width in (1280, 768):
         page.set_viewport_size({"width": width, "height": 1000})
@@ -198,6 +199,13 @@ def test_tablet_width_keyboard_reach_and_wcag_aa(  # type: ignore[no-untyped-def
         if width == 768:
             page.goto(f"{live_server.url}/dashboard/")
             page.screenshot(path=str(artifacts / "dashboard-alert-queue-768.png"), full_page=True)
+
+    # The alert's page shows its times in the viewer's zone (local-times.js), UTC in the title.
+    page.goto(f"{live_server.url}/dashboard/alerts/{alert.pk}/")
+    opened = page.locator("time[data-local]").first
+    expect(opened).to_have_attribute("title", re.compile(r" UTC$"))  # the server's text, kept
+    zone = page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    expect(opened).to_contain_text(f"({zone})")  # rewritten in the browser's own zone
 
     # Keyboard only: Tab from the top of the queue reaches the row's Acknowledge button.
     page.goto(f"{live_server.url}/dashboard/")

@@ -159,3 +159,27 @@ def advice_marks(advice: Mapping[str, Any] | None) -> dict:
         title = f"Rule: {rule_id}" if rule_id else "Rule status"
         lines.append(FlagLine(words=words, title=title, is_status=True))
     return {"lines": lines, "label": "About this advice"}
+
+
+@register.filter
+def escalates_at(alert: Any) -> Any:
+    """When this open urgent or high alert goes to the whole team, or None."""
+    from backend.alerts.selectors import alert_escalates_at
+
+    return alert_escalates_at(alert)
+
+
+@register.filter
+def minutes_until(moment: Any) -> int:
+    """Whole minutes from now to `moment` (0 once it has passed)."""
+    from django.utils import timezone
+
+    return max(0, int((moment - timezone.now()).total_seconds() // 60))
+
+
+@register.filter
+def kg_change(weight: Any, baseline: Any) -> str:
+    """A weight against the baseline, e.g. "+1.2 kg"; a dash for the baseline or none."""
+    if baseline is None or weight.pk == baseline.pk:
+        return "—"
+    return f"{weight.weight_kg - baseline.weight_kg:+.1f} kg"

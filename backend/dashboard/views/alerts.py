@@ -20,7 +20,7 @@ from backend.common.errors import Conflict, ServiceValidationError
 from ..access import may_record_clinical_changes, staff_required
 from ..forms import AlertQueueFilterForm, AlertResolveForm, form_errors
 from ..presenters import patient_options
-from ..selectors import alert_queue, patients_with_unresolved_alerts, visible_alert
+from ..selectors import alert_detail, alert_queue, patients_with_unresolved_alerts, visible_alert
 from .plans import prefilled_plan_form_url
 
 # A patient seen in the queue is written to the audit log at most this often per session:
@@ -196,3 +196,20 @@ def alert_resolve(request: HttpRequest, alert_id: object) -> HttpResponse:
                 return response
             return redirect("dashboard:alert-queue")
     return render(request, template, {"alert": alert, "form": form}, status=status)
+
+
+@require_GET
+@staff_required
+def alert_detail_page(request: HttpRequest, alert_id: object) -> HttpResponse:
+    """One alert with what a nurse needs to triage it; a read of the patient's data."""
+    detail = alert_detail(request.user, alert_id)
+    if detail is None:
+        raise Http404("No such alert.")
+    audit_record_patient_reads(
+        actor=request.user,
+        patients=[detail.patient],
+        action="dashboard.alert.view",
+        request=request,
+        detail={"alert": str(detail.alert.pk)},
+    )
+    return render(request, "dashboard/alert_detail.html", {"detail": detail, "nav": "queue"})
