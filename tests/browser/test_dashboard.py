@@ -476,3 +476,31 @@ def test_patient_page_records_lab_results_and_shows_the_trend_with_thresholds(  
     assert results.violations_count == 0, results.generate_snapshot()
     # the one refused form (a 400 page, as designed) is the only thing the console reports
     assert [p for p in page.problems if "status of 400" not in p] == []
+
+
+def test_an_administrator_sets_a_care_teams_phone_and_hours(  # type: ignore[no-untyped-def]
+    live_server, page, admin_user, care_team, artifacts
+):
+    """Issue 21, contact: the care team settings pages, refusing bad input on its field, and
+    passing axe (WCAG 2 AA)."""
+    axe = Axe()
+    wcag_aa = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    page.goto(f"{live_server.url}/dashboard/sign-in/")
+    page.get_by_label("Username").fill(admin_user.username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Care teams").click()
+    expect(page.get_by_role("heading", name="Care teams", level=1)).to_be_visible()
+    assert axe.run(page, options=wcag_aa).violations_count == 0
+    page.get_by_role("link", name=f"Change the contact details of {care_team.name}").click()
+    page.get_by_label("Phone patients call").fill("ring us")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-error", has_text="Digits, spaces")).to_be_visible()
+    assert axe.run(page, options=wcag_aa).violations_count == 0
+    page.get_by_label("Phone patients call").fill("+34 910 000 111")
+    page.get_by_label("When it is answered").fill("Mon-Fri 08:00-15:00")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("link", name="+34 910 000 111")).to_be_visible()
+    page.screenshot(path=str(artifacts / "dashboard-care-teams.png"), full_page=True)
+    care_team.refresh_from_db()
+    assert (care_team.phone, care_team.hours) == ("+34 910 000 111", "Mon-Fri 08:00-15:00")

@@ -11,12 +11,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from backend.accounts.models import Patient
 from backend.adherence.models import PlanHold, TreatmentPlan
 from backend.alerts.models import Alert
 from tests.browser.test_dashboard import htmx_settled, report_through_api, sign_in
 from tests.browser.test_patient_app import (
     activate_in_app,
-    enrol,
     hhmm,
     local_now,
 )
@@ -34,14 +34,21 @@ def axe_clean(page: Page, name: str) -> None:
 def test_a_nurse_makes_a_plan_with_an_override_and_confirms_a_hold_from_an_alert(  # type: ignore[no-untyped-def]
     live_server, page, open_phone, nurse, zone, artifacts
 ):
-    patient_id, code = enrol(nurse, zone)
+    # The whole walk in the dashboard: enrol, the patient activates on a phone, make a plan.
+    sign_in(page, live_server, nurse)
+    page.get_by_role("link", name="Enrol a patient").click()
+    page.get_by_label("Name").fill("Marta Ruiz")
+    page.get_by_label("Medical record number").fill("HC-0777")
+    page.get_by_label("Time zone").fill(zone)
+    page.get_by_role("button", name="Enrol and show the invitation code").click()
+    code = page.locator("#invitation-code").inner_text().strip()
+    patient_id = Patient.objects.get(medical_record_number="HC-0777").pk
     phone = open_phone()
     activate_in_app(phone, live_server, code)
     expect(phone.get_by_role("heading", name="Today", level=1)).to_be_visible()
 
     # The nurse opens the patient page: no plan yet, "Make a plan".
-    sign_in(page, live_server, nurse)
-    page.goto(f"{live_server.url}/dashboard/patients/{patient_id}/")
+    page.get_by_role("link", name="Go to Marta Ruiz's page").click()
     page.get_by_role("link", name="Make a plan").click()
     expect(page.get_by_role("heading", name=re.compile("^Make a plan for"))).to_be_visible()
     suggestion = page.locator("#recommendation")
