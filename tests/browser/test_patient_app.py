@@ -1620,3 +1620,62 @@ def test_the_patient_sees_the_care_team_see_and_close_their_report(  # type: ign
     )
     expect(page.get_by_text("Answered Mon-Fri 08:00-15:00.")).to_be_visible()
     assert page.problems == []
+
+
+def test_dark_mode_keeps_every_screen_readable(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    """Issue 22: with the phone in dark mode the app is dark (not a white page) and axe finds
+    no contrast problem on Today, Symptoms, History and Settings."""
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone(color_scheme="dark")
+    sign_in_in_app(page, live_server, patient.user.username)
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 20, 23)", background
+    axe = Axe()
+    wcag_aa = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    screens = {
+        "Today": "Today",
+        "Symptoms": "Report a symptom",
+        "History": "History",
+        "Settings": "Settings",
+    }
+    for name, heading in screens.items():
+        page.get_by_role("link", name=name).tap()
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        if name == "Today":
+            expect(dose_card(page).get_by_role("button", name="Taken")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        results = axe.run(page, options=wcag_aa)
+        assert results.violations_count == 0, (
+            f"{name}:\n" + json.dumps(results.response["violations"])[:3000]
+        )
+    page.get_by_role("link", name="Today").tap()
+    expect(dose_card(page).get_by_role("button", name="Taken")).to_be_visible()
+    page.screenshot(path=str(artifacts / "patient-app-dark.png"), full_page=True)
+    assert page.problems == []
+
+
+def test_sign_in_help_and_the_username_to_keep(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone, care_team
+):
+    """Issue 22, sign-in: 'Forgot your password?' says the care team issues a new code (a
+    signed-out phone keeps nothing of the patient's, so no number there); Settings shows the
+    username with a copy button."""
+    care_team.phone = "+34 910 000 111"
+    care_team.save()
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone(permissions=["clipboard-read", "clipboard-write"])
+    sign_in_in_app(page, live_server, patient.user.username)
+    page.get_by_role("link", name="Settings").tap()
+    expect(page.get_by_text(f"Signed in as {patient.user.username}.")).to_be_visible()
+    page.get_by_role("button", name="Copy username").tap()
+    expect(page.get_by_text("Copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == patient.user.username
+    page.get_by_role("button", name="Sign out on this phone").tap()
+    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    page.get_by_text("Forgot your password or username?").tap()
+    expect(page.get_by_text("Your care team can give you a new invitation code.")).to_be_visible()
+    # Signed out, the phone keeps nothing of the patient's, the team's number included.
+    expect(page.get_by_role("link", name="Call your care team: +34 910 000 111")).to_have_count(0)
+    assert page.problems == []

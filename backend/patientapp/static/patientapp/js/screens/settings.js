@@ -117,10 +117,34 @@ export function mountSettings(container) {
     }
   }
 
+  /** The username, copied to keep somewhere safe (it is what signs in on a new phone). */
+  function copyUsernameButton(username) {
+    const said = h("span", { class: "hint", role: "status" });
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "button button-secondary",
+        onclick: async () => {
+          try {
+            await navigator.clipboard.writeText(username);
+            said.textContent = t("settings.copied");
+          } catch (error) {
+            console.warn("username not copied", error);
+            said.textContent = t("settings.copy_failed");
+          }
+        },
+      },
+      t("settings.copy_username"),
+    );
+    return h("div", { class: "stack" }, button, said);
+  }
+
   function accountSection() {
     return section(
       "settings.account",
       h("p", {}, t("settings.signed_in_as", { username: state.session.user.username })),
+      copyUsernameButton(state.session.user.username),
       accountMessage ? notice("error", accountMessage) : null,
       outbox.length ? h("p", { class: "hint" }, t("settings.signout_keeps_outbox")) : null,
       h(

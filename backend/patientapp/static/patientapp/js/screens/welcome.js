@@ -6,6 +6,7 @@ import { fill, h } from "../dom.js";
 import { LANGUAGES, currentLanguage, t } from "../i18n.js";
 import { chooseLanguage } from "../session.js";
 import { emit } from "../state.js";
+import { careTeamCall } from "../triage.js";
 import { field, notice, screenHeading, showFieldErrors, takeFlash } from "../ui.js";
 
 function languagePicker() {
@@ -189,6 +190,13 @@ export function mountSignIn(container) {
     screenHeading(t("signin.title")),
     takeFlash(),
     form,
+    h(
+      "details",
+      { class: "forgot" },
+      h("summary", {}, t("signin.forgot")),
+      h("p", {}, t("signin.forgot_body")),
+      careTeamCall(),
+    ),
     h("p", {}, h("a", { href: "#/activate" }, t("welcome.have_code"))),
     languagePicker(),
   );
