@@ -395,6 +395,10 @@ def test_a_severe_report_tells_the_patient_the_care_team_knows_and_what_to_do(  
     alert = Alert.objects.get(patient=patient)
     assert (alert.kind, alert.symptom, alert.priority) == ("severe_symptom", "nausea", "high")
     assert SideEffectReport.objects.get().care_team_alerted is True
+    # Issue 22: the Symptoms tab, tapped on this outcome, starts a new report (it did nothing).
+    page.get_by_role("link", name="Symptoms").tap()
+    expect(page.get_by_role("heading", name="Report a symptom", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Your care team has been told")).to_have_count(0)
 
     page.get_by_role("link", name="History").tap()
     report = page.locator(".report").first
@@ -1679,3 +1683,26 @@ def test_sign_in_help_and_the_username_to_keep(  # type: ignore[no-untyped-def]
     # Signed out, the phone keeps nothing of the patient's, the team's number included.
     expect(page.get_by_role("link", name="Call your care team: +34 910 000 111")).to_have_count(0)
     assert page.problems == []
+
+
+def test_offline_history_says_per_section_what_is_saved(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone
+):
+    """Issue 22: offline, a month never opened before has no saved calendar while the reports
+    are saved: each section says so for itself, instead of one page notice contradicting the
+    calendar's."""
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    wait_for_service_worker(page)
+    page.get_by_role("link", name="History").tap()
+    expect(page.get_by_role("heading", name="Symptoms you reported")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    page.context.set_offline(True)
+    page.get_by_role("link", name="Previous month").tap()
+    calendar = page.locator("section", has=page.get_by_role("heading", name="Doses"))
+    reports = page.locator("section", has=page.get_by_role("heading", name="Symptoms you reported"))
+    expect(calendar).to_contain_text("nothing is saved on this phone yet")
+    expect(calendar).not_to_contain_text("Showing what this phone saved")
+    expect(reports).to_contain_text("Showing what this phone saved")
+    expect(page.get_by_text("No doses this month.")).to_have_count(0)

@@ -100,6 +100,14 @@ function renderChrome() {
               href: `#/${name}`,
               class: `tab tab-${name}`,
               "aria-current": current === name ? "page" : null,
+              // The tab of the screen already shown starts that screen afresh (after a
+              // report, "Symptoms" opens a new one): the address does not change, so no
+              // hashchange would come.
+              onclick: (event) => {
+                if (location.hash !== `#/${name}`) return; // the address changes: hashchange
+                event.preventDefault();
+                route();
+              },
             },
             h("span", { class: "tab-icon", "aria-hidden": "true" }, t(`nav.${name}.icon`)),
             h("span", { class: "tab-label" }, t(`nav.${name}`)),

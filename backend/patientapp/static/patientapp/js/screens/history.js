@@ -53,7 +53,6 @@ export function mountHistory(container, monthArg) {
     if (disposed || !view) return;
     fill(container, 
       screenHeading(t("history.title")),
-      staleNotice(view.doses || view.reports),
       calendarSection(),
       reportsSection(),
     );
@@ -129,7 +128,10 @@ export function mountHistory(container, monthArg) {
             )
           : null,
       ),
-      view.doses ? null : notice("warning", t("offline.nothing_saved")),
+      // Each section says where its own figures come from: the calendar and the reports may
+      // have been saved at different times, or one not at all (issue 22: one notice for the
+      // page contradicted the other).
+      view.doses ? staleNotice(view.doses) : notice("warning", t("offline.nothing_saved")),
       h(
         "table",
         { class: "calendar" },
@@ -153,7 +155,9 @@ export function mountHistory(container, monthArg) {
             { class: "legend", "aria-label": t("history.legend") },
             shown.map((status) => h("li", {}, badge(status))),
           )
-        : h("p", {}, t("history.no_doses_month")),
+        : view.doses
+          ? h("p", {}, t("history.no_doses_month"))
+          : null, // not loaded: "no doses" would contradict the notice above
     );
   }
 
@@ -232,6 +236,7 @@ export function mountHistory(container, monthArg) {
       "section",
       { class: "reports-section", "aria-labelledby": "reports-title" },
       h("h2", { id: "reports-title" }, t("history.reports_title")),
+      view.reports ? staleNotice(view.reports) : null,
       items.length ? h("ul", { class: "reports" }, items) : h("p", {}, t("history.no_reports")),
     );
   }
