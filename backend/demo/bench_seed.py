@@ -43,7 +43,6 @@ from django.utils import timezone
 
 from backend.adherence.guideline import guideline_recommendation
 from backend.adherence.schedule import dose_due_at
-from backend.adherence.services.reminders import REVISIT_AT_LEAST_EVERY
 from backend.alerts.models import PRIORITY_RANK
 from backend.common.time import local_date
 from backend.guidelines import (
@@ -161,6 +160,11 @@ _LENGTH = struct.Struct(">i").pack
 _NULL = b"\xff\xff\xff\xff"
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 _COPY_TRAILER = b"\xff\xff"
+
+# The plan-level reminder columns as the reminder job before the dose ledger left them (the
+# plan was looked at again at least hourly). Nothing reads them now (issue 20 step A); the
+# ledger rows of the seeded cohort are not written yet.
+REVISIT_AT_LEAST_EVERY = timedelta(hours=1)
 
 
 class BenchSeedRefused(Exception):

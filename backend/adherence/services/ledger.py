@@ -199,10 +199,10 @@ def ledger_rewrite(
     change. Call inside the change's transaction, after the change is saved.
 
     Pending and on-hold rows from `from_day` are updated, deleted (no longer scheduled) or
-    added; resolved rows, and today's pending doses already due, stay as they are. A row whose
-    due time and state do not change keeps its reminder progress. The row of another plan on a
-    day this plan covers is taken over (a day belongs to the plan that started later, as
-    selectors.doses.plans_doses decides)."""
+    added; resolved rows, and today's pending doses already due, stay as they are. A row of
+    this plan whose due time and state do not change keeps its reminder progress. The row of
+    another plan on a day this plan covers is taken over (a day belongs to the plan that
+    started later, as selectors.doses.plans_doses decides)."""
     now = now or timezone.now()
     plan_id = getattr(plan, "pk", plan)
     (schedule,) = _schedules(TreatmentPlan.objects.filter(pk=plan_id))
@@ -230,7 +230,12 @@ def ledger_rewrite(
         if new is None:
             stale.append(row.pk)
             continue
-        if active and new.due_at == row.due_at and new.state == row.state:
+        if (
+            active
+            and row.plan_id == new.plan_id
+            and new.due_at == row.due_at
+            and new.state == row.state
+        ):
             new.next_reminder_at, new.follow_ups_sent = row.next_reminder_at, row.follow_ups_sent
         new.pk = row.pk
         new.updated_at = now
@@ -244,7 +249,10 @@ def ledger_rewrite(
     if not active:
         # A stopped or completed plan is reminded of nothing more, today's doses included.
         ScheduledDose.objects.filter(
-            plan_id=plan_id, state=DoseState.PENDING, next_reminder_at__isnull=False
+            plan_id=plan_id,
+            state=DoseState.PENDING,
+            local_date__gte=from_day,
+            next_reminder_at__isnull=False,
         ).update(next_reminder_at=None, updated_at=now)
     TreatmentPlan.objects.filter(pk=plan_id).update(ledger_through=last)
 
@@ -288,12 +296,14 @@ def ledger_record_log(log: DoseLog, dose: Dose | None = None, plan_id: Any = Non
     )
 
 
-def ledger_mirror_logs() -> int:
+def ledger_mirror_logs(patient_id: Any = None) -> int:
     """Set the ledger rows' state and log fields from the stored DoseLog rows (one UPDATE ...
     FROM), and give every log without a row one (its day no longer scheduled, e.g. after a
     revision changed the number of doses), so nothing is lost. For the data migration and
-    for seeds that write logs directly; returns the rows added."""
+    for seeds that write logs directly (`patient_id`: one patient's); returns the rows
+    added."""
     quote = connection.ops.quote_name
+    only = "" if patient_id is None else " AND log.patient_id = %s"
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -306,20 +316,26 @@ def ledger_mirror_logs() -> int:
             """.format(  # noqa: S608 - table names from the models' metadata, quoted
                 ledger=quote(ScheduledDose._meta.db_table), log=quote(DoseLog._meta.db_table)
             )
-        )
-    unscheduled = (
-        DoseLog.objects.exclude(
-            Exists(
-                ScheduledDose.objects.filter(
-                    patient_id=OuterRef("patient_id"),
-                    local_date=OuterRef("scheduled_date"),
-                    slot=OuterRef("slot"),
+            + only,
+            []
+            if patient_id is None
+            else [
+                DoseLog._meta.get_field("patient").target_field.get_db_prep_value(
+                    patient_id, connection
                 )
+            ],
+        )
+    unscheduled = DoseLog.objects.exclude(
+        Exists(
+            ScheduledDose.objects.filter(
+                patient_id=OuterRef("patient_id"),
+                local_date=OuterRef("scheduled_date"),
+                slot=OuterRef("slot"),
             )
         )
-        .order_by()
-        .select_related(None)
-    )
+    ).order_by()
+    if patient_id is not None:
+        unscheduled = unscheduled.filter(patient_id=patient_id)
     added = 0
     batch: list[DoseLog] = []
     for log in unscheduled.iterator(chunk_size=2000):
