@@ -38,6 +38,8 @@ def ensure_plans(count: int, today: date) -> int:
     team.members.add(nurse)
     have = team.patients.count()
     if have >= count:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _write_ledger(cursor, team.pk, today)  # plans made before the ledger existed
         return have
     recommendation = (
         connection.cursor()
@@ -136,7 +138,8 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no
             SELECT generate_series(t.start_date, %s::date, interval '1 day')::date AS day
         ) AS d
         WHERE p.care_team_id = %s
-          AND NOT EXISTS (SELECT 1 FROM adherence_scheduleddose s WHERE s.plan_id = t.id)
+          AND NOT EXISTS (SELECT 1 FROM adherence_scheduleddose s
+                          WHERE s.patient_id = t.patient_id AND s.plan_id = t.id)
         """,
         [
             settings.DOSE_MISSED_GRACE_HOURS,

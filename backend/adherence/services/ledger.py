@@ -249,6 +249,7 @@ def ledger_rewrite(
     if not active:
         # A stopped or completed plan is reminded of nothing more, today's doses included.
         ScheduledDose.objects.filter(
+            patient_id=schedule.patient_id,
             plan_id=plan_id,
             state=DoseState.PENDING,
             local_date__gte=from_day,

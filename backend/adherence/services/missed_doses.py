@@ -48,7 +48,7 @@ def _sweep_batch_postgresql(now: datetime, batch_size: int) -> tuple[int, int, i
     stamp = timezone.now()
     sql = """
         WITH due AS (
-            SELECT id, patient_id, plan_id, local_date, slot FROM {ledger}
+            SELECT ctid AS tid, patient_id, plan_id, local_date, slot FROM {ledger}
             WHERE state = %(pending)s AND missed_after IS NOT NULL
               AND missed_after <= %(now)s
             ORDER BY missed_after
@@ -66,10 +66,20 @@ def _sweep_batch_postgresql(now: datetime, batch_size: int) -> tuple[int, int, i
         marked AS (
             UPDATE {ledger} AS row
             SET state = %(missed)s, next_reminder_at = NULL, updated_at = %(stamp)s
-            FROM logged
-            WHERE row.patient_id = logged.patient_id AND row.local_date = logged.scheduled_date
-              AND row.slot = logged.slot AND row.state = %(pending)s
+            FROM due JOIN logged ON logged.patient_id = due.patient_id
+                AND logged.scheduled_date = due.local_date AND logged.slot = due.slot
+            WHERE row.ctid = due.tid AND row.state = %(pending)s
             RETURNING 1
+        ),
+        -- Rows whose log was already there (usually none): OFFSET 0 keeps the planner from
+        -- looking their logs up before this filter.
+        unlogged AS (
+            SELECT tid, patient_id, local_date, slot FROM due
+            WHERE NOT EXISTS (
+                SELECT 1 FROM logged WHERE logged.patient_id = due.patient_id
+                    AND logged.scheduled_date = due.local_date AND logged.slot = due.slot
+            )
+            OFFSET 0
         ),
         mirrored AS (
             UPDATE {ledger} AS row
@@ -77,9 +87,14 @@ def _sweep_batch_postgresql(now: datetime, batch_size: int) -> tuple[int, int, i
                 late = log.late, skip_reason = log.skip_reason, note = log.note,
                 recorded_by_id = log.recorded_by_id, next_reminder_at = NULL,
                 updated_at = %(stamp)s
-            FROM due JOIN {log} AS log ON log.patient_id = due.patient_id
-                AND log.scheduled_date = due.local_date AND log.slot = due.slot
-            WHERE row.id = due.id AND row.state = %(pending)s
+            FROM unlogged CROSS JOIN LATERAL (
+                SELECT status, client_id, taken_at, late, skip_reason, note, recorded_by_id
+                FROM {log} AS log
+                WHERE log.patient_id = unlogged.patient_id
+                  AND log.scheduled_date = unlogged.local_date AND log.slot = unlogged.slot
+                LIMIT 1
+            ) AS log
+            WHERE row.ctid = unlogged.tid AND row.state = %(pending)s
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM due), (SELECT count(*) FROM marked),
