@@ -65,32 +65,32 @@ def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
     step = settings.REMINDER_FOLLOW_UP_MINUTES * 60
     attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
     quote = connection.ops.quote_name
-    # next_attempt: one past the last reminder time that has come (due_at + k * step <= now).
+    # One past the last reminder time that has come (due_at + k * step <= now). The rows are
+    # found again by ctid: locked by the selection, they cannot move before the update.
+    next_attempt = (
+        "LEAST(floor(extract(epoch FROM %(now)s - row.due_at) / %(step)s)::int + 1, %(attempts)s)"
+    )
     sql = """
         WITH due AS (
-            SELECT id FROM {ledger}
+            SELECT ctid AS tid, follow_ups_sent AS first_attempt FROM {ledger}
             WHERE state = %(pending)s AND next_reminder_at IS NOT NULL
               AND next_reminder_at <= %(now)s
             ORDER BY next_reminder_at
             LIMIT %(limit)s
             FOR UPDATE SKIP LOCKED
-        ),
-        claimed AS (
-            SELECT row.id, row.follow_ups_sent AS first_attempt,
-                   LEAST(floor(extract(epoch FROM %(now)s - row.due_at) / %(step)s)::int + 1,
-                         %(attempts)s) AS next_attempt
-            FROM {ledger} AS row JOIN due ON due.id = row.id
         )
         UPDATE {ledger} AS row
-        SET follow_ups_sent = claimed.next_attempt,
-            next_reminder_at = CASE WHEN claimed.next_attempt < %(attempts)s
-                THEN row.due_at + claimed.next_attempt * make_interval(secs => %(step)s) END
-        FROM claimed, {patient} AS patient
-        WHERE row.id = claimed.id AND patient.id = row.patient_id
+        SET follow_ups_sent = {next_attempt},
+            next_reminder_at = CASE WHEN {next_attempt} < %(attempts)s
+                THEN row.due_at + ({next_attempt}) * make_interval(secs => %(step)s) END
+        FROM due, {patient} AS patient
+        WHERE row.ctid = due.tid AND patient.id = row.patient_id
         RETURNING row.patient_id, patient.user_id, row.local_date, row.slot, row.local_time,
-                  row.due_at, claimed.first_attempt, claimed.next_attempt
+                  row.due_at, due.first_attempt, row.follow_ups_sent
     """.format(  # noqa: S608 - table names from the models' metadata, quoted
-        ledger=quote(ScheduledDose._meta.db_table), patient=quote(Patient._meta.db_table)
+        ledger=quote(ScheduledDose._meta.db_table),
+        patient=quote(Patient._meta.db_table),
+        next_attempt=next_attempt,
     )
     with connection.cursor() as cursor:
         cursor.execute(
