@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from backend.common.lookups import array_literal
+
 from ..models import (
     UNRESOLVED_STATES,
     DoseLog,
@@ -77,26 +79,85 @@ def reminder_state(due_at: datetime, after: datetime) -> tuple[datetime | None, 
     return None, attempts
 
 
-def _row(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> ScheduledDose:
+_ROW_FIELDS = (
+    "patient_id",
+    "plan_id",
+    "revision_id",
+    "local_date",
+    "slot",
+    "local_time",
+    "time_zone",
+    "due_at",
+    "missed_after",
+    "state",
+    "next_reminder_at",
+    "follow_ups_sent",
+)
+# The same columns as PostgreSQL array types, for the bulk insert (unnest).
+_ROW_ARRAY_TYPES = (
+    "uuid", "uuid", "integer", "date", "smallint", "time", "text", "timestamptz",
+    "timestamptz", "text", "timestamptz", "smallint",
+)  # fmt: skip
+
+
+def _row_values(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> tuple:
+    """One ledger row as values in _ROW_FIELDS order."""
     grace = timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
     remind = not dose.on_hold and schedule.status == PlanStatus.ACTIVE
     next_at, attempt = reminder_state(dose.due_at, now) if remind else (None, 0)
-    return ScheduledDose(
-        patient_id=schedule.patient_id,
-        plan_id=schedule.plan_id,
-        revision_id=schedule.revision_on(dose.date),
-        local_date=dose.date,
-        slot=dose.slot,
-        local_time=dose.local_time,
-        time_zone=dose.time_zone,
-        due_at=dose.due_at,
-        missed_after=grace_ends_at(dose.date, dose.time_zone, grace)
-        if dose.date >= floor
-        else None,
-        state=DoseState.ON_HOLD if dose.on_hold else DoseState.PENDING,
-        next_reminder_at=next_at,
-        follow_ups_sent=attempt,
+    return (
+        schedule.patient_id,
+        schedule.plan_id,
+        schedule.revision_on(dose.date),
+        dose.date,
+        dose.slot,
+        dose.local_time,
+        dose.time_zone,
+        dose.due_at,
+        grace_ends_at(dose.date, dose.time_zone, grace) if dose.date >= floor else None,
+        DoseState.ON_HOLD.value if dose.on_hold else DoseState.PENDING.value,
+        next_at,
+        attempt,
     )
+
+
+def _row(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> ScheduledDose:
+    return ScheduledDose(
+        **dict(zip(_ROW_FIELDS, _row_values(schedule, dose, floor, now), strict=True))
+    )
+
+
+def _insert_rows(rows: list[tuple]) -> None:
+    """Insert ledger rows (in _ROW_FIELDS order), leaving any row already there. On
+    PostgreSQL one statement of arrays (unnest): building a model instance a row and binding
+    each value cost three times the insert (measured on the benchmark's plans)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        ScheduledDose.objects.bulk_create(
+            [ScheduledDose(**dict(zip(_ROW_FIELDS, row, strict=True))) for row in rows],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _ROW_FIELDS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _ROW_ARRAY_TYPES)
+    stamp = timezone.now()
+    sql = (
+        f"INSERT INTO {quote(ScheduledDose._meta.db_table)} "  # noqa: S608 - names quoted
+        f"(id, {columns}, late, skip_reason, note, created_at, updated_at) "
+        f"SELECT gen_random_uuid(), *, false, '', '', %s, %s FROM unnest({arrays}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), 20000):
+            columns_values = list(zip(*rows[offset : offset + 20000], strict=True))
+            params: list[object] = [
+                array_literal(values) if kind == "uuid" else list(values)
+                for kind, values in zip(_ROW_ARRAY_TYPES, columns_values, strict=True)
+            ]
+            cursor.execute(sql, [stamp, stamp, *params])
 
 
 def ledger_rows(
@@ -105,6 +166,11 @@ def ledger_rows(
     """The plan's ledger rows for [first, last], unsaved, from the schedule's rules."""
     floor = _sweep_floor(schedule)
     return [_row(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
+
+
+def _ledger_values(schedule: PlanSchedule, first: date, last: date, now: datetime) -> list[tuple]:
+    floor = _sweep_floor(schedule)
+    return [_row_values(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
 
 
 def _set_ledger_through(days: dict[Any, date]) -> None:
@@ -174,7 +240,7 @@ def _write_batch(
     from_start: bool,
     through: dict[Any, date | None] | None = None,
 ) -> int:
-    rows: list[ScheduledDose] = []
+    rows: list[tuple] = []
     reached: dict[Any, date] = {}
     for schedule in schedules:
         first = schedule.start_date
@@ -183,11 +249,11 @@ def _write_batch(
             first = max(first, done + timedelta(days=1))
         last = horizon_last_day(schedule, now)
         if first <= last:
-            rows.extend(ledger_rows(schedule, first, last, now))
+            rows.extend(_ledger_values(schedule, first, last, now))
         if done is None or last > done:
             reached[schedule.plan_id] = last
     with transaction.atomic():
-        ScheduledDose.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        _insert_rows(rows)
         _set_ledger_through(reached)
     return len(rows)
 
