@@ -181,10 +181,17 @@ def _set_ledger_through(days: dict[Any, date]) -> None:
         TreatmentPlan.objects.filter(pk__any_of=set(plan_ids)).update(ledger_through=day)
 
 
-def ledger_write(plans: QuerySet[TreatmentPlan], now: datetime, *, batch_size: int = 1000) -> int:
-    """Write the missing rows of `plans` from each plan's start to its horizon (set-based:
-    bulk insert, existing rows left as they are). For seeds and the data migration; a
-    service's change uses ledger_rewrite. Returns the rows offered."""
+def ledger_write(
+    plans: QuerySet[TreatmentPlan],
+    now: datetime,
+    *,
+    since: date | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Write the missing rows of `plans` from each plan's start (or `since`, for a seed that
+    needs only the recent days) to its horizon (set-based: bulk insert, existing rows left as
+    they are). For seeds and the data migration; a service's change uses ledger_rewrite.
+    Returns the rows offered."""
     written = 0
     last_pk = None
     plans = plans.order_by("pk")
@@ -193,7 +200,7 @@ def ledger_write(plans: QuerySet[TreatmentPlan], now: datetime, *, batch_size: i
         batch = _schedules(batch_plans[:batch_size])
         if not batch:
             return written
-        written += _write_batch(batch, now, from_start=True)
+        written += _write_batch(batch, now, from_start=True, since=since)
         last_pk = batch[-1].plan_id
 
 
@@ -239,11 +246,12 @@ def _write_batch(
     *,
     from_start: bool,
     through: dict[Any, date | None] | None = None,
+    since: date | None = None,
 ) -> int:
     rows: list[tuple] = []
     reached: dict[Any, date] = {}
     for schedule in schedules:
-        first = schedule.start_date
+        first = schedule.start_date if since is None else max(schedule.start_date, since)
         done = None if through is None else through.get(schedule.plan_id)
         if not from_start and done is not None:
             first = max(first, done + timedelta(days=1))
@@ -363,7 +371,7 @@ def ledger_record_log(log: DoseLog, dose: Dose | None = None, plan_id: Any = Non
     )
 
 
-def ledger_mirror_logs(patient_id: Any = None) -> int:
+def ledger_mirror_logs(patient_id: Any = None, *, since: date | None = None) -> int:
     """Set the ledger rows' state and log fields from the stored DoseLog rows (one UPDATE ...
     FROM), and give every log without a row one (its day no longer scheduled, e.g. after a
     revision changed the number of doses), so nothing is lost. For the data migration and
@@ -371,6 +379,8 @@ def ledger_mirror_logs(patient_id: Any = None) -> int:
     added."""
     quote = connection.ops.quote_name
     only = "" if patient_id is None else " AND log.patient_id = %s"
+    if since is not None:
+        only += " AND log.scheduled_date >= %s"
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -384,13 +394,8 @@ def ledger_mirror_logs(patient_id: Any = None) -> int:
                 ledger=quote(ScheduledDose._meta.db_table), log=quote(DoseLog._meta.db_table)
             )
             + only,
-            []
-            if patient_id is None
-            else [
-                DoseLog._meta.get_field("patient").target_field.get_db_prep_value(
-                    patient_id, connection
-                )
-            ],
+            ([] if patient_id is None else [_patient_db_value(patient_id)])
+            + ([] if since is None else [connection.ops.adapt_datefield_value(since)]),
         )
     unscheduled = DoseLog.objects.exclude(
         Exists(
@@ -403,6 +408,8 @@ def ledger_mirror_logs(patient_id: Any = None) -> int:
     ).order_by()
     if patient_id is not None:
         unscheduled = unscheduled.filter(patient_id=patient_id)
+    if since is not None:
+        unscheduled = unscheduled.filter(scheduled_date__gte=since)
     added = 0
     batch: list[DoseLog] = []
     for log in unscheduled.iterator(chunk_size=2000):
@@ -413,6 +420,10 @@ def ledger_mirror_logs(patient_id: Any = None) -> int:
     if batch:
         added += _add_rows_for_unscheduled_logs(batch)
     return added
+
+
+def _patient_db_value(patient_id: Any) -> Any:
+    return DoseLog._meta.get_field("patient").target_field.get_db_prep_value(patient_id, connection)
 
 
 def _add_rows_for_unscheduled_logs(logs: list[DoseLog]) -> int:
