@@ -7,6 +7,7 @@ revisit: the busy minute."""
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 
 TEAM = "Bench team plans-only"
@@ -37,6 +38,8 @@ def ensure_plans(count: int, today: date) -> int:
     team.members.add(nurse)
     have = team.patients.count()
     if have >= count:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _write_ledger(cursor, team.pk, today)  # plans made before the ledger existed
         return have
     recommendation = (
         connection.cursor()
@@ -104,11 +107,48 @@ def ensure_plans(count: int, today: date) -> int:
             """,
             [nurse.pk, team.pk],
         )
+        _write_ledger(cursor, team.pk, today)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accounts_patient")
         cursor.execute("ANALYZE adherence_treatmentplan")
         cursor.execute("ANALYZE adherence_planrevision")
+        cursor.execute("ANALYZE adherence_scheduleddose")
     return team.patients.count()
+
+
+def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no-untyped-def]
+    """The plans' dose ledger rows (issue 20) as the writer leaves them, in SQL: one 08:00
+    dose a day from the start to today + the horizon; days before yesterday taken (the
+    benchmark's patients took them), the rest pending. reset_state sets yesterday's and
+    today's reminder and sweep state."""
+    cursor.execute(
+        """
+        INSERT INTO adherence_scheduleddose (id, patient_id, plan_id, revision_id, local_date,
+            slot, local_time, time_zone, due_at, missed_after, state, late, skip_reason, note,
+            follow_ups_sent, next_reminder_at, created_at, updated_at)
+        SELECT gen_random_uuid(), t.patient_id, t.id, r.id, d.day, 1, time '08:00',
+            p.time_zone, (d.day + time '08:00') AT TIME ZONE p.time_zone,
+            ((d.day + 1)::timestamp AT TIME ZONE p.time_zone) + %s * interval '1 hour',
+            CASE WHEN d.day < %s THEN 'taken' ELSE 'pending' END, false, '', '', 0,
+            CASE WHEN d.day > %s THEN (d.day + time '08:00') AT TIME ZONE p.time_zone END,
+            now(), now()
+        FROM adherence_treatmentplan t JOIN accounts_patient p ON p.id = t.patient_id
+        JOIN adherence_planrevision r ON r.plan_id = t.id
+        CROSS JOIN LATERAL (
+            SELECT generate_series(t.start_date, %s::date, interval '1 day')::date AS day
+        ) AS d
+        WHERE p.care_team_id = %s
+          AND NOT EXISTS (SELECT 1 FROM adherence_scheduleddose s
+                          WHERE s.patient_id = t.patient_id AND s.plan_id = t.id)
+        """,
+        [
+            settings.DOSE_MISSED_GRACE_HOURS,
+            today - timedelta(days=1),
+            today,
+            today + timedelta(days=settings.LEDGER_HORIZON_DAYS),
+            team_id,
+        ],
+    )
 
 
 def reset_state(today: date) -> None:
@@ -149,11 +189,42 @@ def reset_state(today: date) -> None:
                 TEAM,
             ],
         )
+        # The ledger rows of yesterday and today: pending, and reminded as the job leaves them
+        # a minute before the busy minute (the dose time, then hourly follow-ups).
+        handled = busy_minute(today) - timedelta(minutes=1)
+        attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
+        step = settings.REMINDER_FOLLOW_UP_MINUTES
+        # The first reminder time after `handled`: the dose time, or the next follow-up.
+        attempt = (
+            "CASE WHEN s.due_at > %(handled)s THEN 0 ELSE LEAST(%(attempts)s, "
+            "floor(extract(epoch FROM %(handled)s - s.due_at) / (60 * %(step)s))::int + 1) END"
+        )
+        cursor.execute(
+            f"""
+            UPDATE adherence_scheduleddose s SET state = 'pending', client_id = NULL,
+                taken_at = NULL, late = false, skip_reason = '', note = '',
+                recorded_by_id = NULL, follow_ups_sent = {attempt},
+                next_reminder_at = CASE WHEN {attempt} < %(attempts)s
+                    THEN s.due_at + ({attempt}) * %(step)s * interval '1 minute' END
+            FROM accounts_patient p, accounts_careteam c
+            WHERE s.patient_id = p.id AND p.care_team_id = c.id AND c.name = %(team)s
+              AND s.local_date BETWEEN %(yesterday)s AND %(today)s
+            """,
+            {
+                "handled": handled,
+                "attempts": attempts,
+                "step": step,
+                "team": TEAM,
+                "yesterday": today - timedelta(days=1),
+                "today": today,
+            },
+        )
     if not connection.in_atomic_block:
         with connection.cursor() as cursor:
             for table in (
                 "adherence_doselog",
                 "adherence_treatmentplan",
+                "adherence_scheduleddose",
                 "notifications_outboxmessage",
             ):
                 cursor.execute(f"VACUUM ANALYZE {table}")

@@ -62,6 +62,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=20),
         "options": {"expires": 50 * 60},
     },
+    # The dose ledger's horizon moves on (each plan's rows up to its patient's today + the
+    # horizon): daily work, run hourly so each zone's new day is there well ahead.
+    "extend-dose-ledger": {
+        "task": "worker.adherence.extend_dose_ledger",
+        "schedule": crontab(minute=30),
+        "options": {"expires": 50 * 60},
+    },
     # ... and coordinators hear once about each plan ending within 30 days.
     "notify-plans-ending": {
         "task": "worker.adherence.notify_plans_ending",

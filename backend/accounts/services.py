@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -422,7 +422,9 @@ def patient_time_zone_change(
         patient.time_zone = time_zone
         patient.save(update_fields=["time_zone", "updated_at"])
         if previous == time_zone:
-            return None  # back to today's zone: the pending change was all there was to undo
+            # Back to today's zone: the pending change was all there was to undo.
+            _dose_ledger_rewrite(patient, effective)
+            return None
         change = PatientTimeZoneChange.objects.create(
             patient=patient,
             previous_time_zone=previous,
@@ -430,6 +432,7 @@ def patient_time_zone_change(
             effective_date=effective,
             changed_by=changed_by,
         )
+        _dose_ledger_rewrite(patient, effective)
         audit_record(
             actor=changed_by,
             action="patient.time_zone",
@@ -437,3 +440,11 @@ def patient_time_zone_change(
             detail={"from": previous, "to": time_zone, "effective_date": effective.isoformat()},
         )
     return change
+
+
+def _dose_ledger_rewrite(patient: Patient, effective: date) -> None:
+    """The doses from the change's first day move to the new zone's clock, in this
+    transaction (adherence's ledger; imported here, as adherence depends on accounts)."""
+    from backend.adherence.services.ledger import ledger_rewrite_patient
+
+    ledger_rewrite_patient(patient.pk, from_day=effective)

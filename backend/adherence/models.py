@@ -37,12 +37,14 @@ class TreatmentPlan(TimeStampedModel):
     guideline_version = models.CharField(max_length=40)
     # The clinician's departure from the recommendation, with the reason; null when none.
     override = models.JSONField(null=True, blank=True)
-    # The missed-dose sweep has checked every dose up to and including this local date.
+    # Before the dose ledger (issue 20): the missed sweep's cursor, now set only at creation
+    # and read by the ledger's data migration; and the reminder job's per-plan state, no
+    # longer read (ScheduledDose.next_reminder_at is). To drop with the seeds that write them.
     missed_checked_through = models.DateField(null=True, blank=True)
-    # Reminders: every reminder due up to this instant has been handled; the plan is looked at
-    # again at reminder_next_at (indexed: the minute's selection is one indexed query).
     reminders_handled_through = models.DateTimeField(null=True, blank=True)
     reminder_next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The dose ledger (ScheduledDose) holds this plan's rows through this local date.
+    ledger_through = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -197,3 +199,108 @@ class DoseLogRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dose_log_id} changed {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class DoseState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    TAKEN = "taken", "Taken"
+    SKIPPED = "skipped", "Skipped"
+    MISSED = "missed", "Missed"
+    ON_HOLD = "on_hold", "On hold"
+
+
+# Rows a change to the plan may still rewrite; the others are history.
+UNRESOLVED_STATES = (DoseState.PENDING, DoseState.ON_HOLD)
+
+
+class ScheduledDose(models.Model):
+    """The dose ledger: one row per scheduled dose (patient, local date, slot), written by
+    services/ledger.py from the rules in adherence/schedule.py, so the worker's hot paths (the
+    missed sweep, reminders) are one indexed statement each instead of re-deriving every plan's
+    schedule in Python (issue 20, docs/performance.md).
+
+    Rows exist from the plan's start to the patient's today + LEDGER_HORIZON_DAYS (or the last
+    dose day); a change to the plan rewrites only unresolved rows from its effective day, so a
+    past day keeps what was true then.
+
+    Temporary duplication (issue 20, step A): DoseLog is still the record of what the patient
+    did. The state and log fields here mirror it, written in the same transaction by
+    dose_log_record, dose_log_correct and the missed sweep; phase 2 makes this row the log.
+    `local_time` and `due_at` are empty only for a log kept from a schedule that no longer has
+    its dose (a later revision changed the number of doses); such rows are never pending."""
+
+    # Every index costs each row update (the reminder claim moves next_reminder_at, which no
+    # HOT update can do): the foreign keys have none of their own. The patient leads the
+    # unique key; plans, revisions and users are never deleted (PROTECT).
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "accounts.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    plan = models.ForeignKey(
+        TreatmentPlan, on_delete=models.PROTECT, related_name="scheduled_doses", db_index=False
+    )
+    revision = models.ForeignKey(
+        PlanRevision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    local_date = models.DateField()
+    slot = models.PositiveSmallIntegerField()
+    local_time = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64)
+    due_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep may mark it missed: the end of the local day plus DOSE_MISSED_GRACE_HOURS
+    # (schedule.grace_ends_at). Empty for days before the plan could be logged (never swept).
+    missed_after = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=DoseState.choices, default=DoseState.PENDING)
+    # Mirrors of the DoseLog (see the docstring). Unique where set (a partial index: most rows
+    # have none).
+    client_id = models.UUIDField(null=True, blank=True)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    # Reminders: the next reminder (the dose time, then each follow-up) and how many of the
+    # dose's reminder times have passed; empty once none is left or the dose is resolved.
+    next_reminder_at = models.DateTimeField(null=True, blank=True)
+    follow_ups_sent = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "local_date", "slot"], name="one_ledger_row_per_dose"
+            ),
+            models.UniqueConstraint(
+                fields=["client_id"],
+                condition=Q(client_id__isnull=False),
+                name="ledger_client_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["missed_after"],
+                condition=Q(state="pending", missed_after__isnull=False),
+                name="ledger_pending_missed_after",
+            ),
+            models.Index(
+                fields=["next_reminder_at"],
+                condition=Q(state="pending", next_reminder_at__isnull=False),
+                name="ledger_pending_reminder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date} slot {self.slot}: {self.state}"

@@ -42,8 +42,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.adherence.guideline import guideline_recommendation
+from backend.adherence.models import TreatmentPlan
 from backend.adherence.schedule import dose_due_at
-from backend.adherence.services.reminders import REVISIT_AT_LEAST_EVERY
+from backend.adherence.services.ledger import ledger_mirror_logs, ledger_write
 from backend.alerts.models import PRIORITY_RANK
 from backend.common.time import local_date
 from backend.guidelines import (
@@ -161,6 +162,11 @@ _LENGTH = struct.Struct(">i").pack
 _NULL = b"\xff\xff\xff\xff"
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 _COPY_TRAILER = b"\xff\xff"
+
+# The plan-level reminder columns as the reminder job before the dose ledger left them (the
+# plan was looked at again at least hourly). Nothing reads them now (issue 20 step A): the
+# reminder job reads the dose ledger (_write_dose_ledger).
+REVISIT_AT_LEAST_EVERY = timedelta(hours=1)
 
 
 class BenchSeedRefused(Exception):
@@ -1221,15 +1227,36 @@ def seed_cohort(
         counts["dose logs"] = _write_dose_logs(cursor, cohort, calendar, uuids, progress, skip_fk)
         counts.update(_write_reports_and_alerts(cursor, cohort, calendar, guideline, uuids,
                                                 staff, progress, skip_fk))  # fmt: skip
+        progress.begin("dose ledger (recent days)", len(cohort))
+        counts["dose ledger rows"] = _write_dose_ledger(now)
+        progress.end(len(cohort))
         progress.begin("ANALYZE", 1)
         cursor.execute(
             "ANALYZE accounts_user, accounts_careteam, accounts_careteammembership, "
             "accounts_patient, adherence_treatmentplan, adherence_planrevision, "
-            "adherence_doselog, sideeffects_sideeffectreport, "
+            "adherence_doselog, adherence_scheduleddose, sideeffects_sideeffectreport, "
             "sideeffects_clinicianassessment, alerts_alert"
         )
         progress.end(1)
     return SeedResult(counts, time.perf_counter() - started, seed, not skip_fk)
+
+
+def _write_dose_ledger(now: datetime) -> int:
+    """The dose ledger of the active plans (issue 20) from the first day the sweep or a phone
+    could still touch to the horizon, by the ledger's own writer, with the seeded logs of
+    those days copied onto it. Older days have no rows: the seed's history is in DoseLog,
+    which every reader but the worker's jobs still uses (step A)."""
+    since = now.date() - timedelta(days=settings.DOSE_BACKFILL_DAYS + 2)
+    with transaction.atomic():
+        written = ledger_write(
+            TreatmentPlan.objects.filter(
+                status="active", patient__care_team__name__regex=rf"^{TEAM_PREFIX}[0-9]+$"
+            ),
+            now,
+            since=since,
+        )
+        ledger_mirror_logs(since=since)
+    return written
 
 
 def _write_dose_logs(

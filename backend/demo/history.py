@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from backend.accounts.models import Patient, User
 from backend.adherence.models import DoseLog, DoseStatus, TreatmentPlan
 from backend.adherence.selectors.doses import plan_doses, zone_periods
+from backend.adherence.services.ledger import ledger_mirror_logs
 
 
 def dose_history_create(
@@ -63,6 +64,7 @@ def dose_history_create(
                 )
             )
     DoseLog.objects.bulk_create(logs, ignore_conflicts=True)
+    ledger_mirror_logs(patient.pk)  # the logs were written around the services
     plan.missed_checked_through = until
     plan.save(update_fields=["missed_checked_through"])
     return len(logs)

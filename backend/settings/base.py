@@ -340,6 +340,9 @@ DOSE_MISSED_GRACE_HOURS = env.int("DOSE_MISSED_GRACE_HOURS", default=6)
 DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
 # A taken_at this long before the dose's own time is a wrong day, not an early dose.
 DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
+# The dose ledger (adherence.ScheduledDose) holds each plan's doses up to this many days past
+# the patient's today; a daily job moves the horizon on.
+LEDGER_HORIZON_DAYS = env.int("LEDGER_HORIZON_DAYS", default=35)
 
 # Coordinator exports estimated to take more than about 10 s are written by a worker (queue
 # "reports") into EXPORT_DIR, with a progress bar on the cohort page; the download link and

@@ -19,6 +19,7 @@ from backend.adherence.models import (
     DoseStatus,
     PlanHold,
     PlanStatus,
+    ScheduledDose,
     TreatmentPlan,
 )
 from backend.adherence.services.missed_doses import doses_mark_missed
@@ -89,6 +90,14 @@ def missed_days(patient) -> list[date]:  # type: ignore[no-untyped-def]
     )
 
 
+def ledger_states(patient, first: date, last: date) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(
+        ScheduledDose.objects.filter(patient=patient, local_date__gte=first, local_date__lte=last)
+        .order_by("local_date", "slot")
+        .values_list("state", flat=True)
+    )
+
+
 def days(first: date, count: int) -> list[date]:
     return [first + timedelta(days=n) for n in range(count)]
 
@@ -130,16 +139,14 @@ def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
     one_minute = timedelta(minutes=1)
     assert doses_mark_missed(expected_grace_end - one_minute) == 0
     assert rows(patient) == []
-    plan.refresh_from_db()
-    assert plan.missed_checked_through == day - timedelta(days=1)
+    assert ledger_states(patient, day, day + timedelta(days=1)) == ["pending", "pending"]
 
     assert doses_mark_missed(expected_grace_end + one_minute) == 1
     assert rows(patient) == [(day, 1, "missed")]  # the next day is not touched yet
     log = DoseLog.objects.get(patient=patient)
     assert log.plan_id == plan.pk
     assert log.client_id is None and log.taken_at is None and log.recorded_by is None
-    plan.refresh_from_db()
-    assert plan.missed_checked_through == day
+    assert ledger_states(patient, day, day + timedelta(days=1)) == ["missed", "pending"]
 
 
 def test_same_instant_splits_auckland_and_los_angeles(nurse_client, care_team):  # type: ignore[no-untyped-def]
@@ -174,16 +181,18 @@ def test_second_run_writes_nothing(nurse_client, care_team):  # type: ignore[no-
     assert DoseLog.objects.count() == 5
 
 
-def test_rerun_with_a_reset_cursor_still_writes_no_duplicate(nurse_client, care_team):  # type: ignore[no-untyped-def]
-    """The cursor is an optimisation: without it the stored logs still keep the sweep exact."""
+def test_rerun_with_a_reset_ledger_still_writes_no_duplicate(nurse_client, care_team):  # type: ignore[no-untyped-def]
+    """The ledger's state is an optimisation: with it lost the stored logs still keep the
+    sweep exact (the rows come back as the logs say, and nothing is counted)."""
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        plan = create_plan(nurse_client, patient, DAY)
+        create_plan(nurse_client, patient, DAY)
     now = grace_end(DAY + timedelta(days=2), MADRID) + timedelta(minutes=1)
     assert doses_mark_missed(now) == 3
-    TreatmentPlan.objects.filter(pk=plan.pk).update(missed_checked_through=None)
+    ScheduledDose.objects.filter(patient=patient).update(state="pending")
     assert doses_mark_missed(now) == 0
     assert DoseLog.objects.count() == 3
+    assert ledger_states(patient, DAY, DAY + timedelta(days=3)) == [*["missed"] * 3, "pending"]
 
 
 def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(nurse_client, care_team):  # type: ignore[no-untyped-def]
@@ -320,30 +329,25 @@ def test_logged_doses_are_left_alone(nurse_client, care_team):  # type: ignore[n
     assert not DoseLogRevision.objects.exists()
 
 
-def test_a_log_that_lands_after_the_read_wins_and_is_not_counted(
-    nurse_client, care_team, monkeypatch
-):  # type: ignore[no-untyped-def]
-    """The phone's log arrives after the sweep read the plans but before it wrote: the log
-    stays as sent, and the count is the database's own (no missed row was written)."""
-    from backend.adherence.services import missed_doses
-
+def test_a_log_that_lands_after_the_read_wins_and_is_not_counted(nurse_client, care_team):  # type: ignore[no-untyped-def]
+    """The phone's log lands after the sweep's statement saw its ledger row still pending
+    (its snapshot predates the log's commit): the log stays as sent, the count is the
+    database's own (no missed row was written), and the row ends as the log says."""
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
-    read_plans = missed_doses.plan_schedules
+    with time_machine.travel(local(DAY, "23:00", MADRID), tick=False):
+        taken = post_dose(phone, DAY, status="taken", taken_at=local(DAY, "22:50", MADRID))
+        assert taken.status_code == 201, taken.json()
+    # What the sweep's snapshot saw: the row before the phone's transaction committed.
+    ScheduledDose.objects.filter(patient=patient, local_date=DAY).update(state="pending")
+    stored = DoseLog.objects.get(patient=patient)
 
-    def read_then_phone_logs(*args, **kwargs):  # type: ignore[no-untyped-def]
-        plans = read_plans(*args, **kwargs)
-        if plans:
-            with time_machine.travel(local(DAY, "23:00", MADRID), tick=False):
-                taken = post_dose(phone, DAY, status="taken", taken_at=local(DAY, "22:50", MADRID))
-                assert taken.status_code == 201, taken.json()
-        return plans
-
-    monkeypatch.setattr(missed_doses, "plan_schedules", read_then_phone_logs)
     assert doses_mark_missed(grace_end(DAY, MADRID) + timedelta(minutes=1)) == 0
     assert rows(patient) == [(DAY, 1, "taken")]
+    assert DoseLog.objects.get(patient=patient).updated_at == stored.updated_at
+    assert ledger_states(patient, DAY, DAY) == ["taken"]
 
 
 # ------------------------------------------------------------------ (e) twice daily
@@ -557,8 +561,7 @@ def test_plan_end_date_stops_the_sweep(nurse_client, care_team):  # type: ignore
     assert doses_mark_missed(grace_end(end + timedelta(days=10), AUCKLAND)) == 31
     assert missed_days(patient) == days(DAY, 31)
     assert max(missed_days(patient)) == end
-    plan.refresh_from_db()
-    assert plan.missed_checked_through == end
+    assert not ScheduledDose.objects.filter(plan=plan, local_date__gt=end).exists()
     assert doses_mark_missed(grace_end(end + timedelta(days=60), AUCKLAND)) == 0
     assert DoseLog.objects.filter(patient=patient).count() == 31
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
+from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.reminders import dose_reminders_enqueue
 from backend.notifications.models import OutboxMessage
 from tests.conftest import client_for
@@ -27,9 +28,11 @@ def plan_for(nurse, patient, start="2026-03-01", **extra):  # type: ignore[no-un
 
 
 def run_every_minute(first: str, last: str) -> None:
-    """Run the selection each minute, as beat does."""
+    """Run the selection each minute, as beat does (with the dose ledger's horizon moved on
+    first, as its daily job does)."""
     instant = datetime.fromisoformat(first)
     end = datetime.fromisoformat(last)
+    ledger_extend(instant)
     while instant <= end:
         with time_machine.travel(instant, tick=False):
             dose_reminders_enqueue(instant)

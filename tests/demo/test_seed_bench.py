@@ -90,6 +90,32 @@ def test_seeds_people_plans_and_revisions() -> None:
     assert PlanRevision.objects.count() == PATIENTS
 
 
+def test_the_dose_ledger_holds_the_recent_days_with_the_logs_on_them() -> None:
+    """Issue 20 step A: the worker's jobs read the ledger, so the seed writes its recent days
+    (what the sweep and a phone can still touch) to the horizon, each log copied onto its
+    row: yesterday is resolved, today is pending, nothing is swept that has a log."""
+    from django.conf import settings
+
+    from backend.adherence.models import ScheduledDose
+
+    seed()
+    for plan in TreatmentPlan.objects.select_related("patient"):
+        yesterday = yesterday_of(plan.patient)
+        rows = ScheduledDose.objects.filter(plan=plan)
+        first = yesterday - timedelta(days=settings.DOSE_BACKFILL_DAYS)
+        for log in DoseLog.objects.filter(patient=plan.patient, scheduled_date__gte=first):
+            row = rows.get(local_date=log.scheduled_date, slot=log.slot)
+            assert (row.state, row.client_id, row.taken_at) == (
+                log.status,
+                log.client_id,
+                log.taken_at,
+            )
+        assert not rows.filter(local_date__lte=yesterday, state="pending").exists()
+        assert rows.filter(local_date=yesterday + timedelta(days=1), state="pending").exists()
+        last = yesterday + timedelta(days=1 + settings.LEDGER_HORIZON_DAYS)
+        assert rows.order_by("-local_date").first().local_date == last
+
+
 def test_dose_logs_cover_every_scheduled_dose_up_to_yesterday() -> None:
     seed()
 

@@ -13,6 +13,7 @@ from django.utils import timezone  # noqa: E402
 
 from backend.accounts.models import CareTeam, Patient, User  # noqa: E402
 from backend.adherence.models import PlanRevision, TreatmentPlan  # noqa: E402
+from backend.adherence.services.ledger import ledger_write  # noqa: E402
 from backend.notifications.models import Device  # noqa: E402
 
 count = int(sys.argv[1])
@@ -66,6 +67,10 @@ PlanRevision.objects.bulk_create(
         )
         for plan in plans
     ]
+)
+# The dose ledger as plan creation writes it, a minute before the dose is due.
+ledger_write(
+    TreatmentPlan.objects.filter(pk__in=[plan.pk for plan in plans]), due - timedelta(minutes=1)
 )
 Device.objects.bulk_create(
     [

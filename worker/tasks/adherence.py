@@ -1,6 +1,7 @@
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.plans import plans_complete_finished, plans_ending_soon_notify
 from backend.adherence.services.reminders import dose_reminders_enqueue
@@ -51,3 +52,16 @@ def notify_plans_ending() -> int:
 def queue_dose_reminders() -> int:
     """Idempotent: each reminder is an outbox row with a (patient, date, slot, attempt) key."""
     return dose_reminders_enqueue(timezone.now())
+
+
+@task(
+    name="worker.adherence.extend_dose_ledger",
+    queue=DEFAULT,
+    transient_errors=(OperationalError, InterfaceError),
+    time_limit=1800,
+)
+def extend_dose_ledger() -> int:
+    """Idempotent: rows are inserted on the unique (patient, date, slot) key, and each plan's
+    ledger_through says how far it is written, so a rerun or a run after days down only
+    writes what is missing."""
+    return ledger_extend(timezone.now())

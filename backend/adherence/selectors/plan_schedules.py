@@ -53,6 +53,8 @@ class PlanSchedule:
     regimens: tuple[RegimenPeriod, ...]
     holds: tuple[DateSpan, ...]
     zone_periods: tuple[tuple[date, str], ...]  # accounts.selectors' (first day, zone) form
+    # The PlanRevision ids of `regimens`, in the same order (by revision number).
+    revision_ids: tuple[int, ...] = ()
 
     def local_today(self, instant: datetime) -> date:
         return local_today_in(list(self.zone_periods), instant)
@@ -61,6 +63,18 @@ class PlanSchedule:
         return last_dose_date(
             self.planned_end_date, self.status, self.stopped_at, list(self.zone_periods)
         )
+
+    def revision_on(self, day: date) -> int | None:
+        """The id of the revision in force on `day`, as scheduled_doses picks it (the latest
+        effective date on or before it; a tie goes to the later revision)."""
+        chosen = None
+        for period, revision_id in sorted(
+            zip(self.regimens, self.revision_ids, strict=True), key=_effective_date
+        ):
+            if period.effective_date > day:
+                break
+            chosen = revision_id
+        return chosen
 
     def doses(self, first: date, last: date) -> list[ScheduledDose]:
         return scheduled_doses(
@@ -74,7 +88,11 @@ class PlanSchedule:
         )
 
 
-def _number(item: tuple[int, RegimenPeriod]) -> int:
+def _effective_date(item: tuple[RegimenPeriod, int]) -> date:
+    return item[0].effective_date
+
+
+def _number(item: tuple[int, RegimenPeriod, int]) -> int:
     return item[0]
 
 
@@ -98,14 +116,16 @@ def plan_schedules(
     if not rows:
         return []
     plan_ids = {row[0] for row in rows}
-    regimens: dict[Any, list[tuple[int, RegimenPeriod]]] = defaultdict(list)
-    for plan_id, number, effective_date, times in (
+    regimens: dict[Any, list[tuple[int, RegimenPeriod, int]]] = defaultdict(list)
+    for plan_id, number, effective_date, times, revision_id in (
         PlanRevision.objects.filter(plan_id__any_of=plan_ids)
         .order_by()
         # As text: a cohort has a handful of distinct regimens, parsed once each (_dose_times).
-        .values_list("plan_id", "number", "effective_date", Cast("dose_times", TextField()))
+        .values_list("plan_id", "number", "effective_date", Cast("dose_times", TextField()), "id")
     ):
-        regimens[plan_id].append((number, RegimenPeriod(effective_date, _dose_times(times))))
+        regimens[plan_id].append(
+            (number, RegimenPeriod(effective_date, _dose_times(times)), revision_id)
+        )
     holds: dict[Any, list[DateSpan]] = defaultdict(list)
     for plan_id, first, last in (
         PlanHold.objects.filter(plan_id__any_of=plan_ids)
@@ -114,6 +134,8 @@ def plan_schedules(
     ):
         holds[plan_id].append(DateSpan(first, last))
     zones = zone_periods_of_patients({row[1]: row[3] for row in rows})
+    for periods in regimens.values():
+        periods.sort(key=_number)
     return [
         PlanSchedule(
             plan_id=plan_id,
@@ -124,9 +146,10 @@ def plan_schedules(
             planned_end_date=planned_end_date,
             stopped_at=stopped_at,
             progress=progress_value,
-            regimens=tuple(period for _, period in sorted(regimens.get(plan_id, []), key=_number)),
+            regimens=tuple(period for _, period, _ in regimens.get(plan_id, [])),
             holds=tuple(holds.get(plan_id, [])),
             zone_periods=tuple(zones[patient_id]),
+            revision_ids=tuple(revision_id for _, _, revision_id in regimens.get(plan_id, [])),
         )
         for (
             plan_id,

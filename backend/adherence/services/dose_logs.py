@@ -19,6 +19,7 @@ from backend.common.time import local_date
 from ..models import DoseLog, DoseLogRevision, DoseStatus, SkipReason, TreatmentPlan
 from ..schedule import ScheduledDose
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
+from .ledger import ledger_record_log
 
 CREATED = "created"  # a new log, or a patient's log replacing a "missed" one
 REPLAYED = "replayed"  # the same client_id again: the stored log, unchanged
@@ -116,6 +117,7 @@ def _record(
                     recorded_by=recorded_by,
                     **values,
                 )
+                ledger_record_log(log, dose, plan_id)
             return DoseLogResult(log, CREATED)
         except IntegrityError:
             # A copy of this request, or the missed sweep, got there first.
@@ -139,6 +141,7 @@ def _record(
             changed_by=recorded_by,
             reason="logged after being marked missed",
         )
+        ledger_record_log(log, dose, plan_id)
         return DoseLogResult(log, CREATED, replaced_missed=True)
     return DoseLogResult(existing, CONFLICT)
 
@@ -319,6 +322,7 @@ def dose_log_correct(
             )
         before = (log.status, log.skip_reason)
         log = _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")
+        ledger_record_log(log)
         if (log.status, log.skip_reason) != before:
             _after_change(log)
             if before[0] == DoseStatus.MISSED:

@@ -19,7 +19,7 @@ from backend.guidelines.rules import DOSES_PER_DAY
 from ..exposure import DateSpan
 from ..guideline import guideline_recommendation
 from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
-from .reminders import reminders_replan
+from .ledger import ledger_rewrite
 
 # 300, 400, 600, 800 (label ladder, S1) and 200 (the label's 50% start in moderate renal
 # impairment, docs/clinical-facts.md §2.4)
@@ -108,6 +108,7 @@ def plan_create(
             reason=(override or {}).get("reason") or "Starting dose as recommended.",
             created_by=created_by,
         )
+        ledger_rewrite(plan, from_day=start)
         audit_record(
             actor=created_by,
             action="plan.create",
@@ -202,18 +203,6 @@ def _active_plan_for_update(plan: TreatmentPlan) -> TreatmentPlan:
     return locked
 
 
-def _resweep_from(plan: TreatmentPlan, first_changed_day: date) -> None:
-    """Days from `first_changed_day` on may have gained doses (a hold ended in the past, a
-    backdated dose change): move the missed sweep's cursor back so it looks at them again,
-    but never before the first day that could be logged when the plan was made."""
-    if plan.missed_checked_through is None or plan.missed_checked_through < first_changed_day:
-        return
-    created = patient_local_today(plan.patient, plan.created_at)
-    floor = max(plan.start_date, created - timedelta(days=settings.DOSE_BACKFILL_DAYS))
-    plan.missed_checked_through = max(first_changed_day, floor) - timedelta(days=1)
-    plan.save(update_fields=["missed_checked_through", "updated_at"])
-
-
 def _within_plan(plan: TreatmentPlan, day: date, field: str) -> None:
     if day < plan.start_date:
         raise ServiceValidationError(field, "Must not be before the plan's start date.")
@@ -249,7 +238,7 @@ def plan_hold_add(
             reason=reason,
             created_by=created_by,
         )
-        reminders_replan(plan)
+        ledger_rewrite(plan, from_day=start_date)
         audit_record(
             actor=created_by,
             action="plan.hold.add",
@@ -277,8 +266,7 @@ def plan_hold_end(*, hold: PlanHold, ended_by: User, end_date: date) -> PlanHold
         hold.end_date = end_date
         hold.ended_by = ended_by
         hold.save(update_fields=["end_date", "ended_by", "updated_at"])
-        _resweep_from(plan, end_date + timedelta(days=1))
-        reminders_replan(plan)
+        ledger_rewrite(plan, from_day=end_date + timedelta(days=1))
         audit_record(
             actor=ended_by,
             action="plan.hold.end",
@@ -332,8 +320,7 @@ def plan_revise(
             reason=reason,
             created_by=created_by,
         )
-        _resweep_from(plan, effective)
-        reminders_replan(plan)
+        ledger_rewrite(plan, from_day=effective)
         audit_record(
             actor=created_by,
             action="plan.revise",
@@ -401,7 +388,8 @@ def plan_case_update(
                 "updated_at",
             ]
         )
-        reminders_replan(plan)
+        # The end date may move either way; days before today are history.
+        ledger_rewrite(plan, from_day=patient_local_today(plan.patient))
         audit_record(
             actor=changed_by,
             action="plan.case.update",
@@ -452,7 +440,8 @@ def plan_stop(*, plan: TreatmentPlan, stopped_by: User, reason: str) -> Treatmen
         plan.stopped_by = stopped_by
         plan.stop_reason = reason
         plan.save(update_fields=["status", "stopped_at", "stopped_by", "stop_reason", "updated_at"])
-        reminders_replan(plan)
+        # The stop day is the last dose day: later rows go, and nothing more is reminded.
+        ledger_rewrite(plan, from_day=patient_local_today(plan.patient, plan.stopped_at))
         audit_record(
             actor=stopped_by,
             action="plan.stop",

@@ -1,117 +1,171 @@
 """Dose reminders: at each dose's local time, then follow-ups while it is not logged.
 
-The minute's selection is one indexed query (plans whose reminder_next_at has come); the work
-after it is proportional to the plans due, not to all patients. Each reminder is an outbox row
-whose dedupe key is (patient, date, slot, attempt), so a rerun or a crash half-way never sends
-one twice. Nothing is scheduled ahead with ETA/countdown: the database is the clock.
+The minute's selection is one statement on the dose ledger's partial index (pending rows whose
+next_reminder_at has come), claimed with FOR UPDATE SKIP LOCKED in the job's batches and moved
+on in the same statement (the next follow-up time, or none), so two workers never take the
+same reminder. Each reminder is an outbox row whose dedupe key is (patient, date, slot,
+attempt), so a rerun or a crash half-way never sends one twice. Nothing is scheduled ahead
+with ETA/countdown: the database is the clock. The writer (services/ledger.py) sets each
+pending row's first reminder time; held, logged and stopped plans' rows have none.
 """
 
-from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db import connection, transaction
 
+from backend.accounts.models import Patient
 from backend.notifications.services import OutboxItem, outbox_enqueue_many
 
-from ..models import DoseLog, PlanStatus, TreatmentPlan
-from ..schedule import ScheduledDose
-from ..selectors.plan_schedules import PlanSchedule, plan_schedules
-
-# Every plan is looked at again within this time even when no dose is due, so a change the
-# services did not announce (a zone change from tomorrow, say) is picked up in time.
-REVISIT_AT_LEAST_EVERY = timedelta(hours=1)
+from ..models import DoseLog, DoseState, ScheduledDose
+from .ledger import reminder_state
 
 
-def reminders_replan(plan: TreatmentPlan) -> None:
-    """After a change to the plan's doses (created, revised, held, stopped): look again now."""
-    TreatmentPlan.objects.filter(pk=plan.pk).update(reminder_next_at=timezone.now())
+@dataclass(frozen=True, slots=True)
+class ClaimedDose:
+    """A ledger row taken by this run: the reminder attempts [first_attempt, next_attempt)
+    have come."""
+
+    patient_id: Any
+    user_id: int | None
+    local_date: date
+    slot: int
+    local_time: time
+    due_at: datetime
+    first_attempt: int
+    next_attempt: int
 
 
 def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
-    """Queue every reminder due since each plan's last run. Returns how many were queued."""
+    """Queue every reminder due by `now` that has not been handled. Returns how many were
+    queued."""
     queued = 0
     while True:
         with transaction.atomic():
-            plans = due_plans_locked(now, batch_size)
-            if not plans:
+            claimed = due_doses_claim(now, batch_size)
+            if not claimed:
                 return queued
-            queued += _handle_batch(plans, now)
+            queued += _queue(claimed, now)
+        if len(claimed) < batch_size:
+            return queued
 
 
-def due_plans_locked(now: datetime, batch_size: int) -> list[PlanSchedule]:
-    """The minute's selection: plans whose reminder_next_at has come, locked (SKIP LOCKED, so
-    two runs never take the same plan), with their schedules read as rows (four queries a
-    batch). Call inside a transaction."""
-    return plan_schedules(
-        TreatmentPlan.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=PlanStatus.ACTIVE, reminder_next_at__lte=now)
-        .order_by("reminder_next_at")[:batch_size],
-        # Reminders are due after this instant: the last run, or the plan's creation.
-        progress=Coalesce("reminders_handled_through", "created_at"),
+def due_doses_claim(now: datetime, batch_size: int) -> list[ClaimedDose]:
+    """The minute's selection: pending rows whose next reminder time has come, locked (SKIP
+    LOCKED: a second worker takes other rows) and moved on to their next reminder time in
+    the same statement. Call inside a transaction: the outbox rows are written in it."""
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(now, batch_size)
+    return _claim_portable(now, batch_size)
+
+
+def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
+    step = settings.REMINDER_FOLLOW_UP_MINUTES * 60
+    attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
+    quote = connection.ops.quote_name
+    # One past the last reminder time that has come (due_at + k * step <= now). The rows are
+    # found again by ctid: locked by the selection, they cannot move before the update.
+    next_attempt = (
+        "LEAST(floor(extract(epoch FROM %(now)s - row.due_at) / %(step)s)::int + 1, %(attempts)s)"
     )
-
-
-def _events(dose: ScheduledDose) -> list[tuple[int, datetime]]:
-    step = timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
-    return [
-        (attempt, dose.due_at + attempt * step)
-        for attempt in range(settings.REMINDER_MAX_FOLLOW_UPS + 1)
-    ]
-
-
-def _handle_batch(plans: list[PlanSchedule], now: datetime) -> int:
-    max_delay = timedelta(minutes=settings.REMINDER_MAX_DELAY_MINUTES)
-    due: list[tuple[PlanSchedule, ScheduledDose, int]] = []
-    # Plans by the next time to look at them: a batch has a few distinct times (the next
-    # follow-up, the next dose, the hourly revisit), so a few UPDATEs, not one per plan.
-    plans_by_next_at: dict[datetime, list[object]] = defaultdict(list)
-    for plan in plans:
-        since = plan.progress
-        today = plan.local_today(now)
-        next_at = now + REVISIT_AT_LEAST_EVERY
-        for dose in plan.doses(today - timedelta(days=1), today + timedelta(days=2)):
-            if dose.on_hold:
-                continue
-            for attempt, at in _events(dose):
-                if since < at <= now and now - at <= max_delay:
-                    due.append((plan, dose, attempt))
-                elif at > now:
-                    next_at = min(next_at, at)
-        plans_by_next_at[next_at].append(plan.plan_id)
-    logged = (
-        set(
-            DoseLog.objects.filter(
-                patient_id__any_of={plan.patient_id for plan, _, _ in due},
-                scheduled_date__in={dose.date for _, dose, _ in due},
-            )
-            .order_by()
-            .values_list("patient_id", "scheduled_date", "slot")
+    sql = """
+        WITH due AS (
+            SELECT ctid AS tid, follow_ups_sent AS first_attempt FROM {ledger}
+            WHERE state = %(pending)s AND next_reminder_at IS NOT NULL
+              AND next_reminder_at <= %(now)s
+            ORDER BY next_reminder_at
+            LIMIT %(limit)s
+            FOR UPDATE SKIP LOCKED
         )
-        if due
-        else set()
+        UPDATE {ledger} AS row
+        SET follow_ups_sent = {next_attempt},
+            next_reminder_at = CASE WHEN {next_attempt} < %(attempts)s
+                THEN row.due_at + ({next_attempt}) * make_interval(secs => %(step)s) END
+        FROM due, {patient} AS patient
+        WHERE row.ctid = due.tid AND patient.id = row.patient_id
+        RETURNING row.patient_id, patient.user_id, row.local_date, row.slot, row.local_time,
+                  row.due_at, due.first_attempt, row.follow_ups_sent
+    """.format(  # noqa: S608 - table names from the models' metadata, quoted
+        ledger=quote(ScheduledDose._meta.db_table),
+        patient=quote(Patient._meta.db_table),
+        next_attempt=next_attempt,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "pending": DoseState.PENDING.value,
+                "now": now,
+                "limit": batch_size,
+                "step": step,
+                "attempts": attempts,
+            },
+        )
+        return [ClaimedDose(*row) for row in cursor.fetchall()]
+
+
+def _claim_portable(now: datetime, batch_size: int) -> list[ClaimedDose]:
+    """The same claim for SQLite (`make run`): one writer at a time, so no SKIP LOCKED."""
+    rows = list(
+        ScheduledDose.objects.filter(state=DoseState.PENDING, next_reminder_at__lte=now)
+        .order_by("next_reminder_at")
+        .values_list(
+            "pk",
+            "patient_id",
+            "patient__user_id",
+            "local_date",
+            "slot",
+            "local_time",
+            "due_at",
+            "follow_ups_sent",
+        )[:batch_size]
+    )
+    claimed = []
+    for pk, patient_id, user_id, day, slot, local_time, due_at, sent in rows:
+        next_at, next_attempt = reminder_state(due_at, now)
+        ScheduledDose.objects.filter(pk=pk).update(
+            next_reminder_at=next_at, follow_ups_sent=next_attempt
+        )
+        claimed.append(
+            ClaimedDose(patient_id, user_id, day, slot, local_time, due_at, sent, next_attempt)
+        )
+    return claimed
+
+
+def _queue(claimed: list[ClaimedDose], now: datetime) -> int:
+    step = timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
+    max_delay = timedelta(minutes=settings.REMINDER_MAX_DELAY_MINUTES)
+    # The ledger mirrors every log written through the services; a log written around them
+    # (an import, a seed) still stops its reminders. One indexed query a batch.
+    logged = set(
+        DoseLog.objects.filter(
+            patient_id__any_of={dose.patient_id for dose in claimed},
+            scheduled_date__in={dose.local_date for dose in claimed},
+        )
+        .order_by()
+        .values_list("patient_id", "scheduled_date", "slot")
     )
     reminders = [
         OutboxItem(
-            recipient_id=plan.user_id,
+            recipient_id=dose.user_id,
             kind="dose_reminder",
             payload={
-                "date": dose.date.isoformat(),
+                "date": dose.local_date.isoformat(),
                 "slot": dose.slot,
                 "local_time": dose.local_time.strftime("%H:%M"),
                 "attempt": attempt,
             },
-            dedupe_key=f"reminder:{plan.patient_id}:{dose.date.isoformat()}:{dose.slot}:{attempt}",
+            dedupe_key=(
+                f"reminder:{dose.patient_id}:{dose.local_date.isoformat()}:{dose.slot}:{attempt}"
+            ),
         )
-        for plan, dose, attempt in due
+        for dose in claimed
         # Nothing after the dose is logged, and nothing for a patient with no account yet.
-        if plan.user_id is not None and (plan.patient_id, dose.date, dose.slot) not in logged
+        if dose.user_id is not None and (dose.patient_id, dose.local_date, dose.slot) not in logged
+        for attempt in range(dose.first_attempt, dose.next_attempt)
+        # A reminder more than REMINDER_MAX_DELAY_MINUTES late (the worker was down) is dropped.
+        if now - (dose.due_at + attempt * step) <= max_delay
     ]
-    queued = outbox_enqueue_many(reminders)
-    for next_at, plan_ids in plans_by_next_at.items():
-        TreatmentPlan.objects.filter(pk__any_of=set(plan_ids)).update(
-            reminders_handled_through=now, reminder_next_at=next_at
-        )
-    return queued
+    return outbox_enqueue_many(reminders)

@@ -1,0 +1,477 @@
+"""The dose ledger's writer: one ScheduledDose row per (patient, local date, slot).
+
+The rules stay in adherence/schedule.py (through PlanSchedule.doses): this module only decides
+which days to write and keeps history. Rows go from the plan's start to the patient's today +
+LEDGER_HORIZON_DAYS (or the last dose day); `ledger_extend` moves the horizon on daily. A
+change to the plan (revision, hold, resume, stop, case update, zone change) calls
+`ledger_rewrite` in its own transaction, which rewrites only unresolved rows (pending or on
+hold) from the change's effective day: a resolved dose (taken, skipped, missed) is history and
+is never rewritten, and neither is a dose of today that was already due when the change was
+made (the patient has been reminded of it as it was)."""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from backend.common.lookups import array_literal
+
+from ..models import (
+    UNRESOLVED_STATES,
+    DoseLog,
+    DoseState,
+    PlanStatus,
+    ScheduledDose,
+    TreatmentPlan,
+)
+from ..schedule import ScheduledDose as Dose
+from ..schedule import ZonePeriod, dose_due_at, grace_ends_at, zone_on
+from ..selectors.plan_schedules import PlanSchedule, plan_schedules
+
+_REWRITTEN_FIELDS = (
+    "plan",
+    "revision",
+    "local_time",
+    "time_zone",
+    "due_at",
+    "missed_after",
+    "state",
+    "next_reminder_at",
+    "follow_ups_sent",
+    "updated_at",
+)
+
+
+def _schedules(plans: QuerySet[TreatmentPlan]) -> list[PlanSchedule]:
+    # The plan's creation instant is the writer's progress column: it fixes the sweep floor.
+    return plan_schedules(plans, progress="created_at")
+
+
+def horizon_last_day(schedule: PlanSchedule, now: datetime) -> date:
+    """The last day the ledger holds for this plan now: the patient's today + the horizon,
+    or the last dose day when that is sooner."""
+    last = schedule.local_today(now) + timedelta(days=settings.LEDGER_HORIZON_DAYS)
+    end = schedule.last_dose_date()
+    return last if end is None else min(last, end)
+
+
+def _sweep_floor(schedule: PlanSchedule) -> date:
+    """The first day the missed sweep may mark: doses before the backfill window when the
+    plan was made were never loggable here (as the plan's creation always decided)."""
+    created_today = schedule.local_today(schedule.progress)
+    return max(schedule.start_date, created_today - timedelta(days=settings.DOSE_BACKFILL_DAYS))
+
+
+def reminder_state(due_at: datetime, after: datetime) -> tuple[datetime | None, int]:
+    """The first reminder time of a dose later than `after` (the dose time, then one every
+    REMINDER_FOLLOW_UP_MINUTES, at most REMINDER_MAX_FOLLOW_UPS of them) and its attempt
+    number; (None, attempts) when none is left."""
+    step = timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
+    attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
+    for attempt in range(attempts):
+        at = due_at + attempt * step
+        if at > after:
+            return at, attempt
+    return None, attempts
+
+
+_ROW_FIELDS = (
+    "patient_id",
+    "plan_id",
+    "revision_id",
+    "local_date",
+    "slot",
+    "local_time",
+    "time_zone",
+    "due_at",
+    "missed_after",
+    "state",
+    "next_reminder_at",
+    "follow_ups_sent",
+)
+# The same columns as PostgreSQL array types, for the bulk insert (unnest).
+_ROW_ARRAY_TYPES = (
+    "uuid", "uuid", "integer", "date", "smallint", "time", "text", "timestamptz",
+    "timestamptz", "text", "timestamptz", "smallint",
+)  # fmt: skip
+
+
+def _row_values(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> tuple:
+    """One ledger row as values in _ROW_FIELDS order."""
+    grace = timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
+    remind = not dose.on_hold and schedule.status == PlanStatus.ACTIVE
+    next_at, attempt = reminder_state(dose.due_at, now) if remind else (None, 0)
+    return (
+        schedule.patient_id,
+        schedule.plan_id,
+        schedule.revision_on(dose.date),
+        dose.date,
+        dose.slot,
+        dose.local_time,
+        dose.time_zone,
+        dose.due_at,
+        grace_ends_at(dose.date, dose.time_zone, grace) if dose.date >= floor else None,
+        DoseState.ON_HOLD.value if dose.on_hold else DoseState.PENDING.value,
+        next_at,
+        attempt,
+    )
+
+
+def _row(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> ScheduledDose:
+    return ScheduledDose(
+        **dict(zip(_ROW_FIELDS, _row_values(schedule, dose, floor, now), strict=True))
+    )
+
+
+def _insert_rows(rows: list[tuple]) -> None:
+    """Insert ledger rows (in _ROW_FIELDS order), leaving any row already there. On
+    PostgreSQL one statement of arrays (unnest): building a model instance a row and binding
+    each value cost three times the insert (measured on the benchmark's plans)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        ScheduledDose.objects.bulk_create(
+            [ScheduledDose(**dict(zip(_ROW_FIELDS, row, strict=True))) for row in rows],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _ROW_FIELDS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _ROW_ARRAY_TYPES)
+    stamp = timezone.now()
+    sql = (
+        f"INSERT INTO {quote(ScheduledDose._meta.db_table)} "  # noqa: S608 - names quoted
+        f"(id, {columns}, late, skip_reason, note, created_at, updated_at) "
+        f"SELECT gen_random_uuid(), *, false, '', '', %s, %s FROM unnest({arrays}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), 20000):
+            columns_values = list(zip(*rows[offset : offset + 20000], strict=True))
+            params: list[object] = [
+                array_literal(values) if kind == "uuid" else list(values)
+                for kind, values in zip(_ROW_ARRAY_TYPES, columns_values, strict=True)
+            ]
+            cursor.execute(sql, [stamp, stamp, *params])
+
+
+def ledger_rows(
+    schedule: PlanSchedule, first: date, last: date, now: datetime
+) -> list[ScheduledDose]:
+    """The plan's ledger rows for [first, last], unsaved, from the schedule's rules."""
+    floor = _sweep_floor(schedule)
+    return [_row(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
+
+
+def _ledger_values(schedule: PlanSchedule, first: date, last: date, now: datetime) -> list[tuple]:
+    floor = _sweep_floor(schedule)
+    return [_row_values(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
+
+
+def _set_ledger_through(days: dict[Any, date]) -> None:
+    by_day: dict[date, list[Any]] = defaultdict(list)
+    for plan_id, day in days.items():
+        by_day[day].append(plan_id)
+    for day, plan_ids in by_day.items():
+        TreatmentPlan.objects.filter(pk__any_of=set(plan_ids)).update(ledger_through=day)
+
+
+def ledger_write(
+    plans: QuerySet[TreatmentPlan],
+    now: datetime,
+    *,
+    since: date | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Write the missing rows of `plans` from each plan's start (or `since`, for a seed that
+    needs only the recent days) to its horizon (set-based: bulk insert, existing rows left as
+    they are). For seeds and the data migration; a service's change uses ledger_rewrite.
+    Returns the rows offered."""
+    written = 0
+    last_pk = None
+    plans = plans.order_by("pk")
+    while True:
+        batch_plans = plans if last_pk is None else plans.filter(pk__gt=last_pk)
+        batch = _schedules(batch_plans[:batch_size])
+        if not batch:
+            return written
+        written += _write_batch(batch, now, from_start=True, since=since)
+        last_pk = batch[-1].plan_id
+
+
+def ledger_extend(now: datetime, *, batch_size: int = 2000) -> int:
+    """The daily job: each active plan's rows up to the patient's today + the horizon. Only
+    the days after the plan's ledger_through are computed, so a run is about a day of rows a
+    plan; idempotent (the unique key), and a run after days down fills the gap. A plan is
+    taken once its rows end before the UTC date + the horizon - 1 (no zone's today is more
+    than a day behind UTC's), so hourly runs read nothing most hours and the rows always
+    reach at least a day short of the full horizon."""
+    latest = now.date() + timedelta(days=settings.LEDGER_HORIZON_DAYS - 1)
+    plans = (
+        TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE)
+        .filter(Q(ledger_through__isnull=True) | Q(ledger_through__lt=latest))
+        .filter(
+            Q(planned_end_date__isnull=True)
+            | Q(ledger_through__isnull=True)
+            | Q(ledger_through__lt=F("planned_end_date"))
+        )
+        .order_by("pk")
+    )
+    written = 0
+    last_pk = None
+    while True:
+        batch_plans = plans if last_pk is None else plans.filter(pk__gt=last_pk)
+        # The writer's progress column is the creation instant (the sweep floor), so the
+        # plans' ledger_through comes with a second, narrow query.
+        batch = _schedules(batch_plans[:batch_size])
+        if not batch:
+            return written
+        through = dict(
+            TreatmentPlan.objects.filter(pk__any_of={s.plan_id for s in batch})
+            .order_by()
+            .values_list("pk", "ledger_through")
+        )
+        written += _write_batch(batch, now, from_start=False, through=through)
+        last_pk = batch[-1].plan_id
+
+
+def _write_batch(
+    schedules: list[PlanSchedule],
+    now: datetime,
+    *,
+    from_start: bool,
+    through: dict[Any, date | None] | None = None,
+    since: date | None = None,
+) -> int:
+    rows: list[tuple] = []
+    reached: dict[Any, date] = {}
+    for schedule in schedules:
+        first = schedule.start_date if since is None else max(schedule.start_date, since)
+        done = None if through is None else through.get(schedule.plan_id)
+        if not from_start and done is not None:
+            first = max(first, done + timedelta(days=1))
+        last = horizon_last_day(schedule, now)
+        if first <= last:
+            rows.extend(_ledger_values(schedule, first, last, now))
+        if done is None or last > done:
+            reached[schedule.plan_id] = last
+    with transaction.atomic():
+        _insert_rows(rows)
+        _set_ledger_through(reached)
+    return len(rows)
+
+
+def ledger_rewrite(
+    plan: TreatmentPlan | Any, *, from_day: date, now: datetime | None = None
+) -> None:
+    """Bring the plan's unresolved rows from `from_day` on in line with its schedule after a
+    change. Call inside the change's transaction, after the change is saved.
+
+    Pending and on-hold rows from `from_day` are updated, deleted (no longer scheduled) or
+    added; resolved rows, and today's pending doses already due, stay as they are. A row of
+    this plan whose due time and state do not change keeps its reminder progress. The row of
+    another plan on a day this plan covers is taken over (a day belongs to the plan that
+    started later, as selectors.doses.plans_doses decides)."""
+    now = now or timezone.now()
+    plan_id = getattr(plan, "pk", plan)
+    (schedule,) = _schedules(TreatmentPlan.objects.filter(pk=plan_id))
+    today = schedule.local_today(now)
+    last = horizon_last_day(schedule, now)
+    first = max(from_day, schedule.start_date)
+    fresh = (
+        {(row.local_date, row.slot): row for row in ledger_rows(schedule, first, last, now)}
+        if first <= last
+        else {}
+    )
+    active = schedule.status == PlanStatus.ACTIVE
+    stale: list[Any] = []
+    changed: list[ScheduledDose] = []
+    for row in (
+        ScheduledDose.objects.select_for_update()
+        .filter(patient_id=schedule.patient_id, local_date__gte=from_day)
+        .order_by()
+    ):
+        new = fresh.pop((row.local_date, row.slot), None)
+        if row.state not in UNRESOLVED_STATES:
+            continue  # history
+        if row.state == DoseState.PENDING and row.local_date == today and row.due_at <= now:
+            continue  # today's dose, already due: it stays as it was reminded
+        if new is None:
+            stale.append(row.pk)
+            continue
+        if (
+            active
+            and row.plan_id == new.plan_id
+            and new.due_at == row.due_at
+            and new.state == row.state
+        ):
+            new.next_reminder_at, new.follow_ups_sent = row.next_reminder_at, row.follow_ups_sent
+        new.pk = row.pk
+        new.updated_at = now
+        changed.append(new)
+    if stale:
+        ScheduledDose.objects.filter(pk__in=stale).delete()
+    if changed:
+        ScheduledDose.objects.bulk_update(changed, _REWRITTEN_FIELDS, batch_size=500)
+    if fresh:
+        ScheduledDose.objects.bulk_create(list(fresh.values()), ignore_conflicts=True)
+    if not active:
+        # A stopped or completed plan is reminded of nothing more, today's doses included.
+        ScheduledDose.objects.filter(
+            patient_id=schedule.patient_id,
+            plan_id=plan_id,
+            state=DoseState.PENDING,
+            local_date__gte=from_day,
+            next_reminder_at__isnull=False,
+        ).update(next_reminder_at=None, updated_at=now)
+    TreatmentPlan.objects.filter(pk=plan_id).update(ledger_through=last)
+
+
+def ledger_rewrite_patient(patient_id: Any, *, from_day: date) -> None:
+    """After a change to the patient (a zone change): rewrite the active plan's rows."""
+    for plan_id in TreatmentPlan.objects.filter(
+        patient_id=patient_id, status=PlanStatus.ACTIVE
+    ).values_list("pk", flat=True):
+        ledger_rewrite(plan_id, from_day=from_day)
+
+
+def ledger_record_log(log: DoseLog, dose: Dose | None = None, plan_id: Any = None) -> None:
+    """Mirror a dose log onto its ledger row (one UPDATE by patient, date and slot), in the
+    log's transaction. Until phase 2 of issue 20 the DoseLog is the record; a log whose row
+    is missing (a schedule older than the ledger) gets one, so the ledger stays complete."""
+    values = {
+        "state": log.status,
+        "client_id": log.client_id,
+        "taken_at": log.taken_at,
+        "late": log.late,
+        "skip_reason": log.skip_reason,
+        "note": log.note,
+        "recorded_by_id": log.recorded_by_id,
+        "next_reminder_at": None,
+    }
+    updated = ScheduledDose.objects.filter(
+        patient_id=log.patient_id, local_date=log.scheduled_date, slot=log.slot
+    ).update(**values, updated_at=timezone.now())
+    if updated or dose is None:
+        return
+    ScheduledDose.objects.create(
+        patient_id=log.patient_id,
+        plan_id=plan_id or log.plan_id,
+        local_date=log.scheduled_date,
+        slot=log.slot,
+        local_time=dose.local_time,
+        time_zone=dose.time_zone,
+        due_at=dose.due_at,
+        **values,
+    )
+
+
+def ledger_mirror_logs(patient_id: Any = None, *, since: date | None = None) -> int:
+    """Set the ledger rows' state and log fields from the stored DoseLog rows (one UPDATE ...
+    FROM), and give every log without a row one (its day no longer scheduled, e.g. after a
+    revision changed the number of doses), so nothing is lost. For the data migration and
+    for seeds that write logs directly (`patient_id`: one patient's); returns the rows
+    added."""
+    quote = connection.ops.quote_name
+    only = "" if patient_id is None else " AND log.patient_id = %s"
+    if since is not None:
+        only += " AND log.scheduled_date >= %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE {ledger} SET state = log.status, client_id = log.client_id,
+                taken_at = log.taken_at, late = log.late, skip_reason = log.skip_reason,
+                note = log.note, recorded_by_id = log.recorded_by_id, next_reminder_at = NULL
+            FROM {log} AS log
+            WHERE {ledger}.patient_id = log.patient_id
+              AND {ledger}.local_date = log.scheduled_date AND {ledger}.slot = log.slot
+            """.format(  # noqa: S608 - table names from the models' metadata, quoted
+                ledger=quote(ScheduledDose._meta.db_table), log=quote(DoseLog._meta.db_table)
+            )
+            + only,
+            ([] if patient_id is None else [_patient_db_value(patient_id)])
+            + ([] if since is None else [connection.ops.adapt_datefield_value(since)]),
+        )
+    unscheduled = DoseLog.objects.exclude(
+        Exists(
+            ScheduledDose.objects.filter(
+                patient_id=OuterRef("patient_id"),
+                local_date=OuterRef("scheduled_date"),
+                slot=OuterRef("slot"),
+            )
+        )
+    ).order_by()
+    if patient_id is not None:
+        unscheduled = unscheduled.filter(patient_id=patient_id)
+    if since is not None:
+        unscheduled = unscheduled.filter(scheduled_date__gte=since)
+    added = 0
+    batch: list[DoseLog] = []
+    for log in unscheduled.iterator(chunk_size=2000):
+        batch.append(log)
+        if len(batch) == 2000:
+            added += _add_rows_for_unscheduled_logs(batch)
+            batch = []
+    if batch:
+        added += _add_rows_for_unscheduled_logs(batch)
+    return added
+
+
+def _patient_db_value(patient_id: Any) -> Any:
+    return DoseLog._meta.get_field("patient").target_field.get_db_prep_value(patient_id, connection)
+
+
+def _add_rows_for_unscheduled_logs(logs: list[DoseLog]) -> int:
+    rows = _rows_for_unscheduled_logs(logs)
+    ScheduledDose.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _copy_log(row: ScheduledDose, log: DoseLog) -> None:
+    row.state = log.status
+    row.client_id = log.client_id
+    row.taken_at = log.taken_at
+    row.late = log.late
+    row.skip_reason = log.skip_reason
+    row.note = log.note
+    row.recorded_by_id = log.recorded_by_id
+    row.next_reminder_at = None
+
+
+def _rows_for_unscheduled_logs(logs: list[DoseLog]) -> list[ScheduledDose]:
+    """Rows for logs the schedule no longer has: the plan's revision and zone of that day,
+    and the dose time when the revision has that slot (else empty)."""
+    schedules = {
+        s.plan_id: s
+        for s in _schedules(TreatmentPlan.objects.filter(pk__in={log.plan_id for log in logs}))
+    }
+    rows = []
+    for log in logs:
+        schedule = schedules[log.plan_id]
+        zone = zone_on(
+            [ZonePeriod(*period) for period in schedule.zone_periods], log.scheduled_date
+        )
+        revision_id = schedule.revision_on(log.scheduled_date)
+        times: tuple[time, ...] = ()
+        if revision_id is not None:
+            times = schedule.regimens[schedule.revision_ids.index(revision_id)].dose_times
+        local_time = times[log.slot - 1] if 0 < log.slot <= len(times) else None
+        row = ScheduledDose(
+            patient_id=log.patient_id,
+            plan_id=log.plan_id,
+            revision_id=revision_id,
+            local_date=log.scheduled_date,
+            slot=log.slot,
+            local_time=local_time,
+            time_zone=zone,
+            due_at=dose_due_at(log.scheduled_date, local_time, zone) if local_time else None,
+            follow_ups_sent=0,
+        )
+        _copy_log(row, log)
+        rows.append(row)
+    return rows

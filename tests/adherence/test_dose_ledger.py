@@ -1,0 +1,433 @@
+"""The dose ledger (ScheduledDose, issue 20 step A): rows written from the schedule's rules up
+to the horizon and extended daily without duplicates; each change to a plan (revision, hold,
+resume, stop, zone change) rewrites only unresolved rows from its effective day (history,
+resolved rows and today's already-due dose stay); the data migration carries every existing
+log onto the ledger with its count check; and two workers never claim the same reminder."""
+
+import importlib
+import threading
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection, transaction
+
+from backend.accounts.services import patient_time_zone_change
+from backend.adherence.models import DoseLog, PlanHold, ScheduledDose, TreatmentPlan
+from backend.adherence.schedule import grace_ends_at
+from backend.adherence.services.ledger import ledger_extend
+from backend.adherence.services.missed_doses import doses_mark_missed
+from backend.adherence.services.reminders import due_doses_claim
+from tests.conftest import client_for
+from tests.factories.accounts import activated_patient
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+
+pytestmark = pytest.mark.django_db
+
+MADRID = "Europe/Madrid"
+AUCKLAND = "Pacific/Auckland"
+DAY = date(2025, 6, 2)  # a Monday, no daylight-saving change near it
+HORIZON = timedelta(days=settings.LEDGER_HORIZON_DAYS)
+
+
+def local(day: date, wall: str, zone: str = MADRID) -> datetime:
+    return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(zone))
+
+
+def create_plan(nurse, patient, start: date, *, case=None, dose_times=("08:00",), **extra):  # type: ignore[no-untyped-def]
+    body = {
+        "case": {**(case or HIGH_RISK_CASE), "start_date": start.isoformat()},
+        "dose_times": list(dose_times),
+        **extra,
+    }
+    response = client_for(nurse).post(f"/api/v1/patients/{patient.pk}/plans/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return TreatmentPlan.objects.get(pk=response.json()["id"])
+
+
+def post_dose(patient, day: date, slot: int = 1, **fields):  # type: ignore[no-untyped-def]
+    body = {"client_id": str(uuid4()), "date": day.isoformat(), "slot": slot, **fields}
+    response = client_for(patient.user).post("/api/v1/me/doses/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response
+
+
+def ledger(patient, first: date | None = None, last: date | None = None):  # type: ignore[no-untyped-def]
+    rows = ScheduledDose.objects.filter(patient=patient).order_by("local_date", "slot")
+    if first is not None:
+        rows = rows.filter(local_date__gte=first)
+    if last is not None:
+        rows = rows.filter(local_date__lte=last)
+    return list(rows)
+
+
+def snapshot(row: ScheduledDose) -> tuple:
+    return (
+        row.pk,
+        row.local_date,
+        row.slot,
+        row.local_time,
+        row.time_zone,
+        row.due_at,
+        row.state,
+        row.revision_id,
+        row.next_reminder_at,
+        row.follow_ups_sent,
+        row.updated_at,
+    )
+
+
+@pytest.fixture
+def madrid_patient(care_team):  # type: ignore[no-untyped-def]
+    return activated_patient(care_team=care_team, time_zone=MADRID)
+
+
+# ------------------------------------------------------------------ writing and the horizon
+
+
+def test_plan_creation_writes_rows_from_start_to_the_horizon(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        plan = create_plan(nurse, madrid_patient, DAY - timedelta(days=3))
+    rows = ledger(madrid_patient)
+    assert [row.local_date for row in rows] == [
+        DAY - timedelta(days=3) + timedelta(days=n) for n in range(3 + HORIZON.days + 1)
+    ]
+    assert plan.__class__.objects.get(pk=plan.pk).ledger_through == DAY + HORIZON
+    today = next(row for row in rows if row.local_date == DAY)
+    assert today.due_at == local(DAY, "08:00").astimezone(UTC)
+    assert today.missed_after == grace_ends_at(
+        DAY, MADRID, timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
+    )
+    assert today.next_reminder_at == today.due_at and today.follow_ups_sent == 0
+    # Past doses are not reminded (their times have gone), but are swept.
+    yesterday = next(row for row in rows if row.local_date == DAY - timedelta(days=1))
+    assert yesterday.next_reminder_at is None and yesterday.missed_after is not None
+
+
+def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        plan = create_plan(nurse, madrid_patient, DAY)
+    before = {row.pk: snapshot(row) for row in ledger(madrid_patient)}
+    later = local(DAY + timedelta(days=10), "07:00")
+    with time_machine.travel(later, tick=False):
+        assert ledger_extend(later) == 10
+        assert ledger_extend(later) == 0  # nothing twice
+    rows = ledger(madrid_patient)
+    assert rows[-1].local_date == DAY + timedelta(days=10) + HORIZON
+    assert not [key for key, n in Counter((r.local_date, r.slot) for r in rows).items() if n > 1]
+    # The rows already there are untouched.
+    assert {row.pk: snapshot(row) for row in rows if row.pk in before} == before
+    plan.refresh_from_db()
+    assert plan.ledger_through == DAY + timedelta(days=10) + HORIZON
+
+
+def test_extension_after_days_down_fills_the_gap_and_stops_at_the_end_date(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    override = {"duration_months": 2, "reason": "Tumour board: two months, then review."}
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        plan = create_plan(nurse, madrid_patient, DAY, override=override)
+    later = local(DAY + timedelta(days=50), "07:00")
+    ledger_extend(later)
+    days = [row.local_date for row in ledger(madrid_patient)]
+    assert days == [DAY + timedelta(days=n) for n in range((plan.planned_end_date - DAY).days + 1)]
+    assert ledger_extend(later + timedelta(days=1)) == 0
+
+
+# ------------------------------------------------------------------ changes rewrite the future
+
+
+@pytest.fixture
+def logged_history(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    """A plan from DAY - 3 (08:00): DAY - 3 taken, DAY - 2 missed by the sweep, DAY - 1
+    unlogged and still in its grace window; now 10:00 on DAY, today's 08:00 dose due and
+    unlogged."""
+    with time_machine.travel(local(DAY - timedelta(days=3), "07:00"), tick=False):
+        plan = create_plan(nurse, madrid_patient, DAY - timedelta(days=3))
+    with time_machine.travel(local(DAY - timedelta(days=3), "09:00"), tick=False):
+        post_dose(
+            madrid_patient,
+            DAY - timedelta(days=3),
+            status="taken",
+            taken_at=local(DAY - timedelta(days=3), "08:10").isoformat(),
+        )
+    assert doses_mark_missed(local(DAY - timedelta(days=1), "07:00")) == 1
+    return plan
+
+
+def _unchanged(before: dict, patient, days: list[date]) -> None:  # type: ignore[no-untyped-def]
+    rows = {(row.local_date, row.slot): snapshot(row) for row in ledger(patient)}
+    for key, value in before.items():
+        if key[0] in days:
+            assert rows[key] == value, key
+
+
+def test_a_revision_rewrites_only_unresolved_rows_from_its_day(
+    nurse, madrid_patient, logged_history
+):  # type: ignore[no-untyped-def]
+    before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
+    with time_machine.travel(local(DAY, "10:00"), tick=False):
+        response = client_for(nurse).post(
+            f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
+            {"dose_mg_per_day": 300, "dose_times": ["09:00"], "reason": "Grade 3 neutropenia."},
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+    # The past and today's dose, already due at 08:00, are as they were.
+    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(4)])
+    tomorrow = ledger(madrid_patient, DAY + timedelta(days=1), DAY + timedelta(days=1))[0]
+    assert tomorrow.local_time == time(9, 0)
+    assert tomorrow.due_at == local(DAY + timedelta(days=1), "09:00").astimezone(UTC)
+    assert tomorrow.next_reminder_at == tomorrow.due_at
+    assert tomorrow.revision.number == 2
+    assert tomorrow.pk == before[(DAY + timedelta(days=1), 1)][0]  # rewritten in place
+
+
+def test_a_revision_from_today_before_the_dose_moves_todays_dose(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    with time_machine.travel(local(DAY, "06:00"), tick=False):
+        create_plan(nurse, madrid_patient, DAY)
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        response = client_for(nurse).post(
+            f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
+            {"dose_mg_per_day": 800, "dose_times": ["09:00", "21:00"], "reason": "Escalation."},
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+    today = ledger(madrid_patient, DAY, DAY)
+    assert [(row.slot, row.local_time, row.state) for row in today] == [
+        (1, time(9, 0), "pending"),
+        (2, time(21, 0), "pending"),
+    ]
+
+
+def test_a_dose_taken_early_today_is_not_rewritten(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    with time_machine.travel(local(DAY, "06:00"), tick=False):
+        create_plan(nurse, madrid_patient, DAY)
+        post_dose(madrid_patient, DAY, status="taken", taken_at=local(DAY, "06:00").isoformat())
+    (taken,) = ledger(madrid_patient, DAY, DAY)
+    with time_machine.travel(local(DAY, "06:30"), tick=False):
+        response = client_for(nurse).post(
+            f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
+            {"dose_mg_per_day": 300, "dose_times": ["09:00"], "reason": "Toxicity."},
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+    (row,) = ledger(madrid_patient, DAY, DAY)
+    assert snapshot(row) == snapshot(taken) and row.state == "taken"
+
+
+def test_a_hold_and_its_end_rewrite_only_the_days_from_their_dates(
+    nurse, madrid_patient, logged_history
+):  # type: ignore[no-untyped-def]
+    before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
+    holds = f"/api/v1/patients/{madrid_patient.pk}/plan/holds/"
+    with time_machine.travel(local(DAY, "10:00"), tick=False):
+        response = client_for(nurse).post(
+            holds, {"start_date": DAY.isoformat(), "reason": "Grade 3 rash"}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+    # Today's dose was already due: it stays pending (and may be swept missed).
+    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(4)])
+    future = ledger(madrid_patient, DAY + timedelta(days=1))
+    assert {row.state for row in future} == {"on_hold"}
+    assert {row.next_reminder_at for row in future} == {None}
+
+    hold_id = PlanHold.objects.get(plan__patient=madrid_patient).pk
+    with time_machine.travel(local(DAY + timedelta(days=2), "07:00"), tick=False):
+        response = client_for(nurse).post(
+            f"{holds}{hold_id}/end/",
+            {"end_date": (DAY + timedelta(days=3)).isoformat()},
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
+    states = {row.local_date: row.state for row in ledger(madrid_patient, DAY + timedelta(days=1))}
+    assert [states[DAY + timedelta(days=n)] for n in (1, 2, 3, 4, 5)] == [
+        "on_hold",
+        "on_hold",
+        "on_hold",
+        "pending",
+        "pending",
+    ]
+    resumed = ledger(madrid_patient, DAY + timedelta(days=4), DAY + timedelta(days=4))[0]
+    assert resumed.next_reminder_at == resumed.due_at
+
+
+def test_a_stop_removes_later_rows_and_ends_reminders(nurse, madrid_patient, logged_history):  # type: ignore[no-untyped-def]
+    before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
+    with time_machine.travel(local(DAY, "10:00"), tick=False):
+        response = client_for(nurse).post(
+            f"/api/v1/patients/{madrid_patient.pk}/plan/stop/",
+            {"reason": "Progression"},
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
+    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(1, 4)])
+    rows = ledger(madrid_patient)
+    assert rows[-1].local_date == DAY  # the stop day is the last dose day
+    (today,) = ledger(madrid_patient, DAY, DAY)
+    assert (today.state, today.due_at, today.next_reminder_at) == (
+        "pending",
+        before[(DAY, 1)][5],
+        None,
+    )
+
+
+def test_a_zone_change_moves_only_the_days_from_its_effective_day(
+    nurse, madrid_patient, logged_history
+):  # type: ignore[no-untyped-def]
+    before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
+    with time_machine.travel(local(DAY, "10:00"), tick=False):
+        change = patient_time_zone_change(
+            patient=madrid_patient, time_zone=AUCKLAND, changed_by=nurse
+        )
+    assert change is not None and change.effective_date == DAY + timedelta(days=1)
+    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(4)])
+    tomorrow = ledger(madrid_patient, DAY + timedelta(days=1), DAY + timedelta(days=1))[0]
+    assert tomorrow.time_zone == AUCKLAND
+    assert tomorrow.due_at == local(DAY + timedelta(days=1), "08:00", AUCKLAND).astimezone(UTC)
+    grace = timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
+    assert tomorrow.missed_after == grace_ends_at(DAY + timedelta(days=1), AUCKLAND, grace)
+
+    # The sweep follows the new zone's clock: Auckland's day ends 10 hours before Madrid's.
+    assert doses_mark_missed(tomorrow.missed_after - timedelta(minutes=1)) == 2  # DAY-1, DAY
+    assert doses_mark_missed(tomorrow.missed_after) == 1
+    tomorrow.refresh_from_db()
+    assert tomorrow.state == "missed"
+    assert DoseLog.objects.filter(patient=madrid_patient, status="missed").count() == 4
+
+
+def test_a_new_plan_on_a_stopped_plans_day_takes_its_unresolved_rows(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        create_plan(nurse, madrid_patient, DAY)
+    with time_machine.travel(local(DAY, "07:30"), tick=False):
+        response = client_for(nurse).post(
+            f"/api/v1/patients/{madrid_patient.pk}/plan/stop/", {"reason": "x"}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+        plan = create_plan(
+            nurse, madrid_patient, DAY, case=ADVANCED_KIT_EXON_9_CASE, dose_times=("08:00", "20:00")
+        )
+    today = ledger(madrid_patient, DAY, DAY)
+    assert [(row.slot, row.plan_id, row.state) for row in today] == [
+        (1, plan.pk, "pending"),
+        (2, plan.pk, "pending"),
+    ]
+    assert all(row.next_reminder_at == row.due_at for row in today)
+
+
+# ------------------------------------------------------------------ the data migration
+
+
+def _migration():  # type: ignore[no-untyped-def]
+    return importlib.import_module("backend.adherence.migrations.0005_scheduled_dose_backfill")
+
+
+def test_the_data_migration_carries_every_log_onto_the_ledger(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    """Logs from before the ledger, one of them for a dose the schedule no longer has (a
+    backdated revision went from two doses a day to one): every log gets its row."""
+    start = DAY - timedelta(days=4)
+    with time_machine.travel(local(start, "07:00"), tick=False):
+        create_plan(
+            nurse,
+            madrid_patient,
+            start,
+            case=ADVANCED_KIT_EXON_9_CASE,
+            dose_times=("08:00", "20:00"),
+        )
+    with time_machine.travel(local(start, "21:00"), tick=False):
+        post_dose(
+            madrid_patient, start, 1, status="taken", taken_at=local(start, "08:05").isoformat()
+        )
+        post_dose(madrid_patient, start, 2, status="skipped", skip_reason="side_effects")
+    doses_mark_missed(local(start + timedelta(days=2), "07:00"))  # start + 1: two missed
+    with time_machine.travel(local(start + timedelta(days=2), "10:00"), tick=False):
+        response = client_for(nurse).post(
+            f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
+            {
+                "dose_mg_per_day": 400,
+                "dose_times": ["08:00"],
+                "effective_date": start.isoformat(),
+                "reason": "Recorded late: 400 mg once daily from the start.",
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+    assert DoseLog.objects.count() == 4
+    # The database as it was before the ledger.
+    ScheduledDose.objects.all().delete()
+    TreatmentPlan.objects.update(ledger_through=None)
+
+    with time_machine.travel(local(DAY, "10:00"), tick=False):
+        _migration().ledger_backfill(None, None)
+
+    logged = {
+        (row.local_date, row.slot): (row.state, row.client_id, row.local_time)
+        for row in ScheduledDose.objects.exclude(state__in=["pending", "on_hold"])
+    }
+    logs = {
+        (log.scheduled_date, log.slot): (log.status, log.client_id) for log in DoseLog.objects.all()
+    }
+    assert {key: value[:2] for key, value in logged.items()} == logs
+    # The second dose of the first day is no longer scheduled: kept, with no dose time.
+    assert logged[(start, 2)] == ("skipped", logs[(start, 2)][1], None)
+    assert logged[(start, 1)][2] == time(8, 0)
+    # Unlogged past days stay as the old sweep left them; the rest are pending to the horizon.
+    pending = ledger(madrid_patient, start + timedelta(days=2))
+    assert {row.state for row in pending} == {"pending"}
+    assert pending[-1].local_date == DAY + HORIZON
+
+
+def test_the_data_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch):  # type: ignore[no-untyped-def]
+    from backend.adherence.services import ledger as ledger_module
+
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        create_plan(nurse, madrid_patient, DAY)
+    with time_machine.travel(local(DAY, "09:00"), tick=False):
+        post_dose(madrid_patient, DAY, status="taken", taken_at=local(DAY, "08:05").isoformat())
+    ScheduledDose.objects.all().delete()
+    monkeypatch.setattr(ledger_module, "ledger_mirror_logs", lambda *args, **kwargs: 0)
+    migration = _migration()
+    with pytest.raises(migration.LedgerCountMismatch), transaction.atomic():
+        migration.ledger_backfill(None, None)
+
+
+# ------------------------------------------------------------------ two workers, one reminder
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_claim_the_same_reminder(nurse, care_team):  # type: ignore[no-untyped-def]
+    """Two reminder runs claim at the same moment, each from its own connection and holding
+    its locks until both have claimed: every due dose is claimed exactly once (SKIP LOCKED
+    passes over the other run's rows instead of waiting for them)."""
+    patients = [activated_patient(care_team=care_team, time_zone=MADRID) for _ in range(30)]
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        for patient in patients:
+            create_plan(nurse, patient, DAY)
+    now = local(DAY, "08:00").astimezone(UTC)
+    barrier = threading.Barrier(2, timeout=30)
+    claimed: dict[str, list] = {}
+
+    def claim(name: str) -> None:
+        try:
+            with transaction.atomic():
+                barrier.wait()
+                claimed[name] = due_doses_claim(now, 20)
+                barrier.wait()  # both hold their rows' locks until both have claimed
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = [(dose.patient_id, dose.local_date, dose.slot) for dose in claimed["a"] + claimed["b"]]
+    assert len(keys) == len(set(keys)) == 30
+    assert all(claimed.values())  # neither waited for the other
+    # Each claimed row moved on to its first follow-up, in the same statement.
+    follow_up = now + timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
+    rows = ScheduledDose.objects.filter(local_date=DAY)
+    assert {(row.follow_ups_sent, row.next_reminder_at) for row in rows} == {(1, follow_up)}
