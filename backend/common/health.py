@@ -86,17 +86,22 @@ def worker_heartbeat_record(*, worker_name: str | None = None) -> WorkerHeartbea
 
 def _database_check() -> tuple[bool, datetime | None]:
     """In the database probe's own thread, on that thread's own connection, kept open between
-    checks (a check is then one round trip, even on a loaded machine) and closed after a
-    failure (the next check connects afresh, e.g. after a server restart)."""
-    try:
-        up = database_is_up()
-        heartbeat = last_worker_heartbeat() if up else None
-    except Exception:
+    checks (a check is then one round trip, even on a loaded machine). A failure closes it and
+    tries once more on a fresh connection: the kept one may have been cut (a server restart,
+    pg_terminate_backend) while the database is fine, which the fault run showed as 503s."""
+    for attempt in (1, 2):
+        try:
+            up = database_is_up()
+            heartbeat = last_worker_heartbeat() if up else None
+        except Exception:
+            connection.close()
+            if attempt == 2:
+                raise
+            continue
+        if up:
+            return up, heartbeat
         connection.close()
-        raise
-    if not up:
-        connection.close()
-    return up, heartbeat
+    return False, None
 
 
 def _close_this_threads_connection() -> None:

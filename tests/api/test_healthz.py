@@ -173,3 +173,21 @@ def test_reports_the_last_worker_heartbeat(client):  # type: ignore[no-untyped-d
 
 def test_only_get(client):  # type: ignore[no-untyped-def]
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cut_connection_is_not_reported_as_the_database_down(client):  # type: ignore[no-untyped-def]
+    """The probe keeps its connection; when the server cuts it (pg_terminate_backend, as the
+    fault run does) while the database is fine, the check reconnects instead of saying 503."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    assert client.get("/healthz").json()["database"] == "ok"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    health.probes_reset()
+    assert client.get("/healthz").json()["database"] == "ok"
