@@ -504,3 +504,39 @@ def test_an_administrator_sets_a_care_teams_phone_and_hours(  # type: ignore[no-
     page.screenshot(path=str(artifacts / "dashboard-care-teams.png"), full_page=True)
     care_team.refresh_from_db()
     assert (care_team.phone, care_team.hours) == ("+34 910 000 111", "Mon-Fri 08:00-15:00")
+
+
+def test_the_queue_counts_down_to_escalation_and_puts_escalated_alerts_first(  # type: ignore[no-untyped-def]
+    live_server, page, nurse, patient_on_plan, artifacts
+):
+    """Issue 21, triage context: an open high alert shows the minutes left before the whole
+    team is told; an escalated alert sorts above it; the alert's page has the context."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    report_through_api(live_server, patient_on_plan, severity=4, note="all night")
+    high = Alert.objects.get(patient=patient_on_plan)
+    assert high.priority == "high"
+    escalated = Alert.objects.create(
+        patient=patient_on_plan,
+        kind="missed_dose_streak",
+        priority="normal",
+        priority_rank=2,
+        rule="alert.missed_streak",
+        summary="missed 3 days in a row",
+        opened_at=timezone.now() - timedelta(hours=6),
+        last_seen_at=timezone.now(),
+        escalated_at=timezone.now() - timedelta(hours=1),
+    )
+    sign_in(page, live_server, nurse)
+    rows = page.locator("#alert-queue tbody tr")
+    expect(rows.first).to_have_id(f"alert-{escalated.pk}")
+    high_row = page.locator(f"#alert-{high.pk}")
+    expect(high_row.locator(".escalation-due")).to_contain_text(re.compile(r"Escalates in \d+ min"))
+    page.screenshot(path=str(artifacts / "dashboard-escalation-countdown.png"), full_page=True)
+    high_row.get_by_role("link", name=re.compile("^Details of the alert")).click()
+    expect(page.get_by_role("heading", name="Reports behind this alert")).to_be_visible()
+    expect(page.get_by_text("all night")).to_be_visible()
+    page.screenshot(path=str(artifacts / "dashboard-alert-detail.png"), full_page=True)
+    assert page.problems == []
