@@ -149,6 +149,11 @@ def test_a_nurse_makes_a_plan_with_an_override_and_confirms_a_hold_from_an_alert
     phone.reload()
     expect(phone.get_by_role("heading", name="Your treatment is paused")).to_be_visible()
     phone.screenshot(path=str(artifacts / "patient-app-hold-from-dashboard.png"), full_page=True)
+    # The nurse's outcome, in words for the patient, on the report that started it.
+    phone.get_by_role("link", name="History").tap()
+    expect(
+        phone.get_by_text("A nurse has seen this and decided to pause your imatinib.")
+    ).to_be_visible()
     refused = "Failed to load resource: the server responded with a status of 400"
     assert [problem for problem in page.problems if refused not in problem] == [], page.problems
     assert phone.problems == []  # type: ignore[attr-defined]
