@@ -175,8 +175,11 @@ def test_a_revision_rewrites_only_unresolved_rows_from_its_day(
             format="json",
         )
         assert response.status_code == 201, response.json()
-    # The past and today's dose, already due at 08:00, are as they were.
-    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(4)])
+    # The past is as it was; today's dose, due at 08:00 and not logged, is unresolved: it
+    # follows the revision in force today (the schedule's own answer).
+    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(1, 4)])
+    (today,) = ledger(madrid_patient, DAY, DAY)
+    assert (today.local_time, today.state, today.revision.number) == (time(9, 0), "pending", 2)
     tomorrow = ledger(madrid_patient, DAY + timedelta(days=1), DAY + timedelta(days=1))[0]
     assert tomorrow.local_time == time(9, 0)
     assert tomorrow.due_at == local(DAY + timedelta(days=1), "09:00").astimezone(UTC)
@@ -228,8 +231,11 @@ def test_a_hold_and_its_end_rewrite_only_the_days_from_their_dates(
             holds, {"start_date": DAY.isoformat(), "reason": "Grade 3 rash"}, format="json"
         )
         assert response.status_code == 201, response.json()
-    # Today's dose was already due: it stays pending (and may be swept missed).
-    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(4)])
+    # The past is as it was. Today's dose, already due but not logged, is on hold: the patient
+    # must not take it, and the sweep must not count it missed.
+    _unchanged(before, madrid_patient, [DAY - timedelta(days=n) for n in range(1, 4)])
+    (today,) = ledger(madrid_patient, DAY, DAY)
+    assert (today.state, today.next_reminder_at) == ("on_hold", None)
     future = ledger(madrid_patient, DAY + timedelta(days=1))
     assert {row.state for row in future} == {"on_hold"}
     assert {row.next_reminder_at for row in future} == {None}

@@ -6,8 +6,9 @@ LEDGER_HORIZON_DAYS (or the last dose day); `ledger_extend` moves the horizon on
 change to the plan (revision, hold, resume, stop, case update, zone change) calls
 `ledger_rewrite` in its own transaction, which rewrites only unresolved rows (pending or on
 hold) from the change's effective day: a resolved dose (taken, skipped, missed) is history and
-is never rewritten, and neither is a dose of today that was already due when the change was
-made (the patient has been reminded of it as it was)."""
+is never rewritten. A dose of today not yet logged is unresolved, even when already due: a
+hold from today puts it on hold (the patient must not take it; the sweep must not count it
+missed), as the schedule itself says."""
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
@@ -273,14 +274,13 @@ def ledger_rewrite(
     change. Call inside the change's transaction, after the change is saved.
 
     Pending and on-hold rows from `from_day` are updated, deleted (no longer scheduled) or
-    added; resolved rows, and today's pending doses already due, stay as they are. A row of
+    added; resolved rows stay as they are. A row of
     this plan whose due time and state do not change keeps its reminder progress. The row of
     another plan on a day this plan covers is taken over (a day belongs to the plan that
     started later, as selectors.doses.plans_doses decides)."""
     now = now or timezone.now()
     plan_id = getattr(plan, "pk", plan)
     (schedule,) = _schedules(TreatmentPlan.objects.filter(pk=plan_id))
-    today = schedule.local_today(now)
     last = horizon_last_day(schedule, now)
     first = max(from_day, schedule.start_date)
     fresh = (
@@ -299,8 +299,6 @@ def ledger_rewrite(
         new = fresh.pop((row.local_date, row.slot), None)
         if row.state not in UNRESOLVED_STATES:
             continue  # history
-        if row.state == DoseState.PENDING and row.local_date == today and row.due_at <= now:
-            continue  # today's dose, already due: it stays as it was reminded
         if new is None:
             stale.append(row.pk)
             continue
