@@ -1706,3 +1706,20 @@ def test_offline_history_says_per_section_what_is_saved(  # type: ignore[no-unty
     expect(calendar).not_to_contain_text("Showing what this phone saved")
     expect(reports).to_contain_text("Showing what this phone saved")
     expect(page.get_by_text("No doses this month.")).to_have_count(0)
+
+
+def test_skipping_for_side_effects_leads_straight_into_the_symptom_report(  # type: ignore[no-untyped-def]
+    live_server, open_phone, nurse, patient, zone
+):
+    """Issue 22: 'skipped for side effects' opens the symptom report at once, the skip kept."""
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    dose_card(page).get_by_text("Skip this dose").tap()
+    dose_card(page).get_by_text("Side effects").tap()
+    dose_card(page).get_by_role("button", name="Skip the dose").tap()
+    expect(page.get_by_role("heading", name="Report a symptom", level=1)).to_be_visible()
+    expect(page.get_by_text("You skipped this dose because of side effects.")).to_be_visible()
+    log = DoseLog.objects.get()
+    assert (log.status, log.skip_reason) == ("skipped", "side_effects")
+    assert page.problems == []

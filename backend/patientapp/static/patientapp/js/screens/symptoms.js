@@ -26,7 +26,15 @@ import {
   redFlags,
   serverInstruction,
 } from "../triage.js";
-import { choices, field, notice, screenHeading, showFieldErrors, staleNotice } from "../ui.js";
+import {
+  choices,
+  field,
+  notice,
+  screenHeading,
+  showFieldErrors,
+  staleNotice,
+  takeFlash,
+} from "../ui.js";
 import { WEIGHT_MAX, WEIGHT_MIN, mountWeight, parseKilos } from "./weight.js";
 
 // A score this high is a severe answer (the care team's default alert threshold).
@@ -167,6 +175,7 @@ export function mountSymptoms(container, arg) {
     );
     return [
       screenHeading(t("symptoms.title")),
+      takeFlash(),
       staleNotice(result),
       h("p", { class: "lead" }, t("redflags.intro")),
       form,

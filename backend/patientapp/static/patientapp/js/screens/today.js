@@ -22,6 +22,7 @@ import {
   notice,
   restoreFormState,
   screenHeading,
+  setFlash,
   staleNotice,
   takeFlash,
 } from "../ui.js";
@@ -347,6 +348,13 @@ export function mountToday(container) {
     const outcomes = await flush();
     const outcome = outcomes[body.client_id] || { state: "waiting" };
     announce(t(`dose.announce_${outcome.state}`));
+    if (fields.status === "skipped" && fields.skip_reason === "side_effects") {
+      // Straight into the report (issue 22): the care team needs to know what made the
+      // patient skip; the skip itself is kept (sent or waiting in the outbox).
+      setFlash("info", t("dose.skipped_report_now"));
+      location.hash = "#/symptoms";
+      return;
+    }
     if (outcome.state === "sent" && fields.status === "taken") {
       offerReminders = true;
       paint();
