@@ -2,7 +2,7 @@
 alerts.services; each view only parses, authorises and renders."""
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -117,12 +117,14 @@ def _row(request: HttpRequest, alert: Alert, *, error: str = "", status: int = 2
     )
 
 
-@require_POST
-@staff_required
-def alert_acknowledge(request: HttpRequest, alert_id: object) -> HttpResponse:
+def _row_action(
+    request: HttpRequest, alert_id: object, action: Callable[..., object]
+) -> HttpResponse:
+    """A queue row's button: call the alerts service, answer with the row (htmx) or the
+    queue; a conflict (already resolved, no app) is shown on the row."""
     alert = _alert_or_404(request, alert_id)
     try:
-        alert_services.alert_acknowledge(alert=alert, user=request.user)
+        action(alert=alert, user=request.user)
     except Conflict as error:
         if request.htmx:
             return _row(request, alert, error=error.reason, status=409)
@@ -130,22 +132,19 @@ def alert_acknowledge(request: HttpRequest, alert_id: object) -> HttpResponse:
     if request.htmx:
         return _row(request, alert)
     return redirect("dashboard:alert-queue")
+
+
+@require_POST
+@staff_required
+def alert_acknowledge(request: HttpRequest, alert_id: object) -> HttpResponse:
+    return _row_action(request, alert_id, alert_services.alert_acknowledge)
 
 
 @require_POST
 @staff_required
 def alert_ask_to_call(request: HttpRequest, alert_id: object) -> HttpResponse:
     """A push to the patient asking them to phone the care team (alerts.services)."""
-    alert = _alert_or_404(request, alert_id)
-    try:
-        alert_services.alert_ask_patient_to_call(alert=alert, user=request.user)
-    except Conflict as error:
-        if request.htmx:
-            return _row(request, alert, error=error.reason, status=409)
-        return redirect("dashboard:alert-queue")
-    if request.htmx:
-        return _row(request, alert)
-    return redirect("dashboard:alert-queue")
+    return _row_action(request, alert_id, alert_services.alert_ask_patient_to_call)
 
 
 @staff_required
