@@ -118,7 +118,7 @@ def run(
 ) -> Result:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    from backend.adherence.models import DoseLog
+    from backend.adherence.models import ScheduledDose
 
     doses = _doses(patients)
     if not doses:
@@ -127,14 +127,14 @@ def run(
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "dose_post.lua"
         script.write_text(LUA.replace("DOSES", "{" + lua_rows + "}"))
-        before = DoseLog.objects.count()
+        before = ScheduledDose.objects.logged().count()
         with gunicorn(workers=2) as (url, _):
             constant, doses_url = f"{url}/api/v1/bench/constant/", f"{url}/api/v1/me/doses/"
             _wrk(constant, 2, None, connections)  # warm both workers
             _wrk(doses_url, 2, script, connections)
             baseline_runs = [_wrk(constant, seconds, None, connections) for _ in range(repeat)]
             dose_runs = [_wrk(doses_url, seconds, script, connections) for _ in range(repeat)]
-        stored = DoseLog.objects.count() - before
+        stored = ScheduledDose.objects.logged().count() - before
 
     def median(runs: list[dict[str, float]], key: str) -> float:
         return round(statistics.median(run[key] for run in runs), 2)

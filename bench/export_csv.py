@@ -13,12 +13,12 @@ from .server import gunicorn, peak_rss_mb, worker_pids
 
 BASELINE_SQL = """
 COPY (
-    SELECT d.patient_id, p.medical_record_number, d.plan_id, d.scheduled_date, d.slot,
-           d.status, d.taken_at, d.skip_reason
-    FROM adherence_doselog d JOIN accounts_patient p ON p.id = d.patient_id
+    SELECT d.patient_id, p.medical_record_number, d.plan_id, d.local_date, d.slot,
+           d.state, d.taken_at, d.skip_reason
+    FROM adherence_scheduleddose d JOIN accounts_patient p ON p.id = d.patient_id
     JOIN accounts_careteam c ON c.id = p.care_team_id
-    WHERE d.scheduled_date BETWEEN %s AND %s AND c.name ~ '^Bench team [0-9]+$'
-    ORDER BY d.patient_id, d.scheduled_date, d.slot
+    WHERE d.local_date BETWEEN %s AND %s AND c.name ~ '^Bench team [0-9]+$'
+    ORDER BY d.patient_id, d.local_date, d.slot
 ) TO STDOUT WITH CSV HEADER
 """
 

@@ -160,13 +160,6 @@ def reset_state(today: date) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            DELETE FROM adherence_doselog d USING accounts_patient p, accounts_careteam c
-            WHERE d.patient_id = p.id AND p.care_team_id = c.id AND c.name = %s
-            """,
-            [TEAM],
-        )
-        cursor.execute(
-            """
             DELETE FROM notifications_outboxmessage o USING accounts_patient p, accounts_careteam c
             WHERE o.recipient_id = p.user_id AND p.care_team_id = c.id AND c.name = %s
             """,
@@ -203,7 +196,7 @@ def reset_state(today: date) -> None:
             f"""
             UPDATE adherence_scheduleddose s SET state = 'pending', client_id = NULL,
                 taken_at = NULL, late = false, skip_reason = '', note = '',
-                recorded_by_id = NULL, follow_ups_sent = {attempt},
+                recorded_by_id = NULL, logged_at = NULL, follow_ups_sent = {attempt},
                 next_reminder_at = CASE WHEN {attempt} < %(attempts)s
                     THEN s.due_at + ({attempt}) * %(step)s * interval '1 minute' END
             FROM accounts_patient p, accounts_careteam c
@@ -222,7 +215,6 @@ def reset_state(today: date) -> None:
     if not connection.in_atomic_block:
         with connection.cursor() as cursor:
             for table in (
-                "adherence_doselog",
                 "adherence_treatmentplan",
                 "adherence_scheduleddose",
                 "notifications_outboxmessage",

@@ -130,6 +130,8 @@ class PlanHold(TimeStampedModel):
 
 
 class DoseStatus(models.TextChoices):
+    """What a patient (taken, skipped) or the missed sweep (missed) logged for a dose."""
+
     TAKEN = "taken", "Taken"
     SKIPPED = "skipped", "Skipped"
     MISSED = "missed", "Missed"
@@ -143,49 +145,13 @@ class SkipReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class DoseLog(models.Model):
-    """What happened to one scheduled dose (patient, local date, slot): taken, skipped, or
-    missed (written by the sweep when the grace window ended with no log). Never deleted; a
-    change is a DoseLogRevision. `client_id` is the phone's UUID, so a resend is recognised."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client_id = models.UUIDField(unique=True, null=True, blank=True)
-    patient = models.ForeignKey("accounts.Patient", on_delete=models.PROTECT, related_name="+")
-    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="dose_logs")
-    scheduled_date = models.DateField()
-    slot = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=10, choices=DoseStatus.choices)
-    taken_at = models.DateTimeField(null=True, blank=True)
-    late = models.BooleanField(default=False)
-    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
-    note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["patient", "scheduled_date", "slot"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["patient", "scheduled_date", "slot"], name="one_log_per_scheduled_dose"
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="taken") | Q(taken_at__isnull=False),
-                name="taken_dose_has_taken_at",
-            ),
-        ]
-        indexes = [models.Index(fields=["plan", "scheduled_date"])]
-
-    def __str__(self) -> str:
-        return f"{self.scheduled_date} slot {self.slot}: {self.status}"
-
-
 class DoseLogRevision(models.Model):
-    """Every change to a dose log: who, when, the values before and after, and why."""
+    """Every change to a dose log (a ScheduledDose row once logged): who, when, the values
+    before and after, and why."""
 
-    dose_log = models.ForeignKey(DoseLog, on_delete=models.PROTECT, related_name="revisions")
+    dose_log = models.ForeignKey(
+        "ScheduledDose", on_delete=models.PROTECT, related_name="revisions"
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -209,25 +175,32 @@ class DoseState(models.TextChoices):
     ON_HOLD = "on_hold", "On hold"
 
 
-# Rows a change to the plan may still rewrite; the others are history.
+# Rows a change to the plan may still rewrite; the others are history (the dose's log).
 UNRESOLVED_STATES = (DoseState.PENDING, DoseState.ON_HOLD)
+LOGGED_STATES = (DoseState.TAKEN, DoseState.SKIPPED, DoseState.MISSED)
+
+
+class ScheduledDoseQuerySet(models.QuerySet):
+    def logged(self) -> "ScheduledDoseQuerySet":
+        """The dose logs: rows a patient, a carer or the missed sweep has resolved."""
+        return self.filter(state__in=LOGGED_STATES)
 
 
 class ScheduledDose(models.Model):
     """The dose ledger: one row per scheduled dose (patient, local date, slot), written by
-    services/ledger.py from the rules in adherence/schedule.py, so the worker's hot paths (the
-    missed sweep, reminders) are one indexed statement each instead of re-deriving every plan's
-    schedule in Python (issue 20, docs/performance.md).
+    services/ledger.py from the rules in adherence/schedule.py. The row is also the dose's log:
+    the patient's "taken" or "skipped" and the sweep's "missed" set its state and log fields
+    (services/dose_logs.py, services/missed_doses.py), so every hot path (the dose POST, the
+    sweep, reminders, metrics, exports) is one indexed statement (issue 20,
+    docs/performance.md). A change to a log is a DoseLogRevision; a row is never deleted once
+    logged.
 
     Rows exist from the plan's start to the patient's today + LEDGER_HORIZON_DAYS (or the last
     dose day); a change to the plan rewrites only unresolved rows from its effective day, so a
-    past day keeps what was true then.
-
-    Temporary duplication (issue 20, step A): DoseLog is still the record of what the patient
-    did. The state and log fields here mirror it, written in the same transaction by
-    dose_log_record, dose_log_correct and the missed sweep; phase 2 makes this row the log.
-    `local_time` and `due_at` are empty only for a log kept from a schedule that no longer has
-    its dose (a later revision changed the number of doses); such rows are never pending."""
+    past day keeps what was true then. `client_id` is the phone's UUID for its log, so a
+    resend is recognised. `local_time` and `due_at` are empty only for a log kept from a
+    schedule that no longer has its dose (a later revision changed the number of doses);
+    such rows are never pending."""
 
     # Every index costs each row update (the reminder claim moves next_reminder_at, which no
     # HOT update can do): the foreign keys have none of their own. The patient leads the
@@ -256,8 +229,7 @@ class ScheduledDose(models.Model):
     # (schedule.grace_ends_at). Empty for days before the plan could be logged (never swept).
     missed_after = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=DoseState.choices, default=DoseState.PENDING)
-    # Mirrors of the DoseLog (see the docstring). Unique where set (a partial index: most rows
-    # have none).
+    # The log. client_id is unique where set (a partial index: most rows have none).
     client_id = models.UUIDField(null=True, blank=True)
     taken_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False)
@@ -271,6 +243,8 @@ class ScheduledDose(models.Model):
         related_name="+",
         db_index=False,
     )
+    # When the dose was first logged (by the patient or the sweep); empty while unresolved.
+    logged_at = models.DateTimeField(null=True, blank=True)
     # Reminders: the next reminder (the dose time, then each follow-up) and how many of the
     # dose's reminder times have passed; empty once none is left or the dose is resolved.
     next_reminder_at = models.DateTimeField(null=True, blank=True)
@@ -278,10 +252,16 @@ class ScheduledDose(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScheduledDoseQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "local_date", "slot"], name="one_ledger_row_per_dose"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="taken") | Q(taken_at__isnull=False),
+                name="ledger_taken_dose_has_taken_at",
             ),
             models.UniqueConstraint(
                 fields=["client_id"],

@@ -44,7 +44,7 @@ from django.utils import timezone
 from backend.adherence.guideline import guideline_recommendation
 from backend.adherence.models import TreatmentPlan
 from backend.adherence.schedule import dose_due_at
-from backend.adherence.services.ledger import ledger_mirror_logs, ledger_write
+from backend.adherence.services.ledger import ledger_write
 from backend.alerts.models import PRIORITY_RANK
 from backend.common.time import local_date
 from backend.guidelines import (
@@ -1234,7 +1234,7 @@ def seed_cohort(
         cursor.execute(
             "ANALYZE accounts_user, accounts_careteam, accounts_careteammembership, "
             "accounts_patient, adherence_treatmentplan, adherence_planrevision, "
-            "adherence_doselog, adherence_scheduleddose, sideeffects_sideeffectreport, "
+            "adherence_scheduleddose, sideeffects_sideeffectreport, "
             "sideeffects_clinicianassessment, alerts_alert"
         )
         progress.end(1)
@@ -1242,10 +1242,9 @@ def seed_cohort(
 
 
 def _write_dose_ledger(now: datetime) -> int:
-    """The dose ledger of the active plans (issue 20) from the first day the sweep or a phone
-    could still touch to the horizon, by the ledger's own writer, with the seeded logs of
-    those days copied onto it. Older days have no rows: the seed's history is in DoseLog,
-    which every reader but the worker's jobs still uses (step A)."""
+    """The active plans' unlogged dose ledger rows (today to the horizon) by the ledger's own
+    writer; the logged days are already there (_write_dose_logs), and the writer leaves a row
+    that exists as it is."""
     since = now.date() - timedelta(days=settings.DOSE_BACKFILL_DAYS + 2)
     with transaction.atomic():
         written = ledger_write(
@@ -1255,8 +1254,41 @@ def _write_dose_ledger(now: datetime) -> int:
             now,
             since=since,
         )
-        ledger_mirror_logs(since=since)
     return written
+
+
+# The seeded logs go through a temporary table shaped like the binary COPY rows
+# (dose_log_chunks), then into the dose ledger with what each row adds: the dose time, zone,
+# due instant and sweep time, computed in SQL from the plan's one revision and the patient's
+# one zone (the seed's patients never move; 08:00 and 20:00 are never in a DST gap).
+_SEED_DOSE_LOG_TABLE = """
+    CREATE TEMPORARY TABLE IF NOT EXISTS seed_dose_log (
+        id uuid, client_id uuid, scheduled_date date, slot smallint, taken_at timestamptz,
+        created_at timestamptz, updated_at timestamptz, late boolean, patient_id uuid,
+        plan_id uuid, recorded_by_id bigint, status varchar(10), skip_reason varchar(20),
+        note text
+    )
+"""
+_SEED_DOSE_LOGS_INTO_LEDGER = """
+    INSERT INTO adherence_scheduleddose (id, patient_id, plan_id, revision_id, local_date, slot,
+        local_time, time_zone, due_at, missed_after, state, client_id, taken_at, late,
+        skip_reason, note, recorded_by_id, next_reminder_at, follow_ups_sent, logged_at,
+        created_at, updated_at)
+    SELECT log.id, log.patient_id, log.plan_id, revision.id, log.scheduled_date, log.slot,
+        dose.local_time, patient.time_zone,
+        (log.scheduled_date + dose.local_time) AT TIME ZONE patient.time_zone,
+        ((log.scheduled_date + 1)::timestamp AT TIME ZONE patient.time_zone)
+            + make_interval(hours => %s),
+        log.status, log.client_id, log.taken_at, log.late, log.skip_reason, log.note,
+        log.recorded_by_id, NULL, 0, log.created_at, log.created_at, log.updated_at
+    FROM seed_dose_log AS log
+    JOIN accounts_patient AS patient ON patient.id = log.patient_id
+    JOIN adherence_planrevision AS revision
+        ON revision.plan_id = log.plan_id AND revision.number = 1
+    CROSS JOIN LATERAL (
+        SELECT (revision.dose_times ->> (log.slot - 1))::time AS local_time
+    ) AS dose
+"""
 
 
 def _write_dose_logs(
@@ -1267,25 +1299,31 @@ def _write_dose_logs(
     progress: Progress,
     skip_fk: bool,
 ) -> int:
+    """Every logged dose (the plan's start to yesterday or its end) as a dose ledger row, one
+    care team per transaction."""
     total = sum(plan.dose_count for plan in cohort)
-    progress.begin("dose logs", total)
+    progress.begin("dose logs (ledger rows)", total)
     done = 0
     teams: dict[int, list[PatientPlan]] = {}
     for plan in cohort:
         teams.setdefault(plan.team, []).append(plan)
+    cursor.execute(_SEED_DOSE_LOG_TABLE)
     for team in teams.values():
 
         def copy_team(team: list[PatientPlan] = team) -> None:
             nonlocal done
-            with cursor.copy(f"COPY adherence_doselog ({DOSE_COLUMNS}) FROM STDIN BINARY") as copy:
+            cursor.execute("TRUNCATE seed_dose_log")
+            with cursor.copy(f"COPY seed_dose_log ({DOSE_COLUMNS}) FROM STDIN BINARY") as copy:
                 for data, rows in dose_log_chunks(team, calendar, uuids):
                     copy.write(data)
                     done += rows
                     if done % (FLUSH_ROWS * 25) < rows:
                         progress.update(done)
+            cursor.execute(_SEED_DOSE_LOGS_INTO_LEDGER, [settings.DOSE_MISSED_GRACE_HOURS])
 
         _loading_transaction(cursor, skip_fk, copy_team)
         progress.update(done)
+    cursor.execute("DROP TABLE IF EXISTS seed_dose_log")
     progress.end(done)
     if done != total:
         raise RuntimeError(f"wrote {done} dose logs, expected {total}")

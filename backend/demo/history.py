@@ -2,12 +2,12 @@
 skipped or missed (with a short missed streak), and one hold."""
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+
+from django.utils import timezone
 
 from backend.accounts.models import Patient, User
-from backend.adherence.models import DoseLog, DoseStatus, TreatmentPlan
-from backend.adherence.selectors.doses import plan_doses, zone_periods
-from backend.adherence.services.ledger import ledger_mirror_logs
+from backend.adherence.models import DoseState, ScheduledDose, TreatmentPlan
 
 
 def dose_history_create(
@@ -20,76 +20,52 @@ def dose_history_create(
     seed: int,
     current_streak: bool = False,
 ) -> int:
-    """Logs for every scheduled, not-held dose from the plan's start to `until`. Deterministic
-    for a seed, so every `make run` shows the same picture."""
+    """Logs for every scheduled, not-held dose from the plan's start to `until`, written on
+    the plan's dose ledger rows (the plan's service wrote them). Deterministic for a seed, so
+    every `make run` shows the same picture."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    zones = zone_periods(patient)
     # A three-day missed streak: some weeks ago, or ending yesterday (an open alert).
     streak_start = until - timedelta(days=2 if current_streak else rng.randint(12, 20))
-    logs = []
-    for dose in plan_doses(plan, zones, plan.start_date, until):
-        if dose.on_hold:
-            continue
-        in_streak = streak_start <= dose.date < streak_start + timedelta(days=3)
+    now = timezone.now()
+    rows = list(
+        ScheduledDose.objects.filter(
+            patient=patient,
+            plan=plan,
+            state=DoseState.PENDING,
+            local_date__gte=plan.start_date,
+            local_date__lte=until,
+        ).order_by("local_date", "slot")
+    )
+    for row in rows:
+        in_streak = streak_start <= row.local_date < streak_start + timedelta(days=3)
         roll = rng.random()
+        row.logged_at = row.updated_at = now
+        row.next_reminder_at = None
         if in_streak or roll > adherence + 0.04:
-            logs.append(_log(plan, patient, dose.date, dose.slot, DoseStatus.MISSED))
+            row.state = DoseState.MISSED
         elif roll > adherence:
-            reason = rng.choice(["side_effects", "forgot", "travel"])
-            logs.append(
-                _log(
-                    plan,
-                    patient,
-                    dose.date,
-                    dose.slot,
-                    DoseStatus.SKIPPED,
-                    skip_reason=reason,
-                    user=user,
-                )
-            )
+            row.state = DoseState.SKIPPED
+            row.skip_reason = rng.choice(["side_effects", "forgot", "travel"])
+            row.recorded_by = user
         else:
             late = rng.random() < 0.08
             minutes = rng.randint(150, 300) if late else rng.randint(-20, 45)
-            taken_at = dose.due_at + timedelta(minutes=minutes)
-            logs.append(
-                _log(
-                    plan,
-                    patient,
-                    dose.date,
-                    dose.slot,
-                    DoseStatus.TAKEN,
-                    taken_at=taken_at,
-                    late=late,
-                    user=user,
-                )
-            )
-    DoseLog.objects.bulk_create(logs, ignore_conflicts=True)
-    ledger_mirror_logs(patient.pk)  # the logs were written around the services
-    plan.missed_checked_through = until
-    plan.save(update_fields=["missed_checked_through"])
-    return len(logs)
-
-
-def _log(
-    plan: TreatmentPlan,
-    patient: Patient,
-    day: date,
-    slot: int,
-    status: str,
-    *,
-    taken_at: datetime | None = None,
-    late: bool = False,
-    skip_reason: str = "",
-    user: User | None = None,
-) -> DoseLog:
-    return DoseLog(
-        plan=plan,
-        patient=patient,
-        scheduled_date=day,
-        slot=slot,
-        status=status,
-        taken_at=taken_at,
-        late=late,
-        skip_reason=skip_reason,
-        recorded_by=user if status != DoseStatus.MISSED else None,
+            row.state = DoseState.TAKEN
+            row.taken_at = row.due_at + timedelta(minutes=minutes)
+            row.late = late
+            row.recorded_by = user
+    ScheduledDose.objects.bulk_update(
+        rows,
+        [
+            "state",
+            "taken_at",
+            "late",
+            "skip_reason",
+            "recorded_by",
+            "logged_at",
+            "next_reminder_at",
+            "updated_at",
+        ],
+        batch_size=500,
     )
+    return len(rows)

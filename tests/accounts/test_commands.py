@@ -129,12 +129,16 @@ def test_seed_demo_is_idempotent(settings) -> None:  # type: ignore[no-untyped-d
     assert "nurse.demo" in first and "coordinator.demo" in first and "patient.ana" in first
     assert all(p.user is not None for p in Patient.objects.all())
     # Each demo patient has a plan and months of history, created once.
-    from backend.adherence.models import DoseLog, TreatmentPlan
+    from backend.adherence.models import ScheduledDose, TreatmentPlan
 
     assert TreatmentPlan.objects.count() == 3
-    logs = DoseLog.objects.count()
+    logs = ScheduledDose.objects.logged().count()
     assert logs > 300
-    assert set(DoseLog.objects.values_list("status", flat=True)) == {"taken", "skipped", "missed"}
+    assert set(ScheduledDose.objects.logged().values_list("state", flat=True)) == {
+        "taken",
+        "skipped",
+        "missed",
+    }
     # ... and open alerts for the dashboard: a streak, a severe symptom, a skip for side effects.
     from backend.alerts.models import Alert
 
@@ -142,7 +146,7 @@ def test_seed_demo_is_idempotent(settings) -> None:  # type: ignore[no-untyped-d
     assert {"missed_dose_streak", "severe_symptom"} <= kinds
     alerts = Alert.objects.count()
     run("seed_demo")
-    assert DoseLog.objects.count() == logs
+    assert ScheduledDose.objects.logged().count() == logs
     assert Alert.objects.count() == alerts
 
 

@@ -1,8 +1,9 @@
-"""The dose ledger (ScheduledDose, issue 20 step A): rows written from the schedule's rules up
+"""The dose ledger (ScheduledDose, issue 20): rows written from the schedule's rules up
 to the horizon and extended daily without duplicates; each change to a plan (revision, hold,
 resume, stop, zone change) rewrites only unresolved rows from its effective day (history,
-resolved rows and today's already-due dose stay); the data migration carries every existing
-log onto the ledger with its count check; and two workers never claim the same reminder."""
+resolved rows and today's already-due dose stay); the data migration makes every existing
+dose log its ledger row, with its count check; and two workers never claim the same
+reminder."""
 
 import importlib
 import threading
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from backend.accounts.services import patient_time_zone_change
-from backend.adherence.models import DoseLog, PlanHold, ScheduledDose, TreatmentPlan
+from backend.adherence.models import PlanHold, ScheduledDose, TreatmentPlan
 from backend.adherence.schedule import grace_ends_at
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.missed_doses import doses_mark_missed
@@ -301,7 +302,9 @@ def test_a_zone_change_moves_only_the_days_from_its_effective_day(
     assert doses_mark_missed(tomorrow.missed_after) == 1
     tomorrow.refresh_from_db()
     assert tomorrow.state == "missed"
-    assert DoseLog.objects.filter(patient=madrid_patient, status="missed").count() == 4
+    assert (
+        ScheduledDose.objects.logged().filter(patient=madrid_patient, state="missed").count() == 4
+    )
 
 
 def test_a_new_plan_on_a_stopped_plans_day_takes_its_unresolved_rows(nurse, madrid_patient):  # type: ignore[no-untyped-def]
@@ -325,32 +328,34 @@ def test_a_new_plan_on_a_stopped_plans_day_takes_its_unresolved_rows(nurse, madr
 
 # ------------------------------------------------------------------ the data migration
 
+LEDGER_ROW_MIGRATION = ("adherence", "0006_dose_log_is_the_ledger_row")
+BEFORE_LEDGER_ROW = ("adherence", "0005_scheduled_dose_backfill")
 
-def _migration():  # type: ignore[no-untyped-def]
-    return importlib.import_module("backend.adherence.migrations.0005_scheduled_dose_backfill")
+
+def _migrate(target: tuple[str, str]):  # type: ignore[no-untyped-def]
+    """Move the test database's adherence tables to `target` and return the apps there."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([target])
+    return MigrationExecutor(connection).loader.project_state([target]).apps
 
 
-def test_the_data_migration_carries_every_log_onto_the_ledger(nurse, madrid_patient):  # type: ignore[no-untyped-def]
-    """Logs from before the ledger, one of them for a dose the schedule no longer has (a
-    backdated revision went from two doses a day to one): every log gets its row."""
+def _logs_before_the_ledger_row(nurse, patient) -> date:  # type: ignore[no-untyped-def]
+    """A week of logs through the services (two doses a day, then a backdated revision to one
+    a day), so one log is for a dose the schedule no longer has. Returns the first day."""
     start = DAY - timedelta(days=4)
     with time_machine.travel(local(start, "07:00"), tick=False):
         create_plan(
-            nurse,
-            madrid_patient,
-            start,
-            case=ADVANCED_KIT_EXON_9_CASE,
-            dose_times=("08:00", "20:00"),
+            nurse, patient, start, case=ADVANCED_KIT_EXON_9_CASE, dose_times=("08:00", "20:00")
         )
     with time_machine.travel(local(start, "21:00"), tick=False):
-        post_dose(
-            madrid_patient, start, 1, status="taken", taken_at=local(start, "08:05").isoformat()
-        )
-        post_dose(madrid_patient, start, 2, status="skipped", skip_reason="side_effects")
+        post_dose(patient, start, 1, status="taken", taken_at=local(start, "08:05").isoformat())
+        post_dose(patient, start, 2, status="skipped", skip_reason="side_effects")
     doses_mark_missed(local(start + timedelta(days=2), "07:00"))  # start + 1: two missed
     with time_machine.travel(local(start + timedelta(days=2), "10:00"), tick=False):
         response = client_for(nurse).post(
-            f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
+            f"/api/v1/patients/{patient.pk}/plan/revisions/",
             {
                 "dose_mg_per_day": 400,
                 "dose_times": ["08:00"],
@@ -360,43 +365,93 @@ def test_the_data_migration_carries_every_log_onto_the_ledger(nurse, madrid_pati
             format="json",
         )
         assert response.status_code == 201, response.json()
-    assert DoseLog.objects.count() == 4
-    # The database as it was before the ledger.
-    ScheduledDose.objects.all().delete()
-    TreatmentPlan.objects.update(ledger_through=None)
-
-    with time_machine.travel(local(DAY, "10:00"), tick=False):
-        _migration().ledger_backfill(None, None)
-
-    logged = {
-        (row.local_date, row.slot): (row.state, row.client_id, row.local_time)
-        for row in ScheduledDose.objects.exclude(state__in=["pending", "on_hold"])
-    }
-    logs = {
-        (log.scheduled_date, log.slot): (log.status, log.client_id) for log in DoseLog.objects.all()
-    }
-    assert {key: value[:2] for key, value in logged.items()} == logs
-    # The second dose of the first day is no longer scheduled: kept, with no dose time.
-    assert logged[(start, 2)] == ("skipped", logs[(start, 2)][1], None)
-    assert logged[(start, 1)][2] == time(8, 0)
-    # Unlogged past days stay as the old sweep left them; the rest are pending to the horizon.
-    pending = ledger(madrid_patient, start + timedelta(days=2))
-    assert {row.state for row in pending} == {"pending"}
-    assert pending[-1].local_date == DAY + HORIZON
+    return start
 
 
-def test_the_data_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch):  # type: ignore[no-untyped-def]
-    from backend.adherence.services import ledger as ledger_module
+def _as_dose_logs(apps, patient_id, start: date) -> dict:  # type: ignore[no-untyped-def]
+    """Back at 0005: the logged ledger rows become DoseLog rows with ids of their own (as
+    before the ledger row was the log), the ledger keeping only their mirror; the log of
+    the dose no longer scheduled loses its row (as written around the services)."""
+    historical_log = apps.get_model("adherence", "DoseLog")
+    historical_ledger = apps.get_model("adherence", "ScheduledDose")
+    logs = {}
+    for row in historical_ledger.objects.filter(
+        patient_id=patient_id, state__in=["taken", "skipped", "missed"]
+    ):
+        log = historical_log.objects.create(
+            client_id=row.client_id,
+            patient_id=row.patient_id,
+            plan_id=row.plan_id,
+            scheduled_date=row.local_date,
+            slot=row.slot,
+            status=row.state,
+            taken_at=row.taken_at,
+            late=row.late,
+            skip_reason=row.skip_reason,
+            recorded_by_id=row.recorded_by_id,
+        )
+        logs[log.pk] = (row.local_date, row.slot, row.state, row.client_id)
+        historical_ledger.objects.filter(pk=row.pk).update(id=uuid4())
+    historical_ledger.objects.filter(patient_id=patient_id, local_date=start, slot=2).delete()
+    return logs
 
-    with time_machine.travel(local(DAY, "07:00"), tick=False):
-        create_plan(nurse, madrid_patient, DAY)
-    with time_machine.travel(local(DAY, "09:00"), tick=False):
-        post_dose(madrid_patient, DAY, status="taken", taken_at=local(DAY, "08:05").isoformat())
-    ScheduledDose.objects.all().delete()
-    monkeypatch.setattr(ledger_module, "ledger_mirror_logs", lambda *args, **kwargs: 0)
-    migration = _migration()
-    with pytest.raises(migration.LedgerCountMismatch), transaction.atomic():
-        migration.ledger_backfill(None, None)
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_makes_every_dose_log_its_ledger_row(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+    start = _logs_before_the_ledger_row(nurse, madrid_patient)
+    try:
+        apps = _migrate(BEFORE_LEDGER_ROW)
+        logs = _as_dose_logs(apps, madrid_patient.pk, start)
+        assert len(logs) == 4
+        apps = _migrate(LEDGER_ROW_MIGRATION)
+    finally:
+        _migrate(LEDGER_ROW_MIGRATION)
+    rows = {row.pk: row for row in ScheduledDose.objects.logged()}
+    # Every log is its row now, under the log's own id (a phone's correction still finds it).
+    assert set(rows) == set(logs)
+    for log_id, (day, slot, status, client_id) in logs.items():
+        row = rows[log_id]
+        assert (row.local_date, row.slot, row.state) == (day, slot, status)
+        assert row.client_id == client_id
+        assert row.logged_at is not None
+    # The dose no longer scheduled kept its log, on a row with no dose time (never pending).
+    kept = ScheduledDose.objects.get(patient=madrid_patient, local_date=start, slot=2)
+    assert (kept.state, kept.local_time, kept.due_at, kept.time_zone) == (
+        "skipped",
+        None,
+        None,
+        MADRID,
+    )
+    # A correction writes its revision against the ledger row.
+    with time_machine.travel(local(start + timedelta(days=2), "12:00"), tick=False):
+        taken = ScheduledDose.objects.get(patient=madrid_patient, local_date=start, slot=1)
+        response = client_for(madrid_patient.user).patch(
+            f"/api/v1/me/doses/{taken.pk}/", {"note": "with food"}, format="json"
+        )
+    assert response.status_code == 200, response.json()
+    assert taken.revisions.get().after == {"note": "with food"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch):  # type: ignore[no-untyped-def]
+    start = _logs_before_the_ledger_row(nurse, madrid_patient)
+    migration = importlib.import_module(
+        "backend.adherence.migrations.0006_dose_log_is_the_ledger_row"
+    )
+    try:
+        apps = _migrate(BEFORE_LEDGER_ROW)
+        _as_dose_logs(apps, madrid_patient.pk, start)
+        # A carry that forgets the logs without a row.
+        monkeypatch.setattr(migration, "_carry_postgresql", lambda *args: None)
+        with pytest.raises(migration.LedgerCountMismatch):
+            _migrate(LEDGER_ROW_MIGRATION)
+    finally:
+        monkeypatch.undo()
+        apps = _migrate(BEFORE_LEDGER_ROW)
+        apps.get_model("adherence", "DoseLog").objects.all().delete()
+        _migrate(LEDGER_ROW_MIGRATION)
 
 
 # ------------------------------------------------------------------ two workers, one reminder

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from backend.accounts.services import auth_token_issue
 from backend.adherence.api.doses import DoseLogOutput
-from backend.adherence.models import DoseLog, DoseLogRevision
+from backend.adherence.models import DoseLogRevision, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
 from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
@@ -98,7 +98,9 @@ def post_all_at_once(
 
 def stored_log_body() -> dict[str, Any]:
     """The one stored log, as the API renders it."""
-    return json.loads(JSONRenderer().render(DoseLogOutput(DoseLog.objects.get()).data))
+    return json.loads(
+        JSONRenderer().render(DoseLogOutput(ScheduledDose.objects.logged().get()).data)
+    )
 
 
 def test_twenty_identical_posts_store_one_log(patient_token):  # type: ignore[no-untyped-def]
@@ -111,8 +113,8 @@ def test_twenty_identical_posts_store_one_log(patient_token):  # type: ignore[no
     assert set(codes) <= {200, 201}, results
     assert codes.count(201) == 1, codes
     assert codes.count(200) == THREADS - 1
-    log = DoseLog.objects.get()
-    assert (log.patient_id, log.scheduled_date, log.slot, log.status) == (
+    log = ScheduledDose.objects.logged().get()
+    assert (log.patient_id, log.local_date, log.slot, log.state) == (
         patient.pk,
         DAY,
         1,
@@ -133,7 +135,7 @@ def test_twenty_different_logs_of_one_dose_store_one_and_conflict_the_rest(patie
     codes = sorted(code for code, _ in results)
     assert codes.count(201) == 1, results
     assert codes.count(409) == THREADS - 1, results
-    log = DoseLog.objects.get()
+    log = ScheduledDose.objects.logged().get()
     assert log.patient_id == patient.pk
     (winner_id,) = [cid for cid, (code, _) in zip(client_ids, results, strict=True) if code == 201]
     assert str(log.client_id) == winner_id
@@ -153,7 +155,7 @@ def test_twenty_identical_posts_for_a_dose_already_marked_missed(patient_token):
     _, token = patient_token
     next_morning = NOW + timedelta(days=1)  # 3 June 09:00: 2 June's grace window has ended
     assert doses_mark_missed(next_morning) == 1
-    missed = DoseLog.objects.get()
+    missed = ScheduledDose.objects.logged().get()
     client_id = str(uuid4())
 
     with time_machine.travel(next_morning, tick=False):
@@ -162,8 +164,8 @@ def test_twenty_identical_posts_for_a_dose_already_marked_missed(patient_token):
     codes = sorted(code for code, _ in results)
     assert codes.count(201) == 1, results
     assert codes.count(200) == THREADS - 1, results
-    log = DoseLog.objects.get()
-    assert log.pk == missed.pk and log.status == "taken" and str(log.client_id) == client_id
+    log = ScheduledDose.objects.logged().get()
+    assert log.pk == missed.pk and log.state == "taken" and str(log.client_id) == client_id
     assert {body["id"] for _, body in results} == {str(log.pk)}
     assert DoseLogRevision.objects.get().before["status"] == "missed"  # exactly one change
 
@@ -200,8 +202,8 @@ def test_posts_racing_the_missed_sweep_store_one_log(patient_token):  # type: ig
     codes = sorted(code for code, _ in results)
     assert codes.count(201) == 1, results
     assert codes.count(200) == THREADS - 2, results
-    log = DoseLog.objects.get()
-    assert log.status == "taken" and str(log.client_id) == client_id
+    log = ScheduledDose.objects.logged().get()
+    assert log.state == "taken" and str(log.client_id) == client_id
     assert {body["id"] for _, body in results} == {str(log.pk)}
     # One revision if the sweep's "missed" row came first, none if the phones did.
     assert DoseLogRevision.objects.count() <= 1

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import time_machine
 
-from backend.adherence.models import DoseLog, DoseLogRevision
+from backend.adherence.models import DoseLogRevision, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
 from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
@@ -68,8 +68,8 @@ def test_first_post_creates_and_a_resend_returns_the_stored_log(phone):  # type:
     again = phone.post("/api/v1/me/doses/", {**body, "note": "changed on resend"}, format="json")
     assert again.status_code == 200
     assert again.json() == first.json()
-    assert DoseLog.objects.count() == 1
-    assert DoseLog.objects.get().note == "with breakfast"
+    assert ScheduledDose.objects.logged().count() == 1
+    assert ScheduledDose.objects.logged().get().note == "with breakfast"
 
 
 def test_another_client_id_for_a_logged_dose_is_409_with_the_existing_log(phone):  # type: ignore[no-untyped-def]
@@ -82,7 +82,7 @@ def test_another_client_id_for_a_logged_dose_is_409_with_the_existing_log(phone)
     assert other.status_code == 409
     assert other.json()["existing"] == first
     assert other.json()["errors"][0]["field"] == "date"
-    assert DoseLog.objects.count() == 1
+    assert ScheduledDose.objects.logged().count() == 1
 
 
 def test_resend_is_recognised_even_after_the_backfill_window(phone):  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_invalid_logs_are_400_naming_the_field(phone, overrides, field):  # type
     response = phone.post("/api/v1/me/doses/", dose(**overrides), format="json")
     assert response.status_code == 400, response.json()
     assert field in [e["field"] for e in response.json()["errors"]]
-    assert not DoseLog.objects.exists()
+    assert not ScheduledDose.objects.logged().exists()
 
 
 def test_no_log_on_a_held_day(nurse, patient, phone):  # type: ignore[no-untyped-def]
@@ -200,7 +200,7 @@ def test_correction_keeps_every_revision(phone, patient):  # type: ignore[no-unt
     assert revision.changed_by == patient.user
     assert revision.before["status"] == "taken" and revision.after["status"] == "skipped"
     assert revision.before["taken_at"].startswith("2026-03-10T07:05")
-    assert DoseLog.objects.count() == 1  # corrected in place, never a second row
+    assert ScheduledDose.objects.logged().count() == 1  # corrected in place, never a second row
 
 
 def test_correction_after_the_window_is_refused(phone):  # type: ignore[no-untyped-def]

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 
 from backend.accounts.models import PatientTimeZoneChange
 from backend.adherence.models import (
-    DoseLog,
     DoseLogRevision,
     DoseStatus,
     PlanHold,
@@ -76,17 +75,19 @@ def post_dose(client, day: date, slot: int = 1, **fields: object):  # type: igno
 
 def rows(patient) -> list[tuple[date, int, str]]:  # type: ignore[no-untyped-def]
     return list(
-        DoseLog.objects.filter(patient=patient)
-        .order_by("scheduled_date", "slot")
-        .values_list("scheduled_date", "slot", "status")
+        ScheduledDose.objects.logged()
+        .filter(patient=patient)
+        .order_by("local_date", "slot")
+        .values_list("local_date", "slot", "state")
     )
 
 
 def missed_days(patient) -> list[date]:  # type: ignore[no-untyped-def]
     return list(
-        DoseLog.objects.filter(patient=patient, status=DoseStatus.MISSED)
-        .order_by("scheduled_date", "slot")
-        .values_list("scheduled_date", flat=True)
+        ScheduledDose.objects.logged()
+        .filter(patient=patient, state=DoseStatus.MISSED)
+        .order_by("local_date", "slot")
+        .values_list("local_date", flat=True)
     )
 
 
@@ -143,7 +144,7 @@ def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
 
     assert doses_mark_missed(expected_grace_end + one_minute) == 1
     assert rows(patient) == [(day, 1, "missed")]  # the next day is not touched yet
-    log = DoseLog.objects.get(patient=patient)
+    log = ScheduledDose.objects.logged().get(patient=patient)
     assert log.plan_id == plan.pk
     assert log.client_id is None and log.taken_at is None and log.recorded_by is None
     assert ledger_states(patient, day, day + timedelta(days=1)) == ["missed", "pending"]
@@ -178,7 +179,7 @@ def test_second_run_writes_nothing(nurse_client, care_team):  # type: ignore[no-
 
     assert doses_mark_missed(now) == 0
     assert rows(patient) == before
-    assert DoseLog.objects.count() == 5
+    assert ScheduledDose.objects.logged().count() == 5
 
 
 def test_rerun_with_a_reset_ledger_still_writes_no_duplicate(nurse_client, care_team):  # type: ignore[no-untyped-def]
@@ -191,7 +192,7 @@ def test_rerun_with_a_reset_ledger_still_writes_no_duplicate(nurse_client, care_
     assert doses_mark_missed(now) == 3
     ScheduledDose.objects.filter(patient=patient).update(state="pending")
     assert doses_mark_missed(now) == 0
-    assert DoseLog.objects.count() == 3
+    assert ScheduledDose.objects.logged().count() == 3
     assert ledger_states(patient, DAY, DAY + timedelta(days=3)) == [*["missed"] * 3, "pending"]
 
 
@@ -211,10 +212,10 @@ def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(nurse_clie
         )
         assert stop.status_code == 200, stop.json()
         create_plan(nurse_client, patient, DAY, case=ADVANCED_EXON_9, dose_times=("08:00", "20:00"))
-    count_before = DoseLog.objects.count()
+    count_before = ScheduledDose.objects.logged().count()
     written = doses_mark_missed(grace_end(DAY, MADRID) + timedelta(minutes=1))
     assert rows(patient) == [(DAY, 1, "taken"), (DAY, 2, "missed")]
-    assert written == DoseLog.objects.count() - count_before == 1
+    assert written == ScheduledDose.objects.logged().count() - count_before == 1
 
 
 # ------------------------------------------------------------------ (c) holds
@@ -308,7 +309,7 @@ def test_logged_doses_are_left_alone(nurse_client, care_team):  # type: ignore[n
     with time_machine.travel(local(next_day, "21:00", MADRID), tick=False):
         skipped = post_dose(phone, next_day, status="skipped", skip_reason="side_effects")
         assert skipped.status_code == 201, skipped.json()
-    logged = {log.pk: log for log in DoseLog.objects.filter(patient=patient)}
+    logged = {log.pk: log for log in ScheduledDose.objects.logged().filter(patient=patient)}
 
     now = grace_end(DAY + timedelta(days=2), MADRID) + timedelta(minutes=1)
     assert doses_mark_missed(now) == 1
@@ -317,10 +318,10 @@ def test_logged_doses_are_left_alone(nurse_client, care_team):  # type: ignore[n
         (next_day, 1, "skipped"),
         (DAY + timedelta(days=2), 1, "missed"),
     ]
-    for log in DoseLog.objects.filter(pk__in=list(logged)):
+    for log in ScheduledDose.objects.logged().filter(pk__in=list(logged)):
         stored = logged[log.pk]
-        assert (log.status, log.taken_at, log.skip_reason, log.client_id, log.updated_at) == (
-            stored.status,
+        assert (log.state, log.taken_at, log.skip_reason, log.client_id, log.updated_at) == (
+            stored.state,
             stored.taken_at,
             stored.skip_reason,
             stored.client_id,
@@ -342,11 +343,11 @@ def test_a_log_that_lands_after_the_read_wins_and_is_not_counted(nurse_client, c
         assert taken.status_code == 201, taken.json()
     # What the sweep's snapshot saw: the row before the phone's transaction committed.
     ScheduledDose.objects.filter(patient=patient, local_date=DAY).update(state="pending")
-    stored = DoseLog.objects.get(patient=patient)
+    stored = ScheduledDose.objects.logged().get(patient=patient)
 
     assert doses_mark_missed(grace_end(DAY, MADRID) + timedelta(minutes=1)) == 0
     assert rows(patient) == [(DAY, 1, "taken")]
-    assert DoseLog.objects.get(patient=patient).updated_at == stored.updated_at
+    assert ScheduledDose.objects.logged().get(patient=patient).updated_at == stored.updated_at
     assert ledger_states(patient, DAY, DAY) == ["taken"]
 
 
@@ -396,7 +397,11 @@ def test_plan_started_months_ago_is_swept_only_from_the_backfill_window(
     written = doses_mark_missed(local(today, "10:00", MADRID))
     assert written == backfill_days
     assert missed_days(patient) == days(first_loggable, backfill_days)
-    assert not DoseLog.objects.filter(patient=patient, scheduled_date__lt=first_loggable).exists()
+    assert (
+        not ScheduledDose.objects.logged()
+        .filter(patient=patient, local_date__lt=first_loggable)
+        .exists()
+    )
 
     # The first swept day is exactly the first day the phone could have logged.
     phone = client_for(patient.user)
@@ -416,8 +421,8 @@ def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse_client, car
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
         create_plan(nurse_client, patient, DAY)
     assert doses_mark_missed(grace_end(DAY, LOS_ANGELES) + timedelta(minutes=1)) == 1
-    missed = DoseLog.objects.get(patient=patient)
-    assert missed.status == DoseStatus.MISSED
+    missed = ScheduledDose.objects.logged().get(patient=patient)
+    assert missed.state == DoseStatus.MISSED
 
     # Two days later the phone, back online, sends the dose taken on time on DAY.
     client_id = str(uuid4())
@@ -440,9 +445,9 @@ def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse_client, car
         calendar = phone.get(f"/api/v1/me/doses/?from={DAY}&to={DAY}").json()
     assert [dose["status"] for dose in calendar] == ["taken"]
 
-    log = DoseLog.objects.get(patient=patient)  # the same row, changed
+    log = ScheduledDose.objects.logged().get(patient=patient)  # the same row, changed
     assert log.pk == missed.pk
-    assert (log.status, log.taken_at, log.late) == (DoseStatus.TAKEN, taken_at, False)
+    assert (log.state, log.taken_at, log.late) == (DoseStatus.TAKEN, taken_at, False)
     assert str(log.client_id) == client_id
     assert log.recorded_by_id == patient.user.pk
     revision = DoseLogRevision.objects.get()  # the resend added none
@@ -457,7 +462,7 @@ def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse_client, car
 
     # The sweep leaves the corrected row alone.
     assert doses_mark_missed(grace_end(DAY, LOS_ANGELES) + timedelta(days=1)) == 1  # DAY + 1
-    assert DoseLog.objects.get(pk=log.pk).status == DoseStatus.TAKEN
+    assert ScheduledDose.objects.logged().get(pk=log.pk).status == DoseStatus.TAKEN
 
 
 def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse_client, care_team):  # type: ignore[no-untyped-def]
@@ -563,7 +568,7 @@ def test_plan_end_date_stops_the_sweep(nurse_client, care_team):  # type: ignore
     assert max(missed_days(patient)) == end
     assert not ScheduledDose.objects.filter(plan=plan, local_date__gt=end).exists()
     assert doses_mark_missed(grace_end(end + timedelta(days=60), AUCKLAND)) == 0
-    assert DoseLog.objects.filter(patient=patient).count() == 31
+    assert ScheduledDose.objects.logged().filter(patient=patient).count() == 31
 
 
 def test_the_end_date_day_itself_waits_for_its_grace_window(nurse_client, care_team):  # type: ignore[no-untyped-def]

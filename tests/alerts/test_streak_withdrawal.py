@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from backend.adherence.models import DoseLog, DoseStatus
+from backend.adherence.models import DoseStatus, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.alerts.models import Alert, AlertStatus
 from backend.alerts.services import alert_acknowledge, alert_resolve
@@ -155,8 +155,8 @@ def test_an_acknowledged_alert_stays_open_with_a_note(plan, phone, nurse):  # ty
 
 def test_a_correction_of_a_missed_dose_counts_too(plan, phone):  # type: ignore[no-untyped-def]
     alert = streak_alert_after_missing(phone, [3, 4, 5, 6, 7])
-    missed = DoseLog.objects.get(scheduled_date=may(9))
-    assert missed.status == DoseStatus.MISSED
+    missed = ScheduledDose.objects.logged().get(local_date=may(9))
+    assert missed.state == DoseStatus.MISSED
     response = phone.patch(
         f"/api/v1/me/doses/{missed.pk}/",
         {"status": "taken", "taken_at": datetime.combine(may(9), time(9), MADRID).isoformat()},

@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from backend.accounts.models import Patient
-from backend.adherence.models import DoseLog, PlanHold
+from backend.adherence.models import PlanHold, ScheduledDose
 from backend.alerts.models import Alert
 from backend.notifications.models import Device
 from backend.reports.models import ExportJob
@@ -129,7 +129,7 @@ def world(patient, nurse, coordinator):  # type: ignore[no-untyped-def]
     # Real identifiers for path parameters (see _use_real_ids).
     ids = {
         "patient_id": str(patient.pk),
-        "log_id": str(DoseLog.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]
+        "log_id": str(ScheduledDose.objects.logged().filter(patient=patient).first().pk),  # type: ignore[union-attr]
         "hold_id": PlanHold.objects.filter(plan__patient=patient).first().pk,  # type: ignore[union-attr]
         "report_id": str(SideEffectReport.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]
         "alert_id": str(Alert.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from knox.models import AuthToken
 from playwright.sync_api import Page, Route, expect
 
 from backend.accounts.models import Patient
-from backend.adherence.models import DoseLog
+from backend.adherence.models import ScheduledDose
 from backend.alerts.models import Alert
 from backend.notifications import fcm
 from backend.notifications.models import Device
@@ -149,7 +149,7 @@ def test_activate_with_an_invitation_log_a_dose_and_see_it_in_the_api(  # type: 
     patient = Patient.objects.get(pk=patient_id)
     today = client_for(patient.user).get("/api/v1/me/today/").json()
     assert [dose["status"] for dose in today["doses"]] == ["taken"]
-    stored = DoseLog.objects.get(patient=patient)
+    stored = ScheduledDose.objects.logged().get(patient=patient)
     queued_ids = page.evaluate(
         """() => new Promise((resolve) => {
              const open = indexedDB.open("gist-patient-app");
@@ -160,7 +160,7 @@ def test_activate_with_an_invitation_log_a_dose_and_see_it_in_the_api(  # type: 
            })"""
     )
     assert queued_ids == []  # sent, so gone from the outbox
-    assert stored.taken_at is not None and stored.status == "taken"
+    assert stored.taken_at is not None and stored.state == "taken"
     assert page.problems == []
 
 
@@ -218,7 +218,7 @@ def test_offline_dose_and_symptom_survive_a_reload_and_are_sent_once_when_back_o
     expect(reports).to_have_count(1)
     expect(reports.first).to_contain_text("Waiting to send")
     expect(reports.first).to_contain_text("occasionally")
-    assert not DoseLog.objects.exists()
+    assert not ScheduledDose.objects.logged().exists()
     assert not SideEffectReport.objects.exists()
 
     page.context.set_offline(False)  # the online event sends the outbox
@@ -227,9 +227,9 @@ def test_offline_dose_and_symptom_survive_a_reload_and_are_sent_once_when_back_o
     expect(dose_card(page).locator(".badge")).to_have_text(re.compile(r"Taken$"))
     page.screenshot(path=str(artifacts / "patient-app-back-online.png"), full_page=True)
 
-    log = DoseLog.objects.get()
+    log = ScheduledDose.objects.logged().get()
     report = SideEffectReport.objects.get()
-    assert (log.patient_id, log.status) == (patient.pk, "taken")
+    assert (log.patient_id, log.state) == (patient.pk, "taken")
     assert (report.symptom, report.patient_scores, report.note) == (
         "nausea",
         {"frequency": 2, "severity": 1},
@@ -280,7 +280,7 @@ def test_a_resend_after_a_5xx_and_a_lost_response_creates_no_duplicate(  # type:
 
     assert len(posts) == 3
     assert len({post["client_id"] for post in posts}) == 1
-    log = DoseLog.objects.get()
+    log = ScheduledDose.objects.logged().get()
     assert str(log.client_id) == posts[0]["client_id"]
     assert page.problems == []
 
@@ -317,7 +317,7 @@ def test_a_refusal_is_shown_with_the_servers_reason_and_kept_until_dismissed(  #
     dose_card(page).get_by_role("button", name="OK, remove it").tap()
     expect(dose_card(page).locator(".badge")).to_have_text(re.compile(r"Skipped$"))
     expect(dose_card(page)).to_contain_text("Travelling")
-    assert DoseLog.objects.get().status == "skipped"
+    assert ScheduledDose.objects.logged().get().status == "skipped"
     assert page.problems == []
 
 
@@ -788,7 +788,7 @@ def test_an_indefinite_plan_with_two_doses_taken_earlier_and_skipped(  # type: i
     expect(dose_card(page, 2).locator(".badge")).to_have_text(re.compile(r"Skipped$"))
     expect(dose_card(page, 2)).to_contain_text("Reason: I forgot")
 
-    logs = {log.slot: log for log in DoseLog.objects.all()}
+    logs = {log.slot: log for log in ScheduledDose.objects.logged().all()}
     assert logs[1].status == "taken"
     assert logs[1].taken_at.astimezone(ZoneInfo(zone)).strftime("%H:%M") == hhmm(taken_at)
     assert (logs[2].status, logs[2].skip_reason) == ("skipped", "forgot")
@@ -1720,6 +1720,6 @@ def test_skipping_for_side_effects_leads_straight_into_the_symptom_report(  # ty
     dose_card(page).get_by_role("button", name="Skip the dose").tap()
     expect(page.get_by_role("heading", name="Report a symptom", level=1)).to_be_visible()
     expect(page.get_by_text("You skipped this dose because of side effects.")).to_be_visible()
-    log = DoseLog.objects.get()
-    assert (log.status, log.skip_reason) == ("skipped", "side_effects")
+    log = ScheduledDose.objects.logged().get()
+    assert (log.state, log.skip_reason) == ("skipped", "side_effects")
     assert page.problems == []

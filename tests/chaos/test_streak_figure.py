@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.accounts.selectors import patient_local_today
-from backend.adherence.models import DoseLog
+from backend.adherence.models import ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.plans import plan_create
 from backend.alerts.models import Alert
@@ -43,7 +43,7 @@ def test_a_standing_streak_is_not_counted(streak_alert) -> None:  # type: ignore
 
 
 def test_an_alert_whose_missed_days_were_logged_is_counted(streak_alert) -> None:  # type: ignore[no-untyped-def]
-    DoseLog.objects.filter(patient=streak_alert.patient, status="missed").update(
+    ScheduledDose.objects.logged().filter(patient=streak_alert.patient, state="missed").update(
         status="taken", taken_at=timezone.now()
     )
     stands, current, _rule = _streak_rule()

@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.accounts.models import CareTeam, CareTeamMembership, Patient, User
-from backend.adherence.models import DoseLog, PlanRevision, TreatmentPlan
+from backend.adherence.models import PlanRevision, ScheduledDose, TreatmentPlan
 from backend.adherence.selectors.doses import patient_adherence
 from backend.alerts.models import PRIORITY_RANK, Alert
 from backend.audit.models import AuditEvent
@@ -103,10 +103,12 @@ def test_the_dose_ledger_holds_the_recent_days_with_the_logs_on_them() -> None:
         yesterday = yesterday_of(plan.patient)
         rows = ScheduledDose.objects.filter(plan=plan)
         first = yesterday - timedelta(days=settings.DOSE_BACKFILL_DAYS)
-        for log in DoseLog.objects.filter(patient=plan.patient, scheduled_date__gte=first):
-            row = rows.get(local_date=log.scheduled_date, slot=log.slot)
+        for log in ScheduledDose.objects.logged().filter(
+            patient=plan.patient, local_date__gte=first
+        ):
+            row = rows.get(local_date=log.local_date, slot=log.slot)
             assert (row.state, row.client_id, row.taken_at) == (
-                log.status,
+                log.state,
                 log.client_id,
                 log.taken_at,
             )
@@ -122,7 +124,7 @@ def test_dose_logs_cover_every_scheduled_dose_up_to_yesterday() -> None:
     for plan in TreatmentPlan.objects.select_related("patient").prefetch_related("revisions"):
         yesterday = yesterday_of(plan.patient)
         per_day = plan.revisions.get().doses_per_day
-        logs = DoseLog.objects.filter(patient=plan.patient)
+        logs = ScheduledDose.objects.logged().filter(patient=plan.patient)
         assert logs.filter(scheduled_date__gt=yesterday).count() == 0
         assert logs.filter(scheduled_date__lt=plan.start_date).count() == 0
         days = (yesterday - plan.start_date).days + 1
@@ -140,25 +142,40 @@ def test_dose_logs_cover_every_scheduled_dose_up_to_yesterday() -> None:
     )
     assert duplicates == 0
     # Taken (on time or late) over every dose logged: about 90 %.
-    taken = DoseLog.objects.filter(status="taken").count()
-    assert 0.8 <= taken / DoseLog.objects.count() <= 0.97
-    late = DoseLog.objects.filter(status="taken", late=True).count()
+    taken = ScheduledDose.objects.logged().filter(state="taken").count()
+    assert 0.8 <= taken / ScheduledDose.objects.logged().count() <= 0.97
+    late = ScheduledDose.objects.logged().filter(state="taken", late=True).count()
     assert 0.05 <= late / taken <= 0.15
-    assert not DoseLog.objects.filter(status="taken", taken_at__isnull=True).exists()
-    assert not DoseLog.objects.exclude(status="taken").filter(taken_at__isnull=False).exists()
-    assert set(DoseLog.objects.filter(status="skipped").values_list("skip_reason", flat=True)) <= {
+    assert not ScheduledDose.objects.logged().filter(state="taken", taken_at__isnull=True).exists()
+    assert (
+        not ScheduledDose.objects.logged()
+        .exclude(state="taken")
+        .filter(taken_at__isnull=False)
+        .exists()
+    )
+    assert set(
+        ScheduledDose.objects.logged().filter(state="skipped").values_list("skip_reason", flat=True)
+    ) <= {
         "forgot",
         "side_effects",
         "ran_out",
         "travel",
         "other",
     }
-    assert not DoseLog.objects.filter(status="missed", recorded_by__isnull=False).exists()
-    assert not DoseLog.objects.filter(status="missed", client_id__isnull=False).exists()
+    assert (
+        not ScheduledDose.objects.logged()
+        .filter(state="missed", recorded_by__isnull=False)
+        .exists()
+    )
+    assert (
+        not ScheduledDose.objects.logged().filter(state="missed", client_id__isnull=False).exists()
+    )
     # Missed streaks: two days or more in a row with a missed dose.
     missed_days: dict[object, set] = defaultdict(set)
-    for patient_id, day in DoseLog.objects.filter(status="missed").values_list(
-        "patient_id", "scheduled_date"
+    for patient_id, day in (
+        ScheduledDose.objects.logged()
+        .filter(state="missed")
+        .values_list("patient_id", "scheduled_date")
     ):
         missed_days[patient_id].add(day)
     streaks = sum(
@@ -235,7 +252,11 @@ def test_same_seed_same_day_same_rows() -> None:
         return (
             list(Patient.objects.order_by("pk").values_list("pk", "display_name", "time_zone")),
             list(TreatmentPlan.objects.order_by("pk").values_list("pk", "start_date", "setting")),
-            list(DoseLog.objects.order_by("pk").values_list("pk", "status", "taken_at", "late")),
+            list(
+                ScheduledDose.objects.logged()
+                .order_by("pk")
+                .values_list("pk", "state", "taken_at", "late")
+            ),
             list(SideEffectReport.objects.order_by("pk").values_list("pk", "patient_scores")),
             list(Alert.objects.order_by("pk").values_list("pk", "patient_id", "kind", "symptom")),
         )
@@ -260,7 +281,7 @@ def test_refuses_a_database_with_a_care_team_that_is_not_bench() -> None:
         seed(reset=True)
     assert CareTeam.objects.count() == 1
     assert not User.objects.exists() and not Patient.objects.exists()
-    assert not DoseLog.objects.exists() and not Alert.objects.exists()
+    assert not ScheduledDose.objects.logged().exists() and not Alert.objects.exists()
 
 
 def test_refuses_a_database_with_a_user_that_is_not_bench() -> None:
@@ -283,7 +304,7 @@ def test_bench_data_is_replaced_only_with_reset() -> None:
     assert "Deleted the earlier bench data" in err
     assert Patient.objects.count() == 8 and TreatmentPlan.objects.count() == 8
     assert User.objects.filter(username="bench.patient.000008").exists()
-    assert DoseLog.objects.values("patient_id").distinct().count() == 8
+    assert ScheduledDose.objects.logged().values("patient_id").distinct().count() == 8
 
 
 def test_reset_keeps_rows_that_belong_to_no_bench_user_or_patient() -> None:

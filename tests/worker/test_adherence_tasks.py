@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from backend.adherence.models import DoseLog
+from backend.adherence.models import ScheduledDose
 from backend.alerts.models import Alert
 from tests.conftest import client_for
 from tests.factories.plans import HIGH_RISK_CASE
@@ -29,7 +29,7 @@ def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):  # t
         assert mark_missed_doses.apply().get() == 0
         assert open_missed_streak_alerts.apply().get() == 1
         assert open_missed_streak_alerts.apply().get() == 0
-    assert sorted(DoseLog.objects.values_list("scheduled_date", flat=True)) == [
+    assert sorted(ScheduledDose.objects.logged().values_list("local_date", flat=True)) == [
         date(2026, 5, 1),
         date(2026, 5, 2),
         date(2026, 5, 3),

@@ -21,7 +21,7 @@ from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
 from ..metrics import AdherenceMetrics
-from ..models import DoseLog, DoseStatus, SkipReason
+from ..models import DoseState, DoseStatus, ScheduledDose, SkipReason
 from ..selectors.doses import MAX_RANGE_DAYS, CalendarDose, dose_calendar, patient_adherence
 from ..selectors.plans import plan_current, plan_summary
 from ..services import dose_logs
@@ -30,11 +30,14 @@ from ..services import dose_logs
 
 
 class DoseLogOutput(serializers.ModelSerializer):
-    date = serializers.DateField(source="scheduled_date")
+    """A dose's log: its ledger row once logged. `created_at` is when it was first logged."""
+
+    date = serializers.DateField(source="local_date")
     status = serializers.SerializerMethodField(help_text="taken, taken_late, skipped or missed")
+    created_at = serializers.DateTimeField(source="logged_at")
 
     class Meta:
-        model = DoseLog
+        model = ScheduledDose
         fields = [
             "id",
             "client_id",
@@ -49,10 +52,10 @@ class DoseLogOutput(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def get_status(self, log: DoseLog) -> str:
-        if log.status == DoseStatus.TAKEN and log.late:
+    def get_status(self, log: ScheduledDose) -> str:
+        if log.state == DoseState.TAKEN and log.late:
             return "taken_late"
-        return log.status
+        return log.state
 
 
 class ScheduledDoseOutput(serializers.Serializer):
@@ -277,7 +280,7 @@ class MyDoseLogView(APIView):
     )
     def patch(self, request: Request, log_id: Any) -> Response:
         patient = own_patient_or_404(request)
-        log = DoseLog.objects.filter(pk=log_id, patient=patient).first()
+        log = ScheduledDose.objects.logged().filter(pk=log_id, patient=patient).first()
         if log is None:
             raise NotFound()
         data = DoseLogCorrectionInput(data=request.data)

@@ -1,5 +1,12 @@
-"""Dose logs from phones: record once (a resend of the same client_id returns what is stored),
-correct within the backfill window (every change kept), never delete."""
+"""Dose logs from phones, written on the dose ledger: a dose's log is its ScheduledDose row.
+Record once (a resend of the same client_id returns what is stored), correct within the
+backfill window (every change kept as a DoseLogRevision), never delete.
+
+The common case, a pending dose logged on time, is one UPDATE on the ledger's unique key
+(issue 20): the row's own due time and zone decide "late" and the earliest allowed time in
+the same statement. Anything else (a resend, a dose already logged or marked missed, a day
+on hold or not scheduled, a time out of bounds) takes the checked path, which reads the row
+under a lock and answers with the exact rule and message."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -7,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from backend.accounts.models import Patient, User
@@ -16,10 +23,16 @@ from backend.alerts import triggers
 from backend.common.errors import ServiceValidationError
 from backend.common.time import local_date
 
-from ..models import DoseLog, DoseLogRevision, DoseStatus, SkipReason, TreatmentPlan
-from ..schedule import ScheduledDose
+from ..models import (
+    DoseLogRevision,
+    DoseState,
+    DoseStatus,
+    ScheduledDose,
+    SkipReason,
+    TreatmentPlan,
+)
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
-from .ledger import ledger_record_log
+from .ledger import ledger_rows
 
 CREATED = "created"  # a new log, or a patient's log replacing a "missed" one
 REPLAYED = "replayed"  # the same client_id again: the stored log, unchanged
@@ -28,17 +41,17 @@ CONFLICT = "conflict"  # the dose already has another log
 
 @dataclass(frozen=True)
 class DoseLogResult:
-    log: DoseLog
+    log: ScheduledDose
     outcome: str
     # The log replaced one the sweep had marked missed (a streak alert may no longer hold).
     replaced_missed: bool = False
 
 
-def _after_change(log: DoseLog) -> None:
+def _after_change(log: ScheduledDose, patient: Patient) -> None:
     """A dose skipped for side effects may, with a symptom at level 2 or more, need the care
     team (the combined alert); raised here, in the log's own transaction."""
-    if log.status == DoseStatus.SKIPPED and log.skip_reason == SkipReason.SIDE_EFFECTS:
-        triggers.alerts_after_dose_skipped_for_side_effects(patient=log.patient, now=timezone.now())
+    if log.state == DoseState.SKIPPED and log.skip_reason == SkipReason.SIDE_EFFECTS:
+        triggers.alerts_after_dose_skipped_for_side_effects(patient=patient, now=timezone.now())
 
 
 def dose_log_record(
@@ -54,100 +67,162 @@ def dose_log_record(
     note: str = "",
 ) -> DoseLogResult:
     """Record what the patient did with one scheduled dose. Idempotent on client_id."""
+    now = timezone.now()
+    today = patient_local_today(patient, now)
+    try:
+        requested = _requested_values(status, taken_at, skip_reason, now) | {"note": note}
+    except ServiceValidationError:
+        requested = None  # the checked path answers, in the order it always has
+    if (
+        requested is not None
+        and connection.vendor == "postgresql"
+        and _within_window(scheduled_date, today)
+    ):
+        try:
+            with transaction.atomic():
+                log = _log_pending_dose(
+                    patient=patient,
+                    recorded_by=recorded_by,
+                    client_id=client_id,
+                    day=scheduled_date,
+                    slot=slot,
+                    values=requested,
+                    now=now,
+                    today=today,
+                )
+                if log is not None:
+                    _after_change(log, patient)
+                    return DoseLogResult(log, CREATED)
+        except IntegrityError:
+            pass  # the client_id was taken meanwhile: the checked path says by what
     with transaction.atomic():
-        result = _record(
+        result = _record_checked(
             patient=patient,
             recorded_by=recorded_by,
             client_id=client_id,
-            scheduled_date=scheduled_date,
+            day=scheduled_date,
             slot=slot,
-            status=status,
-            taken_at=taken_at,
-            skip_reason=skip_reason,
-            note=note,
+            request=(status, taken_at, skip_reason, note),
+            now=now,
+            today=today,
         )
         if result.outcome == CREATED:
-            _after_change(result.log)
+            _after_change(result.log, patient)
         if result.replaced_missed:
-            triggers.alerts_after_missed_dose_logged(patient=patient, now=timezone.now())
+            triggers.alerts_after_missed_dose_logged(patient=patient, now=now)
         return result
 
 
-def _record(
+def _within_window(day: date, today: date) -> bool:
+    return today - timedelta(days=settings.DOSE_BACKFILL_DAYS) <= day <= today
+
+
+_LOG_PENDING_DOSE_SQL = """
+    UPDATE {ledger} SET
+        state = %(status)s,
+        client_id = %(client_id)s,
+        taken_at = %(taken_at)s::timestamptz,
+        late = COALESCE(%(taken_at)s::timestamptz > due_at + %(late_after)s, false),
+        skip_reason = %(skip_reason)s,
+        note = %(note)s,
+        recorded_by_id = %(recorded_by)s,
+        next_reminder_at = NULL,
+        logged_at = %(now)s,
+        updated_at = %(now)s
+    WHERE patient_id = %(patient)s AND local_date = %(day)s AND slot = %(slot)s
+      AND state = %(pending)s AND due_at IS NOT NULL
+      AND (%(taken_at)s::timestamptz IS NULL OR (
+            %(taken_at)s::timestamptz >= due_at - %(earliest)s
+            AND (%(taken_at)s::timestamptz AT TIME ZONE time_zone)::date >= %(first_day)s))
+      AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE client_id = %(client_id)s)
+    RETURNING *
+"""
+
+
+def _log_pending_dose(
     *,
     patient: Patient,
     recorded_by: User,
     client_id: UUID,
-    scheduled_date: date,
+    day: date,
     slot: int,
-    status: str,
-    taken_at: datetime | None,
-    skip_reason: str,
-    note: str,
+    values: dict[str, Any],
+    now: datetime,
+    today: date,
+) -> ScheduledDose | None:
+    """The common case in one statement: the pending row of (patient, day, slot) becomes the
+    log, when its due time allows `taken_at` and the client_id is new. None when any of that
+    does not hold (the checked path then says why, or finds a resend)."""
+    sql = _LOG_PENDING_DOSE_SQL.format(
+        ledger=connection.ops.quote_name(ScheduledDose._meta.db_table)
+    )
+    rows = list(
+        ScheduledDose.objects.raw(
+            sql,
+            {
+                "status": values["state"],
+                "client_id": client_id,
+                "taken_at": values["taken_at"],
+                "late_after": timedelta(minutes=settings.DOSE_LATE_AFTER_MINUTES),
+                "skip_reason": values["skip_reason"],
+                "note": values["note"],
+                "recorded_by": recorded_by.pk,
+                "now": now,
+                "patient": patient.pk,
+                "day": day,
+                "slot": slot,
+                "pending": DoseState.PENDING.value,
+                "earliest": timedelta(hours=settings.DOSE_EARLIEST_HOURS_BEFORE),
+                "first_day": today - timedelta(days=settings.DOSE_BACKFILL_DAYS),
+            },
+        )
+    )
+    return rows[0] if rows else None
+
+
+def _record_checked(
+    *,
+    patient: Patient,
+    recorded_by: User,
+    client_id: UUID,
+    day: date,
+    slot: int,
+    request: tuple[str, datetime | None, str, str],
+    now: datetime,
+    today: date,
 ) -> DoseLogResult:
     replay = _replay(patient, client_id)
     if replay is not None:
         return replay
-    now = timezone.now()
-    plans = _patient_plans(patient)
-    # The zone periods come with the plans (one read for both); a patient with no plan yet
-    # still gets the date checks first.
-    today = plans[0].local_today(now) if plans else patient_local_today(patient, now)
-    dose, plan_id = _scheduled_dose(plans, scheduled_date, slot, today)
-    values = _checked_values(
-        dose=dose, status=status, taken_at=taken_at, skip_reason=skip_reason, now=now, today=today
-    )
-    values["note"] = note
-
-    existing = (
-        DoseLog.objects.select_for_update()
-        .filter(patient=patient, scheduled_date=scheduled_date, slot=slot)
-        .order_by()
-        .first()
-    )
-    if existing is None:
+    row = _dose_row(patient, day, slot, today, now)
+    status, taken_at, skip_reason, note = request
+    requested = _requested_values(status, taken_at, skip_reason, now) | {"note": note}
+    values = _checked_values(row, requested, now=now, today=today)
+    if row.state == DoseState.PENDING:
         try:
             with transaction.atomic():
-                log = DoseLog.objects.create(
-                    client_id=client_id,
-                    patient=patient,
-                    plan_id=plan_id,
-                    scheduled_date=scheduled_date,
-                    slot=slot,
-                    recorded_by=recorded_by,
-                    **values,
-                )
-                ledger_record_log(log, dose, plan_id)
-            return DoseLogResult(log, CREATED)
+                _apply(row, {**values, "client_id": client_id, "recorded_by": recorded_by}, now)
         except IntegrityError:
-            # A copy of this request, or the missed sweep, got there first.
+            # A copy of this request got there first.
             replay = _replay(patient, client_id)
-            if replay is not None:
-                return replay
-            existing = (
-                DoseLog.objects.select_for_update()
-                .filter(patient=patient, scheduled_date=scheduled_date, slot=slot)
-                .order_by()
-                .first()
-            )
-            if existing is None:  # pragma: no cover - the unique key that failed names it
+            if replay is None:  # pragma: no cover - the unique key that failed names it
                 raise
-    if existing.client_id == client_id:
-        return DoseLogResult(existing, REPLAYED)
-    if existing.status == DoseStatus.MISSED:
-        log = _apply_change(
-            existing,
+            return replay
+        return DoseLogResult(row, CREATED)
+    if row.state == DoseState.MISSED:
+        _apply_change(
+            row,
             {**values, "client_id": client_id, "recorded_by": recorded_by},
             changed_by=recorded_by,
             reason="logged after being marked missed",
+            now=now,
         )
-        ledger_record_log(log, dose, plan_id)
-        return DoseLogResult(log, CREATED, replaced_missed=True)
-    return DoseLogResult(existing, CONFLICT)
+        return DoseLogResult(row, CREATED, replaced_missed=True)
+    return DoseLogResult(row, CONFLICT)
 
 
 def _replay(patient: Patient, client_id: UUID) -> DoseLogResult | None:
-    stored = DoseLog.objects.filter(client_id=client_id).order_by().first()
+    stored = ScheduledDose.objects.filter(client_id=client_id).order_by().first()
     if stored is None:
         return None
     if stored.patient_id != patient.pk:
@@ -155,19 +230,10 @@ def _replay(patient: Patient, client_id: UUID) -> DoseLogResult | None:
     return DoseLogResult(stored, REPLAYED)
 
 
-def _patient_plans(patient: Patient) -> list[PlanSchedule]:
-    """The patient's plans, newest first (the plan a dose belongs to is the newest covering
-    its day), read as rows with their schedules: no guideline JSON, no model instances."""
-    return plan_schedules(
-        TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-created_at")
-    )
-
-
-def _scheduled_dose(
-    plans: list[PlanSchedule], day: date, slot: int, today: date
-) -> tuple[ScheduledDose, object]:
-    """The scheduled dose (day, slot) of the patient's plans (newest first) and its plan's id,
-    or a 400 saying why there is none."""
+def _dose_row(patient: Patient, day: date, slot: int, today: date, now: datetime) -> ScheduledDose:
+    """The ledger row of (day, slot), locked, or a 400 saying why the dose cannot be logged.
+    A dose the schedule has but the ledger lacks (a gap the writer has not filled) gets its
+    row, so a log is never refused for the ledger's sake."""
     if day > today:
         raise ServiceValidationError("date", "Doses cannot be logged for a future date.")
     window = settings.DOSE_BACKFILL_DAYS
@@ -175,6 +241,42 @@ def _scheduled_dose(
         raise ServiceValidationError(
             "date", f"Doses can be logged up to {window} days back; ask your care team."
         )
+    row = _locked_row(patient, day, slot)
+    if row is not None and row.state == DoseState.ON_HOLD:
+        raise ServiceValidationError("date", "Imatinib is on hold on this day.")
+    if row is not None and (row.due_at is not None or row.state != DoseState.PENDING):
+        return row
+    plans = _patient_plans(patient)
+    schedule = _scheduling_plan(plans, day, slot)
+    ScheduledDose.objects.bulk_create(
+        [r for r in ledger_rows(schedule, day, day, now) if r.slot == slot], ignore_conflicts=True
+    )
+    row = _locked_row(patient, day, slot)
+    if row is None:  # pragma: no cover - the schedule has the dose, so the row was written
+        raise ServiceValidationError("date", "This dose is not in the plan's schedule.")
+    return row
+
+
+def _locked_row(patient: Patient, day: date, slot: int) -> ScheduledDose | None:
+    return (
+        ScheduledDose.objects.select_for_update()
+        .filter(patient=patient, local_date=day, slot=slot)
+        .order_by()
+        .first()
+    )
+
+
+def _patient_plans(patient: Patient) -> list[PlanSchedule]:
+    """The patient's plans, newest first (the plan a dose belongs to is the newest covering
+    its day), read as rows with their schedules: no guideline JSON, no model instances."""
+    return plan_schedules(
+        TreatmentPlan.objects.filter(patient=patient).order_by("-start_date", "-created_at"),
+        progress="created_at",
+    )
+
+
+def _scheduling_plan(plans: list[PlanSchedule], day: date, slot: int) -> PlanSchedule:
+    """The plan whose schedule has the dose (day, slot), or a 400 saying why none has."""
     if not plans:
         raise ServiceValidationError("date", "There is no treatment plan to log doses against.")
     for plan in plans:
@@ -183,9 +285,8 @@ def _scheduled_dose(
             doses = plan.doses(day, day)
             if any(d.on_hold for d in doses):
                 raise ServiceValidationError("date", "Imatinib is on hold on this day.")
-            for dose in doses:
-                if dose.slot == slot:
-                    return dose, plan.plan_id
+            if any(dose.slot == slot for dose in doses):
+                return plan
             count = len(doses)
             raise ServiceValidationError(
                 "slot", f"The plan has {count} dose(s) on this day: slot must be 1 to {count}."
@@ -195,15 +296,10 @@ def _scheduled_dose(
     raise ServiceValidationError("date", "This day is after the plan's end date.")
 
 
-def _checked_values(
-    *,
-    dose: ScheduledDose,
-    status: str,
-    taken_at: datetime | None,
-    skip_reason: str,
-    now: datetime,
-    today: date,
+def _requested_values(
+    status: str, taken_at: datetime | None, skip_reason: str, now: datetime
 ) -> dict[str, Any]:
+    """The checks that need no dose: what a log of `status` must and must not carry."""
     if status == DoseStatus.TAKEN:
         if taken_at is None:
             raise ServiceValidationError("taken_at", "Say when the dose was taken.")
@@ -211,24 +307,7 @@ def _checked_values(
             raise ServiceValidationError("skip_reason", "Only a skipped dose has a skip reason.")
         if taken_at > now + timedelta(seconds=settings.DOSE_CLOCK_SKEW_SECONDS):
             raise ServiceValidationError("taken_at", "Must not be in the future.")
-        earliest = dose.due_at - timedelta(hours=settings.DOSE_EARLIEST_HOURS_BEFORE)
-        if taken_at < earliest:
-            raise ServiceValidationError(
-                "taken_at",
-                f"Is more than {settings.DOSE_EARLIEST_HOURS_BEFORE} hours before this dose's "
-                "time: is it the right day?",
-            )
-        # Counted in the patient's local days, like the dates a dose may be logged for.
-        window = settings.DOSE_BACKFILL_DAYS
-        if local_date(taken_at, dose.time_zone) < today - timedelta(days=window):
-            raise ServiceValidationError("taken_at", f"Must be within the last {window} days.")
-        late_after = timedelta(minutes=settings.DOSE_LATE_AFTER_MINUTES)
-        return {
-            "status": DoseStatus.TAKEN,
-            "taken_at": taken_at,
-            "late": taken_at > dose.due_at + late_after,
-            "skip_reason": "",
-        }
+        return {"state": DoseState.TAKEN, "taken_at": taken_at, "skip_reason": ""}
     if status == DoseStatus.SKIPPED:
         if taken_at is not None:
             raise ServiceValidationError("taken_at", "A skipped dose has no time taken.")
@@ -236,23 +315,55 @@ def _checked_values(
             raise ServiceValidationError(
                 "skip_reason", f"Must be one of: {', '.join(SkipReason.values)}."
             )
-        return {
-            "status": DoseStatus.SKIPPED,
-            "taken_at": None,
-            "late": False,
-            "skip_reason": skip_reason,
-        }
+        return {"state": DoseState.SKIPPED, "taken_at": None, "skip_reason": skip_reason}
     raise ServiceValidationError("status", "Must be 'taken' or 'skipped'.")
 
 
-_TRACKED_FIELDS = ("status", "taken_at", "late", "skip_reason", "note", "client_id")
+def _checked_values(
+    row: ScheduledDose, requested: dict[str, Any], *, now: datetime, today: date
+) -> dict[str, Any]:
+    """The log's values for this dose: `taken_at` within bounds of its due time, and late
+    when more than DOSE_LATE_AFTER_MINUTES after it."""
+    values = dict(requested)
+    taken_at = values["taken_at"]
+    values["late"] = False
+    if values["state"] != DoseState.TAKEN:
+        return values
+    if row.due_at is None:
+        raise ServiceValidationError(
+            "date", "This dose is no longer in the plan's schedule; ask your care team."
+        )
+    earliest = row.due_at - timedelta(hours=settings.DOSE_EARLIEST_HOURS_BEFORE)
+    if taken_at < earliest:
+        raise ServiceValidationError(
+            "taken_at",
+            f"Is more than {settings.DOSE_EARLIEST_HOURS_BEFORE} hours before this dose's "
+            "time: is it the right day?",
+        )
+    # Counted in the patient's local days, like the dates a dose may be logged for.
+    window = settings.DOSE_BACKFILL_DAYS
+    if local_date(taken_at, row.time_zone) < today - timedelta(days=window):
+        raise ServiceValidationError("taken_at", f"Must be within the last {window} days.")
+    values["late"] = taken_at > row.due_at + timedelta(minutes=settings.DOSE_LATE_AFTER_MINUTES)
+    return values
 
 
-def _snapshot(log: DoseLog) -> dict[str, Any]:
+# The fields a revision records, under the names its history has always used.
+_TRACKED_FIELDS = {
+    "status": "state",
+    "taken_at": "taken_at",
+    "late": "late",
+    "skip_reason": "skip_reason",
+    "note": "note",
+    "client_id": "client_id",
+}
+
+
+def _snapshot(log: ScheduledDose) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for field in _TRACKED_FIELDS:
+    for name, field in _TRACKED_FIELDS.items():
         value = getattr(log, field)
-        values[field] = (
+        values[name] = (
             value.isoformat()
             if isinstance(value, datetime)
             else (str(value) if isinstance(value, UUID) else value)
@@ -260,16 +371,34 @@ def _snapshot(log: DoseLog) -> dict[str, Any]:
     return values
 
 
+def _apply(row: ScheduledDose, changes: dict[str, Any], now: datetime) -> None:
+    """Write the log's fields onto its row; a first log also stops the dose's reminders."""
+    for field, value in changes.items():
+        setattr(row, field, value)
+    update = [*changes, "updated_at"]
+    if row.logged_at is None:
+        row.logged_at = now
+        row.next_reminder_at = None
+        update += ["logged_at", "next_reminder_at"]
+    row.updated_at = now
+    row.save(update_fields=update)
+
+
 def _apply_change(
-    log: DoseLog, changes: dict[str, Any], *, changed_by: User | None, reason: str
-) -> DoseLog:
+    log: ScheduledDose,
+    changes: dict[str, Any],
+    *,
+    changed_by: User | None,
+    reason: str,
+    now: datetime,
+) -> ScheduledDose:
     before = _snapshot(log)
     for field, value in changes.items():
         setattr(log, field, value)
     after = _snapshot(log)
     if before == after:
         return log
-    log.save()
+    _apply(log, changes, now)
     DoseLogRevision.objects.create(
         dose_log=log,
         changed_by=changed_by,
@@ -282,20 +411,20 @@ def _apply_change(
 
 def dose_log_correct(
     *,
-    log: DoseLog,
+    log: ScheduledDose,
     changed_by: User,
     status: str | None = None,
     taken_at: datetime | None = None,
     skip_reason: str | None = None,
     note: str | None = None,
-) -> DoseLog:
+) -> ScheduledDose:
     """A patient corrects their log within the backfill window; the change is a revision."""
     with transaction.atomic():
-        log = DoseLog.objects.select_for_update().select_related("patient").get(pk=log.pk)
+        log = ScheduledDose.objects.select_for_update().select_related("patient").get(pk=log.pk)
         now = timezone.now()
         today = patient_local_today(log.patient, now)
         window = settings.DOSE_BACKFILL_DAYS
-        if log.scheduled_date < today - timedelta(days=window):
+        if log.local_date < today - timedelta(days=window):
             raise ServiceValidationError(
                 "date", f"Logs can be corrected for {window} days; ask your care team."
             )
@@ -303,28 +432,26 @@ def dose_log_correct(
         if note is not None:
             changes["note"] = note
         if status is not None or taken_at is not None or skip_reason is not None:
-            new_status = status or (log.status if log.status != DoseStatus.MISSED else None)
+            new_status = status or (log.state if log.state != DoseState.MISSED else None)
             if new_status is None:
                 raise ServiceValidationError("status", "Say whether the dose was taken or skipped.")
-            plans = _patient_plans(log.patient)
-            dose, _ = _scheduled_dose(plans, log.scheduled_date, log.slot, today)
-            changes |= _checked_values(
-                dose=dose,
-                status=new_status,
-                taken_at=taken_at
+            requested = _requested_values(
+                new_status,
+                taken_at
                 if taken_at is not None
                 else (log.taken_at if new_status == DoseStatus.TAKEN else None),
-                skip_reason=skip_reason
+                skip_reason
                 if skip_reason is not None
                 else (log.skip_reason if new_status == DoseStatus.SKIPPED else ""),
-                now=now,
-                today=today,
+                now,
             )
-        before = (log.status, log.skip_reason)
-        log = _apply_change(log, changes, changed_by=changed_by, reason="corrected by patient")
-        ledger_record_log(log)
-        if (log.status, log.skip_reason) != before:
-            _after_change(log)
-            if before[0] == DoseStatus.MISSED:
+            changes |= _checked_values(log, requested, now=now, today=today)
+        before = (log.state, log.skip_reason)
+        log = _apply_change(
+            log, changes, changed_by=changed_by, reason="corrected by patient", now=now
+        )
+        if (log.state, log.skip_reason) != before:
+            _after_change(log, log.patient)
+            if before[0] == DoseState.MISSED:
                 triggers.alerts_after_missed_dose_logged(patient=log.patient, now=now)
         return log

@@ -11,26 +11,19 @@ hold from today puts it on hold (the patient must not take it; the sweep must no
 missed), as the schedule itself says."""
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from backend.common.lookups import array_literal
 
-from ..models import (
-    UNRESOLVED_STATES,
-    DoseLog,
-    DoseState,
-    PlanStatus,
-    ScheduledDose,
-    TreatmentPlan,
-)
+from ..models import UNRESOLVED_STATES, DoseState, PlanStatus, ScheduledDose, TreatmentPlan
 from ..schedule import ScheduledDose as Dose
-from ..schedule import ZonePeriod, dose_due_at, grace_ends_at, zone_on
+from ..schedule import grace_ends_at
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 _REWRITTEN_FIELDS = (
@@ -336,140 +329,3 @@ def ledger_rewrite_patient(patient_id: Any, *, from_day: date) -> None:
         patient_id=patient_id, status=PlanStatus.ACTIVE
     ).values_list("pk", flat=True):
         ledger_rewrite(plan_id, from_day=from_day)
-
-
-def ledger_record_log(log: DoseLog, dose: Dose | None = None, plan_id: Any = None) -> None:
-    """Mirror a dose log onto its ledger row (one UPDATE by patient, date and slot), in the
-    log's transaction. Until phase 2 of issue 20 the DoseLog is the record; a log whose row
-    is missing (a schedule older than the ledger) gets one, so the ledger stays complete."""
-    values = {
-        "state": log.status,
-        "client_id": log.client_id,
-        "taken_at": log.taken_at,
-        "late": log.late,
-        "skip_reason": log.skip_reason,
-        "note": log.note,
-        "recorded_by_id": log.recorded_by_id,
-        "next_reminder_at": None,
-    }
-    updated = ScheduledDose.objects.filter(
-        patient_id=log.patient_id, local_date=log.scheduled_date, slot=log.slot
-    ).update(**values, updated_at=timezone.now())
-    if updated or dose is None:
-        return
-    ScheduledDose.objects.create(
-        patient_id=log.patient_id,
-        plan_id=plan_id or log.plan_id,
-        local_date=log.scheduled_date,
-        slot=log.slot,
-        local_time=dose.local_time,
-        time_zone=dose.time_zone,
-        due_at=dose.due_at,
-        **values,
-    )
-
-
-def ledger_mirror_logs(patient_id: Any = None, *, since: date | None = None) -> int:
-    """Set the ledger rows' state and log fields from the stored DoseLog rows (one UPDATE ...
-    FROM), and give every log without a row one (its day no longer scheduled, e.g. after a
-    revision changed the number of doses), so nothing is lost. For the data migration and
-    for seeds that write logs directly (`patient_id`: one patient's); returns the rows
-    added."""
-    quote = connection.ops.quote_name
-    only = "" if patient_id is None else " AND log.patient_id = %s"
-    if since is not None:
-        only += " AND log.scheduled_date >= %s"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE {ledger} SET state = log.status, client_id = log.client_id,
-                taken_at = log.taken_at, late = log.late, skip_reason = log.skip_reason,
-                note = log.note, recorded_by_id = log.recorded_by_id, next_reminder_at = NULL
-            FROM {log} AS log
-            WHERE {ledger}.patient_id = log.patient_id
-              AND {ledger}.local_date = log.scheduled_date AND {ledger}.slot = log.slot
-            """.format(  # noqa: S608 - table names from the models' metadata, quoted
-                ledger=quote(ScheduledDose._meta.db_table), log=quote(DoseLog._meta.db_table)
-            )
-            + only,
-            ([] if patient_id is None else [_patient_db_value(patient_id)])
-            + ([] if since is None else [connection.ops.adapt_datefield_value(since)]),
-        )
-    unscheduled = DoseLog.objects.exclude(
-        Exists(
-            ScheduledDose.objects.filter(
-                patient_id=OuterRef("patient_id"),
-                local_date=OuterRef("scheduled_date"),
-                slot=OuterRef("slot"),
-            )
-        )
-    ).order_by()
-    if patient_id is not None:
-        unscheduled = unscheduled.filter(patient_id=patient_id)
-    if since is not None:
-        unscheduled = unscheduled.filter(scheduled_date__gte=since)
-    added = 0
-    batch: list[DoseLog] = []
-    for log in unscheduled.iterator(chunk_size=2000):
-        batch.append(log)
-        if len(batch) == 2000:
-            added += _add_rows_for_unscheduled_logs(batch)
-            batch = []
-    if batch:
-        added += _add_rows_for_unscheduled_logs(batch)
-    return added
-
-
-def _patient_db_value(patient_id: Any) -> Any:
-    return DoseLog._meta.get_field("patient").target_field.get_db_prep_value(patient_id, connection)
-
-
-def _add_rows_for_unscheduled_logs(logs: list[DoseLog]) -> int:
-    rows = _rows_for_unscheduled_logs(logs)
-    ScheduledDose.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
-
-
-def _copy_log(row: ScheduledDose, log: DoseLog) -> None:
-    row.state = log.status
-    row.client_id = log.client_id
-    row.taken_at = log.taken_at
-    row.late = log.late
-    row.skip_reason = log.skip_reason
-    row.note = log.note
-    row.recorded_by_id = log.recorded_by_id
-    row.next_reminder_at = None
-
-
-def _rows_for_unscheduled_logs(logs: list[DoseLog]) -> list[ScheduledDose]:
-    """Rows for logs the schedule no longer has: the plan's revision and zone of that day,
-    and the dose time when the revision has that slot (else empty)."""
-    schedules = {
-        s.plan_id: s
-        for s in _schedules(TreatmentPlan.objects.filter(pk__in={log.plan_id for log in logs}))
-    }
-    rows = []
-    for log in logs:
-        schedule = schedules[log.plan_id]
-        zone = zone_on(
-            [ZonePeriod(*period) for period in schedule.zone_periods], log.scheduled_date
-        )
-        revision_id = schedule.revision_on(log.scheduled_date)
-        times: tuple[time, ...] = ()
-        if revision_id is not None:
-            times = schedule.regimens[schedule.revision_ids.index(revision_id)].dose_times
-        local_time = times[log.slot - 1] if 0 < log.slot <= len(times) else None
-        row = ScheduledDose(
-            patient_id=log.patient_id,
-            plan_id=log.plan_id,
-            revision_id=revision_id,
-            local_date=log.scheduled_date,
-            slot=log.slot,
-            local_time=local_time,
-            time_zone=zone,
-            due_at=dose_due_at(log.scheduled_date, local_time, zone) if local_time else None,
-            follow_ups_sent=0,
-        )
-        _copy_log(row, log)
-        rows.append(row)
-    return rows

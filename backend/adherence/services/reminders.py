@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from backend.accounts.models import Patient
 from backend.notifications.services import OutboxItem, outbox_enqueue_many
 
-from ..models import DoseLog, DoseState, ScheduledDose
+from ..models import DoseState, ScheduledDose
 from .ledger import reminder_state
 
 
@@ -137,16 +137,6 @@ def _claim_portable(now: datetime, batch_size: int) -> list[ClaimedDose]:
 def _queue(claimed: list[ClaimedDose], now: datetime) -> int:
     step = timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
     max_delay = timedelta(minutes=settings.REMINDER_MAX_DELAY_MINUTES)
-    # The ledger mirrors every log written through the services; a log written around them
-    # (an import, a seed) still stops its reminders. One indexed query a batch.
-    logged = set(
-        DoseLog.objects.filter(
-            patient_id__any_of={dose.patient_id for dose in claimed},
-            scheduled_date__in={dose.local_date for dose in claimed},
-        )
-        .order_by()
-        .values_list("patient_id", "scheduled_date", "slot")
-    )
     reminders = [
         OutboxItem(
             recipient_id=dose.user_id,
@@ -162,8 +152,9 @@ def _queue(claimed: list[ClaimedDose], now: datetime) -> int:
             ),
         )
         for dose in claimed
-        # Nothing after the dose is logged, and nothing for a patient with no account yet.
-        if dose.user_id is not None and (dose.patient_id, dose.local_date, dose.slot) not in logged
+        # Nothing for a patient with no account yet (a logged dose's row is not pending, so
+        # it is never claimed).
+        if dose.user_id is not None
         for attempt in range(dose.first_attempt, dose.next_attempt)
         # A reminder more than REMINDER_MAX_DELAY_MINUTES late (the worker was down) is dropped.
         if now - (dose.due_at + attempt * step) <= max_delay
