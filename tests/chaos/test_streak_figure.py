@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from backend.accounts.selectors import patient_local_today
-from backend.adherence.models import DoseLog
+from backend.adherence.models import DoseLog, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.plans import plan_create
 from backend.alerts.models import Alert
@@ -46,6 +46,9 @@ def test_an_alert_whose_missed_days_were_logged_is_counted(streak_alert) -> None
     DoseLog.objects.filter(patient=streak_alert.patient, status="missed").update(
         status="taken", taken_at=timezone.now()
     )
+    ScheduledDose.objects.filter(patient=streak_alert.patient, state="missed").update(
+        state="taken", taken_at=timezone.now()
+    )  # the dose ledger, which the figure reads
     stands, current, _rule = _streak_rule()
     today = patient_local_today(streak_alert.patient)
     assert stands(streak_alert, today) == (False, 0)
