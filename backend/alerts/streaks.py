@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 
 from backend.accounts.models import Patient
-from backend.adherence.models import DoseLog, DoseStatus, PlanStatus, TreatmentPlan
+from backend.adherence.metrics import LOG_STATUSES
+from backend.adherence.models import DoseState, PlanStatus, ScheduledDose, TreatmentPlan
 from backend.audit.services import audit_record
 from backend.guidelines import AlertRuleSettings, missed_streak_alert
 
@@ -25,7 +26,7 @@ def current_missed_streak(statuses_by_day: dict[date, set[str]]) -> tuple[int, d
     length = 0
     first = None
     for day in sorted(statuses_by_day, reverse=True):
-        if DoseStatus.MISSED not in statuses_by_day[day]:
+        if DoseState.MISSED not in statuses_by_day[day]:
             break
         length += 1
         first = day
@@ -38,7 +39,7 @@ def missed_streak_runs(statuses_by_day: dict[date, set[str]]) -> list[tuple[int,
     runs: list[tuple[int, date]] = []
     length, first = 0, None
     for day in sorted(statuses_by_day):
-        if DoseStatus.MISSED in statuses_by_day[day]:
+        if DoseState.MISSED in statuses_by_day[day]:
             if length == 0:
                 first = day
             length += 1
@@ -52,11 +53,17 @@ def missed_streak_runs(statuses_by_day: dict[date, set[str]]) -> list[tuple[int,
 
 
 def _statuses_by_day(patient_id: object, since: date) -> dict[date, set[str]]:
+    """The logged states (taken, skipped, missed) of the patient's ledger rows by day: pending
+    and held rows are no log, so they neither break nor extend a streak."""
     days: dict[date, set[str]] = defaultdict(set)
-    for day, status in DoseLog.objects.filter(
-        patient_id=patient_id, scheduled_date__gte=since
-    ).values_list("scheduled_date", "status"):
-        days[day].add(status)
+    for day, state in (
+        ScheduledDose.objects.filter(
+            patient_id=patient_id, local_date__gte=since, state__in=LOG_STATUSES
+        )
+        .order_by()
+        .values_list("local_date", "state")
+    ):
+        days[day].add(state)
     return days
 
 
@@ -179,10 +186,14 @@ def alerts_open_for_missed_streaks(now: datetime, *, batch_size: int = 500) -> l
         last_pk = batch[-1].pk
         patients = {plan.patient_id: plan.patient for plan in batch}
         days: dict[object, dict[date, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for patient_id, day, status in DoseLog.objects.filter(
-            patient_id__in=list(patients), scheduled_date__gte=since
-        ).values_list("patient_id", "scheduled_date", "status"):
-            days[patient_id][day].add(status)
+        for patient_id, day, state in (
+            ScheduledDose.objects.filter(
+                patient_id__any_of=set(patients), local_date__gte=since, state__in=LOG_STATUSES
+            )
+            .order_by()
+            .values_list("patient_id", "local_date", "state")
+        ):
+            days[patient_id][day].add(state)
         open_alerts = {
             alert.patient_id: alert
             for alert in Alert.objects.filter(

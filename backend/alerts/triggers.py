@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from backend.accounts.models import Patient
-from backend.adherence.models import DoseLog, DoseStatus, SkipReason
+from backend.adherence.models import DoseState, ScheduledDose, SkipReason
 from backend.adherence.selectors.plans import plan_current, plan_summary
 from backend.guidelines import (
     SYMPTOMS,
@@ -209,9 +209,11 @@ def _raise_combined(
 
 
 def _skipped_for_side_effects_since(patient: Patient, since: datetime) -> bool:
-    return DoseLog.objects.filter(
+    """A dose skipped for side effects logged (or changed) since `since`: a resolved ledger
+    row is only touched again by a log or its correction, so its updated_at is the log's."""
+    return ScheduledDose.objects.filter(
         patient=patient,
-        status=DoseStatus.SKIPPED,
+        state=DoseState.SKIPPED,
         skip_reason=SkipReason.SIDE_EFFECTS,
         updated_at__gte=since,
     ).exists()

@@ -256,12 +256,12 @@ def _medication_statement(data: PatientReportData, patient_ref: Resource, pdc_id
 def _medication_administration(
     item: CalendarDose, summary: PlanSummary | None, patient: Patient, patient_ref: Resource
 ) -> Resource:
-    """One logged dose. Its status follows the log (what happened), not the calendar status,
-    so a dose logged on a day later put on hold still says what the patient did."""
+    """One logged dose (its ledger row). Its status follows the log (what happened), not the
+    calendar status: a resolved row is history, so it still says what the patient did."""
     log = item.log
     assert log is not None
     dose = item.dose
-    taken = log.status == "taken"
+    taken = log.state == "taken"
     resource: Resource = {
         "resourceType": "MedicationAdministration",
         "id": dose_fhir_id(patient.pk, dose.date, dose.slot),
@@ -273,7 +273,7 @@ def _medication_administration(
         "effectiveDateTime": _instant(log.taken_at if taken and log.taken_at else dose.due_at),
     }
     if not taken:
-        resource["statusReason"] = [_not_taken_reason(log.status, log.skip_reason)]
+        resource["statusReason"] = [_not_taken_reason(log.state, log.skip_reason)]
     if taken and patient.user_id is not None and log.recorded_by_id == patient.user_id:
         resource["performer"] = [{"actor": patient_ref}]
     if summary is not None:

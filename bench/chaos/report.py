@@ -33,13 +33,15 @@ def _streak_rule():  # type: ignore[no-untyped-def]
     from backend.guidelines import missed_streak_alert
 
     def statuses(patient_id: object, since: date) -> dict[date, set[str]]:
-        from backend.adherence.models import DoseLog
+        from backend.adherence.metrics import LOG_STATUSES
+        from backend.adherence.models import ScheduledDose
 
+        # The dose ledger's logged states (pending and held rows are no log).
         days: dict[date, set[str]] = defaultdict(set)
-        for day, status in DoseLog.objects.filter(
-            patient_id=patient_id, scheduled_date__gte=since
-        ).values_list("scheduled_date", "status"):
-            days[day].add(status)
+        for day, state in ScheduledDose.objects.filter(
+            patient_id=patient_id, local_date__gte=since, state__in=LOG_STATUSES
+        ).values_list("local_date", "state"):
+            days[day].add(state)
         return days
 
     def qualifies(length: int, patient: Any) -> bool:
@@ -87,7 +89,8 @@ def figures(
     from django.db.models import Count
 
     from backend.accounts.models import Patient
-    from backend.adherence.models import DoseLog, DoseLogRevision, TreatmentPlan
+    from backend.adherence.metrics import LOG_STATUSES
+    from backend.adherence.models import DoseLogRevision, ScheduledDose, TreatmentPlan
     from backend.adherence.selectors.doses import plan_doses, zone_periods
     from backend.alerts.models import Alert
     from backend.notifications.models import Device, OutboxMessage
@@ -104,7 +107,9 @@ def figures(
     device_tokens = {cid for cid, a in acks.items() if a[0].kind == "device"}
     stored_doses = {
         str(c)
-        for c in DoseLog.objects.filter(client_id__in=dose_ids).values_list("client_id", flat=True)
+        for c in ScheduledDose.objects.filter(client_id__in=dose_ids).values_list(
+            "client_id", flat=True
+        )
     }
     stored_reports = {
         str(c)
@@ -120,10 +125,11 @@ def figures(
         + [("report", c) for c in sorted(report_ids - stored_reports)]
         + [("device", "…" + c[-6:]) for c in sorted(device_tokens - stored_devices)]
     )
-    # An acknowledged correction: its log carries the phone's note and a revision for it.
+    # An acknowledged correction: its log (the ledger row the answer named) carries the
+    # phone's note and a revision for it.
     corrections = [a[0] for a in acks.values() if a[0].kind == "correction"]
     corrected_ids = [a.object_id for a in corrections if a.object_id]
-    notes = dict(DoseLog.objects.filter(pk__in=corrected_ids).values_list("pk", "note"))
+    notes = dict(ScheduledDose.objects.filter(pk__in=corrected_ids).values_list("pk", "note"))
     for ack in corrections:
         if notes.get(_uuid(ack.object_id)) != ack.body.get("note"):
             missing.append(("correction", ack.object_id))
@@ -135,8 +141,11 @@ def figures(
     known_dose_ids = dose_ids | {c for s in seeds for c in s.seeded_client_ids}
     phone_sent_doses = {r.client_id for r in board.records if r.kind == "dose"}
     twice: list[Any] = []
-    unexplained = DoseLog.objects.filter(patient_id__in=patient_ids).exclude(status="missed")
-    for client_id, in_day in unexplained.values_list("client_id", "scheduled_date"):
+    # Taken and skipped rows are the phones' logs (missed ones the sweep's, the rest unlogged).
+    unexplained = ScheduledDose.objects.filter(
+        patient_id__in=patient_ids, state__in=("taken", "skipped")
+    )
+    for client_id, in_day in unexplained.values_list("client_id", "local_date"):
         if str(client_id) not in known_dose_ids and str(client_id) not in phone_sent_doses:
             twice.append(("dose row no phone item explains", str(client_id), str(in_day)))
     sent_reports = {r.client_id for r in board.records if r.kind == "report"}
@@ -255,9 +264,9 @@ def figures(
             if plan.created_at.timestamp() < due <= reminders_until and not dose.on_hold:
                 expected.append((plan.patient, dose))
     logged = set(
-        DoseLog.objects.filter(patient_id__in=patient_ids).values_list(
-            "patient_id", "scheduled_date", "slot"
-        )
+        ScheduledDose.objects.filter(
+            patient_id__in=patient_ids, state__in=LOG_STATUSES
+        ).values_list("patient_id", "local_date", "slot")
     )
     never = []
     for patient, dose in expected:

@@ -5,7 +5,6 @@ patients the cohort has."""
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,12 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from backend.accounts.models import Patient, PatientTimeZoneChange, User
 from backend.accounts.selectors import patient_local_today
 from backend.adherence.metrics import AdherenceMetrics
-from backend.adherence.models import DoseLog, DoseStatus, PlanStatus, SkipReason, TreatmentPlan
+from backend.adherence.models import DoseStatus, PlanStatus, SkipReason, TreatmentPlan
 from backend.adherence.selectors.cohort import cohort_adherence, cohort_rows
 from backend.adherence.selectors.doses import patient_adherence
 from backend.adherence.selectors.plans import plan_current, plan_summary
+from backend.adherence.services.ledger import ledger_rewrite, ledger_rewrite_patient
 from backend.adherence.services.plans import plan_create, plan_hold_add, plan_revise, plan_stop
 from tests.factories.accounts import activated_patient
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,7 @@ def move(patient: Patient, time_zone: str, effective: date) -> None:
     )
     patient.time_zone = time_zone
     patient.save(update_fields=["time_zone", "updated_at"])
+    ledger_rewrite_patient(patient.pk, from_day=effective)  # as patient_time_zone_change does
 
 
 def stop_at(plan: TreatmentPlan, nurse: User, instant: datetime) -> None:
@@ -141,6 +143,7 @@ def completed_long_ago(nurse: User, patient: Patient) -> None:
     TreatmentPlan.objects.filter(pk=plan.pk).update(
         planned_end_date=ago(160), status=PlanStatus.COMPLETED
     )
+    ledger_rewrite(plan, from_day=ago(159))  # the rows after the new end date go
 
 
 def completed_then_stopped(nurse: User, patient: Patient) -> None:
@@ -198,20 +201,18 @@ def random_logs(patient: Patient, seed: int) -> None:
             status = {"late": DoseStatus.TAKEN}.get(outcome, outcome)
             reason = rng.choice(["", *SkipReason.values]) if status == DoseStatus.SKIPPED else ""
             logs.append(
-                DoseLog(
-                    client_id=uuid4(),
-                    patient=patient,
-                    plan=plan,
-                    scheduled_date=day,
-                    slot=slot,
-                    status=status,
+                DoseRecord(
+                    plan,
+                    day,
+                    slot,
+                    status,
                     taken_at=NOW if status == DoseStatus.TAKEN else None,
                     late=outcome == "late",
                     skip_reason=reason,
                 )
             )
         day += timedelta(days=1)
-    DoseLog.objects.bulk_create(logs)
+    doses_logged(logs)
 
 
 def cohort(nurse: User, care_team, size: int) -> list[Patient]:  # type: ignore[no-untyped-def]
@@ -309,8 +310,9 @@ def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: i
 
     assert len(result) == 30
     sql = [query["sql"][:90] for query in for_thirty.captured_queries]
-    assert len(for_three) == len(for_thirty) == len(rows_for_thirty), sql
-    assert len(for_thirty) == 5, sql  # plans, revisions, holds, zone changes, dose logs
+    assert len(for_three) == len(for_thirty) == 1, sql  # the dose ledger's rows
+    # The ledger, then plans, revisions, holds and zone changes for the current plans.
+    assert len(rows_for_thirty) == 5, [query["sql"][:90] for query in rows_for_thirty]
 
 
 def test_an_empty_cohort_costs_no_query(django_assert_num_queries):  # type: ignore[no-untyped-def]

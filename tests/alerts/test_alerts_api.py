@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from backend.adherence.models import DoseLog, TreatmentPlan
+from backend.adherence.models import TreatmentPlan
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_raise
 from backend.alerts.streaks import alerts_open_for_missed_streaks, current_missed_streak
@@ -17,6 +17,7 @@ from backend.notifications.models import OutboxMessage
 from backend.sideeffects.services import side_effect_report_record
 from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory, activated_patient
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
@@ -178,15 +179,17 @@ def _plan(nurse, patient):  # type: ignore[no-untyped-def]
 
 
 def _logs(plan, patient, statuses: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    for day, status in statuses.items():
-        DoseLog.objects.create(
-            plan=plan,
-            patient=patient,
-            scheduled_date=date.fromisoformat(day),
-            slot=1,
-            status=status,
+    doses_logged(
+        DoseRecord(
+            plan,
+            date.fromisoformat(day),
+            1,
+            status,
             taken_at=datetime.fromisoformat(f"{day}T07:00:00+00:00") if status == "taken" else None,
+            client_id=None,
         )
+        for day, status in statuses.items()
+    )
 
 
 def test_streak_of_one_day_is_quiet_two_days_alert_growing_updates(nurse, patient):  # type: ignore[no-untyped-def]

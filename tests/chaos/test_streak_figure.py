@@ -43,8 +43,8 @@ def test_a_standing_streak_is_not_counted(streak_alert) -> None:  # type: ignore
 
 
 def test_an_alert_whose_missed_days_were_logged_is_counted(streak_alert) -> None:  # type: ignore[no-untyped-def]
-    ScheduledDose.objects.logged().filter(patient=streak_alert.patient, state="missed").update(
-        status="taken", taken_at=timezone.now()
+    ScheduledDose.objects.filter(patient=streak_alert.patient, state="missed").update(
+        state="taken", taken_at=timezone.now()
     )
     stands, current, _rule = _streak_rule()
     today = patient_local_today(streak_alert.patient)

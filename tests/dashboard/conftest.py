@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from backend.accounts.models import Patient, User
-from backend.adherence.models import DoseLog, DoseStatus, TreatmentPlan
+from backend.adherence.models import DoseStatus, TreatmentPlan
 from backend.adherence.services.plans import plan_create
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_raise
@@ -25,6 +25,7 @@ from backend.guidelines import AlertDecision
 from backend.guidelines.symptoms import SYMPTOMS
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import side_effect_report_record
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import HIGH_RISK_CASE
 
 MADRID = "Europe/Madrid"
@@ -127,20 +128,18 @@ def new_plan(
     )
 
 
-def dose_history(plan: TreatmentPlan, statuses: Sequence[str], *, last: date) -> list[DoseLog]:
+def dose_history(plan: TreatmentPlan, statuses: Sequence[str], *, last: date) -> None:
     """One slot-1 log per day, the last one dated `last`: "taken", "missed" or "skipped"."""
     first = last - timedelta(days=len(statuses) - 1)
     logs = []
     for offset, status in enumerate(statuses):
         day = first + timedelta(days=offset)
         logs.append(
-            DoseLog(
-                client_id=uuid.uuid4(),
-                patient=plan.patient,
-                plan=plan,
-                scheduled_date=day,
-                slot=1,
-                status=status,
+            DoseRecord(
+                plan,
+                day,
+                1,
+                status,
                 taken_at=(
                     datetime.combine(day, time(8), tzinfo=ZoneInfo(MADRID)).astimezone(UTC)
                     if status == DoseStatus.TAKEN
@@ -149,7 +148,7 @@ def dose_history(plan: TreatmentPlan, statuses: Sequence[str], *, last: date) ->
                 recorded_by=plan.patient.user,
             )
         )
-    return DoseLog.objects.bulk_create(logs)
+    doses_logged(logs)
 
 
 def side_effect_report(

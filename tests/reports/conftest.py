@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from backend.adherence.models import DoseLog, DoseStatus, PlanHold, SkipReason, TreatmentPlan
+from backend.adherence.models import DoseStatus, PlanHold, SkipReason, TreatmentPlan
+from backend.adherence.services.ledger import ledger_rewrite
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_resolve
 from backend.reports.data import PatientReportData, patient_report_data
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record
 from tests.conftest import client_for
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import HIGH_RISK_CASE
 
 ZONE = "Europe/Madrid"
@@ -69,6 +71,7 @@ def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
         PlanHold.objects.create(
             plan=plan, start_date=HOLD[0], end_date=HOLD[1], reason="Grade 3 rash", created_by=nurse
         )
+        ledger_rewrite(plan, from_day=HOLD[0])  # the held days' rows, as plan_hold_add does
         logs = []
         day = PLAN_START
         while day < NOW.date():
@@ -78,13 +81,11 @@ def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
                 if status == DoseStatus.TAKEN:
                     taken_at = local(day, "11:30" if late else "08:05").astimezone(UTC)
                 logs.append(
-                    DoseLog(
-                        client_id=uuid4(),
-                        patient=patient,
-                        plan=plan,
-                        scheduled_date=day,
-                        slot=1,
-                        status=status,
+                    DoseRecord(
+                        plan,
+                        day,
+                        1,
+                        status,
                         taken_at=taken_at,
                         late=late,
                         skip_reason=reason,
@@ -92,7 +93,7 @@ def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
                     )
                 )
             day += timedelta(days=1)
-        DoseLog.objects.bulk_create(logs)
+        doses_logged(logs)
         phone = client_for(patient.user)
         for when, answers, note in [
             (local(date(2026, 10, 5), "19:00"), {"frequency": 1, "severity": 1}, "mild"),

@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from backend.adherence.models import DoseLog, DoseStatus, SkipReason, TreatmentPlan
+from backend.adherence.models import DoseStatus, SkipReason, TreatmentPlan
 from backend.adherence.selectors.doses import patient_adherence
+from backend.adherence.services.ledger import ledger_extend
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_resolve
 from backend.audit.models import AuditEvent
@@ -32,6 +34,7 @@ from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record
 from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
@@ -55,13 +58,11 @@ def make_plan(nurse, patient, case, dose_times):  # type: ignore[no-untyped-def]
 
 
 def log(plan, day, slot, status, *, wall="08:05", late=False, reason=""):  # type: ignore[no-untyped-def]
-    return DoseLog(
-        client_id=uuid4(),
-        patient=plan.patient,
-        plan=plan,
-        scheduled_date=day,
-        slot=slot,
-        status=status,
+    return DoseRecord(
+        plan,
+        day,
+        slot,
+        status,
         taken_at=local(day, wall).astimezone(UTC) if status == DoseStatus.TAKEN else None,
         late=late,
         skip_reason=reason,
@@ -105,7 +106,7 @@ def cohort(nurse, admin_user, care_team, other_care_team):  # type: ignore[no-un
                 missed = day == days[3] or (day == days[2] and slot == 2)
                 status = DoseStatus.MISSED if missed else DoseStatus.TAKEN
                 logs.append(log(bruno_plan, day, slot, status, wall=wall))
-        DoseLog.objects.bulk_create(logs)
+        doses_logged(logs)
     phone = client_for(bruno.user)
     with time_machine.travel(local(days[4], "19:00"), tick=False):
         response = phone.post(
@@ -295,6 +296,8 @@ def test_streaming_memory_does_not_grow_with_the_rows(  # type: ignore[no-untype
                 patient = activated_patient(care_team=care_team, time_zone=ZONE)
                 with time_machine.travel(NOW, tick=False):
                     make_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ["08:00", "20:00"])
+            # Three months on, the dose ledger's daily extension has written the new days.
+            ledger_extend(timezone.now())
             _peak_while_reading(client, query)  # warm caches (templates, query compilation)
             results[count] = _peak_while_reading(client, query)
     (small_peak, small_size, small_rows), (large_peak, large_size, large_rows) = (

@@ -7,7 +7,6 @@ formula neutralising. Plus the CSV field rule the export's fast path relies on."
 import csv
 import io
 from datetime import UTC, date, datetime, time
-from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,12 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.accounts.models import PatientTimeZoneChange
-from backend.adherence.models import DoseLog, DoseStatus, SkipReason
+from backend.adherence.models import DoseStatus, SkipReason
+from backend.adherence.services.ledger import ledger_rewrite_patient
 from backend.adherence.services.plans import plan_create, plan_hold_add, plan_stop
 from backend.reports.columns import DOSE_COLUMNS, Column
 from backend.reports.tabular import csv_field, csv_lines
 from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 MADRID, NEW_YORK = "Europe/Madrid", "America/New_York"
@@ -31,13 +32,11 @@ RECORD = '=A,"b"'  # a formula, a comma and a quote
 
 
 def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):  # type: ignore[no-untyped-def]
-    return DoseLog(
-        client_id=uuid4(),
-        patient=plan.patient,
-        plan=plan,
-        scheduled_date=day,
-        slot=slot,
-        status=status,
+    return DoseRecord(
+        plan,
+        day,
+        slot,
+        status,
         taken_at=taken_at,
         late=late,
         skip_reason=reason,
@@ -78,6 +77,8 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
         )
         dana.time_zone = NEW_YORK
         dana.save(update_fields=["time_zone", "updated_at"])
+        # The ledger's rows from the move, as patient_time_zone_change rewrites them.
+        ledger_rewrite_patient(dana.pk, from_day=date(2026, 10, 26))
     with time_machine.travel(datetime(2026, 10, 29, 16, 0, tzinfo=UTC), tick=False):
         plan_stop(plan=plan_a, stopped_by=nurse, reason="Intolerance")
     with time_machine.travel(NOW, tick=False):
@@ -88,7 +89,7 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
             dose_times=["09:00", "21:00"],
         )
     madrid, new_york = ZoneInfo(MADRID), ZoneInfo(NEW_YORK)
-    DoseLog.objects.bulk_create(
+    doses_logged(
         [
             log(
                 plan_a,

@@ -159,7 +159,7 @@ def test_administration_times_reasons_and_lateness(
         if item.log is None:
             continue
         resource = by_id[dose_fhir_id(report_data.patient.pk, item.dose.date, item.dose.slot)]
-        if item.log.status == "taken":
+        if item.log.state == "taken":
             assert resource["effectiveDateTime"] == item.log.taken_at.isoformat().replace(
                 "+00:00", "Z"
             )
@@ -177,7 +177,7 @@ def test_administration_times_reasons_and_lateness(
                 "+00:00", "Z"
             )
             (reason,) = resource["statusReason"]
-            if item.log.status == "skipped":
+            if item.log.state == "skipped":
                 assert reason["coding"][0]["code"] == "side_effects"
                 assert "side effects" in reason["text"]
             else:

@@ -14,11 +14,12 @@ import time_machine
 from pypdf import PdfReader
 
 from backend.accounts.models import Patient
-from backend.adherence.models import DoseLog, DoseStatus, PlanRevision, TreatmentPlan
+from backend.adherence.models import DoseStatus, PlanRevision, TreatmentPlan
 from backend.reports import pdf
 from backend.reports.data import PatientReportData, patient_report_data
 from backend.reports.pdf import CALENDAR_GRID_MAX_DAYS, patient_report_pdf
 from backend.sideeffects.models import SideEffectReport
+from tests.factories.doses import DoseRecord, doses_logged
 from tests.reports.conftest import (
     NOW,
     PLAN_START,
@@ -169,13 +170,11 @@ def five_years_of_doses(history: History) -> date:
     while day < PLAN_START:
         status, late, reason = dose_status_for(day)
         logs.append(
-            DoseLog(
-                client_id=uuid4(),
-                patient=history.patient,
-                plan=history.plan,
-                scheduled_date=day,
-                slot=1,
-                status=status,
+            DoseRecord(
+                history.plan,
+                day,
+                1,
+                status,
                 taken_at=local(day, "11:30" if late else "08:05")
                 if status == DoseStatus.TAKEN
                 else None,
@@ -185,7 +184,7 @@ def five_years_of_doses(history: History) -> date:
             )
         )
         day += timedelta(days=1)
-    DoseLog.objects.bulk_create(logs)
+    doses_logged(logs)
     return start
 
 

@@ -1,30 +1,35 @@
 """Adherence metrics and current-plan facts for a whole cohort (the coordinator's cohort page,
 the CSV exports) in a fixed number of queries, however many patients it has.
 
-The figures are those of doses.patient_adherence, not a second definition: the same plan
-expansion and tie-break (doses.plans_doses) and the same metrics (metrics.adherence_metrics),
-fed with rows read for every patient at once instead of one patient at a time.
+The figures are those of doses.patient_adherence, not a second definition: the same dose
+ledger rows (ScheduledDose, one per scheduled dose with its state and log) and the same
+metrics (metrics.adherence_metrics), read for every patient at once instead of one patient at
+a time. The dose export streams the ledger's rows straight from SQL.
 """
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, TextField
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, TextField, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_local_today
+from backend.common.lookups import array_literal
 
-from ..metrics import AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
-from ..models import DoseLog, PlanStatus, TreatmentPlan
+from ..metrics import LOG_STATUSES, AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
+from ..models import DoseState, PlanStatus, TreatmentPlan
+from ..models import ScheduledDose as LedgerRow
 from ..schedule import ScheduledDose
-from .doses import plans_doses, zone_periods
 from .plans import PlanSummary, plan_summary
 
 Window = tuple[date, date]  # (first, last), both inclusive, as patient_adherence takes them
@@ -45,33 +50,27 @@ def cohort_adherence(
     patients: Sequence[Patient], windows: Sequence[Window]
 ) -> dict[UUID, list[AdherenceMetrics]]:
     """patient_adherence(patient, first, last) for every patient and window, keyed by patient
-    id, each list in the order of `windows`. Five queries at most, whatever the cohort size
-    (plans, revisions, holds, zone changes, dose logs); none for an empty cohort."""
+    id, each list in the order of `windows`. One query on the dose ledger, whatever the
+    cohort size; none for an empty cohort."""
     if not patients:
         return {}
     if not windows:
         return {patient.pk: [] for patient in patients}
-    spans = _merged_windows(windows)
-    plans = _plans_by_patient(patients)
-    logged = _logged_by_patient(plans, spans)
-    return {
-        patient.pk: _metrics(plans.get(patient.pk, []), logged.get(patient.pk, {}), spans, windows)
-        for patient in patients
-    }
+    ledger = _ledger_by_patient([patient.pk for patient in patients], _merged_windows(windows))
+    return {patient.pk: _metrics(ledger.get(patient.pk), windows) for patient in patients}
 
 
 def cohort_rows(
     patients: Sequence[Patient], windows: Sequence[Window], *, instant: datetime | None = None
 ) -> dict[UUID, CohortRow]:
-    """cohort_adherence plus each patient's current plan summary (at `instant`, default now),
-    from the same five queries: the summary needs only the plans, revisions, holds and zone
-    changes already read for the metrics."""
+    """cohort_adherence plus each patient's current plan summary (at `instant`, default now):
+    five queries (the dose ledger, then plans, revisions, holds and zone changes for the
+    summaries)."""
     if not patients:
         return {}
     instant = instant or timezone.now()  # one instant for the whole cohort
-    spans = _merged_windows(windows)
+    ledger = _ledger_by_patient([patient.pk for patient in patients], _merged_windows(windows))
     plans = _plans_by_patient(patients)
-    logged = _logged_by_patient(plans, spans)
     rows = {}
     for patient in patients:
         patient_plans = plans.get(patient.pk, [])
@@ -80,21 +79,18 @@ def cohort_rows(
         if current is not None:
             summary = plan_summary(current, patient_local_today(current.patient, instant))
         rows[patient.pk] = CohortRow(
-            metrics=_metrics(patient_plans, logged.get(patient.pk, {}), spans, windows),
+            metrics=_metrics(ledger.get(patient.pk), windows),
             current_plan=summary,
         )
     return rows
 
 
-def _plans_by_patient(
-    patients: Sequence[Patient], *, with_recommendation: bool = True
-) -> dict[UUID, list[TreatmentPlan]]:
-    """Every plan of every patient, oldest first as doses.plans_overlapping orders them.
+def _plans_by_patient(patients: Sequence[Patient]) -> dict[UUID, list[TreatmentPlan]]:
+    """Every plan of every patient, oldest first, for the current plan's summary.
 
-    All plans, not only those overlapping the windows: a plan outside a window yields no
-    doses there (so it claims no day), and the current plan may end before every window.
-    Zone changes come prefetched on plan.patient, so doses.zone_periods, plan_last_dose_date
-    and plan_summary (via accounts.selectors) read them without a query per patient.
+    All plans: the current plan may end before every window. Zone changes come prefetched on
+    plan.patient, so plan_summary (via accounts.selectors) reads them without a query per
+    patient.
     """
     plans = (
         TreatmentPlan.objects.filter(patient_id__in={patient.pk for patient in patients})
@@ -103,9 +99,6 @@ def _plans_by_patient(
         .prefetch_related("revisions", "holds", "patient__zone_changes")
         .defer("case")  # the guideline's input: no cohort read needs it
     )
-    if not with_recommendation:
-        # Its review points run to tens of kilobytes a plan: a dose export does not need them.
-        plans = plans.defer("recommendation")
     grouped: dict[UUID, list[TreatmentPlan]] = defaultdict(list)
     for plan in plans:
         grouped[plan.patient_id].append(plan)
@@ -124,49 +117,62 @@ def _merged_windows(windows: Sequence[Window]) -> list[Window]:
     return merged
 
 
-def _logged_by_patient(
-    plans: dict[UUID, list[TreatmentPlan]], spans: list[Window]
-) -> dict[UUID, dict[tuple[date, int], LoggedDose]]:
-    """The dose logs of the merged windows' days, one query, only the columns the metrics use.
+@dataclass(frozen=True, slots=True)
+class _DoseDay:
+    """What metrics.adherence_metrics reads of a scheduled dose (a cohort page reads tens of
+    thousands: the due instant and zone it does not need are not loaded)."""
 
-    Only patients with a plan: a log always belongs to a plan, and without one no dose is
-    scheduled, so a log could not count anyway.
-    """
-    if not plans or not spans:
+    date: date
+    slot: int
+    on_hold: bool
+
+
+# A patient's doses (by date and slot) and the logged facts of the resolved ones.
+_PatientLedger = tuple[list[_DoseDay], dict[tuple[date, int], LoggedDose]]
+
+
+def _ledger_by_patient(patient_ids: list[Any], spans: list[Window]) -> dict[Any, _PatientLedger]:
+    """The ledger rows of the merged windows' days, one query, only the columns the metrics
+    use. Rows without a dose time (a log kept from a schedule that no longer has its dose)
+    are not scheduled doses, as on the calendar (doses.calendar_rows)."""
+    if not patient_ids or not spans:
         return {}
-    days = reduce(or_, (Q(scheduled_date__range=span) for span in spans))
+    days = reduce(or_, (Q(local_date__range=span) for span in spans))
     rows = (
-        DoseLog.objects.filter(days, patient_id__in=list(plans))
+        LedgerRow.objects.filter(days, patient_id__any_of=set(patient_ids), due_at__isnull=False)
         .order_by()
-        .values_list("patient_id", "scheduled_date", "slot", "status", "late", "skip_reason")
+        .values_list("patient_id", "local_date", "slot", "state", "late", "skip_reason")
     )
-    logged: dict[UUID, dict[tuple[date, int], LoggedDose]] = defaultdict(dict)
-    for patient_id, day, slot, status, late, skip_reason in rows:
-        # As doses.logged_facts builds it from a DoseLog ("" means no reason).
-        logged[patient_id][(day, slot)] = LoggedDose(
-            status=status, late=late, skip_reason=skip_reason or None
-        )
+    ledger: dict[Any, _PatientLedger] = {}
+    # A cohort's rows have a handful of distinct facts, so each is built once.
+    facts: dict[tuple[str, bool, str], LoggedDose] = {}
+    for patient_id, day, slot, state, late, skip_reason in rows:
+        doses, logged = ledger.setdefault(patient_id, ([], {}))
+        doses.append(_DoseDay(day, slot, state == DoseState.ON_HOLD))
+        if state in LOG_STATUSES:
+            logged[(day, slot)] = _facts(facts, state, late, skip_reason)
+    return ledger
+
+
+def _facts(
+    facts: dict[tuple[str, bool, str], LoggedDose], state: str, late: bool, skip_reason: str
+) -> LoggedDose:
+    """As doses.logged_facts builds it from a ledger row ("" means no reason), built once."""
+    key = (state, late, skip_reason)
+    logged = facts.get(key)
+    if logged is None:
+        logged = facts[key] = LoggedDose(status=state, late=late, skip_reason=skip_reason or None)
     return logged
 
 
-def _metrics(
-    plans: list[TreatmentPlan],
-    logged: dict[tuple[date, int], LoggedDose],
-    spans: list[Window],
-    windows: Sequence[Window],
-) -> list[AdherenceMetrics]:
-    """Expand the plans once over the merged windows, then summarise each window.
-
-    A day's doses (and which plan owns the day) depend only on the day, so expanding the
-    union and letting adherence_metrics keep each window's days gives what expanding every
-    window on its own (as patient_adherence does) would.
-    """
-    doses: list[ScheduledDose] = []
-    if plans:
-        zones = zone_periods(plans[0].patient)
-        for first, last in spans:
-            doses.extend(dose for dose, _plan in plans_doses(plans, zones, first, last))
-    return [adherence_metrics(doses, logged, first=first, last=last) for first, last in windows]
+def _metrics(ledger: _PatientLedger | None, windows: Sequence[Window]) -> list[AdherenceMetrics]:
+    """Each window's metrics from the rows of the merged windows (adherence_metrics keeps each
+    window's own days), as patient_adherence gives them window by window."""
+    doses, logged = ledger if ledger is not None else ([], {})
+    return [
+        adherence_metrics(doses, logged, first=first, last=last)  # type: ignore[arg-type]
+        for first, last in windows
+    ]
 
 
 def _current_plan(plans: list[TreatmentPlan]) -> TreatmentPlan | None:
@@ -193,69 +199,109 @@ def _utc_instant(text: str | None) -> datetime | None:
 CohortDose = tuple[ScheduledDose, UUID, str, datetime | None, str]
 
 
+# Rows read a database round trip at a time by the export's server-side cursor.
+DOSE_EXPORT_FETCH_ROWS = 5000
+
+
 def cohort_doses(
     patients: Sequence[Patient], first: date, last: date
 ) -> Iterator[tuple[Patient, list[CohortDose]]]:
     """Every scheduled dose of each patient in [first, last] with its status, as dose_calendar
-    gives it, in five queries for the whole cohort (the analysts' dose-level export).
+    gives it (the dose ledger's rows), in one query for the whole cohort (the analysts'
+    dose-level export).
 
-    Yields (patient, doses) in the order of `patients`, one patient's doses at a time: the
-    logs of the cohort are in memory, its schedule only a patient at a time.
+    Yields (patient, doses) in the order of `patients`, one patient's doses at a time, read
+    from one statement ordered by the patients' positions, date and slot through a
+    server-side cursor on PostgreSQL: memory holds a fetch and one patient's doses, never
+    the cohort's. The Python schedule is not involved.
 
-    The logs' patient id and taken_at are read as text: a str loads in C, where a UUID costs
-    ~2 us a row (psycopg builds it in Python) and a timestamptz ~6 us (Django's loader parses
-    it in Python); on the benchmark cohort that was a quarter of the export's time.
+    Ids, dose times and instants are read as text and each distinct value parsed once: a str
+    loads in C, where a UUID costs ~2 us a row (psycopg builds it in Python) and a
+    timestamptz ~6 us (Django's loader parses it in Python), and a cohort repeats a handful
+    of plans, times and due instants row after row.
     """
     if not patients or first > last:
         return
-    plans = _plans_by_patient(patients, with_recommendation=False)
-    logs: dict[str, dict[tuple[date, int], tuple[LoggedDose, datetime | None]]] = defaultdict(dict)
-    if plans:
-        rows = (
-            DoseLog.objects.filter(scheduled_date__range=(first, last), patient_id__in=list(plans))
-            .order_by()
-            .values_list(
-                Cast("patient_id", TextField()),
-                "scheduled_date",
-                "slot",
-                "status",
-                "late",
-                "skip_reason",
-                Cast("taken_at", TextField()),
-            )
+    rows = (
+        LedgerRow.objects.filter(
+            patient_id__any_of={patient.pk for patient in patients},
+            local_date__gte=first,
+            local_date__lte=last,
+            due_at__isnull=False,
         )
-        # As doses.logged_facts builds it from a DoseLog ("" means no reason); a cohort's logs
-        # have a handful of distinct facts, so each is built once.
-        facts: dict[tuple[str, bool, str], LoggedDose] = {}
-        for patient_id, day, slot, status, late, skip_reason, taken_at in rows:
-            key = (status, late, skip_reason)
-            logged = facts.get(key)
-            if logged is None:
-                logged = facts[key] = LoggedDose(
-                    status=status, late=late, skip_reason=skip_reason or None
-                )
-            # PostgreSQL writes a uuid with dashes, SQLite stores its 32 hex digits: keyed by
-            # the hex digits (UUID.hex).
-            logs[patient_id.replace("-", "")][(day, slot)] = (logged, _utc_instant(taken_at))
-    no_log = (None, None)
-    for patient in patients:
-        patient_plans = plans.get(patient.pk)
-        if not patient_plans:
-            yield patient, []
-            continue
-        patient_logs = logs.pop(patient.pk.hex, {})
-        doses: list[CohortDose] = []
-        append = doses.append
-        zones = zone_periods(patient_plans[0].patient)
-        for dose, plan in plans_doses(patient_plans, zones, first, last):
-            logged, taken_at = patient_logs.get((dose.date, dose.slot), no_log)
-            append(
-                (
-                    dose,
-                    plan.pk,
-                    dose_status(dose, logged),
-                    taken_at,
-                    (logged.skip_reason or "") if logged is not None else "",
-                )
-            )
-        yield patient, doses
+        .annotate(position=_position_of_patient([patient.pk for patient in patients]))
+        .order_by("position", "local_date", "slot")
+        .values_list(
+            "position",
+            Cast("plan_id", TextField()),
+            "local_date",
+            "slot",
+            Cast("local_time", TextField()),
+            "time_zone",
+            Cast("due_at", TextField()),
+            "state",
+            "late",
+            Cast("taken_at", TextField()),
+            "skip_reason",
+        )
+        .iterator(chunk_size=DOSE_EXPORT_FETCH_ROWS)
+    )
+    plan_ids: dict[str, UUID] = {}  # one object a plan: rows.dose_rows compares by identity
+    wall_times: dict[str, time] = {}
+    instants: dict[str, datetime | None] = {}
+    facts: dict[tuple[str, bool, str], LoggedDose] = {}
+    doses: list[CohortDose] = []
+    position = 0
+    for (
+        row_position,
+        plan_text,
+        day,
+        slot,
+        time_text,
+        zone,
+        due_text,
+        state,
+        late,
+        taken_text,
+        skip_reason,
+    ) in rows:
+        while position < row_position:  # the patients before this row's are complete
+            yield patients[position], doses
+            doses, position = [], position + 1
+        plan_id = plan_ids.get(plan_text)
+        if plan_id is None:
+            plan_id = plan_ids[plan_text] = UUID(plan_text)
+        wall_time = wall_times.get(time_text)
+        if wall_time is None:
+            wall_time = wall_times[time_text] = time.fromisoformat(time_text)
+        due_at = instants[due_text] if due_text in instants else _instant(instants, due_text)
+        dose = ScheduledDose(day, slot, wall_time, zone, due_at, state == DoseState.ON_HOLD)  # type: ignore[arg-type]
+        logged = _facts(facts, state, late, skip_reason) if state in LOG_STATUSES else None
+        taken_at = _utc_instant(taken_text)  # nearly every one differs: not kept
+        doses.append(
+            (dose, plan_id, dose_status(dose, logged), taken_at, skip_reason if logged else "")
+        )
+    while position < len(patients):
+        yield patients[position], doses
+        doses, position = [], position + 1
+
+
+def _instant(instants: dict[str, datetime | None], text: str) -> datetime | None:
+    instant = instants[text] = _utc_instant(text)
+    return instant
+
+
+def _position_of_patient(patient_ids: list[Any]) -> Any:
+    """Each row's patient's position in `patient_ids` (0-based), for the export's order: on
+    PostgreSQL array_position over one array parameter, elsewhere a CASE."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(LedgerRow._meta.db_table)
+        return RawSQL(  # noqa: S611 - a quoted table name, the ids one bound parameter
+            f"array_position(%s::uuid[], {table}.patient_id) - 1",
+            (array_literal(patient_ids),),
+            output_field=IntegerField(),
+        )
+    return Case(
+        *(When(patient_id=pk, then=Value(index)) for index, pk in enumerate(patient_ids)),
+        output_field=IntegerField(),
+    )

@@ -1,20 +1,23 @@
-"""The dose calendar and adherence metrics of one patient, read with a fixed number of queries
-(plans, revisions, holds, zone changes, logs) whatever the length of the history. Every screen
-and export uses these, so PDC and streaks have one definition."""
+"""The dose calendar and adherence metrics of one patient, read from the dose ledger
+(ScheduledDose: one row per scheduled dose, its state and log) in one query on (patient, local
+date) whatever the length of the history. Every screen and export uses these, so PDC and
+streaks have one definition. The schedule helpers below (plan_doses, plans_doses) are the
+rules the ledger's writer and the seeds expand plans with; readers take the ledger's rows."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import Q
+from django.db.models import F, QuerySet
 
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_zone_periods, time_zone_in_force
 from backend.common.time import local_date
 
 from ..exposure import DateSpan
-from ..metrics import AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
-from ..models import DoseLog, PlanStatus, TreatmentPlan
+from ..metrics import LOG_STATUSES, AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
+from ..models import DoseState, PlanStatus, TreatmentPlan
+from ..models import ScheduledDose as LedgerRow
 from ..schedule import RegimenPeriod, ScheduledDose, ZonePeriod, scheduled_doses
 
 MAX_RANGE_DAYS = 366
@@ -77,34 +80,54 @@ def plan_doses(
     )
 
 
-def plans_overlapping(patient: Patient, first: date, last: date) -> list[TreatmentPlan]:
-    return list(
-        TreatmentPlan.objects.filter(patient=patient, start_date__lte=last)
-        .filter(Q(planned_end_date__isnull=True) | Q(planned_end_date__gte=first))
-        .order_by("start_date", "created_at")
-        .select_related("patient")
-        .prefetch_related("revisions", "holds")
-    )
-
-
 @dataclass(frozen=True)
 class CalendarDose:
     dose: ScheduledDose
     status: str  # one of metrics.DOSE_STATUSES
-    log: DoseLog | None
+    log: LedgerRow | None  # the ledger row once resolved (taken, skipped, missed), else None
     plan_id: object
 
 
-def logged_facts(log: DoseLog) -> LoggedDose:
-    return LoggedDose(status=log.status, late=log.late, skip_reason=log.skip_reason or None)
+def logged_facts(log: LedgerRow) -> LoggedDose:
+    """What metrics.dose_status needs of a resolved ledger row ("" means no reason)."""
+    return LoggedDose(status=log.state, late=log.late, skip_reason=log.skip_reason or None)
+
+
+def ledger_dose(log: LedgerRow) -> ScheduledDose:
+    """The schedule's view of a ledger row: a held day is `on_hold` in the ledger."""
+    return ScheduledDose(
+        date=log.local_date,
+        slot=log.slot,
+        local_time=log.local_time,  # type: ignore[arg-type]  # set: calendar_rows filters
+        time_zone=log.time_zone,
+        due_at=log.due_at,  # type: ignore[arg-type]
+        on_hold=log.state == DoseState.ON_HOLD,
+    )
+
+
+def calendar_rows(patient_id: object, first: date, last: date) -> QuerySet[LedgerRow]:
+    """The patient's ledger rows in [first, last] by (date, slot), on the unique key's index.
+
+    Rows without a dose time are logs kept from a schedule that no longer has the dose (a
+    later revision changed the number of doses): not scheduled, so not on the calendar, as
+    the schedule decided before the ledger. `scheduled_date` and `status` repeat `local_date`
+    and `state` under the DoseLog names the dose API's log shape still reads (until that
+    serialiser reads the ledger row itself)."""
+    return (
+        LedgerRow.objects.filter(patient_id=patient_id, local_date__gte=first, local_date__lte=last)
+        .filter(due_at__isnull=False)
+        .annotate(scheduled_date=F("local_date"), status=F("state"))
+        .order_by("local_date", "slot")
+    )
 
 
 def plans_doses(
     plans: Sequence[TreatmentPlan], zones: Sequence[ZonePeriod], first: date, last: date
 ) -> list[tuple[ScheduledDose, TreatmentPlan]]:
-    """The scheduled doses of one patient's plans (oldest first, as plans_overlapping orders
-    them) in [first, last] with the plan each belongs to, sorted by (date, slot). Takes loaded
-    plans so the cohort reads (selectors/cohort.py) share this rule without a query each."""
+    """The scheduled doses of one patient's plans (oldest first, by start date and creation)
+    in [first, last] with the plan each belongs to, sorted by (date, slot): the schedule's
+    answer, which the ledger's rows follow (services/ledger.py takes a day over the same way).
+    Readers use the ledger (dose_calendar); this is for writers and seeds."""
     doses: list[tuple[ScheduledDose, TreatmentPlan]] = []
     taken_days: set[date] = set()
     # A day two plans both cover belongs wholly to the one that started later, as when logging
@@ -121,20 +144,15 @@ def plans_doses(
 
 
 def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDose]:
-    """Every scheduled dose of the patient in [first, last] with its status and log."""
-    zones = zone_periods(patient)
-    doses = plans_doses(plans_overlapping(patient, first, last), zones, first, last)
-    logs = {
-        (log.scheduled_date, log.slot): log
-        for log in DoseLog.objects.filter(
-            patient=patient, scheduled_date__gte=first, scheduled_date__lte=last
-        )
-    }
+    """Every scheduled dose of the patient in [first, last] with its status and log, from the
+    ledger's rows (one query). The status is metrics.dose_status of the row: on hold, pending
+    (never inferred as missed) or what was logged."""
     calendar = []
-    for dose, plan in doses:
-        log = logs.get((dose.date, dose.slot))
-        status = dose_status(dose, logged_facts(log) if log else None)
-        calendar.append(CalendarDose(dose=dose, status=status, log=log, plan_id=plan.pk))
+    for row in calendar_rows(patient.pk, first, last):
+        dose = ledger_dose(row)
+        log = row if row.state in LOG_STATUSES else None
+        status = dose_status(dose, logged_facts(log) if log is not None else None)
+        calendar.append(CalendarDose(dose=dose, status=status, log=log, plan_id=row.plan_id))
     return calendar
 
 

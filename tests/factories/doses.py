@@ -1,0 +1,107 @@
+"""Dose logs written straight into the database for a test's history, around the services.
+
+Every fixture that needs logged doses goes through `doses_logged`, the one place that knows
+how a log is stored: on the dose's ledger row (ScheduledDose), as the services write it."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from uuid import UUID, uuid4
+
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.adherence.models import DoseState, ScheduledDose, TreatmentPlan
+from backend.adherence.schedule import dose_due_at
+
+
+@dataclass(frozen=True)
+class DoseRecord:
+    """What was logged for one scheduled dose (plan, local day, slot)."""
+
+    plan: TreatmentPlan
+    day: date
+    slot: int
+    status: str  # taken, skipped or missed
+    taken_at: datetime | None = None
+    late: bool = False
+    skip_reason: str = ""
+    note: str = ""
+    recorded_by: User | None = None
+    client_id: UUID | None = field(default_factory=uuid4)
+
+
+def dose_logged(plan: TreatmentPlan, day: date, slot: int, status: str, **facts: object) -> None:
+    """One dose log (see doses_logged)."""
+    doses_logged([DoseRecord(plan, day, slot, status, **facts)])  # type: ignore[arg-type]
+
+
+_LOG_FIELDS = [
+    "plan",
+    "state",
+    "client_id",
+    "taken_at",
+    "late",
+    "skip_reason",
+    "note",
+    "recorded_by",
+    "logged_at",
+    "next_reminder_at",
+    "updated_at",
+]
+
+
+def doses_logged(doses: Iterable[DoseRecord]) -> None:
+    """Write the logs onto the patients' ledger rows in bulk, as the services do. A log whose
+    day has no row (a plan moved around the services, a day after its end) gets one, with
+    the dose time of the plan's latest revision; a log on a held day leaves its row on hold
+    (neither the dose POST nor the sweep writes there, and a hold wins over any log)."""
+    doses = list(doses)
+    rows = {
+        (row.patient_id, row.local_date, row.slot): row
+        for row in ScheduledDose.objects.filter(
+            patient_id__in={dose.plan.patient_id for dose in doses},
+            local_date__in={dose.day for dose in doses},
+        )
+    }
+    now = timezone.now()
+    changed, added = [], []
+    for dose in doses:
+        key = (dose.plan.patient_id, dose.day, dose.slot)
+        row = rows.get(key)
+        if row is not None and row.state == DoseState.ON_HOLD:
+            continue
+        if row is None:
+            row = rows[key] = _row_for_unscheduled_day(dose)
+            added.append(row)
+        else:
+            changed.append(row)
+        row.plan = dose.plan
+        row.state = dose.status
+        row.client_id = None if dose.status == DoseState.MISSED else dose.client_id
+        row.taken_at = dose.taken_at
+        row.late = dose.late
+        row.skip_reason = dose.skip_reason
+        row.note = dose.note
+        row.recorded_by = dose.recorded_by
+        row.logged_at = row.updated_at = now
+        row.next_reminder_at = None
+    ScheduledDose.objects.bulk_update(changed, _LOG_FIELDS, batch_size=500)
+    ScheduledDose.objects.bulk_create(added, batch_size=500)
+
+
+def _row_for_unscheduled_day(dose: DoseRecord) -> ScheduledDose:
+    revision = dose.plan.revisions.order_by("-number").first()
+    times = revision.dose_times if revision is not None else []
+    local_time = time.fromisoformat(times[dose.slot - 1]) if dose.slot <= len(times) else None
+    zone = dose.plan.patient.time_zone
+    return ScheduledDose(
+        patient_id=dose.plan.patient_id,
+        plan=dose.plan,
+        revision=revision,
+        local_date=dose.day,
+        slot=dose.slot,
+        local_time=local_time,
+        time_zone=zone,
+        due_at=dose_due_at(dose.day, local_time, zone) if local_time else None,
+    )
