@@ -94,4 +94,11 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=50),
         "options": {"expires": 50 * 60},
     },
+    # Hourly: bearer tokens past their expiry are deleted (authentication refuses them but no
+    # longer cleans up on every request).
+    "delete-expired-tokens": {
+        "task": "worker.accounts.delete_expired_tokens",
+        "schedule": crontab(minute=25),
+        "options": {"expires": 50 * 60},
+    },
 }

@@ -55,9 +55,15 @@ def care_teams_of(user: User) -> QuerySet[CareTeam]:
 
 
 def patient_of_user(user: User) -> Patient | None:
-    """The signed-in patient's own profile."""
+    """The signed-in patient's own profile, with their care team. Bearer authentication has
+    already joined it into its token query (api/authentication.py): then this reads nothing."""
     if user.role != Role.PATIENT:
         return None
+    if User.patient_profile.is_cached(user):
+        try:
+            return user.patient_profile
+        except Patient.DoesNotExist:
+            return None
     return Patient.objects.select_related("care_team").filter(user=user).first()
 
 

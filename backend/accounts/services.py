@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -347,6 +347,30 @@ def auth_token_issue(*, user: User) -> tuple[AuthToken, str]:
 
 def auth_token_revoke(*, token: AuthToken) -> None:
     token.delete()
+
+
+EXPIRED_TOKENS_BATCH_SIZE = 1000
+
+
+def auth_tokens_delete_expired(
+    now: datetime, *, batch_size: int = EXPIRED_TOKENS_BATCH_SIZE
+) -> int:
+    """Deletes bearer tokens whose expiry has passed; returns how many. Authentication refuses
+    them but no longer deletes them per request (knox's housekeeping, a query on every API
+    request): this hourly task does. A batch per statement, each its own transaction, so a
+    backlog never holds locks on many rows at once; a token renewed meanwhile is kept (the
+    expiry is checked again in the DELETE)."""
+    deleted_total = 0
+    while True:
+        batch = list(
+            AuthToken.objects.filter(expiry__lt=now).values_list("digest", flat=True)[:batch_size]
+        )
+        if not batch:
+            return deleted_total
+        deleted, _ = AuthToken.objects.filter(digest__in=batch, expiry__lt=now).delete()
+        deleted_total += deleted
+        if len(batch) < batch_size:
+            return deleted_total
 
 
 def user_tokens_revoke(*, user: User) -> int:

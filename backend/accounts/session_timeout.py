@@ -16,6 +16,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from backend.api.middleware import bearer_api_request
 from backend.audit.services import audit_record
 
 SIGNED_IN_AT = "staff_signed_in_at"
@@ -67,12 +68,17 @@ def session_expiry_reason(session: dict, *, now: datetime) -> str | None:
 
 class StaffSessionTimeoutMiddleware:
     """Ends a staff session past either limit before any view runs (the next page then asks
-    the person to sign in again). After AuthenticationMiddleware."""
+    the person to sign in again). After AuthenticationMiddleware. A bearer API request is
+    left alone: its token, not the session, signs it in (and is held to the same limits in
+    api/authentication.py), so reading the session there would only cost a load, and would
+    count the request as activity of a session it does not use."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if bearer_api_request(request):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and getattr(user, "is_care_staff", False):
             self._check(request, user)

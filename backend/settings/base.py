@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "backend.audit.context.AuditOriginMiddleware",
     # Audits throttled sign-ins after the response, outside the request's transaction.
     "backend.accounts.lockout.SignInThrottleAuditMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's MessageMiddleware, skipped for bearer API requests (no page to show one on).
+    "backend.api.middleware.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
