@@ -124,12 +124,15 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no
     cursor.execute(
         """
         INSERT INTO adherence_scheduleddose (id, patient_id, plan_id, revision_id, local_date,
-            slot, local_time, time_zone, due_at, missed_after, state, late, skip_reason, note,
-            follow_ups_sent, next_reminder_at, created_at, updated_at)
+            slot, local_time, time_zone, due_at, missed_after, state, taken_at, logged_at, late,
+            skip_reason, note, follow_ups_sent, next_reminder_at, created_at, updated_at)
         SELECT gen_random_uuid(), t.patient_id, t.id, r.id, d.day, 1, time '08:00',
             p.time_zone, (d.day + time '08:00') AT TIME ZONE p.time_zone,
             ((d.day + 1)::timestamp AT TIME ZONE p.time_zone) + %s * interval '1 hour',
-            CASE WHEN d.day < %s THEN 'taken' ELSE 'pending' END, false, '', '', 0,
+            CASE WHEN d.day < %s THEN 'taken' ELSE 'pending' END,
+            CASE WHEN d.day < %s THEN (d.day + time '08:05') AT TIME ZONE p.time_zone END,
+            CASE WHEN d.day < %s THEN (d.day + time '08:06') AT TIME ZONE p.time_zone END,
+            false, '', '', 0,
             CASE WHEN d.day > %s THEN (d.day + time '08:00') AT TIME ZONE p.time_zone END,
             now(), now()
         FROM adherence_treatmentplan t JOIN accounts_patient p ON p.id = t.patient_id
@@ -143,6 +146,8 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no
         """,
         [
             settings.DOSE_MISSED_GRACE_HOURS,
+            today - timedelta(days=1),
+            today - timedelta(days=1),
             today - timedelta(days=1),
             today,
             today + timedelta(days=settings.LEDGER_HORIZON_DAYS),

@@ -125,20 +125,20 @@ def test_dose_logs_cover_every_scheduled_dose_up_to_yesterday() -> None:
         yesterday = yesterday_of(plan.patient)
         per_day = plan.revisions.get().doses_per_day
         logs = ScheduledDose.objects.logged().filter(patient=plan.patient)
-        assert logs.filter(scheduled_date__gt=yesterday).count() == 0
-        assert logs.filter(scheduled_date__lt=plan.start_date).count() == 0
+        assert logs.filter(local_date__gt=yesterday).count() == 0
+        assert logs.filter(local_date__lt=plan.start_date).count() == 0
         days = (yesterday - plan.start_date).days + 1
         assert logs.count() == days * per_day
         # The app's own reading of the schedule: every dose of the last 90 days is resolved.
         first = max(plan.start_date, yesterday - timedelta(days=89))
         metrics = patient_adherence(plan.patient, first, yesterday)
         assert metrics.pending == 0 and metrics.on_hold == 0
-        assert metrics.scheduled_doses == logs.filter(scheduled_date__gte=first).count()
+        assert metrics.scheduled_doses == logs.filter(local_date__gte=first).count()
         assert metrics.pdc.denominator == (yesterday - first).days + 1
         assert metrics.pdc.percent is not None
     duplicates = scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM adherence_doselog "
-        "GROUP BY patient_id, scheduled_date, slot HAVING count(*) > 1) d"
+        "SELECT count(*) FROM (SELECT 1 FROM adherence_scheduleddose "
+        "GROUP BY patient_id, local_date, slot HAVING count(*) > 1) d"
     )
     assert duplicates == 0
     # Taken (on time or late) over every dose logged: about 90 %.
@@ -175,7 +175,7 @@ def test_dose_logs_cover_every_scheduled_dose_up_to_yesterday() -> None:
     for patient_id, day in (
         ScheduledDose.objects.logged()
         .filter(state="missed")
-        .values_list("patient_id", "scheduled_date")
+        .values_list("patient_id", "local_date")
     ):
         missed_days[patient_id].add(day)
     streaks = sum(
@@ -223,13 +223,13 @@ def test_every_reference_points_at_a_row() -> None:
     seed()
 
     orphans = {
-        "dose log patient": "adherence_doselog d LEFT JOIN accounts_patient p "
+        "dose log patient": "adherence_scheduleddose d LEFT JOIN accounts_patient p "
         "ON p.id = d.patient_id WHERE p.id IS NULL",
-        "dose log plan": "adherence_doselog d LEFT JOIN adherence_treatmentplan p "
+        "dose log plan": "adherence_scheduleddose d LEFT JOIN adherence_treatmentplan p "
         "ON p.id = d.plan_id WHERE p.id IS NULL",
-        "dose log plan of another patient": "adherence_doselog d JOIN adherence_treatmentplan "
-        "p ON p.id = d.plan_id WHERE p.patient_id <> d.patient_id",
-        "dose log user": "adherence_doselog d LEFT JOIN accounts_user u "
+        "dose log plan of another patient": "adherence_scheduleddose d "
+        "JOIN adherence_treatmentplan p ON p.id = d.plan_id WHERE p.patient_id <> d.patient_id",
+        "dose log user": "adherence_scheduleddose d LEFT JOIN accounts_user u "
         "ON u.id = d.recorded_by_id WHERE d.recorded_by_id IS NOT NULL AND u.id IS NULL",
         "report patient": "sideeffects_sideeffectreport r LEFT JOIN accounts_patient p "
         "ON p.id = r.patient_id WHERE p.id IS NULL",

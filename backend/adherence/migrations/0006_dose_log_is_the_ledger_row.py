@@ -23,6 +23,9 @@ def carry_logs_onto_ledger(apps, schema_editor) -> None:  # type: ignore[no-unty
     patient = apps.get_model("accounts", "Patient")
     if schema_editor.connection.vendor == "postgresql":
         _carry_postgresql(schema_editor, ledger, log, patient)
+        # The deferred foreign-key checks of the rows written now, so that the ALTER TABLEs
+        # below may run in this transaction (PostgreSQL refuses them with triggers pending).
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     else:
         _carry_portable(ledger, log, patient)
     logged = ledger.objects.filter(state__in=["taken", "skipped", "missed"]).count()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_zone_periods, time_zone_in_force
@@ -110,13 +110,10 @@ def calendar_rows(patient_id: object, first: date, last: date) -> QuerySet[Ledge
 
     Rows without a dose time are logs kept from a schedule that no longer has the dose (a
     later revision changed the number of doses): not scheduled, so not on the calendar, as
-    the schedule decided before the ledger. `scheduled_date` and `status` repeat `local_date`
-    and `state` under the DoseLog names the dose API's log shape still reads (until that
-    serialiser reads the ledger row itself)."""
+    the schedule decided before the ledger."""
     return (
         LedgerRow.objects.filter(patient_id=patient_id, local_date__gte=first, local_date__lte=last)
         .filter(due_at__isnull=False)
-        .annotate(scheduled_date=F("local_date"), status=F("state"))
         .order_by("local_date", "slot")
     )
 
