@@ -129,3 +129,37 @@ def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, car
         assert body["taken"] == body["scheduled_doses"] == logged  # only logged doses resolve
         assert body["taken"] + body["pending"] == 366 * 2  # the whole year was expanded
     assert with_700_logs == with_10_logs
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("pinned")
+@pytest.mark.django_db(transaction=True)
+def test_a_dose_logged_on_time_is_one_write(nurse_client, care_team):  # type: ignore[no-untyped-def]
+    """The hot path of issue 20: the token (with user, patient and care team), the patient's
+    zone history for "today", then the log as one UPDATE ... RETURNING on the ledger, and no
+    other statement on a table: no read of plans, revisions, holds or logs."""
+    patient = activated_patient(care_team=care_team, time_zone=ZONE)
+    create_plan(nurse_client, patient, HIGH_RISK, TODAY - timedelta(days=5), ["08:00"])
+    client_for(patient.user).get("/api/v1/me/")  # the token's once-a-minute renewal, done
+    phone = client_for(patient.user)
+    body = {
+        "client_id": str(uuid4()),
+        "date": TODAY.isoformat(),
+        "slot": 1,
+        "status": "taken",
+        "taken_at": local(TODAY, "08:05").isoformat(),
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = phone.post("/api/v1/me/doses/", body, format="json")
+    assert response.status_code == 201, response.json()
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")
+    statements = [
+        query["sql"] for query in queries.captured_queries if not query["sql"].startswith(control)
+    ]
+    assert len(statements) == 3, statements
+    assert statements[0].startswith("SELECT") and '"knox_authtoken"' in statements[0]
+    assert statements[1].startswith("SELECT") and "zone" in statements[1]
+    assert (
+        statements[2].lstrip().startswith("UPDATE") and "adherence_scheduleddose" in statements[2]
+    )
+    assert logged_count(patient) == 1

@@ -50,7 +50,7 @@ class DoseLogResult:
 def _after_change(log: ScheduledDose, patient: Patient) -> None:
     """A dose skipped for side effects may, with a symptom at level 2 or more, need the care
     team (the combined alert); raised here, in the log's own transaction."""
-    if log.state == DoseState.SKIPPED and log.skip_reason == SkipReason.SIDE_EFFECTS:
+    if _may_alert({"state": log.state, "skip_reason": log.skip_reason}):
         triggers.alerts_after_dose_skipped_for_side_effects(patient=patient, now=timezone.now())
 
 
@@ -111,6 +111,10 @@ def dose_log_record(
         if result.replaced_missed:
             triggers.alerts_after_missed_dose_logged(patient=patient, now=now)
         return result
+
+
+def _may_alert(values: dict[str, Any]) -> bool:
+    return values["state"] == DoseState.SKIPPED and values["skip_reason"] == SkipReason.SIDE_EFFECTS
 
 
 def _within_window(day: date, today: date) -> bool:
@@ -195,6 +199,8 @@ def _record_checked(
     if replay is not None:
         return replay
     row = _dose_row(patient, day, slot, today, now)
+    if row.client_id == client_id:
+        return DoseLogResult(row, REPLAYED)  # a copy of this request committed while we waited
     status, taken_at, skip_reason, note = request
     requested = _requested_values(status, taken_at, skip_reason, now) | {"note": note}
     values = _checked_values(row, requested, now=now, today=today)
