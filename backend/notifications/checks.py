@@ -9,9 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 @register()
 def push_settings_check(app_configs: Any, **kwargs: Any) -> list[Error]:
-    if settings.PUSH_SENDER not in ("console", "fcm"):
-        return [Error("PUSH_SENDER must be 'console' or 'fcm'", id="notifications.E001")]
-    if settings.PUSH_SENDER != "fcm":
+    if settings.PUSH_SENDER not in ("console", "fcm", "fcm-send-each"):
+        return [
+            Error(
+                "PUSH_SENDER must be 'console', 'fcm' or 'fcm-send-each'",
+                id="notifications.E001",
+            )
+        ]
+    if settings.PUSH_SENDER == "console":
         return []
     from .fcm import FcmConfig  # only when the fcm sender is chosen
 

@@ -441,7 +441,8 @@ LOGGING = {
 
 # ---------------------------------------------------------------- push notifications (issue 6)
 # Which sender delivers the outbox: "console" logs what it would send (make run); "fcm" sends
-# through firebase-admin. See backend/notifications/fcm.py.
+# firebase-admin's requests concurrently over aiohttp; "fcm-send-each" through firebase-admin's
+# own send_each (the previous, slower sender). See backend/notifications/fcm.py.
 PUSH_SENDER = env("PUSH_SENDER", default="console")
 # A Firebase service-account JSON file (also gives the project id). Without it the fcm sender
 # uses FCM_STATIC_TOKEN as its bearer token, which is refused while FCM_ENDPOINT is Google's.
@@ -451,7 +452,8 @@ FCM_STATIC_TOKEN = env("FCM_STATIC_TOKEN", default="static-token-for-a-fake-fcm-
 # Base URL of the FCM HTTP v1 API; a staging system or a load test points it at a fake server.
 FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")
 FCM_HTTP_TIMEOUT_SECONDS = env.float("FCM_HTTP_TIMEOUT_SECONDS", default=10.0)
-# How often firebase-admin itself retries a 500/503 inside one send (0.5 s backoff, doubling).
+# How often a 500/503 is retried inside one send, as firebase-admin does (0.5 s backoff,
+# doubling, or a 503's Retry-After).
 FCM_HTTP_RETRIES = env.int("FCM_HTTP_RETRIES", default=4)
 # Outbox delivery: a transient failure is retried after OUTBOX_RETRY_BASE_SECONDS, doubling
 # (with jitter) up to OUTBOX_RETRY_MAX_SECONDS; after OUTBOX_MAX_ATTEMPTS sends the row is

@@ -29,9 +29,9 @@ def fake_fcm() -> Iterator[FakeFcmServer]:
 
 @pytest.fixture
 def fcm_settings(settings, fake_fcm):  # type: ignore[no-untyped-def]
-    """PUSH_SENDER=fcm through firebase-admin to the fake server, with a static token. The
-    SDK's own 500/503 retries are off (FCM_HTTP_RETRIES=0) so UNAVAILABLE reaches the outbox
-    at once; a test turns them on when it is about them."""
+    """PUSH_SENDER=fcm (firebase-admin's requests, sent from an asyncio loop) to the fake
+    server, with a static token. The in-send 500/503 retries are off (FCM_HTTP_RETRIES=0) so
+    UNAVAILABLE reaches the outbox at once; a test turns them on when it is about them."""
     settings.PUSH_SENDER = "fcm"
     settings.FCM_ENDPOINT = fake_fcm.url
     settings.FCM_PROJECT_ID = PROJECT
@@ -40,6 +40,13 @@ def fcm_settings(settings, fake_fcm):  # type: ignore[no-untyped-def]
     settings.FCM_HTTP_RETRIES = 0
     settings.FCM_HTTP_TIMEOUT_SECONDS = 5.0
     return settings
+
+
+@pytest.fixture
+def send_each_settings(fcm_settings):  # type: ignore[no-untyped-def]
+    """As fcm_settings, through the previous sender: firebase-admin's own send_each."""
+    fcm_settings.PUSH_SENDER = "fcm-send-each"
+    return fcm_settings
 
 
 def add_device(user, token: str, platform: str = "android") -> Device:  # type: ignore[no-untyped-def]

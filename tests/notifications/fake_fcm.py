@@ -9,6 +9,7 @@ FCM's HTTP status, so firebase-admin raises the specific exception (Unregistered
     server.answer_next("UNAVAILABLE")               # the next request, whatever its token
     server.answer_token("tok-1", "UNREGISTERED")     # every request for this token
     server.quote_tokens = True                       # errors quote the token they refuse
+    server.answer_delay_seconds = 1.0                # every answer that late (timeouts)
     ...
     server.stop()
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +41,11 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     ),
     "UNAVAILABLE": (503, "UNAVAILABLE", "The service is currently unavailable."),
     "INTERNAL": (500, "INTERNAL", "Internal error encountered."),
+    "UNAUTHENTICATED": (
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials.",
+    ),
     "QUOTA_EXCEEDED": (
         429,
         "RESOURCE_EXHAUSTED",
@@ -93,6 +100,8 @@ class FakeFcmServer:
         # Error messages quote the request's token, as some of FCM's do ("Invalid value at
         # 'message.token'..."): for tests that a token never reaches a log or the database.
         self.quote_tokens = False
+        # Every answer waits this long first: for tests of the sender's timeouts.
+        self.answer_delay_seconds = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -191,6 +200,9 @@ class FakeFcmServer:
                 )
             )
             retry_after = self._retry_after.get(code)
+            delay = self.answer_delay_seconds
+        if delay:
+            time.sleep(delay)
         if code == "NOT_FOUND_PATH":
             self._answer(handler, 404, {"error": {"code": 404, "message": "no such path"}})
         elif code == "OK":
@@ -211,10 +223,13 @@ class FakeFcmServer:
         headers: dict[str, str] | None = None,
     ) -> None:
         data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json; charset=UTF-8")
+            handler.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a timeout test)

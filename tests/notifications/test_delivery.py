@@ -259,8 +259,8 @@ def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):  # type:
     assert OutboxMessage.objects.get(pk=rows[3].pk).status == "pending"
 
 
-def test_more_than_500_messages_are_sent_in_calls_of_at_most_500(
-    fcm_settings, fake_fcm, patient, monkeypatch, frozen
+def test_send_each_sends_more_than_500_messages_in_calls_of_at_most_500(
+    send_each_settings, fake_fcm, patient, monkeypatch, frozen
 ):  # type: ignore[no-untyped-def]
     from backend.notifications import fcm
 
@@ -272,7 +272,7 @@ def test_more_than_500_messages_are_sent_in_calls_of_at_most_500(
         return real_send_each(messages, *args, **kwargs)
 
     monkeypatch.setattr(fcm.messaging, "send_each", spy)
-    fcm_settings.PUSH_DEVICES_PER_USER = 3
+    send_each_settings.PUSH_DEVICES_PER_USER = 3
     for n in range(3):
         add_device(patient.user, f"token-{n}")
     for n in range(170):
@@ -283,6 +283,26 @@ def test_more_than_500_messages_are_sent_in_calls_of_at_most_500(
     assert (report.picked, report.sent, report.pushes_sent) == (170, 170, 510)
     assert calls == [500, 10]
     assert len(fake_fcm.delivered()) == 510
+
+
+def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
+    fcm_settings, fake_fcm, patient, frozen
+):  # type: ignore[no-untyped-def]
+    """PUSH_SENDER=fcm has no per-call limit: 510 pushes in one send_batch, each mapped back to
+    its row and device (one device dead)."""
+    fcm_settings.PUSH_DEVICES_PER_USER = 3
+    for n in range(3):
+        add_device(patient.user, f"token-{n}")
+    fake_fcm.answer_token("token-1", "UNREGISTERED")
+    for n in range(170):
+        reminder(patient.user, f"k{n}")
+
+    report = outbox_deliver_batch(NOW)
+
+    assert (report.picked, report.sent, report.pushes_sent) == (170, 170, 340)
+    assert report.devices_deactivated == 1
+    assert len(fake_fcm.requests()) == 510
+    assert not Device.objects.get(token="token-1").active
 
 
 def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]

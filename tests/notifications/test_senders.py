@@ -82,7 +82,7 @@ def test_console_is_the_default_sender():  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- fcm configuration
 
 
-def test_the_private_firebase_admin_names_we_rely_on_still_exist(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_the_private_firebase_admin_names_we_rely_on_still_exist(send_each_settings, fake_fcm):  # type: ignore[no-untyped-def]
     """FCM_ENDPOINT works through private names of firebase-admin 7.x (pinned). If this fails
     after an upgrade, read the new messaging.py before changing fcm.py."""
     assert firebase_admin.__version__ == "7.7.0"
@@ -92,7 +92,7 @@ def test_the_private_firebase_admin_names_we_rely_on_still_exist(fcm_settings, f
     assert callable(messaging._get_messaging_service)
 
     sender = fcm.get_sender()
-    assert isinstance(sender, fcm.FcmSender)
+    assert isinstance(sender, fcm.FcmSendEachSender)
     service = messaging._get_messaging_service(sender._ensure_app())
     assert service._fcm_url == f"{fake_fcm.url}/v1/projects/{PROJECT}/messages:send"
     assert sender.fcm_url == service._fcm_url
@@ -101,6 +101,30 @@ def test_the_private_firebase_admin_names_we_rely_on_still_exist(fcm_settings, f
     assert messaging._MessagingService.FCM_URL == (
         "https://fcm.googleapis.com/v1/projects/{0}/messages:send"
     )
+
+
+def test_the_private_firebase_admin_names_the_async_sender_relies_on_still_exist(  # type: ignore[no-untyped-def]
+    fcm_settings, fake_fcm
+):
+    """FcmSender builds firebase-admin's request itself and hands error answers to its
+    parser: the message encoder, the headers and the httpx error path are private names."""
+    from firebase_admin import _http_client, _utils
+
+    assert callable(messaging._MessagingService.encode_message)
+    assert callable(messaging._MessagingService._build_fcm_error_httpx)
+    assert callable(_utils.handle_platform_error_from_httpx)
+    assert "x-goog-api-client" in _http_client.METRICS_HEADERS
+    sender = fcm.get_sender()
+    assert isinstance(sender, fcm.FcmSender)
+    assert sender.fcm_url == f"{fake_fcm.url}/v1/projects/{PROJECT}/messages:send"
+    (result,) = sender.send_batch([fcm.PushMessage(token="t", platform="ios", title="a", body="b")])
+    assert result.sent
+    (received,) = fake_fcm.requests()
+    assert received.headers["authorization"] == "Bearer static-test-token"
+    assert received.headers["x-goog-api-format-version"] == "2"
+    assert received.headers["x-firebase-client"] == "fire-admin-python/7.7.0"
+    assert "gl-python/" in received.headers["x-goog-api-client"]
+    assert received.headers["content-type"] == "application/json"
 
 
 def test_each_sender_has_its_own_uniquely_named_app(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
@@ -185,7 +209,7 @@ def test_fcm_answers_map_to_outcomes(fcm_settings, fake_fcm, code, outcome, erro
         assert result.min_backoff_seconds >= 60
 
 
-def test_the_sdk_raises_the_specific_exceptions(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_the_sdk_raises_the_specific_exceptions(send_each_settings, fake_fcm):  # type: ignore[no-untyped-def]
     sender = fcm.get_sender()
     app = sender._ensure_app()
     fake_fcm.answer_next("UNREGISTERED", "SENDER_ID_MISMATCH", "QUOTA_EXCEEDED")
