@@ -317,7 +317,7 @@ def test_a_refusal_is_shown_with_the_servers_reason_and_kept_until_dismissed(  #
     dose_card(page).get_by_role("button", name="OK, remove it").tap()
     expect(dose_card(page).locator(".badge")).to_have_text(re.compile(r"Skipped$"))
     expect(dose_card(page)).to_contain_text("Travelling")
-    assert ScheduledDose.objects.logged().get().status == "skipped"
+    assert ScheduledDose.objects.logged().get().state == "skipped"
     assert page.problems == []
 
 
@@ -789,9 +789,9 @@ def test_an_indefinite_plan_with_two_doses_taken_earlier_and_skipped(  # type: i
     expect(dose_card(page, 2)).to_contain_text("Reason: I forgot")
 
     logs = {log.slot: log for log in ScheduledDose.objects.logged().all()}
-    assert logs[1].status == "taken"
+    assert logs[1].state == "taken"
     assert logs[1].taken_at.astimezone(ZoneInfo(zone)).strftime("%H:%M") == hhmm(taken_at)
-    assert (logs[2].status, logs[2].skip_reason) == ("skipped", "forgot")
+    assert (logs[2].state, logs[2].skip_reason) == ("skipped", "forgot")
     assert page.problems == []
 
 
