@@ -45,21 +45,30 @@ def _select_due(now: datetime, batch_size: int = 1000) -> tuple[int, float]:
 def _due_query_only(now: datetime) -> int:
     """The selection's rows alone, read through the ORM on the partial index, unlocked."""
     from backend.adherence.models import ScheduledDose
+    from backend.adherence.services.reminders import reminder_window
 
     return len(
-        ScheduledDose.objects.filter(state="pending", next_reminder_at__lte=now)
-        .order_by("next_reminder_at")
+        ScheduledDose.objects.filter(
+            state="pending",
+            due_at__gte=now - reminder_window(),
+            due_at__lte=now,
+            next_reminder_at__lte=now,
+        )
+        .order_by("due_at")
         .values_list("pk", "patient_id", "local_date", "slot", "due_at")
     )
 
 
 def _baseline_due(now: object) -> int:
-    """One plain indexed SELECT of the due ledger rows' ids."""
+    """One plain indexed SELECT of the due ledger rows' ids (the claim's own predicate)."""
+    from backend.adherence.services.reminders import reminder_window
+
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM adherence_scheduleddose WHERE state = 'pending' "
+            "AND due_at >= %s AND due_at <= %s "
             "AND next_reminder_at IS NOT NULL AND next_reminder_at <= %s",
-            [now],
+            [now - reminder_window(), now, now],
         )
         return len(cursor.fetchall())
 

@@ -202,9 +202,11 @@ class ScheduledDose(models.Model):
     schedule that no longer has its dose (a later revision changed the number of doses);
     such rows are never pending."""
 
-    # Every index costs each row update (the reminder claim moves next_reminder_at, which no
-    # HOT update can do): the foreign keys have none of their own. The patient leads the
-    # unique key; plans, revisions and users are never deleted (PROTECT).
+    # Every index costs each row update: the foreign keys have none of their own (the patient
+    # leads the unique key; plans, revisions and users are never deleted, PROTECT). The
+    # reminder state (next_reminder_at, follow_ups_sent) is in no index, so the reminder
+    # claim, the busiest update, can be a HOT update (no index written; the table keeps
+    # free space on each page for it, migration 0007) instead of writing every index.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(
         "accounts.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
@@ -275,10 +277,11 @@ class ScheduledDose(models.Model):
                 condition=Q(state="pending", missed_after__isnull=False),
                 name="ledger_pending_missed_after",
             ),
+            # The reminder claim's rows: pending doses due in the last few hours.
             models.Index(
-                fields=["next_reminder_at"],
-                condition=Q(state="pending", next_reminder_at__isnull=False),
-                name="ledger_pending_reminder",
+                fields=["due_at"],
+                condition=Q(state="pending", due_at__isnull=False),
+                name="ledger_pending_due",
             ),
         ]
 

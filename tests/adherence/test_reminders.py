@@ -137,3 +137,24 @@ def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient): 
     with time_machine.travel("2026-03-02T11:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T11:00:00+00:00"))
     assert reminders(patient) == []
+
+
+@pytest.mark.parametrize(
+    ("back_at", "sent"),
+    [
+        # The second follow-up (09:00 UTC) 29 minutes late: sent; the dose time and the first
+        # follow-up are more than REMINDER_MAX_DELAY_MINUTES (30) late: dropped.
+        ("2026-03-02T09:29:00+00:00", [("2026-03-02", 2)]),
+        ("2026-03-02T09:30:00+00:00", [("2026-03-02", 2)]),
+        # 31 minutes late: nothing left to send, and the claim no longer looks at the dose
+        # (due more than the last follow-up plus the max delay ago).
+        ("2026-03-02T09:31:00+00:00", []),
+    ],
+)
+def test_the_claims_window_ends_where_the_last_reminder_is_too_late(nurse, patient, back_at, sent):  # type: ignore[no-untyped-def]
+    plan_for(nurse, patient)  # Madrid, 08:00 = 07:00 UTC in March
+    with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
+        dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))
+    with time_machine.travel(back_at, tick=False):
+        dose_reminders_enqueue(datetime.fromisoformat(back_at))
+    assert [(day, attempt) for day, attempt, _ in reminders(patient)] == sent

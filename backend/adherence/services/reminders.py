@@ -61,6 +61,15 @@ def due_doses_claim(now: datetime, batch_size: int) -> list[ClaimedDose]:
     return _claim_portable(now, batch_size)
 
 
+def reminder_window() -> timedelta:
+    """How long after its due time a dose may still be reminded: its last follow-up, plus the
+    delay after which a late reminder is dropped rather than sent."""
+    return timedelta(
+        minutes=settings.REMINDER_MAX_FOLLOW_UPS * settings.REMINDER_FOLLOW_UP_MINUTES
+        + settings.REMINDER_MAX_DELAY_MINUTES
+    )
+
+
 def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
     step = settings.REMINDER_FOLLOW_UP_MINUTES * 60
     attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
@@ -70,12 +79,15 @@ def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
     next_attempt = (
         "LEAST(floor(extract(epoch FROM %(now)s - row.due_at) / %(step)s)::int + 1, %(attempts)s)"
     )
+    # The rows are found on the partial index of pending rows by due time: only doses due in
+    # the reminder window (the last follow-up plus REMINDER_MAX_DELAY_MINUTES) can still be
+    # reminded; next_reminder_at, in no index, picks those whose next reminder has come.
     sql = """
         WITH due AS (
             SELECT ctid AS tid, follow_ups_sent AS first_attempt FROM {ledger}
-            WHERE state = %(pending)s AND next_reminder_at IS NOT NULL
-              AND next_reminder_at <= %(now)s
-            ORDER BY next_reminder_at
+            WHERE state = %(pending)s AND due_at >= %(oldest)s AND due_at <= %(now)s
+              AND next_reminder_at IS NOT NULL AND next_reminder_at <= %(now)s
+            ORDER BY due_at
             LIMIT %(limit)s
             FOR UPDATE SKIP LOCKED
         )
@@ -98,6 +110,7 @@ def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
             {
                 "pending": DoseState.PENDING.value,
                 "now": now,
+                "oldest": now - reminder_window(),
                 "limit": batch_size,
                 "step": step,
                 "attempts": attempts,
