@@ -117,8 +117,9 @@ def ensure_plans(count: int, today: date) -> int:
 
 
 def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no-untyped-def]
-    """The plans' dose ledger rows (issue 20) as the writer leaves them, in SQL: one 08:00
-    dose a day from the start to today + the horizon; days before yesterday taken (the
+    """The plans' dose ledger rows (issue 20) as the writer leaves them, in SQL, in the
+    physical order of steady state (day by day): one 08:00 dose a day from the start to today
+    + the horizon; days before yesterday taken (the
     benchmark's patients took them), the rest pending. reset_state sets yesterday's and
     today's reminder and sweep state."""
     cursor.execute(
@@ -143,6 +144,9 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no
         WHERE p.care_team_id = %s
           AND NOT EXISTS (SELECT 1 FROM adherence_scheduleddose s
                           WHERE s.patient_id = t.patient_id AND s.plan_id = t.id)
+        -- One day's rows together, as the writer's hourly extension leaves them in steady
+        -- state (it appends each new day for every plan), not one plan's days together.
+        ORDER BY d.day, t.id
         """,
         [
             settings.DOSE_MISSED_GRACE_HOURS,
