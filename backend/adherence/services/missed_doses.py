@@ -29,16 +29,23 @@ def doses_mark_missed(now: datetime, *, batch_size: int = 50000) -> int:
             return marked
 
 
-# SKIP LOCKED: a row a dose POST holds is being logged; the next run sees what it became.
+# The batch is chosen on the partial index of pending rows: ORDER BY missed_after keeps the
+# planner on it (with LIMIT alone it chose to scan the whole table, 2.1 s against 0.14 s for
+# 50,000 rows of the benchmark's ledger). Its rows are found again by ctid (a TID scan),
+# not by id through the primary key (one index lookup a row: 4.1 s against 1.9 s for the
+# same batch). SKIP LOCKED: a row a dose POST holds is being logged; the next run sees
+# what it became.
 _MARK_MISSED_SQL = """
     UPDATE {ledger} SET state = %(missed)s, next_reminder_at = NULL,
         logged_at = %(stamp)s, updated_at = %(stamp)s
-    WHERE id IN (
-        SELECT id FROM {ledger}
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM {ledger}
         WHERE state = %(pending)s AND missed_after IS NOT NULL AND missed_after <= %(now)s
+        ORDER BY missed_after
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
-    )
+    ))
+      AND state = %(pending)s
 """
 
 
