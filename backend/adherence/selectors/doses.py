@@ -1,8 +1,8 @@
 """The dose calendar and adherence metrics of one patient, read from the dose ledger
 (ScheduledDose: one row per scheduled dose, its state and log) in one query on (patient, local
 date) whatever the length of the history. Every screen and export uses these, so PDC and
-streaks have one definition. The schedule helpers below (plan_doses, plans_doses) are the
-rules the ledger's writer and the seeds expand plans with; readers take the ledger's rows."""
+streaks have one definition. The schedule helper below (plan_doses) expands one plan for the
+benchmarks' seeds and reports; readers take the ledger's rows."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -116,28 +116,6 @@ def calendar_rows(patient_id: object, first: date, last: date) -> QuerySet[Ledge
         .filter(due_at__isnull=False)
         .order_by("local_date", "slot")
     )
-
-
-def plans_doses(
-    plans: Sequence[TreatmentPlan], zones: Sequence[ZonePeriod], first: date, last: date
-) -> list[tuple[ScheduledDose, TreatmentPlan]]:
-    """The scheduled doses of one patient's plans (oldest first, by start date and creation)
-    in [first, last] with the plan each belongs to, sorted by (date, slot): the schedule's
-    answer, which the ledger's rows follow (services/ledger.py takes a day over the same way).
-    Readers use the ledger (dose_calendar); this is for writers and seeds."""
-    doses: list[tuple[ScheduledDose, TreatmentPlan]] = []
-    taken_days: set[date] = set()
-    # A day two plans both cover belongs wholly to the one that started later, as when logging
-    # (services/dose_logs.py picks the same plan).
-    for plan in reversed(plans):
-        plan_days = set()
-        for dose in plan_doses(plan, zones, first, last):
-            if dose.date not in taken_days:
-                plan_days.add(dose.date)
-                doses.append((dose, plan))
-        taken_days |= plan_days
-    doses.sort(key=lambda item: (item[0].date, item[0].slot))
-    return doses
 
 
 def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDose]:

@@ -269,8 +269,8 @@ def ledger_rewrite(
     Pending and on-hold rows from `from_day` are updated, deleted (no longer scheduled) or
     added; resolved rows stay as they are. A row of
     this plan whose due time and state do not change keeps its reminder progress. The row of
-    another plan on a day this plan covers is taken over (a day belongs to the plan that
-    started later, as selectors.doses.plans_doses decides)."""
+    another plan on a day this plan covers is taken over: an unresolved day belongs to the
+    plan rewritten last (in practice the active plan, the only one a change rewrites)."""
     now = now or timezone.now()
     plan_id = getattr(plan, "pk", plan)
     (schedule,) = _schedules(TreatmentPlan.objects.filter(pk=plan_id))
