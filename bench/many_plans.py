@@ -73,12 +73,9 @@ def ensure_plans(count: int, today: date) -> int:
             """
             INSERT INTO adherence_treatmentplan (id, created_at, updated_at, status, setting,
                 start_date, duration_months, planned_end_date, "case", recommendation,
-                guideline_version, override, stop_reason, created_by_id, patient_id,
-                missed_checked_through, reminder_next_at, reminders_handled_through)
+                guideline_version, override, stop_reason, created_by_id, patient_id)
             SELECT gen_random_uuid(), now(), now(), 'active', 'adjuvant', %s, 36, %s,
-                '{}'::jsonb, %s::jsonb, %s, NULL, '', %s, p.id, %s,
-                %s + CASE WHEN p.time_zone = %s OR hashtext(p.id::text) %% 60 = 0
-                     THEN interval '0' ELSE interval '1 hour' END, %s
+                '{}'::jsonb, %s::jsonb, %s, NULL, '', %s, p.id
             FROM accounts_patient p
             WHERE p.care_team_id = %s
               AND NOT EXISTS (SELECT 1 FROM adherence_treatmentplan t WHERE t.patient_id = p.id)
@@ -89,10 +86,6 @@ def ensure_plans(count: int, today: date) -> int:
                 recommendation[0] if recommendation else "{}",
                 "bench",
                 nurse.pk,
-                today - timedelta(days=2),
-                busy_minute(today) - timedelta(minutes=1),
-                ZONE,
-                busy_minute(today) - timedelta(minutes=2),
                 team.pk,
             ],
         )
@@ -162,10 +155,11 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no
 
 def reset_state(today: date) -> None:
     """Before each repetition: nothing swept or reminded yet for yesterday and today. Then
-    VACUUM ANALYZE what the repetitions churn (66,666 rows deleted, 110,000 plans updated each
-    time): without it the dead rows pile up and each repetition is slower than the last (the
-    sweep went from 9.4 to 15.3 s over two runs, and its SQL-only baseline from 3.1 to
-    4.9 s), which production's autovacuum, at one sweep a day per plan, would not see."""
+    VACUUM ANALYZE what the repetitions churn (the outbox rows deleted, two days of ledger
+    rows set back each time): without it the dead rows pile up and each repetition is slower
+    than the last (the sweep went from 9.4 to 15.3 s over two runs, and its SQL-only baseline
+    from 3.1 to 4.9 s), which production's autovacuum, at one sweep a day per plan, would not
+    see."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -173,23 +167,6 @@ def reset_state(today: date) -> None:
             WHERE o.recipient_id = p.user_id AND p.care_team_id = c.id AND c.name = %s
             """,
             [TEAM],
-        )
-        cursor.execute(
-            """
-            UPDATE adherence_treatmentplan t SET missed_checked_through = %s,
-                reminder_next_at = %s + CASE WHEN p.time_zone = %s
-                    OR hashtext(p.id::text) %% 60 = 0 THEN interval '0' ELSE interval '1 hour' END,
-                reminders_handled_through = %s
-            FROM accounts_patient p, accounts_careteam c
-            WHERE t.patient_id = p.id AND p.care_team_id = c.id AND c.name = %s
-            """,
-            [
-                today - timedelta(days=2),
-                busy_minute(today) - timedelta(minutes=1),
-                ZONE,
-                busy_minute(today) - timedelta(minutes=2),
-                TEAM,
-            ],
         )
         # The ledger rows of yesterday and today: pending, and reminded as the job leaves them
         # a minute before the busy minute (the dose time, then hourly follow-ups).
@@ -224,7 +201,6 @@ def reset_state(today: date) -> None:
     if not connection.in_atomic_block:
         with connection.cursor() as cursor:
             for table in (
-                "adherence_treatmentplan",
                 "adherence_scheduleddose",
                 "notifications_outboxmessage",
             ):

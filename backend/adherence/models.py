@@ -37,12 +37,6 @@ class TreatmentPlan(TimeStampedModel):
     guideline_version = models.CharField(max_length=40)
     # The clinician's departure from the recommendation, with the reason; null when none.
     override = models.JSONField(null=True, blank=True)
-    # Before the dose ledger (issue 20): the missed sweep's cursor, now set only at creation
-    # and read by the ledger's data migration; and the reminder job's per-plan state, no
-    # longer read (ScheduledDose.next_reminder_at is). To drop with the seeds that write them.
-    missed_checked_through = models.DateField(null=True, blank=True)
-    reminders_handled_through = models.DateTimeField(null=True, blank=True)
-    reminder_next_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The dose ledger (ScheduledDose) holds this plan's rows through this local date.
     ledger_through = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -163,11 +163,6 @@ _NULL = b"\xff\xff\xff\xff"
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 _COPY_TRAILER = b"\xff\xff"
 
-# The plan-level reminder columns as the reminder job before the dose ledger left them (the
-# plan was looked at again at least hourly). Nothing reads them now (issue 20 step A): the
-# reminder job reads the dose ledger (_write_dose_ledger).
-REVISIT_AT_LEAST_EVERY = timedelta(hours=1)
-
 
 class BenchSeedRefused(Exception):
     """The database is not one this command may fill (or empty)."""
@@ -701,8 +696,7 @@ def write_people_and_plans(
         "adherence_treatmentplan",
         "id, created_at, updated_at, patient_id, status, setting, start_date, duration_months, "
         'planned_end_date, "case", recommendation, guideline_version, override, '
-        "missed_checked_through, reminders_handled_through, reminder_next_at, created_by_id, "
-        "stopped_at, stopped_by_id, stop_reason",
+        "created_by_id, stopped_at, stopped_by_id, stop_reason",
         (
             _plan_row(plan, at + 3 * HOUR_US, calendar, guideline, staff)
             for plan, at in zip(cohort, enrolled, strict=True)
@@ -742,13 +736,10 @@ def _plan_row(
     created = _instant(created_us)
     if plan.active:
         status, updated = "active", created
-        checked_through = plan.last
-        handled, next_at = _reminder_state(plan, calendar)
     else:
-        # Closed the day after its end, swept through its last day, no reminders since.
+        # Closed the day after its end.
         status = "completed"
         updated = _instant(calendar.midnight_us(plan.zone, plan.last) + DAY_US + 9 * HOUR_US)
-        checked_through, handled, next_at = plan.last, None, None
     return (
         plan.plan_id,
         created,
@@ -763,36 +754,11 @@ def _plan_row(
         recommendation,
         version,
         None,
-        checked_through,
-        handled,
-        next_at,
         staff[plan.team].nurse_id,
         None,
         None,
         "",
     )
-
-
-def _reminder_state(plan: PatientPlan, calendar: Calendar) -> tuple[datetime, datetime]:
-    """(reminders_handled_through, reminder_next_at) as the reminder task leaves them: handled
-    up to now, next look at the first reminder or follow-up still to come, or at the plan's
-    hourly revisit (spread over the coming hour, as plans are handled minute by minute)."""
-    now = calendar.now_us
-    step = settings.REMINDER_FOLLOW_UP_MINUTES * MINUTE_US
-    revisit = REVISIT_AT_LEAST_EVERY // timedelta(microseconds=1)
-    rng = Random(plan.seed + 3)  # noqa: S311
-    next_at = now + rng.randint(1, revisit // MINUTE_US) * MINUTE_US
-    for offset in (-1, 0, 1):
-        day = plan.today + timedelta(days=offset)
-        if day < plan.start or (plan.end is not None and day > plan.end):
-            continue
-        for at in REGIMENS[plan.setting][1]:
-            due = calendar.due_us(plan.zone, day, at)
-            for attempt in range(settings.REMINDER_MAX_FOLLOW_UPS + 1):
-                event = due + attempt * step
-                if event > now:
-                    next_at = min(next_at, event)
-    return _instant(now), _instant(next_at)
 
 
 def _missed_days(plan: PatientPlan) -> set[int]:

@@ -135,7 +135,6 @@ def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
     patient = activated_patient(care_team=care_team, time_zone=zone)
     with time_machine.travel(local(day, "07:00", zone), tick=False):
         plan = create_plan(nurse_client, patient, day)
-    assert plan.missed_checked_through == day - timedelta(days=1)
 
     one_minute = timedelta(minutes=1)
     assert doses_mark_missed(expected_grace_end - one_minute) == 0
@@ -354,9 +353,8 @@ def test_plan_started_months_ago_is_swept_only_from_the_backfill_window(
     today = date(2025, 6, 20)
     start = date(2025, 3, 15)
     with time_machine.travel(local(today, "10:00", MADRID), tick=False):
-        plan = create_plan(nurse_client, patient, start)
+        create_plan(nurse_client, patient, start)
     first_loggable = today - timedelta(days=backfill_days)
-    assert plan.missed_checked_through == first_loggable - timedelta(days=1)
 
     # 10:00 on `today`: yesterday's grace window has ended, today's has not.
     written = doses_mark_missed(local(today, "10:00", MADRID))

@@ -46,9 +46,6 @@ plans = TreatmentPlan.objects.bulk_create(
             recommendation={},
             guideline_version="test",
             created_by=nurse,
-            missed_checked_through=start,
-            reminders_handled_through=due - timedelta(minutes=1),
-            reminder_next_at=due - timedelta(minutes=1),
         )
         for patient in patients
     ]

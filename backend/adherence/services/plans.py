@@ -69,9 +69,6 @@ def plan_create(
     start = date.fromisoformat(str(case["start_date"]))
     end = add_calendar_months(start, duration) if duration is not None else None
 
-    # Doses before the backfill window were never loggable here: not marked missed.
-    loggable_from = patient_local_today(patient) - timedelta(days=settings.DOSE_BACKFILL_DAYS)
-    missed_checked_through = max(start, loggable_from) - timedelta(days=1)
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         _close_plan_finished_by_date(patient)
@@ -91,9 +88,6 @@ def plan_create(
                     recommendation=recommendation,
                     guideline_version=recommendation["guideline_version"],
                     override=override,
-                    missed_checked_through=missed_checked_through,
-                    reminders_handled_through=timezone.now(),
-                    reminder_next_at=timezone.now(),
                     created_by=created_by,
                 )
         except IntegrityError:

@@ -70,39 +70,42 @@ def reminder_window() -> timedelta:
     )
 
 
+# One past the last reminder time that has come (due_at + k * step <= now).
+_NEXT_ATTEMPT = (
+    "LEAST(floor(extract(epoch FROM %(now)s - row.due_at) / %(step)s)::int + 1, %(attempts)s)"
+)
+# The rows are found on the partial index of pending rows by due time: only doses due in the
+# reminder window (the last follow-up plus REMINDER_MAX_DELAY_MINUTES) can still be reminded;
+# next_reminder_at, in no index, picks those whose next reminder has come. The rows are found
+# again by ctid: locked by the selection, they cannot move before the update.
+_CLAIM_DUE_REMINDERS_SQL = """
+    WITH due AS (
+        SELECT ctid AS tid, follow_ups_sent AS first_attempt FROM {ledger}
+        WHERE state = %(pending)s AND due_at >= %(oldest)s AND due_at <= %(now)s
+          AND next_reminder_at IS NOT NULL AND next_reminder_at <= %(now)s
+        ORDER BY due_at
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE {ledger} AS row
+    SET follow_ups_sent = {next_attempt},
+        next_reminder_at = CASE WHEN {next_attempt} < %(attempts)s
+            THEN row.due_at + ({next_attempt}) * make_interval(secs => %(step)s) END
+    FROM due, {patient} AS patient
+    WHERE row.ctid = due.tid AND patient.id = row.patient_id
+    RETURNING row.patient_id, patient.user_id, row.local_date, row.slot, row.local_time,
+              row.due_at, due.first_attempt, row.follow_ups_sent
+"""
+
+
 def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
     step = settings.REMINDER_FOLLOW_UP_MINUTES * 60
     attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
     quote = connection.ops.quote_name
-    # One past the last reminder time that has come (due_at + k * step <= now). The rows are
-    # found again by ctid: locked by the selection, they cannot move before the update.
-    next_attempt = (
-        "LEAST(floor(extract(epoch FROM %(now)s - row.due_at) / %(step)s)::int + 1, %(attempts)s)"
-    )
-    # The rows are found on the partial index of pending rows by due time: only doses due in
-    # the reminder window (the last follow-up plus REMINDER_MAX_DELAY_MINUTES) can still be
-    # reminded; next_reminder_at, in no index, picks those whose next reminder has come.
-    sql = """
-        WITH due AS (
-            SELECT ctid AS tid, follow_ups_sent AS first_attempt FROM {ledger}
-            WHERE state = %(pending)s AND due_at >= %(oldest)s AND due_at <= %(now)s
-              AND next_reminder_at IS NOT NULL AND next_reminder_at <= %(now)s
-            ORDER BY due_at
-            LIMIT %(limit)s
-            FOR UPDATE SKIP LOCKED
-        )
-        UPDATE {ledger} AS row
-        SET follow_ups_sent = {next_attempt},
-            next_reminder_at = CASE WHEN {next_attempt} < %(attempts)s
-                THEN row.due_at + ({next_attempt}) * make_interval(secs => %(step)s) END
-        FROM due, {patient} AS patient
-        WHERE row.ctid = due.tid AND patient.id = row.patient_id
-        RETURNING row.patient_id, patient.user_id, row.local_date, row.slot, row.local_time,
-                  row.due_at, due.first_attempt, row.follow_ups_sent
-    """.format(  # noqa: S608 - table names from the models' metadata, quoted
+    sql = _CLAIM_DUE_REMINDERS_SQL.format(
         ledger=quote(ScheduledDose._meta.db_table),
         patient=quote(Patient._meta.db_table),
-        next_attempt=next_attempt,
+        next_attempt=_NEXT_ATTEMPT,
     )
     with connection.cursor() as cursor:
         cursor.execute(
