@@ -35,7 +35,7 @@ def _sizes(patients: int, smoke: bool) -> dict[str, dict[str, int]]:
         }
     return {
         "seed": {"patients": patients, "years": 3},
-        "dose_post": {"patients": min(patients, 2000), "seconds": 10, "repeat": 3},
+        "dose_post": {"patients": patients, "seconds": 10, "repeat": 3},
         "reminders_sweep": {"patients": 100_000, "repeat": 3},
         "fanout": {"messages": 10_000, "repeat": 3},
         "export_csv": {"days": 90, "repeat": 3},

@@ -71,6 +71,10 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
         "cohort CSV export",
         "alert queue page",
     }
+    # Every run logs each of today's doses once: they are set back to pending between runs.
+    dose_post = next(r for r in results["results"] if r["name"] == "dose-log POST")["details"]
+    assert dose_post["doses_to_log"] > 0, dose_post
+    assert dose_post["doses_stored_201_per_run"] == [dose_post["doses_to_log"]], dose_post
     for result in results["results"]:
         assert result["figure"] > 0, result
         assert result["baseline"] is not None and result["baseline"] > 0, result
