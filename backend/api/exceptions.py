@@ -4,9 +4,12 @@
 error is not about one field. Clients show `reason` to people, so it is plain language.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -42,14 +45,36 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str | None]]
     return [{"field": prefix or None, "reason": str(detail)}]
 
 
+@contextmanager
+def _rollback_of_the_request_only(context: dict[str, Any]) -> Iterator[None]:
+    """DRF's set_rollback marks every open atomic block for rollback. A view marked
+    `transaction.non_atomic_requests` has no request transaction: each write its service made
+    is already in a transaction of its own, and an enclosing block is somebody else's (a
+    test's), so its mark is put back as it was."""
+    dispatch = getattr(context.get("view"), "dispatch", None)
+    skipped = set(getattr(dispatch, "_non_atomic_requests", ()))
+    kept = {
+        db.alias: db.needs_rollback
+        for db in connections.all(initialized_only=True)
+        if db.alias in skipped
+    }
+    try:
+        yield
+    finally:
+        for alias, needs_rollback in kept.items():
+            connections[alias].needs_rollback = needs_rollback
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, ServiceValidationError):
-        return _service_error_response(exc)
-    if isinstance(exc, RecursionError):
-        # A body nested too deeply for a parser of its own (the default parser refuses it
-        # first, api/parsers.py): the client's fault, never a 500.
-        exc = exceptions.ParseError("JSON parse error - nested too deeply.")
-    response = drf_exception_handler(exc, context)
+    with _rollback_of_the_request_only(context):
+        if isinstance(exc, ServiceValidationError):
+            set_rollback()
+            return _service_error_response(exc)
+        if isinstance(exc, RecursionError):
+            # A body nested too deeply for a parser of its own (the default parser refuses it
+            # first, api/parsers.py): the client's fault, never a 500.
+            exc = exceptions.ParseError("JSON parse error - nested too deeply.")
+        response = drf_exception_handler(exc, context)  # calls set_rollback()
     if response is None:
         return None  # a real server error: Django's 500 handling (handler500) takes it
     if isinstance(exc, exceptions.ValidationError):
@@ -73,7 +98,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def _service_error_response(exc: ServiceValidationError) -> Response:
-    set_rollback()
     status_code = 409 if isinstance(exc, Conflict) else 400
     detail = f"{exc.field}: {exc.reason}" if exc.field else exc.reason
     return Response(

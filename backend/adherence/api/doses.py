@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -213,6 +215,9 @@ class MyTodayView(APIView):
         return Response(TodayOutput(body).data)
 
 
+# No request transaction: the dose POST's common case is one UPDATE, which is its own
+# transaction; every other path opens the one it needs in the service (issue 20).
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class MyDosesView(APIView):
     """The patient's scheduled doses with status in a date range; log a dose."""
 
