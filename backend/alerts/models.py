@@ -10,6 +10,11 @@ from django.db.models import Q
 
 from backend.common.models import TimeStampedModel
 
+# How far back a missed-dose streak is traced (alerts/streaks.py). Longer streaks are still
+# reported (as "at least" this long). Here rather than in streaks.py so that a team's settings
+# can be checked against it without models importing the services.
+STREAK_LOOKBACK_DAYS = 60
+
 
 class AlertKind(models.TextChoices):
     SEVERE_SYMPTOM = "severe_symptom", "Severe symptom"
@@ -68,7 +73,7 @@ class Alert(TimeStampedModel):
     symptom = models.CharField(max_length=40, blank=True, help_text="Empty for dose alerts")
     priority = models.CharField(max_length=10, choices=AlertPriority.choices)
     priority_rank = models.PositiveSmallIntegerField(help_text="0 urgent, 1 high, 2 normal")
-    status = models.CharField(max_length=20, choices=AlertStatus.choices, default="open")
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     rule = models.CharField(max_length=80)
     summary = models.CharField(max_length=300, help_text="What happened, in plain words")
     sources = models.JSONField(default=list)
@@ -105,7 +110,7 @@ class Alert(TimeStampedModel):
             # Alert fatigue: one unresolved alert per patient, kind and symptom.
             models.UniqueConstraint(
                 fields=["patient", "kind", "symptom"],
-                condition=~Q(status="resolved"),
+                condition=~Q(status=AlertStatus.RESOLVED),
                 name="one_unresolved_alert_per_patient_kind_symptom",
             )
         ]
@@ -114,7 +119,7 @@ class Alert(TimeStampedModel):
             # The nurse's queue: unresolved alerts in queue order, however long the history.
             models.Index(
                 fields=["priority_rank", "opened_at"],
-                condition=~Q(status="resolved"),
+                condition=~Q(status=AlertStatus.RESOLVED),
                 name="alert_unresolved_queue",
             ),
         ]
@@ -163,8 +168,6 @@ class CareTeamAlertSettings(models.Model):
             AlertRuleSettings(**values)
         except ValueError as error:
             raise ValidationError(str(error)) from None
-        from .streaks import STREAK_LOOKBACK_DAYS
-
         if self.missed_streak_days > STREAK_LOOKBACK_DAYS:
             raise ValidationError(
                 {

@@ -12,11 +12,8 @@ from backend.adherence.models import DoseState, PlanStatus, ScheduledDose, Treat
 from backend.audit.services import audit_record
 from backend.guidelines import AlertRuleSettings, missed_streak_alert
 
-from .models import Alert, AlertKind, AlertStatus, ResolutionOutcome
+from .models import STREAK_LOOKBACK_DAYS, Alert, AlertKind, AlertStatus, ResolutionOutcome
 from .services import alert_raise, alert_settings_for, alert_update
-
-# How far back a streak is traced. Longer streaks are still reported (as "at least" this long).
-STREAK_LOOKBACK_DAYS = 60
 
 
 def current_missed_streak(statuses_by_day: dict[date, set[str]]) -> tuple[int, date | None]:
@@ -197,8 +194,8 @@ def alerts_open_for_missed_streaks(now: datetime, *, batch_size: int = 500) -> l
         open_alerts = {
             alert.patient_id: alert
             for alert in Alert.objects.filter(
-                patient_id__in=list(patients), kind="missed_dose_streak"
-            ).exclude(status="resolved")
+                patient_id__in=list(patients), kind=AlertKind.MISSED_DOSE_STREAK
+            ).exclude(status=AlertStatus.RESOLVED)
         }
         settings_by_team = {}
         for patient_id, statuses in days.items():

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 
 from backend.alerts.models import STAFF_RESOLUTION_OUTCOMES, AlertKind, AlertPriority
 from backend.common.dates import BoundedDateField
+from backend.common.presentation.charts import unit_words
+from backend.common.presentation.wording import BAND_CHOICE_LABELS
 from backend.guidelines import rules
 from backend.guidelines.labs import (
     ALKALINE_PHOSPHATASE,
@@ -21,8 +23,6 @@ from backend.guidelines.labs import (
 )
 from backend.labs import units
 from backend.labs.models import LabTest
-
-from .charts import unit_words
 
 PATIENT_APP_PATH = "/app/"
 
@@ -327,9 +327,7 @@ COHORT_SORTS = {
 
 PDC_BAND_CHOICES = [
     ("", "Any band"),
-    ("adherent", "Adherent (90 % or more)"),
-    ("suboptimal", "Sub-optimal (80 to 90 %)"),
-    ("non_adherent", "Non-adherent (below 80 %)"),
+    *BAND_CHOICE_LABELS.items(),
     ("no_data", "No figure yet"),
 ]
 

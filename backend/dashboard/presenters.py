@@ -14,15 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from backend.alerts.models import Alert
-from backend.guidelines.labs import TESTS, LabReading
-from backend.guidelines.review_status import DONE, DUE, OVERDUE, UPCOMING, ReviewPointStatus
-from backend.guidelines.symptoms import SYMPTOMS, CtcaeTerm
-from backend.labs.models import LabResult, LabTest
-from backend.sideeffects.models import WeightMeasurement
-
-from .charts import (
+from backend.common.presentation.charts import (
     LAB_THRESHOLDS,
-    TIMES,
     DoseCalendar,
     LabChart,
     LabThreshold,
@@ -30,9 +23,16 @@ from .charts import (
     build_dose_calendar,
     build_lab_chart,
     build_symptom_chart,
-    medium_date,
     unit_words,
 )
+from backend.common.presentation.labs import LabLine, lab_line
+from backend.common.presentation.wording import medium_date
+from backend.guidelines.labs import TESTS
+from backend.guidelines.review_status import DONE, DUE, OVERDUE, UPCOMING, ReviewPointStatus
+from backend.guidelines.symptoms import SYMPTOMS, CtcaeTerm
+from backend.labs.models import LabTest
+from backend.sideeffects.models import WeightMeasurement
+
 from .forms import CTCAE_GRADE_CHOICES
 from .selectors import LAB_TREND_DAYS, SYMPTOM_CHART_DAYS, PatientPage
 from .words import ReasonWords, reasons_in_words
@@ -215,40 +215,6 @@ def weight_lines(
 LAB_TREND_MIN_DAYS = 28
 
 
-def decimal_words(value: Decimal | float) -> str:
-    """250.000000 -> "250", 0.850000 -> "0.85", 20.52 -> "20.52" (at most two places)."""
-    rounded = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return format(rounded.normalize(), "f")
-
-
-def lab_x_uln(result: LabResult) -> float | None:
-    """The result as a multiple of its ULN, by the guideline module's own arithmetic (so a
-    value of exactly 3 x ULN is 3 here too)."""
-    return LabReading(
-        test=result.test, value=result.value, upper_limit_of_normal=result.upper_limit_of_normal
-    ).x_uln
-
-
-def lab_beyond_hold(result: LabResult, x_uln: float | None) -> bool:
-    """Whether this one result is beyond the label's hold threshold of its test."""
-    threshold = LAB_THRESHOLDS.get(result.test)
-    if threshold is None:
-        return False
-    figure = x_uln if threshold.basis == "x_uln" else float(result.value)
-    return figure is not None and threshold.crossed_hold(figure)
-
-
-@dataclass(frozen=True)
-class LabLine:
-    result: LabResult
-    x_uln: float | None
-    beyond_hold: bool
-    value_words: str  # "250 U/L", in the canonical unit
-    uln_words: str  # "40 U/L"; "—" without one
-    x_uln_words: str  # "6.25 x ULN"; "—" without a ULN
-    entered_words: str  # as entered, when another unit: "1.2 mg/dL (ULN 1.1)"; else ""
-
-
 @dataclass(frozen=True)
 class LabTrend:
     test: str
@@ -257,29 +223,6 @@ class LabTrend:
     threshold: LabThreshold | None
     chart: LabChart
     lines: list[LabLine]  # newest first
-
-
-def lab_line(result: LabResult) -> LabLine:
-    x_uln = lab_x_uln(result)
-    unit = unit_words(result.unit)
-    entered = ""
-    if result.unit_entered != result.unit:
-        entered = f"{decimal_words(result.value_entered)} {result.unit_entered}"
-        if result.upper_limit_of_normal_entered is not None:
-            entered += f" (ULN {decimal_words(result.upper_limit_of_normal_entered)})"
-    return LabLine(
-        result=result,
-        x_uln=x_uln,
-        beyond_hold=lab_beyond_hold(result, x_uln),
-        value_words=f"{decimal_words(result.value)} {unit}",
-        uln_words=(
-            f"{decimal_words(result.upper_limit_of_normal)} {unit}"
-            if result.upper_limit_of_normal is not None
-            else "—"
-        ),
-        x_uln_words=f"{decimal_words(x_uln)} {TIMES} ULN" if x_uln is not None else "—",
-        entered_words=entered,
-    )
 
 
 def lab_trends_of(page: PatientPage) -> list[LabTrend]:

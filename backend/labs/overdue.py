@@ -26,6 +26,7 @@ from backend.adherence.guideline import deployment_guideline_settings
 from backend.adherence.models import PlanStatus, TreatmentPlan
 from backend.alerts.models import Alert, AlertKind, AlertPriority, AlertStatus
 from backend.alerts.services import alert_raise
+from backend.common.presentation.wording import medium_date
 from backend.guidelines import Advice, AlertDecision
 from backend.guidelines.advice import ADVICE_RULES, CALL_PATIENT, FOR_CLINICIAN
 from backend.guidelines.labs import LAB_RESULT, REPEAT_LABS, TEST_NAMES
@@ -53,7 +54,6 @@ from .selectors import review_result_dates
 RULE_ID = "review.overdue"
 
 KIND_WORDS = {LIVER_TESTS: "Liver tests", BLOOD_COUNTS: "Blood counts"}
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 # How long after becoming overdue a point may still alert (the sweep runs hourly).
@@ -62,7 +62,7 @@ OVERDUE_ALERT_LOOKBACK = timedelta(days=14)
 
 def day_words(day: date) -> str:
     """2026-01-12 -> '12 Jan 2026' (fixed English month names, whatever the locale)."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return medium_date(day)
 
 
 def _days(count: int) -> str:

@@ -138,9 +138,7 @@ DOSE_COLUMNS: list[Column] = [
         "taken, taken_late, skipped, missed, on_hold, or pending (not resolved yet).",
     ),
     Column("taken_at", "datetime", "When the patient says it was taken (UTC), if taken."),
-    Column(
-        "skip_reason", "text", "For skipped doses: side_effects, forgot, ran_out, travel, other."
-    ),
+    Column("skip_reason", "text", f"For skipped doses: {', '.join(SkipReason.values)}."),
 ]
 
 # Pseudonymised files: the study ids in place of the columns that name a patient (and the

@@ -17,12 +17,17 @@ from django.conf import settings
 
 from backend.accounts.models import Patient
 from backend.adherence.metrics import UNSPECIFIED_REASON, AdherenceMetrics
-from backend.adherence.models import PlanRevision, SkipReason
+from backend.adherence.models import PlanRevision
 from backend.adherence.selectors.doses import CalendarDose
 from backend.adherence.selectors.plans import PlanSummary
-from backend.alerts.models import Alert, AlertKind
-from backend.dashboard.charts import LAB_THRESHOLDS, TIMES
-from backend.dashboard.presenters import decimal_words, lab_beyond_hold, lab_x_uln
+from backend.alerts.models import Alert, AlertKind, AlertStatus
+from backend.common.presentation.charts import LAB_THRESHOLDS, TIMES
+from backend.common.presentation.labs import lab_beyond_hold, lab_x_uln
+from backend.common.presentation.wording import (
+    BAND_WORDS_WITH_LIMITS,
+    decimal_words,
+    skip_reason_words,
+)
 from backend.guidelines.labs import CANONICAL_UNITS, TESTS
 from backend.guidelines.symptoms import CTCAE_GRADES, SYMPTOMS
 from backend.labs import units
@@ -97,11 +102,6 @@ PLAN_STATUS = {
     "completed": "completed",
     "stopped": "stopped",
 }
-BAND_WORDS = {
-    "non_adherent": "non-adherent (below 80 %)",
-    "suboptimal": "sub-optimal (80 % to below 90 %)",
-    "adherent": "adherent (90 % or more)",
-}
 DOSE_KIND_ALERTS = frozenset((AlertKind.SIDE_EFFECT_NONADHERENCE, AlertKind.MISSED_DOSE_STREAK))
 
 
@@ -126,7 +126,9 @@ def patient_fhir_bundle(data: PatientReportData, *, base_url: str) -> Resource:
         resources += _report_observations(report, patient_ref)
     resources += [lab_observation(result, patient_ref) for result in data.lab_results]
     resources.append(pdc)
-    resources += [_flag(alert, patient_ref) for alert in data.alerts if alert.status != "resolved"]
+    resources += [
+        _flag(alert, patient_ref) for alert in data.alerts if alert.status != AlertStatus.RESOLVED
+    ]
     key = f"bundle:{patient.pk}:{data.first.isoformat()}:{data.last.isoformat()}"
     return {
         "resourceType": "Bundle",
@@ -567,7 +569,9 @@ def _pdc_observation(data: PatientReportData, patient_ref: Resource) -> Resource
             "system": UCUM,
             "code": "%",
         }
-        resource["interpretation"] = [{"text": BAND_WORDS.get(pdc.band or "", pdc.band or "")}]
+        resource["interpretation"] = [
+            {"text": BAND_WORDS_WITH_LIMITS.get(pdc.band or "", pdc.band or "")}
+        ]
     return resource
 
 
@@ -606,7 +610,7 @@ def adherence_in_words(metrics: AdherenceMetrics) -> str:
     if pdc.percent is None:
         figure = "proportion of days covered not measurable (no day with every dose recorded)"
     else:
-        band = BAND_WORDS.get(pdc.band or "", pdc.band or "")
+        band = BAND_WORDS_WITH_LIMITS.get(pdc.band or "", pdc.band or "")
         figure = (
             f"proportion of days covered {pdc.percent:g} % ({pdc.numerator} of "
             f"{pdc.denominator} days with every dose taken), {band}"
@@ -616,7 +620,7 @@ def adherence_in_words(metrics: AdherenceMetrics) -> str:
         reasons = ", ".join(
             f"{count} with no reason given"
             if reason == UNSPECIFIED_REASON
-            else f"{count} for {_skip_reason_words(reason)}"
+            else f"{count} for {skip_reason_words(reason)}"
             for reason, count in sorted(metrics.skipped_by_reason.items())
         )
         skipped += f" ({reasons})"
@@ -643,17 +647,11 @@ def _not_taken_reason(status: str, skip_reason: str) -> Resource:
             "text": "Missed: not recorded as taken by the end of the dose window",
         }
     reason = skip_reason or UNSPECIFIED_REASON
-    words = _skip_reason_words(reason)
+    words = skip_reason_words(reason)
     return {
         "coding": [{"system": SKIP_REASON_SYSTEM, "code": reason, "display": words}],
         "text": f"Skipped by the patient: {words}",
     }
-
-
-def _skip_reason_words(reason: str) -> str:
-    if reason == UNSPECIFIED_REASON:
-        return "no reason given"
-    return str(dict(SkipReason.choices).get(reason, reason)).lower()
 
 
 def _plan_notes(summary: PlanSummary, revisions: Sequence[PlanRevision]) -> list[Resource]:

@@ -2,8 +2,9 @@
 
 Everything shown comes from a PatientReportData (read once, see data.py); this module only lays
 it out, so it makes no database queries. The dose calendar and the symptom charts are built by
-backend.dashboard.charts, so a printed report uses the same symbols, words and geometry as the
-nurse's patient page, and the PDC bands and durations use the dashboard's own words.
+backend.common.presentation.charts, so a printed report uses the same symbols, words and
+geometry as the nurse's patient page, and the PDC bands and durations use the same words
+(backend.common.presentation.wording).
 
 It must read well printed in black and white: nothing relies on colour. Dose statuses have a
 symbol and words, chart series differ by line style (solid / dashed) and marker shape (round /
@@ -45,12 +46,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from backend.adherence.metrics import UNSPECIFIED_REASON, AdherenceMetrics, Ratio
-from backend.adherence.models import SkipReason
+from backend.adherence.metrics import AdherenceMetrics, Ratio
 from backend.adherence.selectors.doses import CalendarDose, metrics_from_calendar
 from backend.adherence.selectors.plans import PlanSummary
 from backend.alerts.models import Alert
-from backend.dashboard.charts import (
+from backend.common.presentation.charts import (
     LAB_THRESHOLDS,
     MARKER_RADIUS,
     SCORE_WORDS,
@@ -61,12 +61,16 @@ from backend.dashboard.charts import (
     build_dose_calendar,
     build_symptom_chart,
 )
-from backend.dashboard.presenters import lab_line
-from backend.dashboard.templatetags.dashboard import (
-    BAND_WORDS,
-    PLAN_STATE_WORDS,
+from backend.common.presentation.labs import lab_line
+from backend.common.presentation.wording import (
+    MONTHS,
+    band_words,
     duration,
+    medium_date,
     percent,
+    plan_state_words,
+    plural,
+    skip_reason_words,
     symptom_label,
 )
 from backend.labs.models import LabTest
@@ -99,11 +103,6 @@ SUMMARY_FILL: Final = {
     "missed": colors.Color(0.78, 0.78, 0.78),
     "skipped": colors.Color(0.89, 0.89, 0.89),
 }
-
-_MONTHS: Final = (
-    *("Jan", "Feb", "Mar", "Apr", "May", "Jun"),
-    *("Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-)
 
 # --------------------------------------------------------------------------------------------
 # Fonts
@@ -193,31 +192,10 @@ def esc(value: object) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
-def medium_date(day: date) -> str:
-    """Like "2 Dec 2026": our own month names, so output never depends on the server's locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
 def local_moment(moment: datetime, zone: ZoneInfo) -> str:
     """Like "12 Nov 2026 09:30", in the patient's zone."""
     local = moment.astimezone(zone)
     return f"{medium_date(local.date())} {local.hour:02d}:{local.minute:02d}"
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def band_words(band: str | None) -> str:
-    return BAND_WORDS.get(band or "", "no figure yet")
-
-
-def skip_reason_words(reason: str) -> str:
-    if reason == UNSPECIFIED_REASON:
-        return "no reason given"
-    if reason in SkipReason.values:
-        return str(SkipReason(reason).label).lower()
-    return reason
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,7 +348,7 @@ def plan_section(data: PatientReportData, styles: Styles) -> list[Flowable]:
         ),
         ("Day of plan", day),
         ("Days on drug since start", str(summary.exposure.days_on_drug)),
-        ("State", esc(PLAN_STATE_WORDS.get(summary.state, summary.state))),
+        ("State", esc(plan_state_words(summary.state))),
         ("Guideline version", esc(plan.guideline_version)),
     ]
     if plan.override:
@@ -410,7 +388,7 @@ def plan_section(data: PatientReportData, styles: Styles) -> list[Flowable]:
 def earlier_plan_words(summary: PlanSummary) -> str:
     plan = summary.plan
     end = medium_date(plan.planned_end_date) if plan.planned_end_date else "ongoing"
-    state = PLAN_STATE_WORDS.get(summary.state, summary.state)
+    state = plan_state_words(summary.state)
     return (
         f"Earlier plan in this period: {esc(plan.setting)}, {medium_date(plan.start_date)} to "
         f"{end}, {esc(state)}. The figures below cover every plan in the period."
@@ -623,7 +601,7 @@ def monthly_summary(data: PatientReportData, styles: Styles) -> Table:
 
     for first, last in month_spans(data.first, data.last):
         items = by_month.get((first.year, first.month), [])
-        label = f"{_MONTHS[first.month - 1]} {first.year}"
+        label = f"{MONTHS[first.month - 1]} {first.year}"
         if first.day != 1 or (last + timedelta(days=1)).day != 1:
             label += f" (days {first.day} to {last.day})"  # a month the period only touches
         rows.append(row(label, metrics_from_calendar(items, first=first, last=last)))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.adherence.metrics import DOSE_STATUSES
-from backend.dashboard.charts import (
+from backend.common.presentation.charts import (
     SCORE_WORDS,
     STATUS_SYMBOLS,
     STATUS_WORDS,
@@ -37,7 +37,7 @@ def test_module_is_pure_python() -> None:
     """Templates and tests may import it anywhere; Django must not come along."""
     root = Path(__file__).resolve().parents[2]
     code = (
-        "import sys, backend.dashboard.charts; "
+        "import sys, backend.common.presentation.charts; "
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0

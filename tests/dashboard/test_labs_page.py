@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from backend.alerts.models import Alert, AlertPriority
-from backend.dashboard.charts import LAB_THRESHOLDS, build_lab_chart
+from backend.common.presentation.charts import LAB_THRESHOLDS, build_lab_chart
 from backend.dashboard.forms import lab_unit_choices
 from backend.dashboard.words import ACTION_WORDS, BASIS_WORDS
 from backend.guidelines import rules

@@ -14,7 +14,7 @@ from backend.adherence.models import DoseStatus
 from backend.adherence.selectors.doses import patient_adherence
 from backend.alerts.services import alert_acknowledge, alert_resolve
 from backend.audit.models import AuditEvent
-from backend.dashboard.charts import STATUS_WORDS
+from backend.common.presentation.charts import STATUS_WORDS
 from backend.sideeffects.models import ClinicianAssessment, SideEffectReport, WeightMeasurement
 from backend.sideeffects.services import weight_record
 from tests.dashboard.conftest import (

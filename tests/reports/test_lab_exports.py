@@ -13,7 +13,7 @@ import time_machine
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from backend.dashboard.charts import LAB_THRESHOLDS
+from backend.common.presentation.charts import LAB_THRESHOLDS
 from backend.guidelines import rules
 from backend.guidelines.labs import CANONICAL_UNITS, TESTS
 from backend.labs import units

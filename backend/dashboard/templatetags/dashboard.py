@@ -1,14 +1,13 @@
 """Small template helpers for the dashboard pages (formatting only, no reads)."""
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from django import template
 from django.http import QueryDict
 
+from backend.common.presentation import wording
 from backend.guidelines import rules
-from backend.guidelines.symptoms import SYMPTOMS
 
 from ..words import (
     ACTION_WORDS,
@@ -22,11 +21,12 @@ from ..words import (
 
 register = template.Library()
 
-BAND_WORDS = {
-    "adherent": "adherent",
-    "suboptimal": "sub-optimal",
-    "non_adherent": "non-adherent",
-}
+# The words shared with the reports (backend.common.presentation.wording), as filters.
+register.filter("percent", wording.percent)
+register.filter("band_words", wording.band_words)
+register.filter("duration", wording.duration)
+register.filter("plan_state_words", wording.plan_state_words)
+register.filter("symptom_label", wording.symptom_label)
 
 
 @register.inclusion_tag("dashboard/partials/sort_header.html")
@@ -44,56 +44,6 @@ def sort_header(label: str, key: str, current: str, descending: bool, base_query
         "aria_sort": aria_sort,
         "active": active,
     }
-
-
-@register.filter
-def percent(ratio: object) -> str:
-    """A Ratio as '87.5 %' (or an em dash when there is nothing to measure yet)."""
-    value = getattr(ratio, "percent", None)
-    return "—" if value is None else f"{value:g} %"
-
-
-@register.filter
-def band_words(band: str | None) -> str:
-    return BAND_WORDS.get(band or "", "no figure yet")
-
-
-@register.filter
-def duration(delta: timedelta | None) -> str:
-    """'2 h 5 min', '3 d 4 h' or '45 s': how long an alert waited."""
-    if delta is None:
-        return "—"
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{seconds} s"
-
-
-PLAN_STATE_WORDS = {
-    "active": "active",
-    "on_hold": "on hold",
-    "completed": "completed",
-    "stopped": "stopped",
-}
-
-
-@register.filter
-def plan_state_words(state: str) -> str:
-    return PLAN_STATE_WORDS.get(state, state)
-
-
-@register.filter
-def symptom_label(code: str) -> str:
-    """The catalogue's words for a symptom code ("limb_swelling" -> "Arm or leg swelling")."""
-    symptom = SYMPTOMS.get(code)
-    return symptom.label if symptom is not None else code
 
 
 # --------------------------------------------------------------------------------------------

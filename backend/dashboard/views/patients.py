@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from backend.accounts.selectors import patient_visible_to
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
+from backend.common.presentation.wording import symptom_label
 from backend.labs.models import LabSource
 from backend.labs.services import lab_results_record, panel_inputs
 from backend.sideeffects.models import SideEffectReport
@@ -24,7 +25,6 @@ from ..access import may_record_clinical_changes, staff_required
 from ..forms import ClinicianGradeForm, LabResultsForm, WeightForm
 from ..presenters import GradeOptions, grade_options, patient_page_context, term_choices
 from ..selectors import PatientPage, gradable_report, patient_page
-from ..templatetags.dashboard import symptom_label
 from ..words import patient_reported_words
 
 

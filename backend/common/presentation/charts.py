@@ -1,5 +1,5 @@
-"""Geometry for the nurse's patient page: a dose calendar, per-symptom charts and lab trends
-with the label's thresholds (pure Python).
+"""Geometry for the nurse's patient page and the printed report: a dose calendar, per-symptom
+charts and lab trends with the label's thresholds (pure Python).
 
 Nothing here imports Django: the functions turn plain data into frozen dataclasses and the
 templates only place what they are given. That keeps the arithmetic testable without a
@@ -22,41 +22,7 @@ from typing import Final
 from backend.guidelines import rules
 from backend.guidelines.dosing import blood_count_hold_needed, liver_hold_needed
 
-# --------------------------------------------------------------------------------------------
-# Shared wording
-# --------------------------------------------------------------------------------------------
-
-_MONTHS_FULL: Final = (
-    *("January", "February", "March", "April", "May", "June", "July", "August"),
-    *("September", "October", "November", "December"),
-)
-_MONTHS: Final = tuple(name[:3] for name in _MONTHS_FULL)  # "Jan" .. "Dec"
-_WEEKDAYS_FULL: Final = (
-    *("Monday", "Tuesday", "Wednesday", "Thursday"),
-    *("Friday", "Saturday", "Sunday"),
-)
-WEEKDAYS: Final = tuple(name[:3] for name in _WEEKDAYS_FULL)  # "Mon" .. "Sun"
-
-
-def _short_date(day: date) -> str:
-    """Like "2 Dec": our own month names, so output never depends on the server's locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]}"
-
-
-def _medium_date(day: date) -> str:
-    """Like "2 Dec 2026"."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def medium_date(day: date) -> str:
-    """Like "2 Dec 2026", for the pages and reports that show dates beside these charts."""
-    return _medium_date(day)
-
-
-def _long_date(day: date) -> str:
-    """Like "Wednesday 2 December 2026", for screen readers (abbreviations read badly)."""
-    return f"{_WEEKDAYS_FULL[day.weekday()]} {day.day} {_MONTHS_FULL[day.month - 1]} {day.year}"
-
+from .wording import MONTHS, WEEKDAYS, long_date, medium_date, plural, short_date
 
 # --------------------------------------------------------------------------------------------
 # (a) Dose calendar
@@ -248,8 +214,8 @@ def _calendar_day(
         marks=marks,
         summary=summary,
         summary_css_class=status_css_class(summary) if summary else "dose-none",
-        day_label=_short_date(day) if day.day == 1 or day == first else str(day.day),
-        label=f"{_long_date(day)}{' (today)' if is_today else ''}: {doses_text}",
+        day_label=short_date(day) if day.day == 1 or day == first else str(day.day),
+        label=f"{long_date(day)}{' (today)' if is_today else ''}: {doses_text}",
         is_today=is_today,
     )
 
@@ -261,7 +227,7 @@ def _month_label(days: list[CalendarDay], first: date) -> str:
     names both ("Oct 2026 / Nov 2026") so no month goes unlabelled.
     """
     starts = [d.date for d in days if d.in_range and (d.date.day == 1 or d.date == first)]
-    return " / ".join(f"{_MONTHS[d.month - 1]} {d.year}" for d in starts)
+    return " / ".join(f"{MONTHS[d.month - 1]} {d.year}" for d in starts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,7 +380,7 @@ def build_symptom_chart(
             y=y,
             value=value,
             at=moment,
-            label=f"{_medium_date(moment.astimezone(zone).date())}: {text}",
+            label=f"{medium_date(moment.astimezone(zone).date())}: {text}",
             marker_path=shape(x, y, MARKER_RADIUS),
         )
 
@@ -477,13 +443,13 @@ def _x_tick_moments(start: datetime, end: datetime, zone: tzinfo) -> list[tuple[
         ceil(n_days / (_MAX_X_TICKS - 1)),
     )
     return [
-        (datetime.combine(day, time(0), tzinfo=zone), _short_date(day))
+        (datetime.combine(day, time(0), tzinfo=zone), short_date(day))
         for day in (first_day + timedelta(days=k) for k in range(0, n_days + 1, step))
     ]
 
 
 def _tick_with_time(local: datetime) -> str:
-    return f"{_short_date(local.date())} {local.hour:02d}:{local.minute:02d}"
+    return f"{short_date(local.date())} {local.hour:02d}:{local.minute:02d}"
 
 
 def _description(
@@ -497,14 +463,14 @@ def _description(
     """A few sentences a screen reader (or a printout without the chart) can stand on."""
 
     def when(moment: datetime) -> str:
-        return _medium_date(moment.astimezone(zone).date())
+        return medium_date(moment.astimezone(zone).date())
 
     parts = [f"{symptom}, {when(start)} to {when(end)}."]
     if patient:
         latest_at, latest = patient[-1]
         peak_at, peak = max(patient, key=lambda item: item[1])  # earliest of equal peaks
         parts.append(
-            f"Patient scores (0 none to 4 very severe): {_count(len(patient), 'report')}; "
+            f"Patient scores (0 none to 4 very severe): {plural(len(patient), 'report')}; "
             f"latest {latest} ({SCORE_WORDS[latest]}) on {when(latest_at)}; "
             f"highest {peak} ({SCORE_WORDS[peak]}) on {when(peak_at)}."
         )
@@ -514,17 +480,13 @@ def _description(
         latest_at, latest = clinician[-1]
         peak_at, peak = max(clinician, key=lambda item: item[1])
         parts.append(
-            f"Clinician CTCAE grades (1 to 5): {_count(len(clinician), 'assessment')}; "
+            f"Clinician CTCAE grades (1 to 5): {plural(len(clinician), 'assessment')}; "
             f"latest grade {latest} on {when(latest_at)}; "
             f"highest grade {peak} on {when(peak_at)}."
         )
     else:
         parts.append("No clinician grades in this period.")
     return " ".join(parts)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # --------------------------------------------------------------------------------------------
@@ -753,7 +715,7 @@ def build_lab_chart(
     for on, figure, value, x_uln in kept:
         assert figure is not None
         beyond = threshold.crossed_hold(float(figure)) if threshold is not None else False
-        words = f"{_medium_date(on)}: {name} {_n(float(value))} {shown_unit}"
+        words = f"{medium_date(on)}: {name} {_n(float(value))} {shown_unit}"
         if x_uln is not None:
             words += f", {_n(round(float(x_uln), 2))} {TIMES} ULN"
         if beyond:
@@ -829,13 +791,13 @@ def _lab_description(
     basis: str,
     unit: str,
 ) -> str:
-    parts = [f"{name[:1].upper()}{name[1:]}, {_medium_date(first)} to {_medium_date(last)}."]
+    parts = [f"{name[:1].upper()}{name[1:]}, {medium_date(first)} to {medium_date(last)}."]
     if points:
         latest = points[-1]
-        parts.append(f"{_count(len(points), 'result')}; latest {latest.label}.")
+        parts.append(f"{plural(len(points), 'result')}; latest {latest.label}.")
         beyond = [p for p in points if p.beyond_hold]
         if beyond:
-            parts.append(f"{_count(len(beyond), 'result')} beyond the label's hold threshold.")
+            parts.append(f"{plural(len(beyond), 'result')} beyond the label's hold threshold.")
     else:
         parts.append("No results in this period.")
     if threshold is not None:
