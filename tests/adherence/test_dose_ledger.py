@@ -23,8 +23,8 @@ from backend.adherence.schedule import grace_ends_at
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.reminders import due_doses_claim
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

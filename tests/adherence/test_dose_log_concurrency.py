@@ -20,8 +20,8 @@ from backend.accounts.services import auth_token_issue
 from backend.adherence.api.doses import DoseLogOutput
 from backend.adherence.models import DoseLogRevision, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from backend.adherence.metrics import LOG_STATUSES
 from backend.adherence.models import DoseStatus, ScheduledDose, TreatmentPlan
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 

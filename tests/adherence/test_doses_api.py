@@ -8,8 +8,8 @@ import time_machine
 
 from backend.adherence.models import DoseLogRevision, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

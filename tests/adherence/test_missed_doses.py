@@ -22,8 +22,8 @@ from backend.adherence.models import (
     TreatmentPlan,
 )
 from backend.adherence.services.missed_doses import doses_mark_missed
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

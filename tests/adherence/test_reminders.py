@@ -9,8 +9,8 @@ import time_machine
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.reminders import dose_reminders_enqueue
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

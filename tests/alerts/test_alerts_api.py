@@ -15,8 +15,8 @@ from backend.alerts.streaks import alerts_open_for_missed_streaks, current_misse
 from backend.guidelines import AlertDecision
 from backend.notifications.models import OutboxMessage
 from backend.sideeffects.services import side_effect_report_record
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory, activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import HIGH_RISK_CASE
 

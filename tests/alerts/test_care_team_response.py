@@ -11,7 +11,7 @@ from backend.alerts.models import Alert
 from backend.alerts.services import alert_resolve
 from backend.audit.models import AuditEvent
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from backend.alerts.services import alert_acknowledge, alert_resolve
 from backend.alerts.streaks import alerts_open_for_missed_streaks, missed_streak_runs
 from backend.audit.models import AuditEvent
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import time_machine
 from django.db import connection
 from django.test import override_settings
 
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

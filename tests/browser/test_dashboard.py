@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from backend.accounts.services import auth_token_issue
 from backend.alerts.models import Alert, AlertStatus
-from tests.conftest import client_for
 from tests.factories.accounts import TEST_PASSWORD
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

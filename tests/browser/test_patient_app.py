@@ -28,8 +28,8 @@ from backend.notifications import fcm
 from backend.notifications.models import Device
 from backend.patientapp.shell import catalogue
 from backend.sideeffects.models import SideEffectReport
-from tests.conftest import client_for
 from tests.factories.accounts import TEST_PASSWORD
+from tests.factories.clients import client_for
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from backend.alerts.models import Alert
 from backend.alerts.selectors import alerts_filtered
 from backend.audit.models import AuditEvent
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

@@ -25,8 +25,8 @@ from backend.labs import overdue
 from backend.labs.models import OverdueReviewPoint
 from backend.labs.overdue import review_points_alert_overdue
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
 from tests.factories.accounts import PatientFactory
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 from tests.labs.conftest import blood_count, labs_url, liver_panel
 from worker.tasks.labs import alert_overdue_review_points

@@ -10,7 +10,7 @@ import time_machine
 
 from backend.adherence.models import TreatmentPlan
 from backend.labs.selectors import review_points_of_patient, review_result_dates
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 from tests.labs.conftest import blood_count, labs_url, liver_panel
 

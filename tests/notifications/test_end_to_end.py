@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from backend.adherence.services.reminders import dose_reminders_enqueue
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 from tests.notifications.conftest import add_device
 from worker.tasks.notifications import deliver_outbox

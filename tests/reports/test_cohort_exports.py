@@ -32,8 +32,8 @@ from backend.reports.pseudonyms import study_id, study_plan_id
 from backend.reports.services import export_job_run
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 

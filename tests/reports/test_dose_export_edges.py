@@ -20,8 +20,8 @@ from backend.adherence.services.ledger import ledger_rewrite_patient
 from backend.adherence.services.plans import plan_create, plan_hold_add, plan_stop
 from backend.reports.columns import DOSE_COLUMNS, Column
 from backend.reports.tabular import csv_field, csv_lines
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 

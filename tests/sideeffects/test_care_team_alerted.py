@@ -8,7 +8,7 @@ import pytest
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_resolve
 from backend.sideeffects.models import SideEffectReport
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

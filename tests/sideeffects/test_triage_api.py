@@ -12,7 +12,7 @@ from backend.alerts.models import Alert
 from backend.guidelines import RED_FLAGS
 from backend.notifications.models import OutboxMessage
 from backend.sideeffects.models import SideEffectReport, WeightMeasurement
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import time_machine
 
 from backend.adherence.models import ScheduledDose
 from backend.alerts.models import Alert
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 from worker.celery_app import app
 from worker.tasks.adherence import mark_missed_doses

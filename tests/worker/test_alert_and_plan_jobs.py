@@ -11,7 +11,7 @@ from backend.alerts.models import Alert
 from backend.alerts.services import alert_raise
 from backend.guidelines import AlertDecision
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 from worker.tasks.adherence import complete_finished_plans, notify_plans_ending
 from worker.tasks.alerts import escalate_unacknowledged

@@ -10,7 +10,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
