@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 
 from backend.accounts.models import Patient, User
 from backend.adherence.models import DoseStatus, TreatmentPlan
-from backend.adherence.services.plans import plan_create
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_raise
 from backend.guidelines import AlertDecision
@@ -26,7 +25,6 @@ from backend.guidelines.symptoms import SYMPTOMS
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import side_effect_report_record
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import HIGH_RISK_CASE
 
 MADRID = "Europe/Madrid"
 # 09:00 in Madrid, 07:00 UTC: the same calendar day for the patients (Madrid) and for the
@@ -110,22 +108,6 @@ def raise_alert(
         sources=("S20",),
     )
     return alert_raise(patient=patient, decision=decision, symptom=symptom, now=at)
-
-
-def new_plan(
-    by: User,
-    patient: Patient,
-    start: date,
-    *,
-    case: dict | None = None,
-    dose_times: Sequence[str] = ("08:00",),
-) -> TreatmentPlan:
-    return plan_create(
-        patient=patient,
-        created_by=by,
-        case={**(case or HIGH_RISK_CASE), "start_date": start.isoformat()},
-        dose_times=list(dose_times),
-    )
 
 
 def dose_history(plan: TreatmentPlan, statuses: Sequence[str], *, last: date) -> None:

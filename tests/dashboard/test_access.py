@@ -16,13 +16,13 @@ from tests.dashboard.conftest import (
     HTMX,
     TODAY,
     inline_code_problems,
-    new_plan,
     raise_alert,
     side_effect_report,
     text,
     title_of,
 )
 from tests.factories.accounts import TEST_PASSWORD, StaffFactory, activated_patient
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -332,7 +332,7 @@ def test_queue_and_cohort_never_list_another_teams_patients(  # type: ignore[no-
 ):
     raise_alert(own, priority="normal", symptom="rash", summary="Own summary text")
     raise_alert(foreign, priority="urgent", summary="Foreign summary text")
-    new_plan(nurse, own, TODAY)
+    TreatmentPlanFactory(patient=own, created_by=nurse, start_date=TODAY)
     for client in (nurse_browser, coordinator_browser):
         for path in (
             "/dashboard/",
@@ -452,7 +452,7 @@ def test_pages_have_no_inline_script_style_or_handlers(  # type: ignore[no-untyp
     client, nurse_browser, nurse, patient
 ):
     alert = raise_alert(patient)
-    new_plan(nurse, patient, TODAY)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY)
     side_effect_report(patient, level=2, note="Felt sick after lunch")
     pages = {
         "sign-in": client.get(SIGN_IN),

@@ -16,12 +16,12 @@ from tests.dashboard.conftest import (
     AUDIT_CHAIN_QUERIES,
     TODAY,
     dose_history,
-    new_plan,
     queries_of,
     raise_alert,
     text,
 )
 from tests.factories.accounts import CareTeamFactory, StaffFactory, activated_patient
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -75,7 +75,9 @@ def enrol(by, care_team, name: str, days: int | None, statuses=()):  # type: ign
     ending yesterday."""
     patient = activated_patient(care_team=care_team, display_name=name)
     if days is not None:
-        plan = new_plan(by, patient, TODAY - timedelta(days=days - 1))
+        plan = TreatmentPlanFactory(
+            patient=patient, created_by=by, start_date=TODAY - timedelta(days=days - 1)
+        )
         if statuses:
             dose_history(plan, statuses, last=TODAY - timedelta(days=1))
     return patient

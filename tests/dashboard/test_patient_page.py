@@ -23,7 +23,6 @@ from tests.dashboard.conftest import (
     TODAY,
     dose_history,
     inline_code_problems,
-    new_plan,
     queries_of,
     raise_alert,
     side_effect_report,
@@ -32,6 +31,7 @@ from tests.dashboard.conftest import (
     title_of,
 )
 from tests.factories.accounts import activated_patient
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -73,7 +73,7 @@ def treated(nurse, patient):  # type: ignore[no-untyped-def]
     """80 days on 400 mg once a day: 50 days all taken, then 29 days with five missed and
     one skipped; today's dose not logged yet."""
     start = TODAY - timedelta(days=79)
-    plan = new_plan(nurse, patient, start)
+    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=start)
     recent = [TAKEN] * 29
     for day in (3, 4, 17, 20, 21):
         recent[day] = MISSED
@@ -131,14 +131,16 @@ def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no
     }
     for band, statuses in cases.items():
         someone = activated_patient(care_team=care_team)
-        plan = new_plan(nurse, someone, TODAY - timedelta(days=20))
+        plan = TreatmentPlanFactory(
+            patient=someone, created_by=nurse, start_date=TODAY - timedelta(days=20)
+        )
         dose_history(plan, statuses, last=TODAY - timedelta(days=1))
         html = text(nurse_browser.get(page_url(someone)))
         assert f'<span class="band band-{band}">{BAND_WORDS[band]}</span>' in fact(
             html, "PDC, last 30 days"
         )
     fresh = activated_patient(care_team=care_team)
-    new_plan(nurse, fresh, TODAY)
+    TreatmentPlanFactory(patient=fresh, created_by=nurse, start_date=TODAY)
     html = text(nurse_browser.get(page_url(fresh)))
     assert fact(html, "PDC, last 30 days") == '— <span class="band band-None">no figure yet</span>'
     assert fact(html, "Day") == "Day 1 of 1097"
@@ -348,7 +350,9 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
     `reports` side-effect reports over two symptoms (some graded), half as many weights and
     two alerts."""
     someone = activated_patient(care_team=care_team)
-    plan = new_plan(nurse, someone, TODAY - timedelta(days=days - 1))
+    plan = TreatmentPlanFactory(
+        patient=someone, created_by=nurse, start_date=TODAY - timedelta(days=days - 1)
+    )
     statuses = [MISSED if day % 14 == 5 else TAKEN for day in range(days - 1)]
     dose_history(plan, statuses, last=TODAY - timedelta(days=1))
     for index in range(reports):

@@ -12,8 +12,8 @@ import pytest
 from backend.accounts.selectors import patient_local_today
 from backend.adherence.models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 from backend.adherence.services.plans import plan_hold_add
-from tests.dashboard.conftest import HTMX, TODAY, new_plan, raise_alert, text
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.dashboard.conftest import HTMX, TODAY, raise_alert, text
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -179,7 +179,9 @@ def test_a_plan_form_sent_twice_makes_one_plan(nurse_browser, patient):  # type:
 
 @pytest.fixture
 def plan(nurse, patient):  # type: ignore[no-untyped-def]
-    return new_plan(nurse, patient, TODAY - timedelta(days=30))
+    return TreatmentPlanFactory(
+        patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=30)
+    )
 
 
 def test_the_dose_form_offers_the_ladder_steps(nurse_browser, nurse, patient, plan):  # type: ignore[no-untyped-def]
@@ -199,7 +201,9 @@ def test_in_advanced_disease_the_escalation_on_progression_is_offered(  # type: 
     nurse_browser, nurse, patient
 ):
     advanced = {**ADVANCED_KIT_EXON_9_CASE, "mutation": "kit_exon_11"}  # 400 mg once a day
-    new_plan(nurse, patient, TODAY - timedelta(days=30), case=advanced)
+    TreatmentPlanFactory(
+        patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=30), case=advanced
+    )
     response = nurse_browser.get(url(patient, "plan/dose/"))
     choices = dict(response.context["form"].fields["dose_mg_per_day"].choices)
     assert list(choices) == ["", 800, 600, 300, 400]
