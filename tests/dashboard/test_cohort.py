@@ -17,10 +17,10 @@ from tests.dashboard.conftest import (
     TODAY,
     dose_history,
     queries_of,
-    raise_alert,
     text,
 )
 from tests.factories.accounts import CareTeamFactory, StaffFactory, activated_patient
+from tests.factories.alerts import AlertFactory
 from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
@@ -97,11 +97,11 @@ def cohort(nurse, care_team, other_care_team):  # type: ignore[no-untyped-def]
         "eve": enrol(nurse, care_team, "Eve Noplan", None),
     }
     stranger = enrol(nurse, other_care_team, "Zed Stranger", 30, [MISSED] * 29)
-    raise_alert(stranger, priority="urgent")
-    raise_alert(people["cy"], priority="normal", kind="missed_dose_streak", symptom="")
-    raise_alert(people["cy"], priority="high", symptom="nausea")
-    raise_alert(people["ben"], priority="normal", symptom="fatigue")
-    gone = raise_alert(people["ada"], priority="high", symptom="rash")
+    AlertFactory(patient=stranger, priority="urgent")
+    AlertFactory(patient=people["cy"], priority="normal", kind="missed_dose_streak", symptom="")
+    AlertFactory(patient=people["cy"], priority="high", symptom="nausea")
+    AlertFactory(patient=people["ben"], priority="normal", symptom="fatigue")
+    gone = AlertFactory(patient=people["ada"], priority="high", symptom="rash")
     type(gone).objects.filter(pk=gone.pk).update(status=AlertStatus.RESOLVED)
     return people
 
@@ -331,7 +331,7 @@ def team_of(size: int):  # type: ignore[no-untyped-def]
         statuses = [MISSED if day % (index + 2) == 0 else TAKEN for day in range(9)]
         patient = enrol(nurse, team, f"Sized {size} patient {index:02d}", 10, statuses)
         if index % 2:
-            raise_alert(patient, priority="high")
+            AlertFactory(patient=patient, priority="high")
     return coordinator
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from backend.alerts.models import Alert
 from backend.guidelines import rules
-from tests.dashboard.conftest import TODAY, raise_alert, text
+from tests.dashboard.conftest import TODAY, text
+from tests.factories.alerts import AlertFactory
 from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
@@ -123,7 +124,7 @@ def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, n
 
 
 def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority="high")
+    alert = AlertFactory(patient=patient, priority="high")
     Alert.objects.filter(pk=alert.pk).update(
         advice={
             "text": "Supportive measures for nausea: take imatinib with a meal. "
@@ -160,7 +161,7 @@ def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, pat
 
 
 def test_alert_advice_without_the_new_fields_still_renders(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority="normal")
+    alert = AlertFactory(patient=patient, priority="normal")
     Alert.objects.filter(pk=alert.pk).update(
         advice={"text": "Reaction not severe.", "rule": "advice.x", "sources": ["S1"]}
     )

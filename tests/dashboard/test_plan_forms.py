@@ -12,7 +12,8 @@ import pytest
 from backend.accounts.selectors import patient_local_today
 from backend.adherence.models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 from backend.adherence.services.plans import plan_hold_add
-from tests.dashboard.conftest import HTMX, TODAY, raise_alert, text
+from tests.dashboard.conftest import HTMX, TODAY, text
+from tests.factories.alerts import AlertFactory
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
@@ -368,7 +369,7 @@ def resolve(browser, alert, outcome: str, note: str, **headers):  # type: ignore
 def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent(  # type: ignore[no-untyped-def]
     nurse_browser, patient, plan
 ):
-    alert = raise_alert(patient, symptom="diarrhoea", summary="Diarrhoea: very severe")
+    alert = AlertFactory(patient=patient, symptom="diarrhoea", summary="Diarrhoea: very severe")
     response = resolve(nurse_browser, alert, "dose_held", "Phoned: 8 stools a day. Hold.")
     hold_url = url(patient, f"plan/hold/?alert={alert.pk}")
     assert (response.status_code, response["Location"]) == (302, hold_url)
@@ -384,7 +385,7 @@ def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent
 
 
 def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, plan):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, symptom="rash", summary="Rash: severe")
+    alert = AlertFactory(patient=patient, symptom="rash", summary="Rash: severe")
     response = resolve(nurse_browser, alert, "dose_reduced", "Seen in clinic.", headers=HTMX)
     assert response["HX-Redirect"] == url(patient, f"plan/dose/?alert={alert.pk}")
     form = nurse_browser.get(response["HX-Redirect"])
@@ -395,11 +396,11 @@ def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, 
 def test_other_outcomes_and_a_coordinator_resolve_as_before(  # type: ignore[no-untyped-def]
     nurse_browser, coordinator_browser, patient, plan
 ):
-    first = raise_alert(patient, symptom="nausea")
+    first = AlertFactory(patient=patient, symptom="nausea")
     assert resolve(nurse_browser, first, "contacted_patient", "Phoned.")["Location"] == (
         "/dashboard/"
     )
-    second = raise_alert(patient, symptom="rash")
+    second = AlertFactory(patient=patient, symptom="rash")
     done = resolve(coordinator_browser, second, "dose_held", "Nurse told.", headers=HTMX)
     assert done.status_code == 200 and "HX-Redirect" not in done
     assert not plan.holds.exists()

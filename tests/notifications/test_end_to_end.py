@@ -9,16 +9,16 @@ import time_machine
 
 from backend.adherence.services.reminders import dose_reminders_enqueue
 from tests.factories.clients import client_for
+from tests.factories.devices import DeviceFactory
 from tests.factories.plans import HIGH_RISK_CASE
-from tests.notifications.conftest import add_device
 from worker.tasks.notifications import deliver_outbox
 
 pytestmark = pytest.mark.django_db
 
 
 def test_reminder_and_alert_reach_the_phones(fcm_settings, fake_fcm, nurse, patient):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "patient-phone-token")
-    add_device(nurse, "nurse-phone-token")
+    DeviceFactory(user=patient.user, token="patient-phone-token")
+    DeviceFactory(user=nurse, token="nurse-phone-token")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):
         client_for(nurse).post(
             f"/api/v1/patients/{patient.pk}/plans/",

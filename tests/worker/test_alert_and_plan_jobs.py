@@ -7,9 +7,8 @@ import pytest
 import time_machine
 
 from backend.alerts.models import Alert
-from backend.alerts.services import alert_raise
-from backend.guidelines import AlertDecision
 from backend.notifications.models import OutboxMessage
+from tests.factories.alerts import AlertFactory
 from tests.factories.clients import client_for
 from tests.factories.plans import TreatmentPlanFactory
 from worker.tasks.adherence import complete_finished_plans, notify_plans_ending
@@ -19,20 +18,11 @@ pytestmark = pytest.mark.django_db
 OPENED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def raise_alert(patient, priority):  # type: ignore[no-untyped-def]
-    decision = AlertDecision(
-        kind="severe_symptom",
-        priority=priority,
-        rule="alert.severe_symptom",
-        text="nausea: very severe",
-        sources=("S20",),
-    )
-    return alert_raise(patient=patient, decision=decision, symptom="nausea", now=OPENED)
-
-
 @pytest.mark.parametrize(("priority", "minutes"), [("urgent", 60), ("high", 240)])
 def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nurse, coordinator):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority)
+    alert = AlertFactory(
+        patient=patient, priority=priority, summary="nausea: very severe", now=OPENED
+    )
     with time_machine.travel(OPENED + timedelta(minutes=minutes - 1), tick=False):
         assert escalate_unacknowledged.apply().get() == 0
     with time_machine.travel(OPENED + timedelta(minutes=minutes), tick=False):
@@ -45,7 +35,9 @@ def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nu
 
 
 def test_acknowledged_alerts_are_not_escalated(patient, nurse):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, "urgent")
+    alert = AlertFactory(
+        patient=patient, priority="urgent", summary="nausea: very severe", now=OPENED
+    )
     client_for(nurse).post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
     with time_machine.travel(OPENED + timedelta(hours=5), tick=False):
         assert escalate_unacknowledged.apply().get() == 0
