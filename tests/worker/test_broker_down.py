@@ -12,7 +12,7 @@ from kombu import Connection
 from backend.notifications.models import OutboxMessage
 from tests.factories.clients import client_for
 from tests.factories.devices import DeviceFactory
-from tests.factories.plans import TreatmentPlanFactory
+from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,12 @@ def broker_down(monkeypatch, settings):  # type: ignore[no-untyped-def]
 
 
 def test_logs_and_reports_are_accepted_and_notifications_wait(broker_down, nurse, patient, client):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+    response = client_for(nurse).post(
+        f"/api/v1/patients/{patient.pk}/plans/",
+        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
+        format="json",
+    )
+    assert response.status_code == 201
     phone = client_for(patient.user)
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     dose = phone.post(
