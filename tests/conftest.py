@@ -121,13 +121,3 @@ def foreign_patient(other_care_team):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def unactivated_patient(care_team):  # type: ignore[no-untyped-def]
     return PatientFactory(care_team=care_team)
-
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    """An API client signed in as `user` with a real bearer token."""
-    from backend.accounts.services import auth_token_issue
-
-    _, token = auth_token_issue(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client

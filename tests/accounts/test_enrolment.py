@@ -3,7 +3,7 @@
 import pytest
 
 from backend.accounts.models import Patient, PatientInvitation
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

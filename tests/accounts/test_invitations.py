@@ -127,7 +127,7 @@ def test_missing_fields_are_named(api_client):  # type: ignore[no-untyped-def]
 
 
 def issue_through_api(user, patient):  # type: ignore[no-untyped-def]
-    from tests.conftest import client_for
+    from tests.factories.clients import client_for
 
     return client_for(user).post(f"/api/v1/patients/{patient.pk}/invitation/")
 
@@ -151,8 +151,8 @@ def test_a_new_code_signs_an_activated_patient_out_and_sets_a_new_password(  # t
     from knox.models import AuthToken
 
     from backend.audit.models import AuditEvent
-    from tests.conftest import client_for
     from tests.factories.accounts import TEST_PASSWORD
+    from tests.factories.clients import client_for
 
     phone = client_for(patient.user)
     assert phone.get("/api/v1/me/").status_code == 200

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

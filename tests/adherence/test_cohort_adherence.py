@@ -20,10 +20,10 @@ from backend.adherence.selectors.cohort import cohort_adherence, cohort_rows
 from backend.adherence.selectors.doses import patient_adherence
 from backend.adherence.selectors.plans import plan_current, plan_summary
 from backend.adherence.services.ledger import ledger_rewrite, ledger_rewrite_patient
-from backend.adherence.services.plans import plan_create, plan_hold_add, plan_revise, plan_stop
+from backend.adherence.services.plans import plan_hold_add, plan_revise, plan_stop
 from tests.factories.accounts import activated_patient
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,17 +44,6 @@ WINDOWS = [
 
 def ago(days: int) -> date:
     return TODAY - timedelta(days=days)
-
-
-def new_plan(
-    nurse: User, patient: Patient, case: dict, start: date, dose_times: list[str]
-) -> TreatmentPlan:
-    return plan_create(
-        patient=patient,
-        created_by=nurse,
-        case={**case, "start_date": start.isoformat()},
-        dose_times=dose_times,
-    )
 
 
 def move(patient: Patient, time_zone: str, effective: date) -> None:
@@ -82,12 +71,24 @@ def stopped_after_zone_change(nurse: User, patient: Patient) -> None:
     # Stopped at 14:00 UTC on ago(25): already ago(24) in Auckland, where the patient then
     # lives, so the last dose day depends on reading the zone history.
     move(patient, "Pacific/Auckland", ago(60))
-    plan = new_plan(nurse, patient, HIGH_RISK_CASE, ago(120), ["08:00"])
+    plan = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(120),
+        dose_times=["08:00"],
+    )
     stop_at(plan, nurse, datetime.combine(ago(25), time(14), tzinfo=UTC))
 
 
 def held(nurse: User, patient: Patient) -> None:
-    plan = new_plan(nurse, patient, HIGH_RISK_CASE, ago(120), ["08:00"])
+    plan = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(120),
+        dose_times=["08:00"],
+    )
     plan_hold_add(
         plan=plan, created_by=nurse, start_date=ago(50), end_date=ago(40), reason="Neutropenia"
     )
@@ -95,7 +96,13 @@ def held(nurse: User, patient: Patient) -> None:
 
 
 def revised(nurse: User, patient: Patient) -> None:
-    plan = new_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ago(120), ["08:00", "20:00"])
+    plan = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=ADVANCED_KIT_EXON_9_CASE,
+        start_date=ago(120),
+        dose_times=["08:00", "20:00"],
+    )
     plan_revise(
         plan=plan,
         created_by=nurse,
@@ -115,17 +122,35 @@ def revised(nurse: User, patient: Patient) -> None:
 
 
 def once_daily(nurse: User, patient: Patient) -> None:
-    new_plan(nurse, patient, HIGH_RISK_CASE, ago(150), ["08:00"])
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(150),
+        dose_times=["08:00"],
+    )
 
 
 def twice_daily(nurse: User, patient: Patient) -> None:
     patient.time_zone = "America/Los_Angeles"  # from enrolment: no zone change
     patient.save(update_fields=["time_zone"])
-    new_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ago(100), ["08:00", "20:00"])
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=ADVANCED_KIT_EXON_9_CASE,
+        start_date=ago(100),
+        dose_times=["08:00", "20:00"],
+    )
 
 
 def zone_changes(nurse: User, patient: Patient) -> None:
-    new_plan(nurse, patient, HIGH_RISK_CASE, ago(180), ["22:30"])
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(180),
+        dose_times=["22:30"],
+    )
     move(patient, "America/New_York", ago(40))
     move(patient, "Asia/Tokyo", ago(15))
 
@@ -133,13 +158,31 @@ def zone_changes(nurse: User, patient: Patient) -> None:
 def overlapping(nurse: User, patient: Patient) -> None:
     # A twice-daily plan stopped on ago(20); a once-daily plan started on ago(35): the days
     # both cover belong wholly to the later one (one dose, not two).
-    first = new_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ago(150), ["08:00", "20:00"])
+    first = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=ADVANCED_KIT_EXON_9_CASE,
+        start_date=ago(150),
+        dose_times=["08:00", "20:00"],
+    )
     stop_at(first, nurse, datetime.combine(ago(20), time(12), tzinfo=ZoneInfo(MADRID)))
-    new_plan(nurse, patient, HIGH_RISK_CASE, ago(35), ["07:00"])
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(35),
+        dose_times=["07:00"],
+    )
 
 
 def completed_long_ago(nurse: User, patient: Patient) -> None:
-    plan = new_plan(nurse, patient, HIGH_RISK_CASE, ago(300), ["08:00"])
+    plan = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(300),
+        dose_times=["08:00"],
+    )
     TreatmentPlan.objects.filter(pk=plan.pk).update(
         planned_end_date=ago(160), status=PlanStatus.COMPLETED
     )
@@ -149,16 +192,34 @@ def completed_long_ago(nurse: User, patient: Patient) -> None:
 def completed_then_stopped(nurse: User, patient: Patient) -> None:
     # No active plan: the current one is the later (stopped) plan, not the completed one.
     completed_long_ago(nurse, patient)
-    plan = new_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ago(150), ["08:00", "20:00"])
+    plan = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=ADVANCED_KIT_EXON_9_CASE,
+        start_date=ago(150),
+        dose_times=["08:00", "20:00"],
+    )
     stop_at(plan, nurse, datetime.combine(ago(30), time(18), tzinfo=ZoneInfo(MADRID)))
 
 
 def active_started_before_a_stopped_plan(nurse: User, patient: Patient) -> None:
     # The active plan is current though the stopped one started later; on the days both
     # cover (ago(40) to ago(30)) the stopped one, which started later, owns them.
-    first = new_plan(nurse, patient, HIGH_RISK_CASE, ago(40), ["07:30"])
+    first = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK_CASE,
+        start_date=ago(40),
+        dose_times=["07:30"],
+    )
     stop_at(first, nurse, datetime.combine(ago(30), time(9), tzinfo=ZoneInfo(MADRID)))
-    new_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ago(100), ["08:00", "20:00"])
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=ADVANCED_KIT_EXON_9_CASE,
+        start_date=ago(100),
+        dose_times=["08:00", "20:00"],
+    )
 
 
 def no_plan(nurse: User, patient: Patient) -> None:

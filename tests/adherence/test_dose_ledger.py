@@ -18,14 +18,14 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from backend.accounts.services import patient_time_zone_change
-from backend.adherence.models import PlanHold, ScheduledDose, TreatmentPlan
+from backend.adherence.models import PlanHold, ScheduledDose
 from backend.adherence.schedule import grace_ends_at
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.reminders import due_doses_claim
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +37,6 @@ HORIZON = timedelta(days=settings.LEDGER_HORIZON_DAYS)
 
 def local(day: date, wall: str, zone: str = MADRID) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(zone))
-
-
-def create_plan(nurse, patient, start: date, *, case=None, dose_times=("08:00",), **extra):  # type: ignore[no-untyped-def]
-    body = {
-        "case": {**(case or HIGH_RISK_CASE), "start_date": start.isoformat()},
-        "dose_times": list(dose_times),
-        **extra,
-    }
-    response = client_for(nurse).post(f"/api/v1/patients/{patient.pk}/plans/", body, format="json")
-    assert response.status_code == 201, response.json()
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
 
 
 def post_dose(patient, day: date, slot: int = 1, **fields):  # type: ignore[no-untyped-def]
@@ -92,7 +81,9 @@ def madrid_patient(care_team):  # type: ignore[no-untyped-def]
 
 def test_plan_creation_writes_rows_from_start_to_the_horizon(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        plan = create_plan(nurse, madrid_patient, DAY - timedelta(days=3))
+        plan = TreatmentPlanFactory(
+            patient=madrid_patient, created_by=nurse, start_date=DAY - timedelta(days=3)
+        )
     rows = ledger(madrid_patient)
     assert [row.local_date for row in rows] == [
         DAY - timedelta(days=3) + timedelta(days=n) for n in range(3 + HORIZON.days + 1)
@@ -111,7 +102,7 @@ def test_plan_creation_writes_rows_from_start_to_the_horizon(nurse, madrid_patie
 
 def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        plan = create_plan(nurse, madrid_patient, DAY)
+        plan = TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
     before = {row.pk: snapshot(row) for row in ledger(madrid_patient)}
     later = local(DAY + timedelta(days=10), "07:00")
     with time_machine.travel(later, tick=False):
@@ -129,7 +120,9 @@ def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_pa
 def test_extension_after_days_down_fills_the_gap_and_stops_at_the_end_date(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     override = {"duration_months": 2, "reason": "Tumour board: two months, then review."}
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        plan = create_plan(nurse, madrid_patient, DAY, override=override)
+        plan = TreatmentPlanFactory(
+            patient=madrid_patient, created_by=nurse, start_date=DAY, override=override
+        )
     later = local(DAY + timedelta(days=50), "07:00")
     ledger_extend(later)
     days = [row.local_date for row in ledger(madrid_patient)]
@@ -146,7 +139,9 @@ def logged_history(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     unlogged and still in its grace window; now 10:00 on DAY, today's 08:00 dose due and
     unlogged."""
     with time_machine.travel(local(DAY - timedelta(days=3), "07:00"), tick=False):
-        plan = create_plan(nurse, madrid_patient, DAY - timedelta(days=3))
+        plan = TreatmentPlanFactory(
+            patient=madrid_patient, created_by=nurse, start_date=DAY - timedelta(days=3)
+        )
     with time_machine.travel(local(DAY - timedelta(days=3), "09:00"), tick=False):
         post_dose(
             madrid_patient,
@@ -191,7 +186,7 @@ def test_a_revision_rewrites_only_unresolved_rows_from_its_day(
 
 def test_a_revision_from_today_before_the_dose_moves_todays_dose(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(local(DAY, "06:00"), tick=False):
-        create_plan(nurse, madrid_patient, DAY)
+        TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
     with time_machine.travel(local(DAY, "07:00"), tick=False):
         response = client_for(nurse).post(
             f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
@@ -208,7 +203,7 @@ def test_a_revision_from_today_before_the_dose_moves_todays_dose(nurse, madrid_p
 
 def test_a_dose_taken_early_today_is_not_rewritten(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(local(DAY, "06:00"), tick=False):
-        create_plan(nurse, madrid_patient, DAY)
+        TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
         post_dose(madrid_patient, DAY, status="taken", taken_at=local(DAY, "06:00").isoformat())
     (taken,) = ledger(madrid_patient, DAY, DAY)
     with time_machine.travel(local(DAY, "06:30"), tick=False):
@@ -309,14 +304,18 @@ def test_a_zone_change_moves_only_the_days_from_its_effective_day(
 
 def test_a_new_plan_on_a_stopped_plans_day_takes_its_unresolved_rows(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        create_plan(nurse, madrid_patient, DAY)
+        TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
     with time_machine.travel(local(DAY, "07:30"), tick=False):
         response = client_for(nurse).post(
             f"/api/v1/patients/{madrid_patient.pk}/plan/stop/", {"reason": "x"}, format="json"
         )
         assert response.status_code == 200, response.json()
-        plan = create_plan(
-            nurse, madrid_patient, DAY, case=ADVANCED_KIT_EXON_9_CASE, dose_times=("08:00", "20:00")
+        plan = TreatmentPlanFactory(
+            patient=madrid_patient,
+            created_by=nurse,
+            start_date=DAY,
+            case=ADVANCED_KIT_EXON_9_CASE,
+            dose_times=("08:00", "20:00"),
         )
     today = ledger(madrid_patient, DAY, DAY)
     assert [(row.slot, row.plan_id, row.state) for row in today] == [
@@ -346,8 +345,12 @@ def _logs_before_the_ledger_row(nurse, patient) -> date:  # type: ignore[no-unty
     a day), so one log is for a dose the schedule no longer has. Returns the first day."""
     start = DAY - timedelta(days=4)
     with time_machine.travel(local(start, "07:00"), tick=False):
-        create_plan(
-            nurse, patient, start, case=ADVANCED_KIT_EXON_9_CASE, dose_times=("08:00", "20:00")
+        TreatmentPlanFactory(
+            patient=patient,
+            created_by=nurse,
+            start_date=start,
+            case=ADVANCED_KIT_EXON_9_CASE,
+            dose_times=("08:00", "20:00"),
         )
     with time_machine.travel(local(start, "21:00"), tick=False):
         post_dose(patient, start, 1, status="taken", taken_at=local(start, "08:05").isoformat())
@@ -464,7 +467,7 @@ def test_two_workers_never_claim_the_same_reminder(nurse, care_team):  # type: i
     patients = [activated_patient(care_team=care_team, time_zone=MADRID) for _ in range(30)]
     with time_machine.travel(local(DAY, "07:00"), tick=False):
         for patient in patients:
-            create_plan(nurse, patient, DAY)
+            TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
     now = local(DAY, "08:00").astimezone(UTC)
     barrier = threading.Barrier(2, timeout=30)
     claimed: dict[str, list] = {}

@@ -20,9 +20,8 @@ from backend.accounts.services import auth_token_issue
 from backend.adherence.api.doses import DoseLogOutput
 from backend.adherence.models import DoseLogRevision, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.plans import HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -53,12 +52,7 @@ def pinned():  # type: ignore[no-untyped-def]
 def patient_token(pinned, nurse, care_team) -> tuple[Any, str]:  # type: ignore[no-untyped-def]
     """A patient with an active once-daily plan from DAY, and their phone's bearer token."""
     patient = activated_patient(care_team=care_team, time_zone=ZONE)
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": HIGH_RISK, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=HIGH_RISK)
     _, token = auth_token_issue(user=patient.user)
     return patient, token
 

@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backend.adherence.metrics import LOG_STATUSES
-from backend.adherence.models import DoseStatus, ScheduledDose, TreatmentPlan
-from tests.conftest import client_for
+from backend.adherence.models import DoseStatus, ScheduledDose
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +27,6 @@ ADVANCED_EXON_9 = ADVANCED_KIT_EXON_9_CASE
 
 def local(day: date, wall: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(ZONE))
-
-
-def create_plan(nurse_client, patient, case: dict, start: date, dose_times: list[str]):  # type: ignore[no-untyped-def]
-    body = {"case": {**case, "start_date": start.isoformat()}, "dose_times": dose_times}
-    response = nurse_client.post(f"/api/v1/patients/{patient.pk}/plans/", body, format="json")
-    assert response.status_code == 201, response.json()
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
 
 
 def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
@@ -90,11 +83,21 @@ def _post_today(patient) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.usefixtures("pinned")
-def test_dose_log_post_query_count_does_not_grow_with_history(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_dose_log_post_query_count_does_not_grow_with_history(nurse, care_team):  # type: ignore[no-untyped-def]
     short = activated_patient(care_team=care_team, time_zone=ZONE)
     long = activated_patient(care_team=care_team, time_zone=ZONE)
-    short_plan = create_plan(nurse_client, short, HIGH_RISK, TODAY - timedelta(days=5), ["08:00"])
-    long_plan = create_plan(nurse_client, long, HIGH_RISK, TODAY - timedelta(days=200), ["08:00"])
+    short_plan = TreatmentPlanFactory(
+        patient=short,
+        created_by=nurse,
+        case=HIGH_RISK,
+        start_date=TODAY - timedelta(days=5),
+    )
+    long_plan = TreatmentPlanFactory(
+        patient=long,
+        created_by=nurse,
+        case=HIGH_RISK,
+        start_date=TODAY - timedelta(days=200),
+    )
     history(short_plan, TODAY - timedelta(days=5), 5, ("08:00",))
     history(long_plan, TODAY - timedelta(days=200), 200, ("08:00",))
     assert logged_count(short) == 5
@@ -107,13 +110,20 @@ def test_dose_log_post_query_count_does_not_grow_with_history(nurse_client, care
 
 
 @pytest.mark.usefixtures("pinned")
-def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse, nurse_client, care_team):  # type: ignore[no-untyped-def]
     first = TODAY - timedelta(days=365)  # 366 days, the longest range allowed
     slots = ("08:00", "20:00")
     few = activated_patient(care_team=care_team, time_zone=ZONE)
     many = activated_patient(care_team=care_team, time_zone=ZONE)
-    history(create_plan(nurse_client, few, ADVANCED_EXON_9, first, list(slots)), first, 10, slots)
-    history(create_plan(nurse_client, many, ADVANCED_EXON_9, first, list(slots)), first, 700, slots)
+    for patient, logs in ((few, 10), (many, 700)):
+        plan = TreatmentPlanFactory(
+            patient=patient,
+            created_by=nurse,
+            case=ADVANCED_EXON_9,
+            start_date=first,
+            dose_times=slots,
+        )
+        history(plan, first, logs, slots)
 
     def metrics(patient):  # type: ignore[no-untyped-def]
         url = f"/api/v1/patients/{patient.pk}/adherence/?from={first}&to={TODAY}"
@@ -134,12 +144,17 @@ def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, car
 @pytest.mark.postgres
 @pytest.mark.usefixtures("pinned")
 @pytest.mark.django_db(transaction=True)
-def test_a_dose_logged_on_time_is_one_write(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_a_dose_logged_on_time_is_one_write(nurse, care_team):  # type: ignore[no-untyped-def]
     """The hot path of issue 20: the token (with user, patient and care team), the patient's
     zone history for "today", then the log as one UPDATE ... RETURNING on the ledger, and no
     other statement on a table: no read of plans, revisions, holds or logs."""
     patient = activated_patient(care_team=care_team, time_zone=ZONE)
-    create_plan(nurse_client, patient, HIGH_RISK, TODAY - timedelta(days=5), ["08:00"])
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case=HIGH_RISK,
+        start_date=TODAY - timedelta(days=5),
+    )
     # A fresh token: its expiry is already where renewal would put it, so no renewal write.
     queries = _post_today(patient)
     # No request transaction around it: the UPDATE is the outermost atomic block, so no

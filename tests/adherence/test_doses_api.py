@@ -8,8 +8,9 @@ import time_machine
 
 from backend.adherence.models import DoseLogRevision, ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,16 +23,6 @@ CASE = {
     "start_date": "2026-03-01",
 }  # 36 months: 2026-03-01 to 2029-03-01
 NOW = "2026-03-10 12:00:00+01:00"  # Madrid: 12:00 on 2026-03-10
-
-
-def make_plan(nurse, patient, case=CASE, dose_times=("08:00",)):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": case, "dose_times": list(dose_times)},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()
 
 
 def dose(**overrides):  # type: ignore[no-untyped-def]
@@ -48,7 +39,7 @@ def dose(**overrides):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     return client_for(patient.user)
 
 
@@ -214,7 +205,7 @@ def test_correction_after_the_window_is_refused(phone):  # type: ignore[no-untyp
 def test_another_patients_dose_ids_are_404(phone, care_team, nurse):  # type: ignore[no-untyped-def]
     log = phone.post("/api/v1/me/doses/", dose(), format="json").json()
     other = activated_patient(care_team=care_team)
-    make_plan(nurse, other)
+    TreatmentPlanFactory(patient=other, created_by=nurse, case=CASE)
     response = client_for(other.user).patch(
         f"/api/v1/me/doses/{log['id']}/", {"note": "not mine"}, format="json"
     )
@@ -280,17 +271,17 @@ def test_a_full_year_is_allowed(phone):  # type: ignore[no-untyped-def]
 
 def test_today_twice_daily_in_the_patients_zone(nurse, care_team):  # type: ignore[no-untyped-def]
     patient = activated_patient(care_team=care_team, time_zone="Asia/Kolkata")
-    make_plan(
-        nurse,
-        patient,
-        {
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        case={
             **CASE,
             "mutation": "kit_exon_9",
             "setting": "advanced",
             "size_cm": None,
             "mitoses_per_50hpf": None,
         },
-        ("08:00", "20:00"),
+        dose_times=("08:00", "20:00"),
     )
     phone = client_for(patient.user)
     # 2026-03-10 20:00 UTC is 2026-03-11 01:30 in Kolkata.
@@ -306,7 +297,7 @@ def test_today_twice_daily_in_the_patients_zone(nurse, care_team):  # type: igno
 
 def test_dst_change_in_berlin_keeps_the_wall_clock(nurse, care_team):  # type: ignore[no-untyped-def]
     patient = activated_patient(care_team=care_team, time_zone="Europe/Berlin")
-    make_plan(nurse, patient, dose_times=("08:00",))
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE, dose_times=("08:00",))
     phone = client_for(patient.user)
     with time_machine.travel("2026-03-30 12:00:00+02:00", tick=False):
         rows = phone.get("/api/v1/me/doses/?from=2026-03-28&to=2026-03-30").json()
@@ -413,7 +404,9 @@ def test_staff_adherence_is_scoped(patient, other_care_team, phone):  # type: ig
 def test_days_from_the_backfill_window_start(nurse, care_team):  # type: ignore[no-untyped-def]
     # A plan started long ago: only the last 7 days can be logged, earlier ones are refused.
     patient = activated_patient(care_team=care_team)
-    make_plan(nurse, patient, {**CASE, "start_date": "2025-06-01"})
+    TreatmentPlanFactory(
+        patient=patient, created_by=nurse, case={**CASE, "start_date": "2025-06-01"}
+    )
     phone = client_for(patient.user)
     recent = dose(date="2026-03-03", taken_at="2026-03-03T12:30:00+01:00")
     assert phone.post("/api/v1/me/doses/", recent, format="json").status_code == 201
@@ -431,7 +424,9 @@ def test_a_day_two_plans_cover_belongs_wholly_to_the_later_plan(nurse, patient, 
         "mutation": "kit_exon_9",
         "start_date": "2026-03-10",
     }
-    make_plan(nurse, patient, advanced, ("09:00", "21:00"))
+    TreatmentPlanFactory(
+        patient=patient, created_by=nurse, case=advanced, dose_times=("09:00", "21:00")
+    )
     rows = phone.get("/api/v1/me/doses/?from=2026-03-10&to=2026-03-10").json()
     assert [(r["slot"], r["local_time"]) for r in rows] == [(1, "09:00"), (2, "21:00")]
     logged = phone.post(

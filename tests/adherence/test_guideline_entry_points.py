@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.guidelines import recommend
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = {

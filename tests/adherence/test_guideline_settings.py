@@ -4,7 +4,7 @@ a bad value stops the deployment at the system check."""
 import pytest
 
 from backend.adherence.guideline import deployment_guideline_settings
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 # Non-gastric, <= 2.0 cm, 6-10 mitoses: the UNCONFIRMED edge case of clinical facts §4.1.
 EDGE_CASE = {

@@ -14,7 +14,7 @@ import time_machine
 from backend.adherence.models import TreatmentPlan
 from backend.audit.models import AuditEvent
 from backend.guidelines import recommend
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RECOMMEND_URL = "/api/v1/guidelines/recommendation/"

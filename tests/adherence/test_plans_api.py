@@ -9,7 +9,7 @@ import time_machine
 from backend.adherence.models import PlanRevision, TreatmentPlan
 from backend.audit.models import AuditEvent
 from backend.guidelines import GUIDELINE_VERSION
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

@@ -9,22 +9,15 @@ import time_machine
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.reminders import dose_reminders_enqueue
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def plan_for(nurse, patient, start="2026-03-01", **extra):  # type: ignore[no-untyped-def]
-    with time_machine.travel("2026-02-20 12:00:00+00:00", tick=False):
-        response = client_for(nurse).post(
-            f"/api/v1/patients/{patient.pk}/plans/",
-            {"case": {**HIGH_RISK_CASE, "start_date": start}, "dose_times": ["08:00"], **extra},
-            format="json",
-        )
-    assert response.status_code == 201, response.json()
-    return response.json()
+# When the nurse makes each test's plan.
+PLANNED_AT = "2026-02-20 12:00:00+00:00"
 
 
 def run_every_minute(first: str, last: str) -> None:
@@ -60,7 +53,13 @@ def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(  # type: ignore[no
     nurse, care_team, zone, local_8am_before, local_8am_after
 ):
     patient = activated_patient(care_team=care_team, time_zone=zone)
-    plan_for(nurse, patient, override={"doses_per_day": 1, "reason": "once daily for the test"})
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(
+            patient=patient,
+            created_by=nurse,
+            start_date="2026-03-01",
+            override={"doses_per_day": 1, "reason": "once daily for the test"},
+        )
     for instant in (local_8am_before, local_8am_after):
         at = datetime.fromisoformat(instant)
         run_every_minute(
@@ -71,7 +70,9 @@ def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(  # type: ignore[no
 
 
 def test_follow_ups_until_logged_and_never_twice(nurse, patient):  # type: ignore[no-untyped-def]
-    plan_for(nurse, patient)  # Madrid, 08:00 = 07:00 UTC in March
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
+    # Madrid, 08:00 = 07:00 UTC in March
     run_every_minute("2026-03-02T06:58:00+00:00", "2026-03-02T08:01:00+00:00")
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-02", 0), ("2026-03-02", 1)]
     with time_machine.travel("2026-03-02T08:30:00+00:00", tick=False):
@@ -96,7 +97,8 @@ def test_follow_ups_until_logged_and_never_twice(nurse, patient):  # type: ignor
 
 
 def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):  # type: ignore[no-untyped-def]
-    plan_for(nurse, patient, start="2026-03-05")
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-05")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):
         client_for(nurse).post(
             f"/api/v1/patients/{patient.pk}/plan/holds/",
@@ -110,19 +112,21 @@ def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):  # 
 
 
 def test_no_reminder_after_the_end_date(nurse, patient):  # type: ignore[no-untyped-def]
-    plan_for(
-        nurse,
-        patient,
-        start="2026-02-01",
-        override={"duration_months": 1, "reason": "short course"},
-    )  # ends 2026-03-01
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(
+            patient=patient,
+            created_by=nurse,
+            start_date="2026-02-01",
+            override={"duration_months": 1, "reason": "short course"},
+        )  # ends 2026-03-01
     run_every_minute("2026-03-01T06:58:00+00:00", "2026-03-01T07:02:00+00:00")
     run_every_minute("2026-03-02T06:58:00+00:00", "2026-03-02T07:02:00+00:00")
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-01", 0)]
 
 
 def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):  # type: ignore[no-untyped-def]
-    plan_for(nurse, patient)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
     with time_machine.travel("2026-03-02 12:00:00+00:00", tick=False):
         client_for(nurse).post(f"/api/v1/patients/{patient.pk}/plan/stop/", {"reason": "x"})
     run_every_minute("2026-03-03T06:58:00+00:00", "2026-03-03T07:02:00+00:00")
@@ -130,7 +134,8 @@ def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):  # type: ignore[
 
 
 def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient):  # type: ignore[no-untyped-def]
-    plan_for(nurse, patient)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
     with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))
     # Back at 11:00 UTC: 08:00 local (07:00 UTC) and its follow-ups are too late to be useful.
@@ -152,7 +157,9 @@ def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient): 
     ],
 )
 def test_the_claims_window_ends_where_the_last_reminder_is_too_late(nurse, patient, back_at, sent):  # type: ignore[no-untyped-def]
-    plan_for(nurse, patient)  # Madrid, 08:00 = 07:00 UTC in March
+    with time_machine.travel(PLANNED_AT, tick=False):
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
+    # Madrid, 08:00 = 07:00 UTC in March
     with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))
     with time_machine.travel(back_at, tick=False):

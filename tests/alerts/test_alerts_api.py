@@ -8,17 +8,16 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from backend.adherence.models import TreatmentPlan
 from backend.alerts.models import Alert
 from backend.alerts.services import alert_raise
 from backend.alerts.streaks import alerts_open_for_missed_streaks, current_missed_streak
 from backend.guidelines import AlertDecision
 from backend.notifications.models import OutboxMessage
 from backend.sideeffects.services import side_effect_report_record
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory, activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -168,16 +167,6 @@ def test_current_streak_counts_back_from_the_latest_logged_day() -> None:
     assert current_missed_streak({date(2026, 5, 1): {"taken"}}) == (0, None)
 
 
-def _plan(nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": "2026-04-20"}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
-
-
 def _logs(plan, patient, statuses: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     doses_logged(
         DoseRecord(
@@ -193,7 +182,7 @@ def _logs(plan, patient, statuses: dict[str, str]) -> None:  # type: ignore[no-u
 
 
 def test_streak_of_one_day_is_quiet_two_days_alert_growing_updates(nurse, patient):  # type: ignore[no-untyped-def]
-    plan = _plan(nurse, patient)
+    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-04-20")
     now = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
     _logs(plan, patient, {"2026-05-06": "taken", "2026-05-07": "missed"})
     assert alerts_open_for_missed_streaks(now) == []
@@ -208,7 +197,7 @@ def test_streak_of_one_day_is_quiet_two_days_alert_growing_updates(nurse, patien
 
 
 def test_a_new_streak_after_a_taken_dose_opens_a_new_alert(nurse, patient):  # type: ignore[no-untyped-def]
-    plan = _plan(nurse, patient)
+    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-04-20")
     now = datetime(2026, 5, 12, 12, 0, tzinfo=UTC)
     _logs(plan, patient, {"2026-05-04": "missed", "2026-05-05": "missed"})
     [first] = alerts_open_for_missed_streaks(now)
@@ -223,7 +212,7 @@ def test_team_threshold_is_configurable(nurse, patient, care_team):  # type: ign
     from backend.alerts.models import CareTeamAlertSettings
 
     CareTeamAlertSettings.objects.create(care_team=care_team, missed_streak_days=3)
-    plan = _plan(nurse, patient)
+    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-04-20")
     _logs(plan, patient, {"2026-05-07": "missed", "2026-05-08": "missed"})
     assert alerts_open_for_missed_streaks(datetime(2026, 5, 10, tzinfo=UTC)) == []
 

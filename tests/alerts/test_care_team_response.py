@@ -11,8 +11,8 @@ from backend.alerts.models import Alert
 from backend.alerts.services import alert_resolve
 from backend.audit.models import AuditEvent
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,7 @@ REPORTS = "/api/v1/me/side-effects/"
 
 @pytest.fixture
 def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 

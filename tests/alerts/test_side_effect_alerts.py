@@ -10,8 +10,8 @@ from django.utils import timezone
 from backend.alerts.models import Alert
 from backend.notifications.models import OutboxMessage
 from backend.sideeffects.models import SideEffectReport
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +20,7 @@ REPORTS = "/api/v1/me/side-effects/"
 
 @pytest.fixture
 def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
@@ -248,14 +243,12 @@ def test_grade_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower): 
 
     patient = activated_patient(care_team=care_team)
     override = {"dose_mg_per_day": dose_mg, "reason": "test dose level"}
-    client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {
-            "case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"},
-            "dose_times": ["08:00", "20:00"] if dose_mg == 800 else ["08:00"],
-            "override": override,
-        },
-        format="json",
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        start_date="2026-01-05",
+        dose_times=["08:00", "20:00"] if dose_mg == 800 else ["08:00"],
+        override=override,
     )
     created = report(client_for(patient.user), frequency=3, severity=3).json()
     advice = Alert.objects.get(patient=patient).advice

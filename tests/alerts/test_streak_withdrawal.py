@@ -19,8 +19,8 @@ from backend.alerts.services import alert_acknowledge, alert_resolve
 from backend.alerts.streaks import alerts_open_for_missed_streaks, missed_streak_runs
 from backend.audit.models import AuditEvent
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +43,7 @@ def phone(patient):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def plan(clock, nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": START.isoformat()}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
+    return str(TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START).pk)
 
 
 def log(phone, day: date, status: str = "taken"):  # type: ignore[no-untyped-def]

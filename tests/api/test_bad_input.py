@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

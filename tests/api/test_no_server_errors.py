@@ -8,7 +8,8 @@ import time_machine
 from django.db import connection
 from django.test import override_settings
 
-from tests.conftest import client_for
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,19 +76,9 @@ def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):  # ty
 # ------------------------------------------------------------------------ dates
 
 
-def make_plan(nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": CASE, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()
-
-
 @pytest.mark.parametrize("year", BAD_YEARS)
 def test_me_doses_query_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     for name in ("from", "to"):
         response = phone.get("/api/v1/me/doses/", {name: f"{year}-01-01"})
@@ -98,7 +89,7 @@ def test_me_doses_query_dates_out_of_range(nurse, patient, year):  # type: ignor
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     for name in ("from", "to"):
         response = client_for(nurse).get(
             f"/api/v1/patients/{patient.pk}/adherence/", {name: f"{year}-12-31"}
@@ -110,7 +101,7 @@ def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):  # ty
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 def test_dose_log_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     base = {"client_id": str(uuid.uuid4()), "date": "2026-03-10", "slot": 1, "status": "taken"}
     response = phone.post("/api/v1/me/doses/", {**base, "date": f"{year}-01-01"}, format="json")
@@ -138,7 +129,7 @@ def test_plan_case_dates_out_of_range(nurse, patient, year, field):  # type: ign
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     client = client_for(nurse)
     day = f"{year}-06-15"
     url = f"/api/v1/patients/{patient.pk}/plan/"
@@ -160,7 +151,7 @@ def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):  # typ
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     response = phone.post(
         "/api/v1/me/weights/",
@@ -208,7 +199,7 @@ def test_export_job_dates_out_of_range(coordinator, year):  # type: ignore[no-un
 @pytest.mark.parametrize("year", BAD_YEARS)
 @pytest.mark.parametrize("path", ["report.pdf", "fhir/"])
 def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     for name in ("from", "to"):
         response = client_for(nurse).get(
             f"/api/v1/patients/{patient.pk}/{path}", {name: f"{year}-01-01"}
@@ -218,7 +209,7 @@ def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):  #
 
 @pytest.mark.parametrize("year", ["1900", "2200"])
 def test_the_bounds_themselves_are_accepted(nurse, patient, year):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     response = phone.post(
         "/api/v1/me/weights/",
@@ -238,7 +229,7 @@ def test_the_bounds_themselves_are_accepted(nurse, patient, year):  # type: igno
 
 @override_settings(INPUT_DATE_MIN_YEAR=2000, INPUT_DATE_MAX_YEAR=2100)
 def test_the_bounds_come_from_settings(nurse, patient):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
     response = client_for(patient.user).get("/api/v1/me/doses/", {"from": "1999-12-31"})
     assert_400_naming(response, "from")
     assert "2000 and 2100" in response.json()["detail"]

@@ -65,7 +65,7 @@ def test_schema_and_docs_are_for_staff_when_not_public(settings, client, nurse, 
     from django.urls import clear_url_caches
 
     import backend.urls
-    from tests.conftest import client_for
+    from tests.factories.clients import client_for
 
     settings.API_DOCS_PUBLIC = False
     try:

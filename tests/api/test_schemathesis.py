@@ -41,7 +41,7 @@ from backend.alerts.models import Alert
 from backend.notifications.models import Device
 from backend.reports.models import ExportJob
 from backend.sideeffects.models import SideEffectReport
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 # slow: a minute of generated requests (make test runs it; make test-fast leaves it out).

@@ -5,7 +5,7 @@ from django.db import connection, transaction
 
 from backend.audit.models import AppendOnlyError, AuditEvent
 from backend.audit.services import audit_record
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,8 @@ from playwright.sync_api import expect
 
 from backend.accounts.services import auth_token_issue
 from backend.alerts.models import Alert, AlertStatus
-from tests.conftest import client_for
 from tests.factories.accounts import TEST_PASSWORD
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -24,12 +23,7 @@ XSS_NOTE = '<script>document.title="pwned"</script><img src=x onerror="window.__
 
 @pytest.fixture
 def patient_on_plan(nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
     return patient
 
 

@@ -23,14 +23,15 @@ from playwright.sync_api import Page, Route, expect
 
 from backend.accounts.models import Patient
 from backend.adherence.models import ScheduledDose
+from backend.adherence.selectors.plans import plan_summary
 from backend.alerts.models import Alert
 from backend.notifications import fcm
 from backend.notifications.models import Device
 from backend.patientapp.shell import catalogue
 from backend.sideeffects.models import SideEffectReport
-from tests.conftest import client_for
 from tests.factories.accounts import TEST_PASSWORD
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, TreatmentPlanFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -68,20 +69,10 @@ def enrol(nurse, zone: str, *, language: str = "en") -> tuple[str, str]:  # type
     return response.json()["id"], response.json()["invitation_code"]
 
 
-def make_plan(nurse, patient_id, zone: str, *, case=None, dose_times=None) -> dict:  # type: ignore[no-untyped-def]
-    """A plan starting today (the patient's today) with a dose due a few minutes ago."""
+def due_today(zone: str) -> dict[str, object]:
+    """A plan's start and dose time: today (the patient's today), a dose due a few minutes ago."""
     now = local_now(zone)
-    times = dose_times or [hhmm(now - timedelta(minutes=5))]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient_id}/plans/",
-        {
-            "case": {**(case or HIGH_RISK_CASE), "start_date": now.date().isoformat()},
-            "dose_times": times,
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()
+    return {"start_date": now.date(), "dose_times": [hhmm(now - timedelta(minutes=5))]}
 
 
 def activate_in_app(page: Page, live_server, code: str) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +107,7 @@ def wait_for_service_worker(page: Page) -> None:
 def signed_in_patient(nurse, patient, zone: str, **plan_options):  # type: ignore[no-untyped-def]
     patient.time_zone = zone
     patient.save(update_fields=["time_zone"])
-    make_plan(nurse, patient.pk, zone, **plan_options)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, **{**due_today(zone), **plan_options})
     return patient
 
 
@@ -127,13 +118,15 @@ def test_activate_with_an_invitation_log_a_dose_and_see_it_in_the_api(  # type: 
     live_server, open_phone, nurse, zone, artifacts
 ):
     patient_id, code = enrol(nurse, zone)
-    plan = make_plan(nurse, patient_id, zone)
+    plan = TreatmentPlanFactory(
+        patient=Patient.objects.get(pk=patient_id), created_by=nurse, **due_today(zone)
+    )
     page = open_phone()
 
     activate_in_app(page, live_server, code)
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
     expect(page.get_by_text(re.compile(r"Your username is patient-\d{8}"))).to_be_visible()
-    expect(page.locator(".plan-day")).to_have_text(f"Day 1 of {plan['total_days']:,}")
+    expect(page.locator(".plan-day")).to_have_text(f"Day 1 of {plan_summary(plan).total_days:,}")
     expect(page.locator(".plan-end")).to_contain_text("Ends on")
     card = dose_card(page)
     expect(card).to_contain_text("Not taken yet")
@@ -328,7 +321,9 @@ def test_the_spanish_ui_follows_the_patients_profile_and_the_browser(  # type: i
     live_server, open_phone, nurse, zone, artifacts
 ):
     patient_id, code = enrol(nurse, zone, language="es")
-    make_plan(nurse, patient_id, zone)
+    TreatmentPlanFactory(
+        patient=Patient.objects.get(pk=patient_id), created_by=nurse, **due_today(zone)
+    )
     patient = Patient.objects.get(pk=patient_id)
     page = open_phone(locale="en-GB")
     activate_in_app(page, live_server, code)  # the browser speaks English...
@@ -1522,7 +1517,7 @@ def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_l
         zone,
         "+34 600 111 222",
     )
-    make_plan(nurse, patient.pk, zone)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, **due_today(zone))
 
     # The phone opens the link (as the camera would from the QR code): the code is filled in
     # and gone from the address.

@@ -11,11 +11,10 @@ from django.utils import timezone
 from backend.accounts.selectors import patient_local_today
 from backend.adherence.models import ScheduledDose
 from backend.adherence.services.missed_doses import doses_mark_missed
-from backend.adherence.services.plans import plan_create
 from backend.alerts.models import Alert
 from backend.alerts.streaks import alerts_open_for_missed_streaks
 from bench.chaos.report import _streak_rule
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def streak_alert(patient, nurse):  # type: ignore[no-untyped-def]
     today = patient_local_today(patient)
-    plan_create(
-        patient=patient,
-        created_by=nurse,
-        case={**HIGH_RISK_CASE, "start_date": (today - timedelta(days=10)).isoformat()},
-        dose_times=["08:00"],
-    )
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=today - timedelta(days=10))
     now = timezone.now()
     assert doses_mark_missed(now) >= 2
     alerts_open_for_missed_streaks(now)

@@ -1,9 +1,8 @@
 """Shared fixtures and helpers for the dashboard's server-side tests: browsers (Django test
-clients with a session) signed in as a given user, a pinned clock, and small builders for
-alerts, plans, dose histories and side-effect reports."""
+clients with a session) signed in as a given user, a pinned clock, and dose histories (plans,
+alerts and side-effect reports come from tests/factories/)."""
 
 import re
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -16,17 +15,9 @@ from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from backend.accounts.models import Patient, User
+from backend.accounts.models import User
 from backend.adherence.models import DoseStatus, TreatmentPlan
-from backend.adherence.services.plans import plan_create
-from backend.alerts.models import Alert
-from backend.alerts.services import alert_raise
-from backend.guidelines import AlertDecision
-from backend.guidelines.symptoms import SYMPTOMS
-from backend.sideeffects.models import SideEffectReport
-from backend.sideeffects.services import side_effect_report_record
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import HIGH_RISK_CASE
 
 MADRID = "Europe/Madrid"
 # 09:00 in Madrid, 07:00 UTC: the same calendar day for the patients (Madrid) and for the
@@ -93,41 +84,6 @@ def queries_of(call: Callable[[], HttpResponse], status: int = 200) -> tuple[Htt
     return response, len(captured)
 
 
-def raise_alert(
-    patient: Patient,
-    *,
-    priority: str = "high",
-    kind: str = "severe_symptom",
-    symptom: str = "nausea",
-    summary: str = "",
-    at: datetime | None = None,
-) -> Alert:
-    decision = AlertDecision(
-        kind=kind,
-        priority=priority,
-        rule=f"alert.{kind}",
-        text=summary or f"{symptom or kind}: {priority}",
-        sources=("S20",),
-    )
-    return alert_raise(patient=patient, decision=decision, symptom=symptom, now=at)
-
-
-def new_plan(
-    by: User,
-    patient: Patient,
-    start: date,
-    *,
-    case: dict | None = None,
-    dose_times: Sequence[str] = ("08:00",),
-) -> TreatmentPlan:
-    return plan_create(
-        patient=patient,
-        created_by=by,
-        case={**(case or HIGH_RISK_CASE), "start_date": start.isoformat()},
-        dose_times=list(dose_times),
-    )
-
-
 def dose_history(plan: TreatmentPlan, statuses: Sequence[str], *, last: date) -> None:
     """One slot-1 log per day, the last one dated `last`: "taken", "missed" or "skipped"."""
     first = last - timedelta(days=len(statuses) - 1)
@@ -149,21 +105,6 @@ def dose_history(plan: TreatmentPlan, statuses: Sequence[str], *, last: date) ->
             )
         )
     doses_logged(logs)
-
-
-def side_effect_report(
-    patient: Patient, *, symptom: str = "nausea", level: int = 1, note: str = ""
-) -> SideEffectReport:
-    """A low-scoring report (no alert) as the patient's phone sends it."""
-    answers = dict.fromkeys(SYMPTOMS[symptom].attributes, level)
-    return side_effect_report_record(
-        patient=patient,
-        reported_by=patient.user,
-        client_id=uuid.uuid4(),
-        symptom=symptom,
-        answers=answers,
-        note=note,
-    ).report
 
 
 class _Tags(HTMLParser):

@@ -16,13 +16,13 @@ from tests.dashboard.conftest import (
     HTMX,
     TODAY,
     inline_code_problems,
-    new_plan,
-    raise_alert,
-    side_effect_report,
     text,
     title_of,
 )
 from tests.factories.accounts import TEST_PASSWORD, StaffFactory, activated_patient
+from tests.factories.alerts import AlertFactory
+from tests.factories.plans import TreatmentPlanFactory
+from tests.factories.side_effects import SideEffectReportFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def signed_in_user_id(client: Client) -> str | None:
 
 
 def test_anonymous_pages_redirect_to_the_sign_in_with_next(client, patient, nurse):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     paths = [
         "/dashboard/",
         "/dashboard/?priority=urgent&kind=rash",
@@ -66,7 +66,7 @@ def test_anonymous_pages_redirect_to_the_sign_in_with_next(client, patient, nurs
 
 
 def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     rows = client.get("/dashboard/alerts/rows/?priority=high", headers=HTMX)
     assert rows.status_code == 200
     assert rows["HX-Redirect"] == sign_in_url("/dashboard/alerts/rows/?priority=high")
@@ -82,7 +82,7 @@ def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client, patient
 def test_after_an_htmx_sign_in_redirect_the_nurse_returns_to_the_page(client, nurse, patient):  # type: ignore[no-untyped-def]
     """htmx sends the page's address (HX-Current-URL): signing in must lead back there, not
     to the bare fragment the poll asked for, nor to a POST-only URL (which would be 405)."""
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     page = {**HTMX, "HX-Current-URL": "http://testserver/dashboard/?priority=high"}
     rows = client.get("/dashboard/alerts/rows/?priority=high", headers=page)
     assert rows["HX-Redirect"] == sign_in_url("/dashboard/?priority=high")
@@ -120,8 +120,8 @@ def test_sign_in_page_renders_for_anonymous_visitors(client):  # type: ignore[no
 
 
 def test_a_signed_in_patient_gets_403_on_every_page(browser, patient, nurse):  # type: ignore[no-untyped-def]
-    report = side_effect_report(patient)
-    alert = raise_alert(patient)
+    report = SideEffectReportFactory(patient=patient)
+    alert = AlertFactory(patient=patient)
     phone = browser(patient.user)
     gets = [
         "/dashboard/",
@@ -150,7 +150,7 @@ def test_a_signed_in_patient_gets_403_on_every_page(browser, patient, nurse):  #
 
 
 def test_inactive_staff_are_refused(browser, nurse, patient):  # type: ignore[no-untyped-def]
-    raise_alert(patient)
+    AlertFactory(patient=patient)
     client = browser(nurse)
     nurse.is_active = False
     nurse.save(update_fields=["is_active"])
@@ -253,7 +253,7 @@ def test_lockout_on_the_api_stays_json(api_client, nurse):  # type: ignore[no-un
 
 
 def test_posts_without_a_csrf_token_are_refused(browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     anonymous = Client(enforce_csrf_checks=True)
     sign_in = anonymous.post(SIGN_IN, {"username": nurse.username, "password": TEST_PASSWORD})
     assert sign_in.status_code == 403
@@ -294,7 +294,7 @@ def own(care_team) -> Patient:  # type: ignore[no-untyped-def]
 
 
 def test_another_teams_patient_page_is_404(nurse_browser, coordinator_browser, foreign):  # type: ignore[no-untyped-def]
-    side_effect_report(foreign)
+    SideEffectReportFactory(patient=foreign)
     for client in (nurse_browser, coordinator_browser):
         response = client.get(f"/dashboard/patients/{foreign.pk}/")
         assert response.status_code == 404
@@ -303,7 +303,7 @@ def test_another_teams_patient_page_is_404(nurse_browser, coordinator_browser, f
 
 
 def test_another_teams_alert_cannot_be_acknowledged_or_resolved(nurse_browser, foreign):  # type: ignore[no-untyped-def]
-    alert = raise_alert(foreign, priority="urgent")
+    alert = AlertFactory(patient=foreign, priority="urgent")
     before = Alert.objects.values().get(pk=alert.pk)
     base = f"/dashboard/alerts/{alert.pk}"
     assert nurse_browser.post(f"{base}/acknowledge/").status_code == 404
@@ -319,7 +319,7 @@ def test_another_teams_alert_cannot_be_acknowledged_or_resolved(nurse_browser, f
 
 
 def test_a_grade_for_another_teams_patient_is_404(nurse_browser, foreign):  # type: ignore[no-untyped-def]
-    report = side_effect_report(foreign)
+    report = SideEffectReportFactory(patient=foreign)
     response = nurse_browser.post(
         f"/dashboard/patients/{foreign.pk}/grades/", {"report": str(report.pk), "grade": "1"}
     )
@@ -330,9 +330,9 @@ def test_a_grade_for_another_teams_patient_is_404(nurse_browser, foreign):  # ty
 def test_queue_and_cohort_never_list_another_teams_patients(  # type: ignore[no-untyped-def]
     nurse_browser, coordinator_browser, nurse, own, foreign
 ):
-    raise_alert(own, priority="normal", symptom="rash", summary="Own summary text")
-    raise_alert(foreign, priority="urgent", summary="Foreign summary text")
-    new_plan(nurse, own, TODAY)
+    AlertFactory(patient=own, priority="normal", symptom="rash", summary="Own summary text")
+    AlertFactory(patient=foreign, priority="urgent", summary="Foreign summary text")
+    TreatmentPlanFactory(patient=own, created_by=nurse, start_date=TODAY)
     for client in (nurse_browser, coordinator_browser):
         for path in (
             "/dashboard/",
@@ -362,8 +362,8 @@ def test_queue_and_cohort_never_list_another_teams_patients(  # type: ignore[no-
 
 
 def test_admin_sees_every_team(admin_browser, own, foreign):  # type: ignore[no-untyped-def]
-    raise_alert(own, priority="normal", symptom="rash")
-    raise_alert(foreign, priority="urgent")
+    AlertFactory(patient=own, priority="normal", symptom="rash")
+    AlertFactory(patient=foreign, priority="urgent")
     queue = text(admin_browser.get("/dashboard/"))
     assert "Foreign Fiona Zeta" in queue and "Own Olga Alpha" in queue
     rows = queue.split('<table class="alerts">', 1)[1]
@@ -375,8 +375,8 @@ def test_admin_sees_every_team(admin_browser, own, foreign):  # type: ignore[no-
 
 def test_staff_of_two_teams_see_both(browser, care_team, other_care_team, own, foreign):  # type: ignore[no-untyped-def]
     both = StaffFactory(role="nurse", care_teams=[care_team, other_care_team])
-    raise_alert(own)
-    raise_alert(foreign)
+    AlertFactory(patient=own)
+    AlertFactory(patient=foreign)
     queue = text(browser(both).get("/dashboard/"))
     assert queue.count('class="alert-row ') == 2
     # Two memberships must not show a patient twice.
@@ -396,8 +396,8 @@ def csp_directives(header: str) -> dict[str, list[str]]:
 
 
 def test_every_dashboard_response_has_a_strict_csp(client, browser, nurse, patient, foreign):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
-    side_effect_report(patient)
+    alert = AlertFactory(patient=patient)
+    SideEffectReportFactory(patient=patient)
     nurse_client = browser(nurse)
     phone = browser(patient.user)
     responses = {
@@ -451,9 +451,9 @@ def test_every_dashboard_response_has_a_strict_csp(client, browser, nurse, patie
 def test_pages_have_no_inline_script_style_or_handlers(  # type: ignore[no-untyped-def]
     client, nurse_browser, nurse, patient
 ):
-    alert = raise_alert(patient)
-    new_plan(nurse, patient, TODAY)
-    side_effect_report(patient, level=2, note="Felt sick after lunch")
+    alert = AlertFactory(patient=patient)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY)
+    SideEffectReportFactory(patient=patient, level=2, note="Felt sick after lunch")
     pages = {
         "sign-in": client.get(SIGN_IN),
         "queue": nurse_browser.get("/dashboard/"),

@@ -14,20 +14,15 @@ from django.utils import timezone
 from backend.alerts.models import Alert
 from backend.alerts.selectors import alerts_filtered
 from backend.audit.models import AuditEvent
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 

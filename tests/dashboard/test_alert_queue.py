@@ -17,11 +17,11 @@ from tests.dashboard.conftest import (
     HTMX,
     NOW,
     queries_of,
-    raise_alert,
     text,
     title_of,
 )
 from tests.factories.accounts import CareTeamFactory, StaffFactory, activated_patient
+from tests.factories.alerts import AlertFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -54,8 +54,10 @@ def test_rows_are_urgent_then_high_then_normal_then_oldest_first(nurse_browser, 
     start = NOW - timedelta(hours=6)
 
     def opened(name: str, priority: str, minutes: int) -> Alert:
-        return raise_alert(
-            person(care_team, name), priority=priority, at=start + timedelta(minutes=minutes)
+        return AlertFactory(
+            patient=person(care_team, name),
+            priority=priority,
+            now=start + timedelta(minutes=minutes),
         )
 
     alerts = {
@@ -94,16 +96,22 @@ def mixed_queue(care_team):  # type: ignore[no-untyped-def]
         return NOW - timedelta(minutes=minutes)
 
     return {
-        "smith_nausea": raise_alert(smith, priority="urgent", symptom="nausea", at=ago(5)),
-        "smith_streak": raise_alert(
-            smith, priority="normal", kind="missed_dose_streak", symptom="", at=ago(50)
+        "smith_nausea": AlertFactory(
+            patient=smith, priority="urgent", symptom="nausea", now=ago(5)
         ),
-        "jones_rash": raise_alert(jones, priority="high", symptom="rash", at=ago(40)),
-        "jones_streak": raise_alert(
-            jones, priority="high", kind="missed_dose_streak", symptom="", at=ago(30)
+        "smith_streak": AlertFactory(
+            patient=smith, priority="normal", kind="missed_dose_streak", symptom="", now=ago(50)
         ),
-        "smithers_fatigue": raise_alert(
-            smithers, priority="normal", kind="worsening_symptom", symptom="fatigue", at=ago(20)
+        "jones_rash": AlertFactory(patient=jones, priority="high", symptom="rash", now=ago(40)),
+        "jones_streak": AlertFactory(
+            patient=jones, priority="high", kind="missed_dose_streak", symptom="", now=ago(30)
+        ),
+        "smithers_fatigue": AlertFactory(
+            patient=smithers,
+            priority="normal",
+            kind="worsening_symptom",
+            symptom="fatigue",
+            now=ago(20),
         ),
     }
 
@@ -150,9 +158,9 @@ def test_patient_filter_lists_whoever_has_something_unresolved(  # type: ignore[
     nurse_browser, mixed_queue, care_team, other_care_team
 ):
     settled = person(care_team, "Sam Settled", "MRN-SETTLED")
-    done = raise_alert(settled)
+    done = AlertFactory(patient=settled)
     Alert.objects.filter(pk=done.pk).update(status=AlertStatus.RESOLVED, resolved_at=NOW)
-    raise_alert(person(other_care_team, "Olaf Other-Team", "MRN-OTHER"))
+    AlertFactory(patient=person(other_care_team, "Olaf Other-Team", "MRN-OTHER"))
     jones = mixed_queue["jones_rash"].patient
     html = text(nurse_browser.get(f"{QUEUE}?patient={jones.pk}"))
     assert row_ids(html) == [str(mixed_queue["jones_rash"].pk), str(mixed_queue["jones_streak"].pk)]
@@ -211,7 +219,9 @@ def test_bad_filter_on_the_rows_partial_is_400_naming_the_field(nurse_browser, m
 def test_pagination_keeps_the_filters(nurse_browser, care_team, settings):  # type: ignore[no-untyped-def]
     settings.DASHBOARD_PAGE_SIZE = 2
     alerts = [
-        raise_alert(person(care_team, f"Paged {name}"), at=NOW - timedelta(minutes=10 - i))
+        AlertFactory(
+            patient=person(care_team, f"Paged {name}"), now=NOW - timedelta(minutes=10 - i)
+        )
         for i, name in enumerate(["Ann", "Ben", "Cid"])
     ]
     first = text(nurse_browser.get(f"{QUEUE}?priority=high"))
@@ -226,7 +236,7 @@ def test_pagination_keeps_the_filters(nurse_browser, care_team, settings):  # ty
 
 
 def test_names_are_escaped(nurse_browser, care_team):  # type: ignore[no-untyped-def]
-    raise_alert(person(care_team, '<img src=x onerror="alert(1)">Eve'))
+    AlertFactory(patient=person(care_team, '<img src=x onerror="alert(1)">Eve'))
     html = text(nurse_browser.get(QUEUE))
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve" in html
     assert "<img src=x" not in html
@@ -236,7 +246,7 @@ def test_names_are_escaped(nurse_browser, care_team):  # type: ignore[no-untyped
 
 
 def test_title_counts_the_new_alerts(nurse_browser, care_team):  # type: ignore[no-untyped-def]
-    alerts = [raise_alert(person(care_team, f"Title {n}")) for n in ("Ada", "Bo", "Cy")]
+    alerts = [AlertFactory(patient=person(care_team, f"Title {n}")) for n in ("Ada", "Bo", "Cy")]
     html = text(nurse_browser.get(QUEUE))
     assert title_of(html) == "(3) Alert queue · GIST adherence"
     assert "<strong>3</strong> new, <strong>3</strong> not yet resolved." in html
@@ -256,8 +266,8 @@ def test_title_counts_the_new_alerts(nurse_browser, care_team):  # type: ignore[
 
 
 def test_refresh_partial_starts_with_the_title(nurse_browser, care_team):  # type: ignore[no-untyped-def]
-    raise_alert(person(care_team, "Refresh Rita"))
-    raise_alert(person(care_team, "Refresh Rolf"))
+    AlertFactory(patient=person(care_team, "Refresh Rita"))
+    AlertFactory(patient=person(care_team, "Refresh Rolf"))
     response = nurse_browser.get(f"{ROWS}?priority=high", headers=HTMX)
     assert response.status_code == 200
     html = text(response)
@@ -288,7 +298,7 @@ def test_queue_page_polls_the_rows_partial(nurse_browser, settings):  # type: ig
 
 
 def test_acknowledge_with_htmx_returns_the_row(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority="urgent")
+    alert = AlertFactory(patient=patient, priority="urgent")
     response = nurse_browser.post(ack_url(alert), headers=HTMX)
     assert response.status_code == 200
     html = text(response)
@@ -309,7 +319,7 @@ def test_acknowledge_with_htmx_returns_the_row(nurse_browser, nurse, patient):  
 
 
 def test_acknowledging_again_keeps_the_first(browser, nurse, care_team, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     browser(nurse).post(ack_url(alert), headers=HTMX)
     colleague = StaffFactory(role="nurse", care_teams=[care_team])
     with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
@@ -321,7 +331,7 @@ def test_acknowledging_again_keeps_the_first(browser, nurse, care_team, patient)
 
 
 def test_acknowledge_without_htmx_redirects_to_the_queue(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     response = nurse_browser.post(ack_url(alert))
     assert response.status_code == 302 and response["Location"] == QUEUE
     alert.refresh_from_db()
@@ -329,7 +339,7 @@ def test_acknowledge_without_htmx_redirects_to_the_queue(nurse_browser, nurse, p
 
 
 def test_acknowledging_a_resolved_alert_is_409(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     nurse_browser.post(resolve_url(alert), {"outcome": "other", "note": "Phoned"})
     response = nurse_browser.post(ack_url(alert), headers=HTMX)
     assert response.status_code == 409
@@ -340,7 +350,7 @@ def test_acknowledging_a_resolved_alert_is_409(nurse_browser, nurse, patient):  
 
 
 def test_acknowledge_and_resolve_only_accept_their_methods(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     assert nurse_browser.get(ack_url(alert)).status_code == 405
     put = nurse_browser.put(resolve_url(alert))
     assert put.status_code == 405 and put["Allow"] == "GET, POST"
@@ -353,7 +363,7 @@ def test_acknowledge_and_resolve_only_accept_their_methods(nurse_browser, patien
 
 
 def test_resolve_form_as_fragment_or_page(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     fragment = text(nurse_browser.get(resolve_url(alert), headers=HTMX))
     assert fragment.startswith('<div class="panel">')
     assert f"Resolve: {patient.display_name}" in fragment
@@ -376,7 +386,7 @@ def test_resolve_form_as_fragment_or_page(nurse_browser, patient):  # type: igno
 def test_resolve_with_htmx_refuses_an_incomplete_form_with_422(  # type: ignore[no-untyped-def]
     nurse_browser, patient, body, field, reason
 ):
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     response = nurse_browser.post(resolve_url(alert), body, headers=HTMX)
     assert response.status_code == 422
     assert "HX-Trigger" not in response
@@ -392,7 +402,7 @@ def test_resolve_with_htmx_refuses_an_incomplete_form_with_422(  # type: ignore[
 
 
 def test_resolve_with_htmx(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     response = nurse_browser.post(
         resolve_url(alert),
         {"outcome": "dose_held", "note": "  Held 3 days, review Friday.  "},
@@ -415,7 +425,7 @@ def test_resolve_with_htmx(nurse_browser, nurse, patient):  # type: ignore[no-un
 
 
 def test_resolving_twice_is_409_and_keeps_the_first(browser, nurse, care_team, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     first = browser(nurse).post(
         resolve_url(alert), {"outcome": "contacted_patient", "note": "Phoned"}, headers=HTMX
     )
@@ -439,7 +449,7 @@ def test_resolving_twice_is_409_and_keeps_the_first(browser, nurse, care_team, p
 
 
 def test_resolve_without_htmx_redirects(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     refused = nurse_browser.post(resolve_url(alert), {"outcome": "other"})
     assert refused.status_code == 422
     assert text(refused).startswith("<!doctype html>")  # the whole page, with the error
@@ -464,11 +474,11 @@ def team_with_alerts(count: int) -> tuple[object, list[Alert]]:
         patient = activated_patient(care_team=team)
         for offset, symptom in enumerate(symptoms):
             alerts.append(
-                raise_alert(
-                    patient,
+                AlertFactory(
+                    patient=patient,
                     priority=priorities[(index + offset) % 3],
                     symptom=symptom,
-                    at=NOW - timedelta(minutes=index * 3 + offset),
+                    now=NOW - timedelta(minutes=index * 3 + offset),
                 )
             )
     for alert in alerts[::4]:
@@ -516,10 +526,10 @@ def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_t
     two_alerts = person(care_team, "Audit Anna")
     one_alert = person(care_team, "Audit Ben")
     resolved_only = person(care_team, "Audit Carl")
-    raise_alert(two_alerts, symptom="nausea")
-    raise_alert(two_alerts, symptom="rash")
-    raise_alert(one_alert, priority="urgent")
-    gone = raise_alert(resolved_only)
+    AlertFactory(patient=two_alerts, symptom="nausea")
+    AlertFactory(patient=two_alerts, symptom="rash")
+    AlertFactory(patient=one_alert, priority="urgent")
+    gone = AlertFactory(patient=resolved_only)
     Alert.objects.filter(pk=gone.pk).update(status=AlertStatus.RESOLVED, resolved_at=NOW)
 
     def queue_events():  # type: ignore[no-untyped-def]
@@ -543,7 +553,7 @@ def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_t
     assert queue_events().count() == 2
 
     # A patient newly in the queue is audited at once; the others are not again.
-    raise_alert(resolved_only, priority="high", symptom="fatigue")
+    AlertFactory(patient=resolved_only, priority="high", symptom="fatigue")
     client.get(ROWS, headers=HTMX)
     assert queue_events().count() == 3
     assert queue_events().filter(patient=resolved_only).count() == 1
@@ -556,6 +566,6 @@ def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_t
 
 
 def test_an_invalid_filter_audits_nothing(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    raise_alert(patient)
+    AlertFactory(patient=patient)
     assert nurse_browser.get(f"{QUEUE}?priority=bogus").status_code == 400
     assert not AuditEvent.objects.filter(action="dashboard.alert_queue").exists()

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from backend.audit.models import AuditEvent
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

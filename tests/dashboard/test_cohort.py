@@ -16,12 +16,12 @@ from tests.dashboard.conftest import (
     AUDIT_CHAIN_QUERIES,
     TODAY,
     dose_history,
-    new_plan,
     queries_of,
-    raise_alert,
     text,
 )
 from tests.factories.accounts import CareTeamFactory, StaffFactory, activated_patient
+from tests.factories.alerts import AlertFactory
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -75,7 +75,9 @@ def enrol(by, care_team, name: str, days: int | None, statuses=()):  # type: ign
     ending yesterday."""
     patient = activated_patient(care_team=care_team, display_name=name)
     if days is not None:
-        plan = new_plan(by, patient, TODAY - timedelta(days=days - 1))
+        plan = TreatmentPlanFactory(
+            patient=patient, created_by=by, start_date=TODAY - timedelta(days=days - 1)
+        )
         if statuses:
             dose_history(plan, statuses, last=TODAY - timedelta(days=1))
     return patient
@@ -95,11 +97,11 @@ def cohort(nurse, care_team, other_care_team):  # type: ignore[no-untyped-def]
         "eve": enrol(nurse, care_team, "Eve Noplan", None),
     }
     stranger = enrol(nurse, other_care_team, "Zed Stranger", 30, [MISSED] * 29)
-    raise_alert(stranger, priority="urgent")
-    raise_alert(people["cy"], priority="normal", kind="missed_dose_streak", symptom="")
-    raise_alert(people["cy"], priority="high", symptom="nausea")
-    raise_alert(people["ben"], priority="normal", symptom="fatigue")
-    gone = raise_alert(people["ada"], priority="high", symptom="rash")
+    AlertFactory(patient=stranger, priority="urgent")
+    AlertFactory(patient=people["cy"], priority="normal", kind="missed_dose_streak", symptom="")
+    AlertFactory(patient=people["cy"], priority="high", symptom="nausea")
+    AlertFactory(patient=people["ben"], priority="normal", symptom="fatigue")
+    gone = AlertFactory(patient=people["ada"], priority="high", symptom="rash")
     type(gone).objects.filter(pk=gone.pk).update(status=AlertStatus.RESOLVED)
     return people
 
@@ -329,7 +331,7 @@ def team_of(size: int):  # type: ignore[no-untyped-def]
         statuses = [MISSED if day % (index + 2) == 0 else TAKEN for day in range(9)]
         patient = enrol(nurse, team, f"Sized {size} patient {index:02d}", 10, statuses)
         if index % 2:
-            raise_alert(patient, priority="high")
+            AlertFactory(patient=patient, priority="high")
     return coordinator
 
 

@@ -10,8 +10,8 @@ from knox.models import AuthToken
 
 from backend.accounts.models import Patient
 from backend.audit.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

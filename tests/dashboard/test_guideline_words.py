@@ -11,7 +11,9 @@ import pytest
 
 from backend.alerts.models import Alert
 from backend.guidelines import rules
-from tests.dashboard.conftest import TODAY, new_plan, raise_alert, text
+from tests.dashboard.conftest import TODAY, text
+from tests.factories.alerts import AlertFactory
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -55,7 +57,9 @@ def badge_titles(page: str, words: str) -> list[str]:
 
 
 def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    plan = new_plan(nurse, patient, TODAY, case=FLAGGED_CASE)
+    plan = TreatmentPlanFactory(
+        patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE
+    )
     assert any(f.startswith(rules.UNCONFIRMED_FLAG_PREFIX) for f in plan.recommendation["flags"])
     page = page_of(nurse_browser, patient)
     assert_clean(page)
@@ -79,7 +83,7 @@ def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # t
 
 
 def test_sources_read_as_primary_references(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    new_plan(nurse, patient, TODAY, case=FLAGGED_CASE)
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE)
     page = page_of(nurse_browser, patient)
     assert f'<cite title="S4">{html.escape(rules.SOURCES["S4"])}</cite>' in page
     # how a source was read is a tooltip, never the sentence
@@ -90,7 +94,9 @@ def test_sources_read_as_primary_references(nurse_browser, nurse, patient):  # t
 
 
 def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    plan = new_plan(nurse, patient, TODAY, case=FLAGGED_CASE)
+    plan = TreatmentPlanFactory(
+        patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE
+    )
     old = dict(plan.recommendation)
     old_notes = {
         rules.C_2ND: "secondary source only, re-verify",
@@ -118,7 +124,7 @@ def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, n
 
 
 def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority="high")
+    alert = AlertFactory(patient=patient, priority="high")
     Alert.objects.filter(pk=alert.pk).update(
         advice={
             "text": "Supportive measures for nausea: take imatinib with a meal. "
@@ -155,7 +161,7 @@ def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, pat
 
 
 def test_alert_advice_without_the_new_fields_still_renders(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority="normal")
+    alert = AlertFactory(patient=patient, priority="normal")
     Alert.objects.filter(pk=alert.pk).update(
         advice={"text": "Reaction not severe.", "rule": "advice.x", "sources": ["S1"]}
     )

@@ -21,10 +21,10 @@ from backend.labs.services import lab_results_record, panel_inputs
 from tests.dashboard.conftest import (
     TODAY,
     inline_code_problems,
-    new_plan,
     queries_of,
     text,
 )
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -393,7 +393,7 @@ def test_lab_results_do_not_add_queries(nurse, nurse_browser, care_team):  # typ
 def test_due_next_lists_overdue_and_due_first_then_upcoming_then_done(  # type: ignore[no-untyped-def]
     nurse, nurse_browser, patient
 ):
-    new_plan(nurse, patient, TODAY - timedelta(days=40))
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=40))
     # a blood count done two weeks in; the rest not
     record(
         patient,

@@ -23,15 +23,15 @@ from tests.dashboard.conftest import (
     TODAY,
     dose_history,
     inline_code_problems,
-    new_plan,
     queries_of,
-    raise_alert,
-    side_effect_report,
     start_tags,
     text,
     title_of,
 )
 from tests.factories.accounts import activated_patient
+from tests.factories.alerts import AlertFactory
+from tests.factories.plans import TreatmentPlanFactory
+from tests.factories.side_effects import SideEffectReportFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -73,7 +73,7 @@ def treated(nurse, patient):  # type: ignore[no-untyped-def]
     """80 days on 400 mg once a day: 50 days all taken, then 29 days with five missed and
     one skipped; today's dose not logged yet."""
     start = TODAY - timedelta(days=79)
-    plan = new_plan(nurse, patient, start)
+    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=start)
     recent = [TAKEN] * 29
     for day in (3, 4, 17, 20, 21):
         recent[day] = MISSED
@@ -131,14 +131,16 @@ def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no
     }
     for band, statuses in cases.items():
         someone = activated_patient(care_team=care_team)
-        plan = new_plan(nurse, someone, TODAY - timedelta(days=20))
+        plan = TreatmentPlanFactory(
+            patient=someone, created_by=nurse, start_date=TODAY - timedelta(days=20)
+        )
         dose_history(plan, statuses, last=TODAY - timedelta(days=1))
         html = text(nurse_browser.get(page_url(someone)))
         assert f'<span class="band band-{band}">{BAND_WORDS[band]}</span>' in fact(
             html, "PDC, last 30 days"
         )
     fresh = activated_patient(care_team=care_team)
-    new_plan(nurse, fresh, TODAY)
+    TreatmentPlanFactory(patient=fresh, created_by=nurse, start_date=TODAY)
     html = text(nurse_browser.get(page_url(fresh)))
     assert fact(html, "PDC, last 30 days") == '— <span class="band band-None">no figure yet</span>'
     assert fact(html, "Day") == "Day 1 of 1097"
@@ -180,9 +182,9 @@ def test_calendar_legend_and_marks(nurse_browser, patient, treated):  # type: ig
 
 def test_symptom_chart_and_reports(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW - timedelta(days=3), tick=False):
-        first = side_effect_report(patient, level=1, note="Mild in the morning")
-    second = side_effect_report(patient, level=2)
-    side_effect_report(patient, symptom="fatigue", level=1)
+        first = SideEffectReportFactory(patient=patient, level=1, note="Mild in the morning")
+    second = SideEffectReportFactory(patient=patient, level=2)
+    SideEffectReportFactory(patient=patient, symptom="fatigue", level=1)
     ClinicianAssessment.objects.create(
         report=first, ctcae_grade=1, note="Reviewed by phone", assessed_by=nurse
     )
@@ -205,12 +207,14 @@ def test_symptom_chart_and_reports(nurse, nurse_browser, patient):  # type: igno
 
 def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
     opened = NOW - timedelta(hours=3)
-    closed = raise_alert(patient, priority="urgent", symptom="nausea", at=opened)
+    closed = AlertFactory(patient=patient, priority="urgent", symptom="nausea", now=opened)
     with time_machine.travel(opened + timedelta(minutes=5), tick=False):
         alert_acknowledge(alert=closed, user=nurse)
     with time_machine.travel(opened + timedelta(hours=2, minutes=30), tick=False):
         alert_resolve(alert=closed, user=nurse, outcome="dose_held", note="Held for 3 days")
-    waiting = raise_alert(patient, priority="high", symptom="rash", at=NOW - timedelta(days=2))
+    waiting = AlertFactory(
+        patient=patient, priority="high", symptom="rash", now=NOW - timedelta(days=2)
+    )
     html = text(nurse_browser.get(page_url(patient)))
     history = html.split('<h2 id="alerts-heading">Alerts</h2>', 1)[1].split("</table>", 1)[0]
     rows = history.split("<tr>")[2:]  # after the header row
@@ -224,11 +228,11 @@ def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):  # typ
 
 
 def test_free_text_is_escaped(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
-    report = side_effect_report(patient, note="<script>alert(1)</script>")
+    report = SideEffectReportFactory(patient=patient, note="<script>alert(1)</script>")
     ClinicianAssessment.objects.create(
         report=report, ctcae_grade=1, note='<b onmouseover="x()">bold</b>', assessed_by=nurse
     )
-    alert = raise_alert(patient)
+    alert = AlertFactory(patient=patient)
     alert_resolve(alert=alert, user=nurse, outcome="other", note="<img src=x onerror=alert(1)>")
     html = text(nurse_browser.get(page_url(patient)))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -249,7 +253,7 @@ def test_free_text_is_escaped(nurse, nurse_browser, patient):  # type: ignore[no
 
 
 def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
-    report = side_effect_report(patient, level=2)
+    report = SideEffectReportFactory(patient=patient, level=2)
     response = nurse_browser.post(
         grade_url(patient), {"report": str(report.pk), "grade": "2", "note": " Seen in clinic "}
     )
@@ -287,7 +291,7 @@ def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-un
     ],
 )
 def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason):  # type: ignore[no-untyped-def]
-    report = side_effect_report(patient)
+    report = SideEffectReportFactory(patient=patient)
     response = nurse_browser.post(grade_url(patient), {"report": str(report.pk), "grade": grade})
     assert response.status_code == 400
     html = text(response)
@@ -297,9 +301,9 @@ def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason)
 
 
 def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient):  # type: ignore[no-untyped-def]
-    mine = side_effect_report(patient)
+    mine = SideEffectReportFactory(patient=patient)
     teammate = activated_patient(care_team=care_team)  # same team: visible, but not this page's
-    theirs = side_effect_report(teammate)
+    theirs = SideEffectReportFactory(patient=teammate)
     for report_id in (str(theirs.pk), "00000000-0000-0000-0000-000000000000", "nonsense", ""):
         response = nurse_browser.post(grade_url(patient), {"report": report_id, "grade": "1"})
         assert response.status_code == 400, report_id
@@ -319,7 +323,7 @@ def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient): 
 
 def test_an_old_report_is_not_gradable_here(nurse_browser, patient):  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW - timedelta(days=120), tick=False):
-        old = side_effect_report(patient)
+        old = SideEffectReportFactory(patient=patient)
     response = nurse_browser.post(grade_url(patient), {"report": str(old.pk), "grade": "1"})
     assert response.status_code == 400
     assert not ClinicianAssessment.objects.exists()
@@ -348,13 +352,15 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
     `reports` side-effect reports over two symptoms (some graded), half as many weights and
     two alerts."""
     someone = activated_patient(care_team=care_team)
-    plan = new_plan(nurse, someone, TODAY - timedelta(days=days - 1))
+    plan = TreatmentPlanFactory(
+        patient=someone, created_by=nurse, start_date=TODAY - timedelta(days=days - 1)
+    )
     statuses = [MISSED if day % 14 == 5 else TAKEN for day in range(days - 1)]
     dose_history(plan, statuses, last=TODAY - timedelta(days=1))
     for index in range(reports):
         with time_machine.travel(NOW - timedelta(days=index * 2, hours=1), tick=False):
-            report = side_effect_report(
-                someone, symptom=("nausea", "fatigue")[index % 2], level=1 + index % 2
+            report = SideEffectReportFactory(
+                patient=someone, symptom=("nausea", "fatigue")[index % 2], level=1 + index % 2
             )
         if index % 3 == 0:
             ClinicianAssessment.objects.create(report=report, ctcae_grade=1, assessed_by=nurse)
@@ -366,8 +372,10 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
             weight_kg=Decimal("70.0"),
             measured_on=TODAY - timedelta(days=index * 2),
         )
-    raise_alert(someone, priority="urgent", symptom="rash", at=NOW - timedelta(hours=5))
-    acked = raise_alert(someone, priority="high", symptom="nausea", at=NOW - timedelta(hours=4))
+    AlertFactory(patient=someone, priority="urgent", symptom="rash", now=NOW - timedelta(hours=5))
+    acked = AlertFactory(
+        patient=someone, priority="high", symptom="nausea", now=NOW - timedelta(hours=4)
+    )
     alert_acknowledge(alert=acked, user=nurse)
     return someone
 
@@ -398,7 +406,7 @@ def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # t
 def test_coordinators_see_grades_but_do_not_record_them(  # type: ignore[no-untyped-def]
     coordinator_browser, nurse, patient
 ):
-    report = side_effect_report(patient)
+    report = SideEffectReportFactory(patient=patient)
     ClinicianAssessment.objects.create(
         report=report, ctcae_grade=1, note="By the nurse", assessed_by=nurse
     )
@@ -414,7 +422,7 @@ def test_coordinators_see_grades_but_do_not_record_them(  # type: ignore[no-unty
 
 
 def test_nurses_and_admins_record_grades(nurse_browser, admin_browser, patient):  # type: ignore[no-untyped-def]
-    report = side_effect_report(patient)
+    report = SideEffectReportFactory(patient=patient)
     assert f'action="{grade_url(patient)}"' in text(nurse_browser.get(page_url(patient)))
     assert f'action="{grade_url(patient)}"' in text(admin_browser.get(page_url(patient)))
     response = admin_browser.post(grade_url(patient), {"report": str(report.pk), "grade": "3"})

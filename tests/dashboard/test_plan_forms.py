@@ -12,8 +12,9 @@ import pytest
 from backend.accounts.selectors import patient_local_today
 from backend.adherence.models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
 from backend.adherence.services.plans import plan_hold_add
-from tests.dashboard.conftest import HTMX, TODAY, new_plan, raise_alert, text
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.dashboard.conftest import HTMX, TODAY, text
+from tests.factories.alerts import AlertFactory
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -179,7 +180,9 @@ def test_a_plan_form_sent_twice_makes_one_plan(nurse_browser, patient):  # type:
 
 @pytest.fixture
 def plan(nurse, patient):  # type: ignore[no-untyped-def]
-    return new_plan(nurse, patient, TODAY - timedelta(days=30))
+    return TreatmentPlanFactory(
+        patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=30)
+    )
 
 
 def test_the_dose_form_offers_the_ladder_steps(nurse_browser, nurse, patient, plan):  # type: ignore[no-untyped-def]
@@ -199,7 +202,9 @@ def test_in_advanced_disease_the_escalation_on_progression_is_offered(  # type: 
     nurse_browser, nurse, patient
 ):
     advanced = {**ADVANCED_KIT_EXON_9_CASE, "mutation": "kit_exon_11"}  # 400 mg once a day
-    new_plan(nurse, patient, TODAY - timedelta(days=30), case=advanced)
+    TreatmentPlanFactory(
+        patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=30), case=advanced
+    )
     response = nurse_browser.get(url(patient, "plan/dose/"))
     choices = dict(response.context["form"].fields["dose_mg_per_day"].choices)
     assert list(choices) == ["", 800, 600, 300, 400]
@@ -364,7 +369,7 @@ def resolve(browser, alert, outcome: str, note: str, **headers):  # type: ignore
 def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent(  # type: ignore[no-untyped-def]
     nurse_browser, patient, plan
 ):
-    alert = raise_alert(patient, symptom="diarrhoea", summary="Diarrhoea: very severe")
+    alert = AlertFactory(patient=patient, symptom="diarrhoea", summary="Diarrhoea: very severe")
     response = resolve(nurse_browser, alert, "dose_held", "Phoned: 8 stools a day. Hold.")
     hold_url = url(patient, f"plan/hold/?alert={alert.pk}")
     assert (response.status_code, response["Location"]) == (302, hold_url)
@@ -380,7 +385,7 @@ def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent
 
 
 def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, plan):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, symptom="rash", summary="Rash: severe")
+    alert = AlertFactory(patient=patient, symptom="rash", summary="Rash: severe")
     response = resolve(nurse_browser, alert, "dose_reduced", "Seen in clinic.", headers=HTMX)
     assert response["HX-Redirect"] == url(patient, f"plan/dose/?alert={alert.pk}")
     form = nurse_browser.get(response["HX-Redirect"])
@@ -391,11 +396,11 @@ def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, 
 def test_other_outcomes_and_a_coordinator_resolve_as_before(  # type: ignore[no-untyped-def]
     nurse_browser, coordinator_browser, patient, plan
 ):
-    first = raise_alert(patient, symptom="nausea")
+    first = AlertFactory(patient=patient, symptom="nausea")
     assert resolve(nurse_browser, first, "contacted_patient", "Phoned.")["Location"] == (
         "/dashboard/"
     )
-    second = raise_alert(patient, symptom="rash")
+    second = AlertFactory(patient=patient, symptom="rash")
     done = resolve(coordinator_browser, second, "dose_held", "Nurse told.", headers=HTMX)
     assert done.status_code == 200 and "HX-Redirect" not in done
     assert not plan.holds.exists()

@@ -15,7 +15,8 @@ from backend.alerts.models import Alert
 from backend.audit.models import AuditEvent
 from backend.sideeffects.models import ClinicianAssessment, WeightMeasurement
 from backend.sideeffects.services import side_effect_report_record, weight_record
-from tests.dashboard.conftest import TODAY, inline_code_problems, side_effect_report, text
+from tests.dashboard.conftest import TODAY, inline_code_problems, text
+from tests.factories.side_effects import SideEffectReportFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 
@@ -67,7 +68,7 @@ def options_of(fragment: str, name: str) -> list[str]:
 
 
 def test_the_term_select_offers_the_rash_terms_with_their_grades(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    side_effect_report(patient)  # nausea: one term, nothing to choose
+    SideEffectReportFactory(patient=patient)  # nausea: one term, nothing to choose
     report_of(patient, "rash", {"presence": 1})
     page = text(nurse_browser.get(page_url(patient)))
     term = field_html(page, "ctcae_term")
@@ -88,7 +89,7 @@ def test_the_term_select_offers_the_rash_terms_with_their_grades(nurse_browser, 
 
 
 def test_no_term_select_when_no_symptom_has_more_than_one_term(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    side_effect_report(patient)
+    SideEffectReportFactory(patient=patient)
     page = text(nurse_browser.get(page_url(patient)))
     assert 'name="ctcae_term"' not in page
 
@@ -130,7 +131,7 @@ def test_maculo_papular_rash_grade_4_is_refused_on_the_grade_field(nurse_browser
 
 
 def test_a_term_of_another_symptom_is_refused_on_the_term_field(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    nausea = side_effect_report(patient)
+    nausea = SideEffectReportFactory(patient=patient)
     report_of(patient, "rash", {"presence": 1})  # so the page offers terms
     response = nurse_browser.post(
         grade_url(patient),
@@ -145,7 +146,7 @@ def test_a_term_of_another_symptom_is_refused_on_the_term_field(nurse_browser, p
 
 def test_the_fields_follow_the_chosen_report_and_term(nurse_browser, patient):  # type: ignore[no-untyped-def]
     rash = report_of(patient, "rash", {"presence": 1})
-    nausea = side_effect_report(patient)
+    nausea = SideEffectReportFactory(patient=patient)
     ten = nurse_browser.get(
         fields_url(patient),
         {"report": str(rash.pk), "ctcae_term": "Toxic epidermal necrolysis", "grade": "4"},

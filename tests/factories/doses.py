@@ -1,18 +1,22 @@
 """Dose logs written straight into the database for a test's history, around the services.
 
-Every fixture that needs logged doses goes through `doses_logged`, the one place that knows
-how a log is stored: on the dose's ledger row (ScheduledDose), as the services write it."""
+Every fixture that needs logged doses goes through `doses_logged` (or DoseLogFactory, one log
+at a time), the one place that knows how a log is stored: on the dose's ledger row
+(ScheduledDose), as the services write it."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 from uuid import UUID, uuid4
 
+import factory
 from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.adherence.models import DoseState, ScheduledDose, TreatmentPlan
 from backend.adherence.schedule import dose_due_at
+from tests.factories.plans import TreatmentPlanFactory
 
 
 @dataclass(frozen=True)
@@ -29,11 +33,6 @@ class DoseRecord:
     note: str = ""
     recorded_by: User | None = None
     client_id: UUID | None = field(default_factory=uuid4)
-
-
-def dose_logged(plan: TreatmentPlan, day: date, slot: int, status: str, **facts: object) -> None:
-    """One dose log (see doses_logged)."""
-    doses_logged([DoseRecord(plan, day, slot, status, **facts)])  # type: ignore[arg-type]
 
 
 _LOG_FIELDS = [
@@ -105,3 +104,39 @@ def _row_for_unscheduled_day(dose: DoseRecord) -> ScheduledDose:
         time_zone=zone,
         due_at=dose_due_at(dose.day, local_time, zone) if local_time else None,
     )
+
+
+class DoseLogFactory(factory.Factory):
+    """One dose log on its ledger row (see doses_logged), returned as that row. Defaults: the
+    plan's first day, slot 1, taken at the slot's due time, by the patient."""
+
+    class Meta:
+        model = ScheduledDose
+
+    plan = factory.SubFactory(TreatmentPlanFactory)
+    day = factory.LazyAttribute(lambda log: log.plan.start_date)
+    slot = 1
+    status = DoseState.TAKEN
+    taken_at = factory.LazyAttribute(
+        lambda log: _due_at(log.plan, log.day, log.slot) if log.status == DoseState.TAKEN else None
+    )
+    late = False
+    skip_reason = ""
+    note = ""
+    recorded_by = factory.LazyAttribute(lambda log: log.plan.patient.user)
+    client_id = factory.LazyFunction(uuid4)
+
+    @classmethod
+    def _create(cls, model_class: type[ScheduledDose], *args: Any, **fields: Any) -> ScheduledDose:
+        record = DoseRecord(**fields)
+        doses_logged([record])
+        return model_class.objects.get(
+            patient_id=record.plan.patient_id, local_date=record.day, slot=record.slot
+        )
+
+
+def _due_at(plan: TreatmentPlan, day: date, slot: int) -> datetime | None:
+    row = ScheduledDose.objects.filter(
+        patient_id=plan.patient_id, local_date=day, slot=slot
+    ).first()
+    return row.due_at if row is not None else None

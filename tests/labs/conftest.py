@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 # 10:00 UTC, 12:00 in Madrid (the patients' zone): the same calendar day on both.

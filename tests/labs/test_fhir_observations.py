@@ -15,7 +15,7 @@ from backend.alerts.models import Alert
 from backend.audit.models import AuditEvent
 from backend.labs.models import LabResult
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.labs.conftest import fhir_url
 
 pytestmark = pytest.mark.django_db
@@ -355,7 +355,7 @@ def test_who_may_send(coordinator, other_team_nurse, admin_user, patient):  # ty
 
 
 def test_the_trailing_slash_reaches_the_same_endpoint(nurse, patient):  # type: ignore[no-untyped-def]
-    from tests.conftest import client_for
+    from tests.factories.clients import client_for
 
     url = f"/api/v1/patients/{patient.pk}/fhir/Observation/"
     response = client_for(nurse).post(url, {"resourceType": "Observation"}, format="json")

@@ -12,7 +12,7 @@ from backend.alerts.models import Alert, AlertStatus
 from backend.alerts.services import alert_resolve
 from backend.labs.models import LabResult
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.labs.conftest import blood_count, labs_url, liver_panel
 
 pytestmark = pytest.mark.django_db

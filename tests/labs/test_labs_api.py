@@ -10,7 +10,7 @@ import time_machine
 
 from backend.audit.models import AuditEvent
 from backend.labs.models import LabResult
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.labs.conftest import TODAY, blood_count, labs_url, liver_panel
 
 pytestmark = pytest.mark.django_db

@@ -25,9 +25,9 @@ from backend.labs import overdue
 from backend.labs.models import OverdueReviewPoint
 from backend.labs.overdue import review_points_alert_overdue
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
 from tests.factories.accounts import PatientFactory
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 from tests.labs.conftest import blood_count, labs_url, liver_panel
 from worker.tasks.labs import alert_overdue_review_points
 
@@ -46,19 +46,9 @@ def day(offset: int) -> date:
     return START + timedelta(days=offset)
 
 
-def make_plan(nurse, patient, start: date = START) -> TreatmentPlan:  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": start.isoformat()}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
-
-
 @pytest.fixture
 def plan(nurse, patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
-    return make_plan(nurse, patient)
+    return TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
 
 
 def sweep(when: datetime) -> list[Alert]:
@@ -270,7 +260,7 @@ def test_settings_move_the_boundary_and_are_flagged(plan, patient, nurse, settin
 def test_patients_in_later_batches_are_swept_too(care_team, nurse):  # type: ignore[no-untyped-def]
     patients = [PatientFactory(care_team=care_team) for _ in range(3)]
     for patient in patients:
-        make_plan(nurse, patient)
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
     alerts = review_points_alert_overdue(at(day(7)), batch_size=2)
     assert {a.patient_id for a in alerts} == {p.pk for p in patients}
 
@@ -278,7 +268,8 @@ def test_patients_in_later_batches_are_swept_too(care_team, nurse):  # type: ign
 def test_a_sweep_with_nothing_new_is_a_few_queries_whatever_the_patients(care_team, nurse):  # type: ignore[no-untyped-def]
     def queries(count: int) -> int:
         for _ in range(count):
-            make_plan(nurse, PatientFactory(care_team=care_team))
+            patient = PatientFactory(care_team=care_team)
+            TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
         sweep(at(day(7)))
         with CaptureQueriesContext(connection) as captured:
             assert sweep(at(day(7))) == []

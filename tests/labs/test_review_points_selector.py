@@ -10,8 +10,8 @@ import time_machine
 
 from backend.adherence.models import TreatmentPlan
 from backend.labs.selectors import review_points_of_patient, review_result_dates
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 from tests.labs.conftest import blood_count, labs_url, liver_panel
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,7 @@ def day(offset: int) -> date:
 
 @pytest.fixture
 def plan(nurse, patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": START.isoformat()}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
+    return TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
 
 
 def record(nurse, patient, payload, on: date) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 import pytest
 
 from backend.notifications import fcm
-from backend.notifications.models import Device
 from tests.notifications.fake_fcm import FakeFcmServer
 
 PROJECT = "gist-test"
@@ -47,9 +46,3 @@ def send_each_settings(fcm_settings):  # type: ignore[no-untyped-def]
     """As fcm_settings, through the previous sender: firebase-admin's own send_each."""
     fcm_settings.PUSH_SENDER = "fcm-send-each"
     return fcm_settings
-
-
-def add_device(user, token: str, platform: str = "android") -> Device:  # type: ignore[no-untyped-def]
-    from backend.notifications.services import device_register
-
-    return device_register(user=user, token=token, platform=platform).device

@@ -8,7 +8,8 @@ import time_machine
 
 from backend.notifications.models import Device, OutboxMessage
 from backend.notifications.services import outbox_deliver_batch, outbox_enqueue
-from tests.notifications.conftest import PROJECT, STATIC_TOKEN, add_device
+from tests.factories.devices import DeviceFactory
+from tests.notifications.conftest import PROJECT, STATIC_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,8 @@ def frozen():  # type: ignore[no-untyped-def]
 def test_delivers_through_firebase_admin_to_the_fake_server(
     fcm_settings, fake_fcm, patient, frozen
 ):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "token-android-1", "android")
-    add_device(patient.user, "token-ios-1", "ios")
+    DeviceFactory(user=patient.user, token="token-android-1", platform="android")
+    DeviceFactory(user=patient.user, token="token-ios-1", platform="ios")
     row = reminder(patient.user)
 
     report = outbox_deliver_batch(NOW)
@@ -79,7 +80,7 @@ def test_a_recipient_without_an_active_device_is_closed_not_looped(
 
 
 def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):  # type: ignore[no-untyped-def]
-    add_device(nurse, "token-n")
+    DeviceFactory(user=nurse, token="token-n")
     nurse.is_active = False
     nurse.save()
     row = reminder(nurse)
@@ -100,8 +101,8 @@ def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):
 def test_dead_tokens_are_deactivated_and_never_retried(
     fcm_settings, fake_fcm, patient, frozen, code, reason
 ):  # type: ignore[no-untyped-def]
-    dead = add_device(patient.user, "token-dead", "android")
-    alive = add_device(patient.user, "token-alive", "web")
+    dead = DeviceFactory(user=patient.user, token="token-dead", platform="android")
+    alive = DeviceFactory(user=patient.user, token="token-alive", platform="web")
     fake_fcm.answer_token("token-dead", code)
     first = reminder(patient.user, "one")
 
@@ -125,7 +126,7 @@ def test_dead_tokens_are_deactivated_and_never_retried(
 
 
 def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "token-gone")
+    DeviceFactory(user=patient.user, token="token-gone")
     fake_fcm.answer_token("token-gone", "UNREGISTERED")
     row = reminder(patient.user)
 
@@ -145,7 +146,7 @@ def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, p
 def test_transient_error_is_retried_with_backoff_then_succeeds(
     fcm_settings, fake_fcm, patient, frozen, code
 ):  # type: ignore[no-untyped-def]
-    device = add_device(patient.user, "token-1")
+    device = DeviceFactory(user=patient.user, token="token-1")
     fake_fcm.answer_next(code)
     row = reminder(patient.user)
 
@@ -173,8 +174,8 @@ def test_transient_error_is_retried_with_backoff_then_succeeds(
 
 
 def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, patient, nurse, frozen):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "token-p")
-    add_device(nurse, "token-n")
+    DeviceFactory(user=patient.user, token="token-p")
+    DeviceFactory(user=nurse, token="token-n")
     fake_fcm.answer_token("token-p", "QUOTA_EXCEEDED")
     fake_fcm.answer_token("token-n", "QUOTA_EXCEEDED")
     rows = [reminder(patient.user), reminder(nurse, "nurse")]
@@ -193,7 +194,7 @@ def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, pati
 
 
 def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "token-p")
+    DeviceFactory(user=patient.user, token="token-p")
     fake_fcm.answer_next("QUOTA_EXCEEDED")
     fake_fcm.retry_after("QUOTA_EXCEEDED", 300)
     row = reminder(patient.user)
@@ -204,7 +205,7 @@ def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, pat
 
 def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
     fcm_settings.OUTBOX_MAX_ATTEMPTS = 3
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     fake_fcm.answer_token("token-1", "UNAVAILABLE")
     row = reminder(patient.user)
 
@@ -234,7 +235,7 @@ def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, 
     """With the SDK's own retries on (production's default), one UNAVAILABLE is absorbed inside
     send_each: its first retry has no backoff, so this stays fast."""
     fcm_settings.FCM_HTTP_RETRIES = 4
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     fake_fcm.answer_next("UNAVAILABLE")
     row = reminder(patient.user)
     report = outbox_deliver_batch(NOW)
@@ -245,7 +246,7 @@ def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, 
 
 
 def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     rows = [reminder(patient.user, f"k{n}") for n in range(5)]
     OutboxMessage.objects.filter(pk=rows[4].pk).update(next_attempt_at=NOW - timedelta(hours=1))
     OutboxMessage.objects.filter(pk=rows[3].pk).update(next_attempt_at=NOW + timedelta(hours=1))
@@ -274,7 +275,7 @@ def test_send_each_sends_more_than_500_messages_in_calls_of_at_most_500(
     monkeypatch.setattr(fcm.messaging, "send_each", spy)
     send_each_settings.PUSH_DEVICES_PER_USER = 3
     for n in range(3):
-        add_device(patient.user, f"token-{n}")
+        DeviceFactory(user=patient.user, token=f"token-{n}")
     for n in range(170):
         reminder(patient.user, f"k{n}")
 
@@ -292,7 +293,7 @@ def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
     its row and device (one device dead)."""
     fcm_settings.PUSH_DEVICES_PER_USER = 3
     for n in range(3):
-        add_device(patient.user, f"token-{n}")
+        DeviceFactory(user=patient.user, token=f"token-{n}")
     fake_fcm.answer_token("token-1", "UNREGISTERED")
     for n in range(170):
         reminder(patient.user, f"k{n}")
@@ -307,7 +308,7 @@ def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
 
 def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
     """So the payload is always valid, and an INVALID_ARGUMENT can only be about the token."""
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     row = outbox_enqueue(
         recipient=patient.user,
         kind="dose_reminder",
@@ -324,7 +325,7 @@ def test_an_admin_sees_failed_messages_and_can_queue_them_again(
     fcm_settings, fake_fcm, patient, admin_user, client, frozen
 ):  # type: ignore[no-untyped-def]
     fcm_settings.OUTBOX_MAX_ATTEMPTS = 1
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     fake_fcm.answer_next("UNAVAILABLE")
     row = reminder(patient.user)
     assert outbox_deliver_batch(NOW).failed == 1

@@ -13,7 +13,7 @@ from django.db import connection
 from backend.notifications import fcm
 from backend.notifications.models import OutboxMessage
 from backend.notifications.services import DeliveryReport, outbox_deliver_batch, outbox_enqueue
-from tests.notifications.conftest import add_device
+from tests.factories.devices import DeviceFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def deliver_in_thread(batch_size: int) -> DeliveryReport:
 def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, monkeypatch):  # type: ignore[no-untyped-def]
     """Both workers must be inside send_batch at the same moment (the barrier), which is only
     possible if the second did not wait for the first's locks; and they sent different rows."""
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     enqueue_many(patient.user, 10)
     barrier = threading.Barrier(2, timeout=20)
     sent: list[str] = []
@@ -77,7 +77,7 @@ def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, mo
 def test_workers_racing_send_each_row_once_at_the_fake_server(
     pinned, fcm_settings, fake_fcm, patient
 ):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     enqueue_many(patient.user, 60)
     start = threading.Barrier(6, timeout=20)
 

@@ -11,7 +11,7 @@ import time_machine
 from backend.audit.models import AuditEvent
 from backend.notifications.models import Device
 from backend.notifications.services import outbox_deliver_batch, outbox_enqueue
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

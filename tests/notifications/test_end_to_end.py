@@ -8,23 +8,19 @@ import pytest
 import time_machine
 
 from backend.adherence.services.reminders import dose_reminders_enqueue
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
-from tests.notifications.conftest import add_device
+from tests.factories.clients import client_for
+from tests.factories.devices import DeviceFactory
+from tests.factories.plans import TreatmentPlanFactory
 from worker.tasks.notifications import deliver_outbox
 
 pytestmark = pytest.mark.django_db
 
 
 def test_reminder_and_alert_reach_the_phones(fcm_settings, fake_fcm, nurse, patient):  # type: ignore[no-untyped-def]
-    add_device(patient.user, "patient-phone-token")
-    add_device(nurse, "nurse-phone-token")
+    DeviceFactory(user=patient.user, token="patient-phone-token")
+    DeviceFactory(user=nurse, token="nurse-phone-token")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):
-        client_for(nurse).post(
-            f"/api/v1/patients/{patient.pk}/plans/",
-            {"case": {**HIGH_RISK_CASE, "start_date": "2026-03-02"}, "dose_times": ["08:00"]},
-            format="json",
-        )
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-02")
     at = datetime.fromisoformat("2026-03-02T07:00:00+00:00")  # 08:00 in Madrid
     with time_machine.travel(at, tick=False):
         dose_reminders_enqueue(at)

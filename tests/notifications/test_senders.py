@@ -18,7 +18,8 @@ from backend.notifications.services import (
     outbox_enqueue,
     outbox_retry_delay,
 )
-from tests.notifications.conftest import PROJECT, add_device
+from tests.factories.devices import DeviceFactory
+from tests.notifications.conftest import PROJECT
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -61,7 +62,7 @@ def enqueue(user, key: str = "k"):  # type: ignore[no-untyped-def]
 @pytest.mark.django_db
 def test_console_sender_logs_what_it_would_send(settings, patient, push_log):  # type: ignore[no-untyped-def]
     settings.PUSH_SENDER = "console"
-    device = add_device(patient.user, "token-console-1234", "web")
+    device = DeviceFactory(user=patient.user, token="token-console-1234", platform="web")
     with time_machine.travel(NOW, tick=False):
         row = enqueue(patient.user)
         report = outbox_deliver_batch(NOW)
@@ -174,7 +175,7 @@ def test_no_outside_traffic_even_through_firebase_admin(fcm_settings, fake_fcm, 
     """The suite's conftest refuses every non-loopback connect; firebase-admin's path is no
     exception. (203.0.113.1 is a documentation address: no DNS, never routed.)"""
     fcm_settings.FCM_ENDPOINT = "http://203.0.113.1"
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     with time_machine.travel(NOW, tick=False):
         row = enqueue(patient.user)
         report = outbox_deliver_batch(NOW)
@@ -237,7 +238,7 @@ def test_a_broken_sender_is_a_transient_failure_not_a_crash(settings, patient, m
             pass
 
     monkeypatch.setattr(fcm, "get_sender", Broken)
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     with time_machine.travel(NOW, tick=False):
         row = enqueue(patient.user)
         report = outbox_deliver_batch(NOW)

@@ -14,7 +14,7 @@ from backend.notifications.services import (
     outbox_enqueue,
 )
 from backend.notifications.texts import LANGUAGES, MEDICATION_WORDS, TEXTS, push_text
-from tests.notifications.conftest import add_device
+from tests.factories.devices import DeviceFactory
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 MEDICATION = re.compile(r"\b(" + "|".join(MEDICATION_WORDS) + r")\b", re.IGNORECASE)
@@ -113,7 +113,7 @@ def test_lock_screen_text_at_the_fake_server(fcm_settings, fake_fcm, patient, op
     patient.save()
     if opted_in:
         notification_preference_update(user=patient.user, show_medication_name_on_lock_screen=True)
-    add_device(patient.user, "token-1")
+    DeviceFactory(user=patient.user, token="token-1")
     with time_machine.travel(NOW, tick=False):
         outbox_enqueue(
             recipient=patient.user,
@@ -145,7 +145,7 @@ def test_staff_get_their_own_language_and_no_clinical_detail(fcm_settings, fake_
     notification_preference_update(
         user=nurse, language="fr", show_medication_name_on_lock_screen=True
     )
-    add_device(nurse, "token-nurse", "web")
+    DeviceFactory(user=nurse, token="token-nurse", platform="web")
     with time_machine.travel(NOW, tick=False):
         outbox_enqueue(
             recipient=nurse,

@@ -14,7 +14,7 @@ from backend.audit.models import AuditEvent
 from backend.notifications import fcm
 from backend.notifications.models import Device, OutboxMessage
 from backend.notifications.services import outbox_deliver_batch, outbox_enqueue
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

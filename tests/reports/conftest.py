@@ -17,7 +17,7 @@ from backend.alerts.services import alert_resolve
 from backend.reports.data import PatientReportData, patient_report_data
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
 from tests.factories.plans import HIGH_RISK_CASE
 

@@ -15,7 +15,7 @@ import time_machine
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from backend.adherence.models import DoseStatus, SkipReason, TreatmentPlan
+from backend.adherence.models import DoseStatus, SkipReason
 from backend.adherence.selectors.doses import patient_adherence
 from backend.adherence.services.ledger import ledger_extend
 from backend.alerts.models import Alert
@@ -32,10 +32,10 @@ from backend.reports.pseudonyms import study_id, study_plan_id
 from backend.reports.services import export_job_run
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +48,6 @@ QUERY = {"from": FIRST.isoformat(), "to": LAST.isoformat()}
 
 def local(day: date, wall: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(ZONE))
-
-
-def make_plan(nurse, patient, case, dose_times):  # type: ignore[no-untyped-def]
-    body = {"case": {**case, "start_date": START.isoformat()}, "dose_times": dose_times}
-    response = client_for(nurse).post(f"/api/v1/patients/{patient.pk}/plans/", body, format="json")
-    assert response.status_code == 201, response.json()
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
 
 
 def log(plan, day, slot, status, *, wall="08:05", late=False, reason=""):  # type: ignore[no-untyped-def]
@@ -90,9 +83,27 @@ def cohort(nurse, admin_user, care_team, other_care_team):  # type: ignore[no-un
             time_zone=ZONE,
         )
         cara = activated_patient(care_team=other_care_team, display_name="Cara", time_zone=ZONE)
-        alba_plan = make_plan(nurse, alba, HIGH_RISK_CASE, ["08:00"])
-        bruno_plan = make_plan(nurse, bruno, ADVANCED_KIT_EXON_9_CASE, ["08:00", "20:00"])
-        make_plan(admin_user, cara, HIGH_RISK_CASE, ["08:00"])
+        alba_plan = TreatmentPlanFactory(
+            patient=alba,
+            created_by=nurse,
+            case=HIGH_RISK_CASE,
+            start_date=START,
+            dose_times=["08:00"],
+        )
+        bruno_plan = TreatmentPlanFactory(
+            patient=bruno,
+            created_by=nurse,
+            case=ADVANCED_KIT_EXON_9_CASE,
+            start_date=START,
+            dose_times=["08:00", "20:00"],
+        )
+        TreatmentPlanFactory(
+            patient=cara,
+            created_by=admin_user,
+            case=HIGH_RISK_CASE,
+            start_date=START,
+            dose_times=["08:00"],
+        )
         days = [START + timedelta(days=n) for n in range(10)]
         logs = [log(alba_plan, day, 1, DoseStatus.TAKEN) for day in days[:6]]
         logs += [
@@ -295,7 +306,13 @@ def test_streaming_memory_does_not_grow_with_the_rows(  # type: ignore[no-untype
             while care_team.patients.count() < count:
                 patient = activated_patient(care_team=care_team, time_zone=ZONE)
                 with time_machine.travel(NOW, tick=False):
-                    make_plan(nurse, patient, ADVANCED_KIT_EXON_9_CASE, ["08:00", "20:00"])
+                    TreatmentPlanFactory(
+                        patient=patient,
+                        created_by=nurse,
+                        case=ADVANCED_KIT_EXON_9_CASE,
+                        start_date=START,
+                        dose_times=["08:00", "20:00"],
+                    )
             # Three months on, the dose ledger's daily extension has written the new days.
             ledger_extend(timezone.now())
             _peak_while_reading(client, query)  # warm caches (templates, query compilation)

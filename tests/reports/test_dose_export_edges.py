@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 from backend.accounts.models import PatientTimeZoneChange
 from backend.adherence.models import DoseStatus, SkipReason
 from backend.adherence.services.ledger import ledger_rewrite_patient
-from backend.adherence.services.plans import plan_create, plan_hold_add, plan_stop
+from backend.adherence.services.plans import plan_hold_add, plan_stop
 from backend.reports.columns import DOSE_COLUMNS, Column
 from backend.reports.tabular import csv_field, csv_lines
-from tests.conftest import client_for
 from tests.factories.accounts import activated_patient
+from tests.factories.clients import client_for
 from tests.factories.doses import DoseRecord, doses_logged
-from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE
+from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, HIGH_RISK_CASE, TreatmentPlanFactory
 
 MADRID, NEW_YORK = "Europe/Madrid", "America/New_York"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -56,11 +56,8 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
             care_team=care_team, display_name="Dana", medical_record_number=RECORD, time_zone=MADRID
         )
         activated_patient(care_team=care_team, display_name="Eli", time_zone=MADRID)
-        plan_a = plan_create(
-            patient=dana,
-            created_by=nurse,
-            case={**HIGH_RISK_CASE, "start_date": "2026-10-01"},
-            dose_times=["08:00"],
+        plan_a = TreatmentPlanFactory(
+            patient=dana, created_by=nurse, case=HIGH_RISK_CASE, start_date="2026-10-01"
         )
         plan_hold_add(
             plan=plan_a,
@@ -82,10 +79,11 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
     with time_machine.travel(datetime(2026, 10, 29, 16, 0, tzinfo=UTC), tick=False):
         plan_stop(plan=plan_a, stopped_by=nurse, reason="Intolerance")
     with time_machine.travel(NOW, tick=False):
-        plan_b = plan_create(
+        plan_b = TreatmentPlanFactory(
             patient=dana,
             created_by=nurse,
-            case={**ADVANCED_KIT_EXON_9_CASE, "start_date": "2026-10-28"},
+            case=ADVANCED_KIT_EXON_9_CASE,
+            start_date="2026-10-28",
             dose_times=["09:00", "21:00"],
         )
     madrid, new_york = ZoneInfo(MADRID), ZoneInfo(NEW_YORK)

@@ -5,7 +5,7 @@ the file."""
 import pytest
 import time_machine
 
-from tests.conftest import client_for
+from tests.factories.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

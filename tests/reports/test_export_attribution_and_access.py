@@ -24,8 +24,8 @@ from backend.reports.services import (
     export_job_download_refusal,
     export_job_run,
 )
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory, activated_patient
+from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,8 @@ from backend.audit.models import AuditEvent
 from backend.reports import rows as report_rows
 from backend.reports.models import ExportJob, ExportStatus
 from backend.reports.services import export_job_run, export_jobs_expire, export_jobs_waiting
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory, activated_patient
+from tests.factories.clients import client_for
 from worker.celery_app import app
 
 QUERY = {"from": "2026-10-01", "to": "2026-10-31"}

@@ -15,11 +15,11 @@ from pypdf import PdfReader
 
 from backend.accounts.models import Patient
 from backend.adherence.models import TreatmentPlan
-from backend.adherence.services.plans import plan_create
 from backend.guidelines import rules
 from backend.reports.data import patient_report_data
 from backend.reports.fhir import patient_fhir_bundle
 from backend.reports.pdf import patient_report_pdf
+from tests.factories.plans import TreatmentPlanFactory
 from tests.reports.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -58,9 +58,7 @@ OLD_NOTES = {
 @pytest.fixture
 def flagged_plan(nurse, patient: Patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
     with time_machine.travel(NOW, tick=False):
-        plan = plan_create(
-            patient=patient, created_by=nurse, case=FLAGGED_CASE, dose_times=["08:00"]
-        )
+        plan = TreatmentPlanFactory(patient=patient, created_by=nurse, case=FLAGGED_CASE)
     flags = plan.recommendation["flags"]
     assert "unconfirmed_rule:risk.afip.site_extrapolated" in flags
     assert "unconfirmed_rule:review.schedule" in flags

@@ -8,8 +8,8 @@ import time_machine
 from pypdf import PdfReader
 
 from backend.audit.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories.accounts import StaffFactory
+from tests.factories.clients import client_for
 from tests.reports.conftest import NOW, REPORT_FIRST, REPORT_LAST
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from backend.alerts.models import Alert
 from backend.guidelines import RED_FLAGS
 from backend.notifications.models import OutboxMessage
 from backend.sideeffects.models import SideEffectReport, WeightMeasurement
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +38,7 @@ EXPECTED_LEVELS = {
 def phone(nurse, patient, care_team):  # type: ignore[no-untyped-def]
     care_team.phone = TEAM_PHONE
     care_team.save()
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
-        format="json",
-    )
-    assert response.status_code == 201
+    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
@@ -222,14 +217,11 @@ def test_grade_3_on_300_mg_says_the_clinician_decides(nurse, care_team):  # type
     from tests.factories.accounts import activated_patient
 
     patient = activated_patient(care_team=care_team)
-    client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {
-            "case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"},
-            "dose_times": ["08:00"],
-            "override": {"dose_mg_per_day": 300, "reason": "intolerance"},
-        },
-        format="json",
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        start_date="2026-01-05",
+        override={"dose_mg_per_day": 300, "reason": "intolerance"},
     )
     created = report(client_for(patient.user), "fatigue", severity=2, interference=2)
     graded = client_for(nurse).post(

@@ -7,8 +7,7 @@ import time_machine
 
 from backend.adherence.models import ScheduledDose
 from backend.alerts.models import Alert
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.plans import TreatmentPlanFactory
 from worker.celery_app import app
 from worker.tasks.adherence import mark_missed_doses
 from worker.tasks.alerts import open_missed_streak_alerts
@@ -18,11 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):  # type: ignore[no-untyped-def]
     with time_machine.travel("2026-05-01 09:00:00+02:00", tick=False):
-        client_for(nurse).post(
-            f"/api/v1/patients/{patient.pk}/plans/",
-            {"case": {**HIGH_RISK_CASE, "start_date": "2026-05-01"}, "dose_times": ["08:00"]},
-            format="json",
-        )
+        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-05-01")
     # Madrid, 2026-05-04 12:00: 05-01..05-02 are past end of day + 6 h; 05-03 too (06:00).
     with time_machine.travel("2026-05-04 12:00:00+02:00", tick=False):
         assert mark_missed_doses.apply().get() == 3

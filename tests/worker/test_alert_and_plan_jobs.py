@@ -6,13 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from backend.adherence.models import TreatmentPlan
 from backend.alerts.models import Alert
-from backend.alerts.services import alert_raise
-from backend.guidelines import AlertDecision
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.alerts import AlertFactory
+from tests.factories.clients import client_for
+from tests.factories.plans import TreatmentPlanFactory
 from worker.tasks.adherence import complete_finished_plans, notify_plans_ending
 from worker.tasks.alerts import escalate_unacknowledged
 
@@ -20,20 +18,11 @@ pytestmark = pytest.mark.django_db
 OPENED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def raise_alert(patient, priority):  # type: ignore[no-untyped-def]
-    decision = AlertDecision(
-        kind="severe_symptom",
-        priority=priority,
-        rule="alert.severe_symptom",
-        text="nausea: very severe",
-        sources=("S20",),
-    )
-    return alert_raise(patient=patient, decision=decision, symptom="nausea", now=OPENED)
-
-
 @pytest.mark.parametrize(("priority", "minutes"), [("urgent", 60), ("high", 240)])
 def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nurse, coordinator):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, priority)
+    alert = AlertFactory(
+        patient=patient, priority=priority, summary="nausea: very severe", now=OPENED
+    )
     with time_machine.travel(OPENED + timedelta(minutes=minutes - 1), tick=False):
         assert escalate_unacknowledged.apply().get() == 0
     with time_machine.travel(OPENED + timedelta(minutes=minutes), tick=False):
@@ -46,30 +35,22 @@ def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nu
 
 
 def test_acknowledged_alerts_are_not_escalated(patient, nurse):  # type: ignore[no-untyped-def]
-    alert = raise_alert(patient, "urgent")
+    alert = AlertFactory(
+        patient=patient, priority="urgent", summary="nausea: very severe", now=OPENED
+    )
     client_for(nurse).post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
     with time_machine.travel(OPENED + timedelta(hours=5), tick=False):
         assert escalate_unacknowledged.apply().get() == 0
     assert not Alert.objects.filter(escalated_at__isnull=False).exists()
 
 
-def make_plan(nurse, patient, start: str, months: int):  # type: ignore[no-untyped-def]
-    override = {"duration_months": months, "reason": "test length"}
-    response = client_for(nurse).post(
-        f"/api/v1/patients/{patient.pk}/plans/",
-        {
-            "case": {**HIGH_RISK_CASE, "start_date": start},
-            "dose_times": ["08:00"],
-            "override": override,
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return TreatmentPlan.objects.get(pk=response.json()["id"])
-
-
 def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, patient):  # type: ignore[no-untyped-def]
-    plan = make_plan(nurse, patient, "2026-01-01", 1)  # ends 2026-02-01 (Madrid)
+    plan = TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        start_date="2026-01-01",
+        override={"duration_months": 1, "reason": "test length"},
+    )  # ends 2026-02-01 (Madrid)
     with time_machine.travel("2026-02-01 23:30:00+01:00", tick=False):
         assert complete_finished_plans.apply().get() == 0  # still its last day
     with time_machine.travel("2026-02-02 00:30:00+01:00", tick=False):
@@ -82,7 +63,12 @@ def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, pati
 
 
 def test_coordinators_hear_once_about_a_plan_ending_within_30_days(nurse, coordinator, patient):  # type: ignore[no-untyped-def]
-    make_plan(nurse, patient, "2026-01-01", 3)  # ends 2026-04-01
+    TreatmentPlanFactory(
+        patient=patient,
+        created_by=nurse,
+        start_date="2026-01-01",
+        override={"duration_months": 3, "reason": "test length"},
+    )  # ends 2026-04-01
     with time_machine.travel("2026-02-15 12:00:00+00:00", tick=False):
         notify_plans_ending.apply()
     assert not OutboxMessage.objects.filter(kind="plan_ending").exists()

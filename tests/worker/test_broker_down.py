@@ -10,7 +10,8 @@ from django.utils import timezone
 from kombu import Connection
 
 from backend.notifications.models import OutboxMessage
-from tests.conftest import client_for
+from tests.factories.clients import client_for
+from tests.factories.devices import DeviceFactory
 from tests.factories.plans import HIGH_RISK_CASE
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +67,10 @@ def test_logs_and_reports_are_accepted_and_notifications_wait(broker_down, nurse
 
 
 def test_what_waited_is_delivered_when_the_worker_runs_again(nurse, patient, settings):  # type: ignore[no-untyped-def]
-    from tests.notifications.conftest import add_device
     from tests.notifications.fake_fcm import FakeFcmServer
     from worker.tasks.notifications import deliver_outbox
 
-    add_device(nurse, "nurse-token")
+    DeviceFactory(user=nurse, token="nurse-token")
     with pytest.MonkeyPatch.context() as down:
         down.setattr(
             Task,
