@@ -248,7 +248,7 @@ class CareTeamListView(generics.ListAPIView):
     permission_classes = [IsStaffMember]
     serializer_class = CareTeamOutput
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return care_teams_of(self.request.user).order_by("name")
 
 
@@ -282,15 +282,15 @@ class PatientListView(generics.ListCreateAPIView):
 
     serializer_class = PatientOutput
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         if self.request.method == "POST":
             return [IsStaffMember()]
         return [IsAuthenticated()]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return patients_visible_to(self.request.user)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         audit_record_patient_reads(
             actor=request.user, patients=page, action="patient.list", request=request
@@ -298,7 +298,7 @@ class PatientListView(generics.ListCreateAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=EnrolInput, responses={201: EnrolOutput}, operation_id="patients_enrol")
-    def post(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def post(self, request: Request, *args, **kwargs) -> Response:
         data = EnrolInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -316,10 +316,10 @@ class PatientDetailView(generics.RetrieveAPIView):
     serializer_class = PatientOutput
     lookup_url_kwarg = "patient_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return patients_visible_to(self.request.user)
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
         patient = self.get_object()
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="patient.view", request=request

@@ -14,7 +14,7 @@ from .roles import Role
 
 
 class AccountManager(UserManager["User"]):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 

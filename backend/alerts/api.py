@@ -101,7 +101,7 @@ class AlertListView(ListAPIView):
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         data = AlertFilterInput(data=self.request.query_params.dict())
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -95,7 +95,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
         if issubclass(model, User):
             user_ids = [obj.pk for obj in objects]
         elif self.audit_patient_user_field:
-            attname = model._meta.get_field(self.audit_patient_user_field).attname  # type: ignore[union-attr]
+            attname = model._meta.get_field(self.audit_patient_user_field).attname
             user_ids = [getattr(obj, attname) for obj in objects]
         else:
             return [None] * len(objects)
@@ -276,11 +276,11 @@ class ViewOnlyAuditedModelAdmin(AuditedModelAdmin):
     """Shown, never added, changed or deleted in the admin (superusers too): these records are
     written by the services that keep their history (alerts, labs, invitations, the audit log)."""
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

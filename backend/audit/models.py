@@ -39,7 +39,7 @@ def _chain(events: Sequence["AuditEvent"], using: str) -> None:
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def bulk_create(self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def, override]
+    def bulk_create(self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any):  # type: ignore[override]
         events = list(objs)
         if any(event.pk is not None for event in events):
             raise AppendOnlyError("Audit events are only ever added.")
@@ -92,7 +92,7 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AppendOnlyError("Audit events cannot be changed.")
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
@@ -103,5 +103,5 @@ class AuditEvent(models.Model):
     def chain_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in chain.HASHED_FIELDS}
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")

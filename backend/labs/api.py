@@ -150,7 +150,7 @@ def _record_response(result: services.LabRecordResult) -> Response:
 class PatientLabsView(APIView):
     """A patient's lab results for the care team; a nurse or admin records them."""
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         if self.request.method == "POST":
             return [IsNurseOrAdmin()]
         return [IsStaffMember()]
@@ -194,7 +194,7 @@ class PatientLabsView(APIView):
 class _DecimalJSONParser(JSONParser):
     """JSON with numbers kept as decimals (a FHIR decimal keeps its digits)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
             decoded = codecs.getreader(encoding)(stream)

@@ -382,7 +382,7 @@ class MyWeightsView(APIView):
 class PatientWeightsView(APIView):
     """A patient's weights for the care team; a nurse may record one (and set the baseline)."""
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         if self.request.method == "POST":
             return [IsNurseOrAdmin()]
         return [IsStaffMember()]

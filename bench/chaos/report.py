@@ -24,7 +24,7 @@ MUST_BE_ZERO = (
 )
 
 
-def _streak_rule():  # type: ignore[no-untyped-def]
+def _streak_rule():
     """The streak rule of backend/alerts/streaks.py, as it stands: (a function telling whether an
     open alert's streak still stands, which rule was used). Another change may be reworking it;
     use its own functions, never a copy of the rule."""

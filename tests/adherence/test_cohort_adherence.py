@@ -215,7 +215,7 @@ def random_logs(patient: Patient, seed: int) -> None:
     doses_logged(logs)
 
 
-def cohort(nurse: User, care_team, size: int) -> list[Patient]:  # type: ignore[no-untyped-def]
+def cohort(nurse: User, care_team, size: int) -> list[Patient]:
     patients = []
     for index in range(size):
         patient = activated_patient(care_team=care_team, time_zone=MADRID)
@@ -231,7 +231,7 @@ def one_by_one(patient: Patient, windows: list[tuple[date, date]]) -> list[Adher
 
 
 @pytest.fixture(autouse=True)
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -239,7 +239,7 @@ def pinned():  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- same figures
 
 
-def test_cohort_figures_equal_patient_adherence_for_every_patient_and_window(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_cohort_figures_equal_patient_adherence_for_every_patient_and_window(nurse, care_team):
     patients = cohort(nurse, care_team, 2 * len(HISTORIES))
 
     result = cohort_adherence(patients, WINDOWS)
@@ -254,7 +254,7 @@ def test_cohort_figures_equal_patient_adherence_for_every_patient_and_window(nur
     assert any(m.longest_missed_streak > 1 for m in every)
 
 
-def test_a_day_two_plans_cover_belongs_to_the_later_plan(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_a_day_two_plans_cover_belongs_to_the_later_plan(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     overlapping(nurse, patient)
     random_logs(patient, seed=7)
@@ -267,7 +267,7 @@ def test_a_day_two_plans_cover_belongs_to_the_later_plan(nurse, care_team):  # t
     assert sum(counts) + metrics.pending == 16  # once a day (the later plan), not 16 * 3
 
 
-def test_cohort_rows_give_the_current_plan_summary(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_cohort_rows_give_the_current_plan_summary(nurse, care_team):
     patients = cohort(nurse, care_team, len(HISTORIES))
 
     rows = cohort_rows(patients, WINDOWS[:2], instant=NOW)
@@ -284,7 +284,7 @@ def test_cohort_rows_give_the_current_plan_summary(nurse, care_team):  # type: i
     assert states == {"active", "on_hold", "completed", "stopped"}
 
 
-def test_a_patient_without_a_plan_gets_empty_figures(care_team):  # type: ignore[no-untyped-def]
+def test_a_patient_without_a_plan_gets_empty_figures(care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
 
     result = cohort_adherence([patient], WINDOWS)
@@ -297,7 +297,7 @@ def test_a_patient_without_a_plan_gets_empty_figures(care_team):  # type: ignore
 # ---------------------------------------------------------------- fixed number of queries
 
 
-def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):
     patients = cohort(nurse, care_team, 30)
     three, thirty = patients[:3], patients
 
@@ -315,7 +315,7 @@ def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: i
     assert len(rows_for_thirty) == 5, [query["sql"][:90] for query in rows_for_thirty]
 
 
-def test_an_empty_cohort_costs_no_query(django_assert_num_queries):  # type: ignore[no-untyped-def]
+def test_an_empty_cohort_costs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert cohort_adherence([], WINDOWS) == {}
         assert cohort_rows([], WINDOWS) == {}

@@ -29,14 +29,14 @@ def local(day: date, wall: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(ZONE))
 
 
-def create_plan(nurse_client, patient, case: dict, start: date, dose_times: list[str]):  # type: ignore[no-untyped-def]
+def create_plan(nurse_client, patient, case: dict, start: date, dose_times: list[str]):
     body = {"case": {**case, "start_date": start.isoformat()}, "dose_times": dose_times}
     response = nurse_client.post(f"/api/v1/patients/{patient.pk}/plans/", body, format="json")
     assert response.status_code == 201, response.json()
     return TreatmentPlan.objects.get(pk=response.json()["id"])
 
 
-def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:
     """`count` taken-dose rows, oldest first from `first`, filling each day's slots in turn."""
     logs = []
     day, slot = first, 1
@@ -57,23 +57,23 @@ def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:  # t
     doses_logged(logs)
 
 
-def logged_count(patient) -> int:  # type: ignore[no-untyped-def]
+def logged_count(patient) -> int:
     """The patient's logged doses (the ledger rows taken, skipped or missed)."""
     return ScheduledDose.objects.filter(patient=patient, state__in=LOG_STATUSES).count()
 
 
 @pytest.fixture
-def nurse_client(nurse):  # type: ignore[no-untyped-def]
+def nurse_client(nurse):
     return client_for(nurse)
 
 
 @pytest.fixture
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(local(TODAY, "09:00"), tick=False):
         yield
 
 
-def _post_today(patient) -> list[str]:  # type: ignore[no-untyped-def]
+def _post_today(patient) -> list[str]:
     """The SQL of logging today's dose from the patient's phone (a 201)."""
     phone = client_for(patient.user)
     body = {
@@ -90,7 +90,7 @@ def _post_today(patient) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.usefixtures("pinned")
-def test_dose_log_post_query_count_does_not_grow_with_history(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_dose_log_post_query_count_does_not_grow_with_history(nurse_client, care_team):
     short = activated_patient(care_team=care_team, time_zone=ZONE)
     long = activated_patient(care_team=care_team, time_zone=ZONE)
     short_plan = create_plan(nurse_client, short, HIGH_RISK, TODAY - timedelta(days=5), ["08:00"])
@@ -107,7 +107,7 @@ def test_dose_log_post_query_count_does_not_grow_with_history(nurse_client, care
 
 
 @pytest.mark.usefixtures("pinned")
-def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, care_team):
     first = TODAY - timedelta(days=365)  # 366 days, the longest range allowed
     slots = ("08:00", "20:00")
     few = activated_patient(care_team=care_team, time_zone=ZONE)
@@ -115,7 +115,7 @@ def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, car
     history(create_plan(nurse_client, few, ADVANCED_EXON_9, first, list(slots)), first, 10, slots)
     history(create_plan(nurse_client, many, ADVANCED_EXON_9, first, list(slots)), first, 700, slots)
 
-    def metrics(patient):  # type: ignore[no-untyped-def]
+    def metrics(patient):
         url = f"/api/v1/patients/{patient.pk}/adherence/?from={first}&to={TODAY}"
         with CaptureQueriesContext(connection) as queries:
             response = nurse_client.get(url)
@@ -134,7 +134,7 @@ def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse_client, car
 @pytest.mark.postgres
 @pytest.mark.usefixtures("pinned")
 @pytest.mark.django_db(transaction=True)
-def test_a_dose_logged_on_time_is_one_write(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_a_dose_logged_on_time_is_one_write(nurse_client, care_team):
     """The hot path of issue 20: the token (with user, patient and care team), the patient's
     zone history for "today", then the log as one UPDATE ... RETURNING on the ledger, and no
     other statement on a table: no read of plans, revisions, holds or logs."""

@@ -97,7 +97,7 @@ def test_command_other_failures_exit_2(args: list[str], stdin: str | None, start
 
 
 @pytest.mark.django_db
-def test_api_gives_the_same_answer(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_api_gives_the_same_answer(nurse) -> None:
     response = client_for(nurse).post("/api/v1/guidelines/recommendation/", CASE, format="json")
     assert response.status_code == 200
     assert response.json() == recommend(CASE)
@@ -105,7 +105,7 @@ def test_api_gives_the_same_answer(nurse) -> None:  # type: ignore[no-untyped-de
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("change", "field"), INVALID)
-def test_api_invalid_input_names_the_field(nurse, change, field) -> None:  # type: ignore[no-untyped-def]
+def test_api_invalid_input_names_the_field(nurse, change, field) -> None:
     response = client_for(nurse).post(
         "/api/v1/guidelines/recommendation/", {**CASE, **change}, format="json"
     )
@@ -114,7 +114,7 @@ def test_api_invalid_input_names_the_field(nurse, change, field) -> None:  # typ
 
 
 @pytest.mark.django_db
-def test_api_refuses_non_objects(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_api_refuses_non_objects(nurse) -> None:
     response = client_for(nurse).post(
         "/api/v1/guidelines/recommendation/", data="[1]", content_type="application/json"
     )
@@ -123,7 +123,7 @@ def test_api_refuses_non_objects(nurse) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_api_is_staff_only(patient, api_client) -> None:  # type: ignore[no-untyped-def]
+def test_api_is_staff_only(patient, api_client) -> None:
     url = "/api/v1/guidelines/recommendation/"
     assert client_for(patient.user).post(url, CASE, format="json").status_code == 403
     assert api_client.post(url, CASE, format="json").status_code == 401

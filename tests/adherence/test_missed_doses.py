@@ -49,7 +49,7 @@ def grace_end(day: date, zone: str) -> datetime:
 
 
 def create_plan(
-    nurse_client,  # type: ignore[no-untyped-def]
+    nurse_client,
     patient,
     start: date,
     *,
@@ -68,12 +68,12 @@ def create_plan(
     return TreatmentPlan.objects.get(pk=response.json()["id"])
 
 
-def post_dose(client, day: date, slot: int = 1, **fields: object):  # type: ignore[no-untyped-def]
+def post_dose(client, day: date, slot: int = 1, **fields: object):
     body = {"client_id": str(uuid4()), "date": day.isoformat(), "slot": slot, **fields}
     return client.post("/api/v1/me/doses/", body, format="json")
 
 
-def rows(patient) -> list[tuple[date, int, str]]:  # type: ignore[no-untyped-def]
+def rows(patient) -> list[tuple[date, int, str]]:
     return list(
         ScheduledDose.objects.logged()
         .filter(patient=patient)
@@ -82,7 +82,7 @@ def rows(patient) -> list[tuple[date, int, str]]:  # type: ignore[no-untyped-def
     )
 
 
-def missed_days(patient) -> list[date]:  # type: ignore[no-untyped-def]
+def missed_days(patient) -> list[date]:
     return list(
         ScheduledDose.objects.logged()
         .filter(patient=patient, state=DoseStatus.MISSED)
@@ -91,7 +91,7 @@ def missed_days(patient) -> list[date]:  # type: ignore[no-untyped-def]
     )
 
 
-def ledger_states(patient, first: date, last: date) -> list[str]:  # type: ignore[no-untyped-def]
+def ledger_states(patient, first: date, last: date) -> list[str]:
     return list(
         ScheduledDose.objects.filter(patient=patient, local_date__gte=first, local_date__lte=last)
         .order_by("local_date", "slot")
@@ -104,7 +104,7 @@ def days(first: date, count: int) -> list[date]:
 
 
 @pytest.fixture
-def nurse_client(nurse):  # type: ignore[no-untyped-def]
+def nurse_client(nurse):
     return client_for(nurse)
 
 
@@ -129,7 +129,7 @@ def nurse_client(nurse):  # type: ignore[no-untyped-def]
 )
 def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
     nurse_client, care_team, zone, day, expected_grace_end
-):  # type: ignore[no-untyped-def]
+):
     assert settings.DOSE_MISSED_GRACE_HOURS == 6
     assert grace_end(day, zone) == expected_grace_end  # the helper agrees with the hand figures
     patient = activated_patient(care_team=care_team, time_zone=zone)
@@ -150,7 +150,7 @@ def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
     assert ledger_states(patient, day, day + timedelta(days=1)) == ["missed", "pending"]
 
 
-def test_same_instant_splits_auckland_and_los_angeles(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_same_instant_splits_auckland_and_los_angeles(nurse_client, care_team):
     """At 2 June 18:01 UTC Auckland's 2 June is past its grace window; Los Angeles's is not."""
     auckland = activated_patient(care_team=care_team, time_zone=AUCKLAND)
     los_angeles = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
@@ -168,7 +168,7 @@ def test_same_instant_splits_auckland_and_los_angeles(nurse_client, care_team): 
 # ------------------------------------------------------------------ (b) idempotent
 
 
-def test_second_run_writes_nothing(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_second_run_writes_nothing(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
@@ -182,7 +182,7 @@ def test_second_run_writes_nothing(nurse_client, care_team):  # type: ignore[no-
     assert ScheduledDose.objects.logged().count() == 5
 
 
-def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
@@ -207,7 +207,7 @@ def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(nurse_clie
 # ------------------------------------------------------------------ (c) holds
 
 
-def test_held_days_are_never_marked(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_held_days_are_never_marked(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     holds_url = f"/api/v1/patients/{patient.pk}/plan/holds/"
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
@@ -230,7 +230,7 @@ def test_held_days_are_never_marked(nurse_client, care_team):  # type: ignore[no
     assert doses_mark_missed(now + timedelta(days=30)) == 0  # the open hold still holds
 
 
-def test_days_after_a_hold_ended_in_the_past_are_swept(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_days_after_a_hold_ended_in_the_past_are_swept(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
@@ -255,7 +255,7 @@ def test_days_after_a_hold_ended_in_the_past_are_swept(nurse_client, care_team):
     assert missed_days(patient) == [DAY, *days(DAY + timedelta(days=3), 3)]
 
 
-def test_second_slot_added_from_a_past_day_is_swept(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_second_slot_added_from_a_past_day_is_swept(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
@@ -283,7 +283,7 @@ def test_second_slot_added_from_a_past_day_is_swept(nurse_client, care_team):  #
 # ------------------------------------------------------------------ (d) logged doses
 
 
-def test_logged_doses_are_left_alone(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_logged_doses_are_left_alone(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
@@ -319,7 +319,7 @@ def test_logged_doses_are_left_alone(nurse_client, care_team):  # type: ignore[n
 # ------------------------------------------------------------------ (e) twice daily
 
 
-def test_twice_daily_plan_marks_only_the_unlogged_slot(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_twice_daily_plan_marks_only_the_unlogged_slot(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=AUCKLAND)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", AUCKLAND), tick=False):
@@ -348,7 +348,7 @@ def test_twice_daily_plan_marks_only_the_unlogged_slot(nurse_client, care_team):
 @pytest.mark.parametrize("backfill_days", [7, 3])
 def test_plan_started_months_ago_is_swept_only_from_the_backfill_window(
     nurse_client, care_team, settings, backfill_days
-):  # type: ignore[no-untyped-def]
+):
     settings.DOSE_BACKFILL_DAYS = backfill_days
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     today = date(2025, 6, 20)
@@ -380,7 +380,7 @@ def test_plan_started_months_ago_is_swept_only_from_the_backfill_window(
 # ------------------------------------------------------------------ (g) logged after missed
 
 
-def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
@@ -430,7 +430,7 @@ def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse_client, car
     assert ScheduledDose.objects.logged().get(pk=log.pk).state == DoseStatus.TAKEN
 
 
-def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
@@ -444,7 +444,7 @@ def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse_client
     assert not DoseLogRevision.objects.exists()
 
 
-def test_missed_dose_on_the_oldest_loggable_day_can_be_logged_as_taken(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_missed_dose_on_the_oldest_loggable_day_can_be_logged_as_taken(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)
@@ -460,7 +460,7 @@ def test_missed_dose_on_the_oldest_loggable_day_can_be_logged_as_taken(nurse_cli
 # ------------------------------------------------------------------ (h) query count
 
 
-def _patients_with_plans(nurse_client, care_team, count: int) -> list:  # type: ignore[no-untyped-def]
+def _patients_with_plans(nurse_client, care_team, count: int) -> list:
     """`count` patients in three zones, each with a plan from DAY; some with a coming zone
     change and a future hold, so every prefetched relation has rows."""
     zones = (AUCKLAND, LOS_ANGELES, MADRID)
@@ -487,7 +487,7 @@ def _patients_with_plans(nurse_client, care_team, count: int) -> list:  # type: 
     return patients
 
 
-def test_sweep_query_count_does_not_grow_with_the_number_of_patients(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_sweep_query_count_does_not_grow_with_the_number_of_patients(nurse_client, care_team):
     # 3 June 14:00 UTC: 2 June is past its grace window in Auckland (2 June 18:00 UTC),
     # Madrid (3 June 04:00 UTC) and Los Angeles (3 June 13:00 UTC); 3 June nowhere yet.
     now = datetime(2025, 6, 3, 14, 0, tzinfo=UTC)
@@ -509,7 +509,7 @@ def test_sweep_query_count_does_not_grow_with_the_number_of_patients(nurse_clien
 
 def test_sweep_with_nothing_to_do_stays_within_the_same_bound(
     nurse_client, care_team, django_assert_max_num_queries
-):  # type: ignore[no-untyped-def]
+):
     _patients_with_plans(nurse_client, care_team, 30)
     now = datetime(2025, 6, 3, 14, 0, tzinfo=UTC)
     doses_mark_missed(now)
@@ -520,7 +520,7 @@ def test_sweep_with_nothing_to_do_stays_within_the_same_bound(
 # ------------------------------------------------------------------ (i) end of the plan
 
 
-def test_plan_end_date_stops_the_sweep(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_plan_end_date_stops_the_sweep(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=AUCKLAND)
     override = {"duration_months": 1, "reason": "Tumour board: one month, then review."}
     with time_machine.travel(local(DAY, "07:00", AUCKLAND), tick=False):
@@ -536,7 +536,7 @@ def test_plan_end_date_stops_the_sweep(nurse_client, care_team):  # type: ignore
     assert ScheduledDose.objects.logged().filter(patient=patient).count() == 31
 
 
-def test_the_end_date_day_itself_waits_for_its_grace_window(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_the_end_date_day_itself_waits_for_its_grace_window(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     override = {"duration_months": 1, "reason": "Tumour board: one month, then review."}
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
@@ -548,7 +548,7 @@ def test_the_end_date_day_itself_waits_for_its_grace_window(nurse_client, care_t
     assert max(missed_days(patient)) == end
 
 
-def test_stopped_plan_is_swept_through_its_stop_day(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_stopped_plan_is_swept_through_its_stop_day(nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
         create_plan(nurse_client, patient, DAY)

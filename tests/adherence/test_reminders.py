@@ -16,7 +16,7 @@ from tests.factories.plans import HIGH_RISK_CASE
 pytestmark = pytest.mark.django_db
 
 
-def plan_for(nurse, patient, start="2026-03-01", **extra):  # type: ignore[no-untyped-def]
+def plan_for(nurse, patient, start="2026-03-01", **extra):
     with time_machine.travel("2026-02-20 12:00:00+00:00", tick=False):
         response = client_for(nurse).post(
             f"/api/v1/patients/{patient.pk}/plans/",
@@ -39,7 +39,7 @@ def run_every_minute(first: str, last: str) -> None:
         instant += timedelta(minutes=1)
 
 
-def reminders(patient):  # type: ignore[no-untyped-def]
+def reminders(patient):
     return sorted(
         (m.payload["date"], m.payload["attempt"], m.created_at.isoformat())
         for m in OutboxMessage.objects.filter(kind="dose_reminder", recipient=patient.user)
@@ -56,7 +56,7 @@ def reminders(patient):  # type: ignore[no-untyped-def]
         ("Pacific/Auckland", "2026-04-03T19:00:00+00:00", "2026-04-04T20:00:00+00:00"),
     ],
 )
-def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(  # type: ignore[no-untyped-def]
+def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(
     nurse, care_team, zone, local_8am_before, local_8am_after
 ):
     patient = activated_patient(care_team=care_team, time_zone=zone)
@@ -70,7 +70,7 @@ def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(  # type: ignore[no
     assert [created for _, _, created in sent] == [local_8am_before, local_8am_after]
 
 
-def test_follow_ups_until_logged_and_never_twice(nurse, patient):  # type: ignore[no-untyped-def]
+def test_follow_ups_until_logged_and_never_twice(nurse, patient):
     plan_for(nurse, patient)  # Madrid, 08:00 = 07:00 UTC in March
     run_every_minute("2026-03-02T06:58:00+00:00", "2026-03-02T08:01:00+00:00")
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-02", 0), ("2026-03-02", 1)]
@@ -95,7 +95,7 @@ def test_follow_ups_until_logged_and_never_twice(nurse, patient):  # type: ignor
     assert len(reminders(patient)) == 2
 
 
-def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):  # type: ignore[no-untyped-def]
+def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):
     plan_for(nurse, patient, start="2026-03-05")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):
         client_for(nurse).post(
@@ -109,7 +109,7 @@ def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):  # 
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-07", 0)]
 
 
-def test_no_reminder_after_the_end_date(nurse, patient):  # type: ignore[no-untyped-def]
+def test_no_reminder_after_the_end_date(nurse, patient):
     plan_for(
         nurse,
         patient,
@@ -121,7 +121,7 @@ def test_no_reminder_after_the_end_date(nurse, patient):  # type: ignore[no-unty
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-01", 0)]
 
 
-def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):
     plan_for(nurse, patient)
     with time_machine.travel("2026-03-02 12:00:00+00:00", tick=False):
         client_for(nurse).post(f"/api/v1/patients/{patient.pk}/plan/stop/", {"reason": "x"})
@@ -129,7 +129,7 @@ def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):  # type: ignore[
     assert reminders(patient) == []
 
 
-def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient):
     plan_for(nurse, patient)
     with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))
@@ -151,7 +151,7 @@ def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient): 
         ("2026-03-02T09:31:00+00:00", []),
     ],
 )
-def test_the_claims_window_ends_where_the_last_reminder_is_too_late(nurse, patient, back_at, sent):  # type: ignore[no-untyped-def]
+def test_the_claims_window_ends_where_the_last_reminder_is_too_late(nurse, patient, back_at, sent):
     plan_for(nurse, patient)  # Madrid, 08:00 = 07:00 UTC in March
     with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))

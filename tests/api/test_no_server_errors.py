@@ -25,12 +25,12 @@ BAD_YEARS = ["0001", "1899", "2201", "9999"]
 
 
 @pytest.fixture(autouse=True)
-def _frozen_now():  # type: ignore[no-untyped-def]
+def _frozen_now():
     with time_machine.travel(NOW, tick=False):
         yield
 
 
-def assert_400_naming(response, field: str) -> None:  # type: ignore[no-untyped-def]
+def assert_400_naming(response, field: str) -> None:
     assert response.status_code == 400, (response.status_code, response.content[:300])
     body = response.json()
     assert set(body) == {"code", "detail", "errors"}
@@ -45,7 +45,7 @@ def deep(depth: int) -> str:
 
 
 @pytest.mark.parametrize("depth", [50_000, 2_000, 40])
-def test_deeply_nested_json_to_login_is_a_400_not_a_crash(api_client, depth):  # type: ignore[no-untyped-def]
+def test_deeply_nested_json_to_login_is_a_400_not_a_crash(api_client, depth):
     response = api_client.post(
         "/api/v1/auth/login/", data=deep(depth), content_type="application/json"
     )
@@ -54,13 +54,13 @@ def test_deeply_nested_json_to_login_is_a_400_not_a_crash(api_client, depth):  #
     assert "nested" in response.json()["detail"]
 
 
-def test_json_nesting_within_the_limit_still_parses(api_client):  # type: ignore[no-untyped-def]
+def test_json_nesting_within_the_limit_still_parses(api_client):
     response = api_client.post("/api/v1/auth/login/", data=deep(5), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] != "parse_error"  # the field's own check answers
 
 
-def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):  # type: ignore[no-untyped-def]
+def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):
     """The labs FHIR endpoint parses with a parser of its own: the exception handler turns a
     RecursionError into the same 400."""
     body = "[" * 50_000 + "]" * 50_000
@@ -75,7 +75,7 @@ def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):  # ty
 # ------------------------------------------------------------------------ dates
 
 
-def make_plan(nurse, patient):  # type: ignore[no-untyped-def]
+def make_plan(nurse, patient):
     response = client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
         {"case": CASE, "dose_times": ["08:00"]},
@@ -86,7 +86,7 @@ def make_plan(nurse, patient):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_me_doses_query_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
+def test_me_doses_query_dates_out_of_range(nurse, patient, year):
     make_plan(nurse, patient)
     phone = client_for(patient.user)
     for name in ("from", "to"):
@@ -97,7 +97,7 @@ def test_me_doses_query_dates_out_of_range(nurse, patient, year):  # type: ignor
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
+def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):
     make_plan(nurse, patient)
     for name in ("from", "to"):
         response = client_for(nurse).get(
@@ -109,7 +109,7 @@ def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):  # ty
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_dose_log_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
+def test_dose_log_dates_out_of_range(nurse, patient, year):
     make_plan(nurse, patient)
     phone = client_for(patient.user)
     base = {"client_id": str(uuid.uuid4()), "date": "2026-03-10", "slot": 1, "status": "taken"}
@@ -125,7 +125,7 @@ def test_dose_log_dates_out_of_range(nurse, patient, year):  # type: ignore[no-u
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 @pytest.mark.parametrize("field", ["start_date", "surgery_date"])
-def test_plan_case_dates_out_of_range(nurse, patient, year, field):  # type: ignore[no-untyped-def]
+def test_plan_case_dates_out_of_range(nurse, patient, year, field):
     case = {**CASE, field: f"{year}-01-01"}
     response = client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
@@ -137,7 +137,7 @@ def test_plan_case_dates_out_of_range(nurse, patient, year, field):  # type: ign
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
+def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):
     make_plan(nurse, patient)
     client = client_for(nurse)
     day = f"{year}-06-15"
@@ -159,7 +159,7 @@ def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):  # typ
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
+def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):
     make_plan(nurse, patient)
     phone = client_for(patient.user)
     response = phone.post(
@@ -185,7 +185,7 @@ def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):  # typ
 @pytest.mark.parametrize(
     "path", ["exports/adherence.csv", "exports/adherence.xlsx", "exports/doses.csv"]
 )
-def test_cohort_export_query_dates_out_of_range(coordinator, year, path):  # type: ignore[no-untyped-def]
+def test_cohort_export_query_dates_out_of_range(coordinator, year, path):
     for name in ("from", "to"):
         query = {"from": "2026-01-01", "to": "2026-01-31", name: f"{year}-01-01"}
         response = client_for(coordinator).get(f"/api/v1/{path}", query)
@@ -193,7 +193,7 @@ def test_cohort_export_query_dates_out_of_range(coordinator, year, path):  # typ
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_export_job_dates_out_of_range(coordinator, year):  # type: ignore[no-untyped-def]
+def test_export_job_dates_out_of_range(coordinator, year):
     for name in ("from", "to"):
         body = {
             "kind": "doses_csv",
@@ -207,7 +207,7 @@ def test_export_job_dates_out_of_range(coordinator, year):  # type: ignore[no-un
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 @pytest.mark.parametrize("path", ["report.pdf", "fhir/"])
-def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):  # type: ignore[no-untyped-def]
+def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):
     make_plan(nurse, patient)
     for name in ("from", "to"):
         response = client_for(nurse).get(
@@ -217,7 +217,7 @@ def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):  #
 
 
 @pytest.mark.parametrize("year", ["1900", "2200"])
-def test_the_bounds_themselves_are_accepted(nurse, patient, year):  # type: ignore[no-untyped-def]
+def test_the_bounds_themselves_are_accepted(nurse, patient, year):
     make_plan(nurse, patient)
     phone = client_for(patient.user)
     response = phone.post(
@@ -237,7 +237,7 @@ def test_the_bounds_themselves_are_accepted(nurse, patient, year):  # type: igno
 
 
 @override_settings(INPUT_DATE_MIN_YEAR=2000, INPUT_DATE_MAX_YEAR=2100)
-def test_the_bounds_come_from_settings(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_bounds_come_from_settings(nurse, patient):
     make_plan(nurse, patient)
     response = client_for(patient.user).get("/api/v1/me/doses/", {"from": "1999-12-31"})
     assert_400_naming(response, "from")
@@ -247,7 +247,7 @@ def test_the_bounds_come_from_settings(nurse, patient):  # type: ignore[no-untyp
 # ------------------------------------------------------------------------ headers
 
 
-def test_api_responses_are_not_stored(nurse, patient, api_client):  # type: ignore[no-untyped-def]
+def test_api_responses_are_not_stored(nurse, patient, api_client):
     response = client_for(nurse).get(f"/api/v1/patients/{patient.pk}/")
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -256,7 +256,7 @@ def test_api_responses_are_not_stored(nurse, patient, api_client):  # type: igno
     assert errors["Cache-Control"] == "no-store"
 
 
-def test_dashboard_pages_are_not_stored(nurse, client):  # type: ignore[no-untyped-def]
+def test_dashboard_pages_are_not_stored(nurse, client):
     client.force_login(nurse)
     response = client.get("/dashboard/", follow=False)
     for headers in (response, client.get("/dashboard/sign-in/")):
@@ -265,7 +265,7 @@ def test_dashboard_pages_are_not_stored(nurse, client):  # type: ignore[no-untyp
         assert not any(d.startswith("max-age=") and d != "max-age=0" for d in directives)
 
 
-def test_the_patient_app_shell_keeps_its_offline_caching(client):  # type: ignore[no-untyped-def]
+def test_the_patient_app_shell_keeps_its_offline_caching(client):
     response = client.get("/app/sw.js")
     assert response.status_code == 200
     assert response["Cache-Control"] != "no-store"
@@ -274,7 +274,7 @@ def test_the_patient_app_shell_keeps_its_offline_caching(client):  # type: ignor
 # ------------------------------------------------------------------------ SQLite
 
 
-def test_sqlite_uses_wal_and_a_busy_timeout():  # type: ignore[no-untyped-def]
+def test_sqlite_uses_wal_and_a_busy_timeout():
     if connection.vendor != "sqlite":
         pytest.skip(f"the database is {connection.vendor}, not SQLite (make run's default)")
     with connection.cursor() as cursor:

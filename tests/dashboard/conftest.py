@@ -60,17 +60,17 @@ def browser() -> Callable[..., Client]:
 
 
 @pytest.fixture
-def nurse_browser(browser, nurse) -> Client:  # type: ignore[no-untyped-def]
+def nurse_browser(browser, nurse) -> Client:
     return browser(nurse)
 
 
 @pytest.fixture
-def coordinator_browser(browser, coordinator) -> Client:  # type: ignore[no-untyped-def]
+def coordinator_browser(browser, coordinator) -> Client:
     return browser(coordinator)
 
 
 @pytest.fixture
-def admin_browser(browser, admin_user) -> Client:  # type: ignore[no-untyped-def]
+def admin_browser(browser, admin_user) -> Client:
     return browser(admin_user)
 
 

@@ -30,7 +30,7 @@ NOT_CONFIRMED = "not confirmed by a primary source"
 CONVENTION = "a product convention, not a clinical fact"
 
 
-def page_of(nurse_browser, patient) -> str:  # type: ignore[no-untyped-def]
+def page_of(nurse_browser, patient) -> str:
     response = nurse_browser.get(f"/dashboard/patients/{patient.pk}/")
     assert response.status_code == 200
     return text(response)
@@ -54,7 +54,7 @@ def badge_titles(page: str, words: str) -> list[str]:
     )
 
 
-def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):
     plan = new_plan(nurse, patient, TODAY, case=FLAGGED_CASE)
     assert any(f.startswith(rules.UNCONFIRMED_FLAG_PREFIX) for f in plan.recommendation["flags"])
     page = page_of(nurse_browser, patient)
@@ -78,7 +78,7 @@ def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # t
     assert "Rule: decision.adjuvant_high_risk" not in page
 
 
-def test_sources_read_as_primary_references(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_sources_read_as_primary_references(nurse_browser, nurse, patient):
     new_plan(nurse, patient, TODAY, case=FLAGGED_CASE)
     page = page_of(nurse_browser, patient)
     assert f'<cite title="S4">{html.escape(rules.SOURCES["S4"])}</cite>' in page
@@ -89,7 +89,7 @@ def test_sources_read_as_primary_references(nurse_browser, nurse, patient):  # t
     assert html.unescape(s36.group(2)) == rules.SOURCES["S36"]
 
 
-def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, nurse, patient):
     plan = new_plan(nurse, patient, TODAY, case=FLAGGED_CASE)
     old = dict(plan.recommendation)
     old_notes = {
@@ -117,7 +117,7 @@ def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, n
     assert "Rule: risk.afip.site_extrapolated" in badge_titles(page, NOT_CONFIRMED)
 
 
-def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, patient):
     alert = raise_alert(patient, priority="high")
     Alert.objects.filter(pk=alert.pk).update(
         advice={
@@ -154,7 +154,7 @@ def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, pat
     assert '<cite title="S16: ' in page
 
 
-def test_alert_advice_without_the_new_fields_still_renders(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_alert_advice_without_the_new_fields_still_renders(nurse_browser, patient):
     alert = raise_alert(patient, priority="normal")
     Alert.objects.filter(pk=alert.pk).update(
         advice={"text": "Reaction not severe.", "rule": "advice.x", "sources": ["S1"]}

@@ -38,11 +38,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 TAKEN, MISSED, SKIPPED = DoseStatus.TAKEN, DoseStatus.MISSED, DoseStatus.SKIPPED
 
 
-def page_url(patient) -> str:  # type: ignore[no-untyped-def]
+def page_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/"
 
 
-def grade_url(patient) -> str:  # type: ignore[no-untyped-def]
+def grade_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/grades/"
 
 
@@ -69,7 +69,7 @@ BAND_WORDS = {
 
 
 @pytest.fixture
-def treated(nurse, patient):  # type: ignore[no-untyped-def]
+def treated(nurse, patient):
     """80 days on 400 mg once a day: 50 days all taken, then 29 days with five missed and
     one skipped; today's dose not logged yet."""
     start = TODAY - timedelta(days=79)
@@ -82,7 +82,7 @@ def treated(nurse, patient):  # type: ignore[no-untyped-def]
     return plan
 
 
-def test_plan_facts(nurse_browser, patient, treated):  # type: ignore[no-untyped-def]
+def test_plan_facts(nurse_browser, patient, treated):
     response = nurse_browser.get(page_url(patient))
     assert response.status_code == 200
     html = text(response)
@@ -99,7 +99,7 @@ def test_plan_facts(nurse_browser, patient, treated):  # type: ignore[no-untyped
     assert fact(html, "Setting") == "adjuvant"
 
 
-def test_pdc_over_30_and_90_days_with_bands(nurse_browser, patient, treated):  # type: ignore[no-untyped-def]
+def test_pdc_over_30_and_90_days_with_bands(nurse_browser, patient, treated):
     pdc_30 = patient_adherence(patient, TODAY - timedelta(days=29), TODAY)
     pdc_90 = patient_adherence(patient, TODAY - timedelta(days=89), TODAY)
     # 29 resolved days in the last 30 (today is pending), 23 of them all taken.
@@ -123,7 +123,7 @@ def test_pdc_over_30_and_90_days_with_bands(nurse_browser, patient, treated):  #
     assert fact(html, "Longest missed streak (90 days)") == "2 days"
 
 
-def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no-untyped-def]
+def test_pdc_bands_in_words(nurse, nurse_browser, care_team):
     """Each band's words, and no figure at all without resolved days."""
     cases = {
         "suboptimal": [TAKEN] * 15 + [MISSED] * 3 + [TAKEN] * 2,  # 17/20 = 85 %
@@ -144,7 +144,7 @@ def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no
     assert fact(html, "Day") == "Day 1 of 1097"
 
 
-def test_patient_without_a_plan(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_patient_without_a_plan(nurse_browser, patient):
     html = text(nurse_browser.get(page_url(patient)))
     assert "<p>No treatment plan yet.</p>" in html
     assert fact(html, "PDC, last 90 days").startswith("— ")
@@ -153,7 +153,7 @@ def test_patient_without_a_plan(nurse_browser, patient):  # type: ignore[no-unty
     assert '<svg class="chart"' not in html
 
 
-def test_calendar_legend_and_marks(nurse_browser, patient, treated):  # type: ignore[no-untyped-def]
+def test_calendar_legend_and_marks(nurse_browser, patient, treated):
     html = text(nurse_browser.get(page_url(patient)))
     legend = html.split('<ul class="legend" aria-label="Key">', 1)[1].split("</ul>", 1)[0]
     words = re.findall(r"</span> ([^<]+)</li>", legend)
@@ -178,7 +178,7 @@ def test_calendar_legend_and_marks(nurse_browser, patient, treated):  # type: ig
 # ---------------------------------------------------------------- symptoms and alerts
 
 
-def test_symptom_chart_and_reports(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_symptom_chart_and_reports(nurse, nurse_browser, patient):
     with time_machine.travel(NOW - timedelta(days=3), tick=False):
         first = side_effect_report(patient, level=1, note="Mild in the morning")
     second = side_effect_report(patient, level=2)
@@ -203,7 +203,7 @@ def test_symptom_chart_and_reports(nurse, nurse_browser, patient):  # type: igno
     assert str(first.pk) in options and str(second.pk) in options and len(options) == 3
 
 
-def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):
     opened = NOW - timedelta(hours=3)
     closed = raise_alert(patient, priority="urgent", symptom="nausea", at=opened)
     with time_machine.travel(opened + timedelta(minutes=5), tick=False):
@@ -223,7 +223,7 @@ def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):  # typ
     assert "<td>Open</td>" in rows[1]
 
 
-def test_free_text_is_escaped(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_free_text_is_escaped(nurse, nurse_browser, patient):
     report = side_effect_report(patient, note="<script>alert(1)</script>")
     ClinicianAssessment.objects.create(
         report=report, ctcae_grade=1, note='<b onmouseover="x()">bold</b>', assessed_by=nurse
@@ -248,7 +248,7 @@ def test_free_text_is_escaped(nurse, nurse_browser, patient):  # type: ignore[no
 # ---------------------------------------------------------------- clinician grades
 
 
-def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_recording_a_grade(nurse, nurse_browser, patient):
     report = side_effect_report(patient, level=2)
     response = nurse_browser.post(
         grade_url(patient), {"report": str(report.pk), "grade": "2", "note": " Seen in clinic "}
@@ -286,7 +286,7 @@ def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-un
         ("4", "CTCAE v5.0 &#x27;Nausea&#x27; has no grade 4"),
     ],
 )
-def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason):  # type: ignore[no-untyped-def]
+def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason):
     report = side_effect_report(patient)
     response = nurse_browser.post(grade_url(patient), {"report": str(report.pk), "grade": grade})
     assert response.status_code == 400
@@ -296,7 +296,7 @@ def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason)
     assert not ClinicianAssessment.objects.exists()
 
 
-def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient):  # type: ignore[no-untyped-def]
+def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient):
     mine = side_effect_report(patient)
     teammate = activated_patient(care_team=care_team)  # same team: visible, but not this page's
     theirs = side_effect_report(teammate)
@@ -317,7 +317,7 @@ def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient): 
     assert not mine.assessments.exists()
 
 
-def test_an_old_report_is_not_gradable_here(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_an_old_report_is_not_gradable_here(nurse_browser, patient):
     with time_machine.travel(NOW - timedelta(days=120), tick=False):
         old = side_effect_report(patient)
     response = nurse_browser.post(grade_url(patient), {"report": str(old.pk), "grade": "1"})
@@ -325,14 +325,14 @@ def test_an_old_report_is_not_gradable_here(nurse_browser, patient):  # type: ig
     assert not ClinicianAssessment.objects.exists()
 
 
-def test_grade_form_only_by_post(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_grade_form_only_by_post(nurse_browser, patient):
     assert nurse_browser.get(grade_url(patient)).status_code == 405
 
 
 # ---------------------------------------------------------------- audit and queries
 
 
-def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):
     client = browser(nurse, REMOTE_ADDR="10.9.8.7")
     assert client.get(page_url(patient)).status_code == 200
     assert client.get(page_url(patient)).status_code == 200
@@ -343,7 +343,7 @@ def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):  # typ
     }
 
 
-def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ignore[no-untyped-def]
+def patient_with_history(nurse, care_team, days: int, reports: int):
     """A patient `days` days into a once-daily plan, every other week with a missed dose,
     `reports` side-effect reports over two symptoms (some graded), half as many weights and
     two alerts."""
@@ -381,7 +381,7 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
 PATIENT_PAGE_QUERIES = 18 + AUDIT_CHAIN_QUERIES
 
 
-def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # type: ignore[no-untyped-def]
+def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):
     short_few = patient_with_history(nurse, care_team, days=5, reports=2)
     long_many = patient_with_history(nurse, care_team, days=80, reports=24)
     assert SideEffectReport.objects.filter(patient=long_many).count() == 24
@@ -395,9 +395,7 @@ def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # t
     assert counts["short, few"] == counts["long, many"] == PATIENT_PAGE_QUERIES
 
 
-def test_coordinators_see_grades_but_do_not_record_them(  # type: ignore[no-untyped-def]
-    coordinator_browser, nurse, patient
-):
+def test_coordinators_see_grades_but_do_not_record_them(coordinator_browser, nurse, patient):
     report = side_effect_report(patient)
     ClinicianAssessment.objects.create(
         report=report, ctcae_grade=1, note="By the nurse", assessed_by=nurse
@@ -413,7 +411,7 @@ def test_coordinators_see_grades_but_do_not_record_them(  # type: ignore[no-unty
     assert ClinicianAssessment.objects.count() == 1
 
 
-def test_nurses_and_admins_record_grades(nurse_browser, admin_browser, patient):  # type: ignore[no-untyped-def]
+def test_nurses_and_admins_record_grades(nurse_browser, admin_browser, patient):
     report = side_effect_report(patient)
     assert f'action="{grade_url(patient)}"' in text(nurse_browser.get(page_url(patient)))
     assert f'action="{grade_url(patient)}"' in text(admin_browser.get(page_url(patient)))

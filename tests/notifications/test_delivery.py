@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def reminder(user, key: str = "r1", attempt: int = 0) -> OutboxMessage:  # type: ignore[no-untyped-def]
+def reminder(user, key: str = "r1", attempt: int = 0) -> OutboxMessage:
     return outbox_enqueue(
         recipient=user,
         kind="dose_reminder",
@@ -25,14 +25,14 @@ def reminder(user, key: str = "r1", attempt: int = 0) -> OutboxMessage:  # type:
 
 
 @pytest.fixture
-def frozen():  # type: ignore[no-untyped-def]
+def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
 
 def test_delivers_through_firebase_admin_to_the_fake_server(
     fcm_settings, fake_fcm, patient, frozen
-):  # type: ignore[no-untyped-def]
+):
     add_device(patient.user, "token-android-1", "android")
     add_device(patient.user, "token-ios-1", "ios")
     row = reminder(patient.user)
@@ -68,7 +68,7 @@ def test_delivers_through_firebase_admin_to_the_fake_server(
 
 def test_a_recipient_without_an_active_device_is_closed_not_looped(
     fcm_settings, fake_fcm, patient, frozen
-):  # type: ignore[no-untyped-def]
+):
     row = reminder(patient.user)
     report = outbox_deliver_batch(NOW)
     assert (report.picked, report.no_device) == (1, 1)
@@ -78,7 +78,7 @@ def test_a_recipient_without_an_active_device_is_closed_not_looped(
     assert outbox_deliver_batch(NOW + timedelta(days=1)).picked == 0
 
 
-def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):  # type: ignore[no-untyped-def]
+def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):
     add_device(nurse, "token-n")
     nurse.is_active = False
     nurse.save()
@@ -99,7 +99,7 @@ def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):
 )
 def test_dead_tokens_are_deactivated_and_never_retried(
     fcm_settings, fake_fcm, patient, frozen, code, reason
-):  # type: ignore[no-untyped-def]
+):
     dead = add_device(patient.user, "token-dead", "android")
     alive = add_device(patient.user, "token-alive", "web")
     fake_fcm.answer_token("token-dead", code)
@@ -124,7 +124,7 @@ def test_dead_tokens_are_deactivated_and_never_retried(
     assert tokens.count("token-alive") == 2
 
 
-def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, patient, frozen):
     add_device(patient.user, "token-gone")
     fake_fcm.answer_token("token-gone", "UNREGISTERED")
     row = reminder(patient.user)
@@ -144,7 +144,7 @@ def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, p
 @pytest.mark.parametrize("code", ["UNAVAILABLE", "INTERNAL"])
 def test_transient_error_is_retried_with_backoff_then_succeeds(
     fcm_settings, fake_fcm, patient, frozen, code
-):  # type: ignore[no-untyped-def]
+):
     device = add_device(patient.user, "token-1")
     fake_fcm.answer_next(code)
     row = reminder(patient.user)
@@ -172,7 +172,7 @@ def test_transient_error_is_retried_with_backoff_then_succeeds(
     assert [r.answered for r in fake_fcm.requests()] == [code, "OK"]
 
 
-def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, patient, nurse, frozen):  # type: ignore[no-untyped-def]
+def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, patient, nurse, frozen):
     add_device(patient.user, "token-p")
     add_device(nurse, "token-n")
     fake_fcm.answer_token("token-p", "QUOTA_EXCEEDED")
@@ -192,7 +192,7 @@ def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, pati
     assert outbox_deliver_batch(NOW + timedelta(seconds=59)).picked == 0
 
 
-def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, patient, frozen):
     add_device(patient.user, "token-p")
     fake_fcm.answer_next("QUOTA_EXCEEDED")
     fake_fcm.retry_after("QUOTA_EXCEEDED", 300)
@@ -202,7 +202,7 @@ def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, pat
     assert row.next_attempt_at >= NOW + timedelta(seconds=300)
 
 
-def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, frozen):
     fcm_settings.OUTBOX_MAX_ATTEMPTS = 3
     add_device(patient.user, "token-1")
     fake_fcm.answer_token("token-1", "UNAVAILABLE")
@@ -230,7 +230,7 @@ def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, froz
     assert len(fake_fcm.requests()) == 3
 
 
-def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, patient, frozen):
     """With the SDK's own retries on (production's default), one UNAVAILABLE is absorbed inside
     send_each: its first retry has no backoff, so this stays fast."""
     fcm_settings.FCM_HTTP_RETRIES = 4
@@ -244,7 +244,7 @@ def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, 
     assert [r.answered for r in fake_fcm.requests()] == ["UNAVAILABLE", "OK"]
 
 
-def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):
     add_device(patient.user, "token-1")
     rows = [reminder(patient.user, f"k{n}") for n in range(5)]
     OutboxMessage.objects.filter(pk=rows[4].pk).update(next_attempt_at=NOW - timedelta(hours=1))
@@ -261,13 +261,13 @@ def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):  # type:
 
 def test_send_each_sends_more_than_500_messages_in_calls_of_at_most_500(
     send_each_settings, fake_fcm, patient, monkeypatch, frozen
-):  # type: ignore[no-untyped-def]
+):
     from backend.notifications import fcm
 
     calls = []
     real_send_each = fcm.messaging.send_each
 
-    def spy(messages, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy(messages, *args, **kwargs):
         calls.append(len(messages))
         return real_send_each(messages, *args, **kwargs)
 
@@ -287,7 +287,7 @@ def test_send_each_sends_more_than_500_messages_in_calls_of_at_most_500(
 
 def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
     fcm_settings, fake_fcm, patient, frozen
-):  # type: ignore[no-untyped-def]
+):
     """PUSH_SENDER=fcm has no per-call limit: 510 pushes in one send_batch, each mapped back to
     its row and device (one device dead)."""
     fcm_settings.PUSH_DEVICES_PER_USER = 3
@@ -305,7 +305,7 @@ def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
     assert not Device.objects.get(token="token-1").active
 
 
-def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):
     """So the payload is always valid, and an INVALID_ARGUMENT can only be about the token."""
     add_device(patient.user, "token-1")
     row = outbox_enqueue(
@@ -322,7 +322,7 @@ def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, pati
 
 def test_an_admin_sees_failed_messages_and_can_queue_them_again(
     fcm_settings, fake_fcm, patient, admin_user, client, frozen
-):  # type: ignore[no-untyped-def]
+):
     fcm_settings.OUTBOX_MAX_ATTEMPTS = 1
     add_device(patient.user, "token-1")
     fake_fcm.answer_next("UNAVAILABLE")

@@ -16,7 +16,7 @@ from worker.tasks.notifications import deliver_outbox
 pytestmark = pytest.mark.django_db
 
 
-def test_reminder_and_alert_reach_the_phones(fcm_settings, fake_fcm, nurse, patient):  # type: ignore[no-untyped-def]
+def test_reminder_and_alert_reach_the_phones(fcm_settings, fake_fcm, nurse, patient):
     add_device(patient.user, "patient-phone-token")
     add_device(nurse, "nurse-phone-token")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):

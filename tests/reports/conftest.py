@@ -56,7 +56,7 @@ def dose_status_for(day: date) -> tuple[str, bool, str]:
 
 
 @pytest.fixture
-def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
+def history(nurse, patient) -> History:
     patient.time_zone = ZONE
     patient.save()
     with time_machine.travel(NOW, tick=False):
@@ -122,6 +122,6 @@ def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def report_data(history) -> PatientReportData:  # type: ignore[no-untyped-def]
+def report_data(history) -> PatientReportData:
     with time_machine.travel(NOW, tick=False):
         return patient_report_data(history.patient, REPORT_FIRST, REPORT_LAST)

@@ -31,7 +31,7 @@ QUERY = {"from": "2026-10-24", "to": "2026-11-02"}
 RECORD = '=A,"b"'  # a formula, a comma and a quote
 
 
-def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):  # type: ignore[no-untyped-def]
+def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):
     return DoseRecord(
         plan,
         day,
@@ -45,7 +45,7 @@ def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):  # ty
 
 
 @pytest.fixture
-def week(nurse, care_team):  # type: ignore[no-untyped-def]
+def week(nurse, care_team):
     """Dana: once daily at 08:00 in Madrid from 1 October (plan A); Madrid leaves summer time
     on 25 October; she moves to New York from 26 October; A is held on 27 October and
     stopped on 29 October at noon New York time; plan B (09:00 and 21:00) starts on 28
@@ -122,7 +122,7 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):  # type: ignore[no-untyped-def]
+def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):
     with time_machine.travel(NOW, tick=False):
         response = client_for(coordinator).get("/api/v1/exports/doses.csv", QUERY)
     assert response.status_code == 200
@@ -161,7 +161,7 @@ def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):  # ty
 
 
 @pytest.mark.django_db
-def test_the_background_job_writes_the_same_file(coordinator, week, settings, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_background_job_writes_the_same_file(coordinator, week, settings, tmp_path):
     from backend.reports.services import ExportRequest, export_job_request, export_job_run
 
     settings.EXPORT_DIR = str(tmp_path)

@@ -56,7 +56,7 @@ OLD_NOTES = {
 
 
 @pytest.fixture
-def flagged_plan(nurse, patient: Patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
+def flagged_plan(nurse, patient: Patient) -> TreatmentPlan:
     with time_machine.travel(NOW, tick=False):
         plan = plan_create(
             patient=patient, created_by=nurse, case=FLAGGED_CASE, dose_times=["08:00"]

@@ -16,7 +16,7 @@ from worker.tasks.alerts import open_missed_streak_alerts
 pytestmark = pytest.mark.django_db
 
 
-def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):  # type: ignore[no-untyped-def]
+def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):
     with time_machine.travel("2026-05-01 09:00:00+02:00", tick=False):
         client_for(nurse).post(
             f"/api/v1/patients/{patient.pk}/plans/",

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 OPENED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def raise_alert(patient, priority):  # type: ignore[no-untyped-def]
+def raise_alert(patient, priority):
     decision = AlertDecision(
         kind="severe_symptom",
         priority=priority,
@@ -32,7 +32,7 @@ def raise_alert(patient, priority):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("priority", "minutes"), [("urgent", 60), ("high", 240)])
-def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nurse, coordinator):  # type: ignore[no-untyped-def]
+def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nurse, coordinator):
     alert = raise_alert(patient, priority)
     with time_machine.travel(OPENED + timedelta(minutes=minutes - 1), tick=False):
         assert escalate_unacknowledged.apply().get() == 0
@@ -45,7 +45,7 @@ def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nu
     assert alert.escalated_at == OPENED + timedelta(minutes=minutes)
 
 
-def test_acknowledged_alerts_are_not_escalated(patient, nurse):  # type: ignore[no-untyped-def]
+def test_acknowledged_alerts_are_not_escalated(patient, nurse):
     alert = raise_alert(patient, "urgent")
     client_for(nurse).post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
     with time_machine.travel(OPENED + timedelta(hours=5), tick=False):
@@ -53,7 +53,7 @@ def test_acknowledged_alerts_are_not_escalated(patient, nurse):  # type: ignore[
     assert not Alert.objects.filter(escalated_at__isnull=False).exists()
 
 
-def make_plan(nurse, patient, start: str, months: int):  # type: ignore[no-untyped-def]
+def make_plan(nurse, patient, start: str, months: int):
     override = {"duration_months": months, "reason": "test length"}
     response = client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
@@ -68,7 +68,7 @@ def make_plan(nurse, patient, start: str, months: int):  # type: ignore[no-untyp
     return TreatmentPlan.objects.get(pk=response.json()["id"])
 
 
-def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, patient):  # type: ignore[no-untyped-def]
+def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, patient):
     plan = make_plan(nurse, patient, "2026-01-01", 1)  # ends 2026-02-01 (Madrid)
     with time_machine.travel("2026-02-01 23:30:00+01:00", tick=False):
         assert complete_finished_plans.apply().get() == 0  # still its last day
@@ -81,7 +81,7 @@ def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, pati
     assert [m.recipient for m in closing] == [patient.user]
 
 
-def test_coordinators_hear_once_about_a_plan_ending_within_30_days(nurse, coordinator, patient):  # type: ignore[no-untyped-def]
+def test_coordinators_hear_once_about_a_plan_ending_within_30_days(nurse, coordinator, patient):
     make_plan(nurse, patient, "2026-01-01", 3)  # ends 2026-04-01
     with time_machine.travel("2026-02-15 12:00:00+00:00", tick=False):
         notify_plans_ending.apply()

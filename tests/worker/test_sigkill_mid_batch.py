@@ -34,7 +34,7 @@ def _children(pid: int) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
-def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+def _wait(condition, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

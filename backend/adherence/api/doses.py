@@ -131,7 +131,7 @@ class RangeInput(StrictInputSerializer):
         # "from" is a Python keyword, so it is declared here rather than as an attribute.
         return super().to_internal_value(data)
 
-    def get_fields(self):  # type: ignore[no-untyped-def]
+    def get_fields(self):
         fields = super().get_fields()
         fields["from"] = serializers.DateField(required=False)
         return fields

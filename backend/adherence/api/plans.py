@@ -215,7 +215,7 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 class PatientPlansView(APIView):
     """A patient's plans (history); nurses and admins create a new plan from a case."""
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         return [IsNurseOrAdmin()] if self.request.method == "POST" else [IsStaffMember()]
 
     @extend_schema(responses={200: PlanOutput(many=True)}, operation_id="patient_plans_list")

@@ -46,7 +46,7 @@ def care_team_contact(request: HttpRequest, care_team_id: int) -> HttpResponse:
                 care_team_contact_update(
                     care_team=team,
                     changed_by=request.user,
-                    **form.cleaned_data,  # type: ignore[arg-type]
+                    **form.cleaned_data,
                 )
             except ServiceValidationError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.reason)
