@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from backend.api.exceptions import error_response
 from backend.api.permissions import IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.common.client_address import client_address
@@ -195,7 +196,7 @@ class LogoutEverywhereView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout_everywhere")
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         services.user_access_revoke(
             user=request.user,
             reason=services.AccessRevokedReason.SIGNED_OUT_EVERYWHERE,
@@ -247,6 +248,7 @@ class CareTeamListView(generics.ListAPIView):
 
     permission_classes = [IsStaffMember]
     serializer_class = CareTeamOutput
+    request: AuthenticatedRequest
 
     def get_queryset(self):
         return care_teams_of(self.request.user).order_by("name")
@@ -281,6 +283,7 @@ class PatientListView(generics.ListCreateAPIView):
     """List the patients you may see; staff enrol a new patient into their care team."""
 
     serializer_class = PatientOutput
+    request: AuthenticatedRequest
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -293,7 +296,7 @@ class PatientListView(generics.ListCreateAPIView):
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         audit_record_patient_reads(
-            actor=request.user, patients=page, action="patient.list", request=request
+            actor=self.request.user, patients=page, action="patient.list", request=request
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -303,7 +306,7 @@ class PatientListView(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         patient, code = services.patient_enrol(
-            enrolled_by=request.user, care_team_id=values.pop("care_team", None), **values
+            enrolled_by=self.request.user, care_team_id=values.pop("care_team", None), **values
         )
         patient.invitation_code = code  # type: ignore[attr-defined]
         patient.invitation_expires_in_days = settings.INVITATION_VALID_DAYS  # type: ignore[attr-defined]
@@ -315,6 +318,7 @@ class PatientDetailView(generics.RetrieveAPIView):
 
     serializer_class = PatientOutput
     lookup_url_kwarg = "patient_id"
+    request: AuthenticatedRequest
 
     def get_queryset(self):
         return patients_visible_to(self.request.user)
@@ -322,7 +326,7 @@ class PatientDetailView(generics.RetrieveAPIView):
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         patient = self.get_object()
         audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="patient.view", request=request
+            actor=self.request.user, patients=[patient], action="patient.view", request=request
         )
         return Response(self.get_serializer(patient).data)
 
@@ -343,7 +347,7 @@ class PatientInvitationView(APIView):
     @extend_schema(
         request=None, responses={201: InvitationOutput}, operation_id="patient_invitation_issue"
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = patients_visible_to(request.user).filter(pk=patient_id).first()
         if patient is None:
             raise NotFound()

@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import json
 from rest_framework.views import APIView
@@ -20,6 +19,7 @@ from backend.alerts.models import Alert
 from backend.api.exceptions import NON_FIELD_KEYS
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
@@ -156,7 +156,7 @@ class PatientLabsView(APIView):
         return [IsStaffMember()]
 
     @extend_schema(responses={200: LabResultOutput(many=True)}, operation_id="patient_labs_list")
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="labs.view", request=request
@@ -172,7 +172,7 @@ class PatientLabsView(APIView):
         "beyond the label's hold thresholds raises an urgent hold alert; later results meeting "
         "the resume rule update it. Errors name the field as `results[i].unit`.",
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         data = LabRecordInput(data=request.data)
         if not data.is_valid():
@@ -261,7 +261,7 @@ class PatientFhirObservationView(APIView):
         "`field` is the element's path (e.g. `entry[2].resource.valueQuantity.value`) and "
         "nothing is stored. See docs/architecture.md (Lab results).",
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         periods = patient_zone_periods(patient)
         try:

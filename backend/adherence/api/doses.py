@@ -17,6 +17,7 @@ from backend.accounts.selectors import (
 from backend.accounts.services import patient_time_zone_change
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsPatient, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
@@ -188,7 +189,7 @@ class MyTodayView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(responses={200: TodayOutput}, operation_id="me_today")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         today = patient_local_today(patient)
         plan = plan_current(patient)
@@ -223,7 +224,7 @@ class MyDosesView(APIView):
         responses={200: ScheduledDoseOutput(many=True)},
         operation_id="me_doses_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         first, last = _date_range(request, patient_local_today(patient))
         calendar: list[CalendarDose] = dose_calendar(patient, first, last)
@@ -236,7 +237,7 @@ class MyDosesView(APIView):
         description="201: logged. 200: this client_id was already logged (the stored log). "
         "409: the dose already has another log (returned under `existing`).",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         data = DoseLogInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -278,7 +279,7 @@ class MyDoseLogView(APIView):
     @extend_schema(
         request=DoseLogCorrectionInput, responses={200: DoseLogOutput}, operation_id="me_doses_fix"
     )
-    def patch(self, request: Request, log_id: Any) -> Response:
+    def patch(self, request: AuthenticatedRequest, log_id: Any) -> Response:
         patient = own_patient_or_404(request)
         log = ScheduledDose.objects.logged().filter(pk=log_id, patient=patient).first()
         if log is None:
@@ -295,7 +296,7 @@ class MyAdherenceView(APIView):
     @extend_schema(
         parameters=_RANGE_PARAMETERS, responses={200: AdherenceOutput}, operation_id="me_adherence"
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         first, last = _date_range(request, patient_local_today(patient))
         return _adherence_response(patient_adherence(patient, first, last))
@@ -307,7 +308,7 @@ class MyTimeZoneView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(request=TimeZoneInput, responses={200: None}, operation_id="me_time_zone")
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         data = TimeZoneInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -335,7 +336,7 @@ class PatientAdherenceView(APIView):
         responses={200: AdherenceOutput},
         operation_id="patient_adherence",
     )
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         first, last = _date_range(request, patient_local_today(patient))
         audit_record_patient_reads(

@@ -30,7 +30,7 @@ from backend.common.errors import ServiceValidationError
 from backend.guidelines import CaseInvalid, escalation_options_on_progression, next_lower_dose
 from backend.guidelines.rules import REDUCTION_LADDER_MG
 
-from ..access import may_record_clinical_changes, staff_required
+from ..access import StaffRequest, may_record_clinical_changes, staff_required
 from ..forms import (
     PlanCreateForm,
     PlanHoldForm,
@@ -334,7 +334,7 @@ def _same_revision_just_made(
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def plan_hold(request: HttpRequest, patient_id: object) -> HttpResponse:
+def plan_hold(request: StaffRequest, patient_id: object) -> HttpResponse:
     patient = _patient_or_404(request, patient_id)
     _may_change_or_403(request)
     plan = _plan_or_404(patient, active=request.method == "GET")
