@@ -48,7 +48,13 @@ class TimeZoneHistoryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["previous_time_zone", "time_zone", "effective_date", "changed_by", "created_at"]
-    readonly_fields = fields
+    readonly_fields = [
+        "previous_time_zone",
+        "time_zone",
+        "effective_date",
+        "changed_by",
+        "created_at",
+    ]
     verbose_name = "time zone change"
     verbose_name_plural = "Time zone history"
 

@@ -295,6 +295,7 @@ class PatientListView(generics.ListCreateAPIView):
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # DEFAULT_PAGINATION_CLASS is set
         audit_record_patient_reads(
             actor=self.request.user, patients=page, action="patient.list", request=request
         )

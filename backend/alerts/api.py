@@ -97,6 +97,7 @@ class AlertListView(ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # DEFAULT_PAGINATION_CLASS is set
         patients = {alert.patient_id: alert.patient for alert in page}.values()
         audit_record_patient_reads(
             actor=self.request.user, patients=patients, action="alerts.list", request=request

@@ -226,7 +226,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
         objects = list(queryset)
-        entries = super().log_deletions(request, objects)
+        # Django only iterates it (log_actions); the stub asks for a QuerySet.
+        entries = super().log_deletions(request, objects)  # type: ignore[arg-type]
         for obj in objects:
             self._audit_one(request, DELETE, obj)
         return entries
@@ -258,7 +259,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
             changes["related"] = related
         return changes
 
-    def response_action(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+    # Django 5.2's signature; the stubs' adds Django 6.1's action_location.
+    def response_action(  # type: ignore[override]
+        self, request: HttpRequest, queryset: Any
+    ) -> HttpResponse | None:
         """An admin action on selected rows: audited with the rows it was given."""
         name = request.POST.get("action", "")
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)

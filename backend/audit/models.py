@@ -38,8 +38,10 @@ def _chain(events: Sequence["AuditEvent"], using: str) -> None:
         previous = event.row_hash
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def bulk_create(self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any):  # type: ignore[override]
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def bulk_create(  # type: ignore[override]
+        self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any
+    ) -> list["AuditEvent"]:
         events = list(objs)
         if any(event.pk is not None for event in events):
             raise AppendOnlyError("Audit events are only ever added.")
@@ -49,7 +51,8 @@ class AuditEventQuerySet(models.QuerySet):
             return []
         with transaction.atomic(using=self.db, savepoint=False):
             _chain(events, self.db)
-            return super().bulk_create(events, *args, **kwargs)
+            # django-stubs 6.1.2 leaves _Model unbound on super() in a QuerySet subclass.
+            return super().bulk_create(events, *args, **kwargs)  # type: ignore[arg-type, return-value]
 
 
 class AuditEvent(models.Model):

@@ -111,7 +111,11 @@ class LabRecordInput(StrictInputSerializer):
         required=False, allow_null=True, help_text="Optional: a resend with it stores nothing"
     )
     taken_on = serializers.DateField(help_text="The day the sample was taken (patient's date)")
-    results = LabItemInput(many=True, min_length=1, max_length=services.MAX_RESULTS_PER_REQUEST)
+    # With many=True, DRF hands min_length and max_length to the ListSerializer; the stub's
+    # Serializer() does not list them.
+    results = LabItemInput(  # type: ignore[call-arg]
+        many=True, min_length=1, max_length=services.MAX_RESULTS_PER_REQUEST
+    )
 
 
 def _bracketed(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -198,7 +202,8 @@ class _DecimalJSONParser(JSONParser):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
             decoded = codecs.getreader(encoding)(stream)
-            return json.load(decoded, parse_float=Decimal)
+            # A StreamReader reads str, all json.load needs; the stub asks for IO[str].
+            return json.load(decoded, parse_float=Decimal)  # type: ignore[arg-type]
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from None
 

@@ -3,7 +3,13 @@
 from datetime import timedelta
 from typing import Any
 
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -85,7 +91,7 @@ class AdherenceCsvView(ExportView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
         operation_id="export_adherence_csv",
     )
-    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
         rows = services.export_rows(
@@ -116,7 +122,7 @@ class AdherenceXlsxView(ExportView):
         },
         operation_id="export_adherence_xlsx",
     )
-    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> FileResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
         workbook = services.export_xlsx(
@@ -146,7 +152,7 @@ class DosesCsvView(ExportView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
         operation_id="export_doses_csv",
     )
-    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
         rows = services.export_rows(
@@ -262,7 +268,7 @@ class ExportJobDownloadView(ExportView):
             "patient in it (403 `access_revoked` otherwise)."
         ),
     )
-    def get(self, request: AuthenticatedRequest, job_id: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, job_id: Any) -> HttpResponseBase:
         job = _own_job(request, job_id)
         path = services.export_job_file(job)
         if path is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from .fcm import ChaosFcm
 from .phones import Board
@@ -32,7 +33,7 @@ def _streak_rule():
     from backend.alerts.services import alert_settings_for
     from backend.guidelines import missed_streak_alert
 
-    def statuses(patient_id: object, since: date) -> dict[date, set[str]]:
+    def statuses(patient_id: UUID, since: date) -> dict[date, set[str]]:
         from backend.adherence.metrics import LOG_STATUSES
         from backend.adherence.models import ScheduledDose
 

@@ -466,6 +466,7 @@ def plans_complete_finished(now: datetime) -> int:
     )
     completed = 0
     for plan in candidates:
+        assert plan.planned_end_date is not None  # filtered on planned_end_date__lt
         if plan.planned_end_date >= patient_local_today(plan.patient, now):
             continue
         with transaction.atomic():

@@ -3,6 +3,7 @@ alerts.services; each view only parses, authorises and renders."""
 
 import time
 from collections.abc import Callable, Iterable
+from uuid import UUID
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
@@ -28,7 +29,7 @@ from .plans import prefilled_plan_form_url
 QUEUE_AUDIT_EVERY_SECONDS = 15 * 60
 
 
-def _audit_queue_view(request: StaffRequest, patient_ids: Iterable[object]) -> None:
+def _audit_queue_view(request: StaffRequest, patient_ids: Iterable[UUID]) -> None:
     """Patients named on the queue (its rows, and its patient filter's list) are read."""
     now = time.time()
     seen: dict[str, float] = request.session.get("queue_audited", {})
@@ -101,7 +102,7 @@ def alert_queue_rows(request: StaffRequest) -> HttpResponse:
     return render(request, "dashboard/partials/alert_queue.html", context, status=status)
 
 
-def _alert_or_404(request: StaffRequest, alert_id: object) -> Alert:
+def _alert_or_404(request: StaffRequest, alert_id: UUID) -> Alert:
     alert = visible_alert(request.user, alert_id)
     if alert is None:
         raise Http404("No such alert.")
@@ -120,7 +121,7 @@ def _row(
 
 
 def _row_action(
-    request: StaffRequest, alert_id: object, action: Callable[..., object]
+    request: StaffRequest, alert_id: UUID, action: Callable[..., object]
 ) -> HttpResponse:
     """A queue row's button: call the alerts service, answer with the row (htmx) or the
     queue; a conflict (already resolved, no app) is shown on the row."""
@@ -138,19 +139,19 @@ def _row_action(
 
 @require_POST
 @staff_required
-def alert_acknowledge(request: StaffRequest, alert_id: object) -> HttpResponse:
+def alert_acknowledge(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     return _row_action(request, alert_id, alert_services.alert_acknowledge)
 
 
 @require_POST
 @staff_required
-def alert_ask_to_call(request: StaffRequest, alert_id: object) -> HttpResponse:
+def alert_ask_to_call(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     """A push to the patient asking them to phone the care team (alerts.services)."""
     return _row_action(request, alert_id, alert_services.alert_ask_patient_to_call)
 
 
 @staff_required
-def alert_resolve(request: StaffRequest, alert_id: object) -> HttpResponse:
+def alert_resolve(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     """GET: the small form (into the side panel, or as a page without JavaScript). POST: resolve,
     then tell the queue to refresh."""
     alert = _alert_or_404(request, alert_id)
@@ -201,7 +202,7 @@ def alert_resolve(request: StaffRequest, alert_id: object) -> HttpResponse:
 
 @require_GET
 @staff_required
-def alert_detail_page(request: StaffRequest, alert_id: object) -> HttpResponse:
+def alert_detail_page(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     """One alert with what a nurse needs to triage it; a read of the patient's data."""
     detail = alert_detail(request.user, alert_id)
     if detail is None:

@@ -25,7 +25,7 @@ from backend.reports.services import (
 from ..access import StaffRequest, may_export_cohorts, staff_required
 
 JOBS_SHOWN = 5
-DOWNLOAD_PATHS = {
+DOWNLOAD_PATHS: dict[str, str] = {
     ExportKind.ADHERENCE_CSV: "/api/v1/exports/adherence.csv",
     ExportKind.ADHERENCE_XLSX: "/api/v1/exports/adherence.xlsx",
     ExportKind.DOSES_CSV: "/api/v1/exports/doses.csv",

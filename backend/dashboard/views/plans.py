@@ -362,7 +362,7 @@ def plan_hold(request: StaffRequest, patient_id: object) -> HttpResponse:
                 if not same:
                     plan_services.plan_hold_add(
                         plan=plan,
-                        created_by=request.user,  # type: ignore[arg-type]
+                        created_by=request.user,
                         start_date=values["start_date"],
                         end_date=values["end_date"],
                         reason=values["reason"],
