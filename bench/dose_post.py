@@ -55,7 +55,7 @@ def _doses(patients: int) -> list[tuple[str, str, int]]:
     from backend.adherence.models import PlanStatus, TreatmentPlan
     from backend.adherence.selectors.doses import plan_doses, zone_periods
 
-    doses = []
+    doses: list[tuple[str, str, int]] = []
     plans = (
         TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, patient__user__isnull=False)
         .select_related("patient__user")
@@ -73,6 +73,7 @@ def _doses(patients: int) -> list[tuple[str, str, int]]:
             if dose.due_at - earliest <= now
         ]
         if loggable:
+            assert plan.patient.user is not None  # filtered on patient__user__isnull=False
             _, token = auth_token_issue(user=plan.patient.user)
             doses.extend((token, dose.date.isoformat(), dose.slot) for dose in loggable)
     return doses

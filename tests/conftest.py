@@ -3,6 +3,7 @@
 import ipaddress
 import os
 import socket
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -34,12 +35,12 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
 
-    def guarded_connect(sock: socket.socket, address: object):
+    def guarded_connect(sock: socket.socket, address: Any):
         if not _is_local(address):
             raise ConnectionRefusedError(f"network blocked in tests: {address!r}")
         return real_connect(sock, address)
 
-    def guarded_connect_ex(sock: socket.socket, address: object):
+    def guarded_connect_ex(sock: socket.socket, address: Any):
         if not _is_local(address):
             raise ConnectionRefusedError(f"network blocked in tests: {address!r}")
         return real_connect_ex(sock, address)

@@ -121,11 +121,11 @@ def figures(
     stored_devices = set(
         Device.objects.filter(token__in=device_tokens).values_list("token", flat=True)
     )
-    missing = (
-        [("dose", c) for c in sorted(dose_ids - stored_doses)]
-        + [("report", c) for c in sorted(report_ids - stored_reports)]
-        + [("device", "…" + c[-6:]) for c in sorted(device_tokens - stored_devices)]
-    )
+    missing: list[tuple[str, str | None]] = [
+        *[("dose", c) for c in sorted(dose_ids - stored_doses)],
+        *[("report", c) for c in sorted(report_ids - stored_reports)],
+        *[("device", "…" + c[-6:]) for c in sorted(device_tokens - stored_devices)],
+    ]
     # An acknowledged correction: its log (the ledger row the answer named) carries the
     # phone's note and a revision for it.
     corrections = [a[0] for a in acks.values() if a[0].kind == "correction"]
@@ -177,7 +177,7 @@ def figures(
     unresolved = Counter(
         (str(a.patient_id), a.kind, a.symptom) for a in alerts if a.status != "resolved"
     )
-    duplicated = [k for k, n in unresolved.items() if n > 1]
+    duplicated: list[tuple[str, ...]] = [k for k, n in unresolved.items() if n > 1]
     # Each severe answer or red flag is one cause: the alert counts it once.
     severe_causes: Counter[tuple[str, str, str]] = Counter()
     for report in SideEffectReport.objects.filter(patient_id__in=patient_ids):
@@ -273,8 +273,8 @@ def figures(
     for patient, dose in expected:
         if (patient.pk, dose.date, dose.slot) in logged:
             continue  # a log stops reminders (the run's phones never log these doses)
-        key = f"reminder:{patient.pk}:{dose.date.isoformat()}:{dose.slot}:0"
-        row = OutboxMessage.objects.filter(dedupe_key=key).first()
+        dedupe_key = f"reminder:{patient.pk}:{dose.date.isoformat()}:{dose.slot}:0"
+        row = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
         if row is None:
             never.append((str(patient.pk), str(dose.date), dose.slot, "no outbox row"))
         elif row.status != "sent":

@@ -4,6 +4,7 @@ happens. The alert queue's background poll does not keep a session alive. Patien
 own, longer lifetimes."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -22,7 +23,7 @@ def at(minutes: float):
     return time_machine.travel(START + timedelta(minutes=minutes), tick=False)
 
 
-def session_alive(client: Client, **headers: str) -> bool:
+def session_alive(client: Client, **headers: Any) -> bool:
     status = client.get("/api/v1/patients/", **headers).status_code
     assert status in (200, 401, 403), status
     return status == 200

@@ -59,6 +59,7 @@ def patient_token(pinned, nurse, care_team) -> tuple[Any, str]:
         format="json",
     )
     assert response.status_code == 201, response.json()
+    assert patient.user is not None  # an activated patient
     _, token = auth_token_issue(user=patient.user)
     return patient, token
 

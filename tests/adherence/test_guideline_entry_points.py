@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ CASE = {
     "start_date": "2025-03-15",
 }
 # One invalid value per input field, and the field the error must name.
-INVALID = [
+INVALID: list[tuple[dict[str, Any], str]] = [
     ({"setting": "palliative"}, "setting"),
     ({"site": "liver"}, "site"),
     ({"size_cm": 0}, "size_cm"),

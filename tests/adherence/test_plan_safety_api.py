@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,7 +19,7 @@ from tests.conftest import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RECOMMEND_URL = "/api/v1/guidelines/recommendation/"
-HIGH_RISK = {
+HIGH_RISK: dict[str, Any] = {
     "setting": "adjuvant",
     "site": "jejunum_ileum",
     "size_cm": 7,
@@ -45,7 +46,7 @@ EXPECTED_FLAGS = {
     "late_adjuvant_start",
     "hbv_reactivation_risk",
 }
-INVALID = [
+INVALID: list[tuple[dict[str, Any], str]] = [
     ({"creatinine_clearance_ml_min": -5}, "creatinine_clearance_ml_min"),
     ({"creatinine_clearance_ml_min": "thirty"}, "creatinine_clearance_ml_min"),
     ({"creatinine_clearance_ml_min": 5000}, "creatinine_clearance_ml_min"),

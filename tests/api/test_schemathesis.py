@@ -22,6 +22,7 @@ their bodies are not JSON, so conformance checks only their status and content t
 import os
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -71,8 +72,8 @@ HYPOTHESIS = settings(
 )
 
 
-def _checks() -> list:
-    checks = [not_a_server_error]
+def _checks() -> list[Callable[..., bool | None]]:
+    checks: list[Callable[..., bool | None]] = [not_a_server_error]
     if CONFORMANCE:
         from schemathesis.specs.openapi.checks import (
             content_type_conformance,

@@ -11,6 +11,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -252,7 +253,7 @@ def test_a_resend_after_a_5xx_and_a_lost_response_creates_no_duplicate(
     signed_in_patient(nurse, patient, zone)
     # Playwright routes the page's requests only when no service worker handles them.
     page = open_phone(service_workers="block")
-    posts: list[dict] = []
+    posts: list[Any] = []
 
     def flaky(route: Route) -> None:
         if route.request.method != "POST":
@@ -985,10 +986,14 @@ def fake_firebase(page: Page, *, refuse: bool = False) -> list[dict]:
             }
         )
         if refuse:
-            body = {"error": {"code": 403, "message": "Refused.", "status": "PERMISSION_DENIED"}}
+            body: dict[str, Any] = {
+                "error": {"code": 403, "message": "Refused.", "status": "PERMISSION_DENIED"}
+            }
             route.fulfill(status=403, headers=cors, json=body)
         elif "firebaseinstallations" in request.url:
-            fid = request.post_data_json["fid"]
+            installation = request.post_data_json
+            assert installation is not None
+            fid = installation["fid"]
             body = {
                 "name": f"projects/1234/installations/{fid}",
                 "fid": fid,

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from html.parser import HTMLParser
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -50,7 +51,7 @@ def pinned() -> Iterator[None]:
 def browser() -> Callable[..., Client]:
     """browser(user) -> a test client whose session is signed in as `user` (none: anonymous)."""
 
-    def make(user: User | None = None, **kwargs: object) -> Client:
+    def make(user: User | None = None, **kwargs: Any) -> Client:
         client = Client(**kwargs)
         if user is not None:
             client.force_login(user)
@@ -156,6 +157,7 @@ def side_effect_report(
 ) -> SideEffectReport:
     """A low-scoring report (no alert) as the patient's phone sends it."""
     answers = dict.fromkeys(SYMPTOMS[symptom].attributes, level)
+    assert patient.user is not None  # an activated patient
     return side_effect_report_record(
         patient=patient,
         reported_by=patient.user,

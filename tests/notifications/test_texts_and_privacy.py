@@ -4,6 +4,7 @@ FCM server both ways."""
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,7 +19,7 @@ from tests.notifications.conftest import add_device
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 MEDICATION = re.compile(r"\b(" + "|".join(MEDICATION_WORDS) + r")\b", re.IGNORECASE)
-PAYLOADS = {
+PAYLOADS: dict[str, dict[str, Any]] = {
     "dose_reminder": {"date": "2026-06-01", "slot": 1, "local_time": "08:00", "attempt": 0},
     "dose_reminder_follow_up": {"local_time": "08:00", "attempt": 1},
     "plan_completed": {"plan": "p"},

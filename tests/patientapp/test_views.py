@@ -196,7 +196,9 @@ def test_the_manifest_installs_the_app_at_app_with_real_icons(web) -> None:
     assert manifest["name"] == "Imatinib diary"
     assert {icon["purpose"] for icon in manifest["icons"]} == {"any", "maskable"}
     for icon in manifest["icons"]:
-        path = Path(finders.find(icon["src"].removeprefix("/static/")))
+        found = finders.find(icon["src"].removeprefix("/static/"))
+        assert isinstance(found, str), icon["src"]
+        path = Path(found)
         width, height = Image.open(path).size
         assert icon["sizes"] == f"{width}x{height}"
     spanish = web.get("/app/manifest.webmanifest", HTTP_ACCEPT_LANGUAGE="es").json()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from backend.accounts.models import Patient, User
 from backend.adherence.models import DoseStatus, PlanHold, SkipReason, TreatmentPlan
 from backend.adherence.services.ledger import ledger_rewrite
 from backend.alerts.models import Alert
@@ -35,9 +36,9 @@ def local(day: date, wall: str) -> datetime:
 
 @dataclass
 class History:
-    patient: object
+    patient: Patient
     plan: TreatmentPlan
-    nurse: object
+    nurse: User
     severe_report: SideEffectReport
     alert: Alert
 
