@@ -159,7 +159,7 @@ def _decision_reasons(recommendation: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in recommendation["reasons"] if r["rule"].startswith("decision.")]
 
 
-def _final_value(name: str, override: dict[str, Any] | None, recommendation: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _final_value(name: str, override: dict[str, Any] | None, recommendation: dict[str, Any]) -> Any:
     if override is not None and name in override:
         return override[name]
     return recommendation[name]
