@@ -41,20 +41,23 @@ class CareTeamAdmin(AuditedModelAdmin):
     inlines = [MembershipInline]
 
 
+TIME_ZONE_CHANGE_FIELDS = (
+    "previous_time_zone",
+    "time_zone",
+    "effective_date",
+    "changed_by",
+    "created_at",
+)
+
+
 class TimeZoneHistoryInline(admin.TabularInline):
     """The patient's zone changes, as patient_time_zone_change kept them (read-only)."""
 
     model = PatientTimeZoneChange
     extra = 0
     can_delete = False
-    fields = ["previous_time_zone", "time_zone", "effective_date", "changed_by", "created_at"]
-    readonly_fields = [
-        "previous_time_zone",
-        "time_zone",
-        "effective_date",
-        "changed_by",
-        "created_at",
-    ]
+    fields = TIME_ZONE_CHANGE_FIELDS
+    readonly_fields = TIME_ZONE_CHANGE_FIELDS
     verbose_name = "time zone change"
     verbose_name_plural = "Time zone history"
 
