@@ -46,9 +46,10 @@ test: $(VENV)/.installed-dev ## run the whole test suite (PostgreSQL/Redis when 
 test-fast: $(VENV)/.installed-dev ## the edit-test loop: all but the slow tests, on every core, test databases kept
 	python -m pytest -m "not slow" -n auto --reuse-db $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev ## ruff, the import contracts (pyproject.toml), and a check that no model change lacks a migration
+lint: $(VENV)/.installed-dev ## ruff, mypy, the import contracts (pyproject.toml), and a check that no model change lacks a migration
 	ruff check .
 	ruff format --check .
+	mypy
 	lint-imports
 	DJANGO_SETTINGS_MODULE=backend.settings.test python manage.py makemigrations --check --dry-run
 

@@ -4,9 +4,13 @@ her queue), written in SQL in two statements. Run again with the same sizes, it 
 nothing."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
 
 
-def seed_queue_alerts(historical: int, open_alerts: int, patients: int) -> object:
+def seed_queue_alerts(historical: int, open_alerts: int, patients: int) -> "User":
     from django.db import connection
     from django.utils import timezone
 

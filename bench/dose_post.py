@@ -68,7 +68,8 @@ def _doses(patients: int) -> tuple[list[tuple[str, str, int]], list[str]]:
         .order_by("id")[:patients]
     )
     latest_due = timezone.now() + timedelta(hours=settings.DOSE_EARLIEST_HOURS_BEFORE)
-    doses, row_ids = [], []
+    doses: list[tuple[str, str, int]] = []
+    row_ids: list[str] = []
     for plan in plans:
         rows = list(
             ScheduledDose.objects.filter(
@@ -81,6 +82,7 @@ def _doses(patients: int) -> tuple[list[tuple[str, str, int]], list[str]]:
             .values_list("id", "local_date", "slot")
         )
         if rows:
+            assert plan.patient.user is not None  # filtered on patient__user__isnull=False
             _, token = auth_token_issue(user=plan.patient.user)
             doses.extend((token, day.isoformat(), slot) for _, day, slot in rows)
             row_ids.extend(str(row_id) for row_id, _, _ in rows)

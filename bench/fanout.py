@@ -9,8 +9,9 @@ made by a bare requests session from a thread pool to the same server."""
 import multiprocessing
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from .common import Result
 
@@ -33,7 +34,9 @@ def start_fake_fcm() -> tuple[multiprocessing.Process, str]:
     return process, f"http://127.0.0.1:{ports.get(timeout=30)}"
 
 
-def interleaved_medians(actions: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+def interleaved_medians(
+    actions: Mapping[str, Callable[[], object]], repeat: int
+) -> dict[str, float]:
     """Median wall time of each action over `repeat` rounds, each round running every action
     once, so a burst of load elsewhere on the machine hits them alike."""
     times: dict[str, list[float]] = {name: [] for name in actions}
@@ -112,7 +115,9 @@ def run(messages: int = 10_000, repeat: int = 3) -> Result:
             return send
 
         endpoint = f"{url}/v1/projects/{PROJECT}/messages:send"
-        body = {"message": {"token": "bench-device", "notification": {"title": "t", "body": "b"}}}
+        body: dict[str, Any] = {
+            "message": {"token": "bench-device", "notification": {"title": "t", "body": "b"}}
+        }
 
         def post(_: int) -> None:
             response = session.post(endpoint, json=body, timeout=10)

@@ -109,7 +109,7 @@ def ensure_plans(count: int, today: date) -> int:
     return team.patients.count()
 
 
-def _write_ledger(cursor, team_id: int, today: date) -> None:  # type: ignore[no-untyped-def]
+def _write_ledger(cursor, team_id: int, today: date) -> None:
     """The plans' dose ledger rows (issue 20) as the writer leaves them, in SQL, in the
     physical order of steady state (day by day): one 08:00 dose a day from the start to today
     + the horizon; days before yesterday taken (the

@@ -59,7 +59,7 @@ def _due_query_only(now: datetime) -> int:
     )
 
 
-def _baseline_due(now: object) -> int:
+def _baseline_due(now: datetime) -> int:
     """One plain indexed SELECT of the due ledger rows' ids (the claim's own predicate)."""
     from backend.adherence.services.reminders import reminder_window
 
@@ -73,7 +73,7 @@ def _baseline_due(now: object) -> int:
         return len(cursor.fetchall())
 
 
-def _baseline_sweep(now: object) -> int:
+def _baseline_sweep(now: datetime) -> int:
     """The same rows the sweep marks (the pending ledger rows past their grace), marked by one
     plain UPDATE on the partial index (no batches, no SKIP LOCKED), then rolled back."""
     with transaction.atomic(), connection.cursor() as cursor:

@@ -3,6 +3,7 @@
 import ipaddress
 import os
 import socket
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -34,12 +35,12 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
 
-    def guarded_connect(sock: socket.socket, address: object):  # type: ignore[no-untyped-def]
+    def guarded_connect(sock: socket.socket, address: Any):
         if not _is_local(address):
             raise ConnectionRefusedError(f"network blocked in tests: {address!r}")
         return real_connect(sock, address)
 
-    def guarded_connect_ex(sock: socket.socket, address: object):  # type: ignore[no-untyped-def]
+    def guarded_connect_ex(sock: socket.socket, address: Any):
         if not _is_local(address):
             raise ConnectionRefusedError(f"network blocked in tests: {address!r}")
         return real_connect_ex(sock, address)
@@ -49,7 +50,7 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _health_probe_threads_stopped(django_db_setup):  # type: ignore[no-untyped-def]
+def _health_probe_threads_stopped(django_db_setup):
     """/healthz's database thread keeps a connection to the test database: closed before
     pytest-django drops that database (this fixture's teardown runs first)."""
     yield
@@ -84,40 +85,40 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def care_team():  # type: ignore[no-untyped-def]
+def care_team():
     return CareTeamFactory(name="North Sarcoma Unit")
 
 
 @pytest.fixture
-def other_care_team():  # type: ignore[no-untyped-def]
+def other_care_team():
     return CareTeamFactory(name="South Sarcoma Unit")
 
 
 @pytest.fixture
-def nurse(care_team):  # type: ignore[no-untyped-def]
+def nurse(care_team):
     return StaffFactory(role="nurse", care_teams=[care_team])
 
 
 @pytest.fixture
-def coordinator(care_team):  # type: ignore[no-untyped-def]
+def coordinator(care_team):
     return StaffFactory(role="coordinator", care_teams=[care_team])
 
 
 @pytest.fixture
-def admin_user():  # type: ignore[no-untyped-def]
+def admin_user():
     return StaffFactory(role="admin", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def patient(care_team):  # type: ignore[no-untyped-def]
+def patient(care_team):
     return activated_patient(care_team=care_team)
 
 
 @pytest.fixture
-def foreign_patient(other_care_team):  # type: ignore[no-untyped-def]
+def foreign_patient(other_care_team):
     return activated_patient(care_team=other_care_team)
 
 
 @pytest.fixture
-def unactivated_patient(care_team):  # type: ignore[no-untyped-def]
+def unactivated_patient(care_team):
     return PatientFactory(care_team=care_team)

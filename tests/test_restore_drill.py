@@ -179,7 +179,7 @@ def test_a_restore_with_a_rewritten_audit_event_fails(source_url: str, tmp_path:
 @pytest.mark.postgres
 def test_the_drill_exits_non_zero_on_a_mismatch(
     source_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert _backup(source_url, tmp_path).returncode == 0
     real_counts = restore_drill.table_counts
 

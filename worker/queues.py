@@ -15,7 +15,9 @@ QUEUE_NAMES = ",".join(queue.name for queue in QUEUES)
 QUEUE_OF_TASK: dict[str, str] = {}
 
 
-def route_task(name: str, args: object, kwargs: object, options: object, task=None, **kw):  # type: ignore[no-untyped-def]
+def route_task(
+    name: str, args: object, kwargs: object, options: object, task: object = None, **kw: object
+) -> dict[str, str] | None:
     """Celery router: send each task to the queue it declared (read at send time)."""
     queue = QUEUE_OF_TASK.get(name)
     return {"queue": queue} if queue else None

@@ -24,7 +24,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     list_display = ["username", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     fieldsets = [*DjangoUserAdmin.fieldsets, ("Role", {"fields": ["role"]})]  # type: ignore[misc]
-    add_fieldsets = [*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ["role"]})]  # type: ignore[misc]
+    add_fieldsets = [*DjangoUserAdmin.add_fieldsets, ("Role", {"fields": ["role"]})]
     # A deactivation, password or role change here ends the user's sessions and tokens
     # (accounts/signals.py).
 
@@ -41,21 +41,30 @@ class CareTeamAdmin(AuditedModelAdmin):
     inlines = [MembershipInline]
 
 
+TIME_ZONE_CHANGE_FIELDS = (
+    "previous_time_zone",
+    "time_zone",
+    "effective_date",
+    "changed_by",
+    "created_at",
+)
+
+
 class TimeZoneHistoryInline(admin.TabularInline):
     """The patient's zone changes, as patient_time_zone_change kept them (read-only)."""
 
     model = PatientTimeZoneChange
     extra = 0
     can_delete = False
-    fields = ["previous_time_zone", "time_zone", "effective_date", "changed_by", "created_at"]
-    readonly_fields = fields
+    fields = TIME_ZONE_CHANGE_FIELDS
+    readonly_fields = TIME_ZONE_CHANGE_FIELDS
     verbose_name = "time zone change"
     verbose_name_plural = "Time zone history"
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -109,13 +118,13 @@ class PatientAdmin(AuditedModelAdmin):
     ]
     inlines = [TimeZoneHistoryInline]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         new_zone = form.cleaned_data.get("new_time_zone")
         if new_zone:

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from backend.api.exceptions import error_response
 from backend.api.permissions import IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.common.client_address import client_address
@@ -195,7 +196,7 @@ class LogoutEverywhereView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout_everywhere")
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         services.user_access_revoke(
             user=request.user,
             reason=services.AccessRevokedReason.SIGNED_OUT_EVERYWHERE,
@@ -247,8 +248,9 @@ class CareTeamListView(generics.ListAPIView):
 
     permission_classes = [IsStaffMember]
     serializer_class = CareTeamOutput
+    request: AuthenticatedRequest
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return care_teams_of(self.request.user).order_by("name")
 
 
@@ -281,29 +283,31 @@ class PatientListView(generics.ListCreateAPIView):
     """List the patients you may see; staff enrol a new patient into their care team."""
 
     serializer_class = PatientOutput
+    request: AuthenticatedRequest
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         if self.request.method == "POST":
             return [IsStaffMember()]
         return [IsAuthenticated()]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return patients_visible_to(self.request.user)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # DEFAULT_PAGINATION_CLASS is set
         audit_record_patient_reads(
-            actor=request.user, patients=page, action="patient.list", request=request
+            actor=self.request.user, patients=page, action="patient.list", request=request
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=EnrolInput, responses={201: EnrolOutput}, operation_id="patients_enrol")
-    def post(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def post(self, request: Request, *args, **kwargs) -> Response:
         data = EnrolInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         patient, code = services.patient_enrol(
-            enrolled_by=request.user, care_team_id=values.pop("care_team", None), **values
+            enrolled_by=self.request.user, care_team_id=values.pop("care_team", None), **values
         )
         patient.invitation_code = code  # type: ignore[attr-defined]
         patient.invitation_expires_in_days = settings.INVITATION_VALID_DAYS  # type: ignore[attr-defined]
@@ -315,14 +319,15 @@ class PatientDetailView(generics.RetrieveAPIView):
 
     serializer_class = PatientOutput
     lookup_url_kwarg = "patient_id"
+    request: AuthenticatedRequest
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return patients_visible_to(self.request.user)
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
         patient = self.get_object()
         audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="patient.view", request=request
+            actor=self.request.user, patients=[patient], action="patient.view", request=request
         )
         return Response(self.get_serializer(patient).data)
 
@@ -343,7 +348,7 @@ class PatientInvitationView(APIView):
     @extend_schema(
         request=None, responses={201: InvitationOutput}, operation_id="patient_invitation_issue"
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = patients_visible_to(request.user).filter(pk=patient_id).first()
         if patient is None:
             raise NotFound()

@@ -145,7 +145,7 @@ def sign_in_throttled(request: HttpRequest, view: Any = None) -> HttpResponse | 
     from .api import AuthThrottle
 
     throttle = AuthThrottle()
-    if throttle.allow_request(request, view):  # type: ignore[arg-type]
+    if throttle.allow_request(request, view):
         return None
     log.warning("Sign-in throttled for %s on %s", throttle.get_ident(request), request.path)
     response = HttpResponse(

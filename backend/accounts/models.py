@@ -1,6 +1,7 @@
 """Users, care teams, patients and the invitations that let a patient create an account."""
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -14,7 +15,7 @@ from .roles import Role
 
 
 class AccountManager(UserManager["User"]):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
@@ -27,7 +28,7 @@ class User(AbstractUser):
     # part of the session hash Django checks on every request, like the password is.
     session_generation = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
-    objects = AccountManager()
+    objects: ClassVar[AccountManager] = AccountManager()
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         key_salt = "backend.accounts.models.User.get_session_auth_hash"

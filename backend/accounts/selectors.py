@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -67,7 +68,7 @@ def patient_of_user(user: User) -> Patient | None:
     return Patient.objects.select_related("care_team").filter(user=user).first()
 
 
-def patient_visible_to(user: User, patient_id: object) -> Patient | None:
+def patient_visible_to(user: User, patient_id: UUID | str) -> Patient | None:
     """One patient, if this user may see them; None otherwise (callers answer 404)."""
     return patients_visible_to(user).filter(pk=patient_id).first()
 

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -226,7 +227,7 @@ def patient_invitation_issue(*, patient: Patient, issued_by: User | None) -> str
     them set a new password, and every session and token of the account ends now."""
     now = timezone.now()
     with transaction.atomic():
-        if patient.user_id is not None:
+        if patient.user is not None:
             user_access_revoke(
                 user=patient.user,
                 reason=AccessRevokedReason.NEW_INVITATION,
@@ -275,7 +276,9 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
             )
         patient = invitation.patient
         if patient.user_id is not None:
-            return _patient_reactivate(invitation, password=password, username=username)
+            return _patient_reactivate(
+                invitation, user_id=patient.user_id, password=password, username=username
+            )
         username = (username or "").strip() or _generate_patient_username()
         if User.objects.filter(username__iexact=username).exists():
             raise AlreadyExists("username", "This username is taken. Choose another.")
@@ -296,12 +299,12 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
 
 
 def _patient_reactivate(
-    invitation: PatientInvitation, *, password: str, username: str | None
+    invitation: PatientInvitation, *, user_id: int, password: str, username: str | None
 ) -> User:
     """A new code for an existing account: a new password (and, if asked, a new username)
     for the same account, its history kept. Its sessions and tokens ended at issue."""
     patient = invitation.patient
-    user = User.objects.select_for_update().get(pk=patient.user_id)
+    user = User.objects.select_for_update().get(pk=user_id)
     username = (username or "").strip()
     if username and username.lower() != user.username.lower():
         if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
@@ -340,9 +343,12 @@ def auth_token_issue(*, user: User) -> tuple[AuthToken, str]:
         stale = list(live.values_list("digest", flat=True)[limit - 1 :])
         if stale:
             AuthToken.objects.filter(digest__in=stale).delete()
+    issued: tuple[AuthToken, str]  # knox is untyped: create() is Any to mypy
     if user.is_care_staff:  # held to the staff session limits (session_timeout.py)
-        return AuthToken.objects.create(user=user, expiry=staff_idle_timeout())
-    return AuthToken.objects.create(user=user)
+        issued = AuthToken.objects.create(user=user, expiry=staff_idle_timeout())
+    else:
+        issued = AuthToken.objects.create(user=user)
+    return issued
 
 
 def auth_token_revoke(*, token: AuthToken) -> None:
@@ -367,6 +373,7 @@ def auth_tokens_delete_expired(
         )
         if not batch:
             return deleted_total
+        deleted: int  # knox is untyped: delete() is Any to mypy
         deleted, _ = AuthToken.objects.filter(digest__in=batch, expiry__lt=now).delete()
         deleted_total += deleted
         if len(batch) < batch_size:
@@ -374,6 +381,7 @@ def auth_tokens_delete_expired(
 
 
 def user_tokens_revoke(*, user: User) -> int:
+    deleted: int  # knox is untyped: delete() is Any to mypy
     deleted, _ = AuthToken.objects.filter(user=user).delete()
     return deleted
 
@@ -390,7 +398,7 @@ class AccessRevokedReason:
 
 
 def user_access_revoke(
-    *, user: User, reason: str, actor: User | None = None, detail: dict | None = None
+    *, user: User, reason: str, actor: User | None = None, detail: dict[str, Any] | None = None
 ) -> int:
     """End every session (dashboard, admin, API session) and every bearer token of `user` at
     once: the reason someone had access is gone. Sessions end because the generation is part

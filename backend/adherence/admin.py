@@ -11,7 +11,7 @@ class RevisionInline(admin.TabularInline):
     can_delete = False
     readonly_fields = [f.name for f in PlanRevision._meta.fields]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -21,7 +21,7 @@ class HoldInline(admin.TabularInline):
     can_delete = False
     readonly_fields = [f.name for f in PlanHold._meta.fields]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -33,11 +33,11 @@ class TreatmentPlanAdmin(AuditedModelAdmin):
     list_filter = ["status", "setting"]
     inlines = [RevisionInline, HoldInline]
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request, obj=None):
         return [f.name for f in TreatmentPlan._meta.fields]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

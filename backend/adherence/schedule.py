@@ -164,8 +164,8 @@ def scheduled_doses(
             zone_index += 1
         while (
             hold_index < len(merged_holds)
-            and merged_holds[hold_index].last is not None
-            and merged_holds[hold_index].last < day
+            and (hold_last := merged_holds[hold_index].last) is not None
+            and hold_last < day
         ):
             hold_index += 1
         if regimen_index >= 0:

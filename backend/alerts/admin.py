@@ -19,7 +19,7 @@ class AlertAdmin(ViewOnlyAuditedModelAdmin):
     list_filter = ["kind", "priority", "status"]
     readonly_fields = [f.name for f in Alert._meta.fields]
 
-    def get_actions(self, request):  # type: ignore[no-untyped-def]
+    def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.permissions import IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
@@ -83,6 +84,7 @@ class AlertListView(ListAPIView):
 
     permission_classes = [IsStaffMember]
     serializer_class = AlertOutput
+    request: AuthenticatedRequest
 
     @extend_schema(
         parameters=[
@@ -95,13 +97,14 @@ class AlertListView(ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # DEFAULT_PAGINATION_CLASS is set
         patients = {alert.patient_id: alert.patient for alert in page}.values()
         audit_record_patient_reads(
-            actor=request.user, patients=patients, action="alerts.list", request=request
+            actor=self.request.user, patients=patients, action="alerts.list", request=request
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         data = AlertFilterInput(data=self.request.query_params.dict())
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -114,7 +117,7 @@ class AlertListView(ListAPIView):
         )
 
 
-def _visible_alert(request: Request, alert_id: Any) -> Alert:
+def _visible_alert(request: AuthenticatedRequest, alert_id: Any) -> Alert:
     alert = alerts_visible_to(request.user).filter(pk=alert_id).first()
     if alert is None:
         raise NotFound()
@@ -125,7 +128,7 @@ class AlertAcknowledgeView(APIView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(request=None, responses={200: AlertOutput}, operation_id="alert_acknowledge")
-    def post(self, request: Request, alert_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, alert_id: Any) -> Response:
         alert = services.alert_acknowledge(
             alert=_visible_alert(request, alert_id), user=request.user
         )
@@ -139,7 +142,7 @@ class AlertAskToCallView(APIView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(request=None, responses={200: AlertOutput}, operation_id="alert_ask_to_call")
-    def post(self, request: Request, alert_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, alert_id: Any) -> Response:
         alert = services.alert_ask_patient_to_call(
             alert=_visible_alert(request, alert_id), user=request.user
         )
@@ -155,7 +158,7 @@ class AlertResolveView(APIView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(request=ResolveInput, responses={200: AlertOutput}, operation_id="alert_resolve")
-    def post(self, request: Request, alert_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, alert_id: Any) -> Response:
         alert = _visible_alert(request, alert_id)
         data = ResolveInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -38,7 +38,12 @@ class AlertPriority(models.TextChoices):
     NORMAL = "normal", "Normal"
 
 
-PRIORITY_RANK = {AlertPriority.URGENT: 0, AlertPriority.HIGH: 1, AlertPriority.NORMAL: 2}
+# Keyed by str: a priority read back from the database is a plain string.
+PRIORITY_RANK: dict[str, int] = {
+    AlertPriority.URGENT: 0,
+    AlertPriority.HIGH: 1,
+    AlertPriority.NORMAL: 2,
+}
 
 
 class AlertStatus(models.TextChoices):

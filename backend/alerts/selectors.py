@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.db.models import Case, Q, QuerySet, When
 
@@ -23,7 +24,7 @@ def alerts_filtered(
     status: str | None = None,
     kind: str | None = None,
     priority: str | None = None,
-    patient_id: object | None = None,
+    patient_id: UUID | str | None = None,
 ) -> QuerySet[Alert]:
     """Escalated first, then urgent, then high, then by age. `status` 'unresolved' (the
     default) means open or acknowledged."""
@@ -59,11 +60,11 @@ def alerts_of_patient(
 
 
 def alert_times_of_patients(
-    patient_ids: Collection[object], start: datetime, end: datetime
-) -> dict[object, list[tuple[datetime, datetime | None]]]:
+    patient_ids: Collection[UUID], start: datetime, end: datetime
+) -> dict[UUID, list[tuple[datetime, datetime | None]]]:
     """patient id -> (opened_at, resolved_at or None) of every alert opened in [start, end),
     for a cohort in one query (alerts opened, and time to resolve, in an export)."""
-    times: dict[object, list[tuple[datetime, datetime | None]]] = {}
+    times: dict[UUID, list[tuple[datetime, datetime | None]]] = {}
     rows = (
         Alert.objects.filter(patient_id__in=patient_ids, opened_at__gte=start, opened_at__lt=end)
         .order_by("opened_at")
@@ -86,7 +87,11 @@ def last_alert_seen_at(patient: Patient, symptom: str) -> datetime | None:
 
 # What the patient's app says on a report, from the alerts it fed (issue 21: the loop closed).
 TOLD, SEEN, RESOLVED = "told", "seen", "resolved"
-_STAGE = {AlertStatus.OPEN: TOLD, AlertStatus.ACKNOWLEDGED: SEEN, AlertStatus.RESOLVED: RESOLVED}
+_STAGE: dict[str, str] = {
+    AlertStatus.OPEN: TOLD,
+    AlertStatus.ACKNOWLEDGED: SEEN,
+    AlertStatus.RESOLVED: RESOLVED,
+}
 _ORDER = {TOLD: 0, SEEN: 1, RESOLVED: 2}
 
 
@@ -119,16 +124,14 @@ def care_team_responses(
     responses: dict[str, dict[str, object]] = {}
     for report_id, fed in found.items():
         status = min((_STAGE[alert.status] for alert in fed), key=_ORDER.__getitem__)
-        resolved = [alert for alert in fed if alert.resolved_at is not None]
-        latest = max(resolved, key=lambda alert: alert.resolved_at) if resolved else None
+        resolved = [(alert.resolved_at, alert) for alert in fed if alert.resolved_at is not None]
+        resolved_at, latest = max(resolved, key=lambda pair: pair[0]) if resolved else (None, None)
         seen = [alert.acknowledged_at for alert in fed if alert.acknowledged_at is not None]
         calls = [alert.call_requested_at for alert in fed if alert.call_requested_at is not None]
         responses[report_id] = {
             "status": status,
             "seen_at": min(seen).isoformat() if seen else None,
-            "resolved_at": latest.resolved_at.isoformat()
-            if latest and status == RESOLVED
-            else None,
+            "resolved_at": resolved_at.isoformat() if resolved_at and status == RESOLVED else None,
             "outcome": latest.resolution_outcome if latest and status == RESOLVED else None,
             "call_requested_at": max(calls).isoformat() if calls else None,
         }

@@ -120,7 +120,7 @@ def alert_ask_patient_to_call(*, alert: Alert, user: User) -> Alert:
         if alert.status == AlertStatus.RESOLVED:
             raise Conflict("alert", "This alert is already resolved.")
         patient = alert.patient
-        if patient.user_id is None:
+        if patient.user is None:
             raise Conflict("patient", "The patient has not activated the app: phone them.")
         now = timezone.now()
         if alert.call_requested_at and now - alert.call_requested_at < CALL_REQUEST_REPEAT_AFTER:

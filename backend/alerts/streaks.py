@@ -3,6 +3,7 @@ a fixed number of queries per batch of plans, whatever the number of patients.""
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from uuid import UUID
 
 from django.db import transaction
 
@@ -49,7 +50,7 @@ def missed_streak_runs(statuses_by_day: dict[date, set[str]]) -> list[tuple[int,
     return runs
 
 
-def _statuses_by_day(patient_id: object, since: date) -> dict[date, set[str]]:
+def _statuses_by_day(patient_id: UUID, since: date) -> dict[date, set[str]]:
     """The logged states (taken, skipped, missed) of the patient's ledger rows by day: pending
     and held rows are no log, so they neither break nor extend a streak."""
     days: dict[date, set[str]] = defaultdict(set)
@@ -182,7 +183,7 @@ def alerts_open_for_missed_streaks(now: datetime, *, batch_size: int = 500) -> l
             return raised
         last_pk = batch[-1].pk
         patients = {plan.patient_id: plan.patient for plan in batch}
-        days: dict[object, dict[date, set[str]]] = defaultdict(lambda: defaultdict(set))
+        days: dict[UUID, dict[date, set[str]]] = defaultdict(lambda: defaultdict(set))
         for patient_id, day, state in (
             ScheduledDose.objects.filter(
                 patient_id__any_of=set(patients), local_date__gte=since, state__in=LOG_STATUSES

@@ -30,7 +30,7 @@ class BearerTokenAuthentication(TokenAuthentication):
     UTF-8, with staff tokens held to the staff session limits (idle and absolute,
     session_timeout.py)."""
 
-    def authenticate_credentials(self, token: bytes) -> tuple[User, AuthToken]:  # type: ignore[override]
+    def authenticate_credentials(self, token: bytes) -> tuple[User, AuthToken]:
         try:
             token_text = token.decode("utf-8")
         except UnicodeDecodeError:

@@ -4,20 +4,20 @@ not see the patient, so another team's patients look exactly like patients that 
 from typing import Any
 
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_of_user, patient_visible_to
+from backend.api.requests import AuthenticatedRequest
 
 
-def visible_patient_or_404(request: Request, patient_id: Any) -> Patient:
+def visible_patient_or_404(request: AuthenticatedRequest, patient_id: Any) -> Patient:
     patient = patient_visible_to(request.user, patient_id)
     if patient is None:
         raise NotFound()
     return patient
 
 
-def own_patient_or_404(request: Request) -> Patient:
+def own_patient_or_404(request: AuthenticatedRequest) -> Patient:
     """The signed-in patient's own record."""
     patient = patient_of_user(request.user)
     if patient is None:

@@ -10,7 +10,7 @@ class IsStaffMember(BasePermission):
 
     message = "Only care-team staff may do this."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.role in Role.staff_roles())
 
@@ -18,7 +18,7 @@ class IsStaffMember(BasePermission):
 class IsPatient(BasePermission):
     message = "Only patients may do this."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.role == Role.PATIENT)
 
@@ -28,7 +28,7 @@ class IsNurseOrAdmin(BasePermission):
 
     message = "Only nurses and admins may change treatment plans."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.role in (Role.NURSE, Role.ADMIN))
 
@@ -38,6 +38,6 @@ class IsCoordinatorOrAdmin(BasePermission):
 
     message = "Only care coordinators and admins may export cohorts."
 
-    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+    def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.role in (Role.COORDINATOR, Role.ADMIN))

@@ -1,6 +1,6 @@
 """OpenAPI: every operation documents the error responses it can give, in the one error shape."""
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -16,7 +16,9 @@ class ApiErrorItemSerializer(serializers.Serializer):
 class ApiErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Machine-readable code, e.g. `invalid`, `not_found`.")
     detail = serializers.CharField(help_text="Plain-language summary.")
-    errors = ApiErrorItemSerializer(many=True)
+    # A field named like Serializer.errors: DRF's metaclass moves it off the class, the stub
+    # cannot tell.
+    errors = ApiErrorItemSerializer(many=True)  # type: ignore[assignment]
 
 
 _ERROR_DESCRIPTIONS = {
@@ -31,7 +33,9 @@ _ERROR_DESCRIPTIONS = {
 
 
 class ErrorDocumentingAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes():
             if code not in responses:

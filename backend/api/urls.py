@@ -1,9 +1,9 @@
 """/api/v1 routing: each app contributes its own urls module."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.adherence.urls")),
     path("", include("backend.sideeffects.urls")),

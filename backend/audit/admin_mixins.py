@@ -95,7 +95,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
         if issubclass(model, User):
             user_ids = [obj.pk for obj in objects]
         elif self.audit_patient_user_field:
-            attname = model._meta.get_field(self.audit_patient_user_field).attname  # type: ignore[union-attr]
+            attname = model._meta.get_field(self.audit_patient_user_field).attname
             user_ids = [getattr(obj, attname) for obj in objects]
         else:
             return [None] * len(objects)
@@ -226,7 +226,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
         objects = list(queryset)
-        entries = super().log_deletions(request, objects)
+        # Django only iterates it (log_actions); the stub asks for a QuerySet.
+        entries = super().log_deletions(request, objects)  # type: ignore[arg-type]
         for obj in objects:
             self._audit_one(request, DELETE, obj)
         return entries
@@ -258,7 +259,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
             changes["related"] = related
         return changes
 
-    def response_action(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+    # Django 5.2's signature; the stubs' adds Django 6.1's action_location.
+    def response_action(  # type: ignore[override]
+        self, request: HttpRequest, queryset: Any
+    ) -> HttpResponse | None:
         """An admin action on selected rows: audited with the rows it was given."""
         name = request.POST.get("action", "")
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
@@ -276,11 +280,11 @@ class ViewOnlyAuditedModelAdmin(AuditedModelAdmin):
     """Shown, never added, changed or deleted in the admin (superusers too): these records are
     written by the services that keep their history (alerts, labs, invitations, the audit log)."""
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

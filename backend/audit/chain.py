@@ -31,6 +31,7 @@ Both use the same link formulas, so one verifier serves both:
 import hashlib
 import ipaddress
 import json
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -241,7 +242,7 @@ def lock_and_read_head(connection: BaseDatabaseWrapper) -> tuple[int, str]:
                 "UPDATE audit_auditevent SET id = id WHERE chain_position = "
                 "(SELECT max(chain_position) FROM audit_auditevent)"
             )
-            if connection.Database.sqlite_version_info >= (3, 35):
+            if sqlite3.sqlite_version_info >= (3, 35):  # the module Django's SQLite wrapper uses
                 cursor.execute(f"{rewrite_head} RETURNING chain_position, row_hash")
             else:  # no RETURNING before SQLite 3.35: lock, then read
                 cursor.execute(rewrite_head)

@@ -38,8 +38,10 @@ def _chain(events: Sequence["AuditEvent"], using: str) -> None:
         previous = event.row_hash
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def bulk_create(self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def, override]
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def bulk_create(  # type: ignore[override]
+        self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any
+    ) -> list["AuditEvent"]:
         events = list(objs)
         if any(event.pk is not None for event in events):
             raise AppendOnlyError("Audit events are only ever added.")
@@ -49,7 +51,8 @@ class AuditEventQuerySet(models.QuerySet):
             return []
         with transaction.atomic(using=self.db, savepoint=False):
             _chain(events, self.db)
-            return super().bulk_create(events, *args, **kwargs)
+            # django-stubs 6.1.2 leaves _Model unbound on super() in a QuerySet subclass.
+            return super().bulk_create(events, *args, **kwargs)  # type: ignore[arg-type, return-value]
 
 
 class AuditEvent(models.Model):
@@ -92,7 +95,7 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AppendOnlyError("Audit events cannot be changed.")
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
@@ -103,5 +106,5 @@ class AuditEvent(models.Model):
     def chain_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in chain.HASHED_FIELDS}
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")

@@ -27,7 +27,7 @@ def date_out_of_range_reason(value: date | datetime) -> str | None:
 class BoundedDateField(forms.DateField):
     """A form date field that refuses dates outside INPUT_DATE_MIN_YEAR..INPUT_DATE_MAX_YEAR."""
 
-    def to_python(self, value: object) -> date | None:
+    def to_python(self, value: str | datetime | date | None) -> date | None:
         parsed = super().to_python(value)
         if parsed is not None:
             reason = date_out_of_range_reason(parsed)

@@ -10,9 +10,13 @@ the exact UTF-8 name, percent-encoded.
 
 import re
 import unicodedata
+from typing import TypeVar
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import HttpResponseBase
+
+# Any response with headers: HttpResponse, FileResponse, StreamingHttpResponse.
+DownloadResponse = TypeVar("DownloadResponse", bound=HttpResponseBase)
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f"\\/:*?<>|;]+')
 _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -46,8 +50,8 @@ def content_disposition(name: str, *, attachment: bool = True) -> str:
 
 
 def set_download_name(
-    response: HttpResponse, name: str, *, attachment: bool = True
-) -> HttpResponse:
+    response: DownloadResponse, name: str, *, attachment: bool = True
+) -> DownloadResponse:
     """Set the response's Content-Disposition (replacing the one FileResponse may have set)."""
     response["Content-Disposition"] = content_disposition(name, attachment=attachment)
     return response

@@ -10,11 +10,26 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from backend.accounts.mfa import mfa_required_for
+from backend.accounts.models import User
 from backend.accounts.roles import Role
 
 View = Callable[..., HttpResponse]
+
+
+class HtmxRequest(HttpRequest):
+    """For mypy: django-htmx's middleware (on for every request) sets request.htmx."""
+
+    htmx: HtmxDetails
+
+
+class StaffRequest(HtmxRequest):
+    """For mypy: a dashboard view behind staff_required, so request.user is a User. Neither
+    class is instantiated; views receive Django's HttpRequest."""
+
+    user: User
 
 
 def staff_required(view: View) -> View:
@@ -23,7 +38,7 @@ def staff_required(view: View) -> View:
     on, the session must also be verified by the staff member's second factor."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HtmxRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
             return _to_sign_in(request)
@@ -39,7 +54,7 @@ def staff_required(view: View) -> View:
     return wrapper
 
 
-def _to_sign_in(request: HttpRequest) -> HttpResponse:
+def _to_sign_in(request: HtmxRequest) -> HttpResponse:
     if getattr(request, "htmx", False):
         # A fragment request after the session expired: load the sign-in page whole, then
         # come back to the page the nurse was on (HX-Current-URL, same origin only), not to

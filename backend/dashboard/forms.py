@@ -27,6 +27,13 @@ from backend.labs.models import LabTest
 PATIENT_APP_PATH = "/app/"
 
 
+def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """form.fields[name], a ChoiceField: fields is typed as holding any Field."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class StaffSignInForm(AuthenticationForm):
     """Django's sign-in (django-axes counts failures through authenticate()), refusing patients
     with a pointer to their own app."""
@@ -151,9 +158,9 @@ class ClinicianGradeForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["report"].choices = report_choices
+        _choice_field(self, "report").choices = report_choices
         if term_choices:
-            self.fields["ctcae_term"].choices = term_choices
+            _choice_field(self, "ctcae_term").choices = term_choices
             if shown_terms is not None:
                 self.fields["ctcae_term"].widget.choices = shown_terms
         else:
@@ -389,7 +396,7 @@ class PatientEnrolForm(forms.Form):
     def __init__(self, *args: Any, care_teams: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(team.pk, team.name) for team in care_teams]
-        self.fields["care_team"].choices = choices
+        _choice_field(self, "care_team").choices = choices
         if len(choices) == 1:
             self.fields["care_team"].widget = forms.HiddenInput()
             self.fields["care_team"].initial = choices[0][0]
@@ -532,10 +539,10 @@ class PlanCreateForm(DoseTimesMixin, forms.Form):
 
     def __init__(self, *args: Any, dose_levels: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["setting"].choices = _choices(rules.SETTINGS, SETTING_WORDS)
-        self.fields["site"].choices = _choices(rules.SITES, SITE_WORDS)
-        self.fields["mutation"].choices = _choices(rules.MUTATIONS, MUTATION_WORDS)
-        self.fields["override_dose_mg_per_day"].choices = [
+        _choice_field(self, "setting").choices = _choices(rules.SETTINGS, SETTING_WORDS)
+        _choice_field(self, "site").choices = _choices(rules.SITES, SITE_WORDS)
+        _choice_field(self, "mutation").choices = _choices(rules.MUTATIONS, MUTATION_WORDS)
+        _choice_field(self, "override_dose_mg_per_day").choices = [
             ("", "As the guideline says"),
             *((level, f"{level} mg/day") for level in dose_levels),
         ]
@@ -599,7 +606,7 @@ class PlanRevisionForm(DoseTimesMixin, forms.Form):
 
     def __init__(self, *args: Any, dose_choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["dose_mg_per_day"].choices = [CHOOSE, *dose_choices]
+        _choice_field(self, "dose_mg_per_day").choices = [CHOOSE, *dose_choices]
 
     def field_of(self, service_field: str | None) -> str | None:
         name = service_field or ""

@@ -371,7 +371,7 @@ def patient_page_context(
     }
 
 
-def patient_options(patients: list[tuple[object, str, str]], *, selected: str) -> SafeString:
+def patient_options(patients: Sequence[tuple[object, str, str]], *, selected: str) -> SafeString:
     """<option>s for the queue's patient filter, escaped, built in one pass: hundreds of
     options through the template engine cost more than the rest of the page."""
     options = format_html_join(

@@ -2,8 +2,10 @@
 starts from accounts.selectors.patients_visible_to, so a page can show nothing of another
 team's patients; each page reads with a fixed number of queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -41,7 +43,7 @@ LAB_TREND_LIMIT = 300
 
 @dataclass(frozen=True)
 class AlertQueue:
-    page: Page  # of Alert, urgent first, then high, then oldest first
+    page: "Page[Alert]"  # urgent first, then high, then oldest first
     new_count: int  # not yet acknowledged, across all the user's unresolved alerts
     unresolved_count: int  # open or acknowledged, across all the user's alerts
 
@@ -51,7 +53,7 @@ def alert_queue(
     *,
     kind: str = "",
     priority: str = "",
-    patient_id: object | None = None,
+    patient_id: UUID | str | None = None,
     page_number: int = 1,
 ) -> AlertQueue:
     """The nurse's queue: three queries (counts, filtered count, one page of rows)."""
@@ -70,7 +72,7 @@ def alert_queue(
     return AlertQueue(page=page, new_count=counts["new"], unresolved_count=counts["unresolved"])
 
 
-def patients_with_unresolved_alerts(user: User) -> list[tuple[object, str, str]]:
+def patients_with_unresolved_alerts(user: User) -> list[tuple[UUID, str, str]]:
     """The queue's patient filter: (id, name, record number) of whoever has something
     unresolved, in one query of three columns (hundreds of rows on a busy team)."""
     unresolved = alerts_visible_to(user).exclude(status=AlertStatus.RESOLVED)
@@ -82,7 +84,7 @@ def patients_with_unresolved_alerts(user: User) -> list[tuple[object, str, str]]
     )
 
 
-def visible_alert(user: User, alert_id: object) -> Alert | None:
+def visible_alert(user: User, alert_id: UUID | str) -> Alert | None:
     return alerts_visible_to(user).filter(pk=alert_id).first()
 
 
@@ -113,7 +115,7 @@ class PatientPage:
     review_points: list[ReviewPointStatus]  # the current plan's, oldest first, with status
 
 
-def patient_page(user: User, patient_id: object) -> PatientPage | None:
+def patient_page(user: User, patient_id: UUID | str) -> PatientPage | None:
     """Everything on the nurse's patient page, or None when the user may not see the patient.
 
     The 90-day calendar is read once and both PDC windows are computed from it."""
@@ -179,7 +181,7 @@ def patient_page(user: User, patient_id: object) -> PatientPage | None:
     )
 
 
-def gradable_report(patient: Patient, report_id: object) -> SideEffectReport | None:
+def gradable_report(patient: Patient, report_id: UUID | str) -> SideEffectReport | None:
     return reports_of_patient(patient).filter(pk=report_id).first()
 
 
@@ -206,7 +208,7 @@ def _none_last(value: object, descending: bool) -> tuple[bool, object]:
     return (value is None) != descending, value if value is not None else 0
 
 
-_COHORT_SORT_KEYS = {
+_COHORT_SORT_KEYS: dict[str, Callable[[CohortLine], object]] = {
     "name": lambda line: line.patient.display_name.casefold(),
     "pdc_30": lambda line: line.pdc_30.pdc.percent,
     "pdc_90": lambda line: line.pdc_90.pdc.percent,
@@ -219,7 +221,7 @@ _COHORT_SORT_KEYS = {
 
 @dataclass(frozen=True)
 class Cohort:
-    page: Page  # of CohortLine
+    page: "Page[CohortLine]"  # Page is generic only to mypy
     total_patients: int  # in the chosen teams, before the band / ending filters
 
 
@@ -318,7 +320,7 @@ class AlertDetail:
     summary: PlanSummary | None
 
 
-def alert_detail(user: User, alert_id: object) -> AlertDetail | None:
+def alert_detail(user: User, alert_id: UUID | str) -> AlertDetail | None:
     alert = (
         alerts_visible_to(user)
         .select_related("patient__care_team", "acknowledged_by", "resolved_by")

@@ -456,7 +456,7 @@ def _choose_open_alerts(cohort: list[PatientPlan], patients: int, rng: Random) -
 class Progress:
     """One stderr line per table, rewritten in place with `\\r` as batches go in."""
 
-    def __init__(self, write: Callable[[str], None]) -> None:
+    def __init__(self, write: Callable[[str], object]) -> None:
         self.write = write
         self.table = ""
         self.total = 0
@@ -516,7 +516,7 @@ class Guideline:
     def __init__(self) -> None:
         self._recommendations: dict[tuple[str, int, date], tuple[str, str]] = {}
         self._answers: dict[tuple[str, tuple[int, ...]], tuple[str, dict[str, int], int]] = {}
-        self._advice: dict[tuple[int, bool], str] = {}
+        self._advice: dict[tuple[str, str], str] = {}  # (symptom, priority) -> advice JSON
 
     def case(self, plan: PatientPlan) -> dict[str, Any]:
         cases = ADJUVANT_CASES if plan.setting == "adjuvant" else ADVANCED_CASES
@@ -1098,6 +1098,8 @@ def alert_row(
     now = calendar.now_us
     opened = min(spec.opened_us, now - MINUTE_US)
     seen = max(min(spec.last_seen_us, now), opened)
+    acknowledged: int | None
+    resolved: int | None
     acknowledged = seen + rng.randint(5, 240) * MINUTE_US
     resolved = acknowledged + rng.randint(10, 36 * 60) * MINUTE_US
     if spec.unresolved:

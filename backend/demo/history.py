@@ -51,6 +51,7 @@ def dose_history_create(
             late = rng.random() < 0.08
             minutes = rng.randint(150, 300) if late else rng.randint(-20, 45)
             row.state = DoseState.TAKEN
+            assert row.due_at is not None  # set on every scheduled row
             row.taken_at = row.due_at + timedelta(minutes=minutes)
             row.late = late
             row.recorded_by = user

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Final
+from typing import Any, Final
 
 from . import rules
 from .errors import CaseInvalid
@@ -260,7 +260,7 @@ class AlertDecision:
     flags: tuple[str, ...] = ()
     symptom: str = ""
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["sources"] = list(self.sources)
         data["flags"] = list(self.flags)

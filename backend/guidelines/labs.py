@@ -567,14 +567,18 @@ class LabResumeDecision:
     status: str = C
 
 
-def _after(readings: Iterable[LabReading], after: date, tests: Sequence[str]) -> dict:
+def _after(
+    readings: Iterable[LabReading], after: date, tests: Sequence[str]
+) -> dict[str, LabReading]:
     if not isinstance(after, date):
         raise CaseInvalid("after", "must be a date")
     later = [r for r in readings if r.taken_on is not None and r.taken_on > after]
     return latest_by_test(later, tests)
 
 
-def _resume(kind: str, rule_id: str, panel_words: str, used: list[LabReading], parts: list[str]):
+def _resume(
+    kind: str, rule_id: str, panel_words: str, used: list[LabReading], parts: list[str]
+) -> LabResumeDecision:
     rule = rules.TOXICITY_RULES[rule_id]
     met_on = max(r.taken_on for r in used if r.taken_on is not None)
     text = f"{panel_words} {met_on.isoformat()} meet the label's resume rule: " + "; ".join(parts)

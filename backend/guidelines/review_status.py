@@ -13,6 +13,7 @@ result here: they are upcoming or due, and never overdue (no result of theirs is
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -54,8 +55,9 @@ class ReviewPointStatus:
     what: str
     kind: str
     status: str
-    done_on: date | None = None
-    overdue_since: date | None = None
+    # datetime.date: in this class body, ``date`` is the field above.
+    done_on: datetime.date | None = None
+    overdue_since: datetime.date | None = None
 
 
 def review_kind(what: str) -> str:

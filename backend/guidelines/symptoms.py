@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from . import rules
 from .errors import CaseInvalid
@@ -667,7 +667,7 @@ def composite_grade(symptom: str, scores: Mapping[str, int]) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _question_data(q: SymptomQuestion) -> dict:
+def _question_data(q: SymptomQuestion) -> dict[str, Any]:
     return {
         "attribute": q.attribute,
         "text": q.text,
@@ -675,7 +675,7 @@ def _question_data(q: SymptomQuestion) -> dict:
     }
 
 
-def symptom_catalogue() -> list[dict]:
+def symptom_catalogue() -> list[dict[str, Any]]:
     """The catalogue as plain JSON-able data, for the patient app and the API (red flags
     first)."""
     return [

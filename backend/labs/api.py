@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import json
 from rest_framework.views import APIView
@@ -20,6 +19,7 @@ from backend.alerts.models import Alert
 from backend.api.exceptions import NON_FIELD_KEYS
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
@@ -111,7 +111,11 @@ class LabRecordInput(StrictInputSerializer):
         required=False, allow_null=True, help_text="Optional: a resend with it stores nothing"
     )
     taken_on = serializers.DateField(help_text="The day the sample was taken (patient's date)")
-    results = LabItemInput(many=True, min_length=1, max_length=services.MAX_RESULTS_PER_REQUEST)
+    # With many=True, DRF hands min_length and max_length to the ListSerializer; the stub's
+    # Serializer() does not list them.
+    results = LabItemInput(  # type: ignore[call-arg]
+        many=True, min_length=1, max_length=services.MAX_RESULTS_PER_REQUEST
+    )
 
 
 def _bracketed(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -150,13 +154,13 @@ def _record_response(result: services.LabRecordResult) -> Response:
 class PatientLabsView(APIView):
     """A patient's lab results for the care team; a nurse or admin records them."""
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         if self.request.method == "POST":
             return [IsNurseOrAdmin()]
         return [IsStaffMember()]
 
     @extend_schema(responses={200: LabResultOutput(many=True)}, operation_id="patient_labs_list")
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="labs.view", request=request
@@ -172,7 +176,7 @@ class PatientLabsView(APIView):
         "beyond the label's hold thresholds raises an urgent hold alert; later results meeting "
         "the resume rule update it. Errors name the field as `results[i].unit`.",
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         data = LabRecordInput(data=request.data)
         if not data.is_valid():
@@ -194,11 +198,12 @@ class PatientLabsView(APIView):
 class _DecimalJSONParser(JSONParser):
     """JSON with numbers kept as decimals (a FHIR decimal keeps its digits)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
             decoded = codecs.getreader(encoding)(stream)
-            return json.load(decoded, parse_float=Decimal)
+            # A StreamReader reads str, all json.load needs; the stub asks for IO[str].
+            return json.load(decoded, parse_float=Decimal)  # type: ignore[arg-type]
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from None
 
@@ -261,7 +266,7 @@ class PatientFhirObservationView(APIView):
         "`field` is the element's path (e.g. `entry[2].resource.valueQuantity.value`) and "
         "nothing is stored. See docs/architecture.md (Lab results).",
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         periods = patient_zone_periods(patient)
         try:

@@ -281,6 +281,7 @@ def _alert_point(
         },
         now=now,
     )
+    assert status.overdue_since is not None  # an overdue point's status has the date
     # The unique (plan, date, kind) key: a concurrent run that got here first makes this an
     # IntegrityError, and the caller's savepoint undoes the alert change above.
     OverdueReviewPoint.objects.create(

@@ -14,10 +14,10 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 
 from . import services
@@ -110,7 +110,7 @@ class MyDevicesView(APIView):
     """The signed-in user's devices that receive pushes; register one."""
 
     @extend_schema(responses={200: DeviceOutput(many=True)}, operation_id="me_devices_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(DeviceOutput(devices_of(request.user), many=True).data)
 
     @extend_schema(
@@ -120,7 +120,7 @@ class MyDevicesView(APIView):
         description="201: a new token. 200: this token was registered before (by this user or, "
         "on a phone that changed hands, another): it is now this user's, active, seen now.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = DeviceInput(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.device_register(
@@ -147,7 +147,7 @@ class MyDeviceView(APIView):
         responses={204: None},
         operation_id="me_devices_delete",
     )
-    def delete(self, request: Request, device_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, device_id: int) -> Response:
         found = device_of_user(request.user, device_id)
         if found is None:
             raise NotFound()
@@ -165,7 +165,7 @@ class MyDeviceUnregisterView(APIView):
         description="204: pushes to this token stop. 404: no device of the signed-in user has "
         "this token (another user's token is a 404 too).",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = DeviceUnregisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         found = device_of_user_by_token(request.user, data.validated_data["token"])
@@ -181,7 +181,7 @@ class MyNotificationPreferenceView(APIView):
     @extend_schema(
         responses={200: NotificationPreferenceOutput}, operation_id="me_notification_preferences"
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         preference = notification_preference_of(request.user)
         return Response(NotificationPreferenceOutput(preference).data)
 
@@ -190,7 +190,7 @@ class MyNotificationPreferenceView(APIView):
         responses={200: NotificationPreferenceOutput},
         operation_id="me_notification_preferences_update",
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = NotificationPreferenceInput(data=request.data)
         data.is_valid(raise_exception=True)
         preference = services.notification_preference_update(

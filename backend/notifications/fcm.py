@@ -428,7 +428,11 @@ class FcmSender(_FirebaseAppSender):
                     slots,
                     session.post(url, data=body, headers=headers, proxy=self._proxy) as response,
                 ):
-                    answer: Answer = (response.status, response.headers, await response.read())
+                    answer: tuple[int, Mapping[str, str], bytes] = (
+                        response.status,
+                        response.headers,
+                        await response.read(),
+                    )
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
                 if not retries.take("connect"):
                     return error

@@ -235,7 +235,7 @@ def _text_key(kind: str, payload: dict[str, Any]) -> str:
 
 def _int(value: object) -> int:
     try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return 0
 

@@ -8,7 +8,7 @@ from functools import wraps
 
 from csp.decorators import csp_update
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -31,14 +31,14 @@ FIREBASE_CONNECT_SRC = (
 )
 
 
-def firebase_csp(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def firebase_csp(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     """Add Firebase's hosts to the page's connect-src when, and only when, push is configured.
     django-csp's csp_update does the merging; its argument is chosen per request, from the
     settings, because a decorator's argument is fixed at import. Nothing else is loosened:
     scripts still come only from 'self' (the SDK is vendored)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         config = (
             {"connect-src": list(FIREBASE_CONNECT_SRC)} if shell_parts.push_configured() else None
         )

@@ -3,7 +3,13 @@
 from datetime import timedelta
 from typing import Any
 
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -16,6 +22,7 @@ from backend.accounts.selectors import patient_local_today
 from backend.api.exceptions import error_response
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record
 from backend.common.downloads import set_download_name
@@ -63,7 +70,7 @@ class ExportView(APIView):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         return super().perform_content_negotiation(request, force=True)
 
-    def export_request(self, request: Request) -> services.ExportRequest:
+    def export_request(self, request: AuthenticatedRequest) -> services.ExportRequest:
         data = CohortRangeInput(data=request.query_params.dict())
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -84,7 +91,7 @@ class AdherenceCsvView(ExportView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
         operation_id="export_adherence_csv",
     )
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
         rows = services.export_rows(
@@ -115,7 +122,7 @@ class AdherenceXlsxView(ExportView):
         },
         operation_id="export_adherence_xlsx",
     )
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> FileResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
         workbook = services.export_xlsx(
@@ -145,7 +152,7 @@ class DosesCsvView(ExportView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
         operation_id="export_doses_csv",
     )
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
         rows = services.export_rows(
@@ -211,7 +218,7 @@ class ExportJobListView(ExportView):
     permission_classes = [IsCoordinatorOrAdmin]
 
     @extend_schema(responses={200: ExportJobOutput(many=True)}, operation_id="export_jobs_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         jobs = export_jobs_of(request.user)[:50]
         return Response(ExportJobOutput(jobs, many=True).data)
 
@@ -220,7 +227,7 @@ class ExportJobListView(ExportView):
         responses={202: ExportJobOutput},
         operation_id="export_job_create",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = ExportJobInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -235,7 +242,7 @@ class ExportJobListView(ExportView):
         return Response(ExportJobOutput(job).data, status=202)
 
 
-def _own_job(request: Request, job_id: Any) -> ExportJob:
+def _own_job(request: AuthenticatedRequest, job_id: Any) -> ExportJob:
     job = export_jobs_of(request.user).filter(pk=job_id).first()
     if job is None:
         raise NotFound()
@@ -246,7 +253,7 @@ class ExportJobDetailView(ExportView):
     permission_classes = [IsCoordinatorOrAdmin]
 
     @extend_schema(responses={200: ExportJobOutput}, operation_id="export_job_detail")
-    def get(self, request: Request, job_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, job_id: Any) -> Response:
         return Response(ExportJobOutput(_own_job(request, job_id)).data)
 
 
@@ -261,7 +268,7 @@ class ExportJobDownloadView(ExportView):
             "patient in it (403 `access_revoked` otherwise)."
         ),
     )
-    def get(self, request: Request, job_id: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, job_id: Any) -> HttpResponseBase:
         job = _own_job(request, job_id)
         path = services.export_job_file(job)
         if path is None:
@@ -306,7 +313,7 @@ class PatientExportView(ExportView):
     permission_classes = [IsStaffMember]
     audit_action = ""
 
-    def patient_range(self, request: Request, patient_id: Any) -> tuple[Any, Any, Any]:
+    def patient_range(self, request: AuthenticatedRequest, patient_id: Any) -> tuple[Any, Any, Any]:
         patient = visible_patient_or_404(request, patient_id)
         data = RangeInput(data=request.query_params.dict(), dates_required=False)
         data.is_valid(raise_exception=True)
@@ -332,7 +339,7 @@ class PatientReportPdfView(PatientExportView):
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
         operation_id="patient_report_pdf",
     )
-    def get(self, request: Request, patient_id: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> HttpResponse:
         from .pdf import patient_report_pdf
 
         patient, first, last = self.patient_range(request, patient_id)
@@ -353,7 +360,7 @@ class PatientFhirView(PatientExportView):
         responses={(200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT)},
         operation_id="patient_fhir_bundle",
     )
-    def get(self, request: Request, patient_id: Any) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> HttpResponse:
         from .fhir import patient_fhir_bundle
 
         patient, first, last = self.patient_range(request, patient_id)

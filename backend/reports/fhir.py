@@ -389,6 +389,7 @@ def _patient_reported_interpretation(report: SideEffectReport) -> list[Resource]
 
 def _weight(report: SideEffectReport, patient_ref: Resource) -> Resource:
     """A weight given with a report (fluid retention) is a measurement of its own."""
+    assert report.weight_kg is not None  # _report_observations checks
     return {
         "resourceType": "Observation",
         "id": fhir_id(f"weight:{report.pk}"),

@@ -166,7 +166,8 @@ def dose_rows(
             identity = tuple(
                 csv_field(value) for value in identity_values(patient, pseudonymised=pseudonymised)
             )
-            plan_id = plan_field = None
+            plan_id: object = None
+            plan_field = ""  # set by the patient's first dose
             for dose, dose_plan_id, status, taken_at, skip_reason in doses:
                 if dose_plan_id is not plan_id:  # a patient's doses come in runs of one plan
                     plan_id, plan_field = dose_plan_id, csv_field(plan_value(dose_plan_id))

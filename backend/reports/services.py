@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +29,7 @@ from .columns import (
     COHORT_PSEUDONYMISED_COLUMNS,
     DOSE_COLUMNS,
     DOSE_PSEUDONYMISED_COLUMNS,
+    Column,
 )
 from .models import ExportJob, ExportJobPatient, ExportKind, ExportStatus
 from .pseudonyms import pseudonym_key_check
@@ -173,26 +175,27 @@ def audited_rows(
         )
 
 
-_MAKE_ROWS = {
+# Keyed by str: a job's kind read back from the database is a plain string.
+_MAKE_ROWS: dict[str, Callable[..., Iterator[Sequence[Any]]]] = {
     ExportKind.ADHERENCE_CSV: cohort_summary_rows,
     ExportKind.ADHERENCE_XLSX: cohort_summary_rows,
     ExportKind.DOSES_CSV: dose_rows,
 }
 # Kinds whose rows come as CSV fields already (rows.dose_rows: tabular.csv_field).
 _AS_FIELDS = {ExportKind.DOSES_CSV}
-_COLUMNS = {
+_COLUMNS: dict[str, list[Column]] = {
     ExportKind.ADHERENCE_CSV: COHORT_COLUMNS,
     ExportKind.ADHERENCE_XLSX: COHORT_COLUMNS,
     ExportKind.DOSES_CSV: DOSE_COLUMNS,
 }
-_PSEUDONYMISED_COLUMNS = {
+_PSEUDONYMISED_COLUMNS: dict[str, list[Column]] = {
     ExportKind.ADHERENCE_CSV: COHORT_PSEUDONYMISED_COLUMNS,
     ExportKind.ADHERENCE_XLSX: COHORT_PSEUDONYMISED_COLUMNS,
     ExportKind.DOSES_CSV: DOSE_PSEUDONYMISED_COLUMNS,
 }
 
 
-def export_columns(kind: str, *, pseudonymised: bool = False) -> list:
+def export_columns(kind: str, *, pseudonymised: bool = False) -> list[Column]:
     return (_PSEUDONYMISED_COLUMNS if pseudonymised else _COLUMNS)[kind]
 
 
@@ -295,7 +298,7 @@ def export_xlsx(rows: Iterable[Sequence[Any]], *, pseudonymised: bool = False) -
 
 def export_download_name(kind: str, export: ExportRequest) -> str:
     """adherence_2026-01-01_2026-03-31.csv; ..._pseudonymised.csv for a pseudonymised file."""
-    stem = {ExportKind.DOSES_CSV: "doses"}.get(kind, "adherence")
+    stem = "doses" if kind == ExportKind.DOSES_CSV else "adherence"
     tail = "_pseudonymised" if export.pseudonymised else ""
     return f"{stem}_{export.first.isoformat()}_{export.last.isoformat()}{tail}.{_SUFFIX[kind]}"
 
@@ -335,7 +338,7 @@ def export_job_request(*, user: User, kind: str, export: ExportRequest) -> Expor
     return job
 
 
-def _send_to_worker(job_id: object) -> None:
+def _send_to_worker(job_id: UUID | str) -> None:
     from worker.tasks.reports import run_export  # the web side only sends
 
     try:
@@ -363,7 +366,7 @@ def export_jobs_waiting(now: datetime) -> list[str]:
     return job_ids
 
 
-_SUFFIX = {
+_SUFFIX: dict[str, str] = {
     ExportKind.ADHERENCE_CSV: "csv",
     ExportKind.ADHERENCE_XLSX: "xlsx",
     ExportKind.DOSES_CSV: "csv",
@@ -376,7 +379,7 @@ def export_file_name(job: ExportJob) -> str:
     return f"{job.kind}_{first}_{last}{tail}.{_SUFFIX[job.kind]}"
 
 
-def export_job_run(job_id: object) -> ExportJob | None:
+def export_job_run(job_id: UUID | str) -> ExportJob | None:
     """Write the job's file. Idempotent: a finished job is left alone; a job whose worker died
     part-way starts again and overwrites its partial file (written under a temporary name and
     renamed, so a download never sees half a file)."""

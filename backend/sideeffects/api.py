@@ -15,6 +15,7 @@ from backend.accounts.selectors import patients_visible_to
 from backend.alerts.selectors import care_team_responses
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import ATTRIBUTES, RECALL_PERIOD, symptom_catalogue
@@ -174,7 +175,7 @@ class MySideEffectsView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(responses={200: ReportOutput(many=True)}, operation_id="me_side_effects_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         reports = list(reports_of_patient(patient))
         context = _with_responses(patient, reports)
@@ -186,7 +187,7 @@ class MySideEffectsView(APIView):
         operation_id="me_side_effects_report",
         description=f"Answers use 0-4 scores for {', '.join(ATTRIBUTES)}; see /api/v1/symptoms/.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -211,7 +212,7 @@ class PatientSideEffectsView(APIView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses={200: ReportOutput(many=True)}, operation_id="patient_side_effects")
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="side_effects.view", request=request
@@ -261,7 +262,7 @@ class AssessmentView(APIView):
         responses={201: AssessedReportOutput},
         operation_id="side_effect_assess",
     )
-    def post(self, request: Request, report_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, report_id: Any) -> Response:
         report = (
             SideEffectReport.objects.filter(
                 pk=report_id, patient__in=patients_visible_to(request.user)
@@ -344,7 +345,7 @@ def _weights_response(patient: Any) -> Response:
     return Response(WeightOutput(weights, many=True, context={"baseline": baseline}).data)
 
 
-def _weight_post(request: Request, patient: Any, data: WeightInput) -> Response:
+def _weight_post(request: AuthenticatedRequest, patient: Any, data: WeightInput) -> Response:
     data.is_valid(raise_exception=True)
     values = data.validated_data
     result = services.weight_record(
@@ -366,7 +367,7 @@ class MyWeightsView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(responses={200: WeightOutput(many=True)}, operation_id="me_weights_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return _weights_response(own_patient_or_404(request))
 
     @extend_schema(
@@ -374,7 +375,7 @@ class MyWeightsView(APIView):
         responses={201: WeightOutput, 200: WeightOutput},
         operation_id="me_weights_record",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         return _weight_post(request, patient, WeightInput(data=request.data))
 
@@ -382,13 +383,13 @@ class MyWeightsView(APIView):
 class PatientWeightsView(APIView):
     """A patient's weights for the care team; a nurse may record one (and set the baseline)."""
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         if self.request.method == "POST":
             return [IsNurseOrAdmin()]
         return [IsStaffMember()]
 
     @extend_schema(responses={200: WeightOutput(many=True)}, operation_id="patient_weights_list")
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="weights.view", request=request
@@ -400,6 +401,6 @@ class PatientWeightsView(APIView):
         responses={201: WeightOutput, 200: WeightOutput},
         operation_id="patient_weights_record",
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         return _weight_post(request, patient, StaffWeightInput(data=request.data))

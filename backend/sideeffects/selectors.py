@@ -3,6 +3,7 @@ accounts.selectors.patients_visible_to."""
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
+from uuid import UUID
 
 from django.db.models import Max, Prefetch, QuerySet
 
@@ -18,7 +19,7 @@ def reports_of_patient(patient: Patient) -> QuerySet[SideEffectReport]:
 
 
 def previous_report(
-    patient: Patient, symptom: str, before: datetime, exclude_id: object
+    patient: Patient, symptom: str, before: datetime, exclude_id: UUID
 ) -> SideEffectReport | None:
     return (
         SideEffectReport.objects.filter(patient=patient, symptom=symptom, reported_at__lte=before)
@@ -41,14 +42,14 @@ def recent_symptom_levels(patient: Patient, now: datetime, days: int) -> dict[st
 
 
 def symptom_maxima(
-    patient_ids: Collection[object], start: datetime, end: datetime
-) -> dict[tuple[object, str], tuple[int | None, int | None]]:
+    patient_ids: Collection[UUID], start: datetime, end: datetime
+) -> dict[tuple[UUID, str], tuple[int | None, int | None]]:
     """(patient id, symptom) -> (highest patient-reported level, highest clinician grade) over
     reports made in [start, end), for a cohort in two queries. The two scales stay apart."""
     reports = SideEffectReport.objects.filter(
         patient_id__in=patient_ids, reported_at__gte=start, reported_at__lt=end
     )
-    maxima: dict[tuple[object, str], tuple[int | None, int | None]] = {}
+    maxima: dict[tuple[UUID, str], tuple[int | None, int | None]] = {}
     for patient_id, symptom, level in (
         reports.values_list("patient_id", "symptom").annotate(level=Max("patient_level")).order_by()
     ):

@@ -14,6 +14,7 @@ from backend.accounts.models import Patient, User
 from backend.accounts.roles import Role
 from backend.accounts.selectors import patient_local_today
 from backend.alerts import triggers
+from backend.alerts.models import Alert
 from backend.audit.services import audit_record
 from backend.common.errors import ServiceValidationError
 from backend.guidelines import (
@@ -280,7 +281,7 @@ def _weight_store(
     )
 
 
-def _weight_alerts(patient: Patient, weight: WeightMeasurement) -> list:
+def _weight_alerts(patient: Patient, weight: WeightMeasurement) -> list[Alert]:
     if weight.is_baseline:
         return []
     baseline = weight_baseline(patient)

@@ -91,6 +91,7 @@ class ChaosFcm(FakeFcmServer):
                 self._counter += 1
                 number = self._counter
                 retry_after = self._retry_after.get(answered)
+            answered_with: tuple[int, dict[str, Any], dict[str, str]]  # status, body, headers
             if answered == HANG:
                 time.sleep(self.hang_seconds)  # past the sender's FCM_HTTP_TIMEOUT_SECONDS
                 answered_with = (*error_body("UNAVAILABLE"), {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from .fcm import ChaosFcm
 from .phones import Board
@@ -24,7 +25,7 @@ MUST_BE_ZERO = (
 )
 
 
-def _streak_rule():  # type: ignore[no-untyped-def]
+def _streak_rule():
     """The streak rule of backend/alerts/streaks.py, as it stands: (a function telling whether an
     open alert's streak still stands, which rule was used). Another change may be reworking it;
     use its own functions, never a copy of the rule."""
@@ -32,7 +33,7 @@ def _streak_rule():  # type: ignore[no-untyped-def]
     from backend.alerts.services import alert_settings_for
     from backend.guidelines import missed_streak_alert
 
-    def statuses(patient_id: object, since: date) -> dict[date, set[str]]:
+    def statuses(patient_id: UUID, since: date) -> dict[date, set[str]]:
         from backend.adherence.metrics import LOG_STATUSES
         from backend.adherence.models import ScheduledDose
 
@@ -120,11 +121,11 @@ def figures(
     stored_devices = set(
         Device.objects.filter(token__in=device_tokens).values_list("token", flat=True)
     )
-    missing = (
-        [("dose", c) for c in sorted(dose_ids - stored_doses)]
-        + [("report", c) for c in sorted(report_ids - stored_reports)]
-        + [("device", "…" + c[-6:]) for c in sorted(device_tokens - stored_devices)]
-    )
+    missing: list[tuple[str, str | None]] = [
+        *[("dose", c) for c in sorted(dose_ids - stored_doses)],
+        *[("report", c) for c in sorted(report_ids - stored_reports)],
+        *[("device", "…" + c[-6:]) for c in sorted(device_tokens - stored_devices)],
+    ]
     # An acknowledged correction: its log (the ledger row the answer named) carries the
     # phone's note and a revision for it.
     corrections = [a[0] for a in acks.values() if a[0].kind == "correction"]
@@ -176,7 +177,7 @@ def figures(
     unresolved = Counter(
         (str(a.patient_id), a.kind, a.symptom) for a in alerts if a.status != "resolved"
     )
-    duplicated = [k for k, n in unresolved.items() if n > 1]
+    duplicated: list[tuple[str, ...]] = [k for k, n in unresolved.items() if n > 1]
     # Each severe answer or red flag is one cause: the alert counts it once.
     severe_causes: Counter[tuple[str, str, str]] = Counter()
     for report in SideEffectReport.objects.filter(patient_id__in=patient_ids):
@@ -272,8 +273,8 @@ def figures(
     for patient, dose in expected:
         if (patient.pk, dose.date, dose.slot) in logged:
             continue  # a log stops reminders (the run's phones never log these doses)
-        key = f"reminder:{patient.pk}:{dose.date.isoformat()}:{dose.slot}:0"
-        row = OutboxMessage.objects.filter(dedupe_key=key).first()
+        dedupe_key = f"reminder:{patient.pk}:{dose.date.isoformat()}:{dose.slot}:0"
+        row = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
         if row is None:
             never.append((str(patient.pk), str(dose.date), dose.slot, "no outbox row"))
         elif row.status != "sent":

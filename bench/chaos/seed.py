@@ -106,7 +106,7 @@ def seed(
     # on whole minutes (dose times are HH:MM).
     window_start = datetime.fromtimestamp(run_starts_at + 20, UTC)
     window_end = datetime.fromtimestamp(run_starts_at + run_seconds - 10, UTC)
-    minutes = []
+    minutes: list[datetime] = []
     moment = window_start.replace(second=0, microsecond=0) + timedelta(minutes=1)
     while moment <= window_end or not minutes:  # at least one, even in a short run
         minutes.append(moment)

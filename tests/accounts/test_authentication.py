@@ -15,16 +15,16 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login/"
 
 
-def login(client, username, password=TEST_PASSWORD):  # type: ignore[no-untyped-def]
+def login(client, username, password=TEST_PASSWORD):
     return client.post(LOGIN, {"username": username, "password": password})
 
 
-def bearer(client, token):  # type: ignore[no-untyped-def]
+def bearer(client, token):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 
-def test_login_returns_a_token_that_works(api_client, patient):  # type: ignore[no-untyped-def]
+def test_login_returns_a_token_that_works(api_client, patient):
     response = login(api_client, patient.user.username)
     assert response.status_code == 200
     body = response.json()
@@ -44,14 +44,14 @@ def test_login_returns_a_token_that_works(api_client, patient):  # type: ignore[
     assert bearer(api_client, body["token"]).get("/api/v1/me/").status_code == 200
 
 
-def test_each_device_gets_its_own_token(api_client, patient):  # type: ignore[no-untyped-def]
+def test_each_device_gets_its_own_token(api_client, patient):
     first = login(api_client, patient.user.username).json()["token"]
     second = login(api_client, patient.user.username).json()["token"]
     assert first != second
     assert AuthToken.objects.filter(user=patient.user).count() == 2
 
 
-def test_wrong_password_and_unknown_user_get_the_same_answer(api_client, patient):  # type: ignore[no-untyped-def]
+def test_wrong_password_and_unknown_user_get_the_same_answer(api_client, patient):
     wrong = login(api_client, patient.user.username, "not-the-password")
     unknown = login(api_client, "nobody-by-this-name", "not-the-password")
     assert wrong.status_code == unknown.status_code == 400
@@ -59,14 +59,14 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(api_client, patient
     assert wrong.json()["code"] == "invalid_credentials"
 
 
-def test_inactive_user_gets_the_same_answer_as_a_wrong_password(api_client, patient):  # type: ignore[no-untyped-def]
+def test_inactive_user_gets_the_same_answer_as_a_wrong_password(api_client, patient):
     user_deactivate(user=patient.user)
     response = login(api_client, patient.user.username)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_credentials"
 
 
-def test_lockout_after_five_failures_even_with_the_right_password(api_client, patient):  # type: ignore[no-untyped-def]
+def test_lockout_after_five_failures_even_with_the_right_password(api_client, patient):
     for _ in range(4):
         assert login(api_client, patient.user.username, "wrong-guess").status_code == 400
     # The fifth failure is answered with the lockout itself.
@@ -77,7 +77,7 @@ def test_lockout_after_five_failures_even_with_the_right_password(api_client, pa
     assert "token" not in locked.json()
 
 
-def test_lockout_does_not_reveal_whether_the_username_exists(api_client, patient):  # type: ignore[no-untyped-def]
+def test_lockout_does_not_reveal_whether_the_username_exists(api_client, patient):
     for username in (patient.user.username, "ghost-user"):
         for _ in range(5):
             login(api_client, username, "wrong-guess")
@@ -87,7 +87,7 @@ def test_lockout_does_not_reveal_whether_the_username_exists(api_client, patient
     assert real.json() == ghost.json()
 
 
-def test_lockout_ends_after_the_cool_off(api_client, patient):  # type: ignore[no-untyped-def]
+def test_lockout_ends_after_the_cool_off(api_client, patient):
     for _ in range(5):
         login(api_client, patient.user.username, "wrong-guess")
     assert login(api_client, patient.user.username).status_code == 429
@@ -95,13 +95,13 @@ def test_lockout_ends_after_the_cool_off(api_client, patient):  # type: ignore[n
         assert login(api_client, patient.user.username).status_code == 200
 
 
-def test_lockout_is_per_account_and_source(api_client, patient, nurse):  # type: ignore[no-untyped-def]
+def test_lockout_is_per_account_and_source(api_client, patient, nurse):
     for _ in range(5):
         login(api_client, patient.user.username, "wrong-guess")
     assert login(api_client, nurse.username).status_code == 200
 
 
-def test_logout_revokes_only_this_devices_token(api_client, patient):  # type: ignore[no-untyped-def]
+def test_logout_revokes_only_this_devices_token(api_client, patient):
     from rest_framework.test import APIClient
 
     phone = login(api_client, patient.user.username).json()["token"]
@@ -111,7 +111,7 @@ def test_logout_revokes_only_this_devices_token(api_client, patient):  # type: i
     assert bearer(APIClient(), tablet).get("/api/v1/me/").status_code == 200
 
 
-def test_logout_everywhere_revokes_every_token(api_client, patient):  # type: ignore[no-untyped-def]
+def test_logout_everywhere_revokes_every_token(api_client, patient):
     from rest_framework.test import APIClient
 
     tokens = [login(api_client, patient.user.username).json()["token"] for _ in range(3)]
@@ -120,7 +120,7 @@ def test_logout_everywhere_revokes_every_token(api_client, patient):  # type: ig
         assert bearer(APIClient(), token).get("/api/v1/me/").status_code == 401
 
 
-def test_deactivation_ends_every_token_at_once(api_client, patient):  # type: ignore[no-untyped-def]
+def test_deactivation_ends_every_token_at_once(api_client, patient):
     from rest_framework.test import APIClient
 
     tokens = [login(api_client, patient.user.username).json()["token"] for _ in range(2)]
@@ -132,7 +132,7 @@ def test_deactivation_ends_every_token_at_once(api_client, patient):  # type: ig
         assert response.json()["code"] == "authentication_failed"
 
 
-def test_deactivation_in_the_admin_ends_tokens(api_client, patient, admin_user):  # type: ignore[no-untyped-def]
+def test_deactivation_in_the_admin_ends_tokens(api_client, patient, admin_user):
     from django.test import Client
 
     token = login(api_client, patient.user.username).json()["token"]
@@ -158,13 +158,13 @@ def test_deactivation_in_the_admin_ends_tokens(api_client, patient, admin_user):
     assert not AuthToken.objects.filter(user=user).exists()
 
 
-def test_expired_token_is_refused(api_client, patient):  # type: ignore[no-untyped-def]
+def test_expired_token_is_refused(api_client, patient):
     token = login(api_client, patient.user.username).json()["token"]
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         assert bearer(api_client, token).get("/api/v1/me/").status_code == 401
 
 
-def test_oldest_token_dropped_past_the_per_user_limit(api_client, patient, settings):  # type: ignore[no-untyped-def]
+def test_oldest_token_dropped_past_the_per_user_limit(api_client, patient, settings):
     from rest_framework.test import APIClient
 
     settings.AUTH_TOKENS_PER_USER = 2
@@ -180,13 +180,13 @@ def test_oldest_token_dropped_past_the_per_user_limit(api_client, patient, setti
     "header",
     ["Bearer", "Bearer a b", "Bearer nonsense-token", "Bearer \u00e9\u00e8\u00e0"],
 )
-def test_malformed_tokens_are_401_not_500(api_client, header):  # type: ignore[no-untyped-def]
+def test_malformed_tokens_are_401_not_500(api_client, header):
     response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response.json()["code"] in {"authentication_failed", "not_authenticated"}
 
 
-def test_staff_may_use_session_with_csrf(nurse, patient):  # type: ignore[no-untyped-def]
+def test_staff_may_use_session_with_csrf(nurse, patient):
     from rest_framework.test import APIClient
 
     client = APIClient(enforce_csrf_checks=True)

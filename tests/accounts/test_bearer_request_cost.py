@@ -20,7 +20,7 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ME = "/api/v1/me/"
 
 
-def at(moment: datetime):  # type: ignore[no-untyped-def]
+def at(moment: datetime):
     return time_machine.travel(moment, tick=False)
 
 
@@ -43,13 +43,13 @@ def token_writes(sql: list[str]) -> list[str]:
     return [s for s in sql if s.startswith(("UPDATE", "DELETE")) and '"knox_authtoken"' in s]
 
 
-def expired_token_of(user, *, ago: timedelta) -> AuthToken:  # type: ignore[no-untyped-def]
+def expired_token_of(user, *, ago: timedelta) -> AuthToken:
     token, _ = auth_token_issue(user=user)
     AuthToken.objects.filter(pk=token.pk).update(expiry=START - ago)
     return token
 
 
-def test_a_bearer_get_is_one_query_for_token_user_and_patient(patient):  # type: ignore[no-untyped-def]
+def test_a_bearer_get_is_one_query_for_token_user_and_patient(patient):
     with at(START):
         stale = expired_token_of(patient.user, ago=timedelta(days=1))
         _, token = auth_token_issue(user=patient.user)
@@ -67,7 +67,7 @@ def test_a_bearer_get_is_one_query_for_token_user_and_patient(patient):  # type:
     assert AuthToken.objects.filter(pk=stale.pk).exists()
 
 
-def test_a_staff_bearer_get_is_one_query(nurse):  # type: ignore[no-untyped-def]
+def test_a_staff_bearer_get_is_one_query(nurse):
     with at(START):
         _, token = auth_token_issue(user=nurse)
         with CaptureQueriesContext(connection) as queries:
@@ -77,7 +77,7 @@ def test_a_staff_bearer_get_is_one_query(nurse):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("user_fixture", ["patient", "nurse"])
-def test_a_token_is_renewed_at_most_once_a_minute(user_fixture, request):  # type: ignore[no-untyped-def]
+def test_a_token_is_renewed_at_most_once_a_minute(user_fixture, request):
     user = request.getfixturevalue(user_fixture)
     user = getattr(user, "user", user)  # a patient fixture is the Patient
     with at(START):
@@ -101,7 +101,7 @@ def test_a_token_is_renewed_at_most_once_a_minute(user_fixture, request):  # typ
     assert AuthToken.objects.get(pk=instance.pk).expiry == first_expiry + timedelta(seconds=122)
 
 
-def test_an_expired_token_is_refused_and_kept_for_the_cleanup(patient):  # type: ignore[no-untyped-def]
+def test_an_expired_token_is_refused_and_kept_for_the_cleanup(patient):
     with at(START):
         _, token = auth_token_issue(user=patient.user)
     expiry = AuthToken.objects.get(user=patient.user).expiry
@@ -113,7 +113,7 @@ def test_an_expired_token_is_refused_and_kept_for_the_cleanup(patient):  # type:
     assert AuthToken.objects.filter(user=patient.user).count() == 1
 
 
-def test_the_cleanup_deletes_only_expired_tokens(patient, nurse):  # type: ignore[no-untyped-def]
+def test_the_cleanup_deletes_only_expired_tokens(patient, nurse):
     with at(START):
         expired = [expired_token_of(patient.user, ago=timedelta(seconds=1)) for _ in range(3)]
         expired.append(expired_token_of(nurse, ago=timedelta(days=40)))
@@ -129,7 +129,7 @@ def test_the_cleanup_deletes_only_expired_tokens(patient, nurse):  # type: ignor
         assert bearer_client(live_token).get(ME).status_code == 200
 
 
-def test_the_cleanup_task_calls_the_service(patient):  # type: ignore[no-untyped-def]
+def test_the_cleanup_task_calls_the_service(patient):
     from worker.tasks.accounts import delete_expired_tokens
 
     with at(START):
@@ -139,7 +139,7 @@ def test_the_cleanup_task_calls_the_service(patient):  # type: ignore[no-untyped
     assert AuthToken.objects.filter(user=patient.user).count() == 1
 
 
-def test_an_inactive_users_token_is_refused(patient):  # type: ignore[no-untyped-def]
+def test_an_inactive_users_token_is_refused(patient):
     _, token = auth_token_issue(user=patient.user)
     type(patient.user).objects.filter(pk=patient.user.pk).update(is_active=False)
     response = bearer_client(token).get(ME)
@@ -152,7 +152,7 @@ def test_a_token_that_is_not_utf8_is_a_401_not_a_500() -> None:
     assert response.status_code == 401
 
 
-def test_a_bearer_request_does_not_load_the_session_or_messages(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_bearer_request_does_not_load_the_session_or_messages(nurse, patient):
     """A nurse signed in on the dashboard (a session cookie) whose browser also sends a
     patient's bearer token: the token alone decides, and the session is not read."""
     browser = Client()
@@ -170,7 +170,7 @@ def test_a_bearer_request_does_not_load_the_session_or_messages(nurse, patient):
     assert not hasattr(response.wsgi_request, "_messages")
 
 
-def test_session_authentication_of_the_api_still_works(nurse):  # type: ignore[no-untyped-def]
+def test_session_authentication_of_the_api_still_works(nurse):
     browser = Client()
     browser.force_login(nurse)
     response = browser.get(ME)

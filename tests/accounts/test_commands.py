@@ -118,7 +118,7 @@ def test_create_staff_refuses_patient_role() -> None:
         run("create_staff", "p", "--role", "patient", "--password-stdin", stdin="x\n")
 
 
-def test_seed_demo_is_idempotent(settings) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_is_idempotent(settings) -> None:
     settings.DEBUG = True
     first = run("seed_demo")
     counts = (User.objects.count(), Patient.objects.count(), CareTeam.objects.count())
@@ -150,7 +150,7 @@ def test_seed_demo_is_idempotent(settings) -> None:  # type: ignore[no-untyped-d
     assert Alert.objects.count() == alerts
 
 
-def test_seed_demo_refuses_without_debug(settings) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_refuses_without_debug(settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError) as error:
         run("seed_demo")

@@ -16,7 +16,7 @@ VALID = {
 
 
 @pytest.mark.parametrize("role_fixture", ["nurse", "coordinator"])
-def test_staff_enrol_patient_in_their_team(request, role_fixture, care_team):  # type: ignore[no-untyped-def]
+def test_staff_enrol_patient_in_their_team(request, role_fixture, care_team):
     response = client_for(request.getfixturevalue(role_fixture)).post("/api/v1/patients/", VALID)
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -31,7 +31,7 @@ def test_staff_enrol_patient_in_their_team(request, role_fixture, care_team):  #
     assert invitation.used_at is None
 
 
-def test_invitation_expires_after_14_days(nurse):  # type: ignore[no-untyped-def]
+def test_invitation_expires_after_14_days(nurse):
     import time_machine
     from django.utils import timezone
 
@@ -42,13 +42,13 @@ def test_invitation_expires_after_14_days(nurse):  # type: ignore[no-untyped-def
     assert response.json()["invitation_expires_in_days"] == 14
 
 
-def test_patient_cannot_enrol(patient):  # type: ignore[no-untyped-def]
+def test_patient_cannot_enrol(patient):
     response = client_for(patient.user).post("/api/v1/patients/", VALID)
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
 
 
-def test_anonymous_cannot_enrol(api_client):  # type: ignore[no-untyped-def]
+def test_anonymous_cannot_enrol(api_client):
     assert api_client.post("/api/v1/patients/", VALID, format="json").status_code == 401
 
 
@@ -64,7 +64,7 @@ def test_anonymous_cannot_enrol(api_client):  # type: ignore[no-untyped-def]
         ("display_name", ["a list"], "valid string"),
     ],
 )
-def test_invalid_fields_are_400_naming_the_field(nurse, field, value, reason_part):  # type: ignore[no-untyped-def]
+def test_invalid_fields_are_400_naming_the_field(nurse, field, value, reason_part):
     response = client_for(nurse).post("/api/v1/patients/", {**VALID, field: value}, format="json")
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -73,7 +73,7 @@ def test_invalid_fields_are_400_naming_the_field(nurse, field, value, reason_par
     assert not Patient.objects.exists()
 
 
-def test_missing_required_field_is_400(nurse):  # type: ignore[no-untyped-def]
+def test_missing_required_field_is_400(nurse):
     body = {k: v for k, v in VALID.items() if k != "time_zone"}
     response = client_for(nurse).post("/api/v1/patients/", body)
     assert response.status_code == 400
@@ -82,13 +82,13 @@ def test_missing_required_field_is_400(nurse):  # type: ignore[no-untyped-def]
     ]
 
 
-def test_unknown_field_is_refused_not_dropped(nurse):  # type: ignore[no-untyped-def]
+def test_unknown_field_is_refused_not_dropped(nurse):
     response = client_for(nurse).post("/api/v1/patients/", {**VALID, "date_of_birth": "1960-01-01"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "date_of_birth"
 
 
-def test_medical_record_number_unique_per_care_team(nurse, care_team, other_care_team):  # type: ignore[no-untyped-def]
+def test_medical_record_number_unique_per_care_team(nurse, care_team, other_care_team):
     client = client_for(nurse)
     assert client.post("/api/v1/patients/", VALID).status_code == 201
     again = client.post("/api/v1/patients/", {**VALID, "display_name": "Someone else"})
@@ -102,7 +102,7 @@ def test_medical_record_number_unique_per_care_team(nurse, care_team, other_care
     assert client_for(other_nurse).post("/api/v1/patients/", VALID).status_code == 201
 
 
-def test_care_team_required_when_staff_in_several(nurse, care_team, other_care_team):  # type: ignore[no-untyped-def]
+def test_care_team_required_when_staff_in_several(nurse, care_team, other_care_team):
     from backend.accounts.services import care_team_member_add
 
     care_team_member_add(care_team=other_care_team, user=nurse)
@@ -115,7 +115,7 @@ def test_care_team_required_when_staff_in_several(nurse, care_team, other_care_t
     assert chosen.json()["care_team"]["id"] == other_care_team.pk
 
 
-def test_cannot_enrol_into_another_team(nurse, other_care_team):  # type: ignore[no-untyped-def]
+def test_cannot_enrol_into_another_team(nurse, other_care_team):
     response = client_for(nurse).post(
         "/api/v1/patients/", {**VALID, "care_team": other_care_team.pk}
     )
@@ -127,7 +127,7 @@ def test_cannot_enrol_into_another_team(nurse, other_care_team):  # type: ignore
     assert not Patient.objects.exists()
 
 
-def test_admin_must_name_the_team_when_several_exist(admin_user, care_team, other_care_team):  # type: ignore[no-untyped-def]
+def test_admin_must_name_the_team_when_several_exist(admin_user, care_team, other_care_team):
     client = client_for(admin_user)
     assert client.post("/api/v1/patients/", VALID).status_code == 400
     response = client.post("/api/v1/patients/", {**VALID, "care_team": other_care_team.pk})

@@ -15,19 +15,19 @@ STRONG = "saffron-lantern-47-quiet"
 
 
 @pytest.fixture
-def invitation(unactivated_patient, nurse):  # type: ignore[no-untyped-def]
+def invitation(unactivated_patient, nurse):
     return unactivated_patient, patient_invitation_issue(
         patient=unactivated_patient, issued_by=nurse
     )
 
 
-def activate(client, code, password=STRONG, **extra):  # type: ignore[no-untyped-def]
+def activate(client, code, password=STRONG, **extra):
     return client.post(
         "/api/v1/auth/activate/", {"invitation_code": code, "password": password, **extra}
     )
 
 
-def test_activation_creates_account_and_working_token(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_activation_creates_account_and_working_token(api_client, invitation):
     patient, code = invitation
     response = activate(api_client, code, username="maria.l")
     assert response.status_code == 201, response.json()
@@ -42,18 +42,18 @@ def test_activation_creates_account_and_working_token(api_client, invitation):  
     assert me.status_code == 200 and me.json()["activated"] is True
 
 
-def test_code_is_accepted_without_dashes_and_in_lower_case(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_code_is_accepted_without_dashes_and_in_lower_case(api_client, invitation):
     _, code = invitation
     assert activate(api_client, code.replace("-", "").lower()).status_code == 201
 
 
-def test_username_is_made_up_when_not_chosen(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_username_is_made_up_when_not_chosen(api_client, invitation):
     _, code = invitation
     username = activate(api_client, code).json()["user"]["username"]
     assert username.startswith("patient-")
 
 
-def test_reused_code_is_refused(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_reused_code_is_refused(api_client, invitation):
     _, code = invitation
     assert activate(api_client, code).status_code == 201
     again = activate(api_client, code, password="another-strong-pass-99")
@@ -66,7 +66,7 @@ def test_reused_code_is_refused(api_client, invitation):  # type: ignore[no-unty
     ]
 
 
-def test_expired_code_is_refused(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_expired_code_is_refused(api_client, invitation):
     patient, code = invitation
     with time_machine.travel(timezone.now() + timedelta(days=14, seconds=1)):
         response = activate(api_client, code)
@@ -77,13 +77,13 @@ def test_expired_code_is_refused(api_client, invitation):  # type: ignore[no-unt
     assert patient.user is None
 
 
-def test_code_still_valid_just_before_expiry(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_code_still_valid_just_before_expiry(api_client, invitation):
     _, code = invitation
     with time_machine.travel(timezone.now() + timedelta(days=13, hours=23)):
         assert activate(api_client, code).status_code == 201
 
 
-def test_wrong_code_is_refused(api_client, invitation):  # type: ignore[no-untyped-def]
+def test_wrong_code_is_refused(api_client, invitation):
     response = activate(api_client, "AAAA-BBBB-CCCC")
     assert response.status_code == 400
     assert response.json()["errors"] == [
@@ -92,7 +92,7 @@ def test_wrong_code_is_refused(api_client, invitation):  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize("weak", ["short1", "password123", "12345678901", "mar\u00eda.l\u00f3pez"])
-def test_weak_password_is_refused_and_code_stays_usable(api_client, invitation, weak):  # type: ignore[no-untyped-def]
+def test_weak_password_is_refused_and_code_stays_usable(api_client, invitation, weak):
     patient, code = invitation
     response = activate(api_client, code, password=weak, username="maria.lopez")
     assert response.status_code == 400
@@ -102,14 +102,14 @@ def test_weak_password_is_refused_and_code_stays_usable(api_client, invitation, 
     assert activate(api_client, code).status_code == 201
 
 
-def test_reissued_code_replaces_the_old_one(api_client, invitation, nurse):  # type: ignore[no-untyped-def]
+def test_reissued_code_replaces_the_old_one(api_client, invitation, nurse):
     patient, old_code = invitation
     new_code = patient_invitation_issue(patient=patient, issued_by=nurse)
     assert activate(api_client, old_code).status_code == 400
     assert activate(api_client, new_code).status_code == 201
 
 
-def test_taken_username_is_refused(api_client, invitation, nurse):  # type: ignore[no-untyped-def]
+def test_taken_username_is_refused(api_client, invitation, nurse):
     _, code = invitation
     response = activate(api_client, code, username=nurse.username.upper())
     assert response.status_code == 409
@@ -117,7 +117,7 @@ def test_taken_username_is_refused(api_client, invitation, nurse):  # type: igno
     assert Patient.objects.get().user is None
 
 
-def test_missing_fields_are_named(api_client):  # type: ignore[no-untyped-def]
+def test_missing_fields_are_named(api_client):
     response = api_client.post("/api/v1/auth/activate/", {}, format="json")
     assert response.status_code == 400
     assert {e["field"] for e in response.json()["errors"]} == {"invitation_code", "password"}
@@ -126,7 +126,7 @@ def test_missing_fields_are_named(api_client):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- a new code after activation
 
 
-def issue_through_api(user, patient):  # type: ignore[no-untyped-def]
+def issue_through_api(user, patient):
     from tests.factories.clients import client_for
 
     return client_for(user).post(f"/api/v1/patients/{patient.pk}/invitation/")
@@ -134,7 +134,7 @@ def issue_through_api(user, patient):  # type: ignore[no-untyped-def]
 
 def test_staff_issue_a_new_code_through_the_api(
     api_client, invitation, nurse, patient, foreign_patient
-):  # type: ignore[no-untyped-def]
+):
     unactivated, old_code = invitation
     response = issue_through_api(nurse, unactivated)
     assert response.status_code == 201, response.json()
@@ -145,7 +145,7 @@ def test_staff_issue_a_new_code_through_the_api(
     assert issue_through_api(patient.user, patient).status_code == 403  # patients cannot
 
 
-def test_a_new_code_signs_an_activated_patient_out_and_sets_a_new_password(  # type: ignore[no-untyped-def]
+def test_a_new_code_signs_an_activated_patient_out_and_sets_a_new_password(
     api_client, patient, nurse
 ):
     from knox.models import AuthToken
@@ -174,7 +174,7 @@ def test_a_new_code_signs_an_activated_patient_out_and_sets_a_new_password(  # t
     assert activate(api_client, code, password=STRONG).status_code == 400  # once only
 
 
-def test_reactivation_may_choose_a_new_username_but_not_a_taken_one(api_client, patient, nurse):  # type: ignore[no-untyped-def]
+def test_reactivation_may_choose_a_new_username_but_not_a_taken_one(api_client, patient, nurse):
     code = issue_through_api(nurse, patient).json()["invitation_code"]
     taken = activate(api_client, code, username=nurse.username)
     assert taken.status_code == 409

@@ -20,11 +20,11 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login/"
 
 
-def api_sign_in(client, username, password="wrong-guess", address="203.0.113.5"):  # type: ignore[no-untyped-def]
+def api_sign_in(client, username, password="wrong-guess", address="203.0.113.5"):
     return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
-def test_a_throttled_api_sign_in_is_audited_once_a_minute_per_address(  # type: ignore[no-untyped-def]
+def test_a_throttled_api_sign_in_is_audited_once_a_minute_per_address(
     api_client, nurse, monkeypatch
 ):
     monkeypatch.setattr(AuthThrottle, "THROTTLE_RATES", {"anonymous_auth": "2/min"})
@@ -39,7 +39,7 @@ def test_a_throttled_api_sign_in_is_audited_once_a_minute_per_address(  # type: 
     assert rows[0].detail == {"path": LOGIN}
 
 
-def test_a_throttled_dashboard_sign_in_is_audited(nurse, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_throttled_dashboard_sign_in_is_audited(nurse, monkeypatch):
     monkeypatch.setattr(AuthThrottle, "THROTTLE_RATES", {"anonymous_auth": "1/min"})
     browser = Client(REMOTE_ADDR="203.0.113.9")
     form = {"username": nurse.username, "password": "wrong-guess"}
@@ -51,13 +51,13 @@ def test_a_throttled_dashboard_sign_in_is_audited(nurse, monkeypatch):  # type: 
     assert row.detail == {"path": "/dashboard/sign-in/"}
 
 
-def lock(client, username: str) -> None:  # type: ignore[no-untyped-def]
+def lock(client, username: str) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         api_sign_in(client, username)
     assert api_sign_in(client, username, TEST_PASSWORD).status_code == 429
 
 
-def test_signin_unlock_clears_an_account_and_is_audited(api_client, nurse):  # type: ignore[no-untyped-def]
+def test_signin_unlock_clears_an_account_and_is_audited(api_client, nurse):
     lock(api_client, nurse.username)
     call_command("signin_unlock", "--username", nurse.username)
     assert api_sign_in(api_client, nurse.username, TEST_PASSWORD).status_code == 200
@@ -66,7 +66,7 @@ def test_signin_unlock_clears_an_account_and_is_audited(api_client, nurse):  # t
     assert row.detail["cleared"] >= 1
 
 
-def test_signin_unlock_clears_an_address(api_client, nurse, patient):  # type: ignore[no-untyped-def]
+def test_signin_unlock_clears_an_address(api_client, nurse, patient):
     for number in range(settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS):
         api_sign_in(api_client, f"nobody-{number}", address="198.51.100.50")
     locked = api_sign_in(api_client, patient.user.username, TEST_PASSWORD, "198.51.100.50")
@@ -82,7 +82,7 @@ def test_signin_unlock_needs_something_to_unlock() -> None:
         call_command("signin_unlock")
 
 
-def test_an_unlock_in_the_admin_is_audited(api_client, nurse, admin_user):  # type: ignore[no-untyped-def]
+def test_an_unlock_in_the_admin_is_audited(api_client, nurse, admin_user):
     lock(api_client, nurse.username)
     attempt = AccessAttempt.objects.get(username=nurse.username)
     admin = Client()

@@ -33,7 +33,7 @@ def code(secret: str = SECRET, steps_ahead: int = 0) -> str:
 
 
 @pytest.fixture
-def mfa_on(settings):  # type: ignore[no-untyped-def]
+def mfa_on(settings):
     settings.STAFF_MFA_REQUIRED = True
     # django-otp waits 1, 2, 4... s after each wrong code; the tests send the next one at once.
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
@@ -45,7 +45,7 @@ def enrol(user: User, secret: str = SECRET) -> TOTPDevice:
     return mfa.totp_device_provision(user=user, secret=secret, via="test")
 
 
-def login(client, username, otp=None, password=TEST_PASSWORD):  # type: ignore[no-untyped-def]
+def login(client, username, otp=None, password=TEST_PASSWORD):
     body = {"username": username, "password": password}
     if otp is not None:
         body["otp"] = otp
@@ -64,7 +64,7 @@ def actions(user: User) -> list[str]:
 @pytest.mark.parametrize("role", ["nurse", "coordinator", "admin"])
 def test_staff_login_without_otp_gets_no_token(
     mfa_on, api_client, role, nurse, coordinator, admin_user
-):  # type: ignore[no-untyped-def]
+):
     user = {"nurse": nurse, "coordinator": coordinator, "admin": admin_user}[role]
     enrol(user)
     response = login(api_client, user.username)
@@ -76,7 +76,7 @@ def test_staff_login_without_otp_gets_no_token(
     assert actions(user)[-1] == "mfa.failed"
 
 
-def test_staff_login_with_a_wrong_otp_gets_no_token(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_staff_login_with_a_wrong_otp_gets_no_token(mfa_on, api_client, nurse):
     enrol(nurse)
     wrong = f"{(int(code()) + 1) % 1_000_000:06d}"
     response = login(api_client, nurse.username, otp=wrong)
@@ -86,7 +86,7 @@ def test_staff_login_with_a_wrong_otp_gets_no_token(mfa_on, api_client, nurse): 
     assert failed.detail == {"surface": "api", "reason": "wrong"}
 
 
-def test_staff_login_with_the_right_otp_gets_a_token(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_staff_login_with_the_right_otp_gets_a_token(mfa_on, api_client, nurse):
     enrol(nurse)
     response = login(api_client, nurse.username, otp=code())
     assert response.status_code == 200, response.content
@@ -95,7 +95,7 @@ def test_staff_login_with_the_right_otp_gets_a_token(mfa_on, api_client, nurse):
     assert api_client.get("/api/v1/me/").json()["role"] == "nurse"
 
 
-def test_a_code_works_once(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_a_code_works_once(mfa_on, api_client, nurse):
     enrol(nurse)
     now = code()
     assert login(api_client, nurse.username, otp=now).status_code == 200
@@ -103,13 +103,13 @@ def test_a_code_works_once(mfa_on, api_client, nurse):  # type: ignore[no-untype
     assert login(api_client, nurse.username, otp=code(steps_ahead=1)).status_code == 200
 
 
-def test_staff_without_a_factor_gets_no_token(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_staff_without_a_factor_gets_no_token(mfa_on, api_client, nurse):
     response = login(api_client, nurse.username, otp="123456")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_otp"
 
 
-def test_wrong_password_says_no_more_than_before(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_wrong_password_says_no_more_than_before(mfa_on, api_client, nurse):
     """A wrong password with or without a code: the usual answer, nothing about the factor."""
     enrol(nurse)
     for otp in (None, code()):
@@ -119,7 +119,7 @@ def test_wrong_password_says_no_more_than_before(mfa_on, api_client, nurse):  # 
         assert "otp" not in response.content.decode()
 
 
-def test_a_recovery_code_works_once_as_otp(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_a_recovery_code_works_once_as_otp(mfa_on, api_client, nurse):
     enrol(nurse)
     codes = mfa.recovery_codes_issue(user=nurse)
     assert len(codes) == mfa_on.STAFF_MFA_RECOVERY_CODES
@@ -131,19 +131,19 @@ def test_a_recovery_code_works_once_as_otp(mfa_on, api_client, nurse):  # type: 
     assert used.order_by("pk").last().detail["remaining"] == len(codes) - 2
 
 
-def test_patients_need_no_otp(mfa_on, api_client, patient):  # type: ignore[no-untyped-def]
+def test_patients_need_no_otp(mfa_on, api_client, patient):
     response = login(api_client, patient.user.username)
     assert response.status_code == 200
     assert response.json()["user"]["role"] == "patient"
     assert not AuditEvent.objects.filter(action__startswith="mfa.").exists()
 
 
-def test_setting_off_staff_sign_in_with_a_password_only(api_client, nurse, settings):  # type: ignore[no-untyped-def]
+def test_setting_off_staff_sign_in_with_a_password_only(api_client, nurse, settings):
     assert settings.STAFF_MFA_REQUIRED is False  # backend/settings/test.py
     assert login(api_client, nurse.username).status_code == 200
 
 
-def test_an_unverified_staff_session_is_ended_on_the_api(mfa_on, api_client, nurse):  # type: ignore[no-untyped-def]
+def test_an_unverified_staff_session_is_ended_on_the_api(mfa_on, api_client, nurse):
     """A session made without the factor (before the setting was on, say) reaches nothing."""
     api_client.force_login(nurse)
     assert api_client.get("/api/v1/me/").status_code in (401, 403)
@@ -166,7 +166,7 @@ def test_bad_secrets_are_refused(secret: str) -> None:
 
     with pytest.raises(ServiceValidationError) as error:
         mfa.totp_secret_to_hex(secret)
-    assert error.value.field == "totp_secret"  # type: ignore[attr-defined]
+    assert error.value.field == "totp_secret"
 
 
 def run(*args: str, stdin: str = "") -> str:
@@ -180,7 +180,7 @@ def run(*args: str, stdin: str = "") -> str:
     return out.getvalue()
 
 
-def test_create_staff_with_a_totp_secret_enrols_a_confirmed_device(mfa_on, api_client) -> None:  # type: ignore[no-untyped-def]
+def test_create_staff_with_a_totp_secret_enrols_a_confirmed_device(mfa_on, api_client) -> None:
     run("create_care_team", "Oncology A")
     output = run(
         "create_staff",
@@ -239,7 +239,7 @@ def test_create_staff_without_a_secret_leaves_enrolment_to_the_first_sign_in() -
 # ---------------------------------------------------------------- make run's demo staff
 
 
-def test_seed_demo_enrols_the_demo_staff_and_prints_how_to_sign_in(mfa_on, api_client) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_enrols_the_demo_staff_and_prints_how_to_sign_in(mfa_on, api_client) -> None:
     mfa_on.DEBUG = True
     mfa_on.DEMO_TOTP_SECRET = "DEMOGISTDEMOGISTDEMOGISTDEMOGIST"
     output = run("seed_demo")

@@ -28,7 +28,7 @@ def api_login(username: str, password: str) -> int:
     return response.status_code
 
 
-def signed_in_browser(user) -> Client:  # type: ignore[no-untyped-def]
+def signed_in_browser(user) -> Client:
     client = Client()
     client.force_login(user)
     assert client.get("/api/v1/patients/").status_code == 200
@@ -39,7 +39,7 @@ def session_ended(client: Client) -> bool:
     return client.get("/api/v1/patients/").status_code in (401, 403)
 
 
-def revocations(user) -> list[str]:  # type: ignore[no-untyped-def]
+def revocations(user) -> list[str]:
     return [
         event.detail["reason"]
         for event in AuditEvent.objects.filter(action="auth.access_revoked").order_by("id")
@@ -47,7 +47,7 @@ def revocations(user) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_a_password_change_ends_every_token_and_session(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_password_change_ends_every_token_and_session(nurse, patient):
     _, phone = auth_token_issue(user=nurse)
     _, tablet = auth_token_issue(user=nurse)
     ward_pc, ward_laptop = signed_in_browser(nurse), signed_in_browser(nurse)
@@ -64,7 +64,7 @@ def test_a_password_change_ends_every_token_and_session(nurse, patient):  # type
     assert api_login(nurse.username, "another-long-passphrase-2026") == 200
 
 
-def test_a_patients_tokens_end_when_the_password_is_reset(patient):  # type: ignore[no-untyped-def]
+def test_a_patients_tokens_end_when_the_password_is_reset(patient):
     user = patient.user
     _, token = auth_token_issue(user=user)
     assert bearer_status(token, "/api/v1/me/today/") == 200
@@ -79,7 +79,7 @@ def test_a_patients_tokens_end_when_the_password_is_reset(patient):  # type: ign
     assert bearer_status(token, "/api/v1/me/today/") == 401
 
 
-def test_the_admins_password_form_ends_the_users_access(nurse, admin_user):  # type: ignore[no-untyped-def]
+def test_the_admins_password_form_ends_the_users_access(nurse, admin_user):
     _, token = auth_token_issue(user=nurse)
     nurse_pc = signed_in_browser(nurse)
     admin = Client()
@@ -98,7 +98,7 @@ def test_the_admins_password_form_ends_the_users_access(nurse, admin_user):  # t
     assert admin.get("/admin/").status_code == 200
 
 
-def test_deactivation_ends_every_session_too(nurse):  # type: ignore[no-untyped-def]
+def test_deactivation_ends_every_session_too(nurse):
     _, token = auth_token_issue(user=nurse)
     browser = signed_in_browser(nurse)
     user_deactivate(user=nurse)
@@ -107,7 +107,7 @@ def test_deactivation_ends_every_session_too(nurse):  # type: ignore[no-untyped-
     assert revocations(nurse) == ["deactivated"]
 
 
-def test_deactivation_in_the_admin_ends_sessions(nurse, admin_user):  # type: ignore[no-untyped-def]
+def test_deactivation_in_the_admin_ends_sessions(nurse, admin_user):
     _, token = auth_token_issue(user=nurse)
     browser = signed_in_browser(nurse)
     admin = Client()
@@ -138,7 +138,7 @@ def test_deactivation_in_the_admin_ends_sessions(nurse, admin_user):  # type: ig
     assert session_ended(browser)
 
 
-def test_removal_from_the_care_team_ends_every_session_and_token(coordinator, care_team):  # type: ignore[no-untyped-def]
+def test_removal_from_the_care_team_ends_every_session_and_token(coordinator, care_team):
     _, token = auth_token_issue(user=coordinator)
     dashboard = signed_in_browser(coordinator)
     CareTeamMembership.objects.filter(user=coordinator, care_team=care_team).delete()
@@ -149,7 +149,7 @@ def test_removal_from_the_care_team_ends_every_session_and_token(coordinator, ca
     assert event.detail["care_team"] == care_team.pk
 
 
-def test_removal_through_the_admins_care_team_page(nurse, care_team, admin_user):  # type: ignore[no-untyped-def]
+def test_removal_through_the_admins_care_team_page(nurse, care_team, admin_user):
     _, token = auth_token_issue(user=nurse)
     membership = CareTeamMembership.objects.get(user=nurse, care_team=care_team)
     admin = Client()
@@ -177,7 +177,7 @@ def test_removal_through_the_admins_care_team_page(nurse, care_team, admin_user)
     assert revocations(nurse) == ["care_team_removed"]
 
 
-def test_a_role_change_ends_access(nurse):  # type: ignore[no-untyped-def]
+def test_a_role_change_ends_access(nurse):
     _, token = auth_token_issue(user=nurse)
     nurse.role = "coordinator"
     nurse.save()
@@ -185,7 +185,7 @@ def test_a_role_change_ends_access(nurse):  # type: ignore[no-untyped-def]
     assert revocations(nurse) == ["role_changed"]
 
 
-def test_other_users_keep_their_access(nurse, coordinator, care_team):  # type: ignore[no-untyped-def]
+def test_other_users_keep_their_access(nurse, coordinator, care_team):
     _, kept = auth_token_issue(user=coordinator)
     kept_browser = signed_in_browser(coordinator)
     CareTeamMembership.objects.filter(user=nurse).delete()
@@ -193,7 +193,7 @@ def test_other_users_keep_their_access(nurse, coordinator, care_team):  # type: 
     assert not session_ended(kept_browser)
 
 
-def test_a_sign_in_does_not_end_anything(nurse):  # type: ignore[no-untyped-def]
+def test_a_sign_in_does_not_end_anything(nurse):
     """last_login is written at each sign-in: that save must not look like a change."""
     _, token = auth_token_issue(user=nurse)
     assert api_login(nurse.username, TEST_PASSWORD) == 200
@@ -201,7 +201,7 @@ def test_a_sign_in_does_not_end_anything(nurse):  # type: ignore[no-untyped-def]
     assert revocations(nurse) == []
 
 
-def test_sign_out_everywhere_ends_sessions_as_well_as_tokens(nurse):  # type: ignore[no-untyped-def]
+def test_sign_out_everywhere_ends_sessions_as_well_as_tokens(nurse):
     _, token = auth_token_issue(user=nurse)
     browser = signed_in_browser(nurse)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -4,6 +4,7 @@ happens. The alert queue's background poll does not keep a session alive. Patien
 own, longer lifetimes."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,11 +19,11 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 POLL = {"HTTP_X_BACKGROUND_REFRESH": "1"}
 
 
-def at(minutes: float):  # type: ignore[no-untyped-def]
+def at(minutes: float):
     return time_machine.travel(START + timedelta(minutes=minutes), tick=False)
 
 
-def session_alive(client: Client, **headers: str) -> bool:
+def session_alive(client: Client, **headers: Any) -> bool:
     status = client.get("/api/v1/patients/", **headers).status_code
     assert status in (200, 401, 403), status
     return status == 200
@@ -34,14 +35,14 @@ def used_every_20_minutes_for_almost_12_hours(client: Client) -> None:
             assert session_alive(client), minute
 
 
-def signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+def signed_in(user) -> Client:
     client = Client()
     with at(0):
         client.force_login(user)
     return client
 
 
-def test_a_staff_session_survives_29_idle_minutes(nurse):  # type: ignore[no-untyped-def]
+def test_a_staff_session_survives_29_idle_minutes(nurse):
     client = signed_in(nurse)
     with at(29):
         assert session_alive(client)
@@ -49,7 +50,7 @@ def test_a_staff_session_survives_29_idle_minutes(nurse):  # type: ignore[no-unt
         assert session_alive(client)
 
 
-def test_a_staff_session_ends_after_30_idle_minutes(nurse):  # type: ignore[no-untyped-def]
+def test_a_staff_session_ends_after_30_idle_minutes(nurse):
     client = signed_in(nurse)
     with at(5):
         assert session_alive(client)
@@ -62,7 +63,7 @@ def test_a_staff_session_ends_after_30_idle_minutes(nurse):  # type: ignore[no-u
     assert event.detail == {"reason": "idle"}
 
 
-def test_the_alert_queues_poll_does_not_keep_a_session_alive(nurse):  # type: ignore[no-untyped-def]
+def test_the_alert_queues_poll_does_not_keep_a_session_alive(nurse):
     client = signed_in(nurse)
     for minute in range(1, 30):
         with at(minute):
@@ -71,7 +72,7 @@ def test_the_alert_queues_poll_does_not_keep_a_session_alive(nurse):  # type: ig
         assert not session_alive(client, **POLL)
 
 
-def test_the_dashboard_marks_its_polls_as_background(nurse):  # type: ignore[no-untyped-def]
+def test_the_dashboard_marks_its_polls_as_background(nurse):
     client = signed_in(nurse)
     with at(1):
         page = client.get("/dashboard/")
@@ -79,7 +80,7 @@ def test_the_dashboard_marks_its_polls_as_background(nurse):  # type: ignore[no-
     assert "X-Background-Refresh" in page.content.decode()
 
 
-def test_a_staff_session_ends_12_hours_after_sign_in_however_busy(coordinator):  # type: ignore[no-untyped-def]
+def test_a_staff_session_ends_12_hours_after_sign_in_however_busy(coordinator):
     client = signed_in(coordinator)
     used_every_20_minutes_for_almost_12_hours(client)
     with at(12 * 60):
@@ -87,7 +88,7 @@ def test_a_staff_session_ends_12_hours_after_sign_in_however_busy(coordinator): 
     assert AuditEvent.objects.get(action="auth.session_expired").detail == {"reason": "absolute"}
 
 
-def test_the_limits_are_settings(nurse, settings):  # type: ignore[no-untyped-def]
+def test_the_limits_are_settings(nurse, settings):
     settings.STAFF_SESSION_IDLE_MINUTES = 5
     client = signed_in(nurse)
     with at(4):
@@ -96,7 +97,7 @@ def test_the_limits_are_settings(nurse, settings):  # type: ignore[no-untyped-de
         assert not session_alive(client)
 
 
-def test_a_staff_token_follows_the_idle_limit(nurse):  # type: ignore[no-untyped-def]
+def test_a_staff_token_follows_the_idle_limit(nurse):
     with at(0):
         _, token = auth_token_issue(user=nurse)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -108,7 +109,7 @@ def test_a_staff_token_follows_the_idle_limit(nurse):  # type: ignore[no-untyped
         assert not session_alive(client)
 
 
-def test_a_staff_token_ends_12_hours_after_it_was_issued(nurse):  # type: ignore[no-untyped-def]
+def test_a_staff_token_ends_12_hours_after_it_was_issued(nurse):
     with at(0):
         _, token = auth_token_issue(user=nurse)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -117,7 +118,7 @@ def test_a_staff_token_ends_12_hours_after_it_was_issued(nurse):  # type: ignore
         assert not session_alive(client)
 
 
-def test_patients_keep_their_longer_lifetimes(patient):  # type: ignore[no-untyped-def]
+def test_patients_keep_their_longer_lifetimes(patient):
     with at(0):
         _, token = auth_token_issue(user=patient.user)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")

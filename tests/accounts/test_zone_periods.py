@@ -17,7 +17,7 @@ from tests.factories.accounts import activated_patient
 pytestmark = pytest.mark.django_db
 
 
-def test_many_patients_at_once_match_one_at_a_time(care_team) -> None:  # type: ignore[no-untyped-def]
+def test_many_patients_at_once_match_one_at_a_time(care_team) -> None:
     stayed = activated_patient(care_team=care_team, time_zone="Europe/Madrid")
     moved = activated_patient(care_team=care_team, time_zone="Asia/Tokyo")
     # Made out of date order, with two on one day: the later-made change wins that day.

@@ -71,7 +71,7 @@ def stopped_after_zone_change(nurse: User, patient: Patient) -> None:
     # Stopped at 14:00 UTC on ago(25): already ago(24) in Auckland, where the patient then
     # lives, so the last dose day depends on reading the zone history.
     move(patient, "Pacific/Auckland", ago(60))
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -82,7 +82,7 @@ def stopped_after_zone_change(nurse: User, patient: Patient) -> None:
 
 
 def held(nurse: User, patient: Patient) -> None:
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -96,7 +96,7 @@ def held(nurse: User, patient: Patient) -> None:
 
 
 def revised(nurse: User, patient: Patient) -> None:
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=ADVANCED_KIT_EXON_9_CASE,
@@ -122,7 +122,7 @@ def revised(nurse: User, patient: Patient) -> None:
 
 
 def once_daily(nurse: User, patient: Patient) -> None:
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -134,7 +134,7 @@ def once_daily(nurse: User, patient: Patient) -> None:
 def twice_daily(nurse: User, patient: Patient) -> None:
     patient.time_zone = "America/Los_Angeles"  # from enrolment: no zone change
     patient.save(update_fields=["time_zone"])
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=ADVANCED_KIT_EXON_9_CASE,
@@ -144,7 +144,7 @@ def twice_daily(nurse: User, patient: Patient) -> None:
 
 
 def zone_changes(nurse: User, patient: Patient) -> None:
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -158,7 +158,7 @@ def zone_changes(nurse: User, patient: Patient) -> None:
 def overlapping(nurse: User, patient: Patient) -> None:
     # A twice-daily plan stopped on ago(20); a once-daily plan started on ago(35): the days
     # both cover belong wholly to the later one (one dose, not two).
-    first = TreatmentPlanFactory(
+    first = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=ADVANCED_KIT_EXON_9_CASE,
@@ -166,7 +166,7 @@ def overlapping(nurse: User, patient: Patient) -> None:
         dose_times=["08:00", "20:00"],
     )
     stop_at(first, nurse, datetime.combine(ago(20), time(12), tzinfo=ZoneInfo(MADRID)))
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -176,7 +176,7 @@ def overlapping(nurse: User, patient: Patient) -> None:
 
 
 def completed_long_ago(nurse: User, patient: Patient) -> None:
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -192,7 +192,7 @@ def completed_long_ago(nurse: User, patient: Patient) -> None:
 def completed_then_stopped(nurse: User, patient: Patient) -> None:
     # No active plan: the current one is the later (stopped) plan, not the completed one.
     completed_long_ago(nurse, patient)
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=ADVANCED_KIT_EXON_9_CASE,
@@ -205,7 +205,7 @@ def completed_then_stopped(nurse: User, patient: Patient) -> None:
 def active_started_before_a_stopped_plan(nurse: User, patient: Patient) -> None:
     # The active plan is current though the stopped one started later; on the days both
     # cover (ago(40) to ago(30)) the stopped one, which started later, owns them.
-    first = TreatmentPlanFactory(
+    first = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK_CASE,
@@ -213,7 +213,7 @@ def active_started_before_a_stopped_plan(nurse: User, patient: Patient) -> None:
         dose_times=["07:30"],
     )
     stop_at(first, nurse, datetime.combine(ago(30), time(9), tzinfo=ZoneInfo(MADRID)))
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=ADVANCED_KIT_EXON_9_CASE,
@@ -276,7 +276,7 @@ def random_logs(patient: Patient, seed: int) -> None:
     doses_logged(logs)
 
 
-def cohort(nurse: User, care_team, size: int) -> list[Patient]:  # type: ignore[no-untyped-def]
+def cohort(nurse: User, care_team, size: int) -> list[Patient]:
     patients = []
     for index in range(size):
         patient = activated_patient(care_team=care_team, time_zone=MADRID)
@@ -292,7 +292,7 @@ def one_by_one(patient: Patient, windows: list[tuple[date, date]]) -> list[Adher
 
 
 @pytest.fixture(autouse=True)
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -300,7 +300,7 @@ def pinned():  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- same figures
 
 
-def test_cohort_figures_equal_patient_adherence_for_every_patient_and_window(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_cohort_figures_equal_patient_adherence_for_every_patient_and_window(nurse, care_team):
     patients = cohort(nurse, care_team, 2 * len(HISTORIES))
 
     result = cohort_adherence(patients, WINDOWS)
@@ -315,7 +315,7 @@ def test_cohort_figures_equal_patient_adherence_for_every_patient_and_window(nur
     assert any(m.longest_missed_streak > 1 for m in every)
 
 
-def test_a_day_two_plans_cover_belongs_to_the_later_plan(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_a_day_two_plans_cover_belongs_to_the_later_plan(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     overlapping(nurse, patient)
     random_logs(patient, seed=7)
@@ -328,7 +328,7 @@ def test_a_day_two_plans_cover_belongs_to_the_later_plan(nurse, care_team):  # t
     assert sum(counts) + metrics.pending == 16  # once a day (the later plan), not 16 * 3
 
 
-def test_cohort_rows_give_the_current_plan_summary(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_cohort_rows_give_the_current_plan_summary(nurse, care_team):
     patients = cohort(nurse, care_team, len(HISTORIES))
 
     rows = cohort_rows(patients, WINDOWS[:2], instant=NOW)
@@ -345,7 +345,7 @@ def test_cohort_rows_give_the_current_plan_summary(nurse, care_team):  # type: i
     assert states == {"active", "on_hold", "completed", "stopped"}
 
 
-def test_a_patient_without_a_plan_gets_empty_figures(care_team):  # type: ignore[no-untyped-def]
+def test_a_patient_without_a_plan_gets_empty_figures(care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
 
     result = cohort_adherence([patient], WINDOWS)
@@ -358,7 +358,7 @@ def test_a_patient_without_a_plan_gets_empty_figures(care_team):  # type: ignore
 # ---------------------------------------------------------------- fixed number of queries
 
 
-def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):
     patients = cohort(nurse, care_team, 30)
     three, thirty = patients[:3], patients
 
@@ -376,7 +376,7 @@ def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: i
     assert len(rows_for_thirty) == 5, [query["sql"][:90] for query in rows_for_thirty]
 
 
-def test_an_empty_cohort_costs_no_query(django_assert_num_queries):  # type: ignore[no-untyped-def]
+def test_an_empty_cohort_costs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert cohort_adherence([], WINDOWS) == {}
         assert cohort_rows([], WINDOWS) == {}

@@ -20,12 +20,12 @@ FIRST, LAST = TODAY - timedelta(days=130), TODAY + timedelta(days=5)
 
 
 @pytest.fixture(autouse=True)
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(NOW, tick=False):
         yield
 
 
-def calendar_of(patient, first, last):  # type: ignore[no-untyped-def]
+def calendar_of(patient, first, last):
     return [
         (
             item.dose,
@@ -38,7 +38,7 @@ def calendar_of(patient, first, last):  # type: ignore[no-untyped-def]
     ]
 
 
-def test_cohort_doses_equal_the_dose_calendar_of_every_patient(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_cohort_doses_equal_the_dose_calendar_of_every_patient(nurse, care_team):
     patients = cohort(nurse, care_team, len(HISTORIES))
 
     result = list(cohort_doses(patients, FIRST, LAST))
@@ -54,7 +54,7 @@ def test_cohort_doses_equal_the_dose_calendar_of_every_patient(nurse, care_team)
     assert len(plans) > len([doses for _, doses in result if doses])  # someone has two plans
 
 
-def test_a_range_of_one_day_and_an_empty_range(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_a_range_of_one_day_and_an_empty_range(nurse, care_team):
     patients = cohort(nurse, care_team, len(HISTORIES))
 
     for patient, doses in cohort_doses(patients, TODAY, TODAY):
@@ -63,7 +63,7 @@ def test_a_range_of_one_day_and_an_empty_range(nurse, care_team):  # type: ignor
     assert list(cohort_doses([], FIRST, LAST)) == []
 
 
-def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_the_cohort(nurse, care_team):
     counts = []
     for size in (len(HISTORIES), 3 * len(HISTORIES)):
         patients = cohort(nurse, care_team, size)[-size:]

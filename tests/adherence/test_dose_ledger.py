@@ -39,14 +39,14 @@ def local(day: date, wall: str, zone: str = MADRID) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(zone))
 
 
-def post_dose(patient, day: date, slot: int = 1, **fields):  # type: ignore[no-untyped-def]
+def post_dose(patient, day: date, slot: int = 1, **fields):
     body = {"client_id": str(uuid4()), "date": day.isoformat(), "slot": slot, **fields}
     response = client_for(patient.user).post("/api/v1/me/doses/", body, format="json")
     assert response.status_code == 201, response.json()
     return response
 
 
-def ledger(patient, first: date | None = None, last: date | None = None):  # type: ignore[no-untyped-def]
+def ledger(patient, first: date | None = None, last: date | None = None):
     rows = ScheduledDose.objects.filter(patient=patient).order_by("local_date", "slot")
     if first is not None:
         rows = rows.filter(local_date__gte=first)
@@ -72,16 +72,16 @@ def snapshot(row: ScheduledDose) -> tuple:
 
 
 @pytest.fixture
-def madrid_patient(care_team):  # type: ignore[no-untyped-def]
+def madrid_patient(care_team):
     return activated_patient(care_team=care_team, time_zone=MADRID)
 
 
 # ------------------------------------------------------------------ writing and the horizon
 
 
-def test_plan_creation_writes_rows_from_start_to_the_horizon(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_plan_creation_writes_rows_from_start_to_the_horizon(nurse, madrid_patient):
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=madrid_patient, created_by=nurse, start_date=DAY - timedelta(days=3)
         )
     rows = ledger(madrid_patient)
@@ -100,9 +100,9 @@ def test_plan_creation_writes_rows_from_start_to_the_horizon(nurse, madrid_patie
     assert yesterday.next_reminder_at is None and yesterday.missed_after is not None
 
 
-def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_patient):
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        plan = TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
+        plan = TreatmentPlanFactory.create(patient=madrid_patient, created_by=nurse, start_date=DAY)
     before = {row.pk: snapshot(row) for row in ledger(madrid_patient)}
     later = local(DAY + timedelta(days=10), "07:00")
     with time_machine.travel(later, tick=False):
@@ -117,10 +117,10 @@ def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_pa
     assert plan.ledger_through == DAY + timedelta(days=10) + HORIZON
 
 
-def test_extension_after_days_down_fills_the_gap_and_stops_at_the_end_date(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_extension_after_days_down_fills_the_gap_and_stops_at_the_end_date(nurse, madrid_patient):
     override = {"duration_months": 2, "reason": "Tumour board: two months, then review."}
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=madrid_patient, created_by=nurse, start_date=DAY, override=override
         )
     later = local(DAY + timedelta(days=50), "07:00")
@@ -134,12 +134,12 @@ def test_extension_after_days_down_fills_the_gap_and_stops_at_the_end_date(nurse
 
 
 @pytest.fixture
-def logged_history(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def logged_history(nurse, madrid_patient):
     """A plan from DAY - 3 (08:00): DAY - 3 taken, DAY - 2 missed by the sweep, DAY - 1
     unlogged and still in its grace window; now 10:00 on DAY, today's 08:00 dose due and
     unlogged."""
     with time_machine.travel(local(DAY - timedelta(days=3), "07:00"), tick=False):
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=madrid_patient, created_by=nurse, start_date=DAY - timedelta(days=3)
         )
     with time_machine.travel(local(DAY - timedelta(days=3), "09:00"), tick=False):
@@ -153,7 +153,7 @@ def logged_history(nurse, madrid_patient):  # type: ignore[no-untyped-def]
     return plan
 
 
-def _unchanged(before: dict, patient, days: list[date]) -> None:  # type: ignore[no-untyped-def]
+def _unchanged(before: dict, patient, days: list[date]) -> None:
     rows = {(row.local_date, row.slot): snapshot(row) for row in ledger(patient)}
     for key, value in before.items():
         if key[0] in days:
@@ -162,7 +162,7 @@ def _unchanged(before: dict, patient, days: list[date]) -> None:  # type: ignore
 
 def test_a_revision_rewrites_only_unresolved_rows_from_its_day(
     nurse, madrid_patient, logged_history
-):  # type: ignore[no-untyped-def]
+):
     before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
     with time_machine.travel(local(DAY, "10:00"), tick=False):
         response = client_for(nurse).post(
@@ -184,9 +184,9 @@ def test_a_revision_rewrites_only_unresolved_rows_from_its_day(
     assert tomorrow.pk == before[(DAY + timedelta(days=1), 1)][0]  # rewritten in place
 
 
-def test_a_revision_from_today_before_the_dose_moves_todays_dose(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_a_revision_from_today_before_the_dose_moves_todays_dose(nurse, madrid_patient):
     with time_machine.travel(local(DAY, "06:00"), tick=False):
-        TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=madrid_patient, created_by=nurse, start_date=DAY)
     with time_machine.travel(local(DAY, "07:00"), tick=False):
         response = client_for(nurse).post(
             f"/api/v1/patients/{madrid_patient.pk}/plan/revisions/",
@@ -201,9 +201,9 @@ def test_a_revision_from_today_before_the_dose_moves_todays_dose(nurse, madrid_p
     ]
 
 
-def test_a_dose_taken_early_today_is_not_rewritten(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_a_dose_taken_early_today_is_not_rewritten(nurse, madrid_patient):
     with time_machine.travel(local(DAY, "06:00"), tick=False):
-        TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=madrid_patient, created_by=nurse, start_date=DAY)
         post_dose(madrid_patient, DAY, status="taken", taken_at=local(DAY, "06:00").isoformat())
     (taken,) = ledger(madrid_patient, DAY, DAY)
     with time_machine.travel(local(DAY, "06:30"), tick=False):
@@ -219,7 +219,7 @@ def test_a_dose_taken_early_today_is_not_rewritten(nurse, madrid_patient):  # ty
 
 def test_a_hold_and_its_end_rewrite_only_the_days_from_their_dates(
     nurse, madrid_patient, logged_history
-):  # type: ignore[no-untyped-def]
+):
     before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
     holds = f"/api/v1/patients/{madrid_patient.pk}/plan/holds/"
     with time_machine.travel(local(DAY, "10:00"), tick=False):
@@ -256,7 +256,7 @@ def test_a_hold_and_its_end_rewrite_only_the_days_from_their_dates(
     assert resumed.next_reminder_at == resumed.due_at
 
 
-def test_a_stop_removes_later_rows_and_ends_reminders(nurse, madrid_patient, logged_history):  # type: ignore[no-untyped-def]
+def test_a_stop_removes_later_rows_and_ends_reminders(nurse, madrid_patient, logged_history):
     before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
     with time_machine.travel(local(DAY, "10:00"), tick=False):
         response = client_for(nurse).post(
@@ -278,7 +278,7 @@ def test_a_stop_removes_later_rows_and_ends_reminders(nurse, madrid_patient, log
 
 def test_a_zone_change_moves_only_the_days_from_its_effective_day(
     nurse, madrid_patient, logged_history
-):  # type: ignore[no-untyped-def]
+):
     before = {(row.local_date, row.slot): snapshot(row) for row in ledger(madrid_patient)}
     with time_machine.travel(local(DAY, "10:00"), tick=False):
         change = patient_time_zone_change(
@@ -302,15 +302,15 @@ def test_a_zone_change_moves_only_the_days_from_its_effective_day(
     )
 
 
-def test_a_new_plan_on_a_stopped_plans_day_takes_its_unresolved_rows(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_a_new_plan_on_a_stopped_plans_day_takes_its_unresolved_rows(nurse, madrid_patient):
     with time_machine.travel(local(DAY, "07:00"), tick=False):
-        TreatmentPlanFactory(patient=madrid_patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=madrid_patient, created_by=nurse, start_date=DAY)
     with time_machine.travel(local(DAY, "07:30"), tick=False):
         response = client_for(nurse).post(
             f"/api/v1/patients/{madrid_patient.pk}/plan/stop/", {"reason": "x"}, format="json"
         )
         assert response.status_code == 200, response.json()
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=madrid_patient,
             created_by=nurse,
             start_date=DAY,
@@ -331,7 +331,7 @@ LEDGER_ROW_MIGRATION = ("adherence", "0006_dose_log_is_the_ledger_row")
 BEFORE_LEDGER_ROW = ("adherence", "0005_scheduled_dose_backfill")
 
 
-def _migrate(target: tuple[str, str]):  # type: ignore[no-untyped-def]
+def _migrate(target: tuple[str, str]):
     """Move the test database's adherence tables to `target` and return the apps there."""
     from django.db.migrations.executor import MigrationExecutor
 
@@ -340,12 +340,12 @@ def _migrate(target: tuple[str, str]):  # type: ignore[no-untyped-def]
     return MigrationExecutor(connection).loader.project_state([target]).apps
 
 
-def _logs_before_the_ledger_row(nurse, patient) -> date:  # type: ignore[no-untyped-def]
+def _logs_before_the_ledger_row(nurse, patient) -> date:
     """A week of logs through the services (two doses a day, then a backdated revision to one
     a day), so one log is for a dose the schedule no longer has. Returns the first day."""
     start = DAY - timedelta(days=4)
     with time_machine.travel(local(start, "07:00"), tick=False):
-        TreatmentPlanFactory(
+        TreatmentPlanFactory.create(
             patient=patient,
             created_by=nurse,
             start_date=start,
@@ -371,7 +371,7 @@ def _logs_before_the_ledger_row(nurse, patient) -> date:  # type: ignore[no-unty
     return start
 
 
-def _as_dose_logs(apps, patient_id, start: date) -> dict:  # type: ignore[no-untyped-def]
+def _as_dose_logs(apps, patient_id, start: date) -> dict:
     """Back at 0005: the logged ledger rows become DoseLog rows with ids of their own (as
     before the ledger row was the log), the ledger keeping only their mirror; the log of
     the dose no longer scheduled loses its row (as written around the services)."""
@@ -401,7 +401,7 @@ def _as_dose_logs(apps, patient_id, start: date) -> dict:  # type: ignore[no-unt
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_makes_every_dose_log_its_ledger_row(nurse, madrid_patient):  # type: ignore[no-untyped-def]
+def test_the_migration_makes_every_dose_log_its_ledger_row(nurse, madrid_patient):
     start = _logs_before_the_ledger_row(nurse, madrid_patient)
     try:
         apps = _migrate(BEFORE_LEDGER_ROW)
@@ -438,7 +438,7 @@ def test_the_migration_makes_every_dose_log_its_ledger_row(nurse, madrid_patient
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch):
     start = _logs_before_the_ledger_row(nurse, madrid_patient)
     migration = importlib.import_module(
         "backend.adherence.migrations.0006_dose_log_is_the_ledger_row"
@@ -460,14 +460,14 @@ def test_the_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch)
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_never_claim_the_same_reminder(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_two_workers_never_claim_the_same_reminder(nurse, care_team):
     """Two reminder runs claim at the same moment, each from its own connection and holding
     its locks until both have claimed: every due dose is claimed exactly once (SKIP LOCKED
     passes over the other run's rows instead of waiting for them)."""
     patients = [activated_patient(care_team=care_team, time_zone=MADRID) for _ in range(30)]
     with time_machine.travel(local(DAY, "07:00"), tick=False):
         for patient in patients:
-            TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+            TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     now = local(DAY, "08:00").astimezone(UTC)
     barrier = threading.Barrier(2, timeout=30)
     claimed: dict[str, list] = {}

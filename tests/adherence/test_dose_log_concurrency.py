@@ -43,16 +43,17 @@ def dose_body(client_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(NOW, tick=False):  # time-machine's clock is process-wide
         yield
 
 
 @pytest.fixture
-def patient_token(pinned, nurse, care_team) -> tuple[Any, str]:  # type: ignore[no-untyped-def]
+def patient_token(pinned, nurse, care_team) -> tuple[Any, str]:
     """A patient with an active once-daily plan from DAY, and their phone's bearer token."""
     patient = activated_patient(care_team=care_team, time_zone=ZONE)
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=HIGH_RISK)
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=HIGH_RISK)
+    assert patient.user is not None  # an activated patient
     _, token = auth_token_issue(user=patient.user)
     return patient, token
 
@@ -97,7 +98,7 @@ def stored_log_body() -> dict[str, Any]:
     )
 
 
-def test_twenty_identical_posts_store_one_log(patient_token):  # type: ignore[no-untyped-def]
+def test_twenty_identical_posts_store_one_log(patient_token):
     patient, token = patient_token
     client_id = str(uuid4())
 
@@ -120,7 +121,7 @@ def test_twenty_identical_posts_store_one_log(patient_token):  # type: ignore[no
     assert not DoseLogRevision.objects.exists()
 
 
-def test_twenty_different_logs_of_one_dose_store_one_and_conflict_the_rest(patient_token):  # type: ignore[no-untyped-def]
+def test_twenty_different_logs_of_one_dose_store_one_and_conflict_the_rest(patient_token):
     patient, token = patient_token
     client_ids = [str(uuid4()) for _ in range(THREADS)]
 
@@ -144,7 +145,7 @@ def test_twenty_different_logs_of_one_dose_store_one_and_conflict_the_rest(patie
     assert not DoseLogRevision.objects.exists()
 
 
-def test_twenty_identical_posts_for_a_dose_already_marked_missed(patient_token):  # type: ignore[no-untyped-def]
+def test_twenty_identical_posts_for_a_dose_already_marked_missed(patient_token):
     """The phone was offline past the grace window: its log replaces the sweep's, once."""
     _, token = patient_token
     next_morning = NOW + timedelta(days=1)  # 3 June 09:00: 2 June's grace window has ended
@@ -164,7 +165,7 @@ def test_twenty_identical_posts_for_a_dose_already_marked_missed(patient_token):
     assert DoseLogRevision.objects.get().before["status"] == "missed"  # exactly one change
 
 
-def test_twenty_different_posts_for_a_dose_already_marked_missed(patient_token):  # type: ignore[no-untyped-def]
+def test_twenty_different_posts_for_a_dose_already_marked_missed(patient_token):
     _, token = patient_token
     next_morning = NOW + timedelta(days=1)
     assert doses_mark_missed(next_morning) == 1
@@ -182,7 +183,7 @@ def test_twenty_different_posts_for_a_dose_already_marked_missed(patient_token):
     assert DoseLogRevision.objects.count() == 1
 
 
-def test_posts_racing_the_missed_sweep_store_one_log(patient_token):  # type: ignore[no-untyped-def]
+def test_posts_racing_the_missed_sweep_store_one_log(patient_token):
     """Whichever of the sweep and the phones writes first, the patient's log is what stays."""
     _, token = patient_token
     next_morning = NOW + timedelta(days=1)

@@ -29,7 +29,7 @@ def local(day: date, wall: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(ZONE))
 
 
-def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:
     """`count` taken-dose rows, oldest first from `first`, filling each day's slots in turn."""
     logs = []
     day, slot = first, 1
@@ -50,23 +50,23 @@ def history(plan, first: date, count: int, slots: tuple[str, ...]) -> None:  # t
     doses_logged(logs)
 
 
-def logged_count(patient) -> int:  # type: ignore[no-untyped-def]
+def logged_count(patient) -> int:
     """The patient's logged doses (the ledger rows taken, skipped or missed)."""
     return ScheduledDose.objects.filter(patient=patient, state__in=LOG_STATUSES).count()
 
 
 @pytest.fixture
-def nurse_client(nurse):  # type: ignore[no-untyped-def]
+def nurse_client(nurse):
     return client_for(nurse)
 
 
 @pytest.fixture
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(local(TODAY, "09:00"), tick=False):
         yield
 
 
-def _post_today(patient) -> list[str]:  # type: ignore[no-untyped-def]
+def _post_today(patient) -> list[str]:
     """The SQL of logging today's dose from the patient's phone (a 201)."""
     phone = client_for(patient.user)
     body = {
@@ -83,16 +83,16 @@ def _post_today(patient) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.usefixtures("pinned")
-def test_dose_log_post_query_count_does_not_grow_with_history(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_dose_log_post_query_count_does_not_grow_with_history(nurse, care_team):
     short = activated_patient(care_team=care_team, time_zone=ZONE)
     long = activated_patient(care_team=care_team, time_zone=ZONE)
-    short_plan = TreatmentPlanFactory(
+    short_plan = TreatmentPlanFactory.create(
         patient=short,
         created_by=nurse,
         case=HIGH_RISK,
         start_date=TODAY - timedelta(days=5),
     )
-    long_plan = TreatmentPlanFactory(
+    long_plan = TreatmentPlanFactory.create(
         patient=long,
         created_by=nurse,
         case=HIGH_RISK,
@@ -110,13 +110,13 @@ def test_dose_log_post_query_count_does_not_grow_with_history(nurse, care_team):
 
 
 @pytest.mark.usefixtures("pinned")
-def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse, nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse, nurse_client, care_team):
     first = TODAY - timedelta(days=365)  # 366 days, the longest range allowed
     slots = ("08:00", "20:00")
     few = activated_patient(care_team=care_team, time_zone=ZONE)
     many = activated_patient(care_team=care_team, time_zone=ZONE)
     for patient, logs in ((few, 10), (many, 700)):
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=patient,
             created_by=nurse,
             case=ADVANCED_EXON_9,
@@ -125,7 +125,7 @@ def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse, nurse_clie
         )
         history(plan, first, logs, slots)
 
-    def metrics(patient):  # type: ignore[no-untyped-def]
+    def metrics(patient):
         url = f"/api/v1/patients/{patient.pk}/adherence/?from={first}&to={TODAY}"
         with CaptureQueriesContext(connection) as queries:
             response = nurse_client.get(url)
@@ -144,12 +144,12 @@ def test_adherence_metrics_query_count_does_not_grow_with_logs(nurse, nurse_clie
 @pytest.mark.postgres
 @pytest.mark.usefixtures("pinned")
 @pytest.mark.django_db(transaction=True)
-def test_a_dose_logged_on_time_is_one_write(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_a_dose_logged_on_time_is_one_write(nurse, care_team):
     """The hot path of issue 20: the token (with user, patient and care team), the patient's
     zone history for "today", then the log as one UPDATE ... RETURNING on the ledger, and no
     other statement on a table: no read of plans, revisions, holds or logs."""
     patient = activated_patient(care_team=care_team, time_zone=ZONE)
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case=HIGH_RISK,

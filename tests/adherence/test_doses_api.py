@@ -25,7 +25,7 @@ CASE = {
 NOW = "2026-03-10 12:00:00+01:00"  # Madrid: 12:00 on 2026-03-10
 
 
-def dose(**overrides):  # type: ignore[no-untyped-def]
+def dose(**overrides):
     body = {
         "client_id": str(uuid.uuid4()),
         "date": "2026-03-10",
@@ -38,13 +38,13 @@ def dose(**overrides):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def phone(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     return client_for(patient.user)
 
 
 @pytest.fixture(autouse=True)
-def _frozen_now():  # type: ignore[no-untyped-def]
+def _frozen_now():
     with time_machine.travel(NOW, tick=False):
         yield
 
@@ -52,7 +52,7 @@ def _frozen_now():  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ idempotency
 
 
-def test_first_post_creates_and_a_resend_returns_the_stored_log(phone):  # type: ignore[no-untyped-def]
+def test_first_post_creates_and_a_resend_returns_the_stored_log(phone):
     body = dose(note="with breakfast")
     first = phone.post("/api/v1/me/doses/", body, format="json")
     assert first.status_code == 201, first.json()
@@ -63,7 +63,7 @@ def test_first_post_creates_and_a_resend_returns_the_stored_log(phone):  # type:
     assert ScheduledDose.objects.logged().get().note == "with breakfast"
 
 
-def test_another_client_id_for_a_logged_dose_is_409_with_the_existing_log(phone):  # type: ignore[no-untyped-def]
+def test_another_client_id_for_a_logged_dose_is_409_with_the_existing_log(phone):
     first = phone.post("/api/v1/me/doses/", dose(), format="json").json()
     other = phone.post(
         "/api/v1/me/doses/",
@@ -76,7 +76,7 @@ def test_another_client_id_for_a_logged_dose_is_409_with_the_existing_log(phone)
     assert ScheduledDose.objects.logged().count() == 1
 
 
-def test_resend_is_recognised_even_after_the_backfill_window(phone):  # type: ignore[no-untyped-def]
+def test_resend_is_recognised_even_after_the_backfill_window(phone):
     body = dose()
     stored = phone.post("/api/v1/me/doses/", body, format="json").json()
     with time_machine.travel("2026-03-30 12:00:00+02:00", tick=False):
@@ -113,14 +113,14 @@ def test_resend_is_recognised_even_after_the_backfill_window(phone):  # type: ig
         ({"dose_mg": 400}, "dose_mg"),  # unknown field
     ],
 )
-def test_invalid_logs_are_400_naming_the_field(phone, overrides, field):  # type: ignore[no-untyped-def]
+def test_invalid_logs_are_400_naming_the_field(phone, overrides, field):
     response = phone.post("/api/v1/me/doses/", dose(**overrides), format="json")
     assert response.status_code == 400, response.json()
     assert field in [e["field"] for e in response.json()["errors"]]
     assert not ScheduledDose.objects.logged().exists()
 
 
-def test_no_log_on_a_held_day(nurse, patient, phone):  # type: ignore[no-untyped-def]
+def test_no_log_on_a_held_day(nurse, patient, phone):
     client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plan/holds/",
         {"start_date": "2026-03-08", "end_date": "2026-03-09", "reason": "ALT 6x ULN"},
@@ -137,7 +137,7 @@ def test_no_log_on_a_held_day(nurse, patient, phone):  # type: ignore[no-untyped
     }
 
 
-def test_no_log_after_the_plan_end(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_no_log_after_the_plan_end(nurse, care_team):
     patient = activated_patient(care_team=care_team)
     override = {"duration_months": 1, "reason": "short course for the test"}
     client_for(nurse).post(
@@ -158,7 +158,7 @@ def test_no_log_after_the_plan_end(nurse, care_team):  # type: ignore[no-untyped
     assert response.json()["errors"][0]["reason"] == "This day is after the plan's end date."
 
 
-def test_staff_cannot_log_for_a_patient(nurse, phone):  # type: ignore[no-untyped-def]
+def test_staff_cannot_log_for_a_patient(nurse, phone):
     assert client_for(nurse).post("/api/v1/me/doses/", dose(), format="json").status_code == 403
 
 
@@ -173,12 +173,12 @@ def test_staff_cannot_log_for_a_patient(nurse, phone):  # type: ignore[no-untype
         ("2026-03-10T06:30:00+01:00", "taken"),  # early is not late
     ],
 )
-def test_late_is_more_than_two_hours_after_the_local_time(phone, taken_at, status):  # type: ignore[no-untyped-def]
+def test_late_is_more_than_two_hours_after_the_local_time(phone, taken_at, status):
     response = phone.post("/api/v1/me/doses/", dose(taken_at=taken_at), format="json")
     assert response.json()["status"] == status
 
 
-def test_correction_keeps_every_revision(phone, patient):  # type: ignore[no-untyped-def]
+def test_correction_keeps_every_revision(phone, patient):
     log = phone.post("/api/v1/me/doses/", dose(), format="json").json()
     response = phone.patch(
         f"/api/v1/me/doses/{log['id']}/",
@@ -194,7 +194,7 @@ def test_correction_keeps_every_revision(phone, patient):  # type: ignore[no-unt
     assert ScheduledDose.objects.logged().count() == 1  # corrected in place, never a second row
 
 
-def test_correction_after_the_window_is_refused(phone):  # type: ignore[no-untyped-def]
+def test_correction_after_the_window_is_refused(phone):
     log = phone.post("/api/v1/me/doses/", dose(), format="json").json()
     with time_machine.travel("2026-03-18 12:00:00+01:00", tick=False):
         response = phone.patch(f"/api/v1/me/doses/{log['id']}/", {"note": "x"}, format="json")
@@ -202,10 +202,10 @@ def test_correction_after_the_window_is_refused(phone):  # type: ignore[no-untyp
     assert response.json()["errors"][0]["field"] == "date"
 
 
-def test_another_patients_dose_ids_are_404(phone, care_team, nurse):  # type: ignore[no-untyped-def]
+def test_another_patients_dose_ids_are_404(phone, care_team, nurse):
     log = phone.post("/api/v1/me/doses/", dose(), format="json").json()
     other = activated_patient(care_team=care_team)
-    TreatmentPlanFactory(patient=other, created_by=nurse, case=CASE)
+    TreatmentPlanFactory.create(patient=other, created_by=nurse, case=CASE)
     response = client_for(other.user).patch(
         f"/api/v1/me/doses/{log['id']}/", {"note": "not mine"}, format="json"
     )
@@ -214,7 +214,7 @@ def test_another_patients_dose_ids_are_404(phone, care_team, nurse):  # type: ig
     assert missing.status_code == 404
 
 
-def test_statuses_over_a_range(nurse, patient, phone):  # type: ignore[no-untyped-def]
+def test_statuses_over_a_range(nurse, patient, phone):
     client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plan/holds/",
         {"start_date": "2026-03-05", "end_date": "2026-03-05", "reason": "rash"},
@@ -245,7 +245,7 @@ def test_statuses_over_a_range(nurse, patient, phone):  # type: ignore[no-untype
     }
 
 
-def date_to_noon_utc(day: str):  # type: ignore[no-untyped-def]
+def date_to_noon_utc(day: str):
     from datetime import UTC, datetime
 
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
@@ -259,19 +259,19 @@ def date_to_noon_utc(day: str):  # type: ignore[no-untyped-def]
         ("from=yesterday", "from"),
     ],
 )
-def test_range_limits(phone, query, field):  # type: ignore[no-untyped-def]
+def test_range_limits(phone, query, field):
     response = phone.get(f"/api/v1/me/doses/?{query}")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
 
 
-def test_a_full_year_is_allowed(phone):  # type: ignore[no-untyped-def]
+def test_a_full_year_is_allowed(phone):
     assert phone.get("/api/v1/me/doses/?from=2025-03-11&to=2026-03-10").status_code == 200
 
 
-def test_today_twice_daily_in_the_patients_zone(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_today_twice_daily_in_the_patients_zone(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone="Asia/Kolkata")
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         case={
@@ -295,9 +295,9 @@ def test_today_twice_daily_in_the_patients_zone(nurse, care_team):  # type: igno
     ]
 
 
-def test_dst_change_in_berlin_keeps_the_wall_clock(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_dst_change_in_berlin_keeps_the_wall_clock(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone="Europe/Berlin")
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE, dose_times=("08:00",))
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE, dose_times=("08:00",))
     phone = client_for(patient.user)
     with time_machine.travel("2026-03-30 12:00:00+02:00", tick=False):
         rows = phone.get("/api/v1/me/doses/?from=2026-03-28&to=2026-03-30").json()
@@ -311,7 +311,7 @@ def test_dst_change_in_berlin_keeps_the_wall_clock(nurse, care_team):  # type: i
 # ------------------------------------------------------------------ time zone change
 
 
-def test_a_new_zone_applies_from_the_next_local_day(phone, patient):  # type: ignore[no-untyped-def]
+def test_a_new_zone_applies_from_the_next_local_day(phone, patient):
     response = phone.patch("/api/v1/me/time-zone/", {"time_zone": "Asia/Tokyo"}, format="json")
     assert response.status_code == 200
     assert response.json()["effective_date"] == "2026-03-11"
@@ -327,7 +327,7 @@ def test_a_new_zone_applies_from_the_next_local_day(phone, patient):  # type: ig
     assert today["doses"][0]["due_at"] == "2026-03-10T23:00:00Z"  # 08:00 in Tokyo
 
 
-def test_invalid_zone_is_400(phone):  # type: ignore[no-untyped-def]
+def test_invalid_zone_is_400(phone):
     response = phone.patch("/api/v1/me/time-zone/", {"time_zone": "Mars/Base"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "time_zone"
@@ -336,7 +336,7 @@ def test_invalid_zone_is_400(phone):  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ adherence figures
 
 
-def test_adherence_on_a_hand_computed_ten_days(nurse, patient, phone, coordinator):  # type: ignore[no-untyped-def]
+def test_adherence_on_a_hand_computed_ten_days(nurse, patient, phone, coordinator):
     # Days 03-01..03-10. 03-01..03-06 taken (03-04 late), 03-07 skipped, 03-08 and 03-09 not
     # logged (missed by the sweep), 03-10 pending (today).
     with time_machine.travel("2026-03-07 12:00:00+01:00", tick=False):
@@ -393,7 +393,7 @@ def test_adherence_on_a_hand_computed_ten_days(nurse, patient, phone, coordinato
     )
 
 
-def test_staff_adherence_is_scoped(patient, other_care_team, phone):  # type: ignore[no-untyped-def]
+def test_staff_adherence_is_scoped(patient, other_care_team, phone):
     from tests.factories.accounts import StaffFactory
 
     stranger = client_for(StaffFactory(role="coordinator", care_teams=[other_care_team]))
@@ -401,10 +401,10 @@ def test_staff_adherence_is_scoped(patient, other_care_team, phone):  # type: ig
     assert phone.get(f"/api/v1/patients/{patient.pk}/adherence/").status_code == 403
 
 
-def test_days_from_the_backfill_window_start(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_days_from_the_backfill_window_start(nurse, care_team):
     # A plan started long ago: only the last 7 days can be logged, earlier ones are refused.
     patient = activated_patient(care_team=care_team)
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient, created_by=nurse, case={**CASE, "start_date": "2025-06-01"}
     )
     phone = client_for(patient.user)
@@ -414,7 +414,7 @@ def test_days_from_the_backfill_window_start(nurse, care_team):  # type: ignore[
     assert phone.post("/api/v1/me/doses/", old, format="json").status_code == 400
 
 
-def test_a_day_two_plans_cover_belongs_wholly_to_the_later_plan(nurse, patient, phone):  # type: ignore[no-untyped-def]
+def test_a_day_two_plans_cover_belongs_wholly_to_the_later_plan(nurse, patient, phone):
     # The first plan (once daily) is stopped; a twice-daily plan starts on a day it covered.
     staff = client_for(nurse)
     staff.post(f"/api/v1/patients/{patient.pk}/plan/stop/", {"reason": "progression"})
@@ -424,7 +424,7 @@ def test_a_day_two_plans_cover_belongs_wholly_to_the_later_plan(nurse, patient, 
         "mutation": "kit_exon_9",
         "start_date": "2026-03-10",
     }
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient, created_by=nurse, case=advanced, dose_times=("09:00", "21:00")
     )
     rows = phone.get("/api/v1/me/doses/?from=2026-03-10&to=2026-03-10").json()

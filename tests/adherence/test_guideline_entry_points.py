@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ CASE = {
     "start_date": "2025-03-15",
 }
 # One invalid value per input field, and the field the error must name.
-INVALID = [
+INVALID: list[tuple[dict[str, Any], str]] = [
     ({"setting": "palliative"}, "setting"),
     ({"site": "liver"}, "site"),
     ({"size_cm": 0}, "size_cm"),
@@ -97,7 +98,7 @@ def test_command_other_failures_exit_2(args: list[str], stdin: str | None, start
 
 
 @pytest.mark.django_db
-def test_api_gives_the_same_answer(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_api_gives_the_same_answer(nurse) -> None:
     response = client_for(nurse).post("/api/v1/guidelines/recommendation/", CASE, format="json")
     assert response.status_code == 200
     assert response.json() == recommend(CASE)
@@ -105,7 +106,7 @@ def test_api_gives_the_same_answer(nurse) -> None:  # type: ignore[no-untyped-de
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("change", "field"), INVALID)
-def test_api_invalid_input_names_the_field(nurse, change, field) -> None:  # type: ignore[no-untyped-def]
+def test_api_invalid_input_names_the_field(nurse, change, field) -> None:
     response = client_for(nurse).post(
         "/api/v1/guidelines/recommendation/", {**CASE, **change}, format="json"
     )
@@ -114,7 +115,7 @@ def test_api_invalid_input_names_the_field(nurse, change, field) -> None:  # typ
 
 
 @pytest.mark.django_db
-def test_api_refuses_non_objects(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_api_refuses_non_objects(nurse) -> None:
     response = client_for(nurse).post(
         "/api/v1/guidelines/recommendation/", data="[1]", content_type="application/json"
     )
@@ -123,7 +124,7 @@ def test_api_refuses_non_objects(nurse) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_api_is_staff_only(patient, api_client) -> None:  # type: ignore[no-untyped-def]
+def test_api_is_staff_only(patient, api_client) -> None:
     url = "/api/v1/guidelines/recommendation/"
     assert client_for(patient.user).post(url, CASE, format="json").status_code == 403
     assert api_client.post(url, CASE, format="json").status_code == 401

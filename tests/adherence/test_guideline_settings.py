@@ -18,14 +18,14 @@ EDGE_CASE = {
 
 
 @pytest.mark.django_db
-def test_default_settings_give_intermediate(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_default_settings_give_intermediate(nurse) -> None:
     body = client_for(nurse).post("/api/v1/guidelines/recommendation/", EDGE_CASE).json()
     assert body["risk"]["modified_nih"] == "intermediate"
     assert "non_default_settings" not in body["flags"]
 
 
 @pytest.mark.django_db
-def test_administrator_override_changes_the_rule_and_is_flagged(nurse, settings) -> None:  # type: ignore[no-untyped-def]
+def test_administrator_override_changes_the_rule_and_is_flagged(nurse, settings) -> None:
     settings.GUIDELINE_SETTINGS = {"small_non_gastric_mitotic_risk": "high"}
     body = client_for(nurse).post("/api/v1/guidelines/recommendation/", EDGE_CASE).json()
     assert body["risk"]["modified_nih"] == "high"
@@ -42,7 +42,7 @@ def test_administrator_override_changes_the_rule_and_is_flagged(nurse, settings)
         ["not", "an", "object"],
     ],
 )
-def test_invalid_settings_are_refused(settings, bad) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_settings_are_refused(settings, bad) -> None:
     # At start-up AdherenceConfig.ready() turns this into ImproperlyConfigured for every
     # process (tests/test_settings.py shows it in a real process).
     settings.GUIDELINE_SETTINGS = bad
@@ -50,6 +50,6 @@ def test_invalid_settings_are_refused(settings, bad) -> None:  # type: ignore[no
         deployment_guideline_settings()
 
 
-def test_list_values_are_accepted(settings) -> None:  # type: ignore[no-untyped-def]
+def test_list_values_are_accepted(settings) -> None:
     settings.GUIDELINE_SETTINGS = {"neoadjuvant_surgical_review_months": [4, 8, 12]}
     assert deployment_guideline_settings().neoadjuvant_surgical_review_months == (4, 8, 12)

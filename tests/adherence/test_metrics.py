@@ -108,7 +108,7 @@ JUNE = [
 ]
 
 
-def june_metrics():  # type: ignore[no-untyped-def]
+def june_metrics():
     doses, logged = build(
         JUNE,
         regimens=[RegimenPeriod(date(2025, 6, 1), ONCE), RegimenPeriod(date(2025, 6, 15), TWICE)],

@@ -47,12 +47,12 @@ def grace_end(day: date, zone: str) -> datetime:
     return midnight + timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
 
 
-def post_dose(client, day: date, slot: int = 1, **fields: object):  # type: ignore[no-untyped-def]
+def post_dose(client, day: date, slot: int = 1, **fields: object):
     body = {"client_id": str(uuid4()), "date": day.isoformat(), "slot": slot, **fields}
     return client.post("/api/v1/me/doses/", body, format="json")
 
 
-def rows(patient) -> list[tuple[date, int, str]]:  # type: ignore[no-untyped-def]
+def rows(patient) -> list[tuple[date, int, str]]:
     return list(
         ScheduledDose.objects.logged()
         .filter(patient=patient)
@@ -61,7 +61,7 @@ def rows(patient) -> list[tuple[date, int, str]]:  # type: ignore[no-untyped-def
     )
 
 
-def missed_days(patient) -> list[date]:  # type: ignore[no-untyped-def]
+def missed_days(patient) -> list[date]:
     return list(
         ScheduledDose.objects.logged()
         .filter(patient=patient, state=DoseStatus.MISSED)
@@ -70,7 +70,7 @@ def missed_days(patient) -> list[date]:  # type: ignore[no-untyped-def]
     )
 
 
-def ledger_states(patient, first: date, last: date) -> list[str]:  # type: ignore[no-untyped-def]
+def ledger_states(patient, first: date, last: date) -> list[str]:
     return list(
         ScheduledDose.objects.filter(patient=patient, local_date__gte=first, local_date__lte=last)
         .order_by("local_date", "slot")
@@ -83,7 +83,7 @@ def days(first: date, count: int) -> list[date]:
 
 
 @pytest.fixture
-def nurse_client(nurse):  # type: ignore[no-untyped-def]
+def nurse_client(nurse):
     return client_for(nurse)
 
 
@@ -108,12 +108,12 @@ def nurse_client(nurse):  # type: ignore[no-untyped-def]
 )
 def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
     nurse, care_team, zone, day, expected_grace_end
-):  # type: ignore[no-untyped-def]
+):
     assert settings.DOSE_MISSED_GRACE_HOURS == 6
     assert grace_end(day, zone) == expected_grace_end  # the helper agrees with the hand figures
     patient = activated_patient(care_team=care_team, time_zone=zone)
     with time_machine.travel(local(day, "07:00", zone), tick=False):
-        plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=day)
+        plan = TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=day)
 
     one_minute = timedelta(minutes=1)
     assert doses_mark_missed(expected_grace_end - one_minute) == 0
@@ -128,14 +128,14 @@ def test_unlogged_dose_is_missed_only_after_end_of_local_day_plus_grace(
     assert ledger_states(patient, day, day + timedelta(days=1)) == ["missed", "pending"]
 
 
-def test_same_instant_splits_auckland_and_los_angeles(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_same_instant_splits_auckland_and_los_angeles(nurse, care_team):
     """At 2 June 18:01 UTC Auckland's 2 June is past its grace window; Los Angeles's is not."""
     auckland = activated_patient(care_team=care_team, time_zone=AUCKLAND)
     los_angeles = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     with time_machine.travel(local(DAY, "07:00", AUCKLAND), tick=False):
-        TreatmentPlanFactory(patient=auckland, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=auckland, created_by=nurse, start_date=DAY)
         # still 1 June in Los Angeles
-        TreatmentPlanFactory(patient=los_angeles, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=los_angeles, created_by=nurse, start_date=DAY)
     assert doses_mark_missed(datetime(2025, 6, 2, 18, 1, tzinfo=UTC)) == 1
     assert missed_days(auckland) == [DAY]
     assert missed_days(los_angeles) == []
@@ -147,10 +147,10 @@ def test_same_instant_splits_auckland_and_los_angeles(nurse, care_team):  # type
 # ------------------------------------------------------------------ (b) idempotent
 
 
-def test_second_run_writes_nothing(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_second_run_writes_nothing(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     now = grace_end(DAY + timedelta(days=4), MADRID) + timedelta(minutes=1)
     assert doses_mark_missed(now) == 5
     before = rows(patient)
@@ -163,10 +163,10 @@ def test_second_run_writes_nothing(nurse, care_team):  # type: ignore[no-untyped
 
 def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(
     nurse, nurse_client, care_team
-):  # type: ignore[no-untyped-def]
+):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     with time_machine.travel(local(DAY, "08:30", MADRID), tick=False):
         taken = post_dose(
             client_for(patient.user), DAY, status="taken", taken_at=local(DAY, "08:05", MADRID)
@@ -178,7 +178,7 @@ def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(
             f"/api/v1/patients/{patient.pk}/plan/stop/", {"reason": "Progression"}, format="json"
         )
         assert stop.status_code == 200, stop.json()
-        TreatmentPlanFactory(
+        TreatmentPlanFactory.create(
             patient=patient,
             created_by=nurse,
             start_date=DAY,
@@ -194,11 +194,11 @@ def test_count_is_rows_written_when_a_new_plan_starts_on_a_logged_day(
 # ------------------------------------------------------------------ (c) holds
 
 
-def test_held_days_are_never_marked(nurse, nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_held_days_are_never_marked(nurse, nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     holds_url = f"/api/v1/patients/{patient.pk}/plan/holds/"
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
         closed = {
             "start_date": (DAY + timedelta(days=2)).isoformat(),
             "end_date": (DAY + timedelta(days=3)).isoformat(),
@@ -217,10 +217,10 @@ def test_held_days_are_never_marked(nurse, nurse_client, care_team):  # type: ig
     assert doses_mark_missed(now + timedelta(days=30)) == 0  # the open hold still holds
 
 
-def test_days_after_a_hold_ended_in_the_past_are_swept(nurse, nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_days_after_a_hold_ended_in_the_past_are_swept(nurse, nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
         body = {"start_date": (DAY + timedelta(days=1)).isoformat(), "reason": "Neutropenia"}
         response = nurse_client.post(
             f"/api/v1/patients/{patient.pk}/plan/holds/", body, format="json"
@@ -242,10 +242,10 @@ def test_days_after_a_hold_ended_in_the_past_are_swept(nurse, nurse_client, care
     assert missed_days(patient) == [DAY, *days(DAY + timedelta(days=3), 3)]
 
 
-def test_second_slot_added_from_a_past_day_is_swept(nurse, nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_second_slot_added_from_a_past_day_is_swept(nurse, nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     assert doses_mark_missed(grace_end(DAY + timedelta(days=2), MADRID)) == 3
     # On day 3 the nurse records that 800 mg (400 mg twice a day) started on day 1.
     with time_machine.travel(local(DAY + timedelta(days=3), "10:00", MADRID), tick=False):
@@ -270,11 +270,11 @@ def test_second_slot_added_from_a_past_day_is_swept(nurse, nurse_client, care_te
 # ------------------------------------------------------------------ (d) logged doses
 
 
-def test_logged_doses_are_left_alone(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_logged_doses_are_left_alone(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     with time_machine.travel(local(DAY, "08:05", MADRID), tick=False):
         taken = post_dose(phone, DAY, status="taken", taken_at=local(DAY, "08:02", MADRID))
         assert taken.status_code == 201, taken.json()
@@ -306,11 +306,11 @@ def test_logged_doses_are_left_alone(nurse, care_team):  # type: ignore[no-untyp
 # ------------------------------------------------------------------ (e) twice daily
 
 
-def test_twice_daily_plan_marks_only_the_unlogged_slot(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_twice_daily_plan_marks_only_the_unlogged_slot(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=AUCKLAND)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", AUCKLAND), tick=False):
-        TreatmentPlanFactory(
+        TreatmentPlanFactory.create(
             patient=patient,
             created_by=nurse,
             start_date=DAY,
@@ -341,13 +341,13 @@ def test_twice_daily_plan_marks_only_the_unlogged_slot(nurse, care_team):  # typ
 @pytest.mark.parametrize("backfill_days", [7, 3])
 def test_plan_started_months_ago_is_swept_only_from_the_backfill_window(
     nurse, care_team, settings, backfill_days
-):  # type: ignore[no-untyped-def]
+):
     settings.DOSE_BACKFILL_DAYS = backfill_days
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     today = date(2025, 6, 20)
     start = date(2025, 3, 15)
     with time_machine.travel(local(today, "10:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=start)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=start)
     first_loggable = today - timedelta(days=backfill_days)
 
     # 10:00 on `today`: yesterday's grace window has ended, today's has not.
@@ -372,11 +372,11 @@ def test_plan_started_months_ago_is_swept_only_from_the_backfill_window(
 # ------------------------------------------------------------------ (g) logged after missed
 
 
-def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     phone = client_for(patient.user)
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     assert doses_mark_missed(grace_end(DAY, LOS_ANGELES) + timedelta(minutes=1)) == 1
     missed = ScheduledDose.objects.logged().get(patient=patient)
     assert missed.state == DoseStatus.MISSED
@@ -422,10 +422,10 @@ def test_phone_logs_a_missed_dose_later_and_the_change_is_kept(nurse, care_team)
     assert ScheduledDose.objects.logged().get(pk=log.pk).state == DoseStatus.TAKEN
 
 
-def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     assert doses_mark_missed(grace_end(DAY, MADRID)) == 1
     too_late = DAY + timedelta(days=settings.DOSE_BACKFILL_DAYS + 1)
     with time_machine.travel(local(too_late, "09:00", MADRID), tick=False):
@@ -436,10 +436,10 @@ def test_a_missed_dose_outside_the_backfill_window_cannot_be_logged(nurse, care_
     assert not DoseLogRevision.objects.exists()
 
 
-def test_missed_dose_on_the_oldest_loggable_day_can_be_logged_as_taken(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_missed_dose_on_the_oldest_loggable_day_can_be_logged_as_taken(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     assert doses_mark_missed(grace_end(DAY, MADRID)) == 1
     today = DAY + timedelta(days=settings.DOSE_BACKFILL_DAYS)  # DAY is the oldest loggable day
     with time_machine.travel(local(today, "12:00", MADRID), tick=False):
@@ -452,7 +452,7 @@ def test_missed_dose_on_the_oldest_loggable_day_can_be_logged_as_taken(nurse, ca
 # ------------------------------------------------------------------ (h) query count
 
 
-def _patients_with_plans(nurse, nurse_client, care_team, count: int) -> list:  # type: ignore[no-untyped-def]
+def _patients_with_plans(nurse, nurse_client, care_team, count: int) -> list:
     """`count` patients in three zones, each with a plan from DAY; some with a coming zone
     change and a future hold, so every prefetched relation has rows."""
     zones = (AUCKLAND, LOS_ANGELES, MADRID)
@@ -461,7 +461,7 @@ def _patients_with_plans(nurse, nurse_client, care_team, count: int) -> list:  #
         for index in range(count):
             zone = zones[index % len(zones)]
             patient = activated_patient(care_team=care_team, time_zone=zone)
-            TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+            TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
             if index % 2 == 0:
                 PatientTimeZoneChange.objects.create(
                     patient=patient,
@@ -481,7 +481,7 @@ def _patients_with_plans(nurse, nurse_client, care_team, count: int) -> list:  #
 
 def test_sweep_query_count_does_not_grow_with_the_number_of_patients(
     nurse, nurse_client, care_team
-):  # type: ignore[no-untyped-def]
+):
     # 3 June 14:00 UTC: 2 June is past its grace window in Auckland (2 June 18:00 UTC),
     # Madrid (3 June 04:00 UTC) and Los Angeles (3 June 13:00 UTC); 3 June nowhere yet.
     now = datetime(2025, 6, 3, 14, 0, tzinfo=UTC)
@@ -503,7 +503,7 @@ def test_sweep_query_count_does_not_grow_with_the_number_of_patients(
 
 def test_sweep_with_nothing_to_do_stays_within_the_same_bound(
     nurse, nurse_client, care_team, django_assert_max_num_queries
-):  # type: ignore[no-untyped-def]
+):
     _patients_with_plans(nurse, nurse_client, care_team, 30)
     now = datetime(2025, 6, 3, 14, 0, tzinfo=UTC)
     doses_mark_missed(now)
@@ -514,11 +514,11 @@ def test_sweep_with_nothing_to_do_stays_within_the_same_bound(
 # ------------------------------------------------------------------ (i) end of the plan
 
 
-def test_plan_end_date_stops_the_sweep(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_plan_end_date_stops_the_sweep(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=AUCKLAND)
     override = {"duration_months": 1, "reason": "Tumour board: one month, then review."}
     with time_machine.travel(local(DAY, "07:00", AUCKLAND), tick=False):
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=patient, created_by=nurse, start_date=DAY, override=override
         )
     end = date(2025, 7, 2)
@@ -532,11 +532,13 @@ def test_plan_end_date_stops_the_sweep(nurse, care_team):  # type: ignore[no-unt
     assert ScheduledDose.objects.logged().filter(patient=patient).count() == 31
 
 
-def test_the_end_date_day_itself_waits_for_its_grace_window(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_the_end_date_day_itself_waits_for_its_grace_window(nurse, care_team):
     patient = activated_patient(care_team=care_team, time_zone=LOS_ANGELES)
     override = {"duration_months": 1, "reason": "Tumour board: one month, then review."}
     with time_machine.travel(local(DAY, "07:00", LOS_ANGELES), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY, override=override)
+        TreatmentPlanFactory.create(
+            patient=patient, created_by=nurse, start_date=DAY, override=override
+        )
     end = date(2025, 7, 2)
     assert doses_mark_missed(grace_end(end, LOS_ANGELES) - timedelta(minutes=1)) == 30
     assert max(missed_days(patient)) == end - timedelta(days=1)
@@ -544,10 +546,10 @@ def test_the_end_date_day_itself_waits_for_its_grace_window(nurse, care_team):  
     assert max(missed_days(patient)) == end
 
 
-def test_stopped_plan_is_swept_through_its_stop_day(nurse, nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_stopped_plan_is_swept_through_its_stop_day(nurse, nurse_client, care_team):
     patient = activated_patient(care_team=care_team, time_zone=MADRID)
     with time_machine.travel(local(DAY, "07:00", MADRID), tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=DAY)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
     stop_day = DAY + timedelta(days=2)
     # The hourly sweep has done days 0 and 1 by 07:00 on day 2.
     assert doses_mark_missed(local(stop_day, "07:00", MADRID)) == 2

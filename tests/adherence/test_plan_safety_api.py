@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,7 +19,7 @@ from tests.factories.clients import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RECOMMEND_URL = "/api/v1/guidelines/recommendation/"
-HIGH_RISK = {
+HIGH_RISK: dict[str, Any] = {
     "setting": "adjuvant",
     "site": "jejunum_ileum",
     "size_cm": 7,
@@ -45,7 +46,7 @@ EXPECTED_FLAGS = {
     "late_adjuvant_start",
     "hbv_reactivation_risk",
 }
-INVALID = [
+INVALID: list[tuple[dict[str, Any], str]] = [
     ({"creatinine_clearance_ml_min": -5}, "creatinine_clearance_ml_min"),
     ({"creatinine_clearance_ml_min": "thirty"}, "creatinine_clearance_ml_min"),
     ({"creatinine_clearance_ml_min": 5000}, "creatinine_clearance_ml_min"),
@@ -105,7 +106,7 @@ def test_command_names_each_invalid_new_field() -> None:
 
 
 @pytest.mark.django_db
-def test_api_gives_the_safety_flags(nurse) -> None:  # type: ignore[no-untyped-def]
+def test_api_gives_the_safety_flags(nurse) -> None:
     case = {**HIGH_RISK, **SAFETY}
     response = client_for(nurse).post(RECOMMEND_URL, case, format="json")
     assert response.status_code == 200
@@ -125,7 +126,7 @@ def test_api_gives_the_safety_flags(nurse) -> None:  # type: ignore[no-untyped-d
         (19.9, "specialist_only", None),
     ],
 )
-def test_api_renal_boundaries(nurse, crcl, decision, dose) -> None:  # type: ignore[no-untyped-def]
+def test_api_renal_boundaries(nurse, crcl, decision, dose) -> None:
     case = {**HIGH_RISK, "creatinine_clearance_ml_min": crcl, "hepatic_impairment": "none"}
     body = client_for(nurse).post(RECOMMEND_URL, case, format="json").json()
     assert (body["decision"], body["dose_mg_per_day"]) == (decision, dose)
@@ -134,7 +135,7 @@ def test_api_renal_boundaries(nurse, crcl, decision, dose) -> None:  # type: ign
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("change", "field"), INVALID)
-def test_api_invalid_new_field_is_a_400_naming_it(nurse, change, field) -> None:  # type: ignore[no-untyped-def]
+def test_api_invalid_new_field_is_a_400_naming_it(nurse, change, field) -> None:
     response = client_for(nurse).post(RECOMMEND_URL, {**HIGH_RISK, **change}, format="json")
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == [field]
@@ -143,16 +144,16 @@ def test_api_invalid_new_field_is_a_400_naming_it(nurse, change, field) -> None:
 # ------------------------------------------------------------------ plans
 
 
-def plans_url(patient) -> str:  # type: ignore[no-untyped-def]
+def plans_url(patient) -> str:
     return f"/api/v1/patients/{patient.pk}/plans/"
 
 
-def case_url(patient) -> str:  # type: ignore[no-untyped-def]
+def case_url(patient) -> str:
     return f"/api/v1/patients/{patient.pk}/plan/case/"
 
 
 @pytest.mark.django_db
-def test_plan_is_created_at_the_renal_dose_with_the_flags(nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_plan_is_created_at_the_renal_dose_with_the_flags(nurse, patient) -> None:
     client = client_for(nurse)
     case = {**HIGH_RISK, **SAFETY}
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
@@ -181,7 +182,7 @@ def test_plan_is_created_at_the_renal_dose_with_the_flags(nurse, patient) -> Non
 
 
 @pytest.mark.django_db
-def test_plan_shows_the_not_checked_flag(nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_plan_shows_the_not_checked_flag(nurse, patient) -> None:
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
         response = client_for(nurse).post(
             plans_url(patient), {"case": HIGH_RISK, "dose_times": ["08:00"]}, format="json"
@@ -192,7 +193,7 @@ def test_plan_shows_the_not_checked_flag(nurse, patient) -> None:  # type: ignor
 
 
 @pytest.mark.django_db
-def test_severe_renal_needs_an_override(nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_severe_renal_needs_an_override(nurse, patient) -> None:
     case = {**HIGH_RISK, "creatinine_clearance_ml_min": 15, "hepatic_impairment": "none"}
     client = client_for(nurse)
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
@@ -212,7 +213,7 @@ def test_severe_renal_needs_an_override(nurse, patient) -> None:  # type: ignore
 
 
 @pytest.mark.django_db
-def test_plan_invalid_new_field_names_it(nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_plan_invalid_new_field_names_it(nurse, patient) -> None:
     case = {**HIGH_RISK, "hbv_status": "maybe"}
     response = client_for(nurse).post(
         plans_url(patient), {"case": case, "dose_times": ["08:00"]}, format="json"
@@ -234,7 +235,7 @@ NEOADJUVANT = {  # gastric 7 cm: the mitotic count decides intermediate or high
 
 
 @pytest.mark.django_db
-def test_neoadjuvant_plan_is_completed_after_the_operation(nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_neoadjuvant_plan_is_completed_after_the_operation(nurse, patient) -> None:
     client = client_for(nurse)
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
         made = client.post(
@@ -275,7 +276,7 @@ def test_neoadjuvant_plan_is_completed_after_the_operation(nurse, patient) -> No
 
 
 @pytest.mark.django_db
-def test_case_update_adds_safety_fields_and_keeps_an_overridden_duration(nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_case_update_adds_safety_fields_and_keeps_an_overridden_duration(nurse, patient) -> None:
     client = client_for(nurse)
     override = {"duration_months": 60, "reason": "PERSIST-5 discussed."}
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
@@ -305,7 +306,7 @@ def test_case_update_adds_safety_fields_and_keeps_an_overridden_duration(nurse, 
 
 
 @pytest.mark.django_db
-def test_case_update_is_for_nurses_and_admins(coordinator, nurse, patient) -> None:  # type: ignore[no-untyped-def]
+def test_case_update_is_for_nurses_and_admins(coordinator, nurse, patient) -> None:
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
         client_for(nurse).post(
             plans_url(patient), {"case": HIGH_RISK, "dose_times": ["08:00"]}, format="json"

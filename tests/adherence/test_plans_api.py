@@ -19,28 +19,28 @@ INTERMEDIATE = {**HIGH_RISK, "site": "stomach", "mitoses_per_50hpf": 4}
 ADVANCED_EXON_9 = {**ADVANCED_KIT_EXON_9_CASE, "start_date": "2025-03-15"}
 
 
-def plans_url(patient) -> str:  # type: ignore[no-untyped-def]
+def plans_url(patient) -> str:
     return f"/api/v1/patients/{patient.pk}/plans/"
 
 
-def plan_url(patient, suffix: str = "") -> str:  # type: ignore[no-untyped-def]
+def plan_url(patient, suffix: str = "") -> str:
     return f"/api/v1/patients/{patient.pk}/plan/{suffix}"
 
 
-def create(client, patient, case=HIGH_RISK, dose_times=("08:00",), **extra):  # type: ignore[no-untyped-def]
+def create(client, patient, case=HIGH_RISK, dose_times=("08:00",), **extra):
     body = {"case": case, "dose_times": list(dose_times), **extra}
     return client.post(plans_url(patient), body, format="json")
 
 
 @pytest.fixture
-def nurse_client(nurse):  # type: ignore[no-untyped-def]
+def nurse_client(nurse):
     return client_for(nurse)
 
 
 # ------------------------------------------------------------------ creation
 
 
-def test_high_risk_plan_is_created_with_its_end_date(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_high_risk_plan_is_created_with_its_end_date(nurse_client, patient):
     with time_machine.travel("2025-03-15 09:00:00+01:00", tick=False):
         response = create(nurse_client, patient)
     assert response.status_code == 201, response.json()
@@ -63,7 +63,7 @@ def test_high_risk_plan_is_created_with_its_end_date(nurse_client, patient):  # 
     assert plan.revisions.count() == 1
 
 
-def test_kit_exon_9_advanced_is_twice_daily_and_indefinite(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_kit_exon_9_advanced_is_twice_daily_and_indefinite(nurse_client, patient):
     one_time = create(nurse_client, patient, ADVANCED_EXON_9, ["08:00"])
     assert one_time.status_code == 400
     assert one_time.json()["errors"][0]["field"] == "dose_times"
@@ -88,7 +88,7 @@ def test_kit_exon_9_advanced_is_twice_daily_and_indefinite(nurse_client, patient
 )
 def test_decision_other_than_treat_is_refused_without_override(
     nurse_client, patient, case, decision
-):  # type: ignore[no-untyped-def]
+):
     response = create(nurse_client, patient, case)
     assert response.status_code == 400
     body = response.json()
@@ -98,7 +98,7 @@ def test_decision_other_than_treat_is_refused_without_override(
     assert not TreatmentPlan.objects.exists()
 
 
-def test_intermediate_risk_plan_after_discussion(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_intermediate_risk_plan_after_discussion(nurse_client, patient):
     override = {
         "dose_mg_per_day": 400,
         "duration_months": 12,
@@ -113,7 +113,7 @@ def test_intermediate_risk_plan_after_discussion(nurse_client, patient):  # type
     assert body["revisions"][0]["reason"] == override["reason"]
 
 
-def test_override_needs_a_reason(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_override_needs_a_reason(nurse_client, patient):
     for override in ({"duration_months": 60}, {"duration_months": 60, "reason": "   "}):
         response = create(nurse_client, patient, override=override)
         assert response.status_code == 400
@@ -121,14 +121,14 @@ def test_override_needs_a_reason(nurse_client, patient):  # type: ignore[no-unty
     assert not TreatmentPlan.objects.exists()
 
 
-def test_five_year_override_moves_the_end_date(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_five_year_override_moves_the_end_date(nurse_client, patient):
     override = {"duration_months": 60, "reason": "Rupture; PERSIST-5 discussed with patient."}
     body = create(nurse_client, patient, override=override).json()
     assert body["planned_end_date"] == "2030-03-15"
     assert body["guideline"]["planned_end_date"] == "2028-03-15"  # the suggestion is kept
 
 
-def test_discuss_override_without_a_dose_is_refused(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_discuss_override_without_a_dose_is_refused(nurse_client, patient):
     response = create(
         nurse_client, patient, INTERMEDIATE, override={"duration_months": 12, "reason": "Board."}
     )
@@ -147,7 +147,7 @@ def test_discuss_override_without_a_dose_is_refused(nurse_client, patient):  # t
         ({"reason": "r", "colour": "blue"}, "override.colour"),
     ],
 )
-def test_invalid_override_fields(nurse_client, patient, override, field):  # type: ignore[no-untyped-def]
+def test_invalid_override_fields(nurse_client, patient, override, field):
     response = create(nurse_client, patient, override=override)
     assert response.status_code == 400
     assert field in [e["field"] for e in response.json()["errors"]]
@@ -163,7 +163,7 @@ def test_invalid_override_fields(nurse_client, patient, override, field):  # typ
         (["08:00", "12:00", "20:00"], "dose_times"),
     ],
 )
-def test_invalid_dose_times(nurse_client, patient, dose_times, field):  # type: ignore[no-untyped-def]
+def test_invalid_dose_times(nurse_client, patient, dose_times, field):
     response = create(nurse_client, patient, dose_times=dose_times)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
@@ -178,19 +178,19 @@ def test_invalid_dose_times(nurse_client, patient, dose_times, field):  # type: 
         ({"mutation": "kit"}, "case.mutation"),
     ],
 )
-def test_invalid_case_names_the_field(nurse_client, patient, change, field):  # type: ignore[no-untyped-def]
+def test_invalid_case_names_the_field(nurse_client, patient, change, field):
     response = create(nurse_client, patient, {**HIGH_RISK, **change})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
 
 
-def test_case_must_be_an_object(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_case_must_be_an_object(nurse_client, patient):
     response = create(nurse_client, patient, case=["adjuvant"])
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "case"
 
 
-def test_one_active_plan_per_patient(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_one_active_plan_per_patient(nurse_client, patient):
     assert create(nurse_client, patient).status_code == 201
     second = create(nurse_client, patient)
     assert second.status_code == 409
@@ -202,7 +202,7 @@ def test_one_active_plan_per_patient(nurse_client, patient):  # type: ignore[no-
     assert len(nurse_client.get(plans_url(patient)).json()) == 2
 
 
-def test_a_plan_past_its_end_date_is_completed_and_a_new_one_allowed(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_plan_past_its_end_date_is_completed_and_a_new_one_allowed(nurse_client, patient):
     case = {**HIGH_RISK, "start_date": "2020-01-01"}
     assert create(nurse_client, patient, case).status_code == 201
     with time_machine.travel("2023-06-01 12:00:00+00:00"):
@@ -216,7 +216,7 @@ def test_a_plan_past_its_end_date_is_completed_and_a_new_one_allowed(nurse_clien
 # ------------------------------------------------------------------ roles and scoping
 
 
-def test_coordinator_reads_but_cannot_create(coordinator, nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_coordinator_reads_but_cannot_create(coordinator, nurse_client, patient):
     client = client_for(coordinator)
     assert create(client, patient).status_code == 403
     create(nurse_client, patient)
@@ -224,13 +224,13 @@ def test_coordinator_reads_but_cannot_create(coordinator, nurse_client, patient)
     assert client.post(plan_url(patient, "stop/"), {"reason": "x"}).status_code == 403
 
 
-def test_patient_cannot_create_or_use_staff_routes(patient):  # type: ignore[no-untyped-def]
+def test_patient_cannot_create_or_use_staff_routes(patient):
     client = client_for(patient.user)
     assert create(client, patient).status_code == 403
     assert client.get(plan_url(patient)).status_code == 403
 
 
-def test_other_team_gets_404_everywhere(nurse_client, patient, other_care_team):  # type: ignore[no-untyped-def]
+def test_other_team_gets_404_everywhere(nurse_client, patient, other_care_team):
     from tests.factories.accounts import StaffFactory
 
     create(nurse_client, patient)
@@ -244,7 +244,7 @@ def test_other_team_gets_404_everywhere(nurse_client, patient, other_care_team):
     assert TreatmentPlan.objects.get().status == "active"
 
 
-def test_patient_sees_own_plan_with_day_x_of_y(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_patient_sees_own_plan_with_day_x_of_y(nurse_client, patient):
     create(nurse_client, patient)
     client = client_for(patient.user)
     # 2025-04-13 23:30 UTC is already 2025-04-14 in Madrid: day 31 of 1,097.
@@ -256,12 +256,12 @@ def test_patient_sees_own_plan_with_day_x_of_y(nurse_client, patient):  # type: 
     assert body["guideline"]["reasons"]
 
 
-def test_patient_without_a_plan_gets_404(patient, nurse):  # type: ignore[no-untyped-def]
+def test_patient_without_a_plan_gets_404(patient, nurse):
     assert client_for(patient.user).get("/api/v1/me/plan/").status_code == 404
     assert client_for(nurse).get(plan_url(patient)).status_code == 404
 
 
-def test_staff_reads_and_changes_are_audited(nurse_client, patient, nurse):  # type: ignore[no-untyped-def]
+def test_staff_reads_and_changes_are_audited(nurse_client, patient, nurse):
     create(nurse_client, patient)
     nurse_client.get(plan_url(patient))
     nurse_client.post(plan_url(patient, "holds/"), {"start_date": "2025-04-01", "reason": "rash"})
@@ -275,7 +275,7 @@ def test_staff_reads_and_changes_are_audited(nurse_client, patient, nurse):  # t
 # ------------------------------------------------------------------ holds
 
 
-def test_hold_shifts_nothing_but_days_on_drug(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_hold_shifts_nothing_but_days_on_drug(nurse_client, patient):
     create(nurse_client, patient)
     with time_machine.travel("2025-05-01 12:00:00+00:00", tick=False):
         before = nurse_client.get(plan_url(patient)).json()
@@ -299,7 +299,7 @@ def test_hold_shifts_nothing_but_days_on_drug(nurse_client, patient):  # type: i
     assert after["holds"][0]["reason"] == "Grade 3 rash"
 
 
-def test_open_hold_puts_the_plan_on_hold_until_ended(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_open_hold_puts_the_plan_on_hold_until_ended(nurse_client, patient):
     create(nurse_client, patient)
     with time_machine.travel("2025-06-01 12:00:00+00:00", tick=False):
         held = nurse_client.post(
@@ -331,7 +331,7 @@ def test_open_hold_puts_the_plan_on_hold_until_ended(nurse_client, patient):  # 
         ({"start_date": "next week", "reason": "x"}, 400, "start_date"),
     ],
 )
-def test_invalid_holds(nurse_client, patient, hold, status, field):  # type: ignore[no-untyped-def]
+def test_invalid_holds(nurse_client, patient, hold, status, field):
     create(nurse_client, patient)
     nurse_client.post(
         plan_url(patient, "holds/"),
@@ -342,7 +342,7 @@ def test_invalid_holds(nurse_client, patient, hold, status, field):  # type: ign
     assert response.json()["errors"][0]["field"] == field
 
 
-def test_unknown_hold_is_404(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_unknown_hold_is_404(nurse_client, patient):
     create(nurse_client, patient)
     response = nurse_client.post(plan_url(patient, "holds/999/end/"), {"end_date": "2025-06-01"})
     assert response.status_code == 404
@@ -351,7 +351,7 @@ def test_unknown_hold_is_404(nurse_client, patient):  # type: ignore[no-untyped-
 # ------------------------------------------------------------------ dose revisions
 
 
-def test_dose_reduction_is_a_revision_with_history(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_dose_reduction_is_a_revision_with_history(nurse_client, patient):
     create(nurse_client, patient)
     response = nurse_client.post(
         plan_url(patient, "revisions/"),
@@ -391,7 +391,7 @@ def test_dose_reduction_is_a_revision_with_history(nurse_client, patient):  # ty
         ),
     ],
 )
-def test_invalid_revisions(nurse_client, patient, revision, field):  # type: ignore[no-untyped-def]
+def test_invalid_revisions(nurse_client, patient, revision, field):
     create(nurse_client, patient)
     response = nurse_client.post(plan_url(patient, "revisions/"), revision, format="json")
     assert response.status_code == 400
@@ -399,7 +399,7 @@ def test_invalid_revisions(nurse_client, patient, revision, field):  # type: ign
     assert PlanRevision.objects.count() == 1
 
 
-def test_stopped_plan_cannot_be_changed(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_stopped_plan_cannot_be_changed(nurse_client, patient):
     create(nurse_client, patient)
     nurse_client.post(plan_url(patient, "stop/"), {"reason": "Patient's decision."})
     response = nurse_client.post(
@@ -409,13 +409,13 @@ def test_stopped_plan_cannot_be_changed(nurse_client, patient):  # type: ignore[
     assert nurse_client.post(plan_url(patient, "stop/"), {"reason": "again"}).status_code == 409
 
 
-def test_stop_needs_a_reason(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_stop_needs_a_reason(nurse_client, patient):
     create(nurse_client, patient)
     assert nurse_client.post(plan_url(patient, "stop/"), {"reason": " "}).status_code == 400
     assert TreatmentPlan.objects.get().status == "active"
 
 
-def test_day_of_plan_uses_the_patient_zone_on_the_start_day(nurse_client, care_team):  # type: ignore[no-untyped-def]
+def test_day_of_plan_uses_the_patient_zone_on_the_start_day(nurse_client, care_team):
     from tests.factories.accounts import activated_patient
 
     auckland = activated_patient(care_team=care_team, time_zone="Pacific/Auckland")
@@ -426,7 +426,7 @@ def test_day_of_plan_uses_the_patient_zone_on_the_start_day(nurse_client, care_t
     assert body["today"] == str(date(2025, 3, 15)) and body["day_of_plan"] == 1
 
 
-def test_a_plan_past_its_end_date_cannot_be_changed(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_plan_past_its_end_date_cannot_be_changed(nurse_client, patient):
     create(nurse_client, patient, {**HIGH_RISK, "start_date": "2020-01-01"})
     with time_machine.travel("2023-06-01 12:00:00+00:00"):
         hold = {"start_date": "2022-06-01", "reason": "late entry"}
@@ -436,7 +436,7 @@ def test_a_plan_past_its_end_date_cannot_be_changed(nurse_client, patient):  # t
         assert nurse_client.post(plan_url(patient, "stop/"), {"reason": "x"}).status_code == 409
 
 
-def test_a_stopped_plan_has_no_days_remaining(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_stopped_plan_has_no_days_remaining(nurse_client, patient):
     create(nurse_client, patient)
     with time_machine.travel("2025-04-01 12:00:00+00:00"):
         body = nurse_client.post(plan_url(patient, "stop/"), {"reason": "Intolerance."}).json()

@@ -32,7 +32,7 @@ def run_every_minute(first: str, last: str) -> None:
         instant += timedelta(minutes=1)
 
 
-def reminders(patient):  # type: ignore[no-untyped-def]
+def reminders(patient):
     return sorted(
         (m.payload["date"], m.payload["attempt"], m.created_at.isoformat())
         for m in OutboxMessage.objects.filter(kind="dose_reminder", recipient=patient.user)
@@ -49,12 +49,12 @@ def reminders(patient):  # type: ignore[no-untyped-def]
         ("Pacific/Auckland", "2026-04-03T19:00:00+00:00", "2026-04-04T20:00:00+00:00"),
     ],
 )
-def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(  # type: ignore[no-untyped-def]
+def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(
     nurse, care_team, zone, local_8am_before, local_8am_after
 ):
     patient = activated_patient(care_team=care_team, time_zone=zone)
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(
+        TreatmentPlanFactory.create(
             patient=patient,
             created_by=nurse,
             start_date="2026-03-01",
@@ -69,9 +69,9 @@ def test_reminder_at_local_8am_on_both_sides_of_a_dst_change(  # type: ignore[no
     assert [created for _, _, created in sent] == [local_8am_before, local_8am_after]
 
 
-def test_follow_ups_until_logged_and_never_twice(nurse, patient):  # type: ignore[no-untyped-def]
+def test_follow_ups_until_logged_and_never_twice(nurse, patient):
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-03-01")
     # Madrid, 08:00 = 07:00 UTC in March
     run_every_minute("2026-03-02T06:58:00+00:00", "2026-03-02T08:01:00+00:00")
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-02", 0), ("2026-03-02", 1)]
@@ -96,9 +96,9 @@ def test_follow_ups_until_logged_and_never_twice(nurse, patient):  # type: ignor
     assert len(reminders(patient)) == 2
 
 
-def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):  # type: ignore[no-untyped-def]
+def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-05")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-03-05")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):
         client_for(nurse).post(
             f"/api/v1/patients/{patient.pk}/plan/holds/",
@@ -111,9 +111,9 @@ def test_no_reminder_before_the_plan_starts_or_on_held_days(nurse, patient):  # 
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-07", 0)]
 
 
-def test_no_reminder_after_the_end_date(nurse, patient):  # type: ignore[no-untyped-def]
+def test_no_reminder_after_the_end_date(nurse, patient):
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(
+        TreatmentPlanFactory.create(
             patient=patient,
             created_by=nurse,
             start_date="2026-02-01",
@@ -124,18 +124,18 @@ def test_no_reminder_after_the_end_date(nurse, patient):  # type: ignore[no-unty
     assert [(d, a) for d, a, _ in reminders(patient)] == [("2026-03-01", 0)]
 
 
-def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_stopped_plan_gets_no_more_reminders(nurse, patient):
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-03-01")
     with time_machine.travel("2026-03-02 12:00:00+00:00", tick=False):
         client_for(nurse).post(f"/api/v1/patients/{patient.pk}/plan/stop/", {"reason": "x"})
     run_every_minute("2026-03-03T06:58:00+00:00", "2026-03-03T07:02:00+00:00")
     assert reminders(patient) == []
 
 
-def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient):
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-03-01")
     with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))
     # Back at 11:00 UTC: 08:00 local (07:00 UTC) and its follow-ups are too late to be useful.
@@ -156,9 +156,9 @@ def test_a_worker_down_for_hours_does_not_send_stale_reminders(nurse, patient): 
         ("2026-03-02T09:31:00+00:00", []),
     ],
 )
-def test_the_claims_window_ends_where_the_last_reminder_is_too_late(nurse, patient, back_at, sent):  # type: ignore[no-untyped-def]
+def test_the_claims_window_ends_where_the_last_reminder_is_too_late(nurse, patient, back_at, sent):
     with time_machine.travel(PLANNED_AT, tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-01")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-03-01")
     # Madrid, 08:00 = 07:00 UTC in March
     with time_machine.travel("2026-03-02T06:00:00+00:00", tick=False):
         dose_reminders_enqueue(datetime.fromisoformat("2026-03-02T06:00:00+00:00"))

@@ -22,13 +22,13 @@ from tests.factories.plans import TreatmentPlanFactory
 pytestmark = pytest.mark.django_db
 
 
-def decision(kind="severe_symptom", priority="high", text="nausea: severe"):  # type: ignore[no-untyped-def]
+def decision(kind="severe_symptom", priority="high", text="nausea: severe"):
     return AlertDecision(
         kind=kind, priority=priority, rule=f"alert.{kind}", text=text, sources=("S20",)
     )
 
 
-def test_queue_is_urgent_first_then_high_then_oldest(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_queue_is_urgent_first_then_high_then_oldest(nurse, care_team):
     patients = [activated_patient(care_team=care_team) for _ in range(3)]
     start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
     alert_raise(
@@ -58,13 +58,13 @@ def test_queue_is_urgent_first_then_high_then_oldest(nurse, care_team):  # type:
     assert urgent["count"] == 1
 
 
-def test_bad_filters_are_400(nurse):  # type: ignore[no-untyped-def]
+def test_bad_filters_are_400(nurse):
     response = client_for(nurse).get("/api/v1/alerts/?priority=critical")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "priority"
 
 
-def test_same_cause_updates_the_open_alert(patient):  # type: ignore[no-untyped-def]
+def test_same_cause_updates_the_open_alert(patient):
     first = alert_raise(patient=patient, decision=decision(), symptom="nausea")
     second = alert_raise(
         patient=patient, decision=decision(text="nausea: severe again"), symptom="nausea"
@@ -75,7 +75,7 @@ def test_same_cause_updates_the_open_alert(patient):  # type: ignore[no-untyped-
     assert Alert.objects.count() == 1
 
 
-def test_acknowledge_and_resolve_record_who_and_when(nurse, patient):  # type: ignore[no-untyped-def]
+def test_acknowledge_and_resolve_record_who_and_when(nurse, patient):
     client = client_for(nurse)
     with time_machine.travel("2026-05-01 09:00:00+00:00", tick=False):
         alert = alert_raise(patient=patient, decision=decision(), symptom="nausea")
@@ -111,13 +111,13 @@ def test_acknowledge_and_resolve_record_who_and_when(nurse, patient):  # type: i
 
 
 @pytest.mark.parametrize("role", ["nurse", "coordinator", "admin"])
-def test_staff_of_the_team_may_act(role, care_team, patient):  # type: ignore[no-untyped-def]
+def test_staff_of_the_team_may_act(role, care_team, patient):
     user = StaffFactory(role=role, care_teams=[] if role == "admin" else [care_team])
     alert = alert_raise(patient=patient, decision=decision(), symptom="nausea")
     assert client_for(user).post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 200
 
 
-def test_other_team_gets_404_and_patients_403(patient, other_care_team):  # type: ignore[no-untyped-def]
+def test_other_team_gets_404_and_patients_403(patient, other_care_team):
     alert = alert_raise(patient=patient, decision=decision(), symptom="nausea")
     stranger = client_for(StaffFactory(role="nurse", care_teams=[other_care_team]))
     assert stranger.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 404
@@ -135,7 +135,7 @@ def test_other_team_gets_404_and_patients_403(patient, other_care_team):  # type
     assert alert.status == "open"
 
 
-def test_alert_and_outbox_roll_back_with_their_cause(patient, nurse):  # type: ignore[no-untyped-def]
+def test_alert_and_outbox_roll_back_with_their_cause(patient, nurse):
     class Boom(Exception):
         pass
 
@@ -167,7 +167,7 @@ def test_current_streak_counts_back_from_the_latest_logged_day() -> None:
     assert current_missed_streak({date(2026, 5, 1): {"taken"}}) == (0, None)
 
 
-def _logs(plan, patient, statuses: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _logs(plan, patient, statuses: dict[str, str]) -> None:
     doses_logged(
         DoseRecord(
             plan,
@@ -181,8 +181,8 @@ def _logs(plan, patient, statuses: dict[str, str]) -> None:  # type: ignore[no-u
     )
 
 
-def test_streak_of_one_day_is_quiet_two_days_alert_growing_updates(nurse, patient):  # type: ignore[no-untyped-def]
-    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-04-20")
+def test_streak_of_one_day_is_quiet_two_days_alert_growing_updates(nurse, patient):
+    plan = TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-04-20")
     now = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
     _logs(plan, patient, {"2026-05-06": "taken", "2026-05-07": "missed"})
     assert alerts_open_for_missed_streaks(now) == []
@@ -196,8 +196,8 @@ def test_streak_of_one_day_is_quiet_two_days_alert_growing_updates(nurse, patien
     assert grown.summary == "missed 3 days in a row"
 
 
-def test_a_new_streak_after_a_taken_dose_opens_a_new_alert(nurse, patient):  # type: ignore[no-untyped-def]
-    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-04-20")
+def test_a_new_streak_after_a_taken_dose_opens_a_new_alert(nurse, patient):
+    plan = TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-04-20")
     now = datetime(2026, 5, 12, 12, 0, tzinfo=UTC)
     _logs(plan, patient, {"2026-05-04": "missed", "2026-05-05": "missed"})
     [first] = alerts_open_for_missed_streaks(now)
@@ -208,16 +208,16 @@ def test_a_new_streak_after_a_taken_dose_opens_a_new_alert(nurse, patient):  # t
     assert second.pk != first.pk and second.details["streak_started"] == "2026-05-07"
 
 
-def test_team_threshold_is_configurable(nurse, patient, care_team):  # type: ignore[no-untyped-def]
+def test_team_threshold_is_configurable(nurse, patient, care_team):
     from backend.alerts.models import CareTeamAlertSettings
 
     CareTeamAlertSettings.objects.create(care_team=care_team, missed_streak_days=3)
-    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-04-20")
+    plan = TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-04-20")
     _logs(plan, patient, {"2026-05-07": "missed", "2026-05-08": "missed"})
     assert alerts_open_for_missed_streaks(datetime(2026, 5, 10, tzinfo=UTC)) == []
 
 
-def test_inconsistent_team_thresholds_are_refused_by_validation(care_team):  # type: ignore[no-untyped-def]
+def test_inconsistent_team_thresholds_are_refused_by_validation(care_team):
     from django.core.exceptions import ValidationError
 
     from backend.alerts.models import CareTeamAlertSettings
@@ -227,7 +227,7 @@ def test_inconsistent_team_thresholds_are_refused_by_validation(care_team):  # t
         row.full_clean()
 
 
-def test_escalation_counts_from_when_the_alert_became_urgent(patient, nurse):  # type: ignore[no-untyped-def]
+def test_escalation_counts_from_when_the_alert_became_urgent(patient, nurse):
     from backend.alerts.services import alerts_escalate
 
     start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -238,13 +238,13 @@ def test_escalation_counts_from_when_the_alert_became_urgent(patient, nurse):  #
     assert alerts_escalate(later + timedelta(minutes=60)) == 1
 
 
-def test_a_team_without_nurses_is_still_told(care_team, coordinator):  # type: ignore[no-untyped-def]
+def test_a_team_without_nurses_is_still_told(care_team, coordinator):
     patient = activated_patient(care_team=care_team)
     alert_raise(patient=patient, decision=decision(), symptom="nausea")
     assert [m.recipient for m in OutboxMessage.objects.all()] == [coordinator]
 
 
-def test_listing_alerts_is_audited(nurse, patient):  # type: ignore[no-untyped-def]
+def test_listing_alerts_is_audited(nurse, patient):
     from backend.audit.models import AuditEvent
 
     alert_raise(patient=patient, decision=decision(), symptom="nausea")
@@ -252,7 +252,7 @@ def test_listing_alerts_is_audited(nurse, patient):  # type: ignore[no-untyped-d
     assert AuditEvent.objects.filter(action="alerts.list", patient=patient, actor=nurse).exists()
 
 
-def test_streak_threshold_cannot_exceed_the_lookback(care_team):  # type: ignore[no-untyped-def]
+def test_streak_threshold_cannot_exceed_the_lookback(care_team):
     from django.core.exceptions import ValidationError
 
     from backend.alerts.models import CareTeamAlertSettings
@@ -261,7 +261,7 @@ def test_streak_threshold_cannot_exceed_the_lookback(care_team):  # type: ignore
         CareTeamAlertSettings(care_team=care_team, missed_streak_days=61).full_clean()
 
 
-def test_new_rash_rule_can_be_switched_off_per_team(care_team, nurse):  # type: ignore[no-untyped-def]
+def test_new_rash_rule_can_be_switched_off_per_team(care_team, nurse):
     from backend.alerts.models import CareTeamAlertSettings
 
     CareTeamAlertSettings.objects.create(care_team=care_team, new_rash_alert=False)

@@ -20,23 +20,23 @@ REPORTS = "/api/v1/me/side-effects/"
 
 
 @pytest.fixture
-def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+def phone(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
-def report(phone, symptom="nausea", **answers):  # type: ignore[no-untyped-def]
+def report(phone, symptom="nausea", **answers):
     body = {"client_id": str(uuid.uuid4()), "symptom": symptom, "answers": answers}
     response = phone.post(REPORTS, body, format="json")
     assert response.status_code == 201, response.json()
     return response.json()
 
 
-def responses(phone) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def responses(phone) -> dict[str, object]:
     return {item["id"]: item["care_team_response"] for item in phone.get(REPORTS).json()}
 
 
-def test_the_patient_sees_told_then_seen_then_the_outcome(phone, nurse):  # type: ignore[no-untyped-def]
+def test_the_patient_sees_told_then_seen_then_the_outcome(phone, nurse):
     severe = report(phone, frequency=4, severity=3)
     assert severe["care_team_response"]["status"] == "told"
     mild = report(phone, symptom="fatigue", severity=1, interference=1)
@@ -61,7 +61,7 @@ def test_the_patient_sees_told_then_seen_then_the_outcome(phone, nurse):  # type
     assert "loperamide" not in str(phone.get(REPORTS).json())
 
 
-def test_every_report_that_fed_a_merged_alert_keeps_its_link(phone, nurse):  # type: ignore[no-untyped-def]
+def test_every_report_that_fed_a_merged_alert_keeps_its_link(phone, nurse):
     first = report(phone, frequency=4, severity=3)
     second = report(phone, frequency=4, severity=4)
     alert = Alert.objects.get(kind="severe_symptom")
@@ -71,7 +71,7 @@ def test_every_report_that_fed_a_merged_alert_keeps_its_link(phone, nurse):  # t
     assert both[first["id"]]["status"] == both[second["id"]]["status"] == "told"
 
 
-def test_a_report_is_resolved_for_the_patient_only_when_all_its_alerts_are(phone, nurse):  # type: ignore[no-untyped-def]
+def test_a_report_is_resolved_for_the_patient_only_when_all_its_alerts_are(phone, nurse):
     first = report(phone, frequency=4, severity=3)
     severe = Alert.objects.get()
     # A second alert fed by the same report (as a red flag and a severe answer both would).
@@ -94,7 +94,7 @@ def test_a_report_is_resolved_for_the_patient_only_when_all_its_alerts_are(phone
     assert (done["status"], done["outcome"]) == ("resolved", "contacted_patient")  # the latest
 
 
-def test_a_nurse_asks_the_patient_to_call(phone, nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_nurse_asks_the_patient_to_call(phone, nurse, patient):
     severe = report(phone, frequency=4, severity=3)
     alert = Alert.objects.get()
     response = client_for(nurse).post(f"/api/v1/alerts/{alert.pk}/ask-to-call/")
@@ -112,7 +112,7 @@ def test_a_nurse_asks_the_patient_to_call(phone, nurse, patient):  # type: ignor
     assert OutboxMessage.objects.filter(kind="call_request").count() == 1
 
 
-def test_asking_to_call_is_refused_when_it_cannot_reach_the_patient(  # type: ignore[no-untyped-def]
+def test_asking_to_call_is_refused_when_it_cannot_reach_the_patient(
     phone, nurse, patient, coordinator, other_care_team
 ):
     report(phone, frequency=4, severity=3)
@@ -128,7 +128,7 @@ def test_asking_to_call_is_refused_when_it_cannot_reach_the_patient(  # type: ig
     assert not OutboxMessage.objects.filter(kind="call_request").exists()
 
 
-def test_the_dashboard_offers_ask_to_call(phone, nurse):  # type: ignore[no-untyped-def]
+def test_the_dashboard_offers_ask_to_call(phone, nurse):
     from django.test import Client
 
     report(phone, frequency=4, severity=3)

@@ -35,7 +35,7 @@ def post_all_at_once(token: str, body: dict[str, Any]) -> list[int]:
         return list(pool.map(send, range(COPIES), timeout=120))
 
 
-def test_twenty_copies_of_a_report_store_one_and_alert_once(patient, nurse):  # type: ignore[no-untyped-def]
+def test_twenty_copies_of_a_report_store_one_and_alert_once(patient, nurse):
     _, token = auth_token_issue(user=patient.user)
     body = {
         "client_id": str(uuid4()),
@@ -50,7 +50,7 @@ def test_twenty_copies_of_a_report_store_one_and_alert_once(patient, nurse):  # 
     assert OutboxMessage.objects.filter(recipient=nurse).count() == 1
 
 
-def test_twenty_different_severe_reports_make_one_open_alert(patient):  # type: ignore[no-untyped-def]
+def test_twenty_different_severe_reports_make_one_open_alert(patient):
     _, token = auth_token_issue(user=patient.user)
     barrier = threading.Barrier(COPIES, timeout=30)
 

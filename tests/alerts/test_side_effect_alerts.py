@@ -19,17 +19,17 @@ REPORTS = "/api/v1/me/side-effects/"
 
 
 @pytest.fixture
-def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+def phone(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
-def report(phone, symptom="nausea", **answers):  # type: ignore[no-untyped-def]
+def report(phone, symptom="nausea", **answers):
     body = {"client_id": str(uuid.uuid4()), "symptom": symptom, "answers": answers}
     return phone.post(REPORTS, body, format="json")
 
 
-def test_report_stores_scores_and_level_and_resend_is_idempotent(phone):  # type: ignore[no-untyped-def]
+def test_report_stores_scores_and_level_and_resend_is_idempotent(phone):
     body = {
         "client_id": str(uuid.uuid4()),
         "symptom": "nausea",
@@ -59,7 +59,7 @@ def test_report_stores_scores_and_level_and_resend_is_idempotent(phone):  # type
         ({"mood": "bad"}, "mood"),
     ],
 )
-def test_invalid_reports_are_400_naming_the_field(phone, body_change, field):  # type: ignore[no-untyped-def]
+def test_invalid_reports_are_400_naming_the_field(phone, body_change, field):
     body = {
         "client_id": str(uuid.uuid4()),
         "symptom": "nausea",
@@ -72,7 +72,7 @@ def test_invalid_reports_are_400_naming_the_field(phone, body_change, field):  #
     assert not SideEffectReport.objects.exists()
 
 
-def test_score_2_raises_nothing_score_3_alerts_with_priority_from_the_composite(  # type: ignore[no-untyped-def]
+def test_score_2_raises_nothing_score_3_alerts_with_priority_from_the_composite(
     phone, patient, nurse
 ):
     report(phone, frequency=2, severity=2)
@@ -91,7 +91,7 @@ def test_score_2_raises_nothing_score_3_alerts_with_priority_from_the_composite(
     assert OutboxMessage.objects.filter(recipient=nurse, kind="alert_escalated").count() == 1
 
 
-def test_worsening_is_a_rise_of_two_in_one_answer(phone):  # type: ignore[no-untyped-def]
+def test_worsening_is_a_rise_of_two_in_one_answer(phone):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         report(phone, frequency=1, severity=0)
@@ -105,7 +105,7 @@ def test_worsening_is_a_rise_of_two_in_one_answer(phone):  # type: ignore[no-unt
     assert alert.priority == "normal"  # composite 2
 
 
-def test_worsening_compares_with_the_previous_report_whatever_its_age(phone, care_team):  # type: ignore[no-untyped-def]
+def test_worsening_compares_with_the_previous_report_whatever_its_age(phone, care_team):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         report(phone, symptom="fatigue", severity=1, interference=0)
@@ -115,7 +115,7 @@ def test_worsening_compares_with_the_previous_report_whatever_its_age(phone, car
     assert alert.symptom == "fatigue"
 
 
-def test_a_team_window_limits_the_comparison(phone, care_team):  # type: ignore[no-untyped-def]
+def test_a_team_window_limits_the_comparison(phone, care_team):
     from backend.alerts.models import CareTeamAlertSettings
 
     CareTeamAlertSettings.objects.create(care_team=care_team, worsening_window_days=14)
@@ -132,7 +132,7 @@ def test_a_team_window_limits_the_comparison(phone, care_team):  # type: ignore[
     assert Alert.objects.get(kind="worsening_symptom").symptom == "fatigue"
 
 
-def test_skipping_for_side_effects_with_a_symptom_at_2_is_one_combined_alert(phone):  # type: ignore[no-untyped-def]
+def test_skipping_for_side_effects_with_a_symptom_at_2_is_one_combined_alert(phone):
     report(phone, frequency=2, severity=2)  # nausea at 2: no alert by itself
     today = timezone.localdate()
     for days_back in (1, 2):
@@ -154,7 +154,7 @@ def test_skipping_for_side_effects_with_a_symptom_at_2_is_one_combined_alert(pho
     assert alerts[0].occurrences == 2
 
 
-def test_skipping_for_side_effects_with_symptoms_at_1_raises_nothing(phone):  # type: ignore[no-untyped-def]
+def test_skipping_for_side_effects_with_symptoms_at_1_raises_nothing(phone):
     report(phone, frequency=1, severity=1)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     phone.post(
@@ -171,7 +171,7 @@ def test_skipping_for_side_effects_with_symptoms_at_1_raises_nothing(phone):  # 
     assert not Alert.objects.exists()
 
 
-def test_clinician_grade_3_raises_an_alert_and_is_kept_apart(phone, nurse, patient):  # type: ignore[no-untyped-def]
+def test_clinician_grade_3_raises_an_alert_and_is_kept_apart(phone, nurse, patient):
     created = report(phone, symptom="limb_swelling", frequency=1, severity=1, interference=1).json()
     url = f"/api/v1/side-effects/{created['id']}/assessment/"
     graded = client_for(nurse).post(url, {"grade": 2, "note": "10-30 % BSA"}, format="json")
@@ -187,7 +187,7 @@ def test_clinician_grade_3_raises_an_alert_and_is_kept_apart(phone, nurse, patie
     assert graded.json()["advice"] == alert.advice
 
 
-def test_assessment_is_scoped_and_for_nurses(phone, coordinator, other_care_team):  # type: ignore[no-untyped-def]
+def test_assessment_is_scoped_and_for_nurses(phone, coordinator, other_care_team):
     from tests.factories.accounts import StaffFactory
 
     created = report(phone, frequency=1, severity=1).json()
@@ -199,7 +199,7 @@ def test_assessment_is_scoped_and_for_nurses(phone, coordinator, other_care_team
 
 
 @pytest.mark.parametrize("grade", [0, 6, "3", None])
-def test_invalid_grades(phone, nurse, grade):  # type: ignore[no-untyped-def]
+def test_invalid_grades(phone, nurse, grade):
     created = report(phone, frequency=1, severity=1).json()
     response = client_for(nurse).post(
         f"/api/v1/side-effects/{created['id']}/assessment/", {"grade": grade}, format="json"
@@ -208,7 +208,7 @@ def test_invalid_grades(phone, nurse, grade):  # type: ignore[no-untyped-def]
     assert response.json()["errors"][0]["field"] == "grade"
 
 
-def test_symptom_catalogue_is_served(phone):  # type: ignore[no-untyped-def]
+def test_symptom_catalogue_is_served(phone):
     body = phone.get("/api/v1/symptoms/").json()
     assert body["recall_period"] == "the last 7 days"
     codes = {s["code"] for s in body["symptoms"]}
@@ -225,7 +225,7 @@ def test_symptom_catalogue_is_served(phone):  # type: ignore[no-untyped-def]
     } <= codes
 
 
-def test_a_first_rash_is_a_new_rash_alert(phone):  # type: ignore[no-untyped-def]
+def test_a_first_rash_is_a_new_rash_alert(phone):
     report(phone, symptom="rash", present=0)
     assert not Alert.objects.exists()
     report(phone, symptom="rash", present=1)
@@ -238,12 +238,12 @@ def test_a_first_rash_is_a_new_rash_alert(phone):  # type: ignore[no-untyped-def
 
 
 @pytest.mark.parametrize(("dose_mg", "lower"), [(400, "300"), (600, "400"), (800, "600")])
-def test_grade_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower):  # type: ignore[no-untyped-def]
+def test_grade_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower):
     from tests.factories.accounts import activated_patient
 
     patient = activated_patient(care_team=care_team)
     override = {"dose_mg_per_day": dose_mg, "reason": "test dose level"}
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         start_date="2026-01-05",
@@ -263,14 +263,14 @@ def test_grade_advice_follows_the_plans_dose(nurse, care_team, dose_mg, lower): 
     assert advice["for_clinician"] is True
 
 
-def test_catalogue_name_presence_is_accepted_too(phone):  # type: ignore[no-untyped-def]
+def test_catalogue_name_presence_is_accepted_too(phone):
     assert report(phone, symptom="rash", presence=1).status_code == 201
     both = report(phone, symptom="rash", presence=1, present=1)
     assert both.status_code == 400
     assert both.json()["errors"][0]["field"] == "answers.present"
 
 
-def test_a_note_only_correction_does_not_count_again(phone):  # type: ignore[no-untyped-def]
+def test_a_note_only_correction_does_not_count_again(phone):
     report(phone, frequency=2, severity=2)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     log = phone.post(

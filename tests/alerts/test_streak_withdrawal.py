@@ -31,22 +31,22 @@ NOW = datetime.combine(date(2026, 5, 10), time(12), tzinfo=MADRID)
 
 
 @pytest.fixture
-def clock():  # type: ignore[no-untyped-def]
+def clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def phone(patient):  # type: ignore[no-untyped-def]
+def phone(patient):
     return client_for(patient.user)
 
 
 @pytest.fixture
-def plan(clock, nurse, patient):  # type: ignore[no-untyped-def]
-    return str(TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START).pk)
+def plan(clock, nurse, patient):
+    return str(TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=START).pk)
 
 
-def log(phone, day: date, status: str = "taken"):  # type: ignore[no-untyped-def]
+def log(phone, day: date, status: str = "taken"):
     body = {"client_id": str(uuid4()), "date": day.isoformat(), "slot": 1, "status": status}
     if status == "taken":
         body["taken_at"] = datetime.combine(day, time(8, 5), tzinfo=MADRID).isoformat()
@@ -61,7 +61,7 @@ def may(day: int) -> date:
     return date(2026, 5, day)
 
 
-def streak_alert_after_missing(phone, days_taken: list[int]) -> Alert:  # type: ignore[no-untyped-def]
+def streak_alert_after_missing(phone, days_taken: list[int]) -> Alert:
     """The patient logs these days of 3-9 May; the sweep marks the rest missed and the streak
     sweep raises the alert."""
     for day in days_taken:
@@ -84,7 +84,7 @@ def test_runs_of_missed_days() -> None:
     assert missed_streak_runs({}) == []
 
 
-def test_doses_logged_later_withdraw_the_alert(plan, phone, patient):  # type: ignore[no-untyped-def]
+def test_doses_logged_later_withdraw_the_alert(plan, phone, patient):
     alert = streak_alert_after_missing(phone, [3, 4, 5, 6])
     assert alert.details == {"streak_days": 3, "streak_started": "2026-05-07"}
     for day in (7, 8, 9):
@@ -102,7 +102,7 @@ def test_doses_logged_later_withdraw_the_alert(plan, phone, patient):  # type: i
     assert not Alert.objects.exclude(status="resolved").exists()
 
 
-def test_a_dose_logged_later_shortens_the_streak(plan, phone):  # type: ignore[no-untyped-def]
+def test_a_dose_logged_later_shortens_the_streak(plan, phone):
     alert = streak_alert_after_missing(phone, [3, 4])
     assert alert.details["streak_days"] == 5  # 5-9 May
     log(phone, may(9))  # the newest missed day, logged late
@@ -120,14 +120,14 @@ def test_a_dose_logged_later_shortens_the_streak(plan, phone):  # type: ignore[n
     assert alert.resolution_outcome == "doses_logged_later"
 
 
-def test_a_skipped_dose_logged_later_also_breaks_the_streak(plan, phone):  # type: ignore[no-untyped-def]
+def test_a_skipped_dose_logged_later_also_breaks_the_streak(plan, phone):
     alert = streak_alert_after_missing(phone, [3, 4, 5, 6, 7])
     log(phone, may(8), "skipped")
     alert.refresh_from_db()
     assert alert.status == AlertStatus.RESOLVED
 
 
-def test_an_acknowledged_alert_stays_open_with_a_note(plan, phone, nurse):  # type: ignore[no-untyped-def]
+def test_an_acknowledged_alert_stays_open_with_a_note(plan, phone, nurse):
     alert = streak_alert_after_missing(phone, [3, 4, 5, 6, 7])
     alert_acknowledge(alert=alert, user=nurse)
     outbox_before = OutboxMessage.objects.count()
@@ -147,7 +147,7 @@ def test_an_acknowledged_alert_stays_open_with_a_note(plan, phone, nurse):  # ty
     alert_resolve(alert=alert, user=nurse, outcome="contacted_patient", note="Phoned: all well.")
 
 
-def test_a_correction_of_a_missed_dose_counts_too(plan, phone):  # type: ignore[no-untyped-def]
+def test_a_correction_of_a_missed_dose_counts_too(plan, phone):
     alert = streak_alert_after_missing(phone, [3, 4, 5, 6, 7])
     missed = ScheduledDose.objects.logged().get(local_date=may(9))
     assert missed.state == DoseStatus.MISSED
@@ -161,7 +161,7 @@ def test_a_correction_of_a_missed_dose_counts_too(plan, phone):  # type: ignore[
     assert alert.status == AlertStatus.RESOLVED
 
 
-def test_todays_dose_does_not_withdraw_a_real_streak(plan, phone, clock):  # type: ignore[no-untyped-def]
+def test_todays_dose_does_not_withdraw_a_real_streak(plan, phone, clock):
     alert = streak_alert_after_missing(phone, [3, 4, 5, 6])
     log(phone, may(10))  # on time today: the 3 missed days stay missed
     alert.refresh_from_db()
@@ -169,7 +169,7 @@ def test_todays_dose_does_not_withdraw_a_real_streak(plan, phone, clock):  # typ
     assert alert.details["streak_days"] == 3
 
 
-def test_the_nurse_sees_the_outcome_on_the_patient_page(plan, phone, nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_nurse_sees_the_outcome_on_the_patient_page(plan, phone, nurse, patient):
     from django.test import Client
 
     streak_alert_after_missing(phone, [3, 4, 5, 6, 7])
@@ -184,7 +184,7 @@ def test_the_nurse_sees_the_outcome_on_the_patient_page(plan, phone, nurse, pati
     assert 'value="doses_logged_later"' not in page
 
 
-def test_the_sweep_does_not_undo_a_withdrawal_it_read_before(plan, phone):  # type: ignore[no-untyped-def]
+def test_the_sweep_does_not_undo_a_withdrawal_it_read_before(plan, phone):
     """The streak sweep reads a batch of doses, then raises: it reads again under the patient's
     lock first, so a dose logged in between is not overwritten by the older view."""
     from backend.alerts import streaks
@@ -192,7 +192,7 @@ def test_the_sweep_does_not_undo_a_withdrawal_it_read_before(plan, phone):  # ty
     streak_alert_after_missing(phone, [3, 4, 5, 6, 7])
     real = streaks._raise_if_still_missed
 
-    def log_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def log_first(*args, **kwargs):
         log(phone, may(8))
         log(phone, may(9))
         return real(*args, **kwargs)
@@ -200,10 +200,10 @@ def test_the_sweep_does_not_undo_a_withdrawal_it_read_before(plan, phone):  # ty
     # A new streak started on 8 May as the sweep saw it (the alert of 8-9 May was resolved by
     # hand first, so the sweep would raise again).
     Alert.objects.update(status="resolved")
-    streaks._raise_if_still_missed = log_first  # type: ignore[assignment]
+    streaks._raise_if_still_missed = log_first
     try:
         raised = alerts_open_for_missed_streaks(datetime.now(UTC) + timedelta(minutes=1))
     finally:
-        streaks._raise_if_still_missed = real  # type: ignore[assignment]
+        streaks._raise_if_still_missed = real
     assert raised == []
     assert not Alert.objects.exclude(status="resolved").exists()

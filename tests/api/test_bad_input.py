@@ -18,7 +18,7 @@ def assert_error_shape(body: dict) -> None:
         assert set(error) == {"field", "reason"}
 
 
-def test_malformed_json_is_400(nurse):  # type: ignore[no-untyped-def]
+def test_malformed_json_is_400(nurse):
     response = client_for(nurse).post(
         ENROL, data='{"display_name": ', content_type="application/json"
     )
@@ -27,14 +27,14 @@ def test_malformed_json_is_400(nurse):  # type: ignore[no-untyped-def]
     assert_error_shape(response.json())
 
 
-def test_nan_is_not_json(nurse):  # type: ignore[no-untyped-def]
+def test_nan_is_not_json(nurse):
     response = client_for(nurse).post(
         ENROL, data='{"care_team": NaN}', content_type="application/json"
     )
     assert response.status_code == 400
 
 
-def test_wrong_content_type_is_415(nurse):  # type: ignore[no-untyped-def]
+def test_wrong_content_type_is_415(nurse):
     response = client_for(nurse).post(
         ENROL, data="display_name=x", content_type="application/x-www-form-urlencoded"
     )
@@ -43,7 +43,7 @@ def test_wrong_content_type_is_415(nurse):  # type: ignore[no-untyped-def]
     assert_error_shape(response.json())
 
 
-def test_body_over_one_megabyte_is_413(nurse):  # type: ignore[no-untyped-def]
+def test_body_over_one_megabyte_is_413(nurse):
     huge = json.dumps({"display_name": "x" * (1024 * 1024)})
     response = client_for(nurse).post(ENROL, data=huge, content_type="application/json")
     assert response.status_code == 413
@@ -52,7 +52,7 @@ def test_body_over_one_megabyte_is_413(nurse):  # type: ignore[no-untyped-def]
     ]
 
 
-def test_body_just_under_the_limit_is_parsed(nurse):  # type: ignore[no-untyped-def]
+def test_body_just_under_the_limit_is_parsed(nurse):
     body = json.dumps({"display_name": "x" * (1024 * 1024 - 100)})
     response = client_for(nurse).post(ENROL, data=body, content_type="application/json")
     assert response.status_code == 400  # parsed, then refused for the field's own length
@@ -71,7 +71,7 @@ def test_body_just_under_the_limit_is_parsed(nurse):  # type: ignore[no-untyped-
         ({"time_zone": None}, "time_zone"),
     ],
 )
-def test_wrong_field_types_are_400_naming_the_field(nurse, payload, field):  # type: ignore[no-untyped-def]
+def test_wrong_field_types_are_400_naming_the_field(nurse, payload, field):
     valid = {
         "display_name": "A",
         "medical_record_number": "1",
@@ -84,25 +84,25 @@ def test_wrong_field_types_are_400_naming_the_field(nurse, payload, field):  # t
 
 
 @pytest.mark.parametrize("body", ["[]", "[1, 2]", '"text"', "42", "null"])
-def test_non_object_bodies_are_400(nurse, body):  # type: ignore[no-untyped-def]
+def test_non_object_bodies_are_400(nurse, body):
     response = client_for(nurse).post(ENROL, data=body, content_type="application/json")
     assert response.status_code == 400
     assert_error_shape(response.json())
 
 
-def test_unknown_api_path_is_json_404(nurse):  # type: ignore[no-untyped-def]
+def test_unknown_api_path_is_json_404(nurse):
     response = client_for(nurse).get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
 
-def test_wrong_method_is_405(nurse, patient):  # type: ignore[no-untyped-def]
+def test_wrong_method_is_405(nurse, patient):
     response = client_for(nurse).delete(f"/api/v1/patients/{patient.pk}/")
     assert response.status_code == 405
     assert_error_shape(response.json())
 
 
-def test_login_with_wrong_types_is_400(api_client):  # type: ignore[no-untyped-def]
+def test_login_with_wrong_types_is_400(api_client):
     response = api_client.post(
         "/api/v1/auth/login/", {"username": ["a"], "password": 5}, format="json"
     )
@@ -110,7 +110,7 @@ def test_login_with_wrong_types_is_400(api_client):  # type: ignore[no-untyped-d
     assert {e["field"] for e in response.json()["errors"]} == {"username"}
 
 
-def test_throttled_sign_in_is_429_json(api_client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_throttled_sign_in_is_429_json(api_client, monkeypatch):
     from backend.accounts.api import AuthThrottle
 
     # monkeypatch puts the class's real rates back after the test, whatever happens.
@@ -125,7 +125,7 @@ def test_throttled_sign_in_is_429_json(api_client, monkeypatch):  # type: ignore
     assert response.json()["code"] == "throttled"
 
 
-def test_chunked_body_without_length_is_411_not_silently_empty(nurse):  # type: ignore[no-untyped-def]
+def test_chunked_body_without_length_is_411_not_silently_empty(nurse):
     response = client_for(nurse).post(
         ENROL, data="{}", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
     )
@@ -133,7 +133,7 @@ def test_chunked_body_without_length_is_411_not_silently_empty(nurse):  # type: 
     assert response.json()["code"] == "length_required"
 
 
-def test_non_numeric_content_length_is_400(nurse):  # type: ignore[no-untyped-def]
+def test_non_numeric_content_length_is_400(nurse):
     response = client_for(nurse).generic(
         "POST", ENROL, data="{}", content_type="application/json", CONTENT_LENGTH="ten"
     )
@@ -142,7 +142,7 @@ def test_non_numeric_content_length_is_400(nurse):  # type: ignore[no-untyped-de
 
 def test_throttle_ignores_forged_hops_when_fewer_than_the_trusted_proxies(
     api_client, monkeypatch, settings
-):  # type: ignore[no-untyped-def]
+):
     from backend.accounts.api import AuthThrottle
 
     settings.TRUSTED_PROXY_COUNT = 2

@@ -16,7 +16,7 @@ FAST = 0.1  # seconds: what a load balancer's probe must be answered within
 
 
 @pytest.fixture(autouse=True)
-def _fresh_probes(client) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def _fresh_probes(client) -> Iterator[None]:
     # One request first, so a timing below is the probe's and not the test process's first
     # request (URL and template loading); then no reading is left over.
     client.get("/healthz")
@@ -25,7 +25,7 @@ def _fresh_probes(client) -> Iterator[None]:  # type: ignore[no-untyped-def]
     health.probes_reset()
 
 
-def timed_get(client):  # type: ignore[no-untyped-def]
+def timed_get(client):
     started = time.perf_counter()
     response = client.get("/healthz")
     return response, time.perf_counter() - started
@@ -69,7 +69,7 @@ def silent_broker() -> Iterator[str]:
     listener.close()
 
 
-def test_up(client):  # type: ignore[no-untyped-def]
+def test_up(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -80,7 +80,7 @@ def test_up(client):  # type: ignore[no-untyped-def]
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_broker_down_is_503_and_fast(client, settings):  # type: ignore[no-untyped-def]
+def test_broker_down_is_503_and_fast(client, settings):
     # Port 9 (discard) has nothing listening on this machine: the connection is refused.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -92,7 +92,7 @@ def test_broker_down_is_503_and_fast(client, settings):  # type: ignore[no-untyp
         assert response.json()["database"] == "ok"
 
 
-def test_a_hanging_broker_is_answered_fast_and_reported_down(client, settings, silent_broker):  # type: ignore[no-untyped-def]
+def test_a_hanging_broker_is_answered_fast_and_reported_down(client, settings, silent_broker):
     settings.CELERY_BROKER_URL = silent_broker
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.3
@@ -109,7 +109,7 @@ def test_a_hanging_broker_is_answered_fast_and_reported_down(client, settings, s
     assert all(body["database"] == "ok" for _, body in bodies)
 
 
-def test_one_check_at_a_time_while_a_dependency_hangs(client, settings, monkeypatch):  # type: ignore[no-untyped-def]
+def test_one_check_at_a_time_while_a_dependency_hangs(client, settings, monkeypatch):
     calls = []
     release = threading.Event()
 
@@ -126,7 +126,7 @@ def test_one_check_at_a_time_while_a_dependency_hangs(client, settings, monkeypa
         release.set()
 
 
-def test_a_recovered_dependency_is_reported_up_again(client, settings, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_recovered_dependency_is_reported_up_again(client, settings, monkeypatch):
     state = {"up": False}
     monkeypatch.setattr(health, "broker_is_up", lambda timeout_seconds=1.0: state["up"])
     assert client.get("/healthz").json()["broker"] == "unavailable"
@@ -134,7 +134,7 @@ def test_a_recovered_dependency_is_reported_up_again(client, settings, monkeypat
     assert client.get("/healthz").json()["broker"] == "ok"
 
 
-def test_a_hanging_database_is_answered_fast_and_reported_down(client, settings, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_hanging_database_is_answered_fast_and_reported_down(client, settings, monkeypatch):
     settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.2
     release = threading.Event()
 
@@ -155,7 +155,7 @@ def test_a_hanging_database_is_answered_fast_and_reported_down(client, settings,
         release.set()
 
 
-def test_database_down_is_503(client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_database_down_is_503(client, monkeypatch):
     monkeypatch.setattr(health, "database_is_up", lambda: False)
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -164,19 +164,19 @@ def test_database_down_is_503(client, monkeypatch):  # type: ignore[no-untyped-d
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reports_the_last_worker_heartbeat(client):  # type: ignore[no-untyped-def]
+def test_reports_the_last_worker_heartbeat(client):
     """Committed rows: the check reads them on its own thread's connection."""
     assert client.get("/healthz").json()["worker_last_seen"] is None
     beat = health.worker_heartbeat_record(worker_name="w1")
     assert client.get("/healthz").json()["worker_last_seen"] == beat.last_seen_at.isoformat()
 
 
-def test_only_get(client):  # type: ignore[no-untyped-def]
+def test_only_get(client):
     assert client.post("/healthz").status_code == 405
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cut_connection_is_not_reported_as_the_database_down(client):  # type: ignore[no-untyped-def]
+def test_a_cut_connection_is_not_reported_as_the_database_down(client):
     """The probe keeps its connection; when the server cuts it (pg_terminate_backend, as the
     fault run does) while the database is fine, the check reconnects instead of saying 503."""
     from django.db import connection

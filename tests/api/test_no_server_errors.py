@@ -26,12 +26,12 @@ BAD_YEARS = ["0001", "1899", "2201", "9999"]
 
 
 @pytest.fixture(autouse=True)
-def _frozen_now():  # type: ignore[no-untyped-def]
+def _frozen_now():
     with time_machine.travel(NOW, tick=False):
         yield
 
 
-def assert_400_naming(response, field: str) -> None:  # type: ignore[no-untyped-def]
+def assert_400_naming(response, field: str) -> None:
     assert response.status_code == 400, (response.status_code, response.content[:300])
     body = response.json()
     assert set(body) == {"code", "detail", "errors"}
@@ -46,7 +46,7 @@ def deep(depth: int) -> str:
 
 
 @pytest.mark.parametrize("depth", [50_000, 2_000, 40])
-def test_deeply_nested_json_to_login_is_a_400_not_a_crash(api_client, depth):  # type: ignore[no-untyped-def]
+def test_deeply_nested_json_to_login_is_a_400_not_a_crash(api_client, depth):
     response = api_client.post(
         "/api/v1/auth/login/", data=deep(depth), content_type="application/json"
     )
@@ -55,13 +55,13 @@ def test_deeply_nested_json_to_login_is_a_400_not_a_crash(api_client, depth):  #
     assert "nested" in response.json()["detail"]
 
 
-def test_json_nesting_within_the_limit_still_parses(api_client):  # type: ignore[no-untyped-def]
+def test_json_nesting_within_the_limit_still_parses(api_client):
     response = api_client.post("/api/v1/auth/login/", data=deep(5), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] != "parse_error"  # the field's own check answers
 
 
-def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):  # type: ignore[no-untyped-def]
+def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):
     """The labs FHIR endpoint parses with a parser of its own: the exception handler turns a
     RecursionError into the same 400."""
     body = "[" * 50_000 + "]" * 50_000
@@ -77,8 +77,8 @@ def test_deep_json_to_a_view_with_its_own_parser_is_a_400(nurse, patient):  # ty
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_me_doses_query_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_me_doses_query_dates_out_of_range(nurse, patient, year):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     for name in ("from", "to"):
         response = phone.get("/api/v1/me/doses/", {name: f"{year}-01-01"})
@@ -88,8 +88,8 @@ def test_me_doses_query_dates_out_of_range(nurse, patient, year):  # type: ignor
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     for name in ("from", "to"):
         response = client_for(nurse).get(
             f"/api/v1/patients/{patient.pk}/adherence/", {name: f"{year}-12-31"}
@@ -100,8 +100,8 @@ def test_patient_adherence_query_dates_out_of_range(nurse, patient, year):  # ty
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_dose_log_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_dose_log_dates_out_of_range(nurse, patient, year):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     base = {"client_id": str(uuid.uuid4()), "date": "2026-03-10", "slot": 1, "status": "taken"}
     response = phone.post("/api/v1/me/doses/", {**base, "date": f"{year}-01-01"}, format="json")
@@ -116,7 +116,7 @@ def test_dose_log_dates_out_of_range(nurse, patient, year):  # type: ignore[no-u
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 @pytest.mark.parametrize("field", ["start_date", "surgery_date"])
-def test_plan_case_dates_out_of_range(nurse, patient, year, field):  # type: ignore[no-untyped-def]
+def test_plan_case_dates_out_of_range(nurse, patient, year, field):
     case = {**CASE, field: f"{year}-01-01"}
     response = client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
@@ -128,8 +128,8 @@ def test_plan_case_dates_out_of_range(nurse, patient, year, field):  # type: ign
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     client = client_for(nurse)
     day = f"{year}-06-15"
     url = f"/api/v1/patients/{patient.pk}/plan/"
@@ -150,8 +150,8 @@ def test_plan_hold_and_revision_dates_out_of_range(nurse, patient, year):  # typ
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     response = phone.post(
         "/api/v1/me/weights/",
@@ -176,7 +176,7 @@ def test_side_effect_and_weight_dates_out_of_range(nurse, patient, year):  # typ
 @pytest.mark.parametrize(
     "path", ["exports/adherence.csv", "exports/adherence.xlsx", "exports/doses.csv"]
 )
-def test_cohort_export_query_dates_out_of_range(coordinator, year, path):  # type: ignore[no-untyped-def]
+def test_cohort_export_query_dates_out_of_range(coordinator, year, path):
     for name in ("from", "to"):
         query = {"from": "2026-01-01", "to": "2026-01-31", name: f"{year}-01-01"}
         response = client_for(coordinator).get(f"/api/v1/{path}", query)
@@ -184,7 +184,7 @@ def test_cohort_export_query_dates_out_of_range(coordinator, year, path):  # typ
 
 
 @pytest.mark.parametrize("year", BAD_YEARS)
-def test_export_job_dates_out_of_range(coordinator, year):  # type: ignore[no-untyped-def]
+def test_export_job_dates_out_of_range(coordinator, year):
     for name in ("from", "to"):
         body = {
             "kind": "doses_csv",
@@ -198,8 +198,8 @@ def test_export_job_dates_out_of_range(coordinator, year):  # type: ignore[no-un
 
 @pytest.mark.parametrize("year", BAD_YEARS)
 @pytest.mark.parametrize("path", ["report.pdf", "fhir/"])
-def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     for name in ("from", "to"):
         response = client_for(nurse).get(
             f"/api/v1/patients/{patient.pk}/{path}", {name: f"{year}-01-01"}
@@ -208,8 +208,8 @@ def test_patient_export_query_dates_out_of_range(nurse, patient, year, path):  #
 
 
 @pytest.mark.parametrize("year", ["1900", "2200"])
-def test_the_bounds_themselves_are_accepted(nurse, patient, year):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_the_bounds_themselves_are_accepted(nurse, patient, year):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     phone = client_for(patient.user)
     response = phone.post(
         "/api/v1/me/weights/",
@@ -228,8 +228,8 @@ def test_the_bounds_themselves_are_accepted(nurse, patient, year):  # type: igno
 
 
 @override_settings(INPUT_DATE_MIN_YEAR=2000, INPUT_DATE_MAX_YEAR=2100)
-def test_the_bounds_come_from_settings(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, case=CASE)
+def test_the_bounds_come_from_settings(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=CASE)
     response = client_for(patient.user).get("/api/v1/me/doses/", {"from": "1999-12-31"})
     assert_400_naming(response, "from")
     assert "2000 and 2100" in response.json()["detail"]
@@ -238,7 +238,7 @@ def test_the_bounds_come_from_settings(nurse, patient):  # type: ignore[no-untyp
 # ------------------------------------------------------------------------ headers
 
 
-def test_api_responses_are_not_stored(nurse, patient, api_client):  # type: ignore[no-untyped-def]
+def test_api_responses_are_not_stored(nurse, patient, api_client):
     response = client_for(nurse).get(f"/api/v1/patients/{patient.pk}/")
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -247,7 +247,7 @@ def test_api_responses_are_not_stored(nurse, patient, api_client):  # type: igno
     assert errors["Cache-Control"] == "no-store"
 
 
-def test_dashboard_pages_are_not_stored(nurse, client):  # type: ignore[no-untyped-def]
+def test_dashboard_pages_are_not_stored(nurse, client):
     client.force_login(nurse)
     response = client.get("/dashboard/", follow=False)
     for headers in (response, client.get("/dashboard/sign-in/")):
@@ -256,7 +256,7 @@ def test_dashboard_pages_are_not_stored(nurse, client):  # type: ignore[no-untyp
         assert not any(d.startswith("max-age=") and d != "max-age=0" for d in directives)
 
 
-def test_the_patient_app_shell_keeps_its_offline_caching(client):  # type: ignore[no-untyped-def]
+def test_the_patient_app_shell_keeps_its_offline_caching(client):
     response = client.get("/app/sw.js")
     assert response.status_code == 200
     assert response["Cache-Control"] != "no-store"
@@ -265,7 +265,7 @@ def test_the_patient_app_shell_keeps_its_offline_caching(client):  # type: ignor
 # ------------------------------------------------------------------------ SQLite
 
 
-def test_sqlite_uses_wal_and_a_busy_timeout():  # type: ignore[no-untyped-def]
+def test_sqlite_uses_wal_and_a_busy_timeout():
     if connection.vendor != "sqlite":
         pytest.skip(f"the database is {connection.vendor}, not SQLite (make run's default)")
     with connection.cursor() as cursor:

@@ -7,13 +7,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def schema(api_client):  # type: ignore[no-untyped-def]
+def schema(api_client):
     response = api_client.get("/api/schema/")
     assert response.status_code == 200
     return yaml.safe_load(response.content)
 
 
-def test_schema_is_openapi_3_with_our_operations(schema):  # type: ignore[no-untyped-def]
+def test_schema_is_openapi_3_with_our_operations(schema):
     assert schema["openapi"].startswith("3.")
     for path in (
         "/api/v1/patients/",
@@ -25,7 +25,7 @@ def test_schema_is_openapi_3_with_our_operations(schema):  # type: ignore[no-unt
         assert path in schema["paths"], path
 
 
-def test_error_responses_are_documented(schema):  # type: ignore[no-untyped-def]
+def test_error_responses_are_documented(schema):
     enrol = schema["paths"]["/api/v1/patients/"]["post"]["responses"]
     assert {"201", "400", "401", "403", "413", "415"} <= set(enrol)
     error_ref = enrol["400"]["content"]["application/json"]["schema"]["$ref"]
@@ -37,12 +37,12 @@ def test_error_responses_are_documented(schema):  # type: ignore[no-untyped-def]
     assert set(error["properties"]) == {"code", "detail", "errors"}
 
 
-def test_bearer_auth_is_described(schema):  # type: ignore[no-untyped-def]
+def test_bearer_auth_is_described(schema):
     schemes = schema["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" or "Bearer" in str(s) for s in schemes.values())
 
 
-def test_interactive_docs_are_served_without_a_cdn(api_client):  # type: ignore[no-untyped-def]
+def test_interactive_docs_are_served_without_a_cdn(api_client):
     response = api_client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -50,7 +50,7 @@ def test_interactive_docs_are_served_without_a_cdn(api_client):  # type: ignore[
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
 
 
-def test_schema_generates_without_warnings_and_validates(tmp_path):  # type: ignore[no-untyped-def]
+def test_schema_generates_without_warnings_and_validates(tmp_path):
     from django.core.management import call_command
 
     # --fail-on-warn turns any unresolved view, serializer or authenticator into a failure.
@@ -58,7 +58,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):  # type: ign
     assert (tmp_path / "s.yaml").stat().st_size > 1000
 
 
-def test_schema_and_docs_are_for_staff_when_not_public(settings, client, nurse, patient):  # type: ignore[no-untyped-def]
+def test_schema_and_docs_are_for_staff_when_not_public(settings, client, nurse, patient):
     """Production sets API_DOCS_PUBLIC off: the schema and docs then need a staff sign-in."""
     import importlib
 

@@ -22,6 +22,7 @@ their bodies are not JSON, so conformance checks only their status and content t
 import os
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -71,8 +72,8 @@ HYPOTHESIS = settings(
 )
 
 
-def _checks() -> list:  # type: ignore[type-arg]
-    checks = [not_a_server_error]
+def _checks() -> list[Callable[..., bool | None]]:
+    checks: list[Callable[..., bool | None]] = [not_a_server_error]
     if CONFORMANCE:
         from schemathesis.specs.openapi.checks import (
             content_type_conformance,
@@ -85,14 +86,14 @@ def _checks() -> list:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def world(patient, nurse, coordinator):  # type: ignore[no-untyped-def]
+def world(patient, nurse, coordinator):
     """A patient with a plan and some history, made through the API as the apps would."""
     nurse_api = client_for(nurse)
     phone = client_for(patient.user)
     today = timezone.localdate()
     start = today - timedelta(days=14)
 
-    def ok(response, status=(200, 201, 202)):  # type: ignore[no-untyped-def]
+    def ok(response, status=(200, 201, 202)):
         assert response.status_code in status, (response.status_code, response.content[:500])
         return response.json()
 
@@ -129,12 +130,12 @@ def world(patient, nurse, coordinator):  # type: ignore[no-untyped-def]
     # Real identifiers for path parameters (see _use_real_ids).
     ids = {
         "patient_id": str(patient.pk),
-        "log_id": str(ScheduledDose.objects.logged().filter(patient=patient).first().pk),  # type: ignore[union-attr]
-        "hold_id": PlanHold.objects.filter(plan__patient=patient).first().pk,  # type: ignore[union-attr]
-        "report_id": str(SideEffectReport.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]
-        "alert_id": str(Alert.objects.filter(patient=patient).first().pk),  # type: ignore[union-attr]
-        "job_id": str(ExportJob.objects.first().pk),  # type: ignore[union-attr]
-        "device_id": Device.objects.filter(user=patient.user).first().pk,  # type: ignore[union-attr]
+        "log_id": str(ScheduledDose.objects.logged().filter(patient=patient).first().pk),
+        "hold_id": PlanHold.objects.filter(plan__patient=patient).first().pk,
+        "report_id": str(SideEffectReport.objects.filter(patient=patient).first().pk),
+        "alert_id": str(Alert.objects.filter(patient=patient).first().pk),
+        "job_id": str(ExportJob.objects.first().pk),
+        "device_id": Device.objects.filter(user=patient.user).first().pk,
     }
     assert Patient.objects.filter(pk=patient.pk).exists()
     return ids
@@ -148,7 +149,7 @@ def _is_uuid(value: object) -> bool:
     return True
 
 
-def _use_real_ids(case, ids: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _use_real_ids(case, ids: dict) -> None:
     """A well-formed identifier is swapped for the fixture's real one, so the operation reaches
     its logic instead of a 404; malformed ones (coverage's negative cases) are sent as made."""
     for name, value in list((case.path_parameters or {}).items()):
@@ -163,12 +164,12 @@ def _use_real_ids(case, ids: dict) -> None:  # type: ignore[no-untyped-def,type-
 
 
 @pytest.fixture
-def server_errors():  # type: ignore[no-untyped-def]
+def server_errors():
     """Run the WSGI app as Django's test client does (the request signals would otherwise close
     the test's connection mid-transaction), and keep the traceback of any unhandled error."""
     caught: list[str] = []
 
-    def keep(sender, request=None, **kwargs):  # type: ignore[no-untyped-def]
+    def keep(sender, request=None, **kwargs):
         caught.append(traceback.format_exc())
 
     request_started.disconnect(close_old_connections)
@@ -182,7 +183,7 @@ def server_errors():  # type: ignore[no-untyped-def]
         request_finished.connect(close_old_connections)
 
 
-def _run(case, token: str, ids: dict, caught: list[str]) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _run(case, token: str, ids: dict, caught: list[str]) -> None:
     _use_real_ids(case, ids)
     headers = {"Authorization": f"Bearer {token}"}
     cache.clear()
@@ -198,14 +199,14 @@ def _run(case, token: str, ids: dict, caught: list[str]) -> None:  # type: ignor
 
 
 @pytest.fixture
-def patient_token(patient) -> str:  # type: ignore[no-untyped-def]
+def patient_token(patient) -> str:
     from backend.accounts.services import auth_token_issue
 
     return auth_token_issue(user=patient.user)[1]
 
 
 @pytest.fixture
-def nurse_token(nurse) -> str:  # type: ignore[no-untyped-def]
+def nurse_token(nurse) -> str:
     from backend.accounts.services import auth_token_issue
 
     return auth_token_issue(user=nurse)[1]
@@ -213,11 +214,11 @@ def nurse_token(nurse) -> str:  # type: ignore[no-untyped-def]
 
 @schema.parametrize()
 @HYPOTHESIS
-def test_as_patient(case, patient_token, world, server_errors) -> None:  # type: ignore[no-untyped-def]
+def test_as_patient(case, patient_token, world, server_errors) -> None:
     _run(case, patient_token, world, server_errors)
 
 
 @schema.parametrize()
 @HYPOTHESIS
-def test_as_nurse(case, nurse_token, world, server_errors) -> None:  # type: ignore[no-untyped-def]
+def test_as_nurse(case, nurse_token, world, server_errors) -> None:
     _run(case, nurse_token, world, server_errors)

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_local_settings_configure_sqlite_for_web_and_worker_together(tmp_path):  # type: ignore[no-untyped-def]
+def test_local_settings_configure_sqlite_for_web_and_worker_together(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()

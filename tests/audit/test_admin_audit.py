@@ -27,12 +27,12 @@ AGENT = "admin-audit-test-browser"
 
 
 @pytest.fixture
-def mfa_on(settings):  # type: ignore[no-untyped-def]
+def mfa_on(settings):
     settings.STAFF_MFA_REQUIRED = True
     return settings
 
 
-def verified_client(user) -> Client:  # type: ignore[no-untyped-def]
+def verified_client(user) -> Client:
     """A browser signed in as `user`, the session verified by their TOTP device (what the
     dashboard's code step leaves behind)."""
     device = mfa.totp_device_provision(user=user, secret=SECRET, via="test")
@@ -45,7 +45,7 @@ def verified_client(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def admin_client(mfa_on, admin_user) -> Client:  # type: ignore[no-untyped-def]
+def admin_client(mfa_on, admin_user) -> Client:
     client = verified_client(admin_user)
     assert client.get("/admin/").status_code == 200
     return client
@@ -93,7 +93,7 @@ def change_form(patient: Patient, **changes: str) -> dict[str, str]:
 # ---------------------------------------------------------------- the session
 
 
-def test_an_unverified_admin_session_does_not_open_the_admin(mfa_on, admin_user):  # type: ignore[no-untyped-def]
+def test_an_unverified_admin_session_does_not_open_the_admin(mfa_on, admin_user):
     client = Client()
     client.force_login(admin_user)
     assert client.get("/admin/").status_code == 302
@@ -103,7 +103,7 @@ def test_an_unverified_admin_session_does_not_open_the_admin(mfa_on, admin_user)
 # ---------------------------------------------------------------- reads
 
 
-def test_opening_a_patient_writes_admin_view_with_the_patient(admin_client, admin_user, patient):  # type: ignore[no-untyped-def]
+def test_opening_a_patient_writes_admin_view_with_the_patient(admin_client, admin_user, patient):
     response = admin_client.get(patient_url(patient))
     assert response.status_code == 200
     (event,) = events("admin.view")
@@ -119,13 +119,13 @@ def test_opening_a_patient_writes_admin_view_with_the_patient(admin_client, admi
     }
 
 
-def test_the_history_page_is_a_read_too(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_the_history_page_is_a_read_too(admin_client, patient):
     assert admin_client.get(patient_url(patient, "history/")).status_code == 200
     (event,) = events("admin.view")
     assert (event.patient, event.detail["page"]) == (patient, "history")
 
 
-def test_the_patient_list_writes_one_read_per_patient_shown(admin_client, admin_user, care_team):  # type: ignore[no-untyped-def]
+def test_the_patient_list_writes_one_read_per_patient_shown(admin_client, admin_user, care_team):
     shown = [PatientFactory(care_team=care_team) for _ in range(3)]
     response = admin_client.get("/admin/accounts/patient/")
     assert response.status_code == 200
@@ -136,7 +136,7 @@ def test_the_patient_list_writes_one_read_per_patient_shown(admin_client, admin_
     assert all(event.detail["count"] == 1 for event in reads)
 
 
-def test_a_search_is_kept_with_the_reads(admin_client, care_team):  # type: ignore[no-untyped-def]
+def test_a_search_is_kept_with_the_reads(admin_client, care_team):
     wanted = PatientFactory(care_team=care_team, medical_record_number="MRN-WANTED")
     PatientFactory(care_team=care_team)
     admin_client.get("/admin/accounts/patient/?q=MRN-WANTED")
@@ -147,7 +147,7 @@ def test_a_search_is_kept_with_the_reads(admin_client, care_team):  # type: igno
 
 def test_a_list_of_rows_with_a_patient_fk_audits_each_patient_once(
     admin_client, patient, foreign_patient
-):  # type: ignore[no-untyped-def]
+):
     make_alert(patient)
     make_alert(foreign_patient)
     make_alert(patient, kind="missed_dose_streak")
@@ -156,7 +156,7 @@ def test_a_list_of_rows_with_a_patient_fk_audits_each_patient_once(
     assert reads == {patient.pk: 2, foreign_patient.pk: 1}
 
 
-def test_rows_of_a_patients_account_are_audited_as_theirs(admin_client, patient, nurse):  # type: ignore[no-untyped-def]
+def test_rows_of_a_patients_account_are_audited_as_theirs(admin_client, patient, nurse):
     Device.objects.create(
         user=patient.user, token="patient-token-1", platform="web", last_seen_at="2026-06-01T08:00Z"
     )
@@ -177,14 +177,14 @@ def test_rows_of_a_patients_account_are_audited_as_theirs(admin_client, patient,
 
 def test_a_model_without_patients_writes_one_row_with_the_count(
     admin_client, care_team, other_care_team
-):  # type: ignore[no-untyped-def]
+):
     assert admin_client.get("/admin/accounts/careteam/").status_code == 200
     (read,) = events("admin.list")
     assert read.patient is None
     assert read.detail == {"model": "accounts.careteam", "page": 1, "count": 2}
 
 
-def test_reading_the_audit_log_is_audited_and_it_stays_read_only(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_reading_the_audit_log_is_audited_and_it_stays_read_only(admin_client, patient):
     admin_client.get(patient_url(patient))
     view = events("admin.view")[0]
     assert admin_client.get("/admin/audit/auditevent/").status_code == 200
@@ -198,7 +198,7 @@ def test_reading_the_audit_log_is_audited_and_it_stays_read_only(admin_client, p
 # ---------------------------------------------------------------- writes
 
 
-def test_changing_a_field_writes_admin_change_with_the_field_names(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_changing_a_field_writes_admin_change_with_the_field_names(admin_client, patient):
     response = admin_client.post(patient_url(patient), change_form(patient, display_name="New"))
     assert response.status_code == 302, response.content[:2000]
     patient.refresh_from_db()
@@ -210,7 +210,7 @@ def test_changing_a_field_writes_admin_change_with_the_field_names(admin_client,
     assert "New" not in str(event.detail)  # names, never values
 
 
-def test_the_care_team_and_the_time_zone_are_not_changed_by_the_form(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_the_care_team_and_the_time_zone_are_not_changed_by_the_form(admin_client, patient):
     team, zone = patient.care_team_id, patient.time_zone
     elsewhere = CareTeamFactory(name="Elsewhere")
     response = admin_client.post(
@@ -226,7 +226,7 @@ def test_the_care_team_and_the_time_zone_are_not_changed_by_the_form(admin_clien
     assert "time_zone" not in event.detail["fields"]
 
 
-def test_the_change_form_shows_both_read_only(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_the_change_form_shows_both_read_only(admin_client, patient):
     page = admin_client.get(patient_url(patient)).content.decode()
     assert 'name="care_team"' not in page
     assert 'name="time_zone"' not in page
@@ -236,7 +236,7 @@ def test_the_change_form_shows_both_read_only(admin_client, patient):  # type: i
 
 def test_moving_the_time_zone_through_the_admin_keeps_the_history(
     admin_client, admin_user, patient
-):  # type: ignore[no-untyped-def]
+):
     previous = patient.time_zone
     response = admin_client.post(
         patient_url(patient), change_form(patient, new_time_zone="America/New_York")
@@ -254,7 +254,7 @@ def test_moving_the_time_zone_through_the_admin_keeps_the_history(
     assert event.detail["fields"] == ["new_time_zone"]
 
 
-def test_a_bad_time_zone_is_refused(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_a_bad_time_zone_is_refused(admin_client, patient):
     zone = patient.time_zone
     response = admin_client.post(
         patient_url(patient), change_form(patient, new_time_zone="Mars/Base")
@@ -266,14 +266,14 @@ def test_a_bad_time_zone_is_refused(admin_client, patient):  # type: ignore[no-u
     assert not events("admin.change")
 
 
-def test_patients_are_not_added_or_deleted_in_the_admin(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_patients_are_not_added_or_deleted_in_the_admin(admin_client, patient):
     assert admin_client.get("/admin/accounts/patient/add/").status_code == 403
     assert admin_client.get(patient_url(patient, "delete/")).status_code == 403
     assert admin_client.post(patient_url(patient, "delete/"), {"post": "yes"}).status_code == 403
     assert Patient.objects.filter(pk=patient.pk).exists()
 
 
-def test_adding_and_deleting_write_audit_rows(admin_client):  # type: ignore[no-untyped-def]
+def test_adding_and_deleting_write_audit_rows(admin_client):
     response = admin_client.post(
         "/admin/accounts/careteam/add/",
         {
@@ -297,7 +297,7 @@ def test_adding_and_deleting_write_audit_rows(admin_client):  # type: ignore[no-
     assert deleted.detail == {"model": "accounts.careteam", "object_id": team_id}
 
 
-def test_an_inline_change_is_part_of_the_audited_change(admin_client, care_team):  # type: ignore[no-untyped-def]
+def test_an_inline_change_is_part_of_the_audited_change(admin_client, care_team):
     newcomer = StaffFactory(role="nurse")
     response = admin_client.post(
         f"/admin/accounts/careteam/{care_team.pk}/change/",
@@ -320,7 +320,7 @@ def test_an_inline_change_is_part_of_the_audited_change(admin_client, care_team)
     ]
 
 
-def test_a_password_hash_is_never_in_the_audit(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_a_password_hash_is_never_in_the_audit(admin_client, patient):
     user = patient.user
     response = admin_client.post(
         f"/admin/accounts/user/{user.pk}/password/",
@@ -334,7 +334,7 @@ def test_a_password_hash_is_never_in_the_audit(admin_client, patient):  # type: 
     assert "A-new-long-passphrase-42" not in str(event.detail)
 
 
-def test_an_admin_action_is_audited(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_an_admin_action_is_audited(admin_client, patient):
     from backend.notifications.models import OutboxMessage
 
     message = OutboxMessage.objects.create(
@@ -353,7 +353,7 @@ def test_an_admin_action_is_audited(admin_client, patient):  # type: ignore[no-u
 # ---------------------------------------------------------------- alerts are never deleted
 
 
-def test_the_alert_delete_page_is_403_and_the_bulk_delete_action_is_absent(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_the_alert_delete_page_is_403_and_the_bulk_delete_action_is_absent(admin_client, patient):
     alert = make_alert(patient)
     assert admin_client.get(f"/admin/alerts/alert/{alert.pk}/delete/").status_code == 403
     page = admin_client.get("/admin/alerts/alert/")
@@ -365,7 +365,7 @@ def test_the_alert_delete_page_is_403_and_the_bulk_delete_action_is_absent(admin
     assert b'name="status"' not in change.content
 
 
-def test_a_superuser_cannot_delete_an_alert(admin_client, admin_user, patient):  # type: ignore[no-untyped-def]
+def test_a_superuser_cannot_delete_an_alert(admin_client, admin_user, patient):
     assert admin_user.is_superuser
     alert = make_alert(patient)
     assert (
@@ -383,7 +383,7 @@ def test_a_superuser_cannot_delete_an_alert(admin_client, admin_user, patient): 
     assert not LogEntry.objects.filter(action_flag=3).exists()
 
 
-def test_lab_results_are_read_only_and_not_deleted(admin_client, patient):  # type: ignore[no-untyped-def]
+def test_lab_results_are_read_only_and_not_deleted(admin_client, patient):
     assert admin_client.get("/admin/labs/labresult/").status_code == 200
     page = admin_client.get("/admin/labs/labresult/")
     assert b'value="delete_selected"' not in page.content

@@ -10,7 +10,7 @@ from tests.factories.clients import client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_detail_read_is_recorded(nurse, patient):  # type: ignore[no-untyped-def]
+def test_staff_detail_read_is_recorded(nurse, patient):
     client = client_for(nurse)
     client.get(f"/api/v1/patients/{patient.pk}/", HTTP_USER_AGENT="ward-pc", REMOTE_ADDR="10.1.2.3")
     event = AuditEvent.objects.get()
@@ -24,7 +24,7 @@ def test_staff_detail_read_is_recorded(nurse, patient):  # type: ignore[no-untyp
     assert event.occurred_at is not None
 
 
-def test_staff_list_records_each_patient_shown(coordinator, care_team):  # type: ignore[no-untyped-def]
+def test_staff_list_records_each_patient_shown(coordinator, care_team):
     from tests.factories.accounts import activated_patient
 
     patients = [activated_patient(care_team=care_team) for _ in range(3)]
@@ -35,17 +35,17 @@ def test_staff_list_records_each_patient_shown(coordinator, care_team):  # type:
     assert recorded == {p.pk for p in patients}
 
 
-def test_refused_read_of_a_foreign_patient_records_nothing(nurse, foreign_patient):  # type: ignore[no-untyped-def]
+def test_refused_read_of_a_foreign_patient_records_nothing(nurse, foreign_patient):
     assert client_for(nurse).get(f"/api/v1/patients/{foreign_patient.pk}/").status_code == 404
     assert not AuditEvent.objects.exists()
 
 
-def test_patient_reading_their_own_record_is_not_a_staff_read(patient):  # type: ignore[no-untyped-def]
+def test_patient_reading_their_own_record_is_not_a_staff_read(patient):
     client_for(patient.user).get(f"/api/v1/patients/{patient.pk}/")
     assert not AuditEvent.objects.exists()
 
 
-def test_events_cannot_be_changed_or_deleted_through_the_orm(nurse, patient):  # type: ignore[no-untyped-def]
+def test_events_cannot_be_changed_or_deleted_through_the_orm(nurse, patient):
     event = audit_record(actor=nurse, action="patient.view", patient=patient)
     event.action = "something.else"
     with pytest.raises(AppendOnlyError):
@@ -56,7 +56,7 @@ def test_events_cannot_be_changed_or_deleted_through_the_orm(nurse, patient):  #
 
 
 @pytest.mark.postgres
-def test_database_refuses_update_and_delete_on_postgres(nurse, patient):  # type: ignore[no-untyped-def]
+def test_database_refuses_update_and_delete_on_postgres(nurse, patient):
     from django.db import DatabaseError
 
     audit_record(actor=nurse, action="patient.view", patient=patient)
@@ -73,7 +73,7 @@ def test_database_refuses_update_and_delete_on_postgres(nurse, patient):  # type
         AuditEvent.objects.update(action="x")
 
 
-def test_enrolment_invitation_and_activation_are_recorded(nurse, api_client):  # type: ignore[no-untyped-def]
+def test_enrolment_invitation_and_activation_are_recorded(nurse, api_client):
     body = {"display_name": "A", "medical_record_number": "1", "time_zone": "UTC"}
     enrolled = client_for(nurse).post("/api/v1/patients/", body).json()
     api_client.post(
@@ -89,7 +89,7 @@ def test_enrolment_invitation_and_activation_are_recorded(nurse, api_client):  #
     assert enrolled["invitation_code"] not in str(events[1].detail)
 
 
-def test_changes_made_inside_services_record_where_the_request_came_from(nurse):  # type: ignore[no-untyped-def]
+def test_changes_made_inside_services_record_where_the_request_came_from(nurse):
     body = {"display_name": "A", "medical_record_number": "7", "time_zone": "UTC"}
     client_for(nurse).post(
         "/api/v1/patients/", body, REMOTE_ADDR="10.9.8.7", HTTP_USER_AGENT="ward-pc"
@@ -98,6 +98,6 @@ def test_changes_made_inside_services_record_where_the_request_came_from(nurse):
     assert (enrol.ip_address, enrol.user_agent) == ("10.9.8.7", "ward-pc")
 
 
-def test_events_outside_a_request_have_no_origin(nurse, patient):  # type: ignore[no-untyped-def]
+def test_events_outside_a_request_have_no_origin(nurse, patient):
     event = audit_record(actor=nurse, action="test.event", patient=patient)
     assert (event.ip_address, event.user_agent) == (None, "")

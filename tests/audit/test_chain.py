@@ -47,7 +47,7 @@ def verify() -> str:
     return out.getvalue()
 
 
-def behind_the_apps_back(sql: str, params: list | None = None) -> None:  # type: ignore[type-arg]
+def behind_the_apps_back(sql: str, params: list | None = None) -> None:
     """Raw SQL as the database superuser (the test's role), the append-only and chaining
     triggers off."""
     triggers = (TRIGGER, *CHAIN_TRIGGERS)
@@ -65,7 +65,7 @@ def behind_the_apps_back(sql: str, params: list | None = None) -> None:  # type:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def write_some(nurse, patient) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def write_some(nurse, patient) -> list[AuditEvent]:
     audit_record(actor=nurse, action="patient.view", patient=patient, detail={"page": 1})
     audit_record_patient_reads(actor=nurse, patients=[patient, patient], action="patient.list")
     audit_record(
@@ -78,7 +78,7 @@ def write_some(nurse, patient) -> list[AuditEvent]:  # type: ignore[no-untyped-d
     return in_chain_order()
 
 
-def test_every_event_links_to_the_one_before(nurse, patient):  # type: ignore[no-untyped-def]
+def test_every_event_links_to_the_one_before(nurse, patient):
     events = write_some(nurse, patient)
     assert [event.chain_position for event in events] == [1, 2, 3, 4, 5]
     assert [event.pk for event in events] == sorted(event.pk for event in events)
@@ -106,7 +106,7 @@ def test_an_empty_log_is_intact() -> None:
     assert verify().strip() == "0 rows, chain intact"
 
 
-def test_the_hash_is_taken_over_what_the_database_gives_back(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_hash_is_taken_over_what_the_database_gives_back(nurse, patient):
     event = audit_record(actor=nurse, action="x", patient=patient, detail={"f": 2.0}, request=None)
     chain_now()
     stored = AuditEvent.objects.values(*chain.HASHED_FIELDS).get(pk=event.pk)
@@ -127,7 +127,7 @@ def test_the_hash_is_taken_over_what_the_database_gives_back(nurse, patient):  #
         ("link_version", 1),
     ],
 )
-def test_a_row_changed_behind_the_apps_back_is_found_at_that_row(nurse, patient, column, value):  # type: ignore[no-untyped-def]
+def test_a_row_changed_behind_the_apps_back_is_found_at_that_row(nurse, patient, column, value):
     events = write_some(nurse, patient)
     # A moved position shows where the row lands: moving the last row leaves a gap.
     target = {"detail": events[0], "chain_position": events[-1]}.get(column, events[2])
@@ -144,7 +144,7 @@ def test_a_row_changed_behind_the_apps_back_is_found_at_that_row(nurse, patient,
         assert "positions run 1, 2, 3" in str(raised.value)
 
 
-def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(nurse, patient):
     events = write_some(nurse, patient)
     target = events[1]
     values = AuditEvent.objects.values(*chain.HASHED_FIELDS).get(pk=target.pk)
@@ -159,7 +159,7 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(nurse, patient):
         verify()
 
 
-def test_a_deleted_row_is_found_at_the_row_after_it(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_deleted_row_is_found_at_the_row_after_it(nurse, patient):
     events = write_some(nurse, patient)
     behind_the_apps_back("DELETE FROM audit_auditevent WHERE id = %s", [events[2].pk])
     with pytest.raises(CommandError) as raised:
@@ -169,14 +169,14 @@ def test_a_deleted_row_is_found_at_the_row_after_it(nurse, patient):  # type: ig
     assert f"row {events[1].pk}" in message and "deleted" in message
 
 
-def test_a_row_inserted_without_the_chain_is_found(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_row_inserted_without_the_chain_is_found(nurse, patient):
     """On SQLite a raw INSERT skips the chain; on PostgreSQL only with the triggers off."""
     write_some(nurse, patient)
     behind_the_apps_back(
         "INSERT INTO audit_auditevent (occurred_at, actor_username, actor_role, action, "
         "detail, user_agent, previous_hash, row_hash) "
         "VALUES (%s, '', '', 'forged', '{}', '', '', '')",
-        [AuditEvent.objects.order_by("-id").first().occurred_at],  # type: ignore[union-attr]
+        [AuditEvent.objects.order_by("-id").first().occurred_at],
     )
     forged = AuditEvent.objects.get(action="forged")
     with pytest.raises(CommandError, match=rf"row {forged.pk}: 1 rows not chained") as raised:
@@ -184,7 +184,7 @@ def test_a_row_inserted_without_the_chain_is_found(nurse, patient):  # type: ign
     assert "the 5 chained rows are intact" in str(raised.value)
 
 
-def test_a_row_slipped_in_at_the_end_with_made_up_hashes_is_found(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_row_slipped_in_at_the_end_with_made_up_hashes_is_found(nurse, patient):
     events = write_some(nurse, patient)
     behind_the_apps_back(
         "INSERT INTO audit_auditevent (occurred_at, actor_username, actor_role, action, "
@@ -198,7 +198,7 @@ def test_a_row_slipped_in_at_the_end_with_made_up_hashes_is_found(nurse, patient
 
 
 @pytest.mark.postgres
-def test_a_raw_insert_is_chained_like_any_other_and_may_not_bring_its_own_hashes(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_raw_insert_is_chained_like_any_other_and_may_not_bring_its_own_hashes(nurse, patient):
     write_some(nurse, patient)
     values = {
         **AuditEvent.objects.values(*chain.HASHED_FIELDS).get(chain_position=1),
@@ -229,7 +229,7 @@ def test_a_raw_insert_is_chained_like_any_other_and_may_not_bring_its_own_hashes
 
 
 @pytest.mark.postgres
-def test_only_the_chaining_trigger_may_update_and_only_the_chain_columns(nurse, patient):  # type: ignore[no-untyped-def]
+def test_only_the_chaining_trigger_may_update_and_only_the_chain_columns(nurse, patient):
     """Even as the owner, with the triggers on: no UPDATE of a chained or unchained row."""
     write_some(nurse, patient)
     pending = audit_record(actor=nurse, action="patient.view", patient=patient)
@@ -255,7 +255,7 @@ def test_only_the_chaining_trigger_may_update_and_only_the_chain_columns(nurse, 
     assert verify().startswith("6 rows, chain intact")
 
 
-def test_the_migration_places_rows_chained_before_it_without_rewriting_them(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_migration_places_rows_chained_before_it_without_rewriting_them(nurse, patient):
     """Rows chained by the old code (migration 0003's formula, in id order) get their place
     and content_hash from migration 0005 and keep their hashes; new rows follow them."""
     from importlib import import_module
@@ -313,7 +313,7 @@ def test_the_migration_places_rows_chained_before_it_without_rewriting_them(nurs
 
 
 @pytest.mark.postgres
-def test_truncate_is_refused_on_postgres(nurse, patient):  # type: ignore[no-untyped-def]
+def test_truncate_is_refused_on_postgres(nurse, patient):
     audit_record(actor=nurse, action="patient.view", patient=patient)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's inserts, checked now
@@ -335,13 +335,13 @@ def test_truncate_is_refused_on_postgres(nurse, patient):  # type: ignore[no-unt
 # --- PostgreSQL, committing for real: chained at commit ---------------------------------------
 
 
-def in_thread(*targets):  # type: ignore[no-untyped-def]
+def in_thread(*targets):
     """Run each target in its own thread (its own connection); the errors they raised."""
     from django.db import connections
 
     errors: list[BaseException] = []
 
-    def run(target) -> None:  # type: ignore[no-untyped-def]
+    def run(target) -> None:
         try:
             target()
         except BaseException as error:  # noqa: BLE001
@@ -358,7 +358,7 @@ def in_thread(*targets):  # type: ignore[no-untyped-def]
     return errors
 
 
-def stored(**filters):  # type: ignore[no-untyped-def]
+def stored(**filters):
     return list(
         AuditEvent.objects.filter(**filters)
         .order_by("id")
@@ -368,9 +368,7 @@ def stored(**filters):  # type: ignore[no-untyped-def]
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_rows_written_in_one_transaction_are_chained_at_its_commit_in_order(  # type: ignore[no-untyped-def]
-    nurse, patient
-):
+def test_rows_written_in_one_transaction_are_chained_at_its_commit_in_order(nurse, patient):
     with transaction.atomic():
         audit_record(actor=nurse, action="first", patient=patient)
         audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="patient.list")
@@ -390,7 +388,7 @@ def test_rows_written_in_one_transaction_are_chained_at_its_commit_in_order(  # 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_transaction_or_savepoint_leaves_no_gap(nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_rolled_back_transaction_or_savepoint_leaves_no_gap(nurse, patient):
     audit_record(actor=nurse, action="kept.1", patient=patient)
     with pytest.raises(RuntimeError), transaction.atomic():
         audit_record(actor=nurse, action="lost", patient=patient)
@@ -415,7 +413,7 @@ def test_a_rolled_back_transaction_or_savepoint_leaves_no_gap(nurse, patient):  
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_chain_runs_in_commit_order_not_id_order(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_chain_runs_in_commit_order_not_id_order(nurse, patient):
     written, committed = threading.Event(), threading.Event()
 
     def slow() -> None:
@@ -438,11 +436,11 @@ def test_the_chain_runs_in_commit_order_not_id_order(nurse, patient):  # type: i
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_keep_one_chain(nurse, patient):  # type: ignore[no-untyped-def]
+def test_concurrent_writers_keep_one_chain(nurse, patient):
     threads, each = 8, 25
     start = threading.Barrier(threads)
 
-    def writer(number: int):  # type: ignore[no-untyped-def]
+    def writer(number: int):
         def write() -> None:
             start.wait()
             for i in range(each):
@@ -468,7 +466,7 @@ def test_concurrent_writers_keep_one_chain(nurse, patient):  # type: ignore[no-u
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_row_lock_then_audit_and_audit_then_row_lock_both_commit(nurse, patient):  # type: ignore[no-untyped-def]
+def test_row_lock_then_audit_and_audit_then_row_lock_both_commit(nurse, patient):
     """The old design deadlocked here: the second transaction held the chain lock from its
     audit on, then waited for the first one's row lock, which waited for the chain lock."""
     from backend.accounts.models import Patient
@@ -499,7 +497,7 @@ def test_row_lock_then_audit_and_audit_then_row_lock_both_commit(nurse, patient)
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_chain_lock_is_taken_after_the_commits_foreign_key_checks(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_the_chain_lock_is_taken_after_the_commits_foreign_key_checks(nurse, care_team):
     """A transaction's deferred foreign-key checks run at its commit and take row locks; the
     chain lock is taken only after them. Otherwise: A takes the chain lock for its first row,
     then its second row's check waits for patient 2, locked by B, which waits at its commit
@@ -539,7 +537,7 @@ def test_the_chain_lock_is_taken_after_the_commits_foreign_key_checks(nurse, car
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_committed_rows_changed_by_the_superuser_are_found(nurse, patient):  # type: ignore[no-untyped-def]
+def test_committed_rows_changed_by_the_superuser_are_found(nurse, patient):
     for n in range(4):
         audit_record(actor=nurse, action=f"n{n}", patient=patient)
     target = AuditEvent.objects.get(chain_position=3)

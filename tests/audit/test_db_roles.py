@@ -35,7 +35,7 @@ def test_role_names_are_checked() -> None:
 
 
 @pytest.mark.postgres
-def test_the_app_role_may_only_insert_and_select_on_the_audit_log(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_app_role_may_only_insert_and_select_on_the_audit_log(nurse, patient):
     role = f"audit_app_test_{uuid.uuid4().hex[:10]}"
     audit_record(actor=nurse, action="patient.view", patient=patient)
     with connection.cursor() as cursor:
@@ -111,7 +111,7 @@ def test_the_app_role_may_only_insert_and_select_on_the_audit_log(nurse, patient
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_app_roles_committed_events_are_chained(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_app_roles_committed_events_are_chained(nurse, patient):
     """At a real commit, as the application role: the chaining trigger's function runs as its
     owner, so the rows get their place though the role may not UPDATE the table."""
     role = f"audit_app_test_{uuid.uuid4().hex[:10]}"

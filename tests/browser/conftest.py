@@ -95,7 +95,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser):
     """A fresh context (no cookies) at desktop size; CSP violations and page errors are kept
     on `page.problems` so a test can assert there were none."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -129,13 +129,13 @@ def zone() -> str:
 
 
 @pytest.fixture
-def open_phone(browser, zone) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
+def open_phone(browser, zone) -> Iterator[Callable[..., object]]:
     """Open a phone: a fresh context (its own storage, IndexedDB and service workers) at
     360 x 740 with touch, in the patient's time zone. Console errors and page errors are kept
     on `page.problems`."""
     contexts = []
 
-    def opener(*, locale: str = "en-GB", service_workers: str = "allow", **options) -> object:  # type: ignore[no-untyped-def]
+    def opener(*, locale: str = "en-GB", service_workers: str = "allow", **options) -> object:
         context = browser.new_context(
             viewport=PHONE,
             screen=PHONE,
@@ -164,7 +164,7 @@ def open_phone(browser, zone) -> Iterator[Callable[..., object]]:  # type: ignor
                 else None
             ),
         )
-        page.problems = problems  # type: ignore[attr-defined]
+        page.problems = problems
         return page
 
     yield opener

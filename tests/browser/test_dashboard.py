@@ -22,12 +22,12 @@ XSS_NOTE = '<script>document.title="pwned"</script><img src=x onerror="window.__
 
 
 @pytest.fixture
-def patient_on_plan(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+def patient_on_plan(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
     return patient
 
 
-def report_through_api(live_server, patient, *, severity: int, note: str = "") -> dict:  # type: ignore[no-untyped-def]
+def report_through_api(live_server, patient, *, severity: int, note: str = "") -> dict:
     """What the patient's phone does: a bearer token and a POST over HTTP."""
     _, token = auth_token_issue(user=patient.user)
     response = requests.post(
@@ -45,7 +45,7 @@ def report_through_api(live_server, patient, *, severity: int, note: str = "") -
     return response.json()
 
 
-def sign_in(page, live_server, user) -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, live_server, user) -> None:
     page.goto(f"{live_server.url}/dashboard/sign-in/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
@@ -53,7 +53,7 @@ def sign_in(page, live_server, user) -> None:  # type: ignore[no-untyped-def]
     expect(page.get_by_role("heading", name="Alert queue")).to_be_visible()
 
 
-def test_nurse_acknowledges_and_resolves_an_alert_without_a_reload(  # type: ignore[no-untyped-def]
+def test_nurse_acknowledges_and_resolves_an_alert_without_a_reload(
     live_server, page, nurse, patient_on_plan, artifacts
 ):
     report_through_api(live_server, patient_on_plan, severity=3)
@@ -94,7 +94,7 @@ def test_nurse_acknowledges_and_resolves_an_alert_without_a_reload(  # type: ign
     assert page.problems == []
 
 
-def test_resolving_without_a_note_shows_the_reason_in_the_panel(  # type: ignore[no-untyped-def]
+def test_resolving_without_a_note_shows_the_reason_in_the_panel(
     live_server, page, nurse, patient_on_plan
 ):
     report_through_api(live_server, patient_on_plan, severity=3)
@@ -110,7 +110,7 @@ def test_resolving_without_a_note_shows_the_reason_in_the_panel(  # type: ignore
     assert alert.status == AlertStatus.OPEN
 
 
-def test_new_alerts_appear_without_a_reload_with_the_count_in_the_title(  # type: ignore[no-untyped-def]
+def test_new_alerts_appear_without_a_reload_with_the_count_in_the_title(
     live_server, page, nurse, patient_on_plan, settings
 ):
     settings.DASHBOARD_POLL_SECONDS = 2  # the default is 15 s; the issue allows up to 30 s
@@ -132,7 +132,7 @@ def test_new_alerts_appear_without_a_reload_with_the_count_in_the_title(  # type
     assert waited < 30
 
 
-def test_patient_free_text_is_shown_as_text_never_run(  # type: ignore[no-untyped-def]
+def test_patient_free_text_is_shown_as_text_never_run(
     live_server, page, nurse, patient_on_plan, artifacts
 ):
     report_through_api(live_server, patient_on_plan, severity=3, note=XSS_NOTE)
@@ -155,16 +155,14 @@ def test_patient_free_text_is_shown_as_text_never_run(  # type: ignore[no-untype
     assert page.problems == []
 
 
-def test_another_teams_patient_page_is_not_found(  # type: ignore[no-untyped-def]
-    live_server, page, nurse, foreign_patient
-):
+def test_another_teams_patient_page_is_not_found(live_server, page, nurse, foreign_patient):
     sign_in(page, live_server, nurse)
     response = page.goto(f"{live_server.url}/dashboard/patients/{foreign_patient.pk}/")
     assert response is not None and response.status == 404
     expect(page.get_by_text(foreign_patient.display_name)).to_have_count(0)
 
 
-def test_tablet_width_keyboard_reach_and_wcag_aa(  # type: ignore[no-untyped-def]
+def test_tablet_width_keyboard_reach_and_wcag_aa(
     live_server, page, nurse, coordinator, patient_on_plan, artifacts
 ):
     report_through_api(live_server, patient_on_plan, severity=3)
@@ -215,7 +213,7 @@ def test_tablet_width_keyboard_reach_and_wcag_aa(  # type: ignore[no-untyped-def
     assert page.problems == []
 
 
-def test_coordinator_prepares_a_large_export_and_watches_it_finish(  # type: ignore[no-untyped-def]
+def test_coordinator_prepares_a_large_export_and_watches_it_finish(
     live_server, page, coordinator, patient_on_plan, settings, tmp_path, artifacts
 ):
     from backend.reports.models import ExportJob
@@ -245,7 +243,7 @@ def test_coordinator_prepares_a_large_export_and_watches_it_finish(  # type: ign
     assert page.problems == []
 
 
-def test_each_export_button_downloads_a_file_that_opens(  # type: ignore[no-untyped-def]
+def test_each_export_button_downloads_a_file_that_opens(
     live_server, page, browser, nurse, coordinator, patient_on_plan, tmp_path, artifacts
 ):
     """Issue 21: the nurse's PDF and FHIR buttons on the patient page, and the coordinator's
@@ -311,7 +309,7 @@ def test_each_export_button_downloads_a_file_that_opens(  # type: ignore[no-unty
     coordinator_page.context.close()
 
 
-def send_through_api(live_server, patient, path: str, body: dict) -> dict:  # type: ignore[no-untyped-def]
+def send_through_api(live_server, patient, path: str, body: dict) -> dict:
     """A POST from the patient's phone (bearer token, over HTTP)."""
     _, token = auth_token_issue(user=patient.user)
     response = requests.post(
@@ -324,14 +322,14 @@ def send_through_api(live_server, patient, path: str, body: dict) -> dict:  # ty
     return response.json()
 
 
-def htmx_settled(page) -> None:  # type: ignore[no-untyped-def]
+def htmx_settled(page) -> None:
     """Wait until htmx has finished a swap (new content is live only once it settles)."""
     expect(
         page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
     ).to_have_count(0)
 
 
-def test_patient_page_shows_the_weight_trend_a_red_flag_and_grades_a_rash(  # type: ignore[no-untyped-def]
+def test_patient_page_shows_the_weight_trend_a_red_flag_and_grades_a_rash(
     live_server, page, nurse, patient_on_plan, artifacts
 ):
     """Issue 16 on the patient page: a red-flag alert with its actions in words, the weight
@@ -411,7 +409,7 @@ def test_patient_page_shows_the_weight_trend_a_red_flag_and_grades_a_rash(  # ty
     assert page.problems == []
 
 
-def test_patient_page_records_lab_results_and_shows_the_trend_with_thresholds(  # type: ignore[no-untyped-def]
+def test_patient_page_records_lab_results_and_shows_the_trend_with_thresholds(
     live_server, page, nurse, patient_on_plan, artifacts
 ):
     """Issue 17 on the patient page: the lab form (a refusal on its field, then results that
@@ -472,7 +470,7 @@ def test_patient_page_records_lab_results_and_shows_the_trend_with_thresholds(  
     assert [p for p in page.problems if "status of 400" not in p] == []
 
 
-def test_an_administrator_sets_a_care_teams_phone_and_hours(  # type: ignore[no-untyped-def]
+def test_an_administrator_sets_a_care_teams_phone_and_hours(
     live_server, page, admin_user, care_team, artifacts
 ):
     """Issue 21, contact: the care team settings pages, refusing bad input on its field, and
@@ -500,7 +498,7 @@ def test_an_administrator_sets_a_care_teams_phone_and_hours(  # type: ignore[no-
     assert (care_team.phone, care_team.hours) == ("+34 910 000 111", "Mon-Fri 08:00-15:00")
 
 
-def test_the_queue_counts_down_to_escalation_and_puts_escalated_alerts_first(  # type: ignore[no-untyped-def]
+def test_the_queue_counts_down_to_escalation_and_puts_escalated_alerts_first(
     live_server, page, nurse, patient_on_plan, artifacts
 ):
     """Issue 21, triage context: an open high alert shows the minutes left before the whole

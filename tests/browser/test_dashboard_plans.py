@@ -31,7 +31,7 @@ def axe_clean(page: Page, name: str) -> None:
     assert results.violations_count == 0, f"{name}:\n" + results.generate_snapshot()
 
 
-def test_a_nurse_makes_a_plan_with_an_override_and_confirms_a_hold_from_an_alert(  # type: ignore[no-untyped-def]
+def test_a_nurse_makes_a_plan_with_an_override_and_confirms_a_hold_from_an_alert(
     live_server, page, open_phone, nurse, zone, artifacts
 ):
     # The whole walk in the dashboard: enrol, the patient activates on a phone, make a plan.
@@ -156,4 +156,4 @@ def test_a_nurse_makes_a_plan_with_an_override_and_confirms_a_hold_from_an_alert
     ).to_be_visible()
     refused = "Failed to load resource: the server responded with a status of 400"
     assert [problem for problem in page.problems if refused not in problem] == [], page.problems
-    assert phone.problems == []  # type: ignore[attr-defined]
+    assert phone.problems == []

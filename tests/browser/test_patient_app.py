@@ -11,6 +11,7 @@ import json
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,7 +54,7 @@ def hhmm(moment: datetime) -> str:
 # ---------------------------------------------------------------- fixtures and helpers
 
 
-def enrol(nurse, zone: str, *, language: str = "en") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def enrol(nurse, zone: str, *, language: str = "en") -> tuple[str, str]:
     """What the nurse does: enrol a patient and get the invitation code. Returns (id, code)."""
     response = client_for(nurse).post(
         "/api/v1/patients/",
@@ -75,7 +76,7 @@ def due_today(zone: str) -> dict[str, object]:
     return {"start_date": now.date(), "dose_times": [hhmm(now - timedelta(minutes=5))]}
 
 
-def activate_in_app(page: Page, live_server, code: str) -> None:  # type: ignore[no-untyped-def]
+def activate_in_app(page: Page, live_server, code: str) -> None:
     page.goto(f"{live_server.url}/app/")
     page.get_by_role("link", name="I have an invitation code").click()
     page.get_by_label("Invitation code").fill(code)
@@ -84,7 +85,7 @@ def activate_in_app(page: Page, live_server, code: str) -> None:  # type: ignore
     page.get_by_role("button", name="Create my account").click()
 
 
-def sign_in_in_app(page: Page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in_in_app(page: Page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/app/#/signin")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
@@ -92,7 +93,7 @@ def sign_in_in_app(page: Page, live_server, username: str) -> None:  # type: ign
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
 
 
-def dose_card(page: Page, slot: int = 1):  # type: ignore[no-untyped-def]
+def dose_card(page: Page, slot: int = 1):
     return page.locator(f"li.dose:has(#dose-{slot}-title)")
 
 
@@ -104,21 +105,23 @@ def wait_for_service_worker(page: Page) -> None:
     )
 
 
-def signed_in_patient(nurse, patient, zone: str, **plan_options):  # type: ignore[no-untyped-def]
+def signed_in_patient(nurse, patient, zone: str, **plan_options):
     patient.time_zone = zone
     patient.save(update_fields=["time_zone"])
-    TreatmentPlanFactory(patient=patient, created_by=nurse, **{**due_today(zone), **plan_options})
+    TreatmentPlanFactory.create(
+        patient=patient, created_by=nurse, **{**due_today(zone), **plan_options}
+    )
     return patient
 
 
 # ---------------------------------------------------------------- first run and a dose
 
 
-def test_activate_with_an_invitation_log_a_dose_and_see_it_in_the_api(  # type: ignore[no-untyped-def]
+def test_activate_with_an_invitation_log_a_dose_and_see_it_in_the_api(
     live_server, open_phone, nurse, zone, artifacts
 ):
     patient_id, code = enrol(nurse, zone)
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=Patient.objects.get(pk=patient_id), created_by=nurse, **due_today(zone)
     )
     page = open_phone()
@@ -180,7 +183,7 @@ def report_nausea(page: Page, *, how_often: str, how_bad: str, note: str = "") -
     page.get_by_role("button", name="Send report").tap()
 
 
-def test_offline_dose_and_symptom_survive_a_reload_and_are_sent_once_when_back_online(  # type: ignore[no-untyped-def]
+def test_offline_dose_and_symptom_survive_a_reload_and_are_sent_once_when_back_online(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -236,7 +239,7 @@ def test_offline_dose_and_symptom_survive_a_reload_and_are_sent_once_when_back_o
 # ---------------------------------------------------------------- lost answers and refusals
 
 
-def test_a_resend_after_a_5xx_and_a_lost_response_creates_no_duplicate(  # type: ignore[no-untyped-def]
+def test_a_resend_after_a_5xx_and_a_lost_response_creates_no_duplicate(
     live_server, open_phone, nurse, patient, zone
 ):
     """The first POST gets a 503 (kept, retried); the second reaches the server, which stores
@@ -245,7 +248,7 @@ def test_a_resend_after_a_5xx_and_a_lost_response_creates_no_duplicate(  # type:
     signed_in_patient(nurse, patient, zone)
     # Playwright routes the page's requests only when no service worker handles them.
     page = open_phone(service_workers="block")
-    posts: list[dict] = []
+    posts: list[Any] = []
 
     def flaky(route: Route) -> None:
         if route.request.method != "POST":
@@ -278,7 +281,7 @@ def test_a_resend_after_a_5xx_and_a_lost_response_creates_no_duplicate(  # type:
     assert page.problems == []
 
 
-def test_a_refusal_is_shown_with_the_servers_reason_and_kept_until_dismissed(  # type: ignore[no-untyped-def]
+def test_a_refusal_is_shown_with_the_servers_reason_and_kept_until_dismissed(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -317,11 +320,11 @@ def test_a_refusal_is_shown_with_the_servers_reason_and_kept_until_dismissed(  #
 # ---------------------------------------------------------------- languages
 
 
-def test_the_spanish_ui_follows_the_patients_profile_and_the_browser(  # type: ignore[no-untyped-def]
+def test_the_spanish_ui_follows_the_patients_profile_and_the_browser(
     live_server, open_phone, nurse, zone, artifacts
 ):
     patient_id, code = enrol(nurse, zone, language="es")
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=Patient.objects.get(pk=patient_id), created_by=nurse, **due_today(zone)
     )
     patient = Patient.objects.get(pk=patient_id)
@@ -375,7 +378,7 @@ def test_the_spanish_ui_follows_the_patients_profile_and_the_browser(  # type: i
 # ---------------------------------------------------------------- side effects
 
 
-def test_a_severe_report_tells_the_patient_the_care_team_knows_and_what_to_do(  # type: ignore[no-untyped-def]
+def test_a_severe_report_tells_the_patient_the_care_team_knows_and_what_to_do(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -406,7 +409,7 @@ def test_a_severe_report_tells_the_patient_the_care_team_knows_and_what_to_do(  
     assert page.problems == []
 
 
-def test_a_mild_report_says_sent_and_never_that_the_care_team_was_told(  # type: ignore[no-untyped-def]
+def test_a_mild_report_says_sent_and_never_that_the_care_team_was_told(
     live_server, open_phone, nurse, patient, zone
 ):
     signed_in_patient(nurse, patient, zone)
@@ -427,14 +430,14 @@ CARE_TEAM_PHONE = "+34 910 000 111"
 RED_FLAG_BUTTON = {"en": "Yes, I have what I ticked", "es": "Sí, tengo lo que he marcado"}
 
 
-def give_the_care_team_a_phone(patient) -> None:  # type: ignore[no-untyped-def]
+def give_the_care_team_a_phone(patient) -> None:
     """The care team's phone number (a care-team setting)."""
     team = type(patient.care_team)
     if "phone" in {field.name for field in team._meta.get_fields()}:
         team.objects.filter(pk=patient.care_team_id).update(phone=CARE_TEAM_PHONE)
 
 
-def served_care_team(patient) -> str:  # type: ignore[no-untyped-def]
+def served_care_team(patient) -> str:
     """GET /api/v1/me/ hands the app the care team's phone and the emergency number; returns
     the emergency number."""
     me = client_for(patient.user).get("/api/v1/me/").json()
@@ -454,11 +457,11 @@ def tick_red_flags(page: Page, *flags: str, language: str = "en") -> None:
     page.get_by_role("button", name=RED_FLAG_BUTTON[language]).tap()
 
 
-def red_flag_alerts(patient):  # type: ignore[no-untyped-def]
+def red_flag_alerts(patient):
     return list(Alert.objects.filter(patient=patient).values_list("kind", "symptom", "priority"))
 
 
-def test_a_red_flag_shows_call_the_emergency_number_and_raises_one_urgent_alert(  # type: ignore[no-untyped-def]
+def test_a_red_flag_shows_call_the_emergency_number_and_raises_one_urgent_alert(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -501,7 +504,7 @@ def test_a_red_flag_shows_call_the_emergency_number_and_raises_one_urgent_alert(
     assert page.problems == []
 
 
-def test_red_flags_in_spanish_tell_the_patient_to_call_the_care_team_now(  # type: ignore[no-untyped-def]
+def test_red_flags_in_spanish_tell_the_patient_to_call_the_care_team_now(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     patient.language = "es"
@@ -560,7 +563,7 @@ def test_red_flags_in_spanish_tell_the_patient_to_call_the_care_team_now(  # typ
     assert page.problems == []
 
 
-def test_offline_the_red_flag_instruction_shows_at_once_and_the_report_is_sent_once(  # type: ignore[no-untyped-def]
+def test_offline_the_red_flag_instruction_shows_at_once_and_the_report_is_sent_once(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -609,7 +612,7 @@ def test_offline_the_red_flag_instruction_shows_at_once_and_the_report_is_sent_o
     assert page.problems == []
 
 
-def test_a_rash_asks_its_follow_ups_and_mouth_sores_say_call_now(  # type: ignore[no-untyped-def]
+def test_a_rash_asks_its_follow_ups_and_mouth_sores_say_call_now(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -653,7 +656,7 @@ def test_a_rash_asks_its_follow_ups_and_mouth_sores_say_call_now(  # type: ignor
     assert page.problems == []
 
 
-def test_weight_shows_the_last_value_and_goes_through_the_outbox(  # type: ignore[no-untyped-def]
+def test_weight_shows_the_last_value_and_goes_through_the_outbox(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -699,7 +702,7 @@ def test_weight_shows_the_last_value_and_goes_through_the_outbox(  # type: ignor
     assert page.problems == []
 
 
-def test_the_phone_never_shows_a_red_flag_as_less_urgent_than_its_catalogue(  # type: ignore[no-untyped-def]
+def test_the_phone_never_shows_a_red_flag_as_less_urgent_than_its_catalogue(
     live_server, open_phone
 ):
     """triage.js: the server's instruction replaces the phone's only when it is at least as
@@ -755,7 +758,7 @@ def test_the_phone_never_shows_a_red_flag_as_less_urgent_than_its_catalogue(  # 
 # ---------------------------------------------------------------- plans: ongoing, holds
 
 
-def test_an_indefinite_plan_with_two_doses_taken_earlier_and_skipped(  # type: ignore[no-untyped-def]
+def test_an_indefinite_plan_with_two_doses_taken_earlier_and_skipped(
     live_server, open_phone, nurse, patient, zone
 ):
     now = local_now(zone)
@@ -790,7 +793,7 @@ def test_an_indefinite_plan_with_two_doses_taken_earlier_and_skipped(  # type: i
     assert page.problems == []
 
 
-def test_during_a_hold_the_patient_is_told_plainly_and_cannot_log(  # type: ignore[no-untyped-def]
+def test_during_a_hold_the_patient_is_told_plainly_and_cannot_log(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -822,7 +825,7 @@ def test_during_a_hold_the_patient_is_told_plainly_and_cannot_log(  # type: igno
 # ---------------------------------------------------------------- signing out
 
 
-def test_sign_out_revokes_this_phone_and_sign_out_everywhere_every_device(  # type: ignore[no-untyped-def]
+def test_sign_out_revokes_this_phone_and_sign_out_everywhere_every_device(
     live_server, open_phone, nurse, patient, zone
 ):
     signed_in_patient(nurse, patient, zone)
@@ -847,7 +850,7 @@ def test_sign_out_revokes_this_phone_and_sign_out_everywhere_every_device(  # ty
     assert page.problems == []
 
 
-def test_a_revoked_sign_in_sends_the_patient_to_sign_in_again(  # type: ignore[no-untyped-def]
+def test_a_revoked_sign_in_sends_the_patient_to_sign_in_again(
     live_server, open_phone, nurse, patient, zone
 ):
     signed_in_patient(nurse, patient, zone)
@@ -862,7 +865,7 @@ def test_a_revoked_sign_in_sends_the_patient_to_sign_in_again(  # type: ignore[n
     expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
 
 
-def test_staff_are_sent_to_the_dashboard(live_server, open_phone, nurse):  # type: ignore[no-untyped-def]
+def test_staff_are_sent_to_the_dashboard(live_server, open_phone, nurse):
     page = open_phone()
     page.goto(f"{live_server.url}/app/#/signin")
     page.get_by_label("Username").fill(nurse.username)
@@ -947,7 +950,7 @@ def vapid_public_key() -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def configure_push(settings) -> str:  # type: ignore[no-untyped-def]
+def configure_push(settings) -> str:
     key = vapid_public_key()
     settings.PATIENT_APP_FIREBASE_CONFIG = FIREBASE_WEB_CONFIG
     settings.PATIENT_APP_FIREBASE_VAPID_KEY = key
@@ -980,10 +983,14 @@ def fake_firebase(page: Page, *, refuse: bool = False) -> list[dict]:
             }
         )
         if refuse:
-            body = {"error": {"code": 403, "message": "Refused.", "status": "PERMISSION_DENIED"}}
+            body: dict[str, Any] = {
+                "error": {"code": 403, "message": "Refused.", "status": "PERMISSION_DENIED"}
+            }
             route.fulfill(status=403, headers=cors, json=body)
         elif "firebaseinstallations" in request.url:
-            fid = request.post_data_json["fid"]
+            installation = request.post_data_json
+            assert installation is not None
+            fid = installation["fid"]
             body = {
                 "name": f"projects/1234/installations/{fid}",
                 "fid": fid,
@@ -1002,7 +1009,7 @@ def sdk_requests(page: Page) -> list[str]:
     """The URLs of the Firebase SDK's files this page fetches, as they happen."""
     urls: list[str] = []
 
-    def seen(request) -> None:  # type: ignore[no-untyped-def]
+    def seen(request) -> None:
         if SDK_FILES.search(request.url):
             urls.append(request.url)
 
@@ -1010,7 +1017,7 @@ def sdk_requests(page: Page) -> list[str]:
     return urls
 
 
-def test_without_a_firebase_config_settings_say_push_is_not_set_up(  # type: ignore[no-untyped-def]
+def test_without_a_firebase_config_settings_say_push_is_not_set_up(
     live_server, open_phone, nurse, patient, zone
 ):
     signed_in_patient(nurse, patient, zone)
@@ -1027,7 +1034,7 @@ def test_without_a_firebase_config_settings_say_push_is_not_set_up(  # type: ign
     assert page.problems == []
 
 
-def test_with_a_firebase_config_the_app_offers_reminders_and_says_so_when_no_token_comes(  # type: ignore[no-untyped-def]
+def test_with_a_firebase_config_the_app_offers_reminders_and_says_so_when_no_token_comes(
     live_server, open_phone, nurse, patient, zone, settings
 ):
     """Chromium's real push service: Playwright's contexts are incognito ones, where Chromium
@@ -1077,7 +1084,7 @@ def test_with_a_firebase_config_the_app_offers_reminders_and_says_so_when_no_tok
     assert (stored.token, stored.platform, stored.active) == ("fcm-web-token:abc_123", "web", True)
 
 
-def test_with_a_push_service_the_app_gets_a_token_from_firebase_and_registers_it(  # type: ignore[no-untyped-def]
+def test_with_a_push_service_the_app_gets_a_token_from_firebase_and_registers_it(
     live_server, open_phone, nurse, patient, zone, settings
 ):
     """The browser's push service is faked in the page (see FAKE_PUSH_SERVICE) and Firebase's
@@ -1146,7 +1153,7 @@ def test_with_a_push_service_the_app_gets_a_token_from_firebase_and_registers_it
     assert page.problems == []
 
 
-def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try_again(  # type: ignore[no-untyped-def]
+def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try_again(
     live_server, open_phone, nurse, patient, zone, settings
 ):
     configure_push(settings)
@@ -1181,9 +1188,7 @@ def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try
     assert page.problems == []
 
 
-def test_the_worker_shows_a_push_as_the_backend_sends_it(  # type: ignore[no-untyped-def]
-    live_server, open_phone
-):
+def test_the_worker_shows_a_push_as_the_backend_sends_it(live_server, open_phone):
     """What notifications/fcm.py sends, as FCM hands it to the browser (the HTTP v1 message's
     notification, with webpush.notification over it, and its data), delivered to the app's
     worker through Chromium's DevTools protocol, the one way to push without a push service."""
@@ -1286,7 +1291,7 @@ def check_screen(page: Page, name: str) -> None:
         page.evaluate("document.documentElement.style.fontSize = ''")
 
 
-def test_every_screen_meets_wcag_aa_at_360_px_with_44_px_targets_and_200_percent_text(  # type: ignore[no-untyped-def]
+def test_every_screen_meets_wcag_aa_at_360_px_with_44_px_targets_and_200_percent_text(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     signed_in_patient(nurse, patient, zone)
@@ -1368,9 +1373,7 @@ def test_every_screen_meets_wcag_aa_at_360_px_with_44_px_targets_and_200_percent
     assert page.problems == []
 
 
-def test_the_app_installs_with_a_manifest_and_its_worker_controls_only_app(  # type: ignore[no-untyped-def]
-    live_server, open_phone
-):
+def test_the_app_installs_with_a_manifest_and_its_worker_controls_only_app(live_server, open_phone):
     page = open_phone()
     page.goto(f"{live_server.url}/app/")
     wait_for_service_worker(page)
@@ -1405,7 +1408,7 @@ WALL_TIMES = [
 ]
 
 
-def test_the_phones_time_arithmetic_matches_the_servers(live_server, open_phone) -> None:  # type: ignore[no-untyped-def]
+def test_the_phones_time_arithmetic_matches_the_servers(live_server, open_phone) -> None:
     """time.js turns a "taken earlier" wall time into an instant as the server's schedule
     does (fold=0: the first occurrence of a repeated time, just after the jump for a missing
     one)."""
@@ -1429,7 +1432,7 @@ def test_the_phones_time_arithmetic_matches_the_servers(live_server, open_phone)
     assert got == expected
 
 
-def test_doses_worked_out_offline_from_the_plan_match_the_servers_schedule(  # type: ignore[no-untyped-def]
+def test_doses_worked_out_offline_from_the_plan_match_the_servers_schedule(
     live_server, open_phone, nurse, patient, zone
 ):
     """An offline phone on a new day lists that day's doses from the kept plan (plan.js);
@@ -1475,7 +1478,7 @@ def test_doses_worked_out_offline_from_the_plan_match_the_servers_schedule(  # t
 # ---------------------------------------------------------------- enrolled in the dashboard
 
 
-def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_link(  # type: ignore[no-untyped-def]
+def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_link(
     live_server, page, open_phone, nurse, zone, artifacts
 ):
     """Issue 21: enrolment from the dashboard (the code and a QR code of the activation
@@ -1517,7 +1520,7 @@ def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_l
         zone,
         "+34 600 111 222",
     )
-    TreatmentPlanFactory(patient=patient, created_by=nurse, **due_today(zone))
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, **due_today(zone))
 
     # The phone opens the link (as the camera would from the QR code): the code is filled in
     # and gone from the address.
@@ -1570,7 +1573,7 @@ def test_a_nurse_enrols_in_the_dashboard_and_the_patient_activates_from_the_qr_l
     assert phone.problems == []
 
 
-def test_the_patient_sees_the_care_team_see_and_close_their_report(  # type: ignore[no-untyped-def]
+def test_the_patient_sees_the_care_team_see_and_close_their_report(
     live_server, open_phone, nurse, patient, zone, care_team
 ):
     """Issue 21, the loop closed: told, a nurse asks them to phone (with the team's number),
@@ -1621,7 +1624,7 @@ def test_the_patient_sees_the_care_team_see_and_close_their_report(  # type: ign
     assert page.problems == []
 
 
-def test_dark_mode_keeps_every_screen_readable(  # type: ignore[no-untyped-def]
+def test_dark_mode_keeps_every_screen_readable(
     live_server, open_phone, nurse, patient, zone, artifacts
 ):
     """Issue 22: with the phone in dark mode the app is dark (not a white page) and axe finds
@@ -1655,7 +1658,7 @@ def test_dark_mode_keeps_every_screen_readable(  # type: ignore[no-untyped-def]
     assert page.problems == []
 
 
-def test_sign_in_help_and_the_username_to_keep(  # type: ignore[no-untyped-def]
+def test_sign_in_help_and_the_username_to_keep(
     live_server, open_phone, nurse, patient, zone, care_team
 ):
     """Issue 22, sign-in: 'Forgot your password?' says the care team issues a new code (a
@@ -1680,7 +1683,7 @@ def test_sign_in_help_and_the_username_to_keep(  # type: ignore[no-untyped-def]
     assert page.problems == []
 
 
-def test_offline_history_says_per_section_what_is_saved(  # type: ignore[no-untyped-def]
+def test_offline_history_says_per_section_what_is_saved(
     live_server, open_phone, nurse, patient, zone
 ):
     """Issue 22: offline, a month never opened before has no saved calendar while the reports
@@ -1703,7 +1706,7 @@ def test_offline_history_says_per_section_what_is_saved(  # type: ignore[no-unty
     expect(page.get_by_text("No doses this month.")).to_have_count(0)
 
 
-def test_skipping_for_side_effects_leads_straight_into_the_symptom_report(  # type: ignore[no-untyped-def]
+def test_skipping_for_side_effects_leads_straight_into_the_symptom_report(
     live_server, open_phone, nurse, patient, zone
 ):
     """Issue 22: 'skipped for side effects' opens the symptom report at once, the skip kept."""

@@ -48,7 +48,7 @@ def short_run(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
     return result, report
 
 
-def test_the_short_fault_run_keeps_every_promise(short_run) -> None:  # type: ignore[no-untyped-def]
+def test_the_short_fault_run_keeps_every_promise(short_run) -> None:
     result, report = short_run
     output = result.stdout[-6000:] + result.stderr[-3000:]
     assert result.returncode == 0, output

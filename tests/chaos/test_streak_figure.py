@@ -20,23 +20,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def streak_alert(patient, nurse):  # type: ignore[no-untyped-def]
+def streak_alert(patient, nurse):
     today = patient_local_today(patient)
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=today - timedelta(days=10))
+    TreatmentPlanFactory.create(
+        patient=patient, created_by=nurse, start_date=today - timedelta(days=10)
+    )
     now = timezone.now()
     assert doses_mark_missed(now) >= 2
     alerts_open_for_missed_streaks(now)
     return Alert.objects.get(patient=patient, kind="missed_dose_streak")
 
 
-def test_a_standing_streak_is_not_counted(streak_alert) -> None:  # type: ignore[no-untyped-def]
+def test_a_standing_streak_is_not_counted(streak_alert) -> None:
     stands, current, _rule = _streak_rule()
     today = patient_local_today(streak_alert.patient)
     assert stands(streak_alert, today)[0] is True
     assert current(streak_alert.patient, today) >= 2
 
 
-def test_an_alert_whose_missed_days_were_logged_is_counted(streak_alert) -> None:  # type: ignore[no-untyped-def]
+def test_an_alert_whose_missed_days_were_logged_is_counted(streak_alert) -> None:
     ScheduledDose.objects.filter(patient=streak_alert.patient, state="missed").update(
         state="taken", taken_at=timezone.now()
     )

@@ -24,14 +24,14 @@ from tests.factories.accounts import TEST_PASSWORD
         (1, "", "10.0.0.1"),
     ],
 )
-def test_client_address(settings, proxies, forwarded, expected) -> None:  # type: ignore[no-untyped-def]
+def test_client_address(settings, proxies, forwarded, expected) -> None:
     settings.TRUSTED_PROXY_COUNT = proxies
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
 
 
 @pytest.mark.django_db
-def test_behind_a_proxy_one_client_locking_out_does_not_lock_others(settings, api_client, patient):  # type: ignore[no-untyped-def]
+def test_behind_a_proxy_one_client_locking_out_does_not_lock_others(settings, api_client, patient):
     """The per-address lockout counts the client's address, not the proxy's: a client that
     sprays usernames is locked out, another client behind the same proxy is not. (The
     per-account count is across every address by design: issue 18.)"""
@@ -51,7 +51,7 @@ def test_behind_a_proxy_one_client_locking_out_does_not_lock_others(settings, ap
     assert allowed.status_code == 200
 
 
-def test_a_direct_connection_cannot_choose_its_address(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_direct_connection_cannot_choose_its_address(settings) -> None:
     """Issue 18: with a proxy count set, someone reaching gunicorn directly from outside the
     proxies' networks is known by the address they connect from, whatever they send."""
     settings.TRUSTED_PROXY_COUNT = 1
@@ -80,7 +80,7 @@ def test_a_direct_connection_cannot_choose_its_address(settings) -> None:  # typ
         (0, ["10.0.0.0/33"], "is not an address or network"),
     ],
 )
-def test_proxy_setting_problems(count, addresses, problem) -> None:  # type: ignore[no-untyped-def]
+def test_proxy_setting_problems(count, addresses, problem) -> None:
     problems = proxy_setting_problems(count, addresses)
     if problem is None:
         assert problems == []
@@ -88,7 +88,7 @@ def test_proxy_setting_problems(count, addresses, problem) -> None:  # type: ign
         assert len(problems) == 1 and problem in problems[0]
 
 
-def test_manage_py_checks_refuse_an_unsafe_proxy_setting(settings) -> None:  # type: ignore[no-untyped-def]
+def test_manage_py_checks_refuse_an_unsafe_proxy_setting(settings) -> None:
     settings.TRUSTED_PROXY_COUNT = 1
     settings.TRUSTED_PROXY_ADDRESSES = ["0.0.0.0/0"]
     with pytest.raises(SystemCheckError, match=r"common\.E001"):
@@ -103,7 +103,7 @@ def test_manage_py_checks_refuse_an_unsafe_proxy_setting(settings) -> None:  # t
         ({"TRUSTED_PROXY_COUNT": "1", "TRUSTED_PROXY_ADDRESSES": "10.1.2.0/24"}, True),
     ],
 )
-def test_gunicorns_entry_point_refuses_to_start_with_an_unsafe_proxy_setting(  # type: ignore[no-untyped-def]
+def test_gunicorns_entry_point_refuses_to_start_with_an_unsafe_proxy_setting(
     environment, starts
 ) -> None:
     """gunicorn runs no system checks: backend/wsgi.py checks the proxy settings itself."""

@@ -17,7 +17,7 @@ from backend.common.downloads import content_disposition, safe_file_name, set_do
         'report_"; filename="evil.exe.pdf',
     ],
 )
-def test_a_header_value_is_safe_for_any_name(name):  # type: ignore[no-untyped-def]
+def test_a_header_value_is_safe_for_any_name(name):
     value = content_disposition(name)
     assert "\r" not in value and "\n" not in value
     assert value.startswith('attachment; filename="')
@@ -31,18 +31,18 @@ def test_a_header_value_is_safe_for_any_name(name):  # type: ignore[no-untyped-d
     assert response["Content-Disposition"] == value
 
 
-def test_unicode_survives_in_filename_star():  # type: ignore[no-untyped-def]
+def test_unicode_survives_in_filename_star():
     value = content_disposition("report_Müller.pdf")
     assert value.endswith("filename*=UTF-8''report_M%C3%BCller.pdf")
     assert 'filename="report_Muller.pdf"' in value
 
 
-def test_an_empty_or_dotted_name_still_has_a_name():  # type: ignore[no-untyped-def]
+def test_an_empty_or_dotted_name_still_has_a_name():
     assert safe_file_name("") == "download"
     assert safe_file_name("../..") == "download"
     assert not safe_file_name(".hidden").startswith(".")
 
 
-def test_a_long_name_keeps_its_suffix():  # type: ignore[no-untyped-def]
+def test_a_long_name_keeps_its_suffix():
     name = safe_file_name("x" * 500 + ".xlsx")
     assert len(name) <= 150 and name.endswith(".xlsx")

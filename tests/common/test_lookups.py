@@ -18,7 +18,7 @@ def test_any_of_matches_in_for_uuid_keys_integer_keys_foreign_keys_and_text() ->
     patients.append(activated_patient(care_team=second_team))
     some = {patients[0].pk, patients[2].pk, uuid4()}  # an id that matches nothing
 
-    def ids(queryset) -> set:  # type: ignore[no-untyped-def]
+    def ids(queryset) -> set:
         return set(queryset.values_list("pk", flat=True))
 
     assert ids(Patient.objects.filter(pk__any_of=some)) == {patients[0].pk, patients[2].pk}

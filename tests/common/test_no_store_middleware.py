@@ -16,7 +16,7 @@ def run(path: str, response: HttpResponse | None = None) -> HttpResponse:
     "path",
     ["/api/v1/me/doses/", "/dashboard/patients/1/", "/admin/", "/api/v1/exports/jobs/x/download/"],
 )
-def test_patient_data_paths_are_no_store(path):  # type: ignore[no-untyped-def]
+def test_patient_data_paths_are_no_store(path):
     cached = HttpResponse("x")
     cached["Cache-Control"] = "max-age=600"
     cached["Expires"] = "Thu, 01 Jan 2099 00:00:00 GMT"
@@ -27,12 +27,12 @@ def test_patient_data_paths_are_no_store(path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("path", ["/static/dashboard/dashboard.css", "/app/", "/app/sw.js"])
-def test_static_files_and_the_app_shell_keep_their_caching(path):  # type: ignore[no-untyped-def]
+def test_static_files_and_the_app_shell_keep_their_caching(path):
     cached = HttpResponse("x")
     cached["Cache-Control"] = "max-age=600"
     assert run(path, cached)["Cache-Control"] == "max-age=600"
 
 
 @override_settings(NO_STORE_PATH_PREFIXES=("/other/",))
-def test_the_paths_come_from_settings():  # type: ignore[no-untyped-def]
+def test_the_paths_come_from_settings():
     assert run("/other/x")["Cache-Control"] == "no-store"

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from html.parser import HTMLParser
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -41,7 +42,7 @@ def pinned() -> Iterator[None]:
 def browser() -> Callable[..., Client]:
     """browser(user) -> a test client whose session is signed in as `user` (none: anonymous)."""
 
-    def make(user: User | None = None, **kwargs: object) -> Client:
+    def make(user: User | None = None, **kwargs: Any) -> Client:
         client = Client(**kwargs)
         if user is not None:
             client.force_login(user)
@@ -51,17 +52,17 @@ def browser() -> Callable[..., Client]:
 
 
 @pytest.fixture
-def nurse_browser(browser, nurse) -> Client:  # type: ignore[no-untyped-def]
+def nurse_browser(browser, nurse) -> Client:
     return browser(nurse)
 
 
 @pytest.fixture
-def coordinator_browser(browser, coordinator) -> Client:  # type: ignore[no-untyped-def]
+def coordinator_browser(browser, coordinator) -> Client:
     return browser(coordinator)
 
 
 @pytest.fixture
-def admin_browser(browser, admin_user) -> Client:  # type: ignore[no-untyped-def]
+def admin_browser(browser, admin_user) -> Client:
     return browser(admin_user)
 
 

@@ -40,8 +40,8 @@ def signed_in_user_id(client: Client) -> str | None:
 # ---------------------------------------------------------------- anonymous visitors
 
 
-def test_anonymous_pages_redirect_to_the_sign_in_with_next(client, patient, nurse):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_anonymous_pages_redirect_to_the_sign_in_with_next(client, patient, nurse):
+    alert = AlertFactory.create(patient=patient)
     paths = [
         "/dashboard/",
         "/dashboard/?priority=urgent&kind=rash",
@@ -65,8 +65,8 @@ def test_anonymous_pages_redirect_to_the_sign_in_with_next(client, patient, nurs
     assert alert.status == AlertStatus.OPEN and alert.acknowledged_at is None
 
 
-def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client, patient):
+    alert = AlertFactory.create(patient=patient)
     rows = client.get("/dashboard/alerts/rows/?priority=high", headers=HTMX)
     assert rows.status_code == 200
     assert rows["HX-Redirect"] == sign_in_url("/dashboard/alerts/rows/?priority=high")
@@ -79,10 +79,10 @@ def test_anonymous_htmx_request_is_told_to_load_the_sign_in_page(client, patient
     assert "HX-Redirect" not in client.get("/dashboard/alerts/rows/")
 
 
-def test_after_an_htmx_sign_in_redirect_the_nurse_returns_to_the_page(client, nurse, patient):  # type: ignore[no-untyped-def]
+def test_after_an_htmx_sign_in_redirect_the_nurse_returns_to_the_page(client, nurse, patient):
     """htmx sends the page's address (HX-Current-URL): signing in must lead back there, not
     to the bare fragment the poll asked for, nor to a POST-only URL (which would be 405)."""
-    alert = AlertFactory(patient=patient)
+    alert = AlertFactory.create(patient=patient)
     page = {**HTMX, "HX-Current-URL": "http://testserver/dashboard/?priority=high"}
     rows = client.get("/dashboard/alerts/rows/?priority=high", headers=page)
     assert rows["HX-Redirect"] == sign_in_url("/dashboard/?priority=high")
@@ -106,7 +106,7 @@ def test_after_an_htmx_sign_in_redirect_the_nurse_returns_to_the_page(client, nu
     assert text(signed_in).startswith("<!doctype html>")
 
 
-def test_sign_in_page_renders_for_anonymous_visitors(client):  # type: ignore[no-untyped-def]
+def test_sign_in_page_renders_for_anonymous_visitors(client):
     response = client.get(sign_in_url("/dashboard/cohort/"))
     assert response.status_code == 200
     body = text(response)
@@ -119,9 +119,9 @@ def test_sign_in_page_renders_for_anonymous_visitors(client):  # type: ignore[no
 # ---------------------------------------------------------------- patients are refused
 
 
-def test_a_signed_in_patient_gets_403_on_every_page(browser, patient, nurse):  # type: ignore[no-untyped-def]
-    report = SideEffectReportFactory(patient=patient)
-    alert = AlertFactory(patient=patient)
+def test_a_signed_in_patient_gets_403_on_every_page(browser, patient, nurse):
+    report = SideEffectReportFactory.create(patient=patient)
+    alert = AlertFactory.create(patient=patient)
     phone = browser(patient.user)
     gets = [
         "/dashboard/",
@@ -149,8 +149,8 @@ def test_a_signed_in_patient_gets_403_on_every_page(browser, patient, nurse):  #
     assert not AuditEvent.objects.filter(action__startswith="dashboard.").exists()
 
 
-def test_inactive_staff_are_refused(browser, nurse, patient):  # type: ignore[no-untyped-def]
-    AlertFactory(patient=patient)
+def test_inactive_staff_are_refused(browser, nurse, patient):
+    AlertFactory.create(patient=patient)
     client = browser(nurse)
     nurse.is_active = False
     nurse.save(update_fields=["is_active"])
@@ -163,7 +163,7 @@ def test_inactive_staff_are_refused(browser, nurse, patient):  # type: ignore[no
 # ---------------------------------------------------------------- sign-in
 
 
-def test_patient_credentials_are_refused_with_a_pointer_to_the_app(client, patient):  # type: ignore[no-untyped-def]
+def test_patient_credentials_are_refused_with_a_pointer_to_the_app(client, patient):
     response = client.post(SIGN_IN, {"username": patient.user.username, "password": TEST_PASSWORD})
     assert response.status_code == 400
     body = text(response)
@@ -173,14 +173,14 @@ def test_patient_credentials_are_refused_with_a_pointer_to_the_app(client, patie
     assert client.get("/dashboard/").status_code == 302
 
 
-def test_wrong_password_is_400_without_a_session(client, nurse):  # type: ignore[no-untyped-def]
+def test_wrong_password_is_400_without_a_session(client, nurse):
     response = client.post(SIGN_IN, {"username": nurse.username, "password": "wrong-password"})
     assert response.status_code == 400
     assert "Please enter a correct username and password." in text(response)
     assert signed_in_user_id(client) is None
 
 
-def test_nurse_signs_in_to_home_then_the_queue(client, nurse):  # type: ignore[no-untyped-def]
+def test_nurse_signs_in_to_home_then_the_queue(client, nurse):
     response = client.post(SIGN_IN, {"username": nurse.username, "password": TEST_PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/home/"
@@ -195,14 +195,14 @@ def test_nurse_signs_in_to_home_then_the_queue(client, nurse):  # type: ignore[n
     assert again.status_code == 302 and again["Location"] == "/dashboard/home/"
 
 
-def test_coordinator_home_is_the_cohort(client, coordinator):  # type: ignore[no-untyped-def]
+def test_coordinator_home_is_the_cohort(client, coordinator):
     client.force_login(coordinator)
     home = client.get("/dashboard/home/")
     assert home.status_code == 302 and home["Location"] == "/dashboard/cohort/"
     assert "<h1>Cohort</h1>" in text(client.get(home["Location"]))
 
 
-def test_sign_in_follows_next_but_never_off_site(client, nurse):  # type: ignore[no-untyped-def]
+def test_sign_in_follows_next_but_never_off_site(client, nurse):
     body = {"username": nurse.username, "password": TEST_PASSWORD}
     to_cohort = client.post(SIGN_IN, {**body, "next": "/dashboard/cohort/"})
     assert to_cohort["Location"] == "/dashboard/cohort/"
@@ -212,7 +212,7 @@ def test_sign_in_follows_next_but_never_off_site(client, nurse):  # type: ignore
     assert off_site["Location"] == "/dashboard/home/"
 
 
-def test_sign_out_ends_the_session(nurse_browser, nurse):  # type: ignore[no-untyped-def]
+def test_sign_out_ends_the_session(nurse_browser, nurse):
     assert nurse_browser.get("/dashboard/").status_code == 200
     response = nurse_browser.post("/dashboard/sign-out/")
     assert response.status_code == 302 and response["Location"] == SIGN_IN
@@ -220,7 +220,7 @@ def test_sign_out_ends_the_session(nurse_browser, nurse):  # type: ignore[no-unt
     assert nurse_browser.get("/dashboard/").status_code == 302
 
 
-def test_lockout_after_the_failure_limit_even_with_the_right_password(client, nurse):  # type: ignore[no-untyped-def]
+def test_lockout_after_the_failure_limit_even_with_the_right_password(client, nurse):
     limit = settings.AXES_FAILURE_LIMIT
     assert limit == 5
     bad = {"username": nurse.username, "password": "not-the-password"}
@@ -241,7 +241,7 @@ def test_lockout_after_the_failure_limit_even_with_the_right_password(client, nu
     assert ok.status_code == 302
 
 
-def test_lockout_on_the_api_stays_json(api_client, nurse):  # type: ignore[no-untyped-def]
+def test_lockout_on_the_api_stays_json(api_client, nurse):
     """The dashboard's lockout page must not leak into the API's error shape."""
     from django.test import RequestFactory
 
@@ -252,8 +252,8 @@ def test_lockout_on_the_api_stays_json(api_client, nurse):  # type: ignore[no-un
     assert response["Content-Type"] == "application/json"
 
 
-def test_posts_without_a_csrf_token_are_refused(browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_posts_without_a_csrf_token_are_refused(browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient)
     anonymous = Client(enforce_csrf_checks=True)
     sign_in = anonymous.post(SIGN_IN, {"username": nurse.username, "password": TEST_PASSWORD})
     assert sign_in.status_code == 403
@@ -284,17 +284,17 @@ def test_posts_without_a_csrf_token_are_refused(browser, nurse, patient):  # typ
 
 
 @pytest.fixture
-def foreign(other_care_team) -> Patient:  # type: ignore[no-untyped-def]
+def foreign(other_care_team) -> Patient:
     return activated_patient(care_team=other_care_team, display_name="Foreign Fiona Zeta")
 
 
 @pytest.fixture
-def own(care_team) -> Patient:  # type: ignore[no-untyped-def]
+def own(care_team) -> Patient:
     return activated_patient(care_team=care_team, display_name="Own Olga Alpha")
 
 
-def test_another_teams_patient_page_is_404(nurse_browser, coordinator_browser, foreign):  # type: ignore[no-untyped-def]
-    SideEffectReportFactory(patient=foreign)
+def test_another_teams_patient_page_is_404(nurse_browser, coordinator_browser, foreign):
+    SideEffectReportFactory.create(patient=foreign)
     for client in (nurse_browser, coordinator_browser):
         response = client.get(f"/dashboard/patients/{foreign.pk}/")
         assert response.status_code == 404
@@ -302,8 +302,8 @@ def test_another_teams_patient_page_is_404(nurse_browser, coordinator_browser, f
     assert not AuditEvent.objects.filter(patient=foreign).exists()
 
 
-def test_another_teams_alert_cannot_be_acknowledged_or_resolved(nurse_browser, foreign):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=foreign, priority="urgent")
+def test_another_teams_alert_cannot_be_acknowledged_or_resolved(nurse_browser, foreign):
+    alert = AlertFactory.create(patient=foreign, priority="urgent")
     before = Alert.objects.values().get(pk=alert.pk)
     base = f"/dashboard/alerts/{alert.pk}"
     assert nurse_browser.post(f"{base}/acknowledge/").status_code == 404
@@ -318,8 +318,8 @@ def test_another_teams_alert_cannot_be_acknowledged_or_resolved(nurse_browser, f
     assert nurse_browser.post(missing).status_code == 404
 
 
-def test_a_grade_for_another_teams_patient_is_404(nurse_browser, foreign):  # type: ignore[no-untyped-def]
-    report = SideEffectReportFactory(patient=foreign)
+def test_a_grade_for_another_teams_patient_is_404(nurse_browser, foreign):
+    report = SideEffectReportFactory.create(patient=foreign)
     response = nurse_browser.post(
         f"/dashboard/patients/{foreign.pk}/grades/", {"report": str(report.pk), "grade": "1"}
     )
@@ -327,12 +327,12 @@ def test_a_grade_for_another_teams_patient_is_404(nurse_browser, foreign):  # ty
     assert not report.assessments.exists()
 
 
-def test_queue_and_cohort_never_list_another_teams_patients(  # type: ignore[no-untyped-def]
+def test_queue_and_cohort_never_list_another_teams_patients(
     nurse_browser, coordinator_browser, nurse, own, foreign
 ):
-    AlertFactory(patient=own, priority="normal", symptom="rash", summary="Own summary text")
-    AlertFactory(patient=foreign, priority="urgent", summary="Foreign summary text")
-    TreatmentPlanFactory(patient=own, created_by=nurse, start_date=TODAY)
+    AlertFactory.create(patient=own, priority="normal", symptom="rash", summary="Own summary text")
+    AlertFactory.create(patient=foreign, priority="urgent", summary="Foreign summary text")
+    TreatmentPlanFactory.create(patient=own, created_by=nurse, start_date=TODAY)
     for client in (nurse_browser, coordinator_browser):
         for path in (
             "/dashboard/",
@@ -361,9 +361,9 @@ def test_queue_and_cohort_never_list_another_teams_patients(  # type: ignore[no-
     assert not AuditEvent.objects.filter(patient=foreign).exists()
 
 
-def test_admin_sees_every_team(admin_browser, own, foreign):  # type: ignore[no-untyped-def]
-    AlertFactory(patient=own, priority="normal", symptom="rash")
-    AlertFactory(patient=foreign, priority="urgent")
+def test_admin_sees_every_team(admin_browser, own, foreign):
+    AlertFactory.create(patient=own, priority="normal", symptom="rash")
+    AlertFactory.create(patient=foreign, priority="urgent")
     queue = text(admin_browser.get("/dashboard/"))
     assert "Foreign Fiona Zeta" in queue and "Own Olga Alpha" in queue
     rows = queue.split('<table class="alerts">', 1)[1]
@@ -373,10 +373,10 @@ def test_admin_sees_every_team(admin_browser, own, foreign):  # type: ignore[no-
     assert admin_browser.get(f"/dashboard/patients/{foreign.pk}/").status_code == 200
 
 
-def test_staff_of_two_teams_see_both(browser, care_team, other_care_team, own, foreign):  # type: ignore[no-untyped-def]
+def test_staff_of_two_teams_see_both(browser, care_team, other_care_team, own, foreign):
     both = StaffFactory(role="nurse", care_teams=[care_team, other_care_team])
-    AlertFactory(patient=own)
-    AlertFactory(patient=foreign)
+    AlertFactory.create(patient=own)
+    AlertFactory.create(patient=foreign)
     queue = text(browser(both).get("/dashboard/"))
     assert queue.count('class="alert-row ') == 2
     # Two memberships must not show a patient twice.
@@ -395,9 +395,9 @@ def csp_directives(header: str) -> dict[str, list[str]]:
     return directives
 
 
-def test_every_dashboard_response_has_a_strict_csp(client, browser, nurse, patient, foreign):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
-    SideEffectReportFactory(patient=patient)
+def test_every_dashboard_response_has_a_strict_csp(client, browser, nurse, patient, foreign):
+    alert = AlertFactory.create(patient=patient)
+    SideEffectReportFactory.create(patient=patient)
     nurse_client = browser(nurse)
     phone = browser(patient.user)
     responses = {
@@ -448,12 +448,10 @@ def test_every_dashboard_response_has_a_strict_csp(client, browser, nurse, patie
         assert "'unsafe-inline'" not in header and "'unsafe-eval'" not in header, name
 
 
-def test_pages_have_no_inline_script_style_or_handlers(  # type: ignore[no-untyped-def]
-    client, nurse_browser, nurse, patient
-):
-    alert = AlertFactory(patient=patient)
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY)
-    SideEffectReportFactory(patient=patient, level=2, note="Felt sick after lunch")
+def test_pages_have_no_inline_script_style_or_handlers(client, nurse_browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient)
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=TODAY)
+    SideEffectReportFactory.create(patient=patient, level=2, note="Felt sick after lunch")
     pages = {
         "sign-in": client.get(SIGN_IN),
         "queue": nurse_browser.get("/dashboard/"),

@@ -21,18 +21,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+def phone(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
-def report(phone, note: str, **answers):  # type: ignore[no-untyped-def]
+def report(phone, note: str, **answers):
     body = {"client_id": str(uuid.uuid4()), "symptom": "nausea", "answers": answers, "note": note}
     response = phone.post("/api/v1/me/side-effects/", body, format="json")
     assert response.status_code == 201, response.json()
 
 
-def test_the_alert_page_shows_every_report_and_the_context(phone, nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_alert_page_shows_every_report_and_the_context(phone, nurse, patient):
     report(phone, "earlier, mild", frequency=1, severity=1)
     report(phone, "first bad day", frequency=4, severity=3)
     report(phone, "second bad day", frequency=4, severity=4)
@@ -55,7 +55,7 @@ def test_the_alert_page_shows_every_report_and_the_context(phone, nurse, patient
     assert AuditEvent.objects.filter(action="dashboard.alert.view", patient=patient).exists()
 
 
-def test_another_teams_alert_is_not_found(phone, nurse, other_care_team):  # type: ignore[no-untyped-def]
+def test_another_teams_alert_is_not_found(phone, nurse, other_care_team):
     from tests.factories.accounts import StaffFactory
 
     report(phone, "bad", frequency=4, severity=3)
@@ -65,7 +65,7 @@ def test_another_teams_alert_is_not_found(phone, nurse, other_care_team):  # typ
     assert stranger.get(f"/dashboard/alerts/{alert.pk}/").status_code == 404
 
 
-def test_the_queue_counts_down_to_escalation_and_sorts_escalated_first(phone, nurse, settings):  # type: ignore[no-untyped-def]
+def test_the_queue_counts_down_to_escalation_and_sorts_escalated_first(phone, nurse, settings):
     settings.ALERT_ESCALATE_HIGH_AFTER_MINUTES = 240
     report(phone, "bad", frequency=4, severity=4)
     alert = Alert.objects.get()

@@ -42,7 +42,7 @@ def resolve_url(alert: Alert) -> str:
     return f"/dashboard/alerts/{alert.pk}/resolve/"
 
 
-def person(care_team, name: str, mrn: str | None = None) -> Patient:  # type: ignore[no-untyped-def]
+def person(care_team, name: str, mrn: str | None = None) -> Patient:
     extra = {"medical_record_number": mrn} if mrn else {}
     return activated_patient(care_team=care_team, display_name=name, **extra)
 
@@ -50,11 +50,11 @@ def person(care_team, name: str, mrn: str | None = None) -> Patient:  # type: ig
 # ---------------------------------------------------------------- order and filters
 
 
-def test_rows_are_urgent_then_high_then_normal_then_oldest_first(nurse_browser, care_team):  # type: ignore[no-untyped-def]
+def test_rows_are_urgent_then_high_then_normal_then_oldest_first(nurse_browser, care_team):
     start = NOW - timedelta(hours=6)
 
     def opened(name: str, priority: str, minutes: int) -> Alert:
-        return AlertFactory(
+        return AlertFactory.create(
             patient=person(care_team, name),
             priority=priority,
             now=start + timedelta(minutes=minutes),
@@ -87,26 +87,28 @@ def test_rows_are_urgent_then_high_then_normal_then_oldest_first(nurse_browser, 
 
 
 @pytest.fixture
-def mixed_queue(care_team):  # type: ignore[no-untyped-def]
+def mixed_queue(care_team):
     smith = person(care_team, "Jane Smith", "MRN-SMITH-1")
     jones = person(care_team, "Tom Jones", "MRN-JONES-2")
     smithers = person(care_team, "Al Smithers", "MRN-SMI-3")
 
-    def ago(minutes: int):  # type: ignore[no-untyped-def]
+    def ago(minutes: int):
         return NOW - timedelta(minutes=minutes)
 
     return {
-        "smith_nausea": AlertFactory(
+        "smith_nausea": AlertFactory.create(
             patient=smith, priority="urgent", symptom="nausea", now=ago(5)
         ),
-        "smith_streak": AlertFactory(
+        "smith_streak": AlertFactory.create(
             patient=smith, priority="normal", kind="missed_dose_streak", symptom="", now=ago(50)
         ),
-        "jones_rash": AlertFactory(patient=jones, priority="high", symptom="rash", now=ago(40)),
-        "jones_streak": AlertFactory(
+        "jones_rash": AlertFactory.create(
+            patient=jones, priority="high", symptom="rash", now=ago(40)
+        ),
+        "jones_streak": AlertFactory.create(
             patient=jones, priority="high", kind="missed_dose_streak", symptom="", now=ago(30)
         ),
-        "smithers_fatigue": AlertFactory(
+        "smithers_fatigue": AlertFactory.create(
             patient=smithers,
             priority="normal",
             kind="worsening_symptom",
@@ -134,7 +136,7 @@ ALL = ["smith_nausea", "jones_rash", "jones_streak", "smith_streak", "smithers_f
         ({"kind": "severe_symptom", "priority": "normal"}, []),
     ],
 )
-def test_filters(nurse_browser, mixed_queue, filters, expected):  # type: ignore[no-untyped-def]
+def test_filters(nurse_browser, mixed_queue, filters, expected):
     """`patient` names one of mixed_queue's alerts: its patient's id is sent."""
     values = dict(filters)
     if "patient" in values:
@@ -154,13 +156,13 @@ def test_filters(nurse_browser, mixed_queue, filters, expected):  # type: ignore
         assert "No unresolved alerts match these filters." in html
 
 
-def test_patient_filter_lists_whoever_has_something_unresolved(  # type: ignore[no-untyped-def]
+def test_patient_filter_lists_whoever_has_something_unresolved(
     nurse_browser, mixed_queue, care_team, other_care_team
 ):
     settled = person(care_team, "Sam Settled", "MRN-SETTLED")
-    done = AlertFactory(patient=settled)
+    done = AlertFactory.create(patient=settled)
     Alert.objects.filter(pk=done.pk).update(status=AlertStatus.RESOLVED, resolved_at=NOW)
-    AlertFactory(patient=person(other_care_team, "Olaf Other-Team", "MRN-OTHER"))
+    AlertFactory.create(patient=person(other_care_team, "Olaf Other-Team", "MRN-OTHER"))
     jones = mixed_queue["jones_rash"].patient
     html = text(nurse_browser.get(f"{QUEUE}?patient={jones.pk}"))
     assert row_ids(html) == [str(mixed_queue["jones_rash"].pk), str(mixed_queue["jones_streak"].pk)]
@@ -189,7 +191,7 @@ def test_patient_filter_lists_whoever_has_something_unresolved(  # type: ignore[
         ("page=0", "page"),
     ],
 )
-def test_bad_filters_are_400_naming_the_field(nurse_browser, mixed_queue, query, field):  # type: ignore[no-untyped-def]
+def test_bad_filters_are_400_naming_the_field(nurse_browser, mixed_queue, query, field):
     response = nurse_browser.get(f"{QUEUE}?{query}")
     assert response.status_code == 400
     html = text(response)
@@ -197,7 +199,7 @@ def test_bad_filters_are_400_naming_the_field(nurse_browser, mixed_queue, query,
     assert row_ids(html) == []  # nothing is listed under a filter that could not be read
 
 
-def test_bad_filter_reason_is_readable(nurse_browser, mixed_queue):  # type: ignore[no-untyped-def]
+def test_bad_filter_reason_is_readable(nurse_browser, mixed_queue):
     html = text(nurse_browser.get(f"{QUEUE}?priority=bogus&kind=rash_alert"))
     assert (
         "<li><strong>priority</strong>: Select a valid choice. bogus is not one of the "
@@ -206,7 +208,7 @@ def test_bad_filter_reason_is_readable(nurse_browser, mixed_queue):  # type: ign
     assert "<li><strong>kind</strong>: " in html
 
 
-def test_bad_filter_on_the_rows_partial_is_400_naming_the_field(nurse_browser, mixed_queue):  # type: ignore[no-untyped-def]
+def test_bad_filter_on_the_rows_partial_is_400_naming_the_field(nurse_browser, mixed_queue):
     """htmx swaps a 400 in (base.html's responseHandling), so the answer must say what was
     wrong and must not claim the queue is empty."""
     response = nurse_browser.get(f"{ROWS}?priority=bogus", headers=HTMX)
@@ -216,10 +218,10 @@ def test_bad_filter_on_the_rows_partial_is_400_naming_the_field(nurse_browser, m
     assert "No unresolved alerts" not in html
 
 
-def test_pagination_keeps_the_filters(nurse_browser, care_team, settings):  # type: ignore[no-untyped-def]
+def test_pagination_keeps_the_filters(nurse_browser, care_team, settings):
     settings.DASHBOARD_PAGE_SIZE = 2
     alerts = [
-        AlertFactory(
+        AlertFactory.create(
             patient=person(care_team, f"Paged {name}"), now=NOW - timedelta(minutes=10 - i)
         )
         for i, name in enumerate(["Ann", "Ben", "Cid"])
@@ -235,8 +237,8 @@ def test_pagination_keeps_the_filters(nurse_browser, care_team, settings):  # ty
     assert row_ids(text(nurse_browser.get(f"{QUEUE}?page=9"))) == [str(alerts[2].pk)]
 
 
-def test_names_are_escaped(nurse_browser, care_team):  # type: ignore[no-untyped-def]
-    AlertFactory(patient=person(care_team, '<img src=x onerror="alert(1)">Eve'))
+def test_names_are_escaped(nurse_browser, care_team):
+    AlertFactory.create(patient=person(care_team, '<img src=x onerror="alert(1)">Eve'))
     html = text(nurse_browser.get(QUEUE))
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Eve" in html
     assert "<img src=x" not in html
@@ -245,8 +247,10 @@ def test_names_are_escaped(nurse_browser, care_team):  # type: ignore[no-untyped
 # ---------------------------------------------------------------- the title and the refresh
 
 
-def test_title_counts_the_new_alerts(nurse_browser, care_team):  # type: ignore[no-untyped-def]
-    alerts = [AlertFactory(patient=person(care_team, f"Title {n}")) for n in ("Ada", "Bo", "Cy")]
+def test_title_counts_the_new_alerts(nurse_browser, care_team):
+    alerts = [
+        AlertFactory.create(patient=person(care_team, f"Title {n}")) for n in ("Ada", "Bo", "Cy")
+    ]
     html = text(nurse_browser.get(QUEUE))
     assert title_of(html) == "(3) Alert queue · GIST adherence"
     assert "<strong>3</strong> new, <strong>3</strong> not yet resolved." in html
@@ -265,9 +269,9 @@ def test_title_counts_the_new_alerts(nurse_browser, care_team):  # type: ignore[
     assert title_of(text(nurse_browser.get(QUEUE))) == "Alert queue · GIST adherence"
 
 
-def test_refresh_partial_starts_with_the_title(nurse_browser, care_team):  # type: ignore[no-untyped-def]
-    AlertFactory(patient=person(care_team, "Refresh Rita"))
-    AlertFactory(patient=person(care_team, "Refresh Rolf"))
+def test_refresh_partial_starts_with_the_title(nurse_browser, care_team):
+    AlertFactory.create(patient=person(care_team, "Refresh Rita"))
+    AlertFactory.create(patient=person(care_team, "Refresh Rolf"))
     response = nurse_browser.get(f"{ROWS}?priority=high", headers=HTMX)
     assert response.status_code == 200
     html = text(response)
@@ -283,7 +287,7 @@ def test_refresh_partial_starts_with_the_title(nurse_browser, care_team):  # typ
     assert "<title>" not in plain and '<section id="alert-queue"' in plain
 
 
-def test_queue_page_polls_the_rows_partial(nurse_browser, settings):  # type: ignore[no-untyped-def]
+def test_queue_page_polls_the_rows_partial(nurse_browser, settings):
     settings.DASHBOARD_POLL_SECONDS = 7
     html = text(nurse_browser.get(f"{QUEUE}?kind=rash"))
     assert 'hx-get="/dashboard/alerts/rows/?kind=rash"' not in html  # 400: kind is not a kind
@@ -297,8 +301,8 @@ def test_queue_page_polls_the_rows_partial(nurse_browser, settings):  # type: ig
 # ---------------------------------------------------------------- acknowledge
 
 
-def test_acknowledge_with_htmx_returns_the_row(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient, priority="urgent")
+def test_acknowledge_with_htmx_returns_the_row(nurse_browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient, priority="urgent")
     response = nurse_browser.post(ack_url(alert), headers=HTMX)
     assert response.status_code == 200
     html = text(response)
@@ -318,8 +322,8 @@ def test_acknowledge_with_htmx_returns_the_row(nurse_browser, nurse, patient):  
     )
 
 
-def test_acknowledging_again_keeps_the_first(browser, nurse, care_team, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_acknowledging_again_keeps_the_first(browser, nurse, care_team, patient):
+    alert = AlertFactory.create(patient=patient)
     browser(nurse).post(ack_url(alert), headers=HTMX)
     colleague = StaffFactory(role="nurse", care_teams=[care_team])
     with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
@@ -330,16 +334,16 @@ def test_acknowledging_again_keeps_the_first(browser, nurse, care_team, patient)
     assert f"by {nurse.username}" in text(response)
 
 
-def test_acknowledge_without_htmx_redirects_to_the_queue(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_acknowledge_without_htmx_redirects_to_the_queue(nurse_browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient)
     response = nurse_browser.post(ack_url(alert))
     assert response.status_code == 302 and response["Location"] == QUEUE
     alert.refresh_from_db()
     assert alert.status == AlertStatus.ACKNOWLEDGED and alert.acknowledged_by == nurse
 
 
-def test_acknowledging_a_resolved_alert_is_409(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_acknowledging_a_resolved_alert_is_409(nurse_browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient)
     nurse_browser.post(resolve_url(alert), {"outcome": "other", "note": "Phoned"})
     response = nurse_browser.post(ack_url(alert), headers=HTMX)
     assert response.status_code == 409
@@ -349,8 +353,8 @@ def test_acknowledging_a_resolved_alert_is_409(nurse_browser, nurse, patient):  
     assert alert.status == AlertStatus.RESOLVED
 
 
-def test_acknowledge_and_resolve_only_accept_their_methods(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_acknowledge_and_resolve_only_accept_their_methods(nurse_browser, patient):
+    alert = AlertFactory.create(patient=patient)
     assert nurse_browser.get(ack_url(alert)).status_code == 405
     put = nurse_browser.put(resolve_url(alert))
     assert put.status_code == 405 and put["Allow"] == "GET, POST"
@@ -362,8 +366,8 @@ def test_acknowledge_and_resolve_only_accept_their_methods(nurse_browser, patien
 # ---------------------------------------------------------------- resolve
 
 
-def test_resolve_form_as_fragment_or_page(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_resolve_form_as_fragment_or_page(nurse_browser, patient):
+    alert = AlertFactory.create(patient=patient)
     fragment = text(nurse_browser.get(resolve_url(alert), headers=HTMX))
     assert fragment.startswith('<div class="panel">')
     assert f"Resolve: {patient.display_name}" in fragment
@@ -383,10 +387,10 @@ def test_resolve_form_as_fragment_or_page(nurse_browser, patient):  # type: igno
         ({"outcome": "other", "note": "x" * 2001}, "note", "at most 2000 characters"),
     ],
 )
-def test_resolve_with_htmx_refuses_an_incomplete_form_with_422(  # type: ignore[no-untyped-def]
+def test_resolve_with_htmx_refuses_an_incomplete_form_with_422(
     nurse_browser, patient, body, field, reason
 ):
-    alert = AlertFactory(patient=patient)
+    alert = AlertFactory.create(patient=patient)
     response = nurse_browser.post(resolve_url(alert), body, headers=HTMX)
     assert response.status_code == 422
     assert "HX-Trigger" not in response
@@ -401,8 +405,8 @@ def test_resolve_with_htmx_refuses_an_incomplete_form_with_422(  # type: ignore[
     assert (alert.resolved_at, alert.resolution_note, alert.resolution_outcome) == (None, "", "")
 
 
-def test_resolve_with_htmx(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_resolve_with_htmx(nurse_browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient)
     response = nurse_browser.post(
         resolve_url(alert),
         {"outcome": "dose_held", "note": "  Held 3 days, review Friday.  "},
@@ -424,8 +428,8 @@ def test_resolve_with_htmx(nurse_browser, nurse, patient):  # type: ignore[no-un
     assert row_ids(text(nurse_browser.get(QUEUE))) == []
 
 
-def test_resolving_twice_is_409_and_keeps_the_first(browser, nurse, care_team, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_resolving_twice_is_409_and_keeps_the_first(browser, nurse, care_team, patient):
+    alert = AlertFactory.create(patient=patient)
     first = browser(nurse).post(
         resolve_url(alert), {"outcome": "contacted_patient", "note": "Phoned"}, headers=HTMX
     )
@@ -448,8 +452,8 @@ def test_resolving_twice_is_409_and_keeps_the_first(browser, nurse, care_team, p
     assert AuditEvent.objects.filter(action="alert.resolve").count() == 1
 
 
-def test_resolve_without_htmx_redirects(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient)
+def test_resolve_without_htmx_redirects(nurse_browser, nurse, patient):
+    alert = AlertFactory.create(patient=patient)
     refused = nurse_browser.post(resolve_url(alert), {"outcome": "other"})
     assert refused.status_code == 422
     assert text(refused).startswith("<!doctype html>")  # the whole page, with the error
@@ -474,7 +478,7 @@ def team_with_alerts(count: int) -> tuple[object, list[Alert]]:
         patient = activated_patient(care_team=team)
         for offset, symptom in enumerate(symptoms):
             alerts.append(
-                AlertFactory(
+                AlertFactory.create(
                     patient=patient,
                     priority=priorities[(index + offset) % 3],
                     symptom=symptom,
@@ -499,7 +503,7 @@ ROWS_QUERIES = 11 + AUDIT_CHAIN_QUERIES
 ROWS_REFRESH_QUERIES = 7
 
 
-def test_queue_queries_do_not_grow_with_the_queue(browser):  # type: ignore[no-untyped-def]
+def test_queue_queries_do_not_grow_with_the_queue(browser):
     counts = {}
     for size in (3, 60):
         nurse, _ = team_with_alerts(size)
@@ -522,17 +526,17 @@ def test_queue_queries_do_not_grow_with_the_queue(browser):  # type: ignore[no-u
     )
 
 
-def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_team):  # type: ignore[no-untyped-def]
+def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_team):
     two_alerts = person(care_team, "Audit Anna")
     one_alert = person(care_team, "Audit Ben")
     resolved_only = person(care_team, "Audit Carl")
-    AlertFactory(patient=two_alerts, symptom="nausea")
-    AlertFactory(patient=two_alerts, symptom="rash")
-    AlertFactory(patient=one_alert, priority="urgent")
-    gone = AlertFactory(patient=resolved_only)
+    AlertFactory.create(patient=two_alerts, symptom="nausea")
+    AlertFactory.create(patient=two_alerts, symptom="rash")
+    AlertFactory.create(patient=one_alert, priority="urgent")
+    gone = AlertFactory.create(patient=resolved_only)
     Alert.objects.filter(pk=gone.pk).update(status=AlertStatus.RESOLVED, resolved_at=NOW)
 
-    def queue_events():  # type: ignore[no-untyped-def]
+    def queue_events():
         return AuditEvent.objects.filter(action="dashboard.alert_queue")
 
     client = browser(nurse, HTTP_USER_AGENT="QueueTest/1.0", REMOTE_ADDR="10.1.2.3")
@@ -553,7 +557,7 @@ def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_t
     assert queue_events().count() == 2
 
     # A patient newly in the queue is audited at once; the others are not again.
-    AlertFactory(patient=resolved_only, priority="high", symptom="fatigue")
+    AlertFactory.create(patient=resolved_only, priority="high", symptom="fatigue")
     client.get(ROWS, headers=HTMX)
     assert queue_events().count() == 3
     assert queue_events().filter(patient=resolved_only).count() == 1
@@ -565,7 +569,7 @@ def test_viewing_the_queue_audits_each_patient_shown_once(browser, nurse, care_t
     assert queue_events().filter(patient=two_alerts).count() == 2
 
 
-def test_an_invalid_filter_audits_nothing(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    AlertFactory(patient=patient)
+def test_an_invalid_filter_audits_nothing(nurse_browser, patient):
+    AlertFactory.create(patient=patient)
     assert nurse_browser.get(f"{QUEUE}?priority=bogus").status_code == 400
     assert not AuditEvent.objects.filter(action="dashboard.alert_queue").exists()

@@ -11,17 +11,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_browser(admin_user) -> Client:  # type: ignore[no-untyped-def]
+def admin_browser(admin_user) -> Client:
     browser = Client()
     browser.force_login(admin_user)
     return browser
 
 
-def contact_url(team) -> str:  # type: ignore[no-untyped-def]
+def contact_url(team) -> str:
     return f"/dashboard/care-teams/{team.pk}/contact/"
 
 
-def test_an_administrator_sets_the_phone_and_hours(admin_browser, admin_user, care_team, patient):  # type: ignore[no-untyped-def]
+def test_an_administrator_sets_the_phone_and_hours(admin_browser, admin_user, care_team, patient):
     assert care_team.name in admin_browser.get("/dashboard/care-teams/").content.decode()
     response = admin_browser.post(
         contact_url(care_team),
@@ -45,7 +45,7 @@ def test_an_administrator_sets_the_phone_and_hours(admin_browser, admin_user, ca
         ({"phone": "", "hours": "x" * 121, "emergency_number": "112"}, "hours"),
     ],
 )
-def test_bad_values_are_refused_on_their_field(admin_browser, care_team, values, field):  # type: ignore[no-untyped-def]
+def test_bad_values_are_refused_on_their_field(admin_browser, care_team, values, field):
     response = admin_browser.post(contact_url(care_team), values)
     assert response.status_code == 400
     assert field in response.context["form"].errors
@@ -53,7 +53,7 @@ def test_bad_values_are_refused_on_their_field(admin_browser, care_team, values,
     assert care_team.phone == "" and care_team.emergency_number == "112"
 
 
-def test_only_administrators(nurse, coordinator, care_team):  # type: ignore[no-untyped-def]
+def test_only_administrators(nurse, coordinator, care_team):
     for user in (nurse, coordinator):
         browser = Client()
         browser.force_login(user)

@@ -64,18 +64,18 @@ def names(html: str) -> list[str]:
     return [row.name for row in cohort_rows(html)]
 
 
-def pdc_cell(metrics) -> str:  # type: ignore[no-untyped-def]
+def pdc_cell(metrics) -> str:
     percent = metrics.pdc.percent
     figure = "—" if percent is None else f"{percent:g} %"
     return f"{figure} {BAND_WORDS[metrics.pdc.band]}"
 
 
-def enrol(by, care_team, name: str, days: int | None, statuses=()):  # type: ignore[no-untyped-def]
+def enrol(by, care_team, name: str, days: int | None, statuses=()):
     """A patient `days` days into a once-daily plan (None: no plan), with one log per day
     ending yesterday."""
     patient = activated_patient(care_team=care_team, display_name=name)
     if days is not None:
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=patient, created_by=by, start_date=TODAY - timedelta(days=days - 1)
         )
         if statuses:
@@ -84,7 +84,7 @@ def enrol(by, care_team, name: str, days: int | None, statuses=()):  # type: ign
 
 
 @pytest.fixture
-def cohort(nurse, care_team, other_care_team):  # type: ignore[no-untyped-def]
+def cohort(nurse, care_team, other_care_team):
     """Five patients of the team, and one of another team who must never appear."""
     sixty_days = [TAKEN] * 59
     for day in (35, 40, 45, 50):  # all in the last 30 days
@@ -97,16 +97,18 @@ def cohort(nurse, care_team, other_care_team):  # type: ignore[no-untyped-def]
         "eve": enrol(nurse, care_team, "Eve Noplan", None),
     }
     stranger = enrol(nurse, other_care_team, "Zed Stranger", 30, [MISSED] * 29)
-    AlertFactory(patient=stranger, priority="urgent")
-    AlertFactory(patient=people["cy"], priority="normal", kind="missed_dose_streak", symptom="")
-    AlertFactory(patient=people["cy"], priority="high", symptom="nausea")
-    AlertFactory(patient=people["ben"], priority="normal", symptom="fatigue")
-    gone = AlertFactory(patient=people["ada"], priority="high", symptom="rash")
+    AlertFactory.create(patient=stranger, priority="urgent")
+    AlertFactory.create(
+        patient=people["cy"], priority="normal", kind="missed_dose_streak", symptom=""
+    )
+    AlertFactory.create(patient=people["cy"], priority="high", symptom="nausea")
+    AlertFactory.create(patient=people["ben"], priority="normal", symptom="fatigue")
+    gone = AlertFactory.create(patient=people["ada"], priority="high", symptom="rash")
     type(gone).objects.filter(pk=gone.pk).update(status=AlertStatus.RESOLVED)
     return people
 
 
-def test_rows_of_own_teams_with_patient_adherence_figures(coordinator_browser, cohort):  # type: ignore[no-untyped-def]
+def test_rows_of_own_teams_with_patient_adherence_figures(coordinator_browser, cohort):
     response = coordinator_browser.get(COHORT)
     assert response.status_code == 200
     html = text(response)
@@ -153,7 +155,7 @@ def test_rows_of_own_teams_with_patient_adherence_figures(coordinator_browser, c
 
 def test_admin_and_multi_team_staff_see_more(
     browser, admin_user, care_team, other_care_team, cohort
-):  # type: ignore[no-untyped-def]
+):
     assert "Zed Stranger" in names(text(browser(admin_user).get(COHORT)))
     both = StaffFactory(role="coordinator", care_teams=[care_team, other_care_team])
     client = browser(both)
@@ -179,12 +181,12 @@ def test_admin_and_multi_team_staff_see_more(
         ("sort=days_on_drug", ["Dee", "Cy", "Ada", "ben", "Eve"]),
     ],
 )
-def test_sorting(coordinator_browser, cohort, query, expected):  # type: ignore[no-untyped-def]
+def test_sorting(coordinator_browser, cohort, query, expected):
     html = text(coordinator_browser.get(f"{COHORT}?{query}"))
     assert [name.split()[0] for name in names(html)] == expected
 
 
-def test_sorting_by_streak(coordinator_browser, cohort):  # type: ignore[no-untyped-def]
+def test_sorting_by_streak(coordinator_browser, cohort):
     """Only Cy has a current streak; the others tie at 0 (their order among themselves is the
     database's, so it is not asserted)."""
     desc = [
@@ -198,7 +200,7 @@ def test_sorting_by_streak(coordinator_browser, cohort):  # type: ignore[no-unty
     assert asc[-1] == "Cy"
 
 
-def test_sort_headers_reverse_the_active_column(coordinator_browser, cohort):  # type: ignore[no-untyped-def]
+def test_sort_headers_reverse_the_active_column(coordinator_browser, cohort):
     html = text(coordinator_browser.get(f"{COHORT}?sort=pdc_90&order=asc&band=adherent"))
     assert (
         '<th scope="col" aria-sort="ascending"><a href="?band=adherent&amp;sort=pdc_90&amp;'
@@ -219,7 +221,7 @@ def test_sort_headers_reverse_the_active_column(coordinator_browser, cohort):  #
         ("no_data", ["Dee Newcomer", "Eve Noplan"]),
     ],
 )
-def test_band_filter_on_the_90_day_pdc(coordinator_browser, cohort, band, expected):  # type: ignore[no-untyped-def]
+def test_band_filter_on_the_90_day_pdc(coordinator_browser, cohort, band, expected):
     html = text(coordinator_browser.get(f"{COHORT}?band={band}"))
     assert names(html) == expected
     assert f"{len(expected)} of 5 patients." in html
@@ -227,7 +229,7 @@ def test_band_filter_on_the_90_day_pdc(coordinator_browser, cohort, band, expect
         assert "No patients match these filters." in html
 
 
-def test_ending_within_keeps_plans_ending_in_that_many_days(coordinator_browser, cohort):  # type: ignore[no-untyped-def]
+def test_ending_within_keeps_plans_ending_in_that_many_days(coordinator_browser, cohort):
     plans = TreatmentPlan.objects.filter
     plans(patient=cohort["ada"]).update(planned_end_date=TODAY + timedelta(days=10))
     plans(patient=cohort["ben"]).update(planned_end_date=TODAY + timedelta(days=40))
@@ -250,14 +252,14 @@ def test_ending_within_keeps_plans_ending_in_that_many_days(coordinator_browser,
     assert names(html) == ["Ada Adherent", "ben Borderline"]
 
 
-def test_a_plan_that_already_ended_is_not_ending_within(coordinator_browser, cohort):  # type: ignore[no-untyped-def]
+def test_a_plan_that_already_ended_is_not_ending_within(coordinator_browser, cohort):
     TreatmentPlan.objects.filter(patient=cohort["ada"]).update(
         planned_end_date=TODAY - timedelta(days=1)
     )
     assert "Ada Adherent" not in names(text(coordinator_browser.get(f"{COHORT}?ending_within=30")))
 
 
-def test_pages(coordinator_browser, cohort, settings):  # type: ignore[no-untyped-def]
+def test_pages(coordinator_browser, cohort, settings):
     settings.DASHBOARD_PAGE_SIZE = 2
     first = text(coordinator_browser.get(f"{COHORT}?sort=name"))
     assert names(first) == ["Ada Adherent", "ben Borderline"]
@@ -290,7 +292,7 @@ def test_pages(coordinator_browser, cohort, settings):  # type: ignore[no-untype
         ("care_team=abc", "care_team"),
     ],
 )
-def test_bad_filters_are_400(coordinator_browser, cohort, query, field):  # type: ignore[no-untyped-def]
+def test_bad_filters_are_400(coordinator_browser, cohort, query, field):
     response = coordinator_browser.get(f"{COHORT}?{query}")
     assert response.status_code == 400
     html = text(response)
@@ -298,7 +300,7 @@ def test_bad_filters_are_400(coordinator_browser, cohort, query, field):  # type
     assert cohort_rows(html) == []
 
 
-def test_a_care_team_not_ones_own_is_400(coordinator_browser, care_team, other_care_team, cohort):  # type: ignore[no-untyped-def]
+def test_a_care_team_not_ones_own_is_400(coordinator_browser, care_team, other_care_team, cohort):
     response = coordinator_browser.get(f"{COHORT}?care_team={other_care_team.pk}")
     assert response.status_code == 400
     html = text(response)
@@ -309,7 +311,7 @@ def test_a_care_team_not_ones_own_is_400(coordinator_browser, care_team, other_c
     assert own.status_code == 200 and len(names(text(own))) == 5
 
 
-def test_viewing_the_cohort_audits_the_patients_shown(browser, coordinator, cohort, settings):  # type: ignore[no-untyped-def]
+def test_viewing_the_cohort_audits_the_patients_shown(browser, coordinator, cohort, settings):
     settings.DASHBOARD_PAGE_SIZE = 2
     client = browser(coordinator)
     client.get(f"{COHORT}?sort=name&page=2")
@@ -321,7 +323,7 @@ def test_viewing_the_cohort_audits_the_patients_shown(browser, coordinator, coho
 # ---------------------------------------------------------------- queries
 
 
-def team_of(size: int):  # type: ignore[no-untyped-def]
+def team_of(size: int):
     """A team with its coordinator and `size` patients, each with a plan, a short history
     and some with an open alert."""
     team = CareTeamFactory(name=f"Cohort team of {size}")
@@ -331,7 +333,7 @@ def team_of(size: int):  # type: ignore[no-untyped-def]
         statuses = [MISSED if day % (index + 2) == 0 else TAKEN for day in range(9)]
         patient = enrol(nurse, team, f"Sized {size} patient {index:02d}", 10, statuses)
         if index % 2:
-            AlertFactory(patient=patient, priority="high")
+            AlertFactory.create(patient=patient, priority="high")
     return coordinator
 
 
@@ -343,7 +345,7 @@ def team_of(size: int):  # type: ignore[no-untyped-def]
 COHORT_PAGE_QUERIES = 15 + AUDIT_CHAIN_QUERIES
 
 
-def test_queries_do_not_grow_with_the_cohort(browser):  # type: ignore[no-untyped-def]
+def test_queries_do_not_grow_with_the_cohort(browser):
     counts = {}
     for size in (3, 20):
         client = browser(team_of(size))
@@ -356,7 +358,7 @@ def test_queries_do_not_grow_with_the_cohort(browser):  # type: ignore[no-untype
     assert counts[3] == counts[20] == COHORT_PAGE_QUERIES
 
 
-def test_a_patient_ahead_of_utc_has_the_figures_of_their_own_page(  # type: ignore[no-untyped-def]
+def test_a_patient_ahead_of_utc_has_the_figures_of_their_own_page(
     coordinator_browser, coordinator, nurse, care_team
 ):
     """At 13:00 UTC it is already tomorrow in Auckland: the cohort's PDC for an Auckland

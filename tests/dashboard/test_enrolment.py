@@ -30,7 +30,7 @@ def form(**overrides: str) -> dict[str, str]:
     }
 
 
-def test_a_nurse_enrols_a_patient_and_sees_the_code_once(nurse_browser, care_team):  # type: ignore[no-untyped-def]
+def test_a_nurse_enrols_a_patient_and_sees_the_code_once(nurse_browser, care_team):
     assert nurse_browser.get(ENROL).status_code == 200
     response = nurse_browser.post(ENROL, form())
     assert response.status_code == 201
@@ -65,7 +65,7 @@ def test_a_nurse_enrols_a_patient_and_sees_the_code_once(nurse_browser, care_tea
         ({"language": "xx"}, "language", "Select a valid choice"),
     ],
 )
-def test_bad_input_is_refused_on_its_field(nurse_browser, overrides, field, reason):  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused_on_its_field(nurse_browser, overrides, field, reason):
     response = nurse_browser.post(ENROL, form(**overrides))
     assert response.status_code == 400
     errors = response.context["form"].errors
@@ -73,7 +73,7 @@ def test_bad_input_is_refused_on_its_field(nurse_browser, overrides, field, reas
     assert not Patient.objects.exists()
 
 
-def test_a_second_submission_is_not_stored_twice(nurse_browser):  # type: ignore[no-untyped-def]
+def test_a_second_submission_is_not_stored_twice(nurse_browser):
     assert nurse_browser.post(ENROL, form()).status_code == 201
     again = nurse_browser.post(ENROL, form())
     assert again.status_code == 400
@@ -81,7 +81,7 @@ def test_a_second_submission_is_not_stored_twice(nurse_browser):  # type: ignore
     assert Patient.objects.count() == 1
 
 
-def test_staff_of_several_teams_choose_one_of_theirs(care_team, other_care_team):  # type: ignore[no-untyped-def]
+def test_staff_of_several_teams_choose_one_of_theirs(care_team, other_care_team):
     coordinator = StaffFactory(role="coordinator", care_teams=[care_team, other_care_team])
     browser = Client()
     browser.force_login(coordinator)
@@ -90,13 +90,13 @@ def test_staff_of_several_teams_choose_one_of_theirs(care_team, other_care_team)
     assert Patient.objects.get().care_team == other_care_team
 
 
-def test_an_admin_without_a_team_cannot_enrol(admin_user):  # type: ignore[no-untyped-def]
+def test_an_admin_without_a_team_cannot_enrol(admin_user):
     browser = Client()
     browser.force_login(admin_user)
     assert browser.get(ENROL).status_code == 403
 
 
-def test_a_new_code_for_an_activated_patient_needs_confirming(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_new_code_for_an_activated_patient_needs_confirming(nurse_browser, patient):
     client_for(patient.user)
     url = f"/dashboard/patients/{patient.pk}/invitation/"
     assert nurse_browser.get(f"{url}confirm/").status_code == 200
@@ -109,13 +109,13 @@ def test_a_new_code_for_an_activated_patient_needs_confirming(nurse_browser, pat
     assert AuthToken.objects.filter(user=patient.user).count() == 0
 
 
-def test_another_teams_patient_gets_no_code(nurse_browser, foreign_patient):  # type: ignore[no-untyped-def]
+def test_another_teams_patient_gets_no_code(nurse_browser, foreign_patient):
     url = f"/dashboard/patients/{foreign_patient.pk}/invitation/"
     assert nurse_browser.post(url, {"confirm": "yes"}).status_code == 404
     assert nurse_browser.get(f"{url}confirm/").status_code == 404
 
 
-def test_the_patient_page_shows_the_phone_as_a_link(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_the_patient_page_shows_the_phone_as_a_link(nurse_browser, patient):
     patient.phone = "+34 600 111 222"
     patient.save()
     page = nurse_browser.get(f"/dashboard/patients/{patient.pk}/").content.decode()

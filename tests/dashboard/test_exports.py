@@ -16,9 +16,7 @@ EXPORTS = "/dashboard/exports/"
 HTMX = {"HX-Request": "true"}
 
 
-def test_a_small_export_downloads_at_once_from_the_export_endpoint(  # type: ignore[no-untyped-def]
-    client, coordinator, care_team
-):
+def test_a_small_export_downloads_at_once_from_the_export_endpoint(client, coordinator, care_team):
     activated_patient(care_team=care_team)
     client.force_login(coordinator)
     page = client.get(COHORT).content.decode()
@@ -42,7 +40,7 @@ def test_a_small_export_downloads_at_once_from_the_export_endpoint(  # type: ign
     assert b"".join(download.streaming_content).startswith(b"\xef\xbb\xbfpatient_id,")
 
 
-def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(  # type: ignore[no-untyped-def]
+def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(
     client, coordinator, care_team, settings, tmp_path
 ):
     settings.EXPORT_ASYNC_MIN_PATIENTS = 1
@@ -72,7 +70,7 @@ def test_a_large_cohort_is_prepared_in_the_background_with_its_progress(  # type
     assert "(2 rows;" in done
 
 
-def test_a_long_period_for_many_patients_also_goes_to_the_background(  # type: ignore[no-untyped-def]
+def test_a_long_period_for_many_patients_also_goes_to_the_background(
     client, coordinator, care_team, settings, tmp_path
 ):
     settings.EXPORT_ASYNC_MIN_PATIENT_DAYS = 100
@@ -90,7 +88,7 @@ def test_a_long_period_for_many_patients_also_goes_to_the_background(  # type: i
     assert "patient-days" in refused.json()["errors"][0]["reason"]
 
 
-def test_a_bad_export_request_says_which_field(client, coordinator, settings):  # type: ignore[no-untyped-def]
+def test_a_bad_export_request_says_which_field(client, coordinator, settings):
     settings.EXPORT_ASYNC_MIN_PATIENTS = 0
     client.force_login(coordinator)
     response = client.post(EXPORTS, {"from": "2025-03-31", "to": "2025-01-01", "kind": "doses_csv"})
@@ -101,7 +99,7 @@ def test_a_bad_export_request_says_which_field(client, coordinator, settings):  
     assert not ExportJob.objects.exists()
 
 
-def test_nurses_have_no_exports_on_the_cohort_page(client, nurse, care_team):  # type: ignore[no-untyped-def]
+def test_nurses_have_no_exports_on_the_cohort_page(client, nurse, care_team):
     activated_patient(care_team=care_team)
     client.force_login(nurse)
     page = client.get(COHORT).content.decode()
@@ -110,7 +108,7 @@ def test_nurses_have_no_exports_on_the_cohort_page(client, nurse, care_team):  #
     assert client.post(EXPORTS, {"kind": "doses_csv"}).status_code == 403
 
 
-def test_the_export_form_offers_a_pseudonymised_file(client, coordinator, care_team, settings):  # type: ignore[no-untyped-def]
+def test_the_export_form_offers_a_pseudonymised_file(client, coordinator, care_team, settings):
     """The checkbox reaches the export endpoint (small) or the background job (large)."""
     patient = activated_patient(care_team=care_team, display_name="Zoé Pseudo")
     client.force_login(coordinator)
@@ -139,7 +137,7 @@ def test_the_export_form_offers_a_pseudonymised_file(client, coordinator, care_t
     assert "pseudonymised" in client.get(COHORT).content.decode()
 
 
-def test_the_cohort_page_says_when_an_export_goes_to_the_background(client, coordinator):  # type: ignore[no-untyped-def]
+def test_the_cohort_page_says_when_an_export_goes_to_the_background(client, coordinator):
     client.force_login(coordinator)
     page = " ".join(client.get(COHORT).content.decode().split())
     assert "more than about 10 seconds (over 4,800 patients, or over 430,000 patient-days" in page

@@ -32,7 +32,7 @@ NOT_CONFIRMED = "not confirmed by a primary source"
 CONVENTION = "a product convention, not a clinical fact"
 
 
-def page_of(nurse_browser, patient) -> str:  # type: ignore[no-untyped-def]
+def page_of(nurse_browser, patient) -> str:
     response = nurse_browser.get(f"/dashboard/patients/{patient.pk}/")
     assert response.status_code == 200
     return text(response)
@@ -56,8 +56,8 @@ def badge_titles(page: str, words: str) -> list[str]:
     )
 
 
-def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    plan = TreatmentPlanFactory(
+def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):
+    plan = TreatmentPlanFactory.create(
         patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE
     )
     assert any(f.startswith(rules.UNCONFIRMED_FLAG_PREFIX) for f in plan.recommendation["flags"])
@@ -82,8 +82,10 @@ def test_flags_and_statuses_are_plain_words(nurse_browser, nurse, patient):  # t
     assert "Rule: decision.adjuvant_high_risk" not in page
 
 
-def test_sources_read_as_primary_references(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE)
+def test_sources_read_as_primary_references(nurse_browser, nurse, patient):
+    TreatmentPlanFactory.create(
+        patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE
+    )
     page = page_of(nurse_browser, patient)
     assert f'<cite title="S4">{html.escape(rules.SOURCES["S4"])}</cite>' in page
     # how a source was read is a tooltip, never the sentence
@@ -93,8 +95,8 @@ def test_sources_read_as_primary_references(nurse_browser, nurse, patient):  # t
     assert html.unescape(s36.group(2)) == rules.SOURCES["S36"]
 
 
-def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
-    plan = TreatmentPlanFactory(
+def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, nurse, patient):
+    plan = TreatmentPlanFactory.create(
         patient=patient, created_by=nurse, start_date=TODAY, case=FLAGGED_CASE
     )
     old = dict(plan.recommendation)
@@ -123,8 +125,8 @@ def test_a_plan_stored_with_old_bracketed_reasons_reads_cleanly(nurse_browser, n
     assert "Rule: risk.afip.site_extrapolated" in badge_titles(page, NOT_CONFIRMED)
 
 
-def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient, priority="high")
+def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, patient):
+    alert = AlertFactory.create(patient=patient, priority="high")
     Alert.objects.filter(pk=alert.pk).update(
         advice={
             "text": "Supportive measures for nausea: take imatinib with a meal. "
@@ -160,8 +162,8 @@ def test_alert_advice_actions_status_and_flags_in_plain_words(nurse_browser, pat
     assert '<cite title="S16: ' in page
 
 
-def test_alert_advice_without_the_new_fields_still_renders(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient, priority="normal")
+def test_alert_advice_without_the_new_fields_still_renders(nurse_browser, patient):
+    alert = AlertFactory.create(patient=patient, priority="normal")
     Alert.objects.filter(pk=alert.pk).update(
         advice={"text": "Reaction not severe.", "rule": "advice.x", "sources": ["S1"]}
     )

@@ -32,11 +32,11 @@ TIMES = "\u00d7"
 COUNT_UNIT = f"{TIMES} 10\u2079/L"
 
 
-def page_url(patient) -> str:  # type: ignore[no-untyped-def]
+def page_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/"
 
 
-def labs_url(patient) -> str:  # type: ignore[no-untyped-def]
+def labs_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/labs/"
 
 
@@ -53,7 +53,7 @@ def form_data(**rows: dict) -> dict:
     return data
 
 
-def record(patient, by, day, results):  # type: ignore[no-untyped-def]
+def record(patient, by, day, results):
     """Results stored as the API stores them."""
     return lab_results_record(
         patient=patient,
@@ -81,7 +81,7 @@ def errors_in(fragment: str) -> list[str]:
 # ---------------------------------------------------------------- the form, by role
 
 
-def test_nurses_and_admins_get_the_form(nurse_browser, admin_browser, patient):  # type: ignore[no-untyped-def]
+def test_nurses_and_admins_get_the_form(nurse_browser, admin_browser, patient):
     for browser in (nurse_browser, admin_browser):
         html = text(browser.get(page_url(patient)))
         assert "Record lab results" in html
@@ -98,7 +98,7 @@ def test_nurses_and_admins_get_the_form(nurse_browser, admin_browser, patient): 
         assert inline_code_problems(html) == []
 
 
-def test_unit_selects_offer_each_conversion_once(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_unit_selects_offer_each_conversion_once(nurse_browser, patient):
     assert [unit for unit, _ in lab_unit_choices("bilirubin_total")] == ["µmol/L", "mg/dL"]
     assert [unit for unit, _ in lab_unit_choices("platelets")] == ["10^9/L", "/µL"]
     html = text(nurse_browser.get(page_url(patient)))
@@ -106,7 +106,7 @@ def test_unit_selects_offer_each_conversion_once(nurse_browser, patient):  # typ
     assert ">mg/dL</option>" in select and ">µmol/L</option>" in select
 
 
-def test_coordinators_see_no_form_and_may_not_post(coordinator_browser, patient):  # type: ignore[no-untyped-def]
+def test_coordinators_see_no_form_and_may_not_post(coordinator_browser, patient):
     html = text(coordinator_browser.get(page_url(patient)))
     assert "Record lab results" not in html
     assert f'action="{labs_url(patient)}"' not in html
@@ -116,11 +116,11 @@ def test_coordinators_see_no_form_and_may_not_post(coordinator_browser, patient)
     assert Alert.objects.count() == 0
 
 
-def test_only_by_post(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_only_by_post(nurse_browser, patient):
     assert nurse_browser.get(labs_url(patient)).status_code == 405
 
 
-def test_another_teams_patient_is_not_found(browser, nurse, care_team):  # type: ignore[no-untyped-def]
+def test_another_teams_patient_is_not_found(browser, nurse, care_team):
     from tests.factories.accounts import CareTeamFactory, activated_patient
 
     stranger = activated_patient(care_team=CareTeamFactory(name="Elsewhere"))
@@ -132,7 +132,7 @@ def test_another_teams_patient_is_not_found(browser, nurse, care_team):  # type:
 # ---------------------------------------------------------------- recording
 
 
-def test_a_nurse_records_results_converted_through_the_service(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_nurse_records_results_converted_through_the_service(nurse, nurse_browser, patient):
     data = form_data(
         bilirubin_total={"value": "1.2", "unit": "mg/dL", "uln": "1.2"},
         alt={"value": "30", "uln": "40"},
@@ -177,7 +177,7 @@ def test_a_nurse_records_results_converted_through_the_service(nurse, nurse_brow
         ({"anc": {"value": "2"}}, "", "taken_on", "required"),
     ],
 )
-def test_a_bad_input_is_400_on_its_field(nurse_browser, patient, rows, taken_on, field, reason):  # type: ignore[no-untyped-def]
+def test_a_bad_input_is_400_on_its_field(nurse_browser, patient, rows, taken_on, field, reason):
     data = form_data(**rows)
     if taken_on == "tomorrow":
         data["taken_on"] = (TODAY + timedelta(days=1)).isoformat()
@@ -197,14 +197,14 @@ def test_a_bad_input_is_400_on_its_field(nurse_browser, patient, rows, taken_on,
             assert f'value="{row["value"]}"' in html
 
 
-def test_an_empty_form_asks_for_a_result(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_an_empty_form_asks_for_a_result(nurse_browser, patient):
     response = nurse_browser.post(labs_url(patient), form_data())
     assert response.status_code == 400
     assert "Enter at least one result." in text(response)
     assert 'role="alert"' in text(response)
 
 
-def test_a_result_beyond_the_hold_threshold_raises_the_alert_once(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_result_beyond_the_hold_threshold_raises_the_alert_once(nurse_browser, patient):
     data = form_data(alt={"value": "250", "uln": "40"}, bilirubin_total={"value": 10, "uln": 20})
     assert nurse_browser.post(labs_url(patient), data).status_code == 302
     alert = Alert.objects.get(patient=patient)
@@ -236,7 +236,7 @@ def test_every_lab_action_and_the_basis_have_words() -> None:
 
 
 @pytest.fixture
-def results(nurse, patient):  # type: ignore[no-untyped-def]
+def results(nurse, patient):
     record(
         patient,
         nurse,
@@ -289,7 +289,7 @@ def lab_block(html: str, test: str) -> str:
     return match.group(1)
 
 
-def test_trend_of_each_test_with_its_thresholds(nurse_browser, patient, results):  # type: ignore[no-untyped-def]
+def test_trend_of_each_test_with_its_thresholds(nurse_browser, patient, results):
     html = text(nurse_browser.get(page_url(patient)))
     assert inline_code_problems(html) == []
     assert re.findall(r'<div class="lab-trend" id="lab-(\w+)">', html) == [
@@ -344,7 +344,7 @@ def test_the_thresholds_are_the_guideline_modules() -> None:
         ("platelets", 49.9, True),
     ],
 )
-def test_hold_threshold_boundaries(test, figure, beyond) -> None:  # type: ignore[no-untyped-def]
+def test_hold_threshold_boundaries(test, figure, beyond) -> None:
     assert LAB_THRESHOLDS[test].crossed_hold(figure) is beyond
 
 
@@ -368,7 +368,7 @@ def test_lab_chart_geometry() -> None:
     assert "Label thresholds: hold below 50" in chart.description
 
 
-def test_lab_results_do_not_add_queries(nurse, nurse_browser, care_team):  # type: ignore[no-untyped-def]
+def test_lab_results_do_not_add_queries(nurse, nurse_browser, care_team):
     from tests.factories.accounts import activated_patient
 
     few, many = activated_patient(care_team=care_team), activated_patient(care_team=care_team)
@@ -390,10 +390,12 @@ def test_lab_results_do_not_add_queries(nurse, nurse_browser, care_team):  # typ
 # ---------------------------------------------------------------- what is due next
 
 
-def test_due_next_lists_overdue_and_due_first_then_upcoming_then_done(  # type: ignore[no-untyped-def]
+def test_due_next_lists_overdue_and_due_first_then_upcoming_then_done(
     nurse, nurse_browser, patient
 ):
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=40))
+    TreatmentPlanFactory.create(
+        patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=40)
+    )
     # a blood count done two weeks in; the rest not
     record(
         patient,
@@ -422,7 +424,7 @@ def test_due_next_lists_overdue_and_due_first_then_upcoming_then_done(  # type: 
     assert inline_code_problems(html) == []
 
 
-def test_due_next_without_a_plan(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_due_next_without_a_plan(nurse_browser, patient):
     html = text(nurse_browser.get(page_url(patient)))
     assert "What is due next" in html
     assert "there is no treatment plan yet" in html

@@ -30,14 +30,14 @@ def code(secret: str = SECRET, steps_ahead: int = 0) -> str:
 
 
 @pytest.fixture
-def mfa_on(settings):  # type: ignore[no-untyped-def]
+def mfa_on(settings):
     settings.STAFF_MFA_REQUIRED = True
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
     return settings
 
 
-def password_step(client: Client, user, next_url: str = ""):  # type: ignore[no-untyped-def]
+def password_step(client: Client, user, next_url: str = ""):
     url = f"{SIGN_IN}?next={next_url}" if next_url else SIGN_IN
     return client.post(url, {"username": user.username, "password": TEST_PASSWORD})
 
@@ -55,7 +55,7 @@ def assert_csp_clean(body: str) -> None:
 
 
 @pytest.mark.parametrize("role", ["nurse", "coordinator", "admin"])
-def test_the_password_alone_does_not_sign_staff_in(mfa_on, role, nurse, coordinator, admin_user):  # type: ignore[no-untyped-def]
+def test_the_password_alone_does_not_sign_staff_in(mfa_on, role, nurse, coordinator, admin_user):
     user = {"nurse": nurse, "coordinator": coordinator, "admin": admin_user}[role]
     mfa.totp_device_provision(user=user, secret=SECRET, via="test")
     client = Client()
@@ -71,7 +71,7 @@ def test_the_password_alone_does_not_sign_staff_in(mfa_on, role, nurse, coordina
     assert_csp_clean(body)
 
 
-def test_a_wrong_code_is_refused_and_audited(mfa_on, nurse):  # type: ignore[no-untyped-def]
+def test_a_wrong_code_is_refused_and_audited(mfa_on, nurse):
     mfa.totp_device_provision(user=nurse, secret=SECRET, via="test")
     client = Client()
     password_step(client, nurse)
@@ -84,7 +84,7 @@ def test_a_wrong_code_is_refused_and_audited(mfa_on, nurse):  # type: ignore[no-
     assert failed.detail == {"surface": "dashboard", "reason": "wrong"}
 
 
-def test_the_right_code_signs_in_verified_and_goes_on(mfa_on, nurse):  # type: ignore[no-untyped-def]
+def test_the_right_code_signs_in_verified_and_goes_on(mfa_on, nurse):
     mfa.totp_device_provision(user=nurse, secret=SECRET, via="test")
     client = Client()
     password_step(client, nurse, next_url="/dashboard/cohort/")
@@ -96,7 +96,7 @@ def test_the_right_code_signs_in_verified_and_goes_on(mfa_on, nurse):  # type: i
     assert client.get(SIGN_IN).status_code == 302
 
 
-def test_too_many_wrong_codes_ask_for_the_password_again(mfa_on, nurse):  # type: ignore[no-untyped-def]
+def test_too_many_wrong_codes_ask_for_the_password_again(mfa_on, nurse):
     mfa.totp_device_provision(user=nurse, secret=SECRET, via="test")
     client = Client()
     password_step(client, nurse)
@@ -109,7 +109,7 @@ def test_too_many_wrong_codes_ask_for_the_password_again(mfa_on, nurse):  # type
     assert not signed_in(client)
 
 
-def test_the_code_page_needs_the_password_first(mfa_on, nurse):  # type: ignore[no-untyped-def]
+def test_the_code_page_needs_the_password_first(mfa_on, nurse):
     mfa.totp_device_provision(user=nurse, secret=SECRET, via="test")
     client = Client()
     assert client.post(CODE, {"code": code()})["Location"] == SIGN_IN
@@ -117,7 +117,7 @@ def test_the_code_page_needs_the_password_first(mfa_on, nurse):  # type: ignore[
     assert not signed_in(client)
 
 
-def test_a_recovery_code_signs_in_once(mfa_on, nurse):  # type: ignore[no-untyped-def]
+def test_a_recovery_code_signs_in_once(mfa_on, nurse):
     mfa.totp_device_provision(user=nurse, secret=SECRET, via="test")
     codes = mfa.recovery_codes_issue(user=nurse)
     first = Client()
@@ -134,7 +134,7 @@ def test_a_recovery_code_signs_in_once(mfa_on, nurse):  # type: ignore[no-untype
 # ---------------------------------------------------------------- enrolment
 
 
-def test_first_sign_in_enrols_an_authenticator_and_shows_recovery_codes_once(mfa_on, nurse):  # type: ignore[no-untyped-def]
+def test_first_sign_in_enrols_an_authenticator_and_shows_recovery_codes_once(mfa_on, nurse):
     client = Client()
     response = password_step(client, nurse)
     assert response["Location"] == ENROL
@@ -142,9 +142,9 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_recovery_codes_once(mfa
     assert page.status_code == 200
     body = page.content.decode()
     assert_csp_clean(body)
-    secret = re.search(r'id="totp-secret"><code>([A-Z2-7 ]+)</code>', body).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'id="totp-secret"><code>([A-Z2-7 ]+)</code>', body).group(1)
     secret = secret.replace(" ", "")
-    uri = unescape(re.search(r'href="(otpauth://totp/[^"]+)"', body).group(1))  # type: ignore[union-attr]
+    uri = unescape(re.search(r'href="(otpauth://totp/[^"]+)"', body).group(1))
     assert f"secret={secret}" in uri and nurse.username in uri
     # The same secret on a reload (the app may already hold it); nothing confirmed yet.
     assert secret in client.get(ENROL).content.decode().replace(" ", "")
@@ -183,7 +183,7 @@ def test_first_sign_in_enrols_an_authenticator_and_shows_recovery_codes_once(mfa
 @pytest.mark.parametrize(
     "url", ["/dashboard/", "/dashboard/cohort/", "/dashboard/exports/", "/dashboard/alerts/rows/"]
 )
-def test_every_dashboard_page_needs_a_verified_session(mfa_on, nurse, url):  # type: ignore[no-untyped-def]
+def test_every_dashboard_page_needs_a_verified_session(mfa_on, nurse, url):
     client = Client()
     client.force_login(nurse)  # a password-only session (from before the setting, say)
     response = client.get(url)
@@ -193,7 +193,7 @@ def test_every_dashboard_page_needs_a_verified_session(mfa_on, nurse, url):  # t
     assert "_auth_user_id" not in client.session
 
 
-def test_patients_are_still_sent_to_their_app(mfa_on, patient):  # type: ignore[no-untyped-def]
+def test_patients_are_still_sent_to_their_app(mfa_on, patient):
     response = Client().post(
         SIGN_IN, {"username": patient.user.username, "password": TEST_PASSWORD}
     )
@@ -201,7 +201,7 @@ def test_patients_are_still_sent_to_their_app(mfa_on, patient):  # type: ignore[
     assert "/app/" in response.content.decode()
 
 
-def test_admin_needs_the_second_factor(mfa_on, admin_user):  # type: ignore[no-untyped-def]
+def test_admin_needs_the_second_factor(mfa_on, admin_user):
     mfa.totp_device_provision(user=admin_user, secret=SECRET, via="test")
     client = Client()
     client.force_login(admin_user)
@@ -220,7 +220,7 @@ def test_admin_needs_the_second_factor(mfa_on, admin_user):  # type: ignore[no-u
     assert client.get("/admin/").status_code == 200
 
 
-def test_admin_login_refuses_an_offsite_next(mfa_on) -> None:  # type: ignore[no-untyped-def]
+def test_admin_login_refuses_an_offsite_next(mfa_on) -> None:
     response = Client().get("/admin/login/?next=https://evil.example/")
     assert response["Location"] == f"{SIGN_IN}?next=%2Fadmin%2F"
 
@@ -228,7 +228,7 @@ def test_admin_login_refuses_an_offsite_next(mfa_on) -> None:  # type: ignore[no
 # ---------------------------------------------------------------- setting off (test settings)
 
 
-def test_setting_off_the_password_alone_signs_in(settings, nurse, admin_user):  # type: ignore[no-untyped-def]
+def test_setting_off_the_password_alone_signs_in(settings, nurse, admin_user):
     assert settings.STAFF_MFA_REQUIRED is False
     client = Client()
     response = password_step(client, nurse)

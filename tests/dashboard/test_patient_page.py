@@ -38,11 +38,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 TAKEN, MISSED, SKIPPED = DoseStatus.TAKEN, DoseStatus.MISSED, DoseStatus.SKIPPED
 
 
-def page_url(patient) -> str:  # type: ignore[no-untyped-def]
+def page_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/"
 
 
-def grade_url(patient) -> str:  # type: ignore[no-untyped-def]
+def grade_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/grades/"
 
 
@@ -69,11 +69,11 @@ BAND_WORDS = {
 
 
 @pytest.fixture
-def treated(nurse, patient):  # type: ignore[no-untyped-def]
+def treated(nurse, patient):
     """80 days on 400 mg once a day: 50 days all taken, then 29 days with five missed and
     one skipped; today's dose not logged yet."""
     start = TODAY - timedelta(days=79)
-    plan = TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=start)
+    plan = TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=start)
     recent = [TAKEN] * 29
     for day in (3, 4, 17, 20, 21):
         recent[day] = MISSED
@@ -82,7 +82,7 @@ def treated(nurse, patient):  # type: ignore[no-untyped-def]
     return plan
 
 
-def test_plan_facts(nurse_browser, patient, treated):  # type: ignore[no-untyped-def]
+def test_plan_facts(nurse_browser, patient, treated):
     response = nurse_browser.get(page_url(patient))
     assert response.status_code == 200
     html = text(response)
@@ -99,7 +99,7 @@ def test_plan_facts(nurse_browser, patient, treated):  # type: ignore[no-untyped
     assert fact(html, "Setting") == "adjuvant"
 
 
-def test_pdc_over_30_and_90_days_with_bands(nurse_browser, patient, treated):  # type: ignore[no-untyped-def]
+def test_pdc_over_30_and_90_days_with_bands(nurse_browser, patient, treated):
     pdc_30 = patient_adherence(patient, TODAY - timedelta(days=29), TODAY)
     pdc_90 = patient_adherence(patient, TODAY - timedelta(days=89), TODAY)
     # 29 resolved days in the last 30 (today is pending), 23 of them all taken.
@@ -123,7 +123,7 @@ def test_pdc_over_30_and_90_days_with_bands(nurse_browser, patient, treated):  #
     assert fact(html, "Longest missed streak (90 days)") == "2 days"
 
 
-def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no-untyped-def]
+def test_pdc_bands_in_words(nurse, nurse_browser, care_team):
     """Each band's words, and no figure at all without resolved days."""
     cases = {
         "suboptimal": [TAKEN] * 15 + [MISSED] * 3 + [TAKEN] * 2,  # 17/20 = 85 %
@@ -131,7 +131,7 @@ def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no
     }
     for band, statuses in cases.items():
         someone = activated_patient(care_team=care_team)
-        plan = TreatmentPlanFactory(
+        plan = TreatmentPlanFactory.create(
             patient=someone, created_by=nurse, start_date=TODAY - timedelta(days=20)
         )
         dose_history(plan, statuses, last=TODAY - timedelta(days=1))
@@ -140,13 +140,13 @@ def test_pdc_bands_in_words(nurse, nurse_browser, care_team):  # type: ignore[no
             html, "PDC, last 30 days"
         )
     fresh = activated_patient(care_team=care_team)
-    TreatmentPlanFactory(patient=fresh, created_by=nurse, start_date=TODAY)
+    TreatmentPlanFactory.create(patient=fresh, created_by=nurse, start_date=TODAY)
     html = text(nurse_browser.get(page_url(fresh)))
     assert fact(html, "PDC, last 30 days") == '— <span class="band band-None">no figure yet</span>'
     assert fact(html, "Day") == "Day 1 of 1097"
 
 
-def test_patient_without_a_plan(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_patient_without_a_plan(nurse_browser, patient):
     html = text(nurse_browser.get(page_url(patient)))
     assert "<p>No treatment plan yet.</p>" in html
     assert fact(html, "PDC, last 90 days").startswith("— ")
@@ -155,7 +155,7 @@ def test_patient_without_a_plan(nurse_browser, patient):  # type: ignore[no-unty
     assert '<svg class="chart"' not in html
 
 
-def test_calendar_legend_and_marks(nurse_browser, patient, treated):  # type: ignore[no-untyped-def]
+def test_calendar_legend_and_marks(nurse_browser, patient, treated):
     html = text(nurse_browser.get(page_url(patient)))
     legend = html.split('<ul class="legend" aria-label="Key">', 1)[1].split("</ul>", 1)[0]
     words = re.findall(r"</span> ([^<]+)</li>", legend)
@@ -180,11 +180,11 @@ def test_calendar_legend_and_marks(nurse_browser, patient, treated):  # type: ig
 # ---------------------------------------------------------------- symptoms and alerts
 
 
-def test_symptom_chart_and_reports(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_symptom_chart_and_reports(nurse, nurse_browser, patient):
     with time_machine.travel(NOW - timedelta(days=3), tick=False):
-        first = SideEffectReportFactory(patient=patient, level=1, note="Mild in the morning")
-    second = SideEffectReportFactory(patient=patient, level=2)
-    SideEffectReportFactory(patient=patient, symptom="fatigue", level=1)
+        first = SideEffectReportFactory.create(patient=patient, level=1, note="Mild in the morning")
+    second = SideEffectReportFactory.create(patient=patient, level=2)
+    SideEffectReportFactory.create(patient=patient, symptom="fatigue", level=1)
     ClinicianAssessment.objects.create(
         report=first, ctcae_grade=1, note="Reviewed by phone", assessed_by=nurse
     )
@@ -205,14 +205,14 @@ def test_symptom_chart_and_reports(nurse, nurse_browser, patient):  # type: igno
     assert str(first.pk) in options and str(second.pk) in options and len(options) == 3
 
 
-def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):
     opened = NOW - timedelta(hours=3)
-    closed = AlertFactory(patient=patient, priority="urgent", symptom="nausea", now=opened)
+    closed = AlertFactory.create(patient=patient, priority="urgent", symptom="nausea", now=opened)
     with time_machine.travel(opened + timedelta(minutes=5), tick=False):
         alert_acknowledge(alert=closed, user=nurse)
     with time_machine.travel(opened + timedelta(hours=2, minutes=30), tick=False):
         alert_resolve(alert=closed, user=nurse, outcome="dose_held", note="Held for 3 days")
-    waiting = AlertFactory(
+    waiting = AlertFactory.create(
         patient=patient, priority="high", symptom="rash", now=NOW - timedelta(days=2)
     )
     html = text(nurse_browser.get(page_url(patient)))
@@ -227,12 +227,12 @@ def test_alert_history_with_waiting_times(nurse, nurse_browser, patient):  # typ
     assert "<td>Open</td>" in rows[1]
 
 
-def test_free_text_is_escaped(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
-    report = SideEffectReportFactory(patient=patient, note="<script>alert(1)</script>")
+def test_free_text_is_escaped(nurse, nurse_browser, patient):
+    report = SideEffectReportFactory.create(patient=patient, note="<script>alert(1)</script>")
     ClinicianAssessment.objects.create(
         report=report, ctcae_grade=1, note='<b onmouseover="x()">bold</b>', assessed_by=nurse
     )
-    alert = AlertFactory(patient=patient)
+    alert = AlertFactory.create(patient=patient)
     alert_resolve(alert=alert, user=nurse, outcome="other", note="<img src=x onerror=alert(1)>")
     html = text(nurse_browser.get(page_url(patient)))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -252,8 +252,8 @@ def test_free_text_is_escaped(nurse, nurse_browser, patient):  # type: ignore[no
 # ---------------------------------------------------------------- clinician grades
 
 
-def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
-    report = SideEffectReportFactory(patient=patient, level=2)
+def test_recording_a_grade(nurse, nurse_browser, patient):
+    report = SideEffectReportFactory.create(patient=patient, level=2)
     response = nurse_browser.post(
         grade_url(patient), {"report": str(report.pk), "grade": "2", "note": " Seen in clinic "}
     )
@@ -290,8 +290,8 @@ def test_recording_a_grade(nurse, nurse_browser, patient):  # type: ignore[no-un
         ("4", "CTCAE v5.0 &#x27;Nausea&#x27; has no grade 4"),
     ],
 )
-def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason):  # type: ignore[no-untyped-def]
-    report = SideEffectReportFactory(patient=patient)
+def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason):
+    report = SideEffectReportFactory.create(patient=patient)
     response = nurse_browser.post(grade_url(patient), {"report": str(report.pk), "grade": grade})
     assert response.status_code == 400
     html = text(response)
@@ -300,10 +300,10 @@ def test_a_grade_outside_the_scale_is_400(nurse_browser, patient, grade, reason)
     assert not ClinicianAssessment.objects.exists()
 
 
-def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient):  # type: ignore[no-untyped-def]
-    mine = SideEffectReportFactory(patient=patient)
+def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient):
+    mine = SideEffectReportFactory.create(patient=patient)
     teammate = activated_patient(care_team=care_team)  # same team: visible, but not this page's
-    theirs = SideEffectReportFactory(patient=teammate)
+    theirs = SideEffectReportFactory.create(patient=teammate)
     for report_id in (str(theirs.pk), "00000000-0000-0000-0000-000000000000", "nonsense", ""):
         response = nurse_browser.post(grade_url(patient), {"report": report_id, "grade": "1"})
         assert response.status_code == 400, report_id
@@ -321,22 +321,22 @@ def test_a_report_of_another_patient_is_400(nurse_browser, care_team, patient): 
     assert not mine.assessments.exists()
 
 
-def test_an_old_report_is_not_gradable_here(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_an_old_report_is_not_gradable_here(nurse_browser, patient):
     with time_machine.travel(NOW - timedelta(days=120), tick=False):
-        old = SideEffectReportFactory(patient=patient)
+        old = SideEffectReportFactory.create(patient=patient)
     response = nurse_browser.post(grade_url(patient), {"report": str(old.pk), "grade": "1"})
     assert response.status_code == 400
     assert not ClinicianAssessment.objects.exists()
 
 
-def test_grade_form_only_by_post(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_grade_form_only_by_post(nurse_browser, patient):
     assert nurse_browser.get(grade_url(patient)).status_code == 405
 
 
 # ---------------------------------------------------------------- audit and queries
 
 
-def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):
     client = browser(nurse, REMOTE_ADDR="10.9.8.7")
     assert client.get(page_url(patient)).status_code == 200
     assert client.get(page_url(patient)).status_code == 200
@@ -347,19 +347,19 @@ def test_viewing_the_page_is_audited_every_time(browser, nurse, patient):  # typ
     }
 
 
-def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ignore[no-untyped-def]
+def patient_with_history(nurse, care_team, days: int, reports: int):
     """A patient `days` days into a once-daily plan, every other week with a missed dose,
     `reports` side-effect reports over two symptoms (some graded), half as many weights and
     two alerts."""
     someone = activated_patient(care_team=care_team)
-    plan = TreatmentPlanFactory(
+    plan = TreatmentPlanFactory.create(
         patient=someone, created_by=nurse, start_date=TODAY - timedelta(days=days - 1)
     )
     statuses = [MISSED if day % 14 == 5 else TAKEN for day in range(days - 1)]
     dose_history(plan, statuses, last=TODAY - timedelta(days=1))
     for index in range(reports):
         with time_machine.travel(NOW - timedelta(days=index * 2, hours=1), tick=False):
-            report = SideEffectReportFactory(
+            report = SideEffectReportFactory.create(
                 patient=someone, symptom=("nausea", "fatigue")[index % 2], level=1 + index % 2
             )
         if index % 3 == 0:
@@ -372,8 +372,10 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
             weight_kg=Decimal("70.0"),
             measured_on=TODAY - timedelta(days=index * 2),
         )
-    AlertFactory(patient=someone, priority="urgent", symptom="rash", now=NOW - timedelta(hours=5))
-    acked = AlertFactory(
+    AlertFactory.create(
+        patient=someone, priority="urgent", symptom="rash", now=NOW - timedelta(hours=5)
+    )
+    acked = AlertFactory.create(
         patient=someone, priority="high", symptom="nausea", now=NOW - timedelta(hours=4)
     )
     alert_acknowledge(alert=acked, user=nurse)
@@ -389,7 +391,7 @@ def patient_with_history(nurse, care_team, days: int, reports: int):  # type: ig
 PATIENT_PAGE_QUERIES = 18 + AUDIT_CHAIN_QUERIES
 
 
-def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # type: ignore[no-untyped-def]
+def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):
     short_few = patient_with_history(nurse, care_team, days=5, reports=2)
     long_many = patient_with_history(nurse, care_team, days=80, reports=24)
     assert SideEffectReport.objects.filter(patient=long_many).count() == 24
@@ -403,10 +405,8 @@ def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):  # t
     assert counts["short, few"] == counts["long, many"] == PATIENT_PAGE_QUERIES
 
 
-def test_coordinators_see_grades_but_do_not_record_them(  # type: ignore[no-untyped-def]
-    coordinator_browser, nurse, patient
-):
-    report = SideEffectReportFactory(patient=patient)
+def test_coordinators_see_grades_but_do_not_record_them(coordinator_browser, nurse, patient):
+    report = SideEffectReportFactory.create(patient=patient)
     ClinicianAssessment.objects.create(
         report=report, ctcae_grade=1, note="By the nurse", assessed_by=nurse
     )
@@ -421,8 +421,8 @@ def test_coordinators_see_grades_but_do_not_record_them(  # type: ignore[no-unty
     assert ClinicianAssessment.objects.count() == 1
 
 
-def test_nurses_and_admins_record_grades(nurse_browser, admin_browser, patient):  # type: ignore[no-untyped-def]
-    report = SideEffectReportFactory(patient=patient)
+def test_nurses_and_admins_record_grades(nurse_browser, admin_browser, patient):
+    report = SideEffectReportFactory.create(patient=patient)
     assert f'action="{grade_url(patient)}"' in text(nurse_browser.get(page_url(patient)))
     assert f'action="{grade_url(patient)}"' in text(admin_browser.get(page_url(patient)))
     response = admin_browser.post(grade_url(patient), {"report": str(report.pk), "grade": "3"})

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 LOW_RISK = {"size_cm": "1.5", "mitoses_per_50hpf": "2", "site": "stomach"}
 
 
-def url(patient, what: str = "") -> str:  # type: ignore[no-untyped-def]
+def url(patient, what: str = "") -> str:
     return f"/dashboard/patients/{patient.pk}/{what}"
 
 
@@ -39,7 +39,7 @@ def case_form(**overrides: str) -> dict[str, str]:
     }
 
 
-def errors_of(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def errors_of(response) -> dict[str, str]:
     assert response.status_code == 400, text(response)[:2000]
     return {name: " ".join(messages) for name, messages in response.context["form"].errors.items()}
 
@@ -47,7 +47,7 @@ def errors_of(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- make a plan
 
 
-def test_the_patient_page_offers_make_a_plan_and_the_form_shows_the_suggestion(  # type: ignore[no-untyped-def]
+def test_the_patient_page_offers_make_a_plan_and_the_form_shows_the_suggestion(
     nurse_browser, patient
 ):
     page = text(nurse_browser.get(url(patient)))
@@ -60,7 +60,7 @@ def test_the_patient_page_offers_make_a_plan_and_the_form_shows_the_suggestion( 
     assert response.context["form"].initial["start_date"] == TODAY
 
 
-def test_the_suggestion_follows_the_case_as_the_nurse_types(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_the_suggestion_follows_the_case_as_the_nurse_types(nurse_browser, patient):
     live = url(patient, "plan/recommendation/")
     partial = nurse_browser.post(live, {"setting": "adjuvant", "site": "stomach"}, headers=HTMX)
     assert partial.status_code == 200  # an incomplete case is not an error while typing
@@ -81,7 +81,7 @@ def test_the_suggestion_follows_the_case_as_the_nurse_types(nurse_browser, patie
     assert 'class="flag-list"' in no_age  # a flag in plain words (the age is not given)
 
 
-def test_a_nurse_makes_the_plan_the_guideline_suggests(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_a_nurse_makes_the_plan_the_guideline_suggests(nurse_browser, nurse, patient):
     response = nurse_browser.post(url(patient, "plan/new/"), case_form())
     assert response.status_code == 302
     assert response["Location"] == url(patient) + "#plan-heading"
@@ -96,7 +96,7 @@ def test_a_nurse_makes_the_plan_the_guideline_suggests(nurse_browser, nurse, pat
     assert nurse_browser.get(url(patient, "plan/new/")).status_code == 302
 
 
-def test_a_nurse_overrides_the_guideline_with_a_reason(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_nurse_overrides_the_guideline_with_a_reason(nurse_browser, patient):
     # Low risk: the guideline suggests no adjuvant imatinib; a plan needs the nurse's override.
     refused = nurse_browser.post(url(patient, "plan/new/"), case_form(**LOW_RISK))
     assert "no_adjuvant" in errors_of(refused)["override_reason"]
@@ -121,7 +121,7 @@ def test_a_nurse_overrides_the_guideline_with_a_reason(nurse_browser, patient): 
     assert plan.revisions.get().reason.startswith("Tumour board")
 
 
-def test_an_override_to_800_mg_takes_two_dose_times(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_an_override_to_800_mg_takes_two_dose_times(nurse_browser, patient):
     sent = case_form(override_dose_mg_per_day="800", override_reason="KIT exon 9 on re-review.")
     assert (
         "Give 2 time(s)"
@@ -159,13 +159,13 @@ def test_an_override_to_800_mg_takes_two_dose_times(nurse_browser, patient):  # 
         ),
     ],
 )
-def test_bad_plan_input_is_refused_on_its_field(nurse_browser, patient, overrides, field, reason):  # type: ignore[no-untyped-def]
+def test_bad_plan_input_is_refused_on_its_field(nurse_browser, patient, overrides, field, reason):
     errors = errors_of(nurse_browser.post(url(patient, "plan/new/"), case_form(**overrides)))
     assert field in errors and reason in errors[field], errors
     assert not TreatmentPlan.objects.exists()
 
 
-def test_a_plan_form_sent_twice_makes_one_plan(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_plan_form_sent_twice_makes_one_plan(nurse_browser, patient):
     first = nurse_browser.post(url(patient, "plan/new/"), case_form())
     again = nurse_browser.post(url(patient, "plan/new/"), case_form())
     assert (first.status_code, again.status_code) == (302, 302)
@@ -179,13 +179,13 @@ def test_a_plan_form_sent_twice_makes_one_plan(nurse_browser, patient):  # type:
 
 
 @pytest.fixture
-def plan(nurse, patient):  # type: ignore[no-untyped-def]
-    return TreatmentPlanFactory(
+def plan(nurse, patient):
+    return TreatmentPlanFactory.create(
         patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=30)
     )
 
 
-def test_the_dose_form_offers_the_ladder_steps(nurse_browser, nurse, patient, plan):  # type: ignore[no-untyped-def]
+def test_the_dose_form_offers_the_ladder_steps(nurse_browser, nurse, patient, plan):
     response = nurse_browser.get(url(patient, "plan/dose/"))
     assert response.status_code == 200
     choices = dict(response.context["form"].fields["dose_mg_per_day"].choices)
@@ -198,11 +198,11 @@ def test_the_dose_form_offers_the_ladder_steps(nurse_browser, nurse, patient, pl
     assert list(dict(back.context["form"].fields["dose_mg_per_day"].choices)) == ["", 400, 300]
 
 
-def test_in_advanced_disease_the_escalation_on_progression_is_offered(  # type: ignore[no-untyped-def]
+def test_in_advanced_disease_the_escalation_on_progression_is_offered(
     nurse_browser, nurse, patient
 ):
     advanced = {**ADVANCED_KIT_EXON_9_CASE, "mutation": "kit_exon_11"}  # 400 mg once a day
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient, created_by=nurse, start_date=TODAY - timedelta(days=30), case=advanced
     )
     response = nurse_browser.get(url(patient, "plan/dose/"))
@@ -220,7 +220,7 @@ def test_in_advanced_disease_the_escalation_on_progression_is_offered(  # type: 
     assert (latest.dose_mg_per_day, latest.doses_per_day) == (800, 2)
 
 
-def test_a_dose_change_is_a_revision_with_who_and_why_made_once(  # type: ignore[no-untyped-def]
+def test_a_dose_change_is_a_revision_with_who_and_why_made_once(
     nurse_browser, nurse, patient, plan
 ):
     sent = {"dose_mg_per_day": "300", "dose_time_1": "09:00", "reason": "Grade 3 rash."}
@@ -249,7 +249,7 @@ def test_a_dose_change_is_a_revision_with_who_and_why_made_once(  # type: ignore
         ({"dose_time_1": "9am"}, "dose_time_1", "is not a 24-hour time"),
     ],
 )
-def test_bad_dose_changes_are_refused_on_their_field(  # type: ignore[no-untyped-def]
+def test_bad_dose_changes_are_refused_on_their_field(
     nurse_browser, patient, plan, overrides, field, reason
 ):
     sent = {"dose_mg_per_day": "300", "dose_time_1": "09:00", "reason": "Rash.", **overrides}
@@ -258,7 +258,7 @@ def test_bad_dose_changes_are_refused_on_their_field(  # type: ignore[no-untyped
     assert plan.revisions.count() == 1
 
 
-def test_hold_then_resume_through_the_forms(nurse_browser, nurse, patient, plan):  # type: ignore[no-untyped-def]
+def test_hold_then_resume_through_the_forms(nurse_browser, nurse, patient, plan):
     today = patient_local_today(patient)
     sent = {"start_date": today.isoformat(), "reason": "Severe diarrhoea: hold until reviewed."}
     first = nurse_browser.post(url(patient, "plan/hold/"), sent)
@@ -294,7 +294,7 @@ def test_hold_then_resume_through_the_forms(nurse_browser, nurse, patient, plan)
         ({"start_date": TODAY.isoformat(), "reason": "Other."}, "start_date", "Overlaps"),
     ],
 )
-def test_bad_holds_are_refused_on_their_field(  # type: ignore[no-untyped-def]
+def test_bad_holds_are_refused_on_their_field(
     nurse_browser, nurse, patient, plan, sent, field, reason
 ):
     plan_hold_add(
@@ -309,7 +309,7 @@ def test_bad_holds_are_refused_on_their_field(  # type: ignore[no-untyped-def]
     assert plan.holds.count() == 1
 
 
-def test_stop_through_the_form_then_a_new_plan_is_offered(nurse_browser, nurse, patient, plan):  # type: ignore[no-untyped-def]
+def test_stop_through_the_form_then_a_new_plan_is_offered(nurse_browser, nurse, patient, plan):
     assert "This field is required" in errors_of(
         nurse_browser.post(url(patient, "plan/stop/"), {"reason": ""})
     ).get("reason", "")
@@ -337,7 +337,7 @@ def test_stop_through_the_form_then_a_new_plan_is_offered(nurse_browser, nurse, 
 PLAN_PAGES = ["plan/new/", "plan/dose/", "plan/hold/", "plan/stop/"]
 
 
-def test_a_coordinator_sees_the_plan_but_cannot_change_it(coordinator_browser, patient, plan):  # type: ignore[no-untyped-def]
+def test_a_coordinator_sees_the_plan_but_cannot_change_it(coordinator_browser, patient, plan):
     page = text(coordinator_browser.get(url(patient)))
     assert "400 mg/day" in page and "Change the dose" not in page and "Make a plan" not in page
     for what in [*PLAN_PAGES, "plan/recommendation/"]:
@@ -346,30 +346,32 @@ def test_a_coordinator_sees_the_plan_but_cannot_change_it(coordinator_browser, p
     assert plan.revisions.count() == 1 and not plan.holds.exists()
 
 
-def test_another_teams_patient_is_not_found(nurse_browser, nurse, foreign_patient):  # type: ignore[no-untyped-def]
+def test_another_teams_patient_is_not_found(nurse_browser, nurse, foreign_patient):
     for what in [*PLAN_PAGES, "plan/recommendation/", "plan/holds/1/resume/"]:
         assert nurse_browser.get(url(foreign_patient, what)).status_code in (404, 405)
         assert nurse_browser.post(url(foreign_patient, what), case_form()).status_code == 404
     assert not TreatmentPlan.objects.exists()
 
 
-def test_an_admin_may_change_plans(admin_browser, patient, plan):  # type: ignore[no-untyped-def]
+def test_an_admin_may_change_plans(admin_browser, patient, plan):
     assert admin_browser.get(url(patient, "plan/hold/")).status_code in (200, 404)
 
 
 # ---------------------------------------------------------------- alert outcomes act
 
 
-def resolve(browser, alert, outcome: str, note: str, **headers):  # type: ignore[no-untyped-def]
+def resolve(browser, alert, outcome: str, note: str, **headers):
     return browser.post(
         f"/dashboard/alerts/{alert.pk}/resolve/", {"outcome": outcome, "note": note}, **headers
     )
 
 
-def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent(  # type: ignore[no-untyped-def]
+def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent(
     nurse_browser, patient, plan
 ):
-    alert = AlertFactory(patient=patient, symptom="diarrhoea", summary="Diarrhoea: very severe")
+    alert = AlertFactory.create(
+        patient=patient, symptom="diarrhoea", summary="Diarrhoea: very severe"
+    )
     response = resolve(nurse_browser, alert, "dose_held", "Phoned: 8 stools a day. Hold.")
     hold_url = url(patient, f"plan/hold/?alert={alert.pk}")
     assert (response.status_code, response["Location"]) == (302, hold_url)
@@ -384,8 +386,8 @@ def test_dose_held_opens_the_pre_filled_hold_form_and_changes_nothing_until_sent
     assert plan.holds.get().reason == reason
 
 
-def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, plan):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(patient=patient, symptom="rash", summary="Rash: severe")
+def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, plan):
+    alert = AlertFactory.create(patient=patient, symptom="rash", summary="Rash: severe")
     response = resolve(nurse_browser, alert, "dose_reduced", "Seen in clinic.", headers=HTMX)
     assert response["HX-Redirect"] == url(patient, f"plan/dose/?alert={alert.pk}")
     form = nurse_browser.get(response["HX-Redirect"])
@@ -393,14 +395,14 @@ def test_dose_reduced_opens_the_dose_form_one_step_down(nurse_browser, patient, 
     assert plan.revisions.count() == 1  # nothing changed until the nurse confirms
 
 
-def test_other_outcomes_and_a_coordinator_resolve_as_before(  # type: ignore[no-untyped-def]
+def test_other_outcomes_and_a_coordinator_resolve_as_before(
     nurse_browser, coordinator_browser, patient, plan
 ):
-    first = AlertFactory(patient=patient, symptom="nausea")
+    first = AlertFactory.create(patient=patient, symptom="nausea")
     assert resolve(nurse_browser, first, "contacted_patient", "Phoned.")["Location"] == (
         "/dashboard/"
     )
-    second = AlertFactory(patient=patient, symptom="rash")
+    second = AlertFactory.create(patient=patient, symptom="rash")
     done = resolve(coordinator_browser, second, "dose_held", "Nurse told.", headers=HTMX)
     assert done.status_code == 200 and "HX-Redirect" not in done
     assert not plan.holds.exists()

@@ -24,9 +24,7 @@ def report_form(html: str) -> str:
 
 
 @pytest.mark.parametrize("who", ["nurse_browser", "coordinator_browser", "admin_browser"])
-def test_the_patient_page_has_pdf_and_fhir_buttons_for_the_last_90_days(  # type: ignore[no-untyped-def]
-    request, who, patient
-):
+def test_the_patient_page_has_pdf_and_fhir_buttons_for_the_last_90_days(request, who, patient):
     client = request.getfixturevalue(who)
     form = report_form(text(client.get(f"/dashboard/patients/{patient.pk}/")))
     assert f'method="get" action="/api/v1/patients/{patient.pk}/report.pdf"' in form
@@ -40,7 +38,7 @@ def test_the_patient_page_has_pdf_and_fhir_buttons_for_the_last_90_days(  # type
     assert not re.search(r"<button[^>]* name=", form)
 
 
-def test_the_buttons_download_with_the_session_and_are_audited(nurse_browser, nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_buttons_download_with_the_session_and_are_audited(nurse_browser, nurse, patient):
     query = {"from": (TODAY - timedelta(days=89)).isoformat(), "to": TODAY.isoformat()}
     pdf = nurse_browser.get(f"/api/v1/patients/{patient.pk}/report.pdf", query)
     assert pdf.status_code == 200
@@ -60,7 +58,7 @@ def test_the_buttons_download_with_the_session_and_are_audited(nurse_browser, nu
     assert {e.detail["from"] for e in events} == {query["from"]}
 
 
-def test_another_teams_patient_has_no_report(nurse_browser, foreign_patient):  # type: ignore[no-untyped-def]
+def test_another_teams_patient_has_no_report(nurse_browser, foreign_patient):
     assert nurse_browser.get(f"/api/v1/patients/{foreign_patient.pk}/report.pdf").status_code == 404
     assert nurse_browser.get(f"/api/v1/patients/{foreign_patient.pk}/fhir/").status_code == 404
 
@@ -69,9 +67,7 @@ def test_another_teams_patient_has_no_report(nurse_browser, foreign_patient):  #
     ("role", "landing"),
     [("nurse", "/dashboard/"), ("coordinator", "/dashboard/cohort/"), ("admin", "/dashboard/")],
 )
-def test_opening_the_dashboard_signed_out_lands_each_role_at_home(  # type: ignore[no-untyped-def]
-    client, care_team, role, landing
-):
+def test_opening_the_dashboard_signed_out_lands_each_role_at_home(client, care_team, role, landing):
     """Opening /dashboard/ signed out asks for a sign-in with next=/dashboard/ (the nurses'
     queue); after it a coordinator still starts at the cohort."""
     from tests.factories.accounts import StaffFactory
@@ -90,7 +86,7 @@ def test_opening_the_dashboard_signed_out_lands_each_role_at_home(  # type: igno
     assert client.get(landing).status_code == 200
 
 
-def test_any_other_next_is_still_followed(client, coordinator):  # type: ignore[no-untyped-def]
+def test_any_other_next_is_still_followed(client, coordinator):
     response = client.post(
         SIGN_IN,
         {"username": coordinator.username, "password": TEST_PASSWORD, "next": "/dashboard/?x=1"},

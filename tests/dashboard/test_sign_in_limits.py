@@ -23,17 +23,17 @@ API_LOGIN = "/api/v1/auth/login/"
 ADDRESSES = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
 
 
-def sign_in(username, password=TEST_PASSWORD, address="192.0.2.1"):  # type: ignore[no-untyped-def]
+def sign_in(username, password=TEST_PASSWORD, address="192.0.2.1"):
     return Client(REMOTE_ADDR=address).post(SIGN_IN, {"username": username, "password": password})
 
 
-def without_tokens(response):  # type: ignore[no-untyped-def]
+def without_tokens(response):
     """The page without its per-response CSP nonce and CSRF token."""
     body = re.sub(r'(nonce|value|content)="[^"]*"', "", response.content.decode())
     return re.sub(r'"X-CSRFToken": "[^"]*"', "", body)
 
 
-def test_admin_login_form_is_rate_limited_too(nurse, monkeypatch):  # type: ignore[no-untyped-def]
+def test_admin_login_form_is_rate_limited_too(nurse, monkeypatch):
     """With the second factor off (the suite), /admin/login/ shows Django's own form."""
     monkeypatch.setattr(AuthThrottle, "THROTTLE_RATES", {"anonymous_auth": "2/min"})
     admin = Client(REMOTE_ADDR=ADDRESSES[0])
@@ -44,14 +44,14 @@ def test_admin_login_form_is_rate_limited_too(nurse, monkeypatch):  # type: igno
     assert "Too many sign-in attempts from this address" in response.content.decode()
 
 
-def test_admin_login_leads_to_the_dashboard_sign_in(client, settings):  # type: ignore[no-untyped-def]
+def test_admin_login_leads_to_the_dashboard_sign_in(client, settings):
     settings.STAFF_MFA_REQUIRED = True
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert response["Location"].startswith(SIGN_IN)
 
 
-def test_failures_from_many_addresses_lock_the_account_everywhere(nurse):  # type: ignore[no-untyped-def]
+def test_failures_from_many_addresses_lock_the_account_everywhere(nurse):
     limit = settings.AXES_FAILURE_LIMIT
     statuses = [
         sign_in(nurse.username, "wrong-guess", ADDRESSES[n % 3]).status_code for n in range(limit)
@@ -76,7 +76,7 @@ def test_failures_from_many_addresses_lock_the_account_everywhere(nurse):  # typ
         assert sign_in(nurse.username, address=ADDRESSES[0]).status_code == 302
 
 
-def test_the_locked_page_is_the_same_for_an_unknown_username(nurse):  # type: ignore[no-untyped-def]
+def test_the_locked_page_is_the_same_for_an_unknown_username(nurse):
     for username in (nurse.username, "ghost-user"):
         for n in range(settings.AXES_FAILURE_LIMIT):
             sign_in(username, "wrong-guess", ADDRESSES[n % 3])
@@ -86,7 +86,7 @@ def test_the_locked_page_is_the_same_for_an_unknown_username(nurse):  # type: ig
     assert without_tokens(real) == without_tokens(ghost)
 
 
-def test_an_administrator_unlocks_the_account(nurse):  # type: ignore[no-untyped-def]
+def test_an_administrator_unlocks_the_account(nurse):
     for n in range(settings.AXES_FAILURE_LIMIT):
         sign_in(nurse.username, "wrong-guess", ADDRESSES[n % 3])
     assert sign_in(nurse.username, address=ADDRESSES[3]).status_code == 429
@@ -94,7 +94,7 @@ def test_an_administrator_unlocks_the_account(nurse):  # type: ignore[no-untyped
     assert sign_in(nurse.username, address=ADDRESSES[3]).status_code == 302
 
 
-def test_spray_across_usernames_locks_the_address(nurse):  # type: ignore[no-untyped-def]
+def test_spray_across_usernames_locks_the_address(nurse):
     spray = ADDRESSES[0]
     limit = settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS
     statuses = [sign_in(f"guess-{n}", "Winter2026!", spray).status_code for n in range(limit)]
@@ -103,7 +103,7 @@ def test_spray_across_usernames_locks_the_address(nurse):  # type: ignore[no-unt
     assert sign_in(nurse.username, address=ADDRESSES[1]).status_code == 302
 
 
-def test_sign_in_posts_are_rate_limited_per_address(nurse, monkeypatch):  # type: ignore[no-untyped-def]
+def test_sign_in_posts_are_rate_limited_per_address(nurse, monkeypatch):
     monkeypatch.setattr(AuthThrottle, "THROTTLE_RATES", {"anonymous_auth": "3/min"})
     spray = ADDRESSES[0]
     statuses = [sign_in(f"guess-{n}", "x", spray).status_code for n in range(3)]
@@ -125,7 +125,7 @@ def test_sign_in_posts_are_rate_limited_per_address(nurse, monkeypatch):  # type
         assert sign_in(nurse.username, address=spray).status_code == 302
 
 
-def test_the_rate_limit_counts_api_posts_too(nurse, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_rate_limit_counts_api_posts_too(nurse, monkeypatch):
     monkeypatch.setattr(AuthThrottle, "THROTTLE_RATES", {"anonymous_auth": "2/min"})
     api = Client(REMOTE_ADDR=ADDRESSES[0])
     for _ in range(2):

@@ -23,23 +23,23 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned")]
 COMPOSITE_LABEL = "Patient-reported composite (PRO-CTCAE), not a CTCAE grade"
 
 
-def page_url(patient) -> str:  # type: ignore[no-untyped-def]
+def page_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/"
 
 
-def grade_url(patient) -> str:  # type: ignore[no-untyped-def]
+def grade_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/grades/"
 
 
-def fields_url(patient) -> str:  # type: ignore[no-untyped-def]
+def fields_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/grades/fields/"
 
 
-def weight_url(patient) -> str:  # type: ignore[no-untyped-def]
+def weight_url(patient) -> str:
     return f"/dashboard/patients/{patient.pk}/weights/"
 
 
-def report_of(patient, symptom: str, answers: dict):  # type: ignore[no-untyped-def]
+def report_of(patient, symptom: str, answers: dict):
     return side_effect_report_record(
         patient=patient,
         reported_by=patient.user,
@@ -67,8 +67,8 @@ def options_of(fragment: str, name: str) -> list[str]:
 # ---------------------------------------------------------------- CTCAE term and grade
 
 
-def test_the_term_select_offers_the_rash_terms_with_their_grades(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    SideEffectReportFactory(patient=patient)  # nausea: one term, nothing to choose
+def test_the_term_select_offers_the_rash_terms_with_their_grades(nurse_browser, patient):
+    SideEffectReportFactory.create(patient=patient)  # nausea: one term, nothing to choose
     report_of(patient, "rash", {"presence": 1})
     page = text(nurse_browser.get(page_url(patient)))
     term = field_html(page, "ctcae_term")
@@ -88,13 +88,13 @@ def test_the_term_select_offers_the_rash_terms_with_their_grades(nurse_browser, 
     assert inline_code_problems(page) == []
 
 
-def test_no_term_select_when_no_symptom_has_more_than_one_term(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    SideEffectReportFactory(patient=patient)
+def test_no_term_select_when_no_symptom_has_more_than_one_term(nurse_browser, patient):
+    SideEffectReportFactory.create(patient=patient)
     page = text(nurse_browser.get(page_url(patient)))
     assert 'name="ctcae_term"' not in page
 
 
-def test_stevens_johnson_grade_4_is_recorded_with_its_term(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_stevens_johnson_grade_4_is_recorded_with_its_term(nurse, nurse_browser, patient):
     rash = report_of(patient, "rash", {"presence": 1, "blisters": 1})
     response = nurse_browser.post(
         grade_url(patient),
@@ -113,7 +113,7 @@ def test_stevens_johnson_grade_4_is_recorded_with_its_term(nurse, nurse_browser,
     assert '<span class="term">Stevens-Johnson syndrome</span>: Grade 4' in page
 
 
-def test_maculo_papular_rash_grade_4_is_refused_on_the_grade_field(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_maculo_papular_rash_grade_4_is_refused_on_the_grade_field(nurse_browser, patient):
     rash = report_of(patient, "rash", {"presence": 1})
     response = nurse_browser.post(
         grade_url(patient),
@@ -130,8 +130,8 @@ def test_maculo_papular_rash_grade_4_is_refused_on_the_grade_field(nurse_browser
     assert not ClinicianAssessment.objects.exists()
 
 
-def test_a_term_of_another_symptom_is_refused_on_the_term_field(nurse_browser, patient):  # type: ignore[no-untyped-def]
-    nausea = SideEffectReportFactory(patient=patient)
+def test_a_term_of_another_symptom_is_refused_on_the_term_field(nurse_browser, patient):
+    nausea = SideEffectReportFactory.create(patient=patient)
     report_of(patient, "rash", {"presence": 1})  # so the page offers terms
     response = nurse_browser.post(
         grade_url(patient),
@@ -144,9 +144,9 @@ def test_a_term_of_another_symptom_is_refused_on_the_term_field(nurse_browser, p
     assert not ClinicianAssessment.objects.exists()
 
 
-def test_the_fields_follow_the_chosen_report_and_term(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_the_fields_follow_the_chosen_report_and_term(nurse_browser, patient):
     rash = report_of(patient, "rash", {"presence": 1})
-    nausea = SideEffectReportFactory(patient=patient)
+    nausea = SideEffectReportFactory.create(patient=patient)
     ten = nurse_browser.get(
         fields_url(patient),
         {"report": str(rash.pk), "ctcae_term": "Toxic epidermal necrolysis", "grade": "4"},
@@ -170,7 +170,7 @@ def test_the_fields_follow_the_chosen_report_and_term(nurse_browser, patient):  
         assert response.status_code == 404, report_id
 
 
-def test_the_fields_are_for_nurses_of_the_patients_team(  # type: ignore[no-untyped-def]
+def test_the_fields_are_for_nurses_of_the_patients_team(
     coordinator_browser, nurse_browser, patient, foreign_patient
 ):
     rash = report_of(patient, "rash", {"presence": 1})
@@ -185,7 +185,7 @@ def test_the_fields_are_for_nurses_of_the_patients_team(  # type: ignore[no-unty
 # ---------------------------------------------------------------- patient-reported levels
 
 
-def test_the_composite_is_labelled_patient_reported_beside_the_clinician_grade(  # type: ignore[no-untyped-def]
+def test_the_composite_is_labelled_patient_reported_beside_the_clinician_grade(
     nurse, nurse_browser, patient
 ):
     report = report_of(patient, "nausea", {"frequency": 3, "severity": 1})
@@ -205,7 +205,7 @@ def test_the_composite_is_labelled_patient_reported_beside_the_clinician_grade( 
     assert "CTCAE grade 1" not in visible(page)
 
 
-def test_red_flags_are_marked_in_the_history(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_red_flags_are_marked_in_the_history(nurse_browser, patient):
     report_of(patient, "black_stools", {"presence": 1})
     report_of(patient, "rash", {"presence": 1, "mouth_eye_sores": 1})
     page = text(nurse_browser.get(page_url(patient)))
@@ -221,7 +221,7 @@ def test_red_flags_are_marked_in_the_history(nurse_browser, patient):  # type: i
 # ---------------------------------------------------------------- weights
 
 
-def test_a_nurse_records_a_new_baseline(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_nurse_records_a_new_baseline(nurse, nurse_browser, patient):
     client_id = uuid.uuid4()
     body = {
         "client_id": str(client_id),
@@ -248,7 +248,7 @@ def test_a_nurse_records_a_new_baseline(nurse, nurse_browser, patient):  # type:
     assert WeightMeasurement.objects.count() == 1
 
 
-def test_a_weight_without_the_box_is_not_a_baseline(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_weight_without_the_box_is_not_a_baseline(nurse_browser, patient):
     first = {"client_id": str(uuid.uuid4()), "weight_kg": "70"}
     assert nurse_browser.post(weight_url(patient), first).status_code == 302
     second = {"client_id": str(uuid.uuid4()), "weight_kg": "70.4"}
@@ -278,16 +278,14 @@ def test_a_weight_without_the_box_is_not_a_baseline(nurse_browser, patient):  # 
         ),
     ],
 )
-def test_a_bad_weight_is_400_on_its_field(nurse_browser, patient, body, field, reason):  # type: ignore[no-untyped-def]
+def test_a_bad_weight_is_400_on_its_field(nurse_browser, patient, body, field, reason):
     response = nurse_browser.post(weight_url(patient), {"client_id": str(uuid.uuid4()), **body})
     assert response.status_code == 400
     assert reason in html.unescape(field_html(text(response), field))
     assert not WeightMeasurement.objects.exists()
 
 
-def test_coordinators_see_weights_but_do_not_record_them(  # type: ignore[no-untyped-def]
-    coordinator_browser, nurse, patient
-):
+def test_coordinators_see_weights_but_do_not_record_them(coordinator_browser, nurse, patient):
     weight_record(
         patient=patient, recorded_by=nurse, client_id=uuid.uuid4(), weight_kg=Decimal("70")
     )
@@ -299,7 +297,7 @@ def test_coordinators_see_weights_but_do_not_record_them(  # type: ignore[no-unt
     assert WeightMeasurement.objects.count() == 1
 
 
-def test_the_weight_trend_with_changes_from_the_baseline(nurse, nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_the_weight_trend_with_changes_from_the_baseline(nurse, nurse_browser, patient):
     weight_record(
         patient=patient,
         recorded_by=nurse,
@@ -340,7 +338,7 @@ def test_the_weight_trend_with_changes_from_the_baseline(nurse, nurse_browser, p
 # ---------------------------------------------------------------- red-flag alerts
 
 
-def test_a_red_flag_alert_with_its_actions_in_words(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_a_red_flag_alert_with_its_actions_in_words(nurse_browser, patient):
     report_of(patient, "black_stools", {"presence": 1})
     alert = Alert.objects.get()
     assert (alert.kind, alert.priority) == ("red_flag", "urgent")
@@ -367,7 +365,7 @@ def test_a_red_flag_alert_with_its_actions_in_words(nurse_browser, patient):  # 
     assert inline_code_problems(queue) == []
 
 
-def test_advice_after_a_clinician_grade_says_so(nurse_browser, patient):  # type: ignore[no-untyped-def]
+def test_advice_after_a_clinician_grade_says_so(nurse_browser, patient):
     rash = report_of(patient, "rash", {"presence": 1, "blisters": 1})
     response = nurse_browser.post(
         grade_url(patient),

@@ -3,7 +3,7 @@ scheduled dose up to yesterday, about 90 % taken, streaks, reports, alerts, metr
 command refuses any database holding data that is not bench data."""
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ def seed(**options: object) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def yesterday_of(patient: Patient) -> object:
+def yesterday_of(patient: Patient) -> date:
     return timezone.localtime(timezone.now(), ZoneInfo(patient.time_zone)).date() - timedelta(1)
 
 
@@ -62,6 +62,7 @@ def test_seeds_people_plans_and_revisions() -> None:
         f"BENCH-{n:06d}" for n in range(1, PATIENTS + 1)
     }
     for patient in patients:
+        assert patient.user is not None
         assert patient.user.username == f"bench.patient.{patient.medical_record_number[6:]}"
         assert patient.user.role == "patient" and not patient.user.has_usable_password()
         assert patient.time_zone in {zone for zone, _, _ in bench_seed.ZONES}
@@ -77,6 +78,7 @@ def test_seeds_people_plans_and_revisions() -> None:
         assert plan.case["start_date"] == plan.start_date.isoformat()
         if plan.setting == "adjuvant":
             assert (revision.dose_mg_per_day, revision.dose_times) == (400, ["08:00"])
+            assert plan.planned_end_date is not None
             assert plan.planned_end_date.isoformat() == plan.recommendation["planned_end_date"]
         else:
             assert (revision.dose_mg_per_day, revision.dose_times) == (800, ["08:00", "20:00"])
@@ -112,7 +114,8 @@ def test_the_dose_ledger_holds_the_recent_days_with_the_logs_on_them() -> None:
         assert not rows.filter(local_date__lte=yesterday, state="pending").exists()
         assert rows.filter(local_date=yesterday + timedelta(days=1), state="pending").exists()
         last = yesterday + timedelta(days=1 + settings.LEDGER_HORIZON_DAYS)
-        assert rows.order_by("-local_date").first().local_date == last
+        latest = rows.order_by("-local_date").first()
+        assert latest is not None and latest.local_date == last
 
 
 def test_dose_logs_cover_every_scheduled_dose_up_to_yesterday() -> None:
@@ -203,6 +206,7 @@ def test_reports_and_alerts_follow_the_rules() -> None:
         assert alert.sources and alert.rule.startswith("alert.")
         assert alert.opened_at <= alert.last_seen_at <= timezone.now()
         if alert.status == "resolved":
+            assert alert.acknowledged_at is not None and alert.resolved_at is not None
             assert alert.acknowledged_at <= alert.resolved_at <= timezone.now()
             assert alert.resolution_outcome == "contacted_patient" and alert.resolution_note
         if "report" in alert.details:

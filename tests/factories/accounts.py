@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 import factory
 
 from backend.accounts.models import CareTeam, CareTeamMembership, Patient, User
@@ -13,6 +15,20 @@ class CareTeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Care team {n}")
 
 
+def _save_user(user: User, create: bool, extracted: object, **kwargs: object) -> None:
+    """A post_generation hook: factory_boy passes the built User first."""
+    if create:
+        user.save()
+
+
+def _join_care_teams(
+    user: User, create: bool, extracted: Iterable[CareTeam] | None, **kwargs: object
+) -> None:
+    """A post_generation hook: StaffFactory(care_teams=[...]) makes the user a member."""
+    for team in extracted or []:
+        CareTeamMembership.objects.create(care_team=team, user=user)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -22,23 +38,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = "patient"
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
-    @factory.post_generation
-    def _save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
-        if create:
-            self.save()
+    _save_password = factory.post_generation(_save_user)
 
 
 class StaffFactory(UserFactory):
     username = factory.Sequence(lambda n: f"staff{n}")
     role = "nurse"
 
-    @factory.post_generation
-    def care_teams(self, create: bool, extracted: object, **kwargs: object) -> None:
-        for team in extracted or []:  # type: ignore[attr-defined]
-            CareTeamMembership.objects.create(care_team=team, user=self)
+    care_teams = factory.post_generation(_join_care_teams)
 
 
-class PatientFactory(factory.django.DjangoModelFactory):
+class PatientFactory(factory.django.DjangoModelFactory[Patient]):
     class Meta:
         model = Patient
 
@@ -52,4 +62,4 @@ class PatientFactory(factory.django.DjangoModelFactory):
 def activated_patient(**kwargs: object) -> Patient:
     """A patient who has an account (as after activation)."""
     user = UserFactory(role="patient")
-    return PatientFactory(user=user, **kwargs)
+    return PatientFactory.create(user=user, **kwargs)

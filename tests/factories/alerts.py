@@ -12,7 +12,7 @@ from backend.guidelines import AlertDecision
 from tests.factories.accounts import activated_patient
 
 
-class AlertFactory(factory.Factory):
+class AlertFactory(factory.Factory[Alert]):
     """An alert through alert_raise. The summary defaults to "<symptom or kind>: <priority>";
     `now` (default: the clock's now) is when it is raised."""
 

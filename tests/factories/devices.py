@@ -11,7 +11,7 @@ from backend.notifications.services import device_register
 from tests.factories.accounts import UserFactory
 
 
-class DeviceFactory(factory.Factory):
+class DeviceFactory(factory.Factory[Device]):
     """A device through device_register: the same token again moves or refreshes the one row,
     and a user's devices beyond the limit are deactivated, as in the service."""
 

@@ -106,7 +106,7 @@ def _row_for_unscheduled_day(dose: DoseRecord) -> ScheduledDose:
     )
 
 
-class DoseLogFactory(factory.Factory):
+class DoseLogFactory(factory.Factory[ScheduledDose]):
     """One dose log on its ledger row (see doses_logged), returned as that row. Defaults: the
     plan's first day, slot 1, taken at the slot's due time, by the patient."""
 

@@ -14,7 +14,7 @@ from tests.factories.accounts import StaffFactory, activated_patient
 DEFAULT_START = date(2026, 3, 1)
 
 # Adjuvant, high risk (modified NIH), KIT exon 11: 400 mg once a day for 36 months.
-HIGH_RISK_CASE = {
+HIGH_RISK_CASE: dict[str, Any] = {
     "setting": "adjuvant",
     "site": "jejunum_ileum",
     "size_cm": 7,
@@ -22,14 +22,14 @@ HIGH_RISK_CASE = {
     "mutation": "kit_exon_11",
 }
 # Advanced, KIT exon 9: 800 mg as 400 mg twice a day, no end date.
-ADVANCED_KIT_EXON_9_CASE = {
+ADVANCED_KIT_EXON_9_CASE: dict[str, Any] = {
     "setting": "advanced",
     "site": "jejunum_ileum",
     "mutation": "kit_exon_9",
 }
 
 
-class TreatmentPlanFactory(factory.Factory):
+class TreatmentPlanFactory(factory.Factory[TreatmentPlan]):
     """A plan made by the plan service, as a nurse makes one: the guideline's recommendation,
     revision 1, the dose ledger and the audit row come with it (never a bare model row).
 

@@ -14,7 +14,7 @@ from backend.sideeffects.services import side_effect_report_record
 from tests.factories.accounts import activated_patient
 
 
-class SideEffectReportFactory(factory.Factory):
+class SideEffectReportFactory(factory.Factory[SideEffectReport]):
     """A report through side_effect_report_record. Every answer is `level` unless `answers`
     is given; level 1 (mild) raises no alert."""
 

@@ -99,7 +99,7 @@ def expected(attributes: tuple[str, ...], values: tuple[int, ...]) -> int:
     if values[0] == 0:
         return 0
     if len(values) == 2:
-        return PAIRS[attributes][values[0]][values[1]]
+        return PAIRS[(attributes[0], attributes[1])][values[0]][values[1]]
     return TRIPLE[values[0]][values[1]][values[2]]
 
 

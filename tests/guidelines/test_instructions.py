@@ -3,6 +3,8 @@ self-care; English and Spanish; the care team's phone and the local emergency nu
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from backend.guidelines import SYMPTOMS, CaseInvalid, PatientInstruction, patient_instruction
@@ -15,7 +17,7 @@ RED_FLAGS = tuple(code for code, item in SYMPTOMS.items() if item.red_flag)
 ORDINARY = tuple(code for code, item in SYMPTOMS.items() if not item.red_flag)
 
 # level -> keyword arguments that lead to it
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "emergency": {"symptom": "black_stools", "red_flags": ["black_stools"]},
     "call_now": {"symptom": "jaundice", "red_flags": ["jaundice"]},
     "contact_soon": {"symptom": "nausea", "red_flags": [], "care_team_alerted": True},

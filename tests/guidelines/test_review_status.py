@@ -27,7 +27,7 @@ def point(day: int, what: str = rules.WHAT_BLOOD_COUNTS) -> dict[str, str]:
     return {"date": (START + timedelta(days=day)).isoformat(), "what": what}
 
 
-def status_of(points, results, today_day, **settings):  # type: ignore[no-untyped-def]
+def status_of(points, results, today_day, **settings):
     dates = {kind: [START + timedelta(days=d) for d in days] for kind, days in results.items()}
     return review_point_statuses(
         points, dates, START + timedelta(days=today_day), GuidelineSettings(**settings)

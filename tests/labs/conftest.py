@@ -24,7 +24,7 @@ def clock() -> Iterator[None]:
 
 
 @pytest.fixture
-def plan(nurse, patient) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def plan(nurse, patient) -> dict[str, Any]:
     """An active 400 mg once-daily plan (adjuvant, high risk) started in January."""
     response = client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
@@ -37,17 +37,17 @@ def plan(nurse, patient) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def nurse_client(nurse) -> APIClient:  # type: ignore[no-untyped-def]
+def nurse_client(nurse) -> APIClient:
     return client_for(nurse)
 
 
 @pytest.fixture
-def second_nurse(care_team):  # type: ignore[no-untyped-def]
+def second_nurse(care_team):
     return StaffFactory(role="nurse", care_teams=[care_team])
 
 
 @pytest.fixture
-def other_team_nurse(other_care_team):  # type: ignore[no-untyped-def]
+def other_team_nurse(other_care_team):
     return StaffFactory(role="nurse", care_teams=[other_care_team])
 
 

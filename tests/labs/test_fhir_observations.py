@@ -84,14 +84,14 @@ def lab_panel(patient: Any, bundle_type: str = "transaction") -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": bundle_type, "entry": entries}
 
 
-def send(client, patient, body: Any, content_type: str = FHIR_JSON):  # type: ignore[no-untyped-def]
+def send(client, patient, body: Any, content_type: str = FHIR_JSON):
     return client.post(fhir_url(patient), data=json.dumps(body), content_type=content_type)
 
 
 # ---------------------------------------------------------------------------------- accepted
 
 
-def test_one_observation_is_stored_and_answered_with_a_valid_bundle(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_one_observation_is_stored_and_answered_with_a_valid_bundle(nurse_client, patient):
     resource = observation(
         patient, "1742-6", 48, "U/L", ucum="U/L", high=40, when="2026-05-18T23:30:00Z"
     )
@@ -118,7 +118,7 @@ def test_one_observation_is_stored_and_answered_with_a_valid_bundle(nurse_client
 
 
 @pytest.mark.parametrize("bundle_type", ["transaction", "batch", "collection"])
-def test_a_bundle_from_a_lab_is_stored_and_raises_the_hold(  # type: ignore[no-untyped-def]
+def test_a_bundle_from_a_lab_is_stored_and_raises_the_hold(
     nurse, nurse_client, patient, plan, bundle_type
 ):
     bundle = lab_panel(patient, bundle_type)
@@ -149,7 +149,7 @@ def test_a_bundle_from_a_lab_is_stored_and_raises_the_hold(  # type: ignore[no-u
     assert OutboxMessage.objects.filter(kind="alert_opened", recipient=nurse).count() == 1
 
 
-def test_a_resent_bundle_stores_nothing_twice(nurse_client, patient, plan):  # type: ignore[no-untyped-def]
+def test_a_resent_bundle_stores_nothing_twice(nurse_client, patient, plan):
     bundle = lab_panel(patient)
     assert send(nurse_client, patient, bundle).status_code == 201
     again = send(nurse_client, patient, bundle)
@@ -160,7 +160,7 @@ def test_a_resent_bundle_stores_nothing_twice(nurse_client, patient, plan):  # t
     assert alert.occurrences == 1
 
 
-def test_the_same_observation_id_with_other_content_is_a_conflict(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_the_same_observation_id_with_other_content_is_a_conflict(nurse_client, patient):
     resource = observation(patient, "777-3", 180, "10^9/L", ident="plt-9")
     assert send(nurse_client, patient, resource).status_code == 201
     corrected = {
@@ -174,16 +174,14 @@ def test_the_same_observation_id_with_other_content_is_a_conflict(nurse_client, 
     assert LabResult.objects.count() == 1
 
 
-def test_plain_json_is_accepted_too(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_plain_json_is_accepted_too(nurse_client, patient):
     resource = observation(patient, "718-7", 8.1, "mmol/L", ucum="mmol/L")
     response = send(nurse_client, patient, resource, "application/json")
     assert response.status_code == 201
     assert float(LabResult.objects.get().value) == pytest.approx(13.0519, abs=1e-4)
 
 
-def test_unit_from_the_ucum_code_or_the_text_and_dates_from_period_or_issued(  # type: ignore[no-untyped-def]
-    nurse_client, patient
-):
+def test_unit_from_the_ucum_code_or_the_text_and_dates_from_period_or_issued(nurse_client, patient):
     by_text = observation(patient, "751-8", 1500, "/uL")
     by_code = observation(patient, "2160-0", 1.0, "milligram per decilitre", ucum="mg/dL")
     period = observation(patient, "2164-2", 1.1, "mL/s", ucum="mL/s")
@@ -210,7 +208,7 @@ def test_unit_from_the_ucum_code_or_the_text_and_dates_from_period_or_issued(  #
 # ---------------------------------------------------------------------------------- refused
 
 
-def mutate(path: list[Any], value: Any = None, *, delete: bool = False):  # type: ignore[no-untyped-def]
+def mutate(path: list[Any], value: Any = None, *, delete: bool = False):
     def change(bundle: dict[str, Any]) -> dict[str, Any]:
         bundle = copy.deepcopy(bundle)
         target = bundle
@@ -301,7 +299,7 @@ ALT = ["entry", 0, "resource"]
         (mutate(["resourceType"], "Parameters"), "resourceType"),
     ],
 )
-def test_a_malformed_bundle_is_refused_with_the_path_and_nothing_is_stored(  # type: ignore[no-untyped-def]
+def test_a_malformed_bundle_is_refused_with_the_path_and_nothing_is_stored(
     nurse_client, patient, plan, change, field
 ):
     response = send(nurse_client, patient, change(lab_panel(patient)))
@@ -316,7 +314,7 @@ def test_a_malformed_bundle_is_refused_with_the_path_and_nothing_is_stored(  # t
     assert not AuditEvent.objects.filter(action="labs.record").exists()
 
 
-def test_drop_effective_and_issued_needs_a_date(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_drop_effective_and_issued_needs_a_date(nurse_client, patient):
     resource = observation(patient, "777-3", 180, "10^9/L")
     del resource["effectiveDateTime"], resource["issued"]
     response = send(nurse_client, patient, resource)
@@ -324,7 +322,7 @@ def test_drop_effective_and_issued_needs_a_date(nurse_client, patient):  # type:
     assert response.json()["errors"][0]["field"] == "effectiveDateTime"
 
 
-def test_a_single_observations_paths_start_at_the_resource(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_single_observations_paths_start_at_the_resource(nurse_client, patient):
     resource = observation(patient, "1742-6", 48, "U/L")  # no referenceRange: no ULN
     response = send(nurse_client, patient, resource)
     assert response.status_code == 400
@@ -333,19 +331,19 @@ def test_a_single_observations_paths_start_at_the_resource(nurse_client, patient
 
 
 @pytest.mark.parametrize("body", ["[]", '"Observation"', "{", ""])
-def test_not_a_resource_is_400(nurse_client, patient, body):  # type: ignore[no-untyped-def]
+def test_not_a_resource_is_400(nurse_client, patient, body):
     response = nurse_client.post(fhir_url(patient), data=body, content_type=FHIR_JSON)
     assert response.status_code == 400
 
 
-def test_other_content_types_are_415(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_other_content_types_are_415(nurse_client, patient):
     response = nurse_client.post(
         fhir_url(patient), data="<Observation/>", content_type="application/fhir+xml"
     )
     assert response.status_code == 415
 
 
-def test_who_may_send(coordinator, other_team_nurse, admin_user, patient):  # type: ignore[no-untyped-def]
+def test_who_may_send(coordinator, other_team_nurse, admin_user, patient):
     resource = observation(patient, "777-3", 180, "10^9/L")
     assert send(client_for(coordinator), patient, resource).status_code == 403
     assert send(client_for(patient.user), patient, resource).status_code == 403
@@ -354,7 +352,7 @@ def test_who_may_send(coordinator, other_team_nurse, admin_user, patient):  # ty
     assert send(client_for(admin_user), patient, resource).status_code == 201
 
 
-def test_the_trailing_slash_reaches_the_same_endpoint(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_trailing_slash_reaches_the_same_endpoint(nurse, patient):
     from tests.factories.clients import client_for
 
     url = f"/api/v1/patients/{patient.pk}/fhir/Observation/"

@@ -18,7 +18,7 @@ from tests.labs.conftest import blood_count, labs_url, liver_panel
 pytestmark = pytest.mark.django_db
 
 
-def post(client, patient, payload: dict[str, Any]):  # type: ignore[no-untyped-def]
+def post(client, patient, payload: dict[str, Any]):
     response = client.post(labs_url(patient), payload, format="json")
     assert response.status_code in (200, 201), response.json()
     return response
@@ -32,7 +32,7 @@ def pushes(kind: str | None = None) -> list[OutboxMessage]:
 # ---------------------------------------------------------------------------------- liver
 
 
-def test_transaminases_above_five_times_uln_raise_one_urgent_liver_hold(  # type: ignore[no-untyped-def]
+def test_transaminases_above_five_times_uln_raise_one_urgent_liver_hold(
     nurse, second_nurse, nurse_client, patient, plan
 ):
     response = post(nurse_client, patient, liver_panel("2026-05-04", alt=250))
@@ -64,13 +64,13 @@ def test_transaminases_above_five_times_uln_raise_one_urgent_liver_hold(  # type
     assert all(p.payload == {"alert": str(alert.pk), "priority": "urgent"} for p in opened)
 
 
-def test_normal_results_raise_nothing(nurse_client, patient, plan):  # type: ignore[no-untyped-def]
+def test_normal_results_raise_nothing(nurse_client, patient, plan):
     post(nurse_client, patient, liver_panel("2026-05-04", alt=200, bilirubin=60))  # 5 and 3 x
     post(nurse_client, patient, blood_count("2026-05-04", anc=1.0, platelets=50))
     assert not Alert.objects.exists() and not pushes()
 
 
-def test_a_resend_or_a_further_abnormal_result_never_opens_a_second_alert(  # type: ignore[no-untyped-def]
+def test_a_resend_or_a_further_abnormal_result_never_opens_a_second_alert(
     nurse_client, patient, plan
 ):
     post(nurse_client, patient, liver_panel("2026-05-04", bilirubin=70))
@@ -89,7 +89,7 @@ def test_a_resend_or_a_further_abnormal_result_never_opens_a_second_alert(  # ty
     assert LabResult.objects.count() == 6
 
 
-def test_recovery_updates_the_open_alert_and_tells_the_nurses(  # type: ignore[no-untyped-def]
+def test_recovery_updates_the_open_alert_and_tells_the_nurses(
     nurse, second_nurse, nurse_client, patient, plan
 ):
     post(nurse_client, patient, liver_panel("2026-05-04", alt=250))
@@ -135,9 +135,7 @@ def test_recovery_updates_the_open_alert_and_tells_the_nurses(  # type: ignore[n
     assert Alert.objects.get().details["resume_criteria_met_on"] == "2026-05-18"
 
 
-def test_a_hold_again_after_recovery_updates_the_same_alert_and_pushes(  # type: ignore[no-untyped-def]
-    nurse_client, patient, plan
-):
+def test_a_hold_again_after_recovery_updates_the_same_alert_and_pushes(nurse_client, patient, plan):
     post(nurse_client, patient, liver_panel("2026-05-04", alt=250))
     post(nurse_client, patient, liver_panel("2026-05-11"))
     assert Alert.objects.get().details["resume_criteria_met_on"] == "2026-05-11"
@@ -151,15 +149,13 @@ def test_a_hold_again_after_recovery_updates_the_same_alert_and_pushes(  # type:
     assert any(":resume-met-2026-05-11:" in key for key in keys)
 
 
-def test_a_back_dated_result_older_than_a_stored_one_decides_nothing(  # type: ignore[no-untyped-def]
-    nurse_client, patient, plan
-):
+def test_a_back_dated_result_older_than_a_stored_one_decides_nothing(nurse_client, patient, plan):
     post(nurse_client, patient, liver_panel("2026-05-18"))
     post(nurse_client, patient, liver_panel("2026-05-01", alt=400))
     assert not Alert.objects.exists()
 
 
-def test_after_resolution_a_new_hold_opens_a_new_alert(nurse, nurse_client, patient, plan):  # type: ignore[no-untyped-def]
+def test_after_resolution_a_new_hold_opens_a_new_alert(nurse, nurse_client, patient, plan):
     post(nurse_client, patient, liver_panel("2026-05-04", alt=250))
     alert_resolve(alert=Alert.objects.get(), user=nurse, outcome="dose_held", note="held")
     post(nurse_client, patient, liver_panel("2026-05-18", alt=260))
@@ -167,7 +163,7 @@ def test_after_resolution_a_new_hold_opens_a_new_alert(nurse, nurse_client, pati
     assert Alert.objects.exclude(status="resolved").get().kind == "liver_hold"
 
 
-def test_the_resume_dose_comes_from_the_plan_in_force(nurse, nurse_client, patient, plan):  # type: ignore[no-untyped-def]
+def test_the_resume_dose_comes_from_the_plan_in_force(nurse, nurse_client, patient, plan):
     plan_revise(
         plan=TreatmentPlan.objects.get(pk=plan["id"]),
         created_by=nurse,
@@ -184,7 +180,7 @@ def test_the_resume_dose_comes_from_the_plan_in_force(nurse, nurse_client, patie
     assert alert.advice["flags"] == ["unconfirmed_rule:toxicity.below_300"]
 
 
-def test_without_a_plan_the_hold_still_alerts_with_the_general_rule(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_without_a_plan_the_hold_still_alerts_with_the_general_rule(nurse_client, patient):
     post(nurse_client, patient, liver_panel("2026-05-04", alt=250))
     alert = Alert.objects.get()
     assert alert.details["dose_before_hold_mg"] is None
@@ -194,9 +190,7 @@ def test_without_a_plan_the_hold_still_alerts_with_the_general_rule(nurse_client
 # ---------------------------------------------------------------------------------- blood
 
 
-def test_blood_count_hold_first_episode_resumes_at_the_previous_dose(  # type: ignore[no-untyped-def]
-    nurse_client, patient, plan
-):
+def test_blood_count_hold_first_episode_resumes_at_the_previous_dose(nurse_client, patient, plan):
     post(nurse_client, patient, blood_count("2026-05-04", anc=0.8))
     alert = Alert.objects.get()
     assert (alert.kind, alert.priority, alert.rule) == (
@@ -216,7 +210,7 @@ def test_blood_count_hold_first_episode_resumes_at_the_previous_dose(  # type: i
     assert len(pushes("alert_updated")) == 1
 
 
-def test_a_recurrence_resumes_at_300_shown_as_unconfirmed(nurse, nurse_client, patient, plan):  # type: ignore[no-untyped-def]
+def test_a_recurrence_resumes_at_300_shown_as_unconfirmed(nurse, nurse_client, patient, plan):
     post(nurse_client, patient, blood_count("2026-05-01", platelets=40))
     alert_resolve(alert=Alert.objects.get(), user=nurse, outcome="dose_held", note="held")
     post(nurse_client, patient, blood_count("2026-05-10", platelets=45))
@@ -231,7 +225,7 @@ def test_a_recurrence_resumes_at_300_shown_as_unconfirmed(nurse, nurse_client, p
     assert "300 mg/day" in alert.advice["text"]
 
 
-def test_liver_and_blood_holds_are_separate_alerts(nurse_client, patient, plan):  # type: ignore[no-untyped-def]
+def test_liver_and_blood_holds_are_separate_alerts(nurse_client, patient, plan):
     payload = liver_panel("2026-05-04", alt=300)
     payload["results"] += blood_count("2026-05-04", anc=0.5)["results"]
     response = post(nurse_client, patient, payload)
@@ -242,7 +236,7 @@ def test_liver_and_blood_holds_are_separate_alerts(nurse_client, patient, plan):
     assert Alert.objects.count() == 2
 
 
-def test_hold_alerts_are_listed_like_other_alerts(nurse_client, coordinator, patient, plan):  # type: ignore[no-untyped-def]
+def test_hold_alerts_are_listed_like_other_alerts(nurse_client, coordinator, patient, plan):
     post(nurse_client, patient, blood_count("2026-05-04", anc=0.5))
     response = client_for(coordinator).get("/api/v1/alerts/?kind=blood_count_hold")
     assert response.status_code == 200

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 COPIES = 10
 
 
-def test_ten_copies_of_a_panel_store_it_once_and_alert_once(patient, nurse):  # type: ignore[no-untyped-def]
+def test_ten_copies_of_a_panel_store_it_once_and_alert_once(patient, nurse):
     _, token = auth_token_issue(user=nurse)
     body = liver_panel("2026-05-18", alt=400)
     barrier = threading.Barrier(COPIES, timeout=30)

@@ -117,7 +117,7 @@ def test_only_the_latest_result_of_each_test_counts() -> None:
         (None, None, "resume_lower_dose", "toxicity.liver_hold"),
     ],
 )
-def test_liver_resume_dose_is_one_step_down(before, resume, action, rule_id) -> None:  # type: ignore[no-untyped-def]
+def test_liver_resume_dose_is_one_step_down(before, resume, action, rule_id) -> None:
     dose = liver_resume_dose_for(before)
     assert (dose.dose_mg, dose.action, dose.rule) == (resume, action, rule_id)
     if rule_id == "toxicity.below_300":
@@ -181,7 +181,7 @@ def test_blood_hold_decision_and_the_labels_gist_row() -> None:
         (None, 1, None, None, "clinician_assessment", "toxicity.blood_hold"),
     ],
 )
-def test_blood_resume_dose_per_the_label(start, episode, before, dose, action, rule_id) -> None:  # type: ignore[no-untyped-def]
+def test_blood_resume_dose_per_the_label(start, episode, before, dose, action, rule_id) -> None:
     step = blood_count_resume_dose_for(start, episode, before)
     assert (step.dose_mg, step.action, step.rule) == (dose, action, rule_id)
 
@@ -315,7 +315,7 @@ def test_resume_advice_gains_the_resume_action(start: int, episode: int, action:
         (lambda: LabReading("alt", 50, 0), "upper_limit_of_normal"),
     ],
 )
-def test_bad_readings_are_refused_naming_the_field(reading, field) -> None:  # type: ignore[no-untyped-def]
+def test_bad_readings_are_refused_naming_the_field(reading, field) -> None:
     with pytest.raises(CaseInvalid) as error:
         reading()
     assert error.value.field == field

@@ -27,7 +27,7 @@ def one(result: dict[str, Any], taken_on: str = "2026-05-18") -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- access
 
 
-def test_nurse_records_results_in_canonical_units(nurse, nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_nurse_records_results_in_canonical_units(nurse, nurse_client, patient):
     response = nurse_client.post(
         labs_url(patient),
         {
@@ -66,19 +66,19 @@ def test_nurse_records_results_in_canonical_units(nurse, nurse_client, patient):
     assert str(stored.value) == "20.520000" and stored.taken_on.isoformat() == "2026-05-18"
 
 
-def test_admin_may_record(admin_user, patient):  # type: ignore[no-untyped-def]
+def test_admin_may_record(admin_user, patient):
     response = client_for(admin_user).post(labs_url(patient), body(), format="json")
     assert response.status_code == 201
 
 
-def test_coordinator_may_read_but_not_record(coordinator, patient):  # type: ignore[no-untyped-def]
+def test_coordinator_may_read_but_not_record(coordinator, patient):
     client = client_for(coordinator)
     assert client.post(labs_url(patient), body(), format="json").status_code == 403
     assert client.get(labs_url(patient)).status_code == 200
     assert not LabResult.objects.exists()
 
 
-def test_another_teams_patient_is_404(other_team_nurse, patient):  # type: ignore[no-untyped-def]
+def test_another_teams_patient_is_404(other_team_nurse, patient):
     client = client_for(other_team_nurse)
     assert client.post(labs_url(patient), body(), format="json").status_code == 404
     assert client.get(labs_url(patient)).status_code == 404
@@ -86,7 +86,7 @@ def test_another_teams_patient_is_404(other_team_nurse, patient):  # type: ignor
     assert not LabResult.objects.exists()
 
 
-def test_patients_may_not_call_the_staff_routes(patient, foreign_patient):  # type: ignore[no-untyped-def]
+def test_patients_may_not_call_the_staff_routes(patient, foreign_patient):
     client = client_for(patient.user)
     for target in (patient, foreign_patient):
         assert client.post(labs_url(target), body(), format="json").status_code == 403
@@ -94,7 +94,7 @@ def test_patients_may_not_call_the_staff_routes(patient, foreign_patient):  # ty
     assert not LabResult.objects.exists()
 
 
-def test_signed_out_is_401(api_client, patient):  # type: ignore[no-untyped-def]
+def test_signed_out_is_401(api_client, patient):
     assert api_client.get(labs_url(patient)).status_code == 401
     assert api_client.post(labs_url(patient), body(), format="json").status_code == 401
 
@@ -102,7 +102,7 @@ def test_signed_out_is_401(api_client, patient):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------------------- reading
 
 
-def test_list_is_newest_first_and_audited(nurse, nurse_client, coordinator, patient):  # type: ignore[no-untyped-def]
+def test_list_is_newest_first_and_audited(nurse, nurse_client, coordinator, patient):
     nurse_client.post(labs_url(patient), liver_panel("2026-05-01"), format="json")
     nurse_client.post(labs_url(patient), blood_count("2026-05-18"), format="json")
     nurse_client.post(labs_url(patient), liver_panel("2026-05-10", alt=35), format="json")
@@ -116,7 +116,7 @@ def test_list_is_newest_first_and_audited(nurse, nurse_client, coordinator, pati
     assert reads.get().actor == coordinator and reads.get().patient_id == patient.pk
 
 
-def test_recording_is_audited(nurse, nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_recording_is_audited(nurse, nurse_client, patient):
     response = nurse_client.post(labs_url(patient), body(), format="json")
     event = AuditEvent.objects.get(action="labs.record")
     assert event.actor == nurse and event.patient_id == patient.pk
@@ -131,7 +131,7 @@ def test_recording_is_audited(nurse, nurse_client, patient):  # type: ignore[no-
 # ---------------------------------------------------------------------------------- resends
 
 
-def test_a_resend_stores_nothing_twice(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_resend_stores_nothing_twice(nurse_client, patient):
     first = nurse_client.post(labs_url(patient), body(), format="json")
     assert first.status_code == 201
     again = nurse_client.post(labs_url(patient), body(), format="json")
@@ -150,7 +150,7 @@ def test_a_resend_stores_nothing_twice(nurse_client, patient):  # type: ignore[n
     assert len(response.json()["results"]) == 4
 
 
-def test_a_resend_with_the_same_client_id_returns_what_was_stored(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_resend_with_the_same_client_id_returns_what_was_stored(nurse_client, patient):
     client_id = str(uuid.uuid4())
     first = nurse_client.post(labs_url(patient), body(client_id=client_id), format="json")
     assert first.status_code == 201
@@ -162,7 +162,7 @@ def test_a_resend_with_the_same_client_id_returns_what_was_stored(nurse_client, 
     assert LabResult.objects.count() == 3
 
 
-def test_a_client_id_of_another_patient_is_refused(nurse_client, patient, care_team):  # type: ignore[no-untyped-def]
+def test_a_client_id_of_another_patient_is_refused(nurse_client, patient, care_team):
     from tests.factories.accounts import activated_patient
 
     other = activated_patient(care_team=care_team)
@@ -224,7 +224,7 @@ ALT_OK = {"test": "alt", "value": 30, "unit": "U/L", "upper_limit_of_normal": 40
         ({**one(ALT_OK), "note": "x"}, "note"),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(nurse_client, patient, payload, field):  # type: ignore[no-untyped-def]
+def test_bad_input_is_a_400_naming_the_field(nurse_client, patient, payload, field):
     good = {"test": "creatinine", "value": 80, "unit": "µmol/L"}
     if isinstance(payload.get("results"), list) and payload["results"]:
         payload = {**payload, "results": [good, *payload["results"]]}
@@ -238,7 +238,7 @@ def test_bad_input_is_a_400_naming_the_field(nurse_client, patient, payload, fie
     assert not LabResult.objects.exists()
 
 
-def test_an_unknown_unit_names_the_accepted_units(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_an_unknown_unit_names_the_accepted_units(nurse_client, patient):
     response = nurse_client.post(
         labs_url(patient), one({"test": "anc", "value": 2, "unit": "g/dL"}), format="json"
     )
@@ -247,7 +247,7 @@ def test_an_unknown_unit_names_the_accepted_units(nurse_client, patient):  # typ
         assert unit in reason
 
 
-def test_a_missing_uln_says_why_it_is_needed(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_a_missing_uln_says_why_it_is_needed(nurse_client, patient):
     response = nurse_client.post(
         labs_url(patient),
         one({"test": "bilirubin_total", "value": 30, "unit": "µmol/L"}),
@@ -262,7 +262,7 @@ def test_a_missing_uln_says_why_it_is_needed(nurse_client, patient):  # type: ig
     ]
 
 
-def test_the_uln_is_optional_where_no_rule_needs_it(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_the_uln_is_optional_where_no_rule_needs_it(nurse_client, patient):
     for result in (
         {"test": "alkaline_phosphatase", "value": 90, "unit": "U/L"},
         {"test": "creatinine", "value": 1.1, "unit": "mg/dL", "upper_limit_of_normal": 1.2},
@@ -274,7 +274,7 @@ def test_the_uln_is_optional_where_no_rule_needs_it(nurse_client, patient):  # t
     assert (clearance.value, clearance.unit) == (72, "mL/min")
 
 
-def test_taken_on_is_checked_against_the_patients_own_date(nurse, patient):  # type: ignore[no-untyped-def]
+def test_taken_on_is_checked_against_the_patients_own_date(nurse, patient):
     # 23:30 UTC on 20 May is already 21 May in Madrid.
     with time_machine.travel(datetime(2026, 5, 20, 23, 30, tzinfo=UTC)):
         nurse_client = client_for(nurse)  # signed in then: a staff token lapses when idle
@@ -286,7 +286,7 @@ def test_taken_on_is_checked_against_the_patients_own_date(nurse, patient):  # t
     assert TODAY == "2026-05-20"
 
 
-def test_json_nan_is_refused(nurse_client, patient):  # type: ignore[no-untyped-def]
+def test_json_nan_is_refused(nurse_client, patient):
     response = nurse_client.post(
         labs_url(patient),
         data='{"taken_on": "2026-05-18", "results": [{"test": "anc", "value": NaN, "unit": "g"}]}',
@@ -296,7 +296,7 @@ def test_json_nan_is_refused(nurse_client, patient):  # type: ignore[no-untyped-
     assert not LabResult.objects.exists()
 
 
-def test_the_service_takes_a_forms_plain_numbers_for_the_dashboard(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_service_takes_a_forms_plain_numbers_for_the_dashboard(nurse, patient):
     from datetime import date
 
     from backend.common.errors import ServiceValidationError

@@ -47,8 +47,8 @@ def day(offset: int) -> date:
 
 
 @pytest.fixture
-def plan(nurse, patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
-    return TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
+def plan(nurse, patient) -> TreatmentPlan:
+    return TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=START)
 
 
 def sweep(when: datetime) -> list[Alert]:
@@ -56,18 +56,18 @@ def sweep(when: datetime) -> list[Alert]:
         return review_points_alert_overdue(when)
 
 
-def record(nurse, patient, payload: dict[str, Any], when: datetime) -> None:  # type: ignore[no-untyped-def]
+def record(nurse, patient, payload: dict[str, Any], when: datetime) -> None:
     with time_machine.travel(when, tick=False):
         response = client_for(nurse).post(labs_url(patient), payload, format="json")
     assert response.status_code in (200, 201), response.json()
 
 
-def review_alerts(patient, kind: str | None = None) -> list[Alert]:  # type: ignore[no-untyped-def]
+def review_alerts(patient, kind: str | None = None) -> list[Alert]:
     rows = Alert.objects.filter(patient=patient, kind="review_overdue").order_by("opened_at")
     return list(rows.filter(symptom=kind) if kind else rows)
 
 
-def resolve(alert: Alert, nurse) -> None:  # type: ignore[no-untyped-def]
+def resolve(alert: Alert, nurse) -> None:
     with time_machine.travel(alert.last_seen_at + timedelta(hours=1), tick=False):
         alert_resolve(alert=alert, user=nurse, outcome="contacted_patient", note="Labs booked.")
 
@@ -75,7 +75,7 @@ def resolve(alert: Alert, nurse) -> None:  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------------ the day-7 boundary
 
 
-def test_not_overdue_on_day_6_overdue_from_day_7_in_the_patients_zone(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_not_overdue_on_day_6_overdue_from_day_7_in_the_patients_zone(plan, patient, nurse):
     # 23:30 on day 6 in Madrid is already day 7 in some zones, but not the patient's.
     assert sweep(at(day(6), 23, 30)) == []
     assert not review_alerts(patient)
@@ -91,7 +91,7 @@ def test_not_overdue_on_day_6_overdue_from_day_7_in_the_patients_zone(plan, pati
     assert review_alerts(patient) == [alert]
 
 
-def test_the_alert_carries_the_rule_its_sources_and_advice_and_is_pushed_to_the_nurses(  # type: ignore[no-untyped-def]
+def test_the_alert_carries_the_rule_its_sources_and_advice_and_is_pushed_to_the_nurses(
     plan, patient, nurse
 ):
     (alert,) = sweep(at(day(7)))
@@ -137,14 +137,14 @@ def test_the_alert_carries_the_rule_its_sources_and_advice_and_is_pushed_to_the_
 
 
 @pytest.mark.parametrize(("taken", "alerts"), [(-7, False), (-8, True), (3, False)])
-def test_a_result_inside_the_window_prevents_the_alert(plan, patient, nurse, taken, alerts):  # type: ignore[no-untyped-def]
+def test_a_result_inside_the_window_prevents_the_alert(plan, patient, nurse, taken, alerts):
     taken_on = day(taken)
     record(nurse, patient, liver_panel(taken_on.isoformat()), at(max(taken_on, day(-1))))
     sweep(at(day(7)))
     assert bool(review_alerts(patient, "liver_tests")) is alerts
 
 
-def test_a_late_result_recorded_before_the_sweep_means_no_alert_ever(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_a_late_result_recorded_before_the_sweep_means_no_alert_ever(plan, patient, nurse):
     # Taken on day 7 (the day it became overdue) and recorded before the sweep ran.
     record(nurse, patient, liver_panel(day(7).isoformat()), at(day(7), 9))
     assert sweep(at(day(7), 10)) == []
@@ -152,7 +152,7 @@ def test_a_late_result_recorded_before_the_sweep_means_no_alert_ever(plan, patie
     assert not review_alerts(patient, "liver_tests")
 
 
-def test_a_blood_count_does_not_do_a_liver_point(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_a_blood_count_does_not_do_a_liver_point(plan, patient, nurse):
     record(nurse, patient, blood_count(day(0).isoformat()), at(day(0)))
     (alert,) = sweep(at(day(7)))
     assert alert.symptom == "liver_tests"
@@ -161,7 +161,7 @@ def test_a_blood_count_does_not_do_a_liver_point(plan, patient, nurse):  # type:
 # --------------------------------------------------------------------------- once per point
 
 
-def test_a_second_sweep_changes_nothing(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_a_second_sweep_changes_nothing(plan, patient, nurse):
     (alert,) = sweep(at(day(7)))
     before = (OutboxMessage.objects.count(), OverdueReviewPoint.objects.count())
     assert sweep(at(day(7))) == []
@@ -172,7 +172,7 @@ def test_a_second_sweep_changes_nothing(plan, patient, nurse):  # type: ignore[n
     assert review_alerts(patient) == [alert]
 
 
-def test_a_point_never_alerts_again_after_its_alert_is_resolved(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_a_point_never_alerts_again_after_its_alert_is_resolved(plan, patient, nurse):
     (alert,) = sweep(at(day(7)))
     resolve(alert, nurse)
     assert sweep(at(day(8))) == []
@@ -182,7 +182,7 @@ def test_a_point_never_alerts_again_after_its_alert_is_resolved(plan, patient, n
     assert alert.status == AlertStatus.RESOLVED
 
 
-def test_a_later_point_of_the_kind_after_resolution_opens_a_new_alert(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_a_later_point_of_the_kind_after_resolution_opens_a_new_alert(plan, patient, nurse):
     record(nurse, patient, liver_panel(day(0).isoformat()), at(day(0)))
     (first,) = sweep(at(day(14)))  # blood counts of day 7
     resolve(first, nurse)
@@ -195,7 +195,7 @@ def test_a_later_point_of_the_kind_after_resolution_opens_a_new_alert(plan, pati
 # ------------------------------------------------------------------------------ merging
 
 
-def test_a_second_overdue_point_of_the_kind_joins_the_open_alert(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_a_second_overdue_point_of_the_kind_joins_the_open_alert(plan, patient, nurse):
     record(nurse, patient, liver_panel(day(0).isoformat()), at(day(0)))
     (alert,) = sweep(at(day(14)))
     assert alert.symptom == "blood_counts"
@@ -215,7 +215,7 @@ def test_a_second_overdue_point_of_the_kind_joins_the_open_alert(plan, patient, 
     assert OverdueReviewPoint.objects.count() == 2
 
 
-def test_points_overdue_together_make_one_alert_per_kind_with_an_occurrence_each(  # type: ignore[no-untyped-def]
+def test_points_overdue_together_make_one_alert_per_kind_with_an_occurrence_each(
     plan, patient, nurse
 ):
     # The sweep first runs on day 21: the baseline liver point and two blood counts.
@@ -228,7 +228,7 @@ def test_points_overdue_together_make_one_alert_per_kind_with_an_occurrence_each
     assert OutboxMessage.objects.filter(kind="alert_opened").count() == 2
 
 
-def test_only_points_overdue_in_the_last_14_days_alert(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_only_points_overdue_in_the_last_14_days_alert(plan, patient, nurse):
     # A first sweep on 10 Jul (a first deployment, or an outage): the points overdue since
     # 8, 15 and 22 Jun are older than the look-back; 22 and 29 Jun blood counts and the 1 Jul
     # liver tests (overdue since 29 Jun, 6 and 8 Jul) alert.
@@ -242,13 +242,13 @@ def test_only_points_overdue_in_the_last_14_days_alert(plan, patient, nurse):  #
 # ------------------------------------------------------------------------- which plans
 
 
-def test_only_active_plans_are_swept(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_only_active_plans_are_swept(plan, patient, nurse):
     TreatmentPlan.objects.filter(pk=plan.pk).update(status="stopped")
     assert sweep(at(day(30))) == []
     assert not Alert.objects.exists()
 
 
-def test_settings_move_the_boundary_and_are_flagged(plan, patient, nurse, settings):  # type: ignore[no-untyped-def]
+def test_settings_move_the_boundary_and_are_flagged(plan, patient, nurse, settings):
     settings.GUIDELINE_SETTINGS = {"review_overdue_after_days": 10}
     assert sweep(at(day(9))) == []
     (alert,) = sweep(at(day(10)))
@@ -257,19 +257,19 @@ def test_settings_move_the_boundary_and_are_flagged(plan, patient, nurse, settin
     assert "non_default_settings" in alert.advice["flags"]
 
 
-def test_patients_in_later_batches_are_swept_too(care_team, nurse):  # type: ignore[no-untyped-def]
+def test_patients_in_later_batches_are_swept_too(care_team, nurse):
     patients = [PatientFactory(care_team=care_team) for _ in range(3)]
     for patient in patients:
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=START)
     alerts = review_points_alert_overdue(at(day(7)), batch_size=2)
     assert {a.patient_id for a in alerts} == {p.pk for p in patients}
 
 
-def test_a_sweep_with_nothing_new_is_a_few_queries_whatever_the_patients(care_team, nurse):  # type: ignore[no-untyped-def]
+def test_a_sweep_with_nothing_new_is_a_few_queries_whatever_the_patients(care_team, nurse):
     def queries(count: int) -> int:
         for _ in range(count):
             patient = PatientFactory(care_team=care_team)
-            TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
+            TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=START)
         sweep(at(day(7)))
         with CaptureQueriesContext(connection) as captured:
             assert sweep(at(day(7))) == []
@@ -278,13 +278,13 @@ def test_a_sweep_with_nothing_new_is_a_few_queries_whatever_the_patients(care_te
     assert queries(1) == queries(4)
 
 
-def test_a_concurrent_run_that_alerted_a_point_first_wins(plan, patient, nurse, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_concurrent_run_that_alerted_a_point_first_wins(plan, patient, nurse, monkeypatch):
     """Between this run's read of the known points and its write, another run alerts the same
     point: the unique key turns this run's write into a rolled-back savepoint."""
     real = overdue.zone_periods_of_patients
     when = at(day(7))
 
-    def other_run_first(zones):  # type: ignore[no-untyped-def]
+    def other_run_first(zones):
         monkeypatch.setattr(overdue, "zone_periods_of_patients", real)
         assert len(review_points_alert_overdue(when)) == 1
         return real(zones)
@@ -301,7 +301,7 @@ def test_a_concurrent_run_that_alerted_a_point_first_wins(plan, patient, nurse, 
 # ------------------------------------------------------------------------------ worker
 
 
-def test_the_worker_task_sweeps_and_a_rerun_does_nothing(plan, patient, nurse):  # type: ignore[no-untyped-def]
+def test_the_worker_task_sweeps_and_a_rerun_does_nothing(plan, patient, nurse):
     with time_machine.travel(at(day(6)), tick=False):
         assert alert_overdue_review_points.apply().get() == 0
     with time_machine.travel(at(day(7)), tick=False):

@@ -25,17 +25,17 @@ def day(offset: int) -> date:
 
 
 @pytest.fixture
-def plan(nurse, patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
-    return TreatmentPlanFactory(patient=patient, created_by=nurse, start_date=START)
+def plan(nurse, patient) -> TreatmentPlan:
+    return TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=START)
 
 
-def record(nurse, patient, payload, on: date) -> None:  # type: ignore[no-untyped-def]
+def record(nurse, patient, payload, on: date) -> None:
     with time_machine.travel(datetime(on.year, on.month, on.day, 12, tzinfo=MADRID), tick=False):
         response = client_for(nurse).post(labs_url(patient), payload, format="json")
     assert response.status_code == 201, response.json()
 
 
-def lab_points(patient, today: date | None = None):  # type: ignore[no-untyped-def]
+def lab_points(patient, today: date | None = None):
     return [
         (p.date, p.kind, p.status, p.done_on)
         for p in review_points_of_patient(patient, today)
@@ -43,11 +43,11 @@ def lab_points(patient, today: date | None = None):  # type: ignore[no-untyped-d
     ]
 
 
-def test_no_plan_no_points(patient) -> None:  # type: ignore[no-untyped-def]
+def test_no_plan_no_points(patient) -> None:
     assert review_points_of_patient(patient) == []
 
 
-def test_statuses_from_results_on_a_given_day(plan, patient, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_statuses_from_results_on_a_given_day(plan, patient, nurse) -> None:
     record(nurse, patient, liver_panel(day(-3).isoformat()), day(-3))
     record(nurse, patient, blood_count(day(9).isoformat()), day(9))
     points = lab_points(patient, day(14))
@@ -61,7 +61,7 @@ def test_statuses_from_results_on_a_given_day(plan, patient, nurse) -> None:  # 
     ]
 
 
-def test_overdue_from_day_7_and_the_default_today_is_the_patients(plan, patient) -> None:  # type: ignore[no-untyped-def]
+def test_overdue_from_day_7_and_the_default_today_is_the_patients(plan, patient) -> None:
     assert lab_points(patient, day(6))[0] == (day(0), "liver_tests", "due", None)
     assert lab_points(patient, day(7))[0] == (day(0), "liver_tests", "overdue", None)
     # 23:30 UTC on day 6 is 01:30 on day 7 in Madrid: overdue.
@@ -72,7 +72,7 @@ def test_overdue_from_day_7_and_the_default_today_is_the_patients(plan, patient)
         assert review_points_of_patient(patient)[0].status == "due"
 
 
-def test_other_tests_and_old_results_count_for_nothing(plan, patient, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_other_tests_and_old_results_count_for_nothing(plan, patient, nurse) -> None:
     record(nurse, patient, liver_panel(day(-91).isoformat()), day(-91))
     creatinine = {
         "taken_on": day(0).isoformat(),
@@ -83,7 +83,7 @@ def test_other_tests_and_old_results_count_for_nothing(plan, patient, nurse) -> 
     assert review_result_dates({plan.pk: (patient.pk, START)}) == {plan.pk: {}}
 
 
-def test_review_result_dates_reads_many_plans_at_once(plan, patient, nurse) -> None:  # type: ignore[no-untyped-def]
+def test_review_result_dates_reads_many_plans_at_once(plan, patient, nurse) -> None:
     record(nurse, patient, liver_panel(day(-90).isoformat()), day(-90))
     record(nurse, patient, blood_count(day(2).isoformat()), day(2))
     record(nurse, patient, blood_count(day(2).isoformat(), anc=2.5), day(2))
@@ -93,6 +93,6 @@ def test_review_result_dates_reads_many_plans_at_once(plan, patient, nurse) -> N
     assert review_result_dates({}) == {}
 
 
-def test_a_completed_plan_still_shows_its_points(plan, patient) -> None:  # type: ignore[no-untyped-def]
+def test_a_completed_plan_still_shows_its_points(plan, patient) -> None:
     TreatmentPlan.objects.filter(pk=plan.pk).update(status="completed")
     assert lab_points(patient, day(7))[0] == (day(0), "liver_tests", "overdue", None)

@@ -27,7 +27,7 @@ def fake_fcm() -> Iterator[FakeFcmServer]:
 
 
 @pytest.fixture
-def fcm_settings(settings, fake_fcm):  # type: ignore[no-untyped-def]
+def fcm_settings(settings, fake_fcm):
     """PUSH_SENDER=fcm (firebase-admin's requests, sent from an asyncio loop) to the fake
     server, with a static token. The in-send 500/503 retries are off (FCM_HTTP_RETRIES=0) so
     UNAVAILABLE reaches the outbox at once; a test turns them on when it is about them."""
@@ -42,7 +42,7 @@ def fcm_settings(settings, fake_fcm):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def send_each_settings(fcm_settings):  # type: ignore[no-untyped-def]
+def send_each_settings(fcm_settings):
     """As fcm_settings, through the previous sender: firebase-admin's own send_each."""
     fcm_settings.PUSH_SENDER = "fcm-send-each"
     return fcm_settings

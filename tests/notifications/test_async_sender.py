@@ -25,7 +25,7 @@ def message(token: str = TOKEN, platform: str = "android", tag: str = "n1") -> f
     )
 
 
-def send_with(settings, name: str, messages: list[fcm.PushMessage]) -> list[fcm.SendOutcome]:  # type: ignore[no-untyped-def]
+def send_with(settings, name: str, messages: list[fcm.PushMessage]) -> list[fcm.SendOutcome]:
     settings.PUSH_SENDER = name
     try:
         return fcm.get_sender().send_batch(messages)
@@ -43,7 +43,7 @@ COMPARED_HEADERS = (
 
 
 @pytest.mark.parametrize("platform", ["android", "ios", "web"])
-def test_the_request_is_the_one_send_each_makes(fcm_settings, fake_fcm, platform):  # type: ignore[no-untyped-def]
+def test_the_request_is_the_one_send_each_makes(fcm_settings, fake_fcm, platform):
     send_with(fcm_settings, "fcm-send-each", [message(platform=platform)])
     send_with(fcm_settings, "fcm", [message(platform=platform)])
     old, new = fake_fcm.requests()
@@ -54,7 +54,7 @@ def test_the_request_is_the_one_send_each_makes(fcm_settings, fake_fcm, platform
         assert new.headers[header] == old.headers[header], header
 
 
-def test_success_reports_fcms_message_name(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_success_reports_fcms_message_name(fcm_settings, fake_fcm):
     outcomes = fcm.get_sender().send_batch([message(f"token-{n}") for n in range(3)])
     assert [o.outcome for o in outcomes] == ["sent"] * 3
     names = {o.message_id for o in outcomes}
@@ -63,7 +63,7 @@ def test_success_reports_fcms_message_name(fcm_settings, fake_fcm):  # type: ign
 
 
 @pytest.mark.parametrize("code", sorted(set(ERRORS) - {"UNAUTHENTICATED"}))
-def test_every_error_answer_gives_send_eachs_outcome(fcm_settings, fake_fcm, code):  # type: ignore[no-untyped-def]
+def test_every_error_answer_gives_send_eachs_outcome(fcm_settings, fake_fcm, code):
     """The same outcome, error code, detail (the token taken out) and backoff floor."""
     fake_fcm.quote_tokens = True
     fake_fcm.answer_token(TOKEN, code)
@@ -86,14 +86,14 @@ def test_every_error_answer_gives_send_eachs_outcome(fcm_settings, fake_fcm, cod
     assert new[0].error_code == code
 
 
-def test_quota_exceeded_without_retry_after_waits_a_minute(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_quota_exceeded_without_retry_after_waits_a_minute(fcm_settings, fake_fcm):
     fake_fcm.answer_next("QUOTA_EXCEEDED")
     (outcome,) = fcm.get_sender().send_batch([message()])
     assert (outcome.outcome, outcome.error_code) == ("transient", "QUOTA_EXCEEDED")
     assert outcome.min_backoff_seconds == fcm.QUOTA_EXCEEDED_MIN_BACKOFF_SECONDS
 
 
-def test_a_503_is_retried_inside_the_send_when_allowed(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_a_503_is_retried_inside_the_send_when_allowed(fcm_settings, fake_fcm):
     fcm_settings.FCM_HTTP_RETRIES = 4
     fake_fcm.answer_next("UNAVAILABLE", "INTERNAL")  # first retry at once, the second after 1 s
     started = time.monotonic()
@@ -103,7 +103,7 @@ def test_a_503_is_retried_inside_the_send_when_allowed(fcm_settings, fake_fcm): 
     assert [r.answered for r in fake_fcm.requests()] == ["UNAVAILABLE", "INTERNAL", "OK"]
 
 
-def test_a_503_retry_after_too_long_to_wait_goes_to_the_outbox(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_a_503_retry_after_too_long_to_wait_goes_to_the_outbox(fcm_settings, fake_fcm):
     fcm_settings.FCM_HTTP_RETRIES = 4
     fake_fcm.answer_next("UNAVAILABLE")
     fake_fcm.retry_after("UNAVAILABLE", 600)
@@ -113,7 +113,7 @@ def test_a_503_retry_after_too_long_to_wait_goes_to_the_outbox(fcm_settings, fak
     assert len(fake_fcm.requests()) == 1
 
 
-def test_the_in_send_retry_schedule_is_urllib3s():  # type: ignore[no-untyped-def]
+def test_the_in_send_retry_schedule_is_urllib3s():
     """send_each's adapter: backoff_factor 0.5 (0, 1, 2, 4 s), a 503's Retry-After obeyed."""
     retries = fcm._SdkRetries(status=4)
     assert [retries.delay_for(500, None) for _ in range(5)] == [0.0, 1.0, 2.0, 4.0, None]
@@ -129,7 +129,7 @@ def test_the_in_send_retry_schedule_is_urllib3s():  # type: ignore[no-untyped-de
     # outbox treats both alike: transient, no backoff floor, the code kept in last_error.
     [("fcm-send-each", "UNAVAILABLE"), ("fcm", "DEADLINE_EXCEEDED")],
 )
-def test_a_timeout_is_transient_after_one_more_try(fcm_settings, fake_fcm, sender, error_code):  # type: ignore[no-untyped-def]
+def test_a_timeout_is_transient_after_one_more_try(fcm_settings, fake_fcm, sender, error_code):
     fcm_settings.FCM_HTTP_TIMEOUT_SECONDS = 0.3
     fake_fcm.answer_delay_seconds = 1.0
     (outcome,) = send_with(fcm_settings, sender, [message()])
@@ -139,14 +139,14 @@ def test_a_timeout_is_transient_after_one_more_try(fcm_settings, fake_fcm, sende
     assert len(fake_fcm.requests()) == 2  # the read retried once, as urllib3's read=1
 
 
-def test_a_refused_connection_is_unavailable(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_a_refused_connection_is_unavailable(fcm_settings, fake_fcm):
     fcm_settings.FCM_ENDPOINT = fake_fcm.url
     fake_fcm.stop()
     (outcome,) = fcm.get_sender().send_batch([message()])
     assert (outcome.outcome, outcome.error_code) == ("transient", "UNAVAILABLE")
 
 
-def test_a_refused_token_is_transient_unauthenticated(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_a_refused_token_is_transient_unauthenticated(fcm_settings, fake_fcm):
     """A static token cannot be refreshed: the 401 goes back to the outbox as it is."""
     fake_fcm.answer_next("UNAUTHENTICATED")
     (outcome,) = fcm.get_sender().send_batch([message()])
@@ -154,7 +154,7 @@ def test_a_refused_token_is_transient_unauthenticated(fcm_settings, fake_fcm):  
     assert len(fake_fcm.requests()) == 1
 
 
-def test_each_outcome_belongs_to_its_message(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_each_outcome_belongs_to_its_message(fcm_settings, fake_fcm):
     """Answers arrive in any order; outcomes come back in the messages' order."""
     fake_fcm.answer_token("token-3", "UNREGISTERED")
     fake_fcm.answer_token("token-7", "QUOTA_EXCEEDED")
@@ -166,7 +166,7 @@ def test_each_outcome_belongs_to_its_message(fcm_settings, fake_fcm):  # type: i
     assert len(fake_fcm.requests()) == 600
 
 
-def test_threads_share_one_sender(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_threads_share_one_sender(fcm_settings, fake_fcm):
     sender = fcm.get_sender()
     results: list[list[fcm.SendOutcome]] = []
 
@@ -182,7 +182,7 @@ def test_threads_share_one_sender(fcm_settings, fake_fcm):  # type: ignore[no-un
     assert all(o.sent for r in results for o in r)
 
 
-def test_close_stops_the_loop_and_a_later_send_starts_again(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_close_stops_the_loop_and_a_later_send_starts_again(fcm_settings, fake_fcm):
     sender = fcm.get_sender()
     assert sender.send_batch([message()])[0].sent
     thread = sender._loop_thread
@@ -193,6 +193,6 @@ def test_close_stops_the_loop_and_a_later_send_starts_again(fcm_settings, fake_f
     sender.close()
 
 
-def test_an_empty_batch_sends_nothing(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_an_empty_batch_sends_nothing(fcm_settings, fake_fcm):
     assert fcm.get_sender().send_batch([]) == []
     assert fake_fcm.requests() == []

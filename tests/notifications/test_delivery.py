@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def reminder(user, key: str = "r1", attempt: int = 0) -> OutboxMessage:  # type: ignore[no-untyped-def]
+def reminder(user, key: str = "r1", attempt: int = 0) -> OutboxMessage:
     return outbox_enqueue(
         recipient=user,
         kind="dose_reminder",
@@ -26,16 +26,16 @@ def reminder(user, key: str = "r1", attempt: int = 0) -> OutboxMessage:  # type:
 
 
 @pytest.fixture
-def frozen():  # type: ignore[no-untyped-def]
+def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
 
 
 def test_delivers_through_firebase_admin_to_the_fake_server(
     fcm_settings, fake_fcm, patient, frozen
-):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="token-android-1", platform="android")
-    DeviceFactory(user=patient.user, token="token-ios-1", platform="ios")
+):
+    DeviceFactory.create(user=patient.user, token="token-android-1", platform="android")
+    DeviceFactory.create(user=patient.user, token="token-ios-1", platform="ios")
     row = reminder(patient.user)
 
     report = outbox_deliver_batch(NOW)
@@ -69,7 +69,7 @@ def test_delivers_through_firebase_admin_to_the_fake_server(
 
 def test_a_recipient_without_an_active_device_is_closed_not_looped(
     fcm_settings, fake_fcm, patient, frozen
-):  # type: ignore[no-untyped-def]
+):
     row = reminder(patient.user)
     report = outbox_deliver_batch(NOW)
     assert (report.picked, report.no_device) == (1, 1)
@@ -79,8 +79,8 @@ def test_a_recipient_without_an_active_device_is_closed_not_looped(
     assert outbox_deliver_batch(NOW + timedelta(days=1)).picked == 0
 
 
-def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=nurse, token="token-n")
+def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):
+    DeviceFactory.create(user=nurse, token="token-n")
     nurse.is_active = False
     nurse.save()
     row = reminder(nurse)
@@ -100,9 +100,9 @@ def test_a_disabled_account_gets_nothing(fcm_settings, fake_fcm, nurse, frozen):
 )
 def test_dead_tokens_are_deactivated_and_never_retried(
     fcm_settings, fake_fcm, patient, frozen, code, reason
-):  # type: ignore[no-untyped-def]
-    dead = DeviceFactory(user=patient.user, token="token-dead", platform="android")
-    alive = DeviceFactory(user=patient.user, token="token-alive", platform="web")
+):
+    dead = DeviceFactory.create(user=patient.user, token="token-dead", platform="android")
+    alive = DeviceFactory.create(user=patient.user, token="token-alive", platform="web")
     fake_fcm.answer_token("token-dead", code)
     first = reminder(patient.user, "one")
 
@@ -125,8 +125,8 @@ def test_dead_tokens_are_deactivated_and_never_retried(
     assert tokens.count("token-alive") == 2
 
 
-def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="token-gone")
+def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, patient, frozen):
+    DeviceFactory.create(user=patient.user, token="token-gone")
     fake_fcm.answer_token("token-gone", "UNREGISTERED")
     row = reminder(patient.user)
 
@@ -145,8 +145,8 @@ def test_every_device_dead_closes_the_row_as_no_device(fcm_settings, fake_fcm, p
 @pytest.mark.parametrize("code", ["UNAVAILABLE", "INTERNAL"])
 def test_transient_error_is_retried_with_backoff_then_succeeds(
     fcm_settings, fake_fcm, patient, frozen, code
-):  # type: ignore[no-untyped-def]
-    device = DeviceFactory(user=patient.user, token="token-1")
+):
+    device = DeviceFactory.create(user=patient.user, token="token-1")
     fake_fcm.answer_next(code)
     row = reminder(patient.user)
 
@@ -173,9 +173,9 @@ def test_transient_error_is_retried_with_backoff_then_succeeds(
     assert [r.answered for r in fake_fcm.requests()] == [code, "OK"]
 
 
-def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, patient, nurse, frozen):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="token-p")
-    DeviceFactory(user=nurse, token="token-n")
+def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, patient, nurse, frozen):
+    DeviceFactory.create(user=patient.user, token="token-p")
+    DeviceFactory.create(user=nurse, token="token-n")
     fake_fcm.answer_token("token-p", "QUOTA_EXCEEDED")
     fake_fcm.answer_token("token-n", "QUOTA_EXCEEDED")
     rows = [reminder(patient.user), reminder(nurse, "nurse")]
@@ -193,8 +193,8 @@ def test_quota_exceeded_backs_off_at_least_a_minute(fcm_settings, fake_fcm, pati
     assert outbox_deliver_batch(NOW + timedelta(seconds=59)).picked == 0
 
 
-def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="token-p")
+def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, patient, frozen):
+    DeviceFactory.create(user=patient.user, token="token-p")
     fake_fcm.answer_next("QUOTA_EXCEEDED")
     fake_fcm.retry_after("QUOTA_EXCEEDED", 300)
     row = reminder(patient.user)
@@ -203,9 +203,9 @@ def test_quota_exceeded_honours_a_longer_retry_after(fcm_settings, fake_fcm, pat
     assert row.next_attempt_at >= NOW + timedelta(seconds=300)
 
 
-def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, frozen):
     fcm_settings.OUTBOX_MAX_ATTEMPTS = 3
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     fake_fcm.answer_token("token-1", "UNAVAILABLE")
     row = reminder(patient.user)
 
@@ -231,11 +231,11 @@ def test_failed_after_the_maximum_attempts(fcm_settings, fake_fcm, patient, froz
     assert len(fake_fcm.requests()) == 3
 
 
-def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, patient, frozen):
     """With the SDK's own retries on (production's default), one UNAVAILABLE is absorbed inside
     send_each: its first retry has no backoff, so this stays fast."""
     fcm_settings.FCM_HTTP_RETRIES = 4
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     fake_fcm.answer_next("UNAVAILABLE")
     row = reminder(patient.user)
     report = outbox_deliver_batch(NOW)
@@ -245,8 +245,8 @@ def test_firebase_admin_retries_503_itself_when_allowed(fcm_settings, fake_fcm, 
     assert [r.answered for r in fake_fcm.requests()] == ["UNAVAILABLE", "OK"]
 
 
-def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="token-1")
+def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):
+    DeviceFactory.create(user=patient.user, token="token-1")
     rows = [reminder(patient.user, f"k{n}") for n in range(5)]
     OutboxMessage.objects.filter(pk=rows[4].pk).update(next_attempt_at=NOW - timedelta(hours=1))
     OutboxMessage.objects.filter(pk=rows[3].pk).update(next_attempt_at=NOW + timedelta(hours=1))
@@ -262,20 +262,20 @@ def test_batch_size_and_order(fcm_settings, fake_fcm, patient, frozen):  # type:
 
 def test_send_each_sends_more_than_500_messages_in_calls_of_at_most_500(
     send_each_settings, fake_fcm, patient, monkeypatch, frozen
-):  # type: ignore[no-untyped-def]
+):
     from backend.notifications import fcm
 
     calls = []
     real_send_each = fcm.messaging.send_each
 
-    def spy(messages, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy(messages, *args, **kwargs):
         calls.append(len(messages))
         return real_send_each(messages, *args, **kwargs)
 
     monkeypatch.setattr(fcm.messaging, "send_each", spy)
     send_each_settings.PUSH_DEVICES_PER_USER = 3
     for n in range(3):
-        DeviceFactory(user=patient.user, token=f"token-{n}")
+        DeviceFactory.create(user=patient.user, token=f"token-{n}")
     for n in range(170):
         reminder(patient.user, f"k{n}")
 
@@ -288,12 +288,12 @@ def test_send_each_sends_more_than_500_messages_in_calls_of_at_most_500(
 
 def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
     fcm_settings, fake_fcm, patient, frozen
-):  # type: ignore[no-untyped-def]
+):
     """PUSH_SENDER=fcm has no per-call limit: 510 pushes in one send_batch, each mapped back to
     its row and device (one device dead)."""
     fcm_settings.PUSH_DEVICES_PER_USER = 3
     for n in range(3):
-        DeviceFactory(user=patient.user, token=f"token-{n}")
+        DeviceFactory.create(user=patient.user, token=f"token-{n}")
     fake_fcm.answer_token("token-1", "UNREGISTERED")
     for n in range(170):
         reminder(patient.user, f"k{n}")
@@ -306,9 +306,9 @@ def test_a_batch_of_more_than_500_messages_is_sent_and_settled(
     assert not Device.objects.get(token="token-1").active
 
 
-def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):  # type: ignore[no-untyped-def]
+def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, patient, frozen):
     """So the payload is always valid, and an INVALID_ARGUMENT can only be about the token."""
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     row = outbox_enqueue(
         recipient=patient.user,
         kind="dose_reminder",
@@ -323,9 +323,9 @@ def test_an_oversized_payload_is_cut_to_kind_and_id(fcm_settings, fake_fcm, pati
 
 def test_an_admin_sees_failed_messages_and_can_queue_them_again(
     fcm_settings, fake_fcm, patient, admin_user, client, frozen
-):  # type: ignore[no-untyped-def]
+):
     fcm_settings.OUTBOX_MAX_ATTEMPTS = 1
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     fake_fcm.answer_next("UNAVAILABLE")
     row = reminder(patient.user)
     assert outbox_deliver_batch(NOW).failed == 1

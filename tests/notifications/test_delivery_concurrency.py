@@ -21,12 +21,12 @@ NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def pinned():  # type: ignore[no-untyped-def]
+def pinned():
     with time_machine.travel(NOW, tick=False):
         yield
 
 
-def enqueue_many(user, count: int) -> None:  # type: ignore[no-untyped-def]
+def enqueue_many(user, count: int) -> None:
     for n in range(count):
         outbox_enqueue(
             recipient=user,
@@ -43,10 +43,10 @@ def deliver_in_thread(batch_size: int) -> DeliveryReport:
         connection.close()
 
 
-def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, monkeypatch):
     """Both workers must be inside send_batch at the same moment (the barrier), which is only
     possible if the second did not wait for the first's locks; and they sent different rows."""
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     enqueue_many(patient.user, 10)
     barrier = threading.Barrier(2, timeout=20)
     sent: list[str] = []
@@ -55,7 +55,7 @@ def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, mo
     class MeetingSender:
         name = "meeting"
 
-        def send_batch(self, messages):  # type: ignore[no-untyped-def]
+        def send_batch(self, messages):
             barrier.wait()  # holds this worker's row locks until the other arrives
             with lock:
                 sent.extend(m.data["outbox_id"] for m in messages)
@@ -76,8 +76,8 @@ def test_a_second_worker_skips_the_rows_the_first_is_sending(pinned, patient, mo
 
 def test_workers_racing_send_each_row_once_at_the_fake_server(
     pinned, fcm_settings, fake_fcm, patient
-):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="token-1")
+):
+    DeviceFactory.create(user=patient.user, token="token-1")
     enqueue_many(patient.user, 60)
     start = threading.Barrier(6, timeout=20)
 

@@ -23,11 +23,11 @@ T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 REMINDER = {"local_time": "08:00", "attempt": 0}
 
 
-def register(client, token: str = TOKEN, platform: str = "android"):  # type: ignore[no-untyped-def]
+def register(client, token: str = TOKEN, platform: str = "android"):
     return client.post(DEVICES, {"token": token, "platform": platform}, format="json")
 
 
-def test_a_patient_registers_a_device(patient):  # type: ignore[no-untyped-def]
+def test_a_patient_registers_a_device(patient):
     client = client_for(patient.user)
     with time_machine.travel(T0, tick=False):
         response = register(client)
@@ -45,12 +45,12 @@ def test_a_patient_registers_a_device(patient):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("role", ["nurse", "coordinator", "admin_user"])
-def test_staff_register_devices_too(request, role):  # type: ignore[no-untyped-def]
+def test_staff_register_devices_too(request, role):
     user = request.getfixturevalue(role)
     assert register(client_for(user), platform="web").status_code == 201
 
 
-def test_registering_again_updates_last_seen_and_reactivates(patient):  # type: ignore[no-untyped-def]
+def test_registering_again_updates_last_seen_and_reactivates(patient):
     client = client_for(patient.user)
     with time_machine.travel(T0, tick=False):
         register(client)
@@ -70,7 +70,7 @@ def test_registering_again_updates_last_seen_and_reactivates(patient):  # type: 
     assert Device.objects.count() == 1
 
 
-def test_a_token_registered_by_another_user_moves_to_the_new_user(patient, foreign_patient):  # type: ignore[no-untyped-def]
+def test_a_token_registered_by_another_user_moves_to_the_new_user(patient, foreign_patient):
     register(client_for(patient.user))
     response = register(client_for(foreign_patient.user))
     assert response.status_code == 200
@@ -81,7 +81,7 @@ def test_a_token_registered_by_another_user_moves_to_the_new_user(patient, forei
 
 def test_a_moved_token_is_moved_not_shared_and_the_move_is_audited(
     patient, foreign_patient, settings
-):  # type: ignore[no-untyped-def]
+):
     """Registration from the phone (which alone knows its token) is the proof: the token is one
     row, so the first user's pushes stop going to it; the move is in the audit log, with the
     device's id and the previous user's, and not the token."""
@@ -122,14 +122,14 @@ def test_a_moved_token_is_moved_not_shared_and_the_move_is_audited(
     assert new.sent_at == T0
 
 
-def test_registering_ones_own_token_again_is_not_a_move(patient):  # type: ignore[no-untyped-def]
+def test_registering_ones_own_token_again_is_not_a_move(patient):
     client = client_for(patient.user)
     register(client)
     register(client)
     assert not AuditEvent.objects.filter(action="device.moved").exists()
 
 
-def test_the_oldest_device_is_dropped_past_the_limit(settings, patient):  # type: ignore[no-untyped-def]
+def test_the_oldest_device_is_dropped_past_the_limit(settings, patient):
     settings.PUSH_DEVICES_PER_USER = 2
     client = client_for(patient.user)
     for n in range(3):
@@ -140,7 +140,7 @@ def test_the_oldest_device_is_dropped_past_the_limit(settings, patient):  # type
     assert Device.objects.get(token="token-0").deactivation_reason == "superseded"
 
 
-def unregister_by(client, by: str, device_id: int):  # type: ignore[no-untyped-def]
+def unregister_by(client, by: str, device_id: int):
     """Stop pushes to a device: the phone sends its token in the body, or a list's id."""
     if by == "token":
         return client.post(UNREGISTER, {"token": TOKEN}, format="json")
@@ -148,7 +148,7 @@ def unregister_by(client, by: str, device_id: int):  # type: ignore[no-untyped-d
 
 
 @pytest.mark.parametrize("by", ["token", "id"])
-def test_delete_own_device(patient, by):  # type: ignore[no-untyped-def]
+def test_delete_own_device(patient, by):
     client = client_for(patient.user)
     device_id = register(client).json()["id"]
     response = unregister_by(client, by, device_id)
@@ -162,7 +162,7 @@ def test_delete_own_device(patient, by):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("by", ["token", "id"])
-def test_another_users_device_is_404(patient, nurse, by):  # type: ignore[no-untyped-def]
+def test_another_users_device_is_404(patient, nurse, by):
     device_id = register(client_for(patient.user)).json()["id"]
     response = unregister_by(client_for(nurse), by, device_id)
     assert response.status_code == 404
@@ -170,14 +170,14 @@ def test_another_users_device_is_404(patient, nurse, by):  # type: ignore[no-unt
     assert Device.objects.get(pk=device_id).active
 
 
-def test_unknown_device_is_404(patient):  # type: ignore[no-untyped-def]
+def test_unknown_device_is_404(patient):
     client = client_for(patient.user)
     assert client.post(UNREGISTER, {"token": "no-such-token"}, format="json").status_code == 404
     assert client.delete(f"{DEVICES}999999/").status_code == 404
     assert client.delete(f"{DEVICES}{2**70}/").status_code == 404
 
 
-def test_a_token_in_the_path_is_not_accepted(patient):  # type: ignore[no-untyped-def]
+def test_a_token_in_the_path_is_not_accepted(patient):
     """The path takes ids only: a token there is a 404 and the device stays active."""
     client = client_for(patient.user)
     device_id = register(client).json()["id"]
@@ -195,7 +195,7 @@ def test_a_token_in_the_path_is_not_accepted(patient):  # type: ignore[no-untype
         ({"token": TOKEN, "platform": "android"}, "platform"),
     ],
 )
-def test_bad_unregister_input_is_400_naming_the_field(patient, payload, field):  # type: ignore[no-untyped-def]
+def test_bad_unregister_input_is_400_naming_the_field(patient, payload, field):
     client = client_for(patient.user)
     register(client)
     response = client.post(UNREGISTER, payload, format="json")
@@ -204,7 +204,7 @@ def test_bad_unregister_input_is_400_naming_the_field(patient, payload, field): 
     assert Device.objects.get(token=TOKEN).active
 
 
-def test_no_response_carries_the_token(patient):  # type: ignore[no-untyped-def]
+def test_no_response_carries_the_token(patient):
     client = client_for(patient.user)
     responses = [register(client), register(client), client.get(DEVICES)]
     for response in responses:
@@ -227,7 +227,7 @@ def test_no_response_carries_the_token(patient):  # type: ignore[no-untyped-def]
         ({"token": TOKEN, "platform": "android", "user": 1}, "user"),
     ],
 )
-def test_bad_input_is_400_naming_the_field(patient, payload, field):  # type: ignore[no-untyped-def]
+def test_bad_input_is_400_naming_the_field(patient, payload, field):
     response = client_for(patient.user).post(DEVICES, payload, format="json")
     assert response.status_code == 400
     body = response.json()
@@ -236,13 +236,13 @@ def test_bad_input_is_400_naming_the_field(patient, payload, field):  # type: ig
     assert not Device.objects.exists()
 
 
-def test_signed_out_is_401(api_client):  # type: ignore[no-untyped-def]
+def test_signed_out_is_401(api_client):
     assert api_client.post(DEVICES, {"token": TOKEN, "platform": "ios"}).status_code == 401
     assert api_client.post(UNREGISTER, {"token": TOKEN}, format="json").status_code == 401
     assert api_client.delete(f"{DEVICES}1/").status_code == 401
 
 
-def test_push_preferences_default_private_and_can_be_changed(patient):  # type: ignore[no-untyped-def]
+def test_push_preferences_default_private_and_can_be_changed(patient):
     client = client_for(patient.user)
     assert client.get(PREFERENCES).json() == {
         "show_medication_name_on_lock_screen": False,
@@ -265,7 +265,7 @@ def test_push_preferences_default_private_and_can_be_changed(patient):  # type: 
         ({"show_drug": True}, "show_drug"),
     ],
 )
-def test_bad_preferences_are_400_naming_the_field(patient, payload, field):  # type: ignore[no-untyped-def]
+def test_bad_preferences_are_400_naming_the_field(patient, payload, field):
     response = client_for(patient.user).patch(PREFERENCES, payload, format="json")
     assert response.status_code == 400
     assert [error["field"] for error in response.json()["errors"]] == [field]

@@ -16,11 +16,11 @@ from worker.tasks.notifications import deliver_outbox
 pytestmark = pytest.mark.django_db
 
 
-def test_reminder_and_alert_reach_the_phones(fcm_settings, fake_fcm, nurse, patient):  # type: ignore[no-untyped-def]
-    DeviceFactory(user=patient.user, token="patient-phone-token")
-    DeviceFactory(user=nurse, token="nurse-phone-token")
+def test_reminder_and_alert_reach_the_phones(fcm_settings, fake_fcm, nurse, patient):
+    DeviceFactory.create(user=patient.user, token="patient-phone-token")
+    DeviceFactory.create(user=nurse, token="nurse-phone-token")
     with time_machine.travel("2026-03-01 12:00:00+00:00", tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-03-02")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-03-02")
     at = datetime.fromisoformat("2026-03-02T07:00:00+00:00")  # 08:00 in Madrid
     with time_machine.travel(at, tick=False):
         dose_reminders_enqueue(at)

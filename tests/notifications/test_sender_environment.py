@@ -26,13 +26,13 @@ PROXY_VARIABLES = (
 
 
 @pytest.fixture
-def clean_environment(monkeypatch):  # type: ignore[no-untyped-def]
+def clean_environment(monkeypatch):
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
-def session_of(sender: fcm.FcmSender):  # type: ignore[no-untyped-def]
+def session_of(sender: fcm.FcmSender):
     return messaging._get_messaging_service(sender._ensure_app())._client.session
 
 
@@ -40,7 +40,7 @@ def message(token: str = "token-1") -> fcm.PushMessage:
     return fcm.PushMessage(token=token, platform="android", title="a", body="b")
 
 
-def test_per_request_environment_reading_is_off(send_each_settings, fake_fcm, clean_environment):  # type: ignore[no-untyped-def]
+def test_per_request_environment_reading_is_off(send_each_settings, fake_fcm, clean_environment):
     sender = fcm.get_sender()
     session = session_of(sender)
     assert session.trust_env is False
@@ -50,7 +50,7 @@ def test_per_request_environment_reading_is_off(send_each_settings, fake_fcm, cl
     assert result.sent
 
 
-def test_a_proxy_for_the_endpoint_is_taken_once(send_each_settings, fake_fcm, clean_environment):  # type: ignore[no-untyped-def]
+def test_a_proxy_for_the_endpoint_is_taken_once(send_each_settings, fake_fcm, clean_environment):
     clean_environment.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
     clean_environment.setenv("HTTPS_PROXY", "http://proxy.invalid:3129")
     session = session_of(fcm.get_sender())
@@ -58,7 +58,7 @@ def test_a_proxy_for_the_endpoint_is_taken_once(send_each_settings, fake_fcm, cl
     assert session.proxies["https"] == "http://proxy.invalid:3129"
 
 
-def test_no_proxy_for_the_endpoint_means_no_proxy(send_each_settings, fake_fcm, clean_environment):  # type: ignore[no-untyped-def]
+def test_no_proxy_for_the_endpoint_means_no_proxy(send_each_settings, fake_fcm, clean_environment):
     """NO_PROXY is applied as requests applies it, for FCM_ENDPOINT's host: the sends still
     reach the fake server, not the (unreachable) proxy."""
     clean_environment.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
@@ -71,7 +71,7 @@ def test_no_proxy_for_the_endpoint_means_no_proxy(send_each_settings, fake_fcm, 
 
 
 @pytest.mark.parametrize("name", ["fcm", "fcm-send-each"])
-def test_the_environment_is_read_when_the_sender_is_made(  # type: ignore[no-untyped-def]
+def test_the_environment_is_read_when_the_sender_is_made(
     fcm_settings, fake_fcm, clean_environment, name
 ):
     fcm_settings.PUSH_SENDER = name
@@ -82,7 +82,7 @@ def test_the_environment_is_read_when_the_sender_is_made(  # type: ignore[no-unt
     assert result.sent
 
 
-def test_a_ca_bundle_variable_is_kept(send_each_settings, fake_fcm, clean_environment, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_ca_bundle_variable_is_kept(send_each_settings, fake_fcm, clean_environment, tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("")
     clean_environment.setenv("REQUESTS_CA_BUNDLE", str(bundle))
@@ -90,7 +90,7 @@ def test_a_ca_bundle_variable_is_kept(send_each_settings, fake_fcm, clean_enviro
 
 
 @pytest.mark.parametrize("name", ["fcm", "fcm-send-each"])
-def test_a_netrc_entry_does_not_replace_the_bearer_token(  # type: ignore[no-untyped-def]
+def test_a_netrc_entry_does_not_replace_the_bearer_token(
     fcm_settings, fake_fcm, clean_environment, tmp_path, name
 ):
     """With per-request environment reading, requests would send ~/.netrc's Basic auth for
@@ -109,7 +109,7 @@ def test_a_netrc_entry_does_not_replace_the_bearer_token(  # type: ignore[no-unt
 # ---------------------------------------------------------------- the async sender
 
 
-def test_the_async_sender_takes_the_proxy_once(fcm_settings, fake_fcm, clean_environment):  # type: ignore[no-untyped-def]
+def test_the_async_sender_takes_the_proxy_once(fcm_settings, fake_fcm, clean_environment):
     clean_environment.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
     clean_environment.setenv("HTTPS_PROXY", "http://proxy.invalid:3129")
     sender = fcm.get_sender()
@@ -118,7 +118,7 @@ def test_the_async_sender_takes_the_proxy_once(fcm_settings, fake_fcm, clean_env
     assert sender._proxy == "http://proxy.invalid:3128"  # FCM_ENDPOINT is http:// here
 
 
-def test_the_async_sender_without_proxy_variables_goes_direct(  # type: ignore[no-untyped-def]
+def test_the_async_sender_without_proxy_variables_goes_direct(
     fcm_settings, fake_fcm, clean_environment
 ):
     sender = fcm.get_sender()
@@ -128,7 +128,7 @@ def test_the_async_sender_without_proxy_variables_goes_direct(  # type: ignore[n
     assert sender._ca_bundle == certifi.where()
 
 
-def test_the_async_sender_honours_no_proxy(fcm_settings, fake_fcm, clean_environment):  # type: ignore[no-untyped-def]
+def test_the_async_sender_honours_no_proxy(fcm_settings, fake_fcm, clean_environment):
     clean_environment.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
     clean_environment.setenv("NO_PROXY", "127.0.0.1,localhost")
     sender = fcm.get_sender()
@@ -138,7 +138,7 @@ def test_the_async_sender_honours_no_proxy(fcm_settings, fake_fcm, clean_environ
     assert len(fake_fcm.delivered()) == 1
 
 
-def test_the_async_sender_keeps_a_ca_bundle_variable(  # type: ignore[no-untyped-def]
+def test_the_async_sender_keeps_a_ca_bundle_variable(
     fcm_settings, fake_fcm, clean_environment, tmp_path
 ):
     bundle = tmp_path / "ca.pem"

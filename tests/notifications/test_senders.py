@@ -36,7 +36,7 @@ class Collect(logging.Handler):
 
 
 @pytest.fixture
-def push_log():  # type: ignore[no-untyped-def]
+def push_log():
     handler = Collect()
     logger = logging.getLogger("backend.notifications.push")
     previous = logger.level
@@ -47,7 +47,7 @@ def push_log():  # type: ignore[no-untyped-def]
     logger.setLevel(previous)
 
 
-def enqueue(user, key: str = "k"):  # type: ignore[no-untyped-def]
+def enqueue(user, key: str = "k"):
     return outbox_enqueue(
         recipient=user,
         kind="dose_reminder",
@@ -60,9 +60,9 @@ def enqueue(user, key: str = "k"):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_console_sender_logs_what_it_would_send(settings, patient, push_log):  # type: ignore[no-untyped-def]
+def test_console_sender_logs_what_it_would_send(settings, patient, push_log):
     settings.PUSH_SENDER = "console"
-    device = DeviceFactory(user=patient.user, token="token-console-1234", platform="web")
+    device = DeviceFactory.create(user=patient.user, token="token-console-1234", platform="web")
     with time_machine.travel(NOW, tick=False):
         row = enqueue(patient.user)
         report = outbox_deliver_batch(NOW)
@@ -76,14 +76,14 @@ def test_console_sender_logs_what_it_would_send(settings, patient, push_log):  #
     assert "1234" not in line  # the device's id is logged, never its token
 
 
-def test_console_is_the_default_sender():  # type: ignore[no-untyped-def]
+def test_console_is_the_default_sender():
     assert fcm.get_sender().name == "console"
 
 
 # ---------------------------------------------------------------- fcm configuration
 
 
-def test_the_private_firebase_admin_names_we_rely_on_still_exist(send_each_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_the_private_firebase_admin_names_we_rely_on_still_exist(send_each_settings, fake_fcm):
     """FCM_ENDPOINT works through private names of firebase-admin 7.x (pinned). If this fails
     after an upgrade, read the new messaging.py before changing fcm.py."""
     assert firebase_admin.__version__ == "7.7.0"
@@ -104,7 +104,7 @@ def test_the_private_firebase_admin_names_we_rely_on_still_exist(send_each_setti
     )
 
 
-def test_the_private_firebase_admin_names_the_async_sender_relies_on_still_exist(  # type: ignore[no-untyped-def]
+def test_the_private_firebase_admin_names_the_async_sender_relies_on_still_exist(
     fcm_settings, fake_fcm
 ):
     """FcmSender builds firebase-admin's request itself and hands error answers to its
@@ -128,7 +128,7 @@ def test_the_private_firebase_admin_names_the_async_sender_relies_on_still_exist
     assert received.headers["content-type"] == "application/json"
 
 
-def test_each_sender_has_its_own_uniquely_named_app(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_each_sender_has_its_own_uniquely_named_app(fcm_settings, fake_fcm):
     first = fcm.get_sender()
     assert fcm.get_sender() is first  # kept while the settings stay
     first_app = first._ensure_app()
@@ -141,7 +141,7 @@ def test_each_sender_has_its_own_uniquely_named_app(fcm_settings, fake_fcm):  # 
         firebase_admin.get_app(first_app.name)
 
 
-def test_the_static_token_is_refused_for_googles_endpoint(settings):  # type: ignore[no-untyped-def]
+def test_the_static_token_is_refused_for_googles_endpoint(settings):
     settings.PUSH_SENDER = "fcm"
     settings.FCM_ENDPOINT = "https://fcm.googleapis.com"
     settings.FCM_CREDENTIALS_FILE = ""
@@ -152,7 +152,7 @@ def test_the_static_token_is_refused_for_googles_endpoint(settings):  # type: ig
         call_command("check")
 
 
-def test_an_unknown_sender_is_refused(settings):  # type: ignore[no-untyped-def]
+def test_an_unknown_sender_is_refused(settings):
     settings.PUSH_SENDER = "carrier-pigeon"
     with pytest.raises(ImproperlyConfigured, match="PUSH_SENDER"):
         fcm.get_sender()
@@ -160,7 +160,7 @@ def test_an_unknown_sender_is_refused(settings):  # type: ignore[no-untyped-def]
         call_command("check")
 
 
-def test_a_missing_credentials_file_fails_the_check(settings, tmp_path):  # type: ignore[no-untyped-def]
+def test_a_missing_credentials_file_fails_the_check(settings, tmp_path):
     settings.PUSH_SENDER = "fcm"
     settings.FCM_CREDENTIALS_FILE = str(tmp_path / "missing.json")
     with pytest.raises(SystemCheckError, match=r"notifications\.E003"):
@@ -171,11 +171,11 @@ def test_a_missing_credentials_file_fails_the_check(settings, tmp_path):  # type
 
 
 @pytest.mark.django_db
-def test_no_outside_traffic_even_through_firebase_admin(fcm_settings, fake_fcm, patient):  # type: ignore[no-untyped-def]
+def test_no_outside_traffic_even_through_firebase_admin(fcm_settings, fake_fcm, patient):
     """The suite's conftest refuses every non-loopback connect; firebase-admin's path is no
     exception. (203.0.113.1 is a documentation address: no DNS, never routed.)"""
     fcm_settings.FCM_ENDPOINT = "http://203.0.113.1"
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     with time_machine.travel(NOW, tick=False):
         row = enqueue(patient.user)
         report = outbox_deliver_batch(NOW)
@@ -200,7 +200,7 @@ def test_no_outside_traffic_even_through_firebase_admin(fcm_settings, fake_fcm, 
         ("QUOTA_EXCEEDED", "transient", "QUOTA_EXCEEDED"),
     ],
 )
-def test_fcm_answers_map_to_outcomes(fcm_settings, fake_fcm, code, outcome, error_code):  # type: ignore[no-untyped-def]
+def test_fcm_answers_map_to_outcomes(fcm_settings, fake_fcm, code, outcome, error_code):
     """The fake's error format makes firebase-admin raise the specific exceptions."""
     fake_fcm.answer_next(code)
     message = fcm.PushMessage(token="t", platform="android", title="a", body="b")
@@ -210,7 +210,7 @@ def test_fcm_answers_map_to_outcomes(fcm_settings, fake_fcm, code, outcome, erro
         assert result.min_backoff_seconds >= 60
 
 
-def test_the_sdk_raises_the_specific_exceptions(send_each_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_the_sdk_raises_the_specific_exceptions(send_each_settings, fake_fcm):
     sender = fcm.get_sender()
     app = sender._ensure_app()
     fake_fcm.answer_next("UNREGISTERED", "SENDER_ID_MISMATCH", "QUOTA_EXCEEDED")
@@ -227,18 +227,18 @@ def test_the_sdk_raises_the_specific_exceptions(send_each_settings, fake_fcm):  
 
 
 @pytest.mark.django_db
-def test_a_broken_sender_is_a_transient_failure_not_a_crash(settings, patient, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_broken_sender_is_a_transient_failure_not_a_crash(settings, patient, monkeypatch):
     class Broken:
         name = "broken"
 
-        def send_batch(self, messages):  # type: ignore[no-untyped-def]
+        def send_batch(self, messages):
             raise RuntimeError("boom")
 
         def close(self) -> None:
             pass
 
     monkeypatch.setattr(fcm, "get_sender", Broken)
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     with time_machine.travel(NOW, tick=False):
         row = enqueue(patient.user)
         report = outbox_deliver_batch(NOW)
@@ -251,7 +251,7 @@ def test_a_broken_sender_is_a_transient_failure_not_a_crash(settings, patient, m
 # ---------------------------------------------------------------- backoff
 
 
-def test_retry_delay_is_exponential_with_jitter_and_capped(settings):  # type: ignore[no-untyped-def]
+def test_retry_delay_is_exponential_with_jitter_and_capped(settings):
     settings.OUTBOX_RETRY_BASE_SECONDS = 30
     settings.OUTBOX_RETRY_MAX_SECONDS = 3600
     for attempts in range(1, 12):

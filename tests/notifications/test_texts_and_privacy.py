@@ -4,6 +4,7 @@ FCM server both ways."""
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -18,7 +19,7 @@ from tests.factories.devices import DeviceFactory
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 MEDICATION = re.compile(r"\b(" + "|".join(MEDICATION_WORDS) + r")\b", re.IGNORECASE)
-PAYLOADS = {
+PAYLOADS: dict[str, dict[str, Any]] = {
     "dose_reminder": {"date": "2026-06-01", "slot": 1, "local_time": "08:00", "attempt": 0},
     "dose_reminder_follow_up": {"local_time": "08:00", "attempt": 1},
     "plan_completed": {"plan": "p"},
@@ -33,7 +34,7 @@ PAYLOADS = {
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(TEXTS))
-def test_no_private_text_names_the_drug_or_the_diagnosis(kind, language):  # type: ignore[no-untyped-def]
+def test_no_private_text_names_the_drug_or_the_diagnosis(kind, language):
     kind_name = "dose_reminder" if kind == "dose_reminder_follow_up" else kind
     text = push_text(
         kind=kind_name, payload=PAYLOADS[kind], language=language, show_medication_name=False
@@ -45,7 +46,7 @@ def test_no_private_text_names_the_drug_or_the_diagnosis(kind, language):  # typ
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", ["dose_reminder", "dose_reminder_follow_up", "plan_completed"])
-def test_named_variants_only_for_patients_who_opted_in(kind, language):  # type: ignore[no-untyped-def]
+def test_named_variants_only_for_patients_who_opted_in(kind, language):
     kind_name = "dose_reminder" if kind == "dose_reminder_follow_up" else kind
     text = push_text(
         kind=kind_name, payload=PAYLOADS[kind], language=language, show_medication_name=True
@@ -53,7 +54,7 @@ def test_named_variants_only_for_patients_who_opted_in(kind, language):  # type:
     assert "imatinib" in f"{text.title} {text.body}".lower()
 
 
-def test_staff_texts_never_name_the_drug_even_when_asked():  # type: ignore[no-untyped-def]
+def test_staff_texts_never_name_the_drug_even_when_asked():
     for kind in ("alert_opened", "alert_escalated", "alert_updated", "plan_ending"):
         text = push_text(
             kind=kind, payload=PAYLOADS[kind], language="en", show_medication_name=True
@@ -61,7 +62,7 @@ def test_staff_texts_never_name_the_drug_even_when_asked():  # type: ignore[no-u
         assert "imatinib" not in f"{text.title} {text.body}".lower()
 
 
-def test_texts_are_localised():  # type: ignore[no-untyped-def]
+def test_texts_are_localised():
     def body(kind: str, language: str) -> str:
         return push_text(
             kind=kind, payload=PAYLOADS[kind], language=language, show_medication_name=False
@@ -79,7 +80,7 @@ def test_texts_are_localised():  # type: ignore[no-untyped-def]
     assert body("plan_ending", "en") == "A patient's plan ends on July 1, 2026."
 
 
-def test_follow_ups_say_the_dose_is_not_logged_yet():  # type: ignore[no-untyped-def]
+def test_follow_ups_say_the_dose_is_not_logged_yet():
     text = push_text(
         kind="dose_reminder",
         payload={"local_time": "20:30", "attempt": 2},
@@ -89,7 +90,7 @@ def test_follow_ups_say_the_dose_is_not_logged_yet():  # type: ignore[no-untyped
     assert text.body == "Your 20:30 dose is not logged yet. Tap to log it."
 
 
-def test_unknown_kind_language_or_missing_value_fall_back_safely():  # type: ignore[no-untyped-def]
+def test_unknown_kind_language_or_missing_value_fall_back_safely():
     generic = push_text(kind="new_kind", payload={}, language="en", show_medication_name=True)
     assert (generic.title, generic.body) == ("New notification", "Open the app for details.")
     klingon = push_text(
@@ -108,12 +109,12 @@ def test_unknown_kind_language_or_missing_value_fall_back_safely():  # type: ign
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("opted_in", [False, True])
-def test_lock_screen_text_at_the_fake_server(fcm_settings, fake_fcm, patient, opted_in):  # type: ignore[no-untyped-def]
+def test_lock_screen_text_at_the_fake_server(fcm_settings, fake_fcm, patient, opted_in):
     patient.language = "es"
     patient.save()
     if opted_in:
         notification_preference_update(user=patient.user, show_medication_name_on_lock_screen=True)
-    DeviceFactory(user=patient.user, token="token-1")
+    DeviceFactory.create(user=patient.user, token="token-1")
     with time_machine.travel(NOW, tick=False):
         outbox_enqueue(
             recipient=patient.user,
@@ -141,11 +142,11 @@ def test_lock_screen_text_at_the_fake_server(fcm_settings, fake_fcm, patient, op
 
 
 @pytest.mark.django_db
-def test_staff_get_their_own_language_and_no_clinical_detail(fcm_settings, fake_fcm, nurse):  # type: ignore[no-untyped-def]
+def test_staff_get_their_own_language_and_no_clinical_detail(fcm_settings, fake_fcm, nurse):
     notification_preference_update(
         user=nurse, language="fr", show_medication_name_on_lock_screen=True
     )
-    DeviceFactory(user=nurse, token="token-nurse", platform="web")
+    DeviceFactory.create(user=nurse, token="token-nurse", platform="web")
     with time_machine.travel(NOW, tick=False):
         outbox_enqueue(
             recipient=nurse,
@@ -169,7 +170,7 @@ def test_staff_get_their_own_language_and_no_clinical_detail(fcm_settings, fake_
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_alert_updated_says_an_alert_changed_without_clinical_detail(language):  # type: ignore[no-untyped-def]
+def test_alert_updated_says_an_alert_changed_without_clinical_detail(language):
     text = push_text(
         kind="alert_updated",
         payload=PAYLOADS["alert_updated"],

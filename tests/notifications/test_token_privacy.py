@@ -37,7 +37,7 @@ class Everything(logging.Handler):
 
 
 @pytest.fixture
-def all_logs():  # type: ignore[no-untyped-def]
+def all_logs():
     """The suite runs with -p no:logging (no caplog): the root logger at DEBUG, collected."""
     handler = Everything()
     root = logging.getLogger()
@@ -49,7 +49,7 @@ def all_logs():  # type: ignore[no-untyped-def]
     root.setLevel(previous)
 
 
-def enqueue(user, key: str) -> OutboxMessage:  # type: ignore[no-untyped-def]
+def enqueue(user, key: str) -> OutboxMessage:
     return outbox_enqueue(
         recipient=user,
         kind="dose_reminder",
@@ -61,7 +61,7 @@ def enqueue(user, key: str) -> OutboxMessage:  # type: ignore[no-untyped-def]
 class CrashingSender:
     name = "crashing"
 
-    def send_batch(self, messages):  # type: ignore[no-untyped-def]
+    def send_batch(self, messages):
         raise RuntimeError(f"could not send to {messages[0].token}")
 
     def close(self) -> None:
@@ -70,7 +70,7 @@ class CrashingSender:
 
 def test_no_log_record_holds_the_token(
     all_logs, fcm_settings, fake_fcm, patient, foreign_patient, nurse, monkeypatch
-):  # type: ignore[no-untyped-def]
+):
     first, second = client_for(patient.user), client_for(foreign_patient.user)
     fake_fcm.quote_tokens = True
 
@@ -130,7 +130,7 @@ def test_no_log_record_holds_the_token(
     assert not any(TOKEN in str(event.detail) for event in AuditEvent.objects.all())
 
 
-def test_an_fcm_error_quoting_the_token_is_kept_without_it(fcm_settings, fake_fcm):  # type: ignore[no-untyped-def]
+def test_an_fcm_error_quoting_the_token_is_kept_without_it(fcm_settings, fake_fcm):
     fake_fcm.quote_tokens = True
     fake_fcm.answer_token(TOKEN, "INVALID_ARGUMENT")
     (outcome,) = fcm.get_sender().send_batch(

@@ -70,7 +70,7 @@ def parsed(html: str) -> _Tags:
 # ---------------------------------------------------------------- the shell
 
 
-def test_the_shell_has_no_inline_code_and_a_strict_csp(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_shell_has_no_inline_code_and_a_strict_csp(web) -> None:
     response = web.get("/app/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
@@ -87,7 +87,7 @@ def test_the_shell_has_no_inline_code_and_a_strict_csp(web) -> None:  # type: ig
     assert scripts == [{"type": "module", "src": "/static/patientapp/js/app.js"}]
 
 
-def test_the_shell_hands_its_settings_to_the_javascript_as_data_attributes(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_shell_hands_its_settings_to_the_javascript_as_data_attributes(web) -> None:
     page = parsed(web.get("/app/").content.decode())
     html = next(attrs for tag, attrs in page.tags if tag == "html")
     assert {key: html[key] for key in html if key.startswith("data-")} == {
@@ -111,13 +111,13 @@ def test_the_shell_hands_its_settings_to_the_javascript_as_data_attributes(web) 
         ("", "en", "Imatinib diary"),
     ],
 )
-def test_the_shell_starts_in_the_browsers_language(web, accept, lang, title) -> None:  # type: ignore[no-untyped-def]
+def test_the_shell_starts_in_the_browsers_language(web, accept, lang, title) -> None:
     html = web.get("/app/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
     assert next(attrs for tag, attrs in parsed(html).tags if tag == "html")["lang"] == lang
     assert f"<title>{title}</title>" in html
 
 
-def test_the_app_reads_nothing_private_and_accepts_only_get(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_reads_nothing_private_and_accepts_only_get(web) -> None:
     for path in ("/app/", "/app/sw.js", "/app/manifest.webmanifest", "/app/config.json"):
         assert web.get(path).status_code == 200, path
         assert web.post(path).status_code == 405, path
@@ -133,7 +133,7 @@ def worker_constants(body: str) -> tuple[str, list[str]]:
     return version.group(1), json.loads(urls.group(1))
 
 
-def test_the_worker_caches_exactly_the_shell_and_never_the_api(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_worker_caches_exactly_the_shell_and_never_the_api(web) -> None:
     response = web.get("/app/sw.js")
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Cache-Control"] == "no-cache"
@@ -153,7 +153,7 @@ def test_the_worker_caches_exactly_the_shell_and_never_the_api(web) -> None:  # 
     assert version == web.get("/app/config.json").json()["version"]
 
 
-def test_turning_push_on_changes_the_version_so_phones_fetch_the_page_with_its_new_csp(  # type: ignore[no-untyped-def]
+def test_turning_push_on_changes_the_version_so_phones_fetch_the_page_with_its_new_csp(
     web, settings
 ) -> None:
     """The worker serves /app/ from its cache, CSP header included: the version must change
@@ -166,7 +166,7 @@ def test_turning_push_on_changes_the_version_so_phones_fetch_the_page_with_its_n
     assert after == web.get("/app/config.json").json()["version"] == shell.shell_version()
 
 
-def test_the_version_changes_whenever_a_shell_file_does(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_version_changes_whenever_a_shell_file_does(tmp_path, monkeypatch) -> None:
     static = tmp_path / "static"
     (static / "patientapp" / "js").mkdir(parents=True)
     (static / "patientapp" / "js" / "app.js").write_text("one")
@@ -187,7 +187,7 @@ def test_the_version_changes_whenever_a_shell_file_does(tmp_path, monkeypatch) -
 # ---------------------------------------------------------------- manifest and config
 
 
-def test_the_manifest_installs_the_app_at_app_with_real_icons(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_manifest_installs_the_app_at_app_with_real_icons(web) -> None:
     response = web.get("/app/manifest.webmanifest")
     assert response["Content-Type"] == "application/manifest+json"
     manifest = response.json()
@@ -196,20 +196,22 @@ def test_the_manifest_installs_the_app_at_app_with_real_icons(web) -> None:  # t
     assert manifest["name"] == "Imatinib diary"
     assert {icon["purpose"] for icon in manifest["icons"]} == {"any", "maskable"}
     for icon in manifest["icons"]:
-        path = Path(finders.find(icon["src"].removeprefix("/static/")))
+        found = finders.find(icon["src"].removeprefix("/static/"))
+        assert isinstance(found, str), icon["src"]
+        path = Path(found)
         width, height = Image.open(path).size
         assert icon["sizes"] == f"{width}x{height}"
     spanish = web.get("/app/manifest.webmanifest", HTTP_ACCEPT_LANGUAGE="es").json()
     assert (spanish["name"], spanish["lang"]) == ("Diario de imatinib", "es")
 
 
-def test_config_says_push_is_not_set_up_without_a_firebase_config(web) -> None:  # type: ignore[no-untyped-def]
+def test_config_says_push_is_not_set_up_without_a_firebase_config(web) -> None:
     body = web.get("/app/config.json").json()
     assert body["push"] == {"configured": False, "firebase": {}, "vapid_key": ""}
     assert body["languages"] == ["en", "es"]
 
 
-def test_config_hands_over_the_firebase_web_config_when_set(web, settings) -> None:  # type: ignore[no-untyped-def]
+def test_config_hands_over_the_firebase_web_config_when_set(web, settings) -> None:
     firebase = {"apiKey": "k", "projectId": "gist", "messagingSenderId": "1", "appId": "1:1:web:1"}
     settings.PATIENT_APP_FIREBASE_CONFIG = firebase
     assert web.get("/app/config.json").json()["push"]["configured"] is False  # no VAPID key
@@ -355,7 +357,7 @@ def test_modules_import_only_files_that_exist_and_never_parse_markup() -> None:
 # ---------------------------------------------------------------- push: CSP and the vendored SDK
 
 
-def directives(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def directives(response) -> dict[str, list[str]]:
     policy = response["Content-Security-Policy"]
     return {
         name: values
@@ -363,7 +365,7 @@ def directives(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def
     }
 
 
-def test_the_shells_csp_opens_connect_src_to_firebase_only_when_push_is_configured(  # type: ignore[no-untyped-def]
+def test_the_shells_csp_opens_connect_src_to_firebase_only_when_push_is_configured(
     web, settings
 ) -> None:
     from backend.patientapp.views import FIREBASE_CONNECT_SRC

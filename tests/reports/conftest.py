@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from backend.accounts.models import Patient, User
 from backend.adherence.models import DoseStatus, PlanHold, SkipReason, TreatmentPlan
 from backend.adherence.services.ledger import ledger_rewrite
 from backend.alerts.models import Alert
@@ -35,9 +36,9 @@ def local(day: date, wall: str) -> datetime:
 
 @dataclass
 class History:
-    patient: object
+    patient: Patient
     plan: TreatmentPlan
-    nurse: object
+    nurse: User
     severe_report: SideEffectReport
     alert: Alert
 
@@ -56,7 +57,7 @@ def dose_status_for(day: date) -> tuple[str, bool, str]:
 
 
 @pytest.fixture
-def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
+def history(nurse, patient) -> History:
     patient.time_zone = ZONE
     patient.save()
     with time_machine.travel(NOW, tick=False):
@@ -122,6 +123,6 @@ def history(nurse, patient) -> History:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def report_data(history) -> PatientReportData:  # type: ignore[no-untyped-def]
+def report_data(history) -> PatientReportData:
     with time_machine.travel(NOW, tick=False):
         return patient_report_data(history.patient, REPORT_FIRST, REPORT_LAST)

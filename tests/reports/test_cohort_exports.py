@@ -50,7 +50,7 @@ def local(day: date, wall: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(ZONE))
 
 
-def log(plan, day, slot, status, *, wall="08:05", late=False, reason=""):  # type: ignore[no-untyped-def]
+def log(plan, day, slot, status, *, wall="08:05", late=False, reason=""):
     return DoseRecord(
         plan,
         day,
@@ -64,7 +64,7 @@ def log(plan, day, slot, status, *, wall="08:05", late=False, reason=""):  # typ
 
 
 @pytest.fixture
-def cohort(nurse, admin_user, care_team, other_care_team):  # type: ignore[no-untyped-def]
+def cohort(nurse, admin_user, care_team, other_care_team):
     """Alba: once daily, 6 on time, 1 late, 2 skipped (forgot, side effects), 1 missed.
     Bruno: twice daily, day 3 evening and all of day 4 missed, a severe nausea report graded 2
     and its alert resolved after 3 hours. Their names try spreadsheet formula injection.
@@ -83,21 +83,21 @@ def cohort(nurse, admin_user, care_team, other_care_team):  # type: ignore[no-un
             time_zone=ZONE,
         )
         cara = activated_patient(care_team=other_care_team, display_name="Cara", time_zone=ZONE)
-        alba_plan = TreatmentPlanFactory(
+        alba_plan = TreatmentPlanFactory.create(
             patient=alba,
             created_by=nurse,
             case=HIGH_RISK_CASE,
             start_date=START,
             dose_times=["08:00"],
         )
-        bruno_plan = TreatmentPlanFactory(
+        bruno_plan = TreatmentPlanFactory.create(
             patient=bruno,
             created_by=nurse,
             case=ADVANCED_KIT_EXON_9_CASE,
             start_date=START,
             dose_times=["08:00", "20:00"],
         )
-        TreatmentPlanFactory(
+        TreatmentPlanFactory.create(
             patient=cara,
             created_by=admin_user,
             case=HIGH_RISK_CASE,
@@ -139,17 +139,17 @@ def cohort(nurse, admin_user, care_team, other_care_team):  # type: ignore[no-un
     return {"alba": alba, "bruno": bruno, "cara": cara}
 
 
-def csv_rows(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+def csv_rows(response) -> list[dict[str, str]]:
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
 
 
 @pytest.fixture
-def coordinator_api(coordinator):  # type: ignore[no-untyped-def]
+def coordinator_api(coordinator):
     return client_for(coordinator)
 
 
-def test_csv_has_the_hand_computed_figures(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+def test_csv_has_the_hand_computed_figures(coordinator_api, cohort):
     with time_machine.travel(NOW, tick=False):
         response = coordinator_api.get("/api/v1/exports/adherence.csv", QUERY)
     assert response.status_code == 200
@@ -225,7 +225,7 @@ def test_csv_has_the_hand_computed_figures(coordinator_api, cohort):  # type: ig
         assert int(row["longest_missed_streak"]) == metrics.longest_missed_streak
 
 
-def test_xlsx_has_the_same_figures_as_typed_cells(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+def test_xlsx_has_the_same_figures_as_typed_cells(coordinator_api, cohort):
     with time_machine.travel(NOW, tick=False):
         response = coordinator_api.get("/api/v1/exports/adherence.xlsx", QUERY)
     assert response.status_code == 200
@@ -252,7 +252,7 @@ def test_xlsx_has_the_same_figures_as_typed_cells(coordinator_api, cohort):  # t
     assert alba[index["pdc_percent"]].value == pytest.approx(0.7)
 
 
-def test_dose_csv_has_one_row_per_scheduled_dose(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+def test_dose_csv_has_one_row_per_scheduled_dose(coordinator_api, cohort):
     with time_machine.travel(NOW, tick=False):
         response = coordinator_api.get("/api/v1/exports/doses.csv", QUERY)
     rows = csv_rows(response)
@@ -276,7 +276,7 @@ def test_dose_csv_has_one_row_per_scheduled_dose(coordinator_api, cohort):  # ty
     assert alba["2026-11-01"]["due_at"] == "2026-11-01T07:00:00+00:00"  # 08:00 in Madrid (CET)
 
 
-def _peak_while_reading(client, query) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+def _peak_while_reading(client, query) -> tuple[int, int, int]:
     response = client.get("/api/v1/exports/doses.csv", query)
     assert response.status_code == 200
     assert response.streaming
@@ -292,9 +292,7 @@ def _peak_while_reading(client, query) -> tuple[int, int, int]:  # type: ignore[
     return peak, size, lines - 1
 
 
-def test_streaming_memory_does_not_grow_with_the_rows(  # type: ignore[no-untyped-def]
-    coordinator, nurse, care_team, monkeypatch
-):
+def test_streaming_memory_does_not_grow_with_the_rows(coordinator, nurse, care_team, monkeypatch):
     """Rows are produced a chunk of patients at a time: reading 4 times the rows (8,000 dose
     rows) does not take 4 times the memory, and the peak stays well below the body's size."""
     monkeypatch.setattr("backend.reports.rows.CHUNK_SIZE", 5)
@@ -306,7 +304,7 @@ def test_streaming_memory_does_not_grow_with_the_rows(  # type: ignore[no-untype
             while care_team.patients.count() < count:
                 patient = activated_patient(care_team=care_team, time_zone=ZONE)
                 with time_machine.travel(NOW, tick=False):
-                    TreatmentPlanFactory(
+                    TreatmentPlanFactory.create(
                         patient=patient,
                         created_by=nurse,
                         case=ADVANCED_KIT_EXON_9_CASE,
@@ -345,13 +343,13 @@ def test_streaming_memory_does_not_grow_with_the_rows(  # type: ignore[no-untype
     ],
 )
 @pytest.mark.parametrize("path", ["adherence.csv", "adherence.xlsx", "doses.csv"])
-def test_bad_parameters_are_400_naming_the_parameter(coordinator_api, path, query, field):  # type: ignore[no-untyped-def]
+def test_bad_parameters_are_400_naming_the_parameter(coordinator_api, path, query, field):
     response = coordinator_api.get(f"/api/v1/exports/{path}", query, HTTP_ACCEPT="text/csv")
     assert response.status_code == 400, response.content
     assert [error["field"] for error in response.json()["errors"]] == [field]
 
 
-def test_another_teams_id_is_an_unknown_team(coordinator_api, other_care_team):  # type: ignore[no-untyped-def]
+def test_another_teams_id_is_an_unknown_team(coordinator_api, other_care_team):
     response = coordinator_api.get(
         "/api/v1/exports/adherence.csv", {**QUERY, "care_team": other_care_team.pk}
     )
@@ -359,7 +357,7 @@ def test_another_teams_id_is_an_unknown_team(coordinator_api, other_care_team): 
     assert response.json()["errors"] == [{"field": "care_team", "reason": "Unknown care team."}]
 
 
-def test_five_years_is_the_longest_range(coordinator_api):  # type: ignore[no-untyped-def]
+def test_five_years_is_the_longest_range(coordinator_api):
     ok = coordinator_api.get(
         "/api/v1/exports/adherence.csv", {"from": "2021-01-01", "to": "2025-12-31"}
     )
@@ -371,9 +369,7 @@ def test_five_years_is_the_longest_range(coordinator_api):  # type: ignore[no-un
     assert too_long.status_code == 400
 
 
-def test_cohort_exports_are_for_coordinators_and_admins(  # type: ignore[no-untyped-def]
-    cohort, nurse, admin_user
-):
+def test_cohort_exports_are_for_coordinators_and_admins(cohort, nurse, admin_user):
     for path in ("adherence.csv", "adherence.xlsx", "doses.csv"):
         assert client_for(nurse).get(f"/api/v1/exports/{path}", QUERY).status_code == 403
         patient_user = cohort["alba"].user
@@ -384,7 +380,7 @@ def test_cohort_exports_are_for_coordinators_and_admins(  # type: ignore[no-unty
     assert len(admin_rows) == 3  # admins see every team, Cara included
 
 
-def test_every_export_is_in_the_audit_log(coordinator_api, coordinator, cohort, care_team):  # type: ignore[no-untyped-def]
+def test_every_export_is_in_the_audit_log(coordinator_api, coordinator, cohort, care_team):
     with time_machine.travel(NOW, tick=False):
         response = coordinator_api.get(
             "/api/v1/exports/adherence.csv", {**QUERY, "care_team": care_team.pk}
@@ -419,18 +415,18 @@ PSEUDONYMISED = {**QUERY, "pseudonymised": "true"}
 STUDY_ID = re.compile(r"^S-[A-Z2-7]{12}$")
 
 
-def get(client, path: str, query: dict):  # type: ignore[no-untyped-def]
+def get(client, path: str, query: dict):
     with time_machine.travel(NOW, tick=False):
         response = client.get(f"/api/v1/exports/{path}", query)
     assert response.status_code == 200, response.content
     return response
 
 
-def body_of(response) -> str:  # type: ignore[no-untyped-def]
+def body_of(response) -> str:
     return b"".join(response.streaming_content).decode("utf-8-sig")
 
 
-def identifying_texts(cohort) -> list[str]:  # type: ignore[no-untyped-def]
+def identifying_texts(cohort) -> list[str]:
     """Everything that names Alba or Bruno, or links back to them through the service."""
     texts = ["Alba", "Bruno", "HYPERLINK", "34-600"]
     for patient in (cohort["alba"], cohort["bruno"]):
@@ -439,7 +435,7 @@ def identifying_texts(cohort) -> list[str]:  # type: ignore[no-untyped-def]
     return texts
 
 
-def test_cohort_files_carry_names_and_record_numbers(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+def test_cohort_files_carry_names_and_record_numbers(coordinator_api, cohort):
     rows = csv_rows(get(coordinator_api, "adherence.csv", QUERY))
     assert list(rows[0])[:4] == ["patient_id", "display_name", "medical_record_number", "care_team"]
     people = {
@@ -462,7 +458,7 @@ def test_cohort_files_carry_names_and_record_numbers(coordinator_api, cohort):  
     )
 
 
-def test_pseudonymised_files_name_no_patient(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+def test_pseudonymised_files_name_no_patient(coordinator_api, cohort):
     alba, bruno = cohort["alba"], cohort["bruno"]
     summary = get(coordinator_api, "adherence.csv", PSEUDONYMISED)
     assert (
@@ -499,13 +495,11 @@ def test_pseudonymised_files_name_no_patient(coordinator_api, cohort):  # type: 
     assert {row["study_plan_id"] for row in dose_rows} == plans
 
 
-def csv_rows_of(text: str):  # type: ignore[no-untyped-def]
+def csv_rows_of(text: str):
     return csv.DictReader(io.StringIO(text))
 
 
-def test_study_ids_are_stable_across_exports_and_keyed(  # type: ignore[no-untyped-def]
-    coordinator_api, cohort, settings
-):
+def test_study_ids_are_stable_across_exports_and_keyed(coordinator_api, cohort, settings):
     first = {
         row["study_id"] for row in csv_rows(get(coordinator_api, "adherence.csv", PSEUDONYMISED))
     }
@@ -523,7 +517,7 @@ def test_study_ids_are_stable_across_exports_and_keyed(  # type: ignore[no-untyp
     assert other.isdisjoint(first) and len(other) == 2
 
 
-def test_the_audit_says_whether_a_file_was_pseudonymised(coordinator_api, cohort):  # type: ignore[no-untyped-def]
+def test_the_audit_says_whether_a_file_was_pseudonymised(coordinator_api, cohort):
     body_of(get(coordinator_api, "adherence.csv", PSEUDONYMISED))
     body_of(get(coordinator_api, "doses.csv", QUERY))
     summary = AuditEvent.objects.filter(action="export.adherence_csv").order_by("id")
@@ -545,7 +539,7 @@ def test_the_audit_says_whether_a_file_was_pseudonymised(coordinator_api, cohort
     }
 
 
-def test_a_pseudonymised_background_export(  # type: ignore[no-untyped-def]
+def test_a_pseudonymised_background_export(
     coordinator_api, coordinator, cohort, settings, tmp_path
 ):
     settings.EXPORT_DIR = str(tmp_path)
@@ -574,7 +568,7 @@ def test_a_pseudonymised_background_export(  # type: ignore[no-untyped-def]
     assert event.detail["pseudonymised"] is True
 
 
-def test_without_a_key_pseudonymised_exports_are_refused(coordinator_api, cohort, settings):  # type: ignore[no-untyped-def]
+def test_without_a_key_pseudonymised_exports_are_refused(coordinator_api, cohort, settings):
     settings.EXPORT_PSEUDONYM_KEY = None
     with time_machine.travel(NOW, tick=False):
         response = coordinator_api.get("/api/v1/exports/adherence.csv", PSEUDONYMISED)

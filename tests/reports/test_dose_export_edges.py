@@ -31,7 +31,7 @@ QUERY = {"from": "2026-10-24", "to": "2026-11-02"}
 RECORD = '=A,"b"'  # a formula, a comma and a quote
 
 
-def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):  # type: ignore[no-untyped-def]
+def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):
     return DoseRecord(
         plan,
         day,
@@ -45,7 +45,7 @@ def log(plan, day, slot, status, *, taken_at=None, late=False, reason=""):  # ty
 
 
 @pytest.fixture
-def week(nurse, care_team):  # type: ignore[no-untyped-def]
+def week(nurse, care_team):
     """Dana: once daily at 08:00 in Madrid from 1 October (plan A); Madrid leaves summer time
     on 25 October; she moves to New York from 26 October; A is held on 27 October and
     stopped on 29 October at noon New York time; plan B (09:00 and 21:00) starts on 28
@@ -56,7 +56,7 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
             care_team=care_team, display_name="Dana", medical_record_number=RECORD, time_zone=MADRID
         )
         activated_patient(care_team=care_team, display_name="Eli", time_zone=MADRID)
-        plan_a = TreatmentPlanFactory(
+        plan_a = TreatmentPlanFactory.create(
             patient=dana, created_by=nurse, case=HIGH_RISK_CASE, start_date="2026-10-01"
         )
         plan_hold_add(
@@ -79,7 +79,7 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
     with time_machine.travel(datetime(2026, 10, 29, 16, 0, tzinfo=UTC), tick=False):
         plan_stop(plan=plan_a, stopped_by=nurse, reason="Intolerance")
     with time_machine.travel(NOW, tick=False):
-        plan_b = TreatmentPlanFactory(
+        plan_b = TreatmentPlanFactory.create(
             patient=dana,
             created_by=nurse,
             case=ADVANCED_KIT_EXON_9_CASE,
@@ -120,7 +120,7 @@ def week(nurse, care_team):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):  # type: ignore[no-untyped-def]
+def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):
     with time_machine.travel(NOW, tick=False):
         response = client_for(coordinator).get("/api/v1/exports/doses.csv", QUERY)
     assert response.status_code == 200
@@ -159,7 +159,7 @@ def test_every_field_of_a_week_with_the_schedule_edges(coordinator, week):  # ty
 
 
 @pytest.mark.django_db
-def test_the_background_job_writes_the_same_file(coordinator, week, settings, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_background_job_writes_the_same_file(coordinator, week, settings, tmp_path):
     from backend.reports.services import ExportRequest, export_job_request, export_job_run
 
     settings.EXPORT_DIR = str(tmp_path)

@@ -32,12 +32,12 @@ def assert_safe(value: str, suffix: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _now():  # type: ignore[no-untyped-def]
+def _now():
     with time_machine.travel(NOW, tick=False):
         yield
 
 
-def test_the_pdf_name_with_a_hostile_record_number(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_pdf_name_with_a_hostile_record_number(nurse, patient):
     client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
         {"case": CASE, "dose_times": ["08:00"]},
@@ -54,7 +54,7 @@ def test_the_pdf_name_with_a_hostile_record_number(nurse, patient):  # type: ign
     assert response["Cache-Control"] == "no-store"
 
 
-def test_the_fhir_bundle_is_no_store(nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_fhir_bundle_is_no_store(nurse, patient):
     patient.medical_record_number = HOSTILE
     patient.save(update_fields=["medical_record_number"])
     response = client_for(nurse).get(f"/api/v1/patients/{patient.pk}/fhir/")
@@ -71,7 +71,7 @@ def test_the_fhir_bundle_is_no_store(nurse, patient):  # type: ignore[no-untyped
         ("exports/adherence.xlsx", ".xlsx"),
     ],
 )
-def test_cohort_file_names(coordinator, patient, path, suffix):  # type: ignore[no-untyped-def]
+def test_cohort_file_names(coordinator, patient, path, suffix):
     response = client_for(coordinator).get(
         f"/api/v1/{path}", {"from": "2026-03-01", "to": "2026-03-09"}
     )

@@ -35,13 +35,13 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def export_dir(settings, tmp_path):  # type: ignore[no-untyped-def]
+def export_dir(settings, tmp_path):
     settings.EXPORT_DIR = str(tmp_path / "exports")
     return settings
 
 
 @pytest.fixture
-def team_patients(care_team, other_care_team):  # type: ignore[no-untyped-def]
+def team_patients(care_team, other_care_team):
     """Three patients of the coordinator's team, and one of another team (never exported)."""
     activated_patient(care_team=other_care_team, display_name="Elsewhere")
     return [activated_patient(care_team=care_team, display_name=f"P{n}") for n in range(3)]
@@ -58,11 +58,11 @@ def patient_ids(events: list[AuditEvent]) -> list[str]:
     return sorted(str(event.patient_id) for event in events)
 
 
-def ids_of(patients) -> list[str]:  # type: ignore[no-untyped-def]
+def ids_of(patients) -> list[str]:
     return sorted(str(patient.pk) for patient in patients)
 
 
-def ready_job(coordinator, kind: str = "adherence_csv", **extra: object) -> ExportJob:  # type: ignore[no-untyped-def]
+def ready_job(coordinator, kind: str = "adherence_csv", **extra: object) -> ExportJob:
     """A job asked for through the API and built as the worker builds it."""
     response = client_for(coordinator).post(
         "/api/v1/exports/jobs/", {**QUERY, "kind": kind, **extra}, format="json"
@@ -73,12 +73,12 @@ def ready_job(coordinator, kind: str = "adherence_csv", **extra: object) -> Expo
     return job
 
 
-def download(user, job: ExportJob):  # type: ignore[no-untyped-def]
+def download(user, job: ExportJob):
     """A fresh client each time: revoking access may also end the user's older tokens."""
     return client_for(user).get(f"/api/v1/exports/jobs/{job.pk}/download/")
 
 
-def assert_refused(response, job: ExportJob, user) -> None:  # type: ignore[no-untyped-def]
+def assert_refused(response, job: ExportJob, user) -> None:
     assert response.status_code == 403, response.content
     body = response.json()
     assert body["code"] == "access_revoked"
@@ -92,9 +92,7 @@ def assert_refused(response, job: ExportJob, user) -> None:  # type: ignore[no-u
 # ------------------------------------------------------------------ the download's check
 
 
-def test_the_requester_with_access_to_every_patient_downloads(  # type: ignore[no-untyped-def]
-    coordinator, team_patients
-):
+def test_the_requester_with_access_to_every_patient_downloads(coordinator, team_patients):
     job = ready_job(coordinator)
     response = download(coordinator, job)
     assert response.status_code == 200
@@ -105,7 +103,7 @@ def test_the_requester_with_access_to_every_patient_downloads(  # type: ignore[n
     assert not AuditEvent.objects.filter(action="export.download_refused").exists()
 
 
-def test_a_coordinator_removed_from_the_team_may_not_download(  # type: ignore[no-untyped-def]
+def test_a_coordinator_removed_from_the_team_may_not_download(
     coordinator, care_team, team_patients
 ):
     job = ready_job(coordinator, care_team=care_team.pk)
@@ -122,7 +120,7 @@ def test_a_coordinator_removed_from_the_team_may_not_download(  # type: ignore[n
     assert [item["id"] for item in api.get("/api/v1/exports/jobs/").json()] == [str(job.pk)]
 
 
-def test_a_patient_moved_to_another_team_stops_the_download(  # type: ignore[no-untyped-def]
+def test_a_patient_moved_to_another_team_stops_the_download(
     coordinator, other_care_team, team_patients
 ):
     job = ready_job(coordinator)
@@ -134,7 +132,7 @@ def test_a_patient_moved_to_another_team_stops_the_download(  # type: ignore[no-
     assert "1 of the patients" in response.json()["detail"]
 
 
-def test_a_patient_moved_to_another_of_the_requesters_teams_is_still_visible(  # type: ignore[no-untyped-def]
+def test_a_patient_moved_to_another_of_the_requesters_teams_is_still_visible(
     coordinator, other_care_team, team_patients
 ):
     CareTeamMembership.objects.create(user=coordinator, care_team=other_care_team)
@@ -145,7 +143,7 @@ def test_a_patient_moved_to_another_of_the_requesters_teams_is_still_visible(  #
     assert download(coordinator, job).status_code == 200
 
 
-def test_patients_joining_the_team_after_the_build_do_not_matter(  # type: ignore[no-untyped-def]
+def test_patients_joining_the_team_after_the_build_do_not_matter(
     coordinator, care_team, other_care_team, team_patients
 ):
     """The check is of the file's patients (recorded at build time), not today's cohort."""
@@ -155,7 +153,7 @@ def test_patients_joining_the_team_after_the_build_do_not_matter(  # type: ignor
     assert ExportJobPatient.objects.filter(job=job).count() == 3
 
 
-def test_a_changed_role_is_checked_too(coordinator, team_patients):  # type: ignore[no-untyped-def]
+def test_a_changed_role_is_checked_too(coordinator, team_patients):
     job = ready_job(coordinator)
     coordinator.role = "nurse"  # the endpoint is for coordinators and admins
     coordinator.save()
@@ -170,9 +168,7 @@ def test_a_changed_role_is_checked_too(coordinator, team_patients):  # type: ign
     assert download(coordinator, job).status_code == 200
 
 
-def test_an_admins_job_survives_patients_moving(  # type: ignore[no-untyped-def]
-    admin_user, other_care_team, team_patients
-):
+def test_an_admins_job_survives_patients_moving(admin_user, other_care_team, team_patients):
     job = ready_job(admin_user)
     assert ExportJobPatient.objects.filter(job=job).count() == 4  # every team
     team_patients[0].care_team = other_care_team
@@ -180,9 +176,7 @@ def test_an_admins_job_survives_patients_moving(  # type: ignore[no-untyped-def]
     assert download(admin_user, job).status_code == 200
 
 
-def test_a_job_without_a_recorded_patient_set_is_not_given_out(  # type: ignore[no-untyped-def]
-    coordinator, team_patients
-):
+def test_a_job_without_a_recorded_patient_set_is_not_given_out(coordinator, team_patients):
     """A file built before patients were recorded cannot be checked, so it is refused."""
     job = ready_job(coordinator)
     ExportJob.objects.filter(pk=job.pk).update(patients_recorded=False)
@@ -190,7 +184,7 @@ def test_a_job_without_a_recorded_patient_set_is_not_given_out(  # type: ignore[
     assert_refused(download(coordinator, job), job, coordinator)
 
 
-def test_the_check_is_one_query_whatever_the_number_of_patients(  # type: ignore[no-untyped-def]
+def test_the_check_is_one_query_whatever_the_number_of_patients(
     coordinator, care_team, team_patients
 ):
     job = ready_job(coordinator)
@@ -208,7 +202,7 @@ def test_the_check_is_one_query_whatever_the_number_of_patients(  # type: ignore
 
 
 @pytest.mark.parametrize("kind", ["adherence_csv", "adherence_xlsx"])
-def test_the_jobs_recorded_patients_are_the_files_patients(  # type: ignore[no-untyped-def]
+def test_the_jobs_recorded_patients_are_the_files_patients(
     coordinator, team_patients, monkeypatch, export_dir, kind
 ):
     monkeypatch.setattr(report_rows, "CHUNK_SIZE", 2)  # the set is written a chunk at a time
@@ -232,7 +226,7 @@ def test_the_jobs_recorded_patients_are_the_files_patients(  # type: ignore[no-u
     assert events[0].detail["filters"] == {**QUERY, "care_team": None}
 
 
-def test_a_rerun_of_a_half_built_job_records_the_cohort_again(  # type: ignore[no-untyped-def]
+def test_a_rerun_of_a_half_built_job_records_the_cohort_again(
     coordinator, care_team, team_patients
 ):
     job = ready_job(coordinator)
@@ -247,9 +241,7 @@ def test_a_rerun_of_a_half_built_job_records_the_cohort_again(  # type: ignore[n
     assert ExportJobPatient.objects.filter(job=job).count() == 4
 
 
-def test_the_dose_job_records_patients_with_and_without_doses(  # type: ignore[no-untyped-def]
-    coordinator, nurse, team_patients
-):
+def test_the_dose_job_records_patients_with_and_without_doses(coordinator, nurse, team_patients):
     """A patient with no plan has no rows in the dose CSV but was part of the export."""
     with time_machine.travel(NOW, tick=False):
         body = {"case": {**HIGH_RISK_CASE, "start_date": "2026-10-01"}, "dose_times": ["08:00"]}
@@ -278,7 +270,7 @@ def test_the_dose_job_records_patients_with_and_without_doses(  # type: ignore[n
         ("doses.csv", "doses_csv"),
     ],
 )
-def test_every_sync_export_attributes_each_patient_it_contained(  # type: ignore[no-untyped-def]
+def test_every_sync_export_attributes_each_patient_it_contained(
     coordinator, team_patients, path, kind
 ):
     response = client_for(coordinator).get(f"/api/v1/exports/{path}", QUERY)
@@ -303,7 +295,7 @@ def test_every_sync_export_attributes_each_patient_it_contained(  # type: ignore
     assert len(included(kind=kind)) == 6
 
 
-def test_patients_are_attributed_in_batches_not_one_insert_each(  # type: ignore[no-untyped-def]
+def test_patients_are_attributed_in_batches_not_one_insert_each(
     coordinator, care_team, team_patients, monkeypatch
 ):
     for n in range(4):
@@ -323,7 +315,7 @@ def test_patients_are_attributed_in_batches_not_one_insert_each(  # type: ignore
     assert len(included(kind="adherence_csv")) == 7
 
 
-def test_a_client_that_goes_away_is_attributed_what_it_was_sent(  # type: ignore[no-untyped-def]
+def test_a_client_that_goes_away_is_attributed_what_it_was_sent(
     coordinator, team_patients, monkeypatch
 ):
     monkeypatch.setattr(tabular, "BLOCK_ROWS", 1)  # a block of the stream per row
@@ -342,9 +334,7 @@ def test_a_client_that_goes_away_is_attributed_what_it_was_sent(  # type: ignore
     assert finished.detail["completed"] is False
 
 
-def test_each_export_is_attributed_to_whoever_made_it(  # type: ignore[no-untyped-def]
-    care_team, team_patients, admin_user
-):
+def test_each_export_is_attributed_to_whoever_made_it(care_team, team_patients, admin_user):
     colleague = StaffFactory(role="coordinator", care_teams=[care_team])
     for user in (colleague, admin_user):
         response = client_for(user).get("/api/v1/exports/adherence.csv", QUERY)

@@ -24,7 +24,7 @@ QUERY = {"from": "2026-10-01", "to": "2026-10-31"}
 
 
 @pytest.fixture
-def small_threshold(settings, tmp_path):  # type: ignore[no-untyped-def]
+def small_threshold(settings, tmp_path):
     """Three patients count as 'large' here (the real threshold is 4,800)."""
     settings.EXPORT_ASYNC_MIN_PATIENTS = 2
     settings.EXPORT_DIR = str(tmp_path / "exports")
@@ -32,11 +32,11 @@ def small_threshold(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def three_patients(care_team):  # type: ignore[no-untyped-def]
+def three_patients(care_team):
     return [activated_patient(care_team=care_team, display_name=f"P{n}") for n in range(3)]
 
 
-def wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(condition, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -46,7 +46,7 @@ def wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyp
 
 
 @pytest.mark.django_db
-def test_a_cohort_over_the_threshold_is_refused_synchronously(  # type: ignore[no-untyped-def]
+def test_a_cohort_over_the_threshold_is_refused_synchronously(
     small_threshold, three_patients, coordinator
 ):
     response = client_for(coordinator).get("/api/v1/exports/adherence.csv", QUERY)
@@ -58,7 +58,7 @@ def test_a_cohort_over_the_threshold_is_refused_synchronously(  # type: ignore[n
 
 
 @pytest.mark.django_db
-def test_progress_is_counted_a_chunk_at_a_time(  # type: ignore[no-untyped-def]
+def test_progress_is_counted_a_chunk_at_a_time(
     small_threshold, three_patients, coordinator, monkeypatch
 ):
     monkeypatch.setattr(report_rows, "CHUNK_SIZE", 1)
@@ -71,7 +71,7 @@ def test_progress_is_counted_a_chunk_at_a_time(  # type: ignore[no-untyped-def]
     seen = []
     real_cohort_rows = report_rows.cohort_rows
 
-    def cohort_rows_noting_progress(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def cohort_rows_noting_progress(*args, **kwargs):
         seen.append(api.get(f"/api/v1/exports/jobs/{job_id}/").json()["progress_percent"])
         return real_cohort_rows(*args, **kwargs)
 
@@ -87,7 +87,7 @@ def test_progress_is_counted_a_chunk_at_a_time(  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
-def test_a_real_worker_writes_the_file_and_the_link_expires_after_a_day(  # type: ignore[no-untyped-def]
+def test_a_real_worker_writes_the_file_and_the_link_expires_after_a_day(
     small_threshold, three_patients, coordinator, care_team
 ):
     api = client_for(coordinator)
@@ -127,7 +127,7 @@ def test_a_real_worker_writes_the_file_and_the_link_expires_after_a_day(  # type
 
 
 @pytest.mark.django_db
-def test_a_job_whose_message_was_lost_is_sent_again_once(  # type: ignore[no-untyped-def]
+def test_a_job_whose_message_was_lost_is_sent_again_once(
     small_threshold, three_patients, coordinator
 ):
     job = ExportJob.objects.create(
@@ -140,7 +140,7 @@ def test_a_job_whose_message_was_lost_is_sent_again_once(  # type: ignore[no-unt
 
 
 @pytest.mark.django_db
-def test_jobs_are_private_to_who_asked_and_for_coordinators_only(  # type: ignore[no-untyped-def]
+def test_jobs_are_private_to_who_asked_and_for_coordinators_only(
     small_threshold, three_patients, coordinator, nurse, care_team
 ):
     response = client_for(coordinator).post(
@@ -166,7 +166,7 @@ def test_jobs_are_private_to_who_asked_and_for_coordinators_only(  # type: ignor
         ({"kind": "doses_csv", **QUERY, "colour": "red"}, "colour"),
     ],
 )
-def test_bad_job_requests_are_400_naming_the_field(coordinator, body, field):  # type: ignore[no-untyped-def]
+def test_bad_job_requests_are_400_naming_the_field(coordinator, body, field):
     response = client_for(coordinator).post("/api/v1/exports/jobs/", body, format="json")
     assert response.status_code == 400
     assert [error["field"] for error in response.json()["errors"]] == [field]
@@ -175,7 +175,7 @@ def test_bad_job_requests_are_400_naming_the_field(coordinator, body, field):  #
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["adherence_csv", "adherence_xlsx"])
-def test_export_files_are_readable_by_their_owner_only(  # type: ignore[no-untyped-def]
+def test_export_files_are_readable_by_their_owner_only(
     small_threshold, three_patients, coordinator, kind
 ):
     import os

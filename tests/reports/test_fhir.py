@@ -145,6 +145,7 @@ def test_one_administration_per_logged_dose(bundle: dict, report_data: PatientRe
     metrics = report_data.metrics
     assert statuses["completed"] == metrics.taken + metrics.taken_late == 36
     assert statuses["not-done"] == metrics.skipped + metrics.missed == 11
+    assert report_data.plan is not None
     request = {"reference": f"MedicationRequest/{plan_fhir_id(report_data.plan.plan.pk)}"}
     assert all(a["request"] == request for a in administrations)
     assert all(a["dosage"]["dose"]["value"] == 400 for a in administrations)
@@ -160,6 +161,7 @@ def test_administration_times_reasons_and_lateness(
             continue
         resource = by_id[dose_fhir_id(report_data.patient.pk, item.dose.date, item.dose.slot)]
         if item.log.state == "taken":
+            assert item.log.taken_at is not None
             assert resource["effectiveDateTime"] == item.log.taken_at.isoformat().replace(
                 "+00:00", "Z"
             )
@@ -253,6 +255,7 @@ def test_medication_request_and_statement(bundle: dict, report_data: PatientRepo
         }
     ]
     notes = " ".join(n["text"] for n in request["note"])
+    assert report_data.plan is not None
     assert report_data.plan.plan.guideline_version in notes
     assert all(f"Rule {reason.rule}:" in notes for reason in report_data.reasons)
     assert "Held 2026-10-20 to 2026-10-22: Grade 3 rash" in notes
@@ -266,6 +269,7 @@ def test_medication_request_and_statement(bundle: dict, report_data: PatientRepo
 
 
 def test_an_indefinite_plan_has_no_end(report_data: PatientReportData) -> None:
+    assert report_data.plan is not None
     report_data.plan.plan.planned_end_date = None  # in memory only
     bundle = patient_fhir_bundle(report_data, base_url=BASE)
     (request,) = resources(bundle, "MedicationRequest")

@@ -56,9 +56,9 @@ OLD_NOTES = {
 
 
 @pytest.fixture
-def flagged_plan(nurse, patient: Patient) -> TreatmentPlan:  # type: ignore[no-untyped-def]
+def flagged_plan(nurse, patient: Patient) -> TreatmentPlan:
     with time_machine.travel(NOW, tick=False):
-        plan = TreatmentPlanFactory(patient=patient, created_by=nurse, case=FLAGGED_CASE)
+        plan = TreatmentPlanFactory.create(patient=patient, created_by=nurse, case=FLAGGED_CASE)
     flags = plan.recommendation["flags"]
     assert "unconfirmed_rule:risk.afip.site_extrapolated" in flags
     assert "unconfirmed_rule:review.schedule" in flags

@@ -21,7 +21,7 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-def test_a_nurse_gets_her_patients_pdf_and_it_is_audited(history):  # type: ignore[no-untyped-def]
+def test_a_nurse_gets_her_patients_pdf_and_it_is_audited(history):
     with time_machine.travel(NOW, tick=False):
         response = client_for(history.nurse).get(
             f"/api/v1/patients/{history.patient.pk}/report.pdf", RANGE
@@ -36,7 +36,7 @@ def test_a_nurse_gets_her_patients_pdf_and_it_is_audited(history):  # type: igno
     assert event.detail == {"from": "2026-10-01", "to": "2026-11-19"}
 
 
-def test_the_fhir_bundle_comes_with_its_media_type_and_is_audited(history):  # type: ignore[no-untyped-def]
+def test_the_fhir_bundle_comes_with_its_media_type_and_is_audited(history):
     with time_machine.travel(NOW, tick=False):
         response = client_for(history.nurse).get(
             f"/api/v1/patients/{history.patient.pk}/fhir/", RANGE
@@ -50,7 +50,7 @@ def test_the_fhir_bundle_comes_with_its_media_type_and_is_audited(history):  # t
     assert AuditEvent.objects.filter(action="export.patient_fhir").count() == 1
 
 
-def test_without_dates_the_last_90_local_days_are_exported(history):  # type: ignore[no-untyped-def]
+def test_without_dates_the_last_90_local_days_are_exported(history):
     with time_machine.travel(NOW, tick=False):
         response = client_for(history.nurse).get(f"/api/v1/patients/{history.patient.pk}/fhir/")
     assert response.status_code == 200
@@ -59,9 +59,7 @@ def test_without_dates_the_last_90_local_days_are_exported(history):  # type: ig
 
 
 @pytest.mark.parametrize("path", ["report.pdf", "fhir/"])
-def test_who_may_fetch_a_patients_export(  # type: ignore[no-untyped-def]
-    history, path, coordinator, admin_user, other_care_team
-):
+def test_who_may_fetch_a_patients_export(history, path, coordinator, admin_user, other_care_team):
     url = f"/api/v1/patients/{history.patient.pk}/{path}"
     with time_machine.travel(NOW, tick=False):
         assert client_for(coordinator).get(url, RANGE).status_code == 200
@@ -84,7 +82,7 @@ def test_who_may_fetch_a_patients_export(  # type: ignore[no-untyped-def]
     ],
 )
 @pytest.mark.parametrize("path", ["report.pdf", "fhir/"])
-def test_bad_ranges_are_400_naming_the_parameter(history, path, query, field):  # type: ignore[no-untyped-def]
+def test_bad_ranges_are_400_naming_the_parameter(history, path, query, field):
     response = client_for(history.nurse).get(
         f"/api/v1/patients/{history.patient.pk}/{path}", query, HTTP_ACCEPT="application/pdf"
     )

@@ -117,6 +117,7 @@ def test_free_text_prints_as_typed(history: History) -> None:
     history.patient.save()
     history.plan.holds.update(reason="rash <i>itchy</i> & sore")
     note = "<b>bold</b> & <script>"
+    assert history.patient.user is not None
     with time_machine.travel(local(date(2026, 11, 15), "12:00"), tick=False):
         SideEffectReport.objects.create(
             client_id=uuid4(),

@@ -30,6 +30,7 @@ def triage(history: History) -> PatientReportData:
     """The history, plus a red flag (black stools) and a rash the nurse graded as
     Stevens-Johnson syndrome grade 4."""
     patient = history.patient
+    assert patient.user is not None
     with time_machine.travel(REPORTED, tick=False):
         for symptom, answers in (
             ("black_stools", {"presence": 1}),

@@ -17,8 +17,8 @@ REPORTS = "/api/v1/me/side-effects/"
 
 
 @pytest.fixture
-def phone(nurse, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+def phone(nurse, patient):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
@@ -26,14 +26,14 @@ def body(symptom: str = "nausea", **answers: int) -> dict:
     return {"client_id": str(uuid.uuid4()), "symptom": symptom, "answers": answers}
 
 
-def test_a_mild_report_alerts_nobody(phone):  # type: ignore[no-untyped-def]
+def test_a_mild_report_alerts_nobody(phone):
     response = phone.post(REPORTS, body(frequency=1, severity=1), format="json")
     assert response.status_code == 201
     assert response.json()["care_team_alerted"] is False
     assert not Alert.objects.exists()
 
 
-def test_a_severe_report_says_so_and_a_resend_says_the_same(phone):  # type: ignore[no-untyped-def]
+def test_a_severe_report_says_so_and_a_resend_says_the_same(phone):
     sent = body(frequency=3, severity=3)
     first = phone.post(REPORTS, sent, format="json")
     assert first.status_code == 201
@@ -48,16 +48,14 @@ def test_a_severe_report_says_so_and_a_resend_says_the_same(phone):  # type: ign
     assert SideEffectReport.objects.get().care_team_alerted is True
 
 
-def test_a_severe_report_added_to_an_open_alert_counts_as_alerted(phone):  # type: ignore[no-untyped-def]
+def test_a_severe_report_added_to_an_open_alert_counts_as_alerted(phone):
     phone.post(REPORTS, body(frequency=3, severity=3), format="json")
     second = phone.post(REPORTS, body(frequency=3, severity=3), format="json")
     assert second.json()["care_team_alerted"] is True
     assert Alert.objects.get().occurrences == 2
 
 
-def test_a_resend_of_an_older_report_keeps_its_answer_after_the_alert_moved_on(  # type: ignore[no-untyped-def]
-    phone, nurse
-):
+def test_a_resend_of_an_older_report_keeps_its_answer_after_the_alert_moved_on(phone, nurse):
     """Later reports rewrite the alert's details; the stored flag does not depend on them."""
     older = body(frequency=3, severity=4)
     phone.post(REPORTS, older, format="json")
@@ -72,7 +70,7 @@ def test_a_resend_of_an_older_report_keeps_its_answer_after_the_alert_moved_on( 
     assert phone.post(REPORTS, mild, format="json").json()["care_team_alerted"] is False
 
 
-def test_a_worsening_report_below_the_severe_score_counts_as_alerted(phone):  # type: ignore[no-untyped-def]
+def test_a_worsening_report_below_the_severe_score_counts_as_alerted(phone):
     phone.post(REPORTS, body(frequency=0), format="json")
     worse = phone.post(REPORTS, body(frequency=2, severity=2), format="json")
     assert worse.status_code == 201
@@ -80,7 +78,7 @@ def test_a_worsening_report_below_the_severe_score_counts_as_alerted(phone):  # 
     assert Alert.objects.get().kind == "worsening_symptom"
 
 
-def test_the_staff_list_shows_the_flag_too(phone, nurse, patient):  # type: ignore[no-untyped-def]
+def test_the_staff_list_shows_the_flag_too(phone, nurse, patient):
     phone.post(REPORTS, body(frequency=3, severity=3), format="json")
     listed = client_for(nurse).get(f"/api/v1/patients/{patient.pk}/side-effects/").json()
     assert [r["care_team_alerted"] for r in listed] == [True]

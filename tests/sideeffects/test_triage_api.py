@@ -35,21 +35,21 @@ EXPECTED_LEVELS = {
 
 
 @pytest.fixture
-def phone(nurse, patient, care_team):  # type: ignore[no-untyped-def]
+def phone(nurse, patient, care_team):
     care_team.phone = TEAM_PHONE
     care_team.save()
-    TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-01-05")
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
     return client_for(patient.user)
 
 
-def report(phone, symptom, **answers):  # type: ignore[no-untyped-def]
+def report(phone, symptom, **answers):
     body = {"client_id": str(uuid.uuid4()), "symptom": symptom, "answers": answers}
     response = phone.post(REPORTS, body, format="json")
     assert response.status_code == 201, response.json()
     return response.json()
 
 
-def test_the_catalogue_marks_every_item_and_lists_red_flags_first(phone):  # type: ignore[no-untyped-def]
+def test_the_catalogue_marks_every_item_and_lists_red_flags_first(phone):
     symptoms = phone.get("/api/v1/symptoms/").json()["symptoms"]
     assert all(isinstance(item["red_flag"], bool) for item in symptoms)
     flagged = [item["code"] for item in symptoms if item["red_flag"]]
@@ -61,9 +61,7 @@ def test_the_catalogue_marks_every_item_and_lists_red_flags_first(phone):  # typ
 
 
 @pytest.mark.parametrize("red_flag", list(EXPECTED_LEVELS))
-def test_each_red_flag_is_urgent_at_once_pushed_and_instructed(  # type: ignore[no-untyped-def]
-    phone, nurse, red_flag
-):
+def test_each_red_flag_is_urgent_at_once_pushed_and_instructed(phone, nurse, red_flag):
     body = report(phone, red_flag, present=True)
     assert body["red_flag"] is True and body["red_flags"] == [red_flag]
     assert body["care_team_alerted"] is True
@@ -81,13 +79,13 @@ def test_each_red_flag_is_urgent_at_once_pushed_and_instructed(  # type: ignore[
     assert [(a["kind"], a["priority"]) for a in listed] == [("red_flag", "urgent")]
 
 
-def test_a_red_flag_answered_no_is_not_an_alert(phone):  # type: ignore[no-untyped-def]
+def test_a_red_flag_answered_no_is_not_an_alert(phone):
     body = report(phone, "chest_pain", present=False)
     assert body["red_flag"] is False and not Alert.objects.exists()
     assert body["patient_instruction"]["level"] == "self_care"
 
 
-def test_a_resent_red_flag_is_stored_and_alerted_once(phone):  # type: ignore[no-untyped-def]
+def test_a_resent_red_flag_is_stored_and_alerted_once(phone):
     body = {"client_id": str(uuid.uuid4()), "symptom": "fever", "answers": {"present": True}}
     first = phone.post(REPORTS, body, format="json")
     again = phone.post(REPORTS, body, format="json")
@@ -98,21 +96,21 @@ def test_a_resent_red_flag_is_stored_and_alerted_once(phone):  # type: ignore[no
 
 
 @pytest.mark.parametrize("answer", ["yes", 2, None])
-def test_a_red_flag_needs_true_or_false(phone, answer):  # type: ignore[no-untyped-def]
+def test_a_red_flag_needs_true_or_false(phone, answer):
     body = {"client_id": str(uuid.uuid4()), "symptom": "jaundice", "answers": {"present": answer}}
     response = phone.post(REPORTS, body, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] in ("answers.present", "answers.presence")
 
 
-def test_red_flag_instruction_in_spanish(phone, patient):  # type: ignore[no-untyped-def]
+def test_red_flag_instruction_in_spanish(phone, patient):
     patient.language = "es"
     patient.save()
     body = report(phone, "black_stools", present=True)
     assert body["patient_instruction"]["text"].startswith("Esto necesita ayuda ahora. Llame al 112")
 
 
-def test_an_ordinary_report_is_never_called_a_ctcae_grade(phone, nurse):  # type: ignore[no-untyped-def]
+def test_an_ordinary_report_is_never_called_a_ctcae_grade(phone, nurse):
     body = report(phone, "nausea", frequency=3, severity=1)
     assert (body["patient_level"], body["composite_grade"]) == (3, 1)
     assert body["patient_instruction"]["level"] == "contact_soon"
@@ -129,7 +127,7 @@ def test_an_ordinary_report_is_never_called_a_ctcae_grade(phone, nurse):  # type
     assert "withhold" not in alert["advice"]["text"].lower()
 
 
-def test_rash_blisters_raise_the_red_flag_and_extent_sets_the_priority(phone):  # type: ignore[no-untyped-def]
+def test_rash_blisters_raise_the_red_flag_and_extent_sets_the_priority(phone):
     body = report(phone, "rash", present=True, body_area=2, blisters=True, fever=False)
     assert body["red_flags"] == ["blistering_rash"]
     assert body["patient_scores"] == {"presence": 1, "body_area": 2, "blisters": 1, "fever": 0}
@@ -141,7 +139,7 @@ def test_rash_blisters_raise_the_red_flag_and_extent_sets_the_priority(phone):  
     }
 
 
-def test_rash_follow_ups_are_refused_without_a_rash(phone):  # type: ignore[no-untyped-def]
+def test_rash_follow_ups_are_refused_without_a_rash(phone):
     body = {
         "client_id": str(uuid.uuid4()),
         "symptom": "rash",
@@ -152,7 +150,7 @@ def test_rash_follow_ups_are_refused_without_a_rash(phone):  # type: ignore[no-u
     assert response.json()["errors"][0]["field"] == "answers.blisters"
 
 
-def test_a_rash_still_present_alerts_again(phone):  # type: ignore[no-untyped-def]
+def test_a_rash_still_present_alerts_again(phone):
     start = timezone.now()
     for day in (0, 7, 13, 14, 21, 28):
         with time_machine.travel(start + timedelta(days=day), tick=False):
@@ -164,7 +162,7 @@ def test_a_rash_still_present_alerts_again(phone):  # type: ignore[no-untyped-de
     assert Alert.objects.filter(kind="worsening_symptom", symptom="rash").count() == 1
 
 
-def test_a_rash_that_went_away_starts_counting_again(phone):  # type: ignore[no-untyped-def]
+def test_a_rash_that_went_away_starts_counting_again(phone):
     start = timezone.now()
     for day, present in ((0, True), (10, False), (12, True), (20, True)):
         with time_machine.travel(start + timedelta(days=day), tick=False):
@@ -172,7 +170,7 @@ def test_a_rash_that_went_away_starts_counting_again(phone):  # type: ignore[no-
     assert not Alert.objects.filter(kind="persistent_symptom").exists()
 
 
-def test_clinician_grades_rash_under_its_ctcae_terms_and_sjs_is_urgent(phone, nurse):  # type: ignore[no-untyped-def]
+def test_clinician_grades_rash_under_its_ctcae_terms_and_sjs_is_urgent(phone, nurse):
     created = report(phone, "rash", present=True, body_area=1)
     url = f"/api/v1/side-effects/{created['id']}/assessment/"
     staff = client_for(nurse)
@@ -196,7 +194,7 @@ def test_clinician_grades_rash_under_its_ctcae_terms_and_sjs_is_urgent(phone, nu
     assert em.status_code == 201
 
 
-def test_a_low_grade_turns_the_advice_to_continue(phone, nurse):  # type: ignore[no-untyped-def]
+def test_a_low_grade_turns_the_advice_to_continue(phone, nurse):
     created = report(phone, "diarrhoea", frequency=4)
     alert = Alert.objects.get()
     assert alert.priority == "high"  # composite 3
@@ -213,11 +211,11 @@ def test_a_low_grade_turns_the_advice_to_continue(phone, nurse):  # type: ignore
     assert alert.advice["basis"] == "clinician_grade"
 
 
-def test_grade_3_on_300_mg_says_the_clinician_decides(nurse, care_team):  # type: ignore[no-untyped-def]
+def test_grade_3_on_300_mg_says_the_clinician_decides(nurse, care_team):
     from tests.factories.accounts import activated_patient
 
     patient = activated_patient(care_team=care_team)
-    TreatmentPlanFactory(
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         start_date="2026-01-05",
@@ -232,7 +230,7 @@ def test_grade_3_on_300_mg_says_the_clinician_decides(nurse, care_team):  # type
     assert "clinician's decision" in advice["text"]
 
 
-def _skip_yesterday(phone):  # type: ignore[no-untyped-def]
+def _skip_yesterday(phone):
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     response = phone.post(
         "/api/v1/me/doses/",
@@ -248,7 +246,7 @@ def _skip_yesterday(phone):  # type: ignore[no-untyped-def]
     assert response.status_code == 201, response.json()
 
 
-def test_a_dose_skipped_for_side_effects_never_says_continue(phone):  # type: ignore[no-untyped-def]
+def test_a_dose_skipped_for_side_effects_never_says_continue(phone):
     report(phone, "vomiting", frequency=2, severity=2)
     _skip_yesterday(phone)
     alert = Alert.objects.get(kind="side_effect_nonadherence")
@@ -260,7 +258,7 @@ def test_a_dose_skipped_for_side_effects_never_says_continue(phone):  # type: ig
     )
 
 
-def test_a_skip_with_a_red_flag_is_urgent(phone):  # type: ignore[no-untyped-def]
+def test_a_skip_with_a_red_flag_is_urgent(phone):
     report(phone, "vomiting_blood", present=True)
     _skip_yesterday(phone)
     alert = Alert.objects.get(kind="side_effect_nonadherence")
@@ -271,7 +269,7 @@ def test_a_skip_with_a_red_flag_is_urgent(phone):  # type: ignore[no-untyped-def
 # ---------------------------------------------------------------------------------- weights
 
 
-def weigh(phone, kg, day=None):  # type: ignore[no-untyped-def]
+def weigh(phone, kg, day=None):
     body = {"client_id": str(uuid.uuid4()), "weight_kg": kg}
     if day is not None:
         body["measured_on"] = day.isoformat()
@@ -280,7 +278,7 @@ def weigh(phone, kg, day=None):  # type: ignore[no-untyped-def]
     return response.json()
 
 
-def test_first_weight_is_the_baseline_and_5_percent_alerts(phone, nurse):  # type: ignore[no-untyped-def]
+def test_first_weight_is_the_baseline_and_5_percent_alerts(phone, nurse):
     today = timezone.localdate()
     first = weigh(phone, "80.0", today - timedelta(days=30))
     assert first["is_baseline"] is True
@@ -301,7 +299,7 @@ def test_first_weight_is_the_baseline_and_5_percent_alerts(phone, nurse):  # typ
     assert staff_view.status_code == 200 and len(staff_view.json()) == 3
 
 
-def test_two_kilos_within_a_week_alerts(phone, nurse, patient):  # type: ignore[no-untyped-def]
+def test_two_kilos_within_a_week_alerts(phone, nurse, patient):
     today = timezone.localdate()
     weigh(phone, "70.0", today - timedelta(days=60))
     client_for(nurse).post(
@@ -318,7 +316,7 @@ def test_two_kilos_within_a_week_alerts(phone, nurse, patient):  # type: ignore[
     assert "within 7 days" in Alert.objects.get(kind="weight_gain").summary
 
 
-def test_a_patient_cannot_set_the_baseline_and_bad_weights_are_400(phone):  # type: ignore[no-untyped-def]
+def test_a_patient_cannot_set_the_baseline_and_bad_weights_are_400(phone):
     for body, field in (
         ({"weight_kg": "70", "baseline": True}, "baseline"),
         ({"weight_kg": "19.9"}, "weight_kg"),
@@ -329,7 +327,7 @@ def test_a_patient_cannot_set_the_baseline_and_bad_weights_are_400(phone):  # ty
         assert response.json()["errors"][0]["field"] == field
 
 
-def test_a_weight_in_a_report_counts_and_a_resend_is_one_weight(phone):  # type: ignore[no-untyped-def]
+def test_a_weight_in_a_report_counts_and_a_resend_is_one_weight(phone):
     weigh(phone, "60.0", timezone.localdate() - timedelta(days=30))
     body = {
         "client_id": str(uuid.uuid4()),
@@ -343,7 +341,7 @@ def test_a_weight_in_a_report_counts_and_a_resend_is_one_weight(phone):  # type:
     assert Alert.objects.get(kind="weight_gain").priority == "normal"
 
 
-def test_weights_are_scoped(phone, other_care_team, patient):  # type: ignore[no-untyped-def]
+def test_weights_are_scoped(phone, other_care_team, patient):
     from tests.factories.accounts import StaffFactory
 
     weigh(phone, "70.0")
@@ -356,7 +354,7 @@ def test_weights_are_scoped(phone, other_care_team, patient):  # type: ignore[no
     )
 
 
-def test_a_rash_graded_4_without_a_term_is_urgent_and_says_so(phone, nurse):  # type: ignore[no-untyped-def]
+def test_a_rash_graded_4_without_a_term_is_urgent_and_says_so(phone, nurse):
     created = report(phone, "rash", present=True)
     url = f"/api/v1/side-effects/{created['id']}/assessment/"
     graded = client_for(nurse).post(url, {"grade": 4}, format="json")
@@ -375,7 +373,7 @@ def test_a_rash_graded_4_without_a_term_is_urgent_and_says_so(phone, nurse):  # 
     assert too_high.status_code == 400  # CTCAE v5.0 nausea stops at 3
 
 
-def test_grading_a_blistering_rash_puts_the_grade_advice_on_its_red_flag(phone, nurse):  # type: ignore[no-untyped-def]
+def test_grading_a_blistering_rash_puts_the_grade_advice_on_its_red_flag(phone, nurse):
     created = report(phone, "rash", present=True, mouth_eye_sores=True)
     client_for(nurse).post(
         f"/api/v1/side-effects/{created['id']}/assessment/",

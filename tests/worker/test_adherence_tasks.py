@@ -15,9 +15,9 @@ from worker.tasks.alerts import open_missed_streak_alerts
 pytestmark = pytest.mark.django_db
 
 
-def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):  # type: ignore[no-untyped-def]
+def test_sweep_then_streak_alert_and_reruns_change_nothing(nurse, patient):
     with time_machine.travel("2026-05-01 09:00:00+02:00", tick=False):
-        TreatmentPlanFactory(patient=patient, created_by=nurse, start_date="2026-05-01")
+        TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-05-01")
     # Madrid, 2026-05-04 12:00: 05-01..05-02 are past end of day + 6 h; 05-03 too (06:00).
     with time_machine.travel("2026-05-04 12:00:00+02:00", tick=False):
         assert mark_missed_doses.apply().get() == 3

@@ -19,8 +19,8 @@ OPENED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("priority", "minutes"), [("urgent", 60), ("high", 240)])
-def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nurse, coordinator):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(
+def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nurse, coordinator):
+    alert = AlertFactory.create(
         patient=patient, priority=priority, summary="nausea: very severe", now=OPENED
     )
     with time_machine.travel(OPENED + timedelta(minutes=minutes - 1), tick=False):
@@ -34,8 +34,8 @@ def test_escalation_once_after_the_priority_delay(priority, minutes, patient, nu
     assert alert.escalated_at == OPENED + timedelta(minutes=minutes)
 
 
-def test_acknowledged_alerts_are_not_escalated(patient, nurse):  # type: ignore[no-untyped-def]
-    alert = AlertFactory(
+def test_acknowledged_alerts_are_not_escalated(patient, nurse):
+    alert = AlertFactory.create(
         patient=patient, priority="urgent", summary="nausea: very severe", now=OPENED
     )
     client_for(nurse).post(f"/api/v1/alerts/{alert.pk}/acknowledge/")
@@ -44,8 +44,8 @@ def test_acknowledged_alerts_are_not_escalated(patient, nurse):  # type: ignore[
     assert not Alert.objects.filter(escalated_at__isnull=False).exists()
 
 
-def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, patient):  # type: ignore[no-untyped-def]
-    plan = TreatmentPlanFactory(
+def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, patient):
+    plan = TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         start_date="2026-01-01",
@@ -62,8 +62,8 @@ def test_plan_is_completed_after_its_last_local_day_with_one_message(nurse, pati
     assert [m.recipient for m in closing] == [patient.user]
 
 
-def test_coordinators_hear_once_about_a_plan_ending_within_30_days(nurse, coordinator, patient):  # type: ignore[no-untyped-def]
-    TreatmentPlanFactory(
+def test_coordinators_hear_once_about_a_plan_ending_within_30_days(nurse, coordinator, patient):
+    TreatmentPlanFactory.create(
         patient=patient,
         created_by=nurse,
         start_date="2026-01-01",

@@ -17,12 +17,12 @@ from tests.factories.plans import HIGH_RISK_CASE
 pytestmark = pytest.mark.django_db
 
 
-def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+def refuse(*args, **kwargs):
     raise ConnectionRefusedError("broker down")
 
 
 @pytest.fixture
-def broker_down(monkeypatch, settings):  # type: ignore[no-untyped-def]
+def broker_down(monkeypatch, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # nothing listens there
 
     monkeypatch.setattr(Connection, "ensure_connection", refuse)
@@ -30,7 +30,7 @@ def broker_down(monkeypatch, settings):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(Task, "apply_async", refuse)
 
 
-def test_logs_and_reports_are_accepted_and_notifications_wait(broker_down, nurse, patient, client):  # type: ignore[no-untyped-def]
+def test_logs_and_reports_are_accepted_and_notifications_wait(broker_down, nurse, patient, client):
     response = client_for(nurse).post(
         f"/api/v1/patients/{patient.pk}/plans/",
         {"case": {**HIGH_RISK_CASE, "start_date": "2026-01-05"}, "dose_times": ["08:00"]},
@@ -66,11 +66,11 @@ def test_logs_and_reports_are_accepted_and_notifications_wait(broker_down, nurse
     assert client.get("/healthz").status_code == 503  # and the probe says so
 
 
-def test_what_waited_is_delivered_when_the_worker_runs_again(nurse, patient, settings):  # type: ignore[no-untyped-def]
+def test_what_waited_is_delivered_when_the_worker_runs_again(nurse, patient, settings):
     from tests.notifications.fake_fcm import FakeFcmServer
     from worker.tasks.notifications import deliver_outbox
 
-    DeviceFactory(user=nurse, token="nurse-token")
+    DeviceFactory.create(user=nurse, token="nurse-token")
     with pytest.MonkeyPatch.context() as down:
         down.setattr(
             Task,

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -34,7 +35,7 @@ def _children(pid: int) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
-def _wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+def _wait(condition, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -77,7 +78,13 @@ def test_every_reminder_is_sent_exactly_once_after_a_sigkill(tmp_path: Path) -> 
         PYTHONUNBUFFERED="1",
         PYTHONPATH=str(ROOT),
     )
-    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "timeout": 180}
+    run: dict[str, Any] = {
+        "cwd": ROOT,
+        "env": env,
+        "check": True,
+        "capture_output": True,
+        "timeout": 180,
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
     due = datetime.now(UTC).replace(second=0, microsecond=0)
     subprocess.run(

@@ -33,10 +33,10 @@ def test_queue_must_be_declared() -> None:
 
 
 @pytest.mark.django_db
-def test_transient_error_is_retried_then_gives_up(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_transient_error_is_retried_then_gives_up(monkeypatch) -> None:
     calls = []
 
-    def fail(**kwargs):  # type: ignore[no-untyped-def]
+    def fail(**kwargs):
         calls.append(1)
         raise OperationalError("database restarting")
 
@@ -47,10 +47,10 @@ def test_transient_error_is_retried_then_gives_up(monkeypatch) -> None:  # type:
 
 
 @pytest.mark.django_db
-def test_other_errors_are_not_retried(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_other_errors_are_not_retried(monkeypatch) -> None:
     calls = []
 
-    def fail(**kwargs):  # type: ignore[no-untyped-def]
+    def fail(**kwargs):
         calls.append(1)
         raise ValueError("a bug, not a blip")
 

@@ -19,6 +19,7 @@ from backend.accounts.selectors import (
 from backend.accounts.services import patient_time_zone_change
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsPatient, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
@@ -133,7 +134,7 @@ class RangeInput(StrictInputSerializer):
         # "from" is a Python keyword, so it is declared here rather than as an attribute.
         return super().to_internal_value(data)
 
-    def get_fields(self):  # type: ignore[no-untyped-def]
+    def get_fields(self):
         fields = super().get_fields()
         fields["from"] = serializers.DateField(required=False)
         return fields
@@ -190,7 +191,7 @@ class MyTodayView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(responses={200: TodayOutput}, operation_id="me_today")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         today = patient_local_today(patient)
         plan = plan_current(patient)
@@ -228,7 +229,7 @@ class MyDosesView(APIView):
         responses={200: ScheduledDoseOutput(many=True)},
         operation_id="me_doses_list",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         first, last = _date_range(request, patient_local_today(patient))
         calendar: list[CalendarDose] = dose_calendar(patient, first, last)
@@ -241,7 +242,7 @@ class MyDosesView(APIView):
         description="201: logged. 200: this client_id was already logged (the stored log). "
         "409: the dose already has another log (returned under `existing`).",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         data = DoseLogInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -283,7 +284,7 @@ class MyDoseLogView(APIView):
     @extend_schema(
         request=DoseLogCorrectionInput, responses={200: DoseLogOutput}, operation_id="me_doses_fix"
     )
-    def patch(self, request: Request, log_id: Any) -> Response:
+    def patch(self, request: AuthenticatedRequest, log_id: Any) -> Response:
         patient = own_patient_or_404(request)
         log = ScheduledDose.objects.logged().filter(pk=log_id, patient=patient).first()
         if log is None:
@@ -300,7 +301,7 @@ class MyAdherenceView(APIView):
     @extend_schema(
         parameters=_RANGE_PARAMETERS, responses={200: AdherenceOutput}, operation_id="me_adherence"
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         first, last = _date_range(request, patient_local_today(patient))
         return _adherence_response(patient_adherence(patient, first, last))
@@ -312,7 +313,7 @@ class MyTimeZoneView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(request=TimeZoneInput, responses={200: None}, operation_id="me_time_zone")
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         data = TimeZoneInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -340,7 +341,7 @@ class PatientAdherenceView(APIView):
         responses={200: AdherenceOutput},
         operation_id="patient_adherence",
     )
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         first, last = _date_range(request, patient_local_today(patient))
         audit_record_patient_reads(

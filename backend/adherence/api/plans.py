@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from backend.accounts.models import Patient
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
+from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import CaseInvalid
@@ -215,11 +216,11 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 class PatientPlansView(APIView):
     """A patient's plans (history); nurses and admins create a new plan from a case."""
 
-    def get_permissions(self):  # type: ignore[no-untyped-def]
+    def get_permissions(self):
         return [IsNurseOrAdmin()] if self.request.method == "POST" else [IsStaffMember()]
 
     @extend_schema(responses={200: PlanOutput(many=True)}, operation_id="patient_plans_list")
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
             actor=request.user, patients=[patient], action="plan.list", request=request
@@ -232,7 +233,7 @@ class PatientPlansView(APIView):
         responses={201: PlanOutput, 409: None},
         operation_id="patient_plans_create",
     )
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         data = _valid(PlanCreateInput, request.data)
         plan = plan_services.plan_create(
@@ -251,7 +252,7 @@ class PatientPlanView(APIView):
     permission_classes = [IsStaffMember]
 
     @extend_schema(responses={200: PlanOutput}, operation_id="patient_plan_current")
-    def get(self, request: Request, patient_id: Any) -> Response:
+    def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         plan = _active_plan(patient)
         audit_record_patient_reads(
@@ -264,7 +265,7 @@ class PlanHoldsView(APIView):
     permission_classes = [IsNurseOrAdmin]
 
     @extend_schema(request=HoldInput, responses={201: PlanOutput}, operation_id="plan_hold_add")
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(HoldInput, request.data)
         plan_services.plan_hold_add(
@@ -281,7 +282,7 @@ class PlanHoldEndView(APIView):
     permission_classes = [IsNurseOrAdmin]
 
     @extend_schema(request=HoldEndInput, responses={200: PlanOutput}, operation_id="plan_hold_end")
-    def post(self, request: Request, patient_id: Any, hold_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any, hold_id: int) -> Response:
         plan = _active_plan(visible_patient_or_404(request, patient_id))
         hold = plan_hold_of_plan(plan, hold_id)
         if hold is None:
@@ -295,7 +296,7 @@ class PlanRevisionsView(APIView):
     permission_classes = [IsNurseOrAdmin]
 
     @extend_schema(request=RevisionInput, responses={201: PlanOutput}, operation_id="plan_revise")
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(RevisionInput, request.data)
         plan_services.plan_revise(
@@ -319,7 +320,7 @@ class PlanCaseView(APIView):
     permission_classes = [IsNurseOrAdmin]
 
     @extend_schema(request=CaseUpdateInput, responses={200: PlanOutput}, operation_id="plan_case")
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(CaseUpdateInput, request.data)
         plan_services.plan_case_update(
@@ -332,7 +333,7 @@ class PlanStopView(APIView):
     permission_classes = [IsNurseOrAdmin]
 
     @extend_schema(request=StopInput, responses={200: PlanOutput}, operation_id="plan_stop")
-    def post(self, request: Request, patient_id: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         plan = _active_plan(visible_patient_or_404(request, patient_id))
         data = _valid(StopInput, request.data)
         plan_services.plan_stop(plan=plan, stopped_by=request.user, reason=data["reason"])
@@ -345,6 +346,6 @@ class MyPlanView(APIView):
     permission_classes = [IsPatient]
 
     @extend_schema(responses={200: PlanOutput}, operation_id="me_plan")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
         return _plan_response(_active_plan(patient))

@@ -7,6 +7,7 @@ benchmarks' seeds and reports; readers take the ledger's rows."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from uuid import UUID
 
 from django.db.models import QuerySet
 
@@ -85,7 +86,7 @@ class CalendarDose:
     dose: ScheduledDose
     status: str  # one of metrics.DOSE_STATUSES
     log: LedgerRow | None  # the ledger row once resolved (taken, skipped, missed), else None
-    plan_id: object
+    plan_id: UUID
 
 
 def logged_facts(log: LedgerRow) -> LoggedDose:
@@ -105,7 +106,7 @@ def ledger_dose(log: LedgerRow) -> ScheduledDose:
     )
 
 
-def calendar_rows(patient_id: object, first: date, last: date) -> QuerySet[LedgerRow]:
+def calendar_rows(patient_id: UUID | str, first: date, last: date) -> QuerySet[LedgerRow]:
     """The patient's ledger rows in [first, last] by (date, slot), on the unique key's index.
 
     Rows without a dose time are logs kept from a schedule that no longer has the dose (a

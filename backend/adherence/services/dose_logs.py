@@ -114,7 +114,9 @@ def dose_log_record(
 
 
 def _may_alert(values: dict[str, Any]) -> bool:
-    return values["state"] == DoseState.SKIPPED and values["skip_reason"] == SkipReason.SIDE_EFFECTS
+    state: str = values["state"]
+    skip_reason: str = values["skip_reason"]
+    return state == DoseState.SKIPPED and skip_reason == SkipReason.SIDE_EFFECTS
 
 
 def _within_window(day: date, today: date) -> bool:

@@ -13,6 +13,7 @@ missed), as the schedule itself says."""
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -94,7 +95,7 @@ _ROW_ARRAY_TYPES = (
 )  # fmt: skip
 
 
-def _row_values(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> tuple:
+def _row_values(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> tuple[Any, ...]:
     """One ledger row as values in _ROW_FIELDS order."""
     grace = timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
     remind = not dose.on_hold and schedule.status == PlanStatus.ACTIVE
@@ -121,7 +122,7 @@ def _row(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> Sche
     )
 
 
-def _insert_rows(rows: list[tuple]) -> None:
+def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
     """Insert ledger rows (in _ROW_FIELDS order), leaving any row already there. On
     PostgreSQL one statement of arrays (unnest): building a model instance a row and binding
     each value cost three times the insert (measured on the benchmark's plans)."""
@@ -147,7 +148,7 @@ def _insert_rows(rows: list[tuple]) -> None:
     with connection.cursor() as cursor:
         for offset in range(0, len(rows), 20000):
             columns_values = list(zip(*rows[offset : offset + 20000], strict=True))
-            params: list[object] = [
+            params: list[Any] = [
                 array_literal(values) if kind == "uuid" else list(values)
                 for kind, values in zip(_ROW_ARRAY_TYPES, columns_values, strict=True)
             ]
@@ -162,7 +163,9 @@ def ledger_rows(
     return [_row(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
 
 
-def _ledger_values(schedule: PlanSchedule, first: date, last: date, now: datetime) -> list[tuple]:
+def _ledger_values(
+    schedule: PlanSchedule, first: date, last: date, now: datetime
+) -> list[tuple[Any, ...]]:
     floor = _sweep_floor(schedule)
     return [_row_values(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
 
@@ -242,7 +245,7 @@ def _write_batch(
     through: dict[Any, date | None] | None = None,
     since: date | None = None,
 ) -> int:
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []
     reached: dict[Any, date] = {}
     for schedule in schedules:
         first = schedule.start_date if since is None else max(schedule.start_date, since)
@@ -261,7 +264,7 @@ def _write_batch(
 
 
 def ledger_rewrite(
-    plan: TreatmentPlan | Any, *, from_day: date, now: datetime | None = None
+    plan: TreatmentPlan | UUID, *, from_day: date, now: datetime | None = None
 ) -> None:
     """Bring the plan's unresolved rows from `from_day` on in line with its schedule after a
     change. Call inside the change's transaction, after the change is saved.
@@ -272,7 +275,7 @@ def ledger_rewrite(
     another plan on a day this plan covers is taken over: an unresolved day belongs to the
     plan rewritten last (in practice the active plan, the only one a change rewrites)."""
     now = now or timezone.now()
-    plan_id = getattr(plan, "pk", plan)
+    plan_id = plan.pk if isinstance(plan, TreatmentPlan) else plan
     (schedule,) = _schedules(TreatmentPlan.objects.filter(pk=plan_id))
     last = horizon_last_day(schedule, now)
     first = max(from_day, schedule.start_date)

@@ -63,7 +63,8 @@ def _mark_batch_postgresql(now: datetime, batch_size: int) -> int:
                 "limit": batch_size,
             },
         )
-        return cursor.rowcount
+        marked: int = cursor.rowcount
+        return marked
 
 
 def _mark_batch_portable(now: datetime, batch_size: int) -> int:

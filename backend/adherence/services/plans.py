@@ -153,7 +153,7 @@ def _decision_reasons(recommendation: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in recommendation["reasons"] if r["rule"].startswith("decision.")]
 
 
-def _final_value(name: str, override: dict[str, Any] | None, recommendation: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _final_value(name: str, override: dict[str, Any] | None, recommendation: dict[str, Any]) -> Any:
     if override is not None and name in override:
         return override[name]
     return recommendation[name]
@@ -460,6 +460,7 @@ def plans_complete_finished(now: datetime) -> int:
     )
     completed = 0
     for plan in candidates:
+        assert plan.planned_end_date is not None  # filtered on planned_end_date__lt
         if plan.planned_end_date >= patient_local_today(plan.patient, now):
             continue
         with transaction.atomic():

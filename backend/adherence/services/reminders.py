@@ -140,6 +140,7 @@ def _claim_portable(now: datetime, batch_size: int) -> list[ClaimedDose]:
     )
     claimed = []
     for pk, patient_id, user_id, day, slot, local_time, due_at, sent in rows:
+        assert local_time is not None and due_at is not None  # set on every pending row
         next_at, next_attempt = reminder_state(due_at, now)
         ScheduledDose.objects.filter(pk=pk).update(
             next_reminder_at=next_at, follow_ups_sent=next_attempt

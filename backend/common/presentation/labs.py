@@ -3,6 +3,7 @@ canonical unit, its multiple of the ULN, as entered, and whether it is beyond th
 line. Any object with a LabResult's fields will do (backend.labs.models is not imported here)."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -16,6 +17,7 @@ class StoredLabResult(Protocol):
     """The fields of backend.labs.models.LabResult read here."""
 
     test: str
+    taken_on: date
     value: Decimal
     unit: str
     upper_limit_of_normal: Decimal | None

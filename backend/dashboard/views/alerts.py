@@ -3,9 +3,10 @@ alerts.services; each view only parses, authorises and renders."""
 
 import time
 from collections.abc import Callable, Iterable
+from uuid import UUID
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +18,7 @@ from backend.alerts.models import Alert
 from backend.audit.services import audit_record_patient_reads
 from backend.common.errors import Conflict, ServiceValidationError
 
-from ..access import may_record_clinical_changes, staff_required
+from ..access import StaffRequest, may_record_clinical_changes, staff_required
 from ..forms import AlertQueueFilterForm, AlertResolveForm, form_errors
 from ..presenters import patient_options
 from ..selectors import alert_detail, alert_queue, patients_with_unresolved_alerts, visible_alert
@@ -28,7 +29,7 @@ from .plans import prefilled_plan_form_url
 QUEUE_AUDIT_EVERY_SECONDS = 15 * 60
 
 
-def _audit_queue_view(request: HttpRequest, patient_ids: Iterable[object]) -> None:
+def _audit_queue_view(request: StaffRequest, patient_ids: Iterable[UUID]) -> None:
     """Patients named on the queue (its rows, and its patient filter's list) are read."""
     now = time.time()
     seen: dict[str, float] = request.session.get("queue_audited", {})
@@ -50,7 +51,7 @@ def _audit_queue_view(request: HttpRequest, patient_ids: Iterable[object]) -> No
     request.session["queue_audited"] = fresh
 
 
-def _queue_context(request: HttpRequest) -> tuple[dict, int]:
+def _queue_context(request: StaffRequest) -> tuple[dict, int]:
     form = AlertQueueFilterForm(request.GET)
     if not form.is_valid():
         return {"form": form, "errors": form_errors(form), "queue": None, "nav": "queue"}, 400
@@ -80,7 +81,7 @@ def _queue_context(request: HttpRequest) -> tuple[dict, int]:
 
 @require_GET
 @staff_required
-def alert_queue_page(request: HttpRequest) -> HttpResponse:
+def alert_queue_page(request: StaffRequest) -> HttpResponse:
     context, status = _queue_context(request)
     # The patient filter names patients too (so they are audited); after a bad filter the
     # page shows the reason and no one.
@@ -92,7 +93,7 @@ def alert_queue_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_required
-def alert_queue_rows(request: HttpRequest) -> HttpResponse:
+def alert_queue_rows(request: StaffRequest) -> HttpResponse:
     """The queue section alone, for the page's periodic refresh (with the title's count)."""
     context, status = _queue_context(request)
     if context["queue"] is None:
@@ -101,14 +102,16 @@ def alert_queue_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/partials/alert_queue.html", context, status=status)
 
 
-def _alert_or_404(request: HttpRequest, alert_id: object) -> Alert:
+def _alert_or_404(request: StaffRequest, alert_id: UUID) -> Alert:
     alert = visible_alert(request.user, alert_id)
     if alert is None:
         raise Http404("No such alert.")
     return alert
 
 
-def _row(request: HttpRequest, alert: Alert, *, error: str = "", status: int = 200) -> HttpResponse:
+def _row(
+    request: StaffRequest, alert: Alert, *, error: str = "", status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "dashboard/partials/alert_row.html",
@@ -118,7 +121,7 @@ def _row(request: HttpRequest, alert: Alert, *, error: str = "", status: int = 2
 
 
 def _row_action(
-    request: HttpRequest, alert_id: object, action: Callable[..., object]
+    request: StaffRequest, alert_id: UUID, action: Callable[..., object]
 ) -> HttpResponse:
     """A queue row's button: call the alerts service, answer with the row (htmx) or the
     queue; a conflict (already resolved, no app) is shown on the row."""
@@ -136,19 +139,19 @@ def _row_action(
 
 @require_POST
 @staff_required
-def alert_acknowledge(request: HttpRequest, alert_id: object) -> HttpResponse:
+def alert_acknowledge(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     return _row_action(request, alert_id, alert_services.alert_acknowledge)
 
 
 @require_POST
 @staff_required
-def alert_ask_to_call(request: HttpRequest, alert_id: object) -> HttpResponse:
+def alert_ask_to_call(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     """A push to the patient asking them to phone the care team (alerts.services)."""
     return _row_action(request, alert_id, alert_services.alert_ask_patient_to_call)
 
 
 @staff_required
-def alert_resolve(request: HttpRequest, alert_id: object) -> HttpResponse:
+def alert_resolve(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     """GET: the small form (into the side panel, or as a page without JavaScript). POST: resolve,
     then tell the queue to refresh."""
     alert = _alert_or_404(request, alert_id)
@@ -199,7 +202,7 @@ def alert_resolve(request: HttpRequest, alert_id: object) -> HttpResponse:
 
 @require_GET
 @staff_required
-def alert_detail_page(request: HttpRequest, alert_id: object) -> HttpResponse:
+def alert_detail_page(request: StaffRequest, alert_id: UUID) -> HttpResponse:
     """One alert with what a nurse needs to triage it; a read of the patient's data."""
     detail = alert_detail(request.user, alert_id)
     if detail is None:

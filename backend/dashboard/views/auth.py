@@ -14,7 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -42,7 +43,7 @@ class StaffSignInView(auth_views.LoginView):
     authentication_form = StaffSignInForm
     redirect_authenticated_user = True
 
-    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         # Only staff already signed in skip the form: anyone else (a patient's session from
         # the API, say) must still be able to reach it and sign in as staff.
         user = request.user
@@ -51,7 +52,8 @@ class StaffSignInView(auth_views.LoginView):
         )
         return super().dispatch(request, *args, **kwargs)
 
-    def get_redirect_url(self) -> str:
+    # Django 5.2's signature; the stubs' adds Django 6.1's request argument.
+    def get_redirect_url(self) -> str:  # type: ignore[override]
         """`next`, except the bare dashboard address: opening /dashboard/ signed out asks for
         a sign-in with next=/dashboard/ (the alert queue), and each role should then start
         at its own home (a coordinator at the cohort), not at the nurses' queue."""
@@ -68,7 +70,7 @@ class StaffSignInView(auth_views.LoginView):
             return throttled
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form: StaffSignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if not mfa.mfa_required_for(user):
             return super().form_valid(form)
@@ -85,7 +87,7 @@ class StaffSignInView(auth_views.LoginView):
             return redirect("dashboard:sign-in-code")
         return redirect("dashboard:sign-in-enrol")
 
-    def form_invalid(self, form: StaffSignInForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
         return response
@@ -121,7 +123,8 @@ def _pending(request: HttpRequest) -> tuple[dict, User] | None:
     if time.time() - float(state.get("started", 0)) > settings.STAFF_MFA_PENDING_SECONDS:
         request.session.pop(PENDING_SESSION_KEY, None)
         return None
-    user = User.objects.filter(pk=state.get("user_id"), is_active=True).first()
+    user_id: Any = state.get("user_id")  # from the session: whatever was stored
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not mfa.mfa_required_for(user):
         request.session.pop(PENDING_SESSION_KEY, None)
         return None

@@ -12,7 +12,7 @@ from backend.accounts.roles import Role
 from backend.accounts.services import care_team_contact_update
 from backend.common.errors import ServiceValidationError
 
-from ..access import staff_required
+from ..access import StaffRequest, staff_required
 from ..forms import CareTeamContactForm
 
 
@@ -31,7 +31,7 @@ def care_team_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def care_team_contact(request: HttpRequest, care_team_id: int) -> HttpResponse:
+def care_team_contact(request: StaffRequest, care_team_id: int) -> HttpResponse:
     _admin_only(request)
     team = CareTeam.objects.filter(pk=care_team_id).first()
     if team is None:
@@ -46,7 +46,7 @@ def care_team_contact(request: HttpRequest, care_team_id: int) -> HttpResponse:
                 care_team_contact_update(
                     care_team=team,
                     changed_by=request.user,
-                    **form.cleaned_data,  # type: ignore[arg-type]
+                    **form.cleaned_data,
                 )
             except ServiceValidationError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.reason)

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -11,7 +11,7 @@ from backend.accounts.selectors import care_teams_of
 from backend.audit.services import audit_record_patient_reads
 from backend.reports.models import ExportKind
 
-from ..access import may_export_cohorts, staff_required
+from ..access import StaffRequest, may_export_cohorts, staff_required
 from ..forms import COHORT_SORTS, CohortFilterForm, form_errors
 from ..selectors import cohort, timezone_today
 from .exports import export_jobs_context
@@ -19,7 +19,7 @@ from .exports import export_jobs_context
 
 @require_GET
 @staff_required
-def cohort_page(request: HttpRequest) -> HttpResponse:
+def cohort_page(request: StaffRequest) -> HttpResponse:
     teams = list(care_teams_of(request.user).order_by("name"))
     form = CohortFilterForm(request.GET, care_team_choices=[(team.pk, team.name) for team in teams])
     context = {"form": form, "teams": teams, "nav": "cohort", "sorts": COHORT_SORTS}

@@ -2,6 +2,7 @@
 access. Parse, authorise, call the accounts services, show the code once (it is never stored:
 only its hash is), with a QR code of the app's activation link to show or print."""
 
+from uuid import UUID
 from zoneinfo import available_timezones
 
 import segno
@@ -16,7 +17,7 @@ from backend.accounts.selectors import care_teams_of, patient_visible_to
 from backend.accounts.services import patient_enrol, patient_invitation_issue
 from backend.common.errors import ServiceValidationError
 
-from ..access import staff_required
+from ..access import StaffRequest, staff_required
 from ..forms import PatientEnrolForm
 
 # Common zones first in the list the time-zone field suggests; every IANA name is accepted.
@@ -25,8 +26,8 @@ _TIME_ZONES = sorted(available_timezones())
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def patient_enrol_page(request: HttpRequest) -> HttpResponse:
-    teams = list(care_teams_of(request.user).order_by("name"))  # type: ignore[arg-type]
+def patient_enrol_page(request: StaffRequest) -> HttpResponse:
+    teams = list(care_teams_of(request.user).order_by("name"))
     if not teams:
         raise PermissionDenied("Patients are enrolled by a member of their care team.")
     form = PatientEnrolForm(request.POST or None, care_teams=teams)
@@ -37,7 +38,7 @@ def patient_enrol_page(request: HttpRequest) -> HttpResponse:
             values = form.cleaned_data
             try:
                 patient, code = patient_enrol(
-                    enrolled_by=request.user,  # type: ignore[arg-type]
+                    enrolled_by=request.user,
                     display_name=values["display_name"],
                     medical_record_number=values["medical_record_number"],
                     time_zone=values["time_zone"].strip(),
@@ -60,10 +61,10 @@ def patient_enrol_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-def patient_invitation_new(request: HttpRequest, patient_id: object) -> HttpResponse:
+def patient_invitation_new(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     """A new code (the confirmation is the form's checkbox: an activated patient's sessions
     and tokens end at once)."""
-    patient = patient_visible_to(request.user, patient_id)  # type: ignore[arg-type]
+    patient = patient_visible_to(request.user, patient_id)
     if patient is None:
         raise Http404
     if patient.user_id is not None and request.POST.get("confirm") != "yes":
@@ -73,14 +74,14 @@ def patient_invitation_new(request: HttpRequest, patient_id: object) -> HttpResp
             {"patient": patient, "error": "Tick the box to confirm."},
             status=400,
         )
-    code = patient_invitation_issue(patient=patient, issued_by=request.user)  # type: ignore[arg-type]
+    code = patient_invitation_issue(patient=patient, issued_by=request.user)
     return _invitation_page(request, patient, code, status=201, new_patient=False)
 
 
 @require_http_methods(["GET"])
 @staff_required
-def patient_invitation_confirm(request: HttpRequest, patient_id: object) -> HttpResponse:
-    patient = patient_visible_to(request.user, patient_id)  # type: ignore[arg-type]
+def patient_invitation_confirm(request: StaffRequest, patient_id: UUID) -> HttpResponse:
+    patient = patient_visible_to(request.user, patient_id)
     if patient is None:
         raise Http404
     return render(request, "dashboard/invitation_confirm.html", {"patient": patient})

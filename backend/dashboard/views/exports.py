@@ -8,7 +8,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -22,23 +22,23 @@ from backend.reports.services import (
     export_request_check,
 )
 
-from ..access import may_export_cohorts, staff_required
+from ..access import StaffRequest, may_export_cohorts, staff_required
 
 JOBS_SHOWN = 5
-DOWNLOAD_PATHS = {
+DOWNLOAD_PATHS: dict[str, str] = {
     ExportKind.ADHERENCE_CSV: "/api/v1/exports/adherence.csv",
     ExportKind.ADHERENCE_XLSX: "/api/v1/exports/adherence.xlsx",
     ExportKind.DOSES_CSV: "/api/v1/exports/doses.csv",
 }
 
 
-def export_jobs_context(request: HttpRequest) -> dict:
+def export_jobs_context(request: StaffRequest) -> dict:
     jobs = list(export_jobs_of(request.user)[:JOBS_SHOWN])
     return {"jobs": jobs, "jobs_running": any(job.status in ("queued", "running") for job in jobs)}
 
 
 @staff_required
-def export_jobs(request: HttpRequest) -> HttpResponse:
+def export_jobs(request: StaffRequest) -> HttpResponse:
     """GET: the user's recent exports (polled while one runs). POST: an export; a small one
     is downloaded at once from the export endpoint, a large one is prepared in the background
     and the cohort page shows its progress."""

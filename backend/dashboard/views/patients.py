@@ -4,6 +4,7 @@ weight form."""
 import uuid
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,14 +22,14 @@ from backend.labs.services import lab_results_record, panel_inputs
 from backend.sideeffects.models import SideEffectReport
 from backend.sideeffects.services import clinician_assessment_record, weight_record
 
-from ..access import may_record_clinical_changes, staff_required
+from ..access import StaffRequest, may_record_clinical_changes, staff_required
 from ..forms import ClinicianGradeForm, LabResultsForm, WeightForm
 from ..presenters import GradeOptions, grade_options, patient_page_context, term_choices
 from ..selectors import PatientPage, gradable_report, patient_page
 from ..words import patient_reported_words
 
 
-def _page_or_404(request: HttpRequest, patient_id: object) -> PatientPage:
+def _page_or_404(request: StaffRequest, patient_id: UUID) -> PatientPage:
     page = patient_page(request.user, patient_id)
     if page is None:
         raise Http404("No such patient.")
@@ -125,7 +126,7 @@ def _render_page(
 
 @require_GET
 @staff_required
-def patient_detail(request: HttpRequest, patient_id: object) -> HttpResponse:
+def patient_detail(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     page = _page_or_404(request, patient_id)
     audit_record_patient_reads(
         actor=request.user, patients=[page.patient], action="dashboard.patient", request=request
@@ -135,7 +136,7 @@ def patient_detail(request: HttpRequest, patient_id: object) -> HttpResponse:
 
 @require_POST
 @staff_required
-def clinician_grade_record(request: HttpRequest, patient_id: object) -> HttpResponse:
+def clinician_grade_record(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     page = _page_or_404(request, patient_id)
     if not may_record_clinical_changes(request.user):
         raise PermissionDenied("Only nurses and admins record clinician grades.")
@@ -172,7 +173,7 @@ def _grade_field(form: ClinicianGradeForm, field: str | None) -> str | None:
 
 @require_GET
 @staff_required
-def clinician_grade_fields(request: HttpRequest, patient_id: object) -> HttpResponse:
+def clinician_grade_fields(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     """The term and grade selects for one report (htmx swaps them in when the nurse picks a
     report or a term). Shows only catalogue terms; the page read is audited already."""
     if not may_record_clinical_changes(request.user):
@@ -207,7 +208,7 @@ def clinician_grade_fields(request: HttpRequest, patient_id: object) -> HttpResp
 
 @require_POST
 @staff_required
-def weight_record_view(request: HttpRequest, patient_id: object) -> HttpResponse:
+def weight_record_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     page = _page_or_404(request, patient_id)
     if not may_record_clinical_changes(request.user):
         raise PermissionDenied("Only nurses and admins record weights.")
@@ -233,7 +234,7 @@ def weight_record_view(request: HttpRequest, patient_id: object) -> HttpResponse
 
 @require_POST
 @staff_required
-def lab_results_record_view(request: HttpRequest, patient_id: object) -> HttpResponse:
+def lab_results_record_view(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     """Results of one day from the page's form, through the labs service (checks, units,
     stored once, the label's hold alerts)."""
     page = _page_or_404(request, patient_id)

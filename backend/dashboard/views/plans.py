@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,7 +30,7 @@ from backend.common.errors import ServiceValidationError
 from backend.guidelines import CaseInvalid, escalation_options_on_progression, next_lower_dose
 from backend.guidelines.rules import REDUCTION_LADDER_MG
 
-from ..access import may_record_clinical_changes, staff_required
+from ..access import StaffRequest, may_record_clinical_changes, staff_required
 from ..forms import (
     PlanCreateForm,
     PlanHoldForm,
@@ -47,14 +47,14 @@ REASON_MAX = 2000
 # ---------------------------------------------------------------- shared
 
 
-def _patient_or_404(request: HttpRequest, patient_id: object) -> Patient:
-    patient = patient_visible_to(request.user, patient_id)  # type: ignore[arg-type]
+def _patient_or_404(request: StaffRequest, patient_id: uuid.UUID) -> Patient:
+    patient = patient_visible_to(request.user, patient_id)
     if patient is None:
         raise Http404("No such patient.")
     return patient
 
 
-def _may_change_or_403(request: HttpRequest) -> None:
+def _may_change_or_403(request: StaffRequest) -> None:
     if not may_record_clinical_changes(request.user):
         raise PermissionDenied("Only nurses and admins change treatment plans.")
 
@@ -72,9 +72,9 @@ def _patient_url(patient: Patient, anchor: str = "plan-heading") -> str:
     return reverse("dashboard:patient", kwargs={"patient_id": patient.pk}) + f"#{anchor}"
 
 
-def _audit_read(request: HttpRequest, patient: Patient, action: str) -> None:
+def _audit_read(request: StaffRequest, patient: Patient, action: str) -> None:
     audit_record_patient_reads(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
         patients=[patient],
         action=action,
         request=request,
@@ -97,13 +97,13 @@ def _refused(form: Any, error: ServiceValidationError) -> None:
     form.add_error(form.field_of(error.field), error.reason)
 
 
-def _alert_for(request: HttpRequest, patient: Patient) -> Alert | None:
+def _alert_for(request: StaffRequest, patient: Patient) -> Alert | None:
     """The alert a pre-filled form comes from (?alert=<id>): visible, and this patient's."""
     try:
         alert_id = uuid.UUID(request.GET.get("alert", ""))
     except ValueError:
         return None
-    alert = visible_alert(request.user, alert_id)  # type: ignore[arg-type]
+    alert = visible_alert(request.user, alert_id)
     return alert if alert is not None and alert.patient_id == patient.pk else None
 
 
@@ -116,7 +116,7 @@ def alert_reason(alert: Alert) -> str:
 
 
 def _render_form(
-    request: HttpRequest,
+    request: StaffRequest,
     patient: Patient,
     plan: TreatmentPlan,
     *,
@@ -183,7 +183,7 @@ def recommendation_context(form: PlanCreateForm) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def plan_new(request: HttpRequest, patient_id: object) -> HttpResponse:
+def plan_new(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient_or_404(request, patient_id)
     _may_change_or_403(request)
     status = 200
@@ -194,7 +194,7 @@ def plan_new(request: HttpRequest, patient_id: object) -> HttpResponse:
             try:
                 plan_services.plan_create(
                     patient=patient,
-                    created_by=request.user,  # type: ignore[arg-type]
+                    created_by=request.user,
                     case=form.case(),
                     dose_times=form.dose_times(),
                     override=form.override(),
@@ -226,7 +226,7 @@ def plan_new(request: HttpRequest, patient_id: object) -> HttpResponse:
     )
 
 
-def _same_plan_just_made(request: HttpRequest, patient: Patient, case: dict[str, Any]) -> bool:
+def _same_plan_just_made(request: StaffRequest, patient: Patient, case: dict[str, Any]) -> bool:
     """A second submission of the form that made the patient's active plan."""
     plan = TreatmentPlan.objects.filter(patient=patient, status=PlanStatus.ACTIVE).first()
     return plan is not None and plan.created_by_id == request.user.pk and plan.case == case
@@ -234,7 +234,7 @@ def _same_plan_just_made(request: HttpRequest, patient: Patient, case: dict[str,
 
 @require_POST
 @staff_required
-def plan_recommendation(request: HttpRequest, patient_id: object) -> HttpResponse:
+def plan_recommendation(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     """The suggestion beside the form, re-drawn by htmx when a case field changes. Always 200:
     an incomplete case is not an error while the nurse is still typing."""
     patient = _patient_or_404(request, patient_id)
@@ -273,7 +273,7 @@ def dose_choices(plan: TreatmentPlan, current_mg: int) -> list[tuple[int, str]]:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def plan_dose(request: HttpRequest, patient_id: object) -> HttpResponse:
+def plan_dose(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient_or_404(request, patient_id)
     _may_change_or_403(request)
     plan = _plan_or_404(patient, active=request.method == "GET")
@@ -301,7 +301,7 @@ def plan_dose(request: HttpRequest, patient_id: object) -> HttpResponse:
                 if not _same_revision_just_made(request, plan, form):
                     plan_services.plan_revise(
                         plan=plan,
-                        created_by=request.user,  # type: ignore[arg-type]
+                        created_by=request.user,
                         dose_mg_per_day=values["dose_mg_per_day"],
                         dose_times=form.dose_times(),
                         reason=values["reason"],
@@ -315,7 +315,7 @@ def plan_dose(request: HttpRequest, patient_id: object) -> HttpResponse:
 
 
 def _same_revision_just_made(
-    request: HttpRequest, plan: TreatmentPlan, form: PlanRevisionForm
+    request: StaffRequest, plan: TreatmentPlan, form: PlanRevisionForm
 ) -> bool:
     values = form.cleaned_data
     latest = _latest_revision(plan)
@@ -334,7 +334,7 @@ def _same_revision_just_made(
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def plan_hold(request: HttpRequest, patient_id: object) -> HttpResponse:
+def plan_hold(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient_or_404(request, patient_id)
     _may_change_or_403(request)
     plan = _plan_or_404(patient, active=request.method == "GET")
@@ -362,7 +362,7 @@ def plan_hold(request: HttpRequest, patient_id: object) -> HttpResponse:
                 if not same:
                     plan_services.plan_hold_add(
                         plan=plan,
-                        created_by=request.user,  # type: ignore[arg-type]
+                        created_by=request.user,
                         start_date=values["start_date"],
                         end_date=values["end_date"],
                         reason=values["reason"],
@@ -376,7 +376,7 @@ def plan_hold(request: HttpRequest, patient_id: object) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def plan_resume(request: HttpRequest, patient_id: object, hold_id: int) -> HttpResponse:
+def plan_resume(request: StaffRequest, patient_id: uuid.UUID, hold_id: int) -> HttpResponse:
     """End an open hold: the last day without the drug; doses are asked for from the day
     after."""
     patient = _patient_or_404(request, patient_id)
@@ -403,7 +403,7 @@ def plan_resume(request: HttpRequest, patient_id: object, hold_id: int) -> HttpR
                 if not (hold.end_date == end and hold.ended_by_id == request.user.pk):
                     plan_services.plan_hold_end(
                         hold=hold,
-                        ended_by=request.user,  # type: ignore[arg-type]
+                        ended_by=request.user,
                         end_date=end,
                     )
         except ServiceValidationError as error:
@@ -418,7 +418,7 @@ def plan_resume(request: HttpRequest, patient_id: object, hold_id: int) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def plan_stop(request: HttpRequest, patient_id: object) -> HttpResponse:
+def plan_stop(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient_or_404(request, patient_id)
     _may_change_or_403(request)
     plan = _plan_or_404(patient, active=request.method == "GET")
@@ -439,7 +439,7 @@ def plan_stop(request: HttpRequest, patient_id: object) -> HttpResponse:
                 ):
                     plan_services.plan_stop(
                         plan=plan,
-                        stopped_by=request.user,  # type: ignore[arg-type]
+                        stopped_by=request.user,
                         reason=reason,
                     )
         except ServiceValidationError as error:

@@ -9,6 +9,7 @@ import os
 import re
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -46,7 +47,8 @@ PATIENTS = [
 ]
 # Per patient: the case, dose times, how many days ago the plan started, the share of doses
 # taken, and a hold (days ago it started, its length) or None.
-PLANS = {
+# record number -> (case, dose times, days ago, adherence, hold: (days ago, length) or None)
+PLANS: dict[str, tuple[dict[str, Any], list[str], int, float, tuple[int, int] | None]] = {
     "DEMO-0001": (
         {
             "setting": "adjuvant",
@@ -204,6 +206,7 @@ class Command(BaseCommand):
                 end_date=today - timedelta(days=hold_days_ago - length + 1),
                 reason="Grade 3 rash (demo)",
             )
+        assert patient.user is not None  # every demo patient has the app
         dose_history_create(
             plan=plan,
             patient=patient,
@@ -225,6 +228,7 @@ class Command(BaseCommand):
                 ("black_stools", {"presence": 0}),
             ],
         }[patient.medical_record_number]
+        assert patient.user is not None  # every demo patient has the app
         for number, (symptom, answers) in enumerate(reports):
             side_effect_report_record(
                 patient=patient,
