@@ -213,7 +213,8 @@ class ScheduledDose(models.Model):
     past day keeps what was true then. `client_id` is the phone's UUID for its log, so a
     resend is recognised. `local_time` and `due_at` are empty only for a log kept from a
     schedule that no longer has its dose (a later revision changed the number of doses);
-    such rows are never pending."""
+    such rows are never pending, except the row of an undone log (kept for its revisions),
+    which is then off the calendar and never reminded or swept."""
 
     # Every index costs each row update: the foreign keys have none of their own (the patient
     # leads the unique key; plans, revisions and users are never deleted, PROTECT). The

@@ -334,6 +334,32 @@ def test_a_missed_dose_cannot_be_undone(phone):  # type: ignore[no-untyped-def]
     assert response.json()["errors"][0]["field"] == "status"
 
 
+def test_a_plan_change_that_removes_an_undone_dose_keeps_its_history(phone, nurse, patient):  # type: ignore[no-untyped-def]
+    def revise(mg: int, times: list[str], at: str) -> None:
+        with time_machine.travel(at, tick=False):
+            response = client_for(nurse).post(
+                f"/api/v1/patients/{patient.pk}/plan/revisions/",
+                {"dose_mg_per_day": mg, "dose_times": times, "reason": "Dose change."},
+                format="json",
+            )
+        assert response.status_code == 201, response.json()
+
+    revise(800, ["08:00", "20:00"], at="2026-03-09 07:00:00+01:00")
+    log = log_dose(
+        phone, dose(slot=2, taken_at=f"{TODAY}T19:55:00+01:00"), at="2026-03-10 20:00:00+01:00"
+    )
+    assert patch(phone, log["id"], undo(log), at="2026-03-10 20:01:00+01:00").status_code == 200
+
+    revise(400, ["08:00"], at="2026-03-10 20:30:00+01:00")
+
+    with time_machine.travel("2026-03-10 20:31:00+01:00", tick=False):
+        calendar = phone.get(f"/api/v1/me/doses/?from={TODAY}&to={TODAY}").json()
+    assert [dose["slot"] for dose in calendar] == [1]  # slot 2 is no longer scheduled
+    row = ScheduledDose.objects.get(pk=log["id"])  # kept, with the undone log's history
+    assert (row.state, row.due_at, row.next_reminder_at) == ("pending", None, None)
+    assert DoseLogRevision.objects.get().dose_log_id == row.pk
+
+
 # ------------------------------------------------------------------ concurrency
 
 
