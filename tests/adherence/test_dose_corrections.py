@@ -241,6 +241,34 @@ def test_undo_past_the_missed_time_leaves_the_dose_missed(phone):  # type: ignor
     assert relogged.status_code == 200 and relogged.json()["status"] == "taken"
 
 
+def test_a_dose_undone_to_missed_then_corrected_to_taken_rechecks_the_streak_alert(
+    phone, monkeypatch
+):  # type: ignore[no-untyped-def]
+    from backend.alerts import triggers
+
+    rechecked: list[Any] = []
+    real = triggers.alerts_after_missed_dose_logged
+
+    def recheck(**kwargs: Any) -> Any:
+        rechecked.append(kwargs["patient"].pk)
+        return real(**kwargs)
+
+    monkeypatch.setattr(triggers, "alerts_after_missed_dose_logged", recheck)
+    log = log_dose(phone, dose(YESTERDAY))
+    missed = patch(phone, log["id"], undo(log)).json()
+    assert rechecked == []  # taken -> missed: the streak job's kind of missed, as the sweep's
+
+    taken = patch(
+        phone,
+        log["id"],
+        change(missed, status="taken", taken_at=f"{YESTERDAY}T08:05:00+01:00"),
+        at="2026-03-10 12:01:00+01:00",
+    )
+
+    assert taken.status_code == 200
+    assert len(rechecked) == 1  # missed -> taken: the streak alert is recomputed, as before
+
+
 def test_the_original_post_sent_again_after_an_undo_is_not_stored(phone):  # type: ignore[no-untyped-def]
     first_body = dose()
     log = log_dose(phone, first_body)
