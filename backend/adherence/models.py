@@ -153,9 +153,28 @@ class DoseLogRevision(models.Model):
     before = models.JSONField()
     after = models.JSONField()
     reason = models.CharField(max_length=200)
+    # The phone's UUID for a patient's correction or undo, so a resend is recognised (stored
+    # once); `request` is what it asked, so the same change_id with other content is refused.
+    change_id = models.UUIDField(null=True, blank=True)
+    request = models.JSONField(null=True, blank=True)
+    # An undo: the client_id of the log it undid, so a late resend of that log's POST (an
+    # outbox on another phone) is answered, never stored again.
+    undone_client_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["dose_log", "changed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change_id"],
+                condition=Q(change_id__isnull=False),
+                name="dose_log_revision_change_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["undone_client_id"],
+                condition=Q(undone_client_id__isnull=False),
+                name="dose_log_revision_undone_client_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dose_log_id} changed {self.changed_at:%Y-%m-%d %H:%M}"
@@ -194,7 +213,8 @@ class ScheduledDose(models.Model):
     past day keeps what was true then. `client_id` is the phone's UUID for its log, so a
     resend is recognised. `local_time` and `due_at` are empty only for a log kept from a
     schedule that no longer has its dose (a later revision changed the number of doses);
-    such rows are never pending."""
+    such rows are never pending, except the row of an undone log (kept for its revisions),
+    which is then off the calendar and never reminded or swept."""
 
     # Every index costs each row update: the foreign keys have none of their own (the patient
     # leads the unique key; plans, revisions and users are never deleted, PROTECT). The

@@ -340,6 +340,15 @@ def _migrate(target: tuple[str, str]):
     return MigrationExecutor(connection).loader.project_state([target]).apps
 
 
+def _migrate_to_latest() -> None:
+    """Back to every app's newest migration: later tests on this database need all of them
+    (e.g. adherence 0009's revision columns), not just the ledger row's."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def _logs_before_the_ledger_row(nurse, patient) -> date:
     """A week of logs through the services (two doses a day, then a backdated revision to one
     a day), so one log is for a dose the schedule no longer has. Returns the first day."""
@@ -409,7 +418,7 @@ def test_the_migration_makes_every_dose_log_its_ledger_row(nurse, madrid_patient
         assert len(logs) == 4
         apps = _migrate(LEDGER_ROW_MIGRATION)
     finally:
-        _migrate(LEDGER_ROW_MIGRATION)
+        _migrate_to_latest()
     rows = {row.pk: row for row in ScheduledDose.objects.logged()}
     # Every log is its row now, under the log's own id (a phone's correction still finds it).
     assert set(rows) == set(logs)
@@ -452,7 +461,7 @@ def test_the_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch)
             _migrate(LEDGER_ROW_MIGRATION)
     finally:
         monkeypatch.undo()
-        _migrate(LEDGER_ROW_MIGRATION)  # the refused run was rolled back: carried now
+        _migrate_to_latest()  # the refused run was rolled back: carried now
 
 
 # ------------------------------------------------------------------ two workers, one reminder

@@ -33,11 +33,18 @@ from ..services import dose_logs
 
 
 class DoseLogOutput(serializers.ModelSerializer):
-    """A dose's log: its ledger row once logged. `created_at` is when it was first logged."""
+    """A dose's log: its ledger row once logged. `created_at` is when it was first logged;
+    `updated_at` changes with every change to the log: a correction sends it back as
+    `based_on`. After an undo the row is `pending` (or `missed`) with no client_id."""
 
     date = serializers.DateField(source="local_date")
-    status = serializers.SerializerMethodField(help_text="taken, taken_late, skipped or missed")
+    status = serializers.SerializerMethodField(
+        help_text="taken, taken_late, skipped or missed (pending after an undo)"
+    )
     created_at = serializers.DateTimeField(source="logged_at")
+    updated_at = serializers.DateTimeField(
+        help_text="The log as this answer has it: send it as `based_on` to correct or undo."
+    )
 
     class Meta:
         model = ScheduledDose
@@ -172,10 +179,41 @@ class DoseLogInput(StrictInputSerializer):
 
 
 class DoseLogCorrectionInput(StrictInputSerializer):
-    status = serializers.ChoiceField(choices=[DoseStatus.TAKEN, DoseStatus.SKIPPED], required=False)
+    change_id = serializers.UUIDField(
+        required=False,
+        help_text="Made on the phone for this change; a resend is recognised. The patient app "
+        "always sends it (optional only for older apps; required to undo).",
+    )
+    based_on = AwareDateTimeField(
+        required=False,
+        help_text="The log's `updated_at` as the phone last got it; if the log changed since, "
+        "409 with the log as it is (`existing`). The app always sends it (required to undo).",
+    )
+    status = serializers.ChoiceField(
+        choices=[DoseStatus.TAKEN, DoseStatus.SKIPPED, dose_logs.NOT_LOGGED],
+        required=False,
+        help_text="'not_logged' undoes the log: the dose is pending again (missed once its "
+        "grace time has passed) and may be logged with a new client_id.",
+    )
     taken_at = AwareDateTimeField(required=False)
     skip_reason = serializers.ChoiceField(choices=SkipReason.choices, required=False)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="Why, kept with the change (default: 'corrected by patient' or "
+        "'undone by the patient').",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("status") == dose_logs.NOT_LOGGED:
+            for name in ("taken_at", "skip_reason", "note"):
+                if name in attrs:
+                    raise serializers.ValidationError({name: ["An undo takes no log values."]})
+            for name in ("change_id", "based_on"):
+                if name not in attrs:
+                    raise serializers.ValidationError({name: ["Required to undo a log."]})
+        return attrs
 
 
 class TimeZoneInput(StrictInputSerializer):
@@ -240,7 +278,8 @@ class MyDosesView(APIView):
         responses={201: DoseLogOutput, 200: DoseLogOutput, 409: DoseLogOutput},
         operation_id="me_doses_log",
         description="201: logged. 200: this client_id was already logged (the stored log). "
-        "409: the dose already has another log (returned under `existing`).",
+        "409: the dose already has another log, or this client_id's log was undone "
+        "(the dose as stored is returned under `existing`).",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         patient = own_patient_or_404(request)
@@ -258,40 +297,68 @@ class MyDosesView(APIView):
             skip_reason=values.get("skip_reason") or "",
             note=values.get("note") or "",
         )
-        body = DoseLogOutput(result.log).data
         if result.outcome == dose_logs.CONFLICT:
             reason = "This dose already has a log; correct it instead of logging it again."
-            return Response(
-                {
-                    "code": "conflict",
-                    "detail": reason,
-                    "errors": [{"field": "date", "reason": reason}],
-                    "existing": body,
-                },
-                status=status.HTTP_409_CONFLICT,
+            return _conflict_response("date", reason, result.log)
+        if result.outcome == dose_logs.UNDONE:
+            reason = (
+                "This log was undone (on this or another phone); log the dose again, "
+                "with a new client_id, if it was taken or skipped."
             )
+            return _conflict_response("client_id", reason, result.log)
+        body = DoseLogOutput(result.log).data
         code = (
             status.HTTP_201_CREATED if result.outcome == dose_logs.CREATED else status.HTTP_200_OK
         )
         return Response(body, status=code)
 
 
+def _conflict_response(field: str, reason: str, log: ScheduledDose) -> Response:
+    """409 with the dose's log as it is stored, for the phone to show (and the person to
+    decide)."""
+    return Response(
+        {
+            "code": "conflict",
+            "detail": reason,
+            "errors": [{"field": field, "reason": reason}],
+            "existing": DoseLogOutput(log).data,
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
 class MyDoseLogView(APIView):
-    """Correct one of the patient's own logs (within the backfill window; kept as history)."""
+    """Correct or undo one of the patient's own logs (within the backfill window; every
+    change kept as a revision with its reason)."""
 
     permission_classes = [IsPatient]
 
     @extend_schema(
-        request=DoseLogCorrectionInput, responses={200: DoseLogOutput}, operation_id="me_doses_fix"
+        request=DoseLogCorrectionInput,
+        responses={200: DoseLogOutput, 409: DoseLogOutput},
+        operation_id="me_doses_fix",
+        description="Correct the log (status, taken_at, skip_reason, note) or undo it "
+        "(`status: not_logged`). 200: the log as stored, also for a resend of the same "
+        "change_id (stored once). 409 (`existing`: the log as stored): the log changed since "
+        "`based_on`, or the change_id was used for another change. 404: not the patient's "
+        "log, or the dose has no log.",
     )
     def patch(self, request: AuthenticatedRequest, log_id: Any) -> Response:
         patient = own_patient_or_404(request)
-        log = ScheduledDose.objects.logged().filter(pk=log_id, patient=patient).first()
+        # Any row of the patient's: a resend of an undo finds its dose pending.
+        log = ScheduledDose.objects.filter(pk=log_id, patient=patient).first()
         if log is None:
             raise NotFound()
         data = DoseLogCorrectionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        log = dose_logs.dose_log_correct(log=log, changed_by=request.user, **data.validated_data)
+        try:
+            log = dose_logs.dose_log_correct(
+                log=log, changed_by=request.user, **data.validated_data
+            )
+        except dose_logs.NotLogged:
+            raise NotFound() from None
+        except dose_logs.DoseLogChangeConflict as conflict:
+            return _conflict_response(conflict.field or "", conflict.reason, conflict.log)
         return Response(DoseLogOutput(log).data)
 
 

@@ -1,6 +1,7 @@
 """Dose logs from phones, written on the dose ledger: a dose's log is its ScheduledDose row.
-Record once (a resend of the same client_id returns what is stored), correct within the
-backfill window (every change kept as a DoseLogRevision), never delete.
+Record once (a resend of the same client_id returns what is stored), correct or undo within
+the backfill window (every change kept as a DoseLogRevision, a phone's change once by its
+change_id, refused when the log changed since the phone saw it), never delete.
 
 The common case, a pending dose logged on time, is one UPDATE on the ledger's unique key
 (issue 20): the row's own due time and zone decide "late" and the earliest allowed time in
@@ -20,10 +21,11 @@ from django.utils import timezone
 from backend.accounts.models import Patient, User
 from backend.accounts.selectors import patient_local_today
 from backend.alerts import triggers
-from backend.common.errors import ServiceValidationError
+from backend.common.errors import Conflict, ServiceValidationError
 from backend.common.time import local_date
 
 from ..models import (
+    LOGGED_STATES,
     DoseLogRevision,
     DoseState,
     DoseStatus,
@@ -33,10 +35,16 @@ from ..models import (
 )
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 from .ledger import ledger_rows
+from .missed_doses import dose_is_missed
 
 CREATED = "created"  # a new log, or a patient's log replacing a "missed" one
 REPLAYED = "replayed"  # the same client_id again: the stored log, unchanged
 CONFLICT = "conflict"  # the dose already has another log
+UNDONE = "undone"  # the client_id's log was undone: the dose's row as it is now
+
+NOT_LOGGED = "not_logged"  # a correction's status that undoes the log
+DEFAULT_CORRECTION_REASON = "corrected by patient"
+DEFAULT_UNDO_REASON = "undone by the patient"
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,7 @@ _LOG_PENDING_DOSE_SQL = """
             %(taken_at)s::timestamptz >= due_at - %(earliest)s
             AND (%(taken_at)s::timestamptz AT TIME ZONE time_zone)::date >= %(first_day)s))
       AND NOT EXISTS (SELECT 1 FROM {ledger} WHERE client_id = %(client_id)s)
+      AND NOT EXISTS (SELECT 1 FROM {revisions} WHERE undone_client_id = %(client_id)s)
     RETURNING *
 """
 
@@ -160,7 +169,8 @@ def _log_pending_dose(
     log, when its due time allows `taken_at` and the client_id is new. None when any of that
     does not hold (the checked path then says why, or finds a resend)."""
     sql = _LOG_PENDING_DOSE_SQL.format(
-        ledger=connection.ops.quote_name(ScheduledDose._meta.db_table)
+        ledger=connection.ops.quote_name(ScheduledDose._meta.db_table),
+        revisions=connection.ops.quote_name(DoseLogRevision._meta.db_table),
     )
     rows = list(
         ScheduledDose.objects.raw(
@@ -231,11 +241,20 @@ def _record_checked(
 
 def _replay(patient: Patient, client_id: UUID) -> DoseLogResult | None:
     stored = ScheduledDose.objects.filter(client_id=client_id).order_by().first()
+    outcome = REPLAYED
     if stored is None:
-        return None
+        # A log that was undone: its POST again (a late outbox) must not log the dose again.
+        undo = (
+            DoseLogRevision.objects.filter(undone_client_id=client_id)
+            .select_related("dose_log")
+            .first()
+        )
+        if undo is None:
+            return None
+        stored, outcome = undo.dose_log, UNDONE
     if stored.patient_id != patient.pk:
         raise ServiceValidationError("client_id", "This client_id has already been used.")
-    return DoseLogResult(stored, REPLAYED)
+    return DoseLogResult(stored, outcome)
 
 
 def _dose_row(patient: Patient, day: date, slot: int, today: date, now: datetime) -> ScheduledDose:
@@ -399,6 +418,8 @@ def _apply_change(
     changed_by: User | None,
     reason: str,
     now: datetime,
+    change_id: UUID | None = None,
+    request: dict[str, Any] | None = None,
 ) -> ScheduledDose:
     before = _snapshot(log)
     for field, value in changes.items():
@@ -413,8 +434,23 @@ def _apply_change(
         before={k: v for k, v in before.items() if before[k] != after[k]},
         after={k: v for k, v in after.items() if before[k] != after[k]},
         reason=reason,
+        change_id=change_id,
+        request=request,
     )
     return log
+
+
+class DoseLogChangeConflict(Conflict):
+    """A patient's change clashes with what is stored: answered with 409 and the log as it is
+    now (`log`), so the phone can show the person what is stored and let them decide."""
+
+    def __init__(self, field: str, reason: str, *, log: ScheduledDose) -> None:
+        super().__init__(field, reason)
+        self.log = log
+
+
+class NotLogged(Exception):
+    """The dose has no log to correct (it is pending or on hold): the API answers 404."""
 
 
 def dose_log_correct(
@@ -425,16 +461,57 @@ def dose_log_correct(
     taken_at: datetime | None = None,
     skip_reason: str | None = None,
     note: str | None = None,
+    change_id: UUID | None = None,
+    based_on: datetime | None = None,
+    reason: str | None = None,
 ) -> ScheduledDose:
-    """A patient corrects their log within the backfill window; the change is a revision."""
+    """A patient corrects or undoes (status "not_logged") their log within the backfill
+    window; the change is a revision with its reason.
+
+    `change_id` (the phone's UUID for the change) makes it idempotent: the same change again
+    returns the log as it is, with no second revision; the same change_id with other content
+    is a conflict. `based_on` is the log's `updated_at` as the phone last got it: when the log
+    changed since (another phone, the sweep, an undo), the change is refused as a conflict
+    with the log as it is, never written over. An undone dose is pending again (missed once
+    the sweep's rule says so) and can be logged with a new client_id."""
+    request = _change_request(status, taken_at, skip_reason, note, based_on, reason)
     with transaction.atomic():
         log = ScheduledDose.objects.select_for_update().select_related("patient").get(pk=log.pk)
+        if change_id is not None:
+            done = DoseLogRevision.objects.filter(change_id=change_id).first()
+            if done is not None:
+                if done.dose_log_id != log.pk or done.request != request:
+                    raise DoseLogChangeConflict(
+                        "change_id",
+                        "This change_id was already used for another change; "
+                        "make a new one for each change.",
+                        log=log,
+                    )
+                return log  # the same change again: stored once
+        if based_on is not None and based_on != log.updated_at:
+            raise DoseLogChangeConflict(
+                "based_on",
+                "This dose's log has changed since this phone last saw it (on another phone?); "
+                "here is what is stored.",
+                log=log,
+            )
+        if log.state not in LOGGED_STATES:
+            raise NotLogged()
         now = timezone.now()
         today = patient_local_today(log.patient, now)
         window = settings.DOSE_BACKFILL_DAYS
         if log.local_date < today - timedelta(days=window):
             raise ServiceValidationError(
                 "date", f"Logs can be corrected for {window} days; ask your care team."
+            )
+        if status == NOT_LOGGED:
+            return _undo(
+                log,
+                changed_by=changed_by,
+                reason=reason or DEFAULT_UNDO_REASON,
+                change_id=change_id,
+                request=request,
+                now=now,
             )
         changes: dict[str, Any] = {}
         if note is not None:
@@ -456,10 +533,97 @@ def dose_log_correct(
             changes |= _checked_values(log, requested, now=now, today=today)
         before = (log.state, log.skip_reason)
         log = _apply_change(
-            log, changes, changed_by=changed_by, reason="corrected by patient", now=now
+            log,
+            changes,
+            changed_by=changed_by,
+            reason=reason or DEFAULT_CORRECTION_REASON,
+            now=now,
+            change_id=change_id,
+            request=request,
         )
         if (log.state, log.skip_reason) != before:
             _after_change(log, log.patient)
             if before[0] == DoseState.MISSED:
                 triggers.alerts_after_missed_dose_logged(patient=log.patient, now=now)
         return log
+
+
+def _change_request(
+    status: str | None,
+    taken_at: datetime | None,
+    skip_reason: str | None,
+    note: str | None,
+    based_on: datetime | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """What a change asked, as kept on its revision (a resend must ask the same)."""
+    asked = {
+        "status": status,
+        "taken_at": taken_at,
+        "skip_reason": skip_reason,
+        "note": note,
+        "based_on": based_on,
+        "reason": reason,
+    }
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in asked.items()
+        if value is not None
+    }
+
+
+def _undo(
+    log: ScheduledDose,
+    *,
+    changed_by: User,
+    reason: str,
+    change_id: UUID | None,
+    request: dict[str, Any],
+    now: datetime,
+) -> ScheduledDose:
+    """The patient's log is taken back: the row is pending again, or missed when the sweep's
+    rule says its time has passed; what was logged is kept in the revision, with the log's
+    client_id, so a late resend of its POST is recognised and not stored again."""
+    if log.state not in (DoseState.TAKEN, DoseState.SKIPPED):
+        raise ServiceValidationError(
+            "status", "Only a dose logged as taken or skipped can be undone."
+        )
+    before = _snapshot(log)
+    undone_client_id = log.client_id
+    missed = dose_is_missed(log, now)
+    log.state = DoseState.MISSED if missed else DoseState.PENDING
+    log.client_id = None
+    log.taken_at = None
+    log.late = False
+    log.skip_reason = ""
+    log.note = ""
+    log.recorded_by = None
+    log.logged_at = now if missed else None  # as the sweep marks it, or not logged at all
+    log.next_reminder_at = None
+    log.updated_at = now
+    after = _snapshot(log)
+    log.save(
+        update_fields=[
+            "state",
+            "client_id",
+            "taken_at",
+            "late",
+            "skip_reason",
+            "note",
+            "recorded_by",
+            "logged_at",
+            "next_reminder_at",
+            "updated_at",
+        ]
+    )
+    DoseLogRevision.objects.create(
+        dose_log=log,
+        changed_by=changed_by,
+        before={k: v for k, v in before.items() if before[k] != after[k]},
+        after={k: v for k, v in after.items() if before[k] != after[k]},
+        reason=reason,
+        change_id=change_id,
+        request=request,
+        undone_client_id=undone_client_id,
+    )
+    return log

@@ -22,7 +22,14 @@ from django.utils import timezone
 
 from backend.common.lookups import array_literal
 
-from ..models import UNRESOLVED_STATES, DoseState, PlanStatus, ScheduledDose, TreatmentPlan
+from ..models import (
+    UNRESOLVED_STATES,
+    DoseLogRevision,
+    DoseState,
+    PlanStatus,
+    ScheduledDose,
+    TreatmentPlan,
+)
 from ..schedule import ScheduledDose as Dose
 from ..schedule import grace_ends_at
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
@@ -309,7 +316,19 @@ def ledger_rewrite(
         new.updated_at = now
         changed.append(new)
     if stale:
-        ScheduledDose.objects.filter(pk__in=stale).delete()
+        # A row an undo left pending has its revisions (the undone log, PROTECT): kept, with
+        # no dose time, like a log whose dose a revision removed (off the calendar, never
+        # reminded or swept); the others are deleted.
+        kept = set(
+            DoseLogRevision.objects.filter(dose_log_id__in=stale).values_list(
+                "dose_log_id", flat=True
+            )
+        )
+        if kept:
+            ScheduledDose.objects.filter(pk__in=kept).update(
+                local_time=None, due_at=None, missed_after=None, next_reminder_at=None
+            )
+        ScheduledDose.objects.filter(pk__in=[pk for pk in stale if pk not in kept]).delete()
     if changed:
         ScheduledDose.objects.bulk_update(changed, _REWRITTEN_FIELDS, batch_size=500)
     if fresh:

@@ -15,6 +15,13 @@ from django.utils import timezone
 from ..models import DoseState, ScheduledDose
 
 
+def dose_is_missed(dose: ScheduledDose, now: datetime) -> bool:
+    """The sweep's rule for one row: a dose with no log is missed once its grace window
+    (`missed_after`) has ended; a row without one is never swept. (The batches below are
+    this rule as SQL.) An undone log's row uses it to become pending or missed."""
+    return dose.missed_after is not None and dose.missed_after <= now
+
+
 def doses_mark_missed(now: datetime, *, batch_size: int = 50000) -> int:
     """Mark every pending dose whose grace window ended by `now` missed. Returns how many it
     marked (0 when run again for the same `now`)."""
