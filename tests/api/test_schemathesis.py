@@ -52,7 +52,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
 CONFORMANCE = os.environ.get("SCHEMATHESIS_CONFORMANCE", "") == "1"
 
 # Loaded eagerly from the generator (what /api/schema/ serves), not through a pytest fixture:
-# pytest 9.2 breaks schemathesis's `from_fixture` loader (design.md, section 7).
+# pytest 9.2 breaks schemathesis's `from_fixture` loader.
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 APP = WSGIHandler()
 

@@ -17,8 +17,7 @@ import pytest
 PHONE = {"width": 360, "height": 740}
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# Without these Chromium tries to reach Google's hosts (design.md §7); as root it needs
-# --no-sandbox.
+# Without these Chromium tries to reach Google's hosts; as root it needs --no-sandbox.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
