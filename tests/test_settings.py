@@ -133,3 +133,22 @@ def test_only_the_test_suite_turns_the_staff_second_factor_off() -> None:
         if "STAFF_MFA_REQUIRED = False" in path.read_text()
     ]
     assert turned_off == ["test.py"]
+
+
+def test_production_database_connections_give_up_on_a_silent_server() -> None:
+    """A dropped network fails a new connection after DATABASE_CONNECT_TIMEOUT_SECONDS, as in
+    development; a connect_timeout in DATABASE_URL wins."""
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS'].get('connect_timeout'))"
+    )
+
+    def connect_timeout(env_overrides: dict[str, str | None]) -> str:
+        result = run_django(env_overrides, "shell", "--no-startup", "-v", "0", "-c", code)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()[-1]
+
+    assert connect_timeout({}) == "5"
+    assert connect_timeout({"DATABASE_CONNECT_TIMEOUT_SECONDS": "2"}) == "2"
+    url = PRODUCTION["DATABASE_URL"] + "?connect_timeout=9"
+    assert connect_timeout({"DATABASE_URL": url}) == "9"

@@ -264,7 +264,7 @@ class PatientFhirObservationView(APIView):
         "or issued) and referenceRange[0].high as the upper limit of normal; status final, "
         "amended or corrected. All or nothing: a malformed element is a 400 whose error "
         "`field` is the element's path (e.g. `entry[2].resource.valueQuantity.value`) and "
-        "nothing is stored. See docs/architecture.md (Lab results).",
+        "nothing is stored. See docs/subsystems/labs.md.",
     )
     def post(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)

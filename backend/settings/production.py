@@ -38,6 +38,12 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# As in base.py: a server that does not answer fails a new connection after this long, not
+# the operating system's minutes (a connect_timeout in the URL wins).
+DATABASES["default"]["OPTIONS"] = {
+    "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=5),
+    **DATABASES["default"].get("OPTIONS", {}),
+}
 # Web, worker and beat run in separate containers: only a real broker connects them.
 if not REDIS_URL.startswith(("redis://", "rediss://")):  # noqa: F405
     raise ImproperlyConfigured("REDIS_URL must be set in production (redis:// or rediss://)")

@@ -1,5 +1,5 @@
 """Simulated phones: each behaves like the patient app's outbox (backend/patientapp/static/
-patientapp/queue.js, sync.js; docs/architecture.md "Offline: the shell, kept reads and the
+patientapp/queue.js, sync.js; docs/subsystems/patient-app.md "Offline: the shell, kept reads and the
 outbox"):
 
 - every dose log, correction and report gets its client id when it is made and waits in the
