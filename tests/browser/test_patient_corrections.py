@@ -84,7 +84,7 @@ def test_correct_yesterdays_dose_online_with_the_reason_kept(
     page = open_phone()
     sign_in_in_app(page, live_server, patient.user.username)
     panel = open_history_day(page, live_server, yesterday)
-    expect(panel).to_contain_text("Taken at")
+    expect(panel.locator(".dose-status")).to_contain_text("Taken")
     # Days outside the window are not buttons, and the calendar says why.
     expect(page.get_by_text("Tap a day from the last 7 days")).to_be_visible()
     old = yesterday - timedelta(days=9)
@@ -101,6 +101,16 @@ def test_correct_yesterdays_dose_online_with_the_reason_kept(
     revision = DoseLogRevision.objects.get(dose_log=log)
     assert revision.reason == "I pressed the wrong button"
     assert revision.change_id is not None
+
+    # Undo from the panel: yesterday's dose is missed again, and can be logged again.
+    panel.get_by_label("Why are you changing it? (optional)").fill("Not sure it was taken")
+    panel.get_by_role("button", name="Undo: not logged").tap()
+    expect(panel.locator(".badge")).to_have_text(re.compile(r"Missed$"), timeout=20_000)
+    expect(panel.get_by_role("button", name="Save", exact=True)).to_be_visible()
+    log.refresh_from_db()
+    assert log.state == "missed"
+    assert DoseLogRevision.objects.filter(dose_log=log).count() == 2
+    assert DoseLogRevision.objects.latest("id").reason == "Not sure it was taken"
     assert page.problems == []
 
 
@@ -217,8 +227,9 @@ def test_two_phones_correcting_the_same_dose_offline_the_second_sees_what_is_sto
     second_panel = second.locator("#day-panel")
     second_panel.get_by_text("I forgot", exact=True).tap()
     second_panel.get_by_role("button", name="Save the change").tap()
-    expect(second_panel).to_contain_text("I forgot", timeout=20_000)
-    expect(second_panel.locator(".badge")).to_have_text(re.compile(r"Skipped$"))
+    expect(second_panel.locator(".dose-status")).to_have_text(
+        re.compile(r"Skipped +Reason: I forgot$"), timeout=20_000
+    )
     log.refresh_from_db()
     assert log.skip_reason == "forgot"
     assert DoseLogRevision.objects.filter(dose_log=log).count() == 2

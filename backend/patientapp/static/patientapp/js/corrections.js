@@ -95,6 +95,14 @@ export function logWords(log) {
   return t("dose.waiting_taken", { time: formatTime(log.taken_at) });
 }
 
+/** Beside the status badge: "at 08:10" or "Reason: travelling". */
+export function logDetail(log) {
+  if (log.status === "skipped") {
+    return t("dose.skipped_because", { reason: t(`skip.${log.skip_reason || "other"}`) });
+  }
+  return t("dose.taken_at", { time: formatTime(log.taken_at) });
+}
+
 /** What a waiting item will do, in words. */
 export function waitingWords(item) {
   if (item.kind === "dose") return logWords(item.body);

@@ -6,7 +6,7 @@ import {
   BACKFILL_DAYS,
   doseForm,
   effectiveDose,
-  logWords,
+  logDetail,
   queueFix,
   queueLog,
   refusalLines,
@@ -128,7 +128,7 @@ export function mountHistory(container, monthArg) {
     const status = waiting ? "waiting" : effective.status;
     const lines = [];
     if (waiting) lines.push(waitingWords(waiting));
-    else if (effective.log) lines.push(logWords(effective.log));
+    else if (effective.log) lines.push(logDetail(effective.log));
     const refusals = effective.rejected.map((item) =>
       notice(
         "warning",
