@@ -40,6 +40,7 @@ def yesterday_logged_taken(nurse, patient: Patient, zone: str) -> date:
     yesterday = now.date() - timedelta(days=1)
     signed_in_patient(nurse, patient, zone, start_date=yesterday, dose_times=[hhmm(due)])
     taken_at = datetime.combine(yesterday, due.time().replace(second=0, microsecond=0))
+    assert patient.user is not None
     response = client_for(patient.user).post(
         "/api/v1/me/doses/",
         {
