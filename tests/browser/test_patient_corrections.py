@@ -265,3 +265,30 @@ def test_in_spanish_correct_yesterday_and_the_panel_meets_wcag_aa(
     assert log.state == "skipped"
     assert DoseLogRevision.objects.get(dose_log=log).reason == "Me equivoqué de botón"
     assert page.problems == []
+
+
+def test_undo_of_a_log_still_waiting_offline_is_sent_after_it_and_stored_once(
+    live_server, open_phone, nurse, patient, zone
+):
+    """The undo of a log not yet sent is queued after it; when the log is acknowledged the
+    undo takes its id and updated_at (based_on) from the answer: one log, then one undo."""
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    wait_for_service_worker(page)
+    page.context.set_offline(True)
+    card = dose_card(page)
+    card.get_by_role("button", name="Taken").tap()
+    expect(card).to_contain_text("Waiting to send")
+    card.get_by_role("button", name="Undo").tap()
+    expect(card).to_contain_text("Undo waiting to send")
+    assert not ScheduledDose.objects.logged().exists()
+
+    page.context.set_offline(False)
+    expect(card.locator(".badge")).to_have_text(re.compile(r"Not taken yet$"), timeout=20_000)
+    expect(card.get_by_role("button", name="Taken")).to_be_visible()
+    assert not ScheduledDose.objects.logged().exists()
+    revision = DoseLogRevision.objects.get()
+    assert revision.undone_client_id is not None
+    assert revision.dose_log.state == "pending"
+    assert page.problems == []
