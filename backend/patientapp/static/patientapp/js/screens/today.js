@@ -17,7 +17,7 @@ import { fill, h, uuid } from "../dom.js";
 import { formatClock, formatDate, formatNumber, formatTime, setZone, t } from "../i18n.js";
 import { dosesOn, holdOn, planOn } from "../plan.js";
 import { shouldOfferReminders, turnOnReminders } from "../push.js";
-import { REJECTED, dismiss, enqueue, onOutboxChange, outboxItems } from "../queue.js";
+import { dismiss, enqueue, onOutboxChange, outboxItems } from "../queue.js";
 import { remindersAsked, setRemindersAsked } from "../session.js";
 import { announce, on, userId } from "../state.js";
 import { peek, read } from "../store.js";
