@@ -122,6 +122,22 @@ export function refusalLines(item) {
   return [t("outbox.refused"), ...(error.reasons || [])];
 }
 
+/** Words for screen readers once a correction is queued (sent, waiting or refused). */
+export function announceFix(undo, state) {
+  const words = undo
+    ? {
+        sent: t("fix.announce_undo_sent"),
+        waiting: t("fix.announce_undo_waiting"),
+        rejected: t("fix.announce_undo_rejected"),
+      }
+    : {
+        sent: t("fix.announce_sent"),
+        waiting: t("fix.announce_waiting"),
+        rejected: t("fix.announce_rejected"),
+      };
+  return words[state] || words.waiting;
+}
+
 /** Queue a log of `dose` (made on Today or in History). */
 export async function queueLog(dose, fields) {
   const body = { client_id: uuid(), date: dose.date, slot: dose.slot, ...fields };
@@ -198,7 +214,7 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
         if (event.target.name === `${prefix}-status`) show(event.target.value);
       },
     },
-    h("legend", {}, t(mode === "change" ? "fix.change_legend" : "fix.log_legend")),
+    h("legend", {}, t("fix.legend")),
     choices(
       `${prefix}-status`,
       [
@@ -249,7 +265,7 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
     h(
       "button",
       { type: "submit", class: "button", id: `${prefix}-save` },
-      t(mode === "change" ? "fix.save_change" : "fix.save_log"),
+      mode === "change" ? t("fix.save_change") : t("fix.save_log"),
     ),
   );
   function reasonValue() {

@@ -4,6 +4,7 @@
 
 import {
   BACKFILL_DAYS,
+  announceFix,
   doseForm,
   effectiveDose,
   logDetail,
@@ -235,7 +236,7 @@ export function mountHistory(container, monthArg) {
   async function correct(dose, effective, fields, reason, titleId) {
     focusAfterPaint = titleId;
     const { outcome } = await queueFix(dose, effective, fields, reason);
-    announce(t(`fix.announce_${outcome.state}`));
+    announce(announceFix(fields.status === "not_logged", outcome.state));
   }
 
   function dayStatuses() {

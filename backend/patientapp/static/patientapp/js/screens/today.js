@@ -7,6 +7,7 @@
 import { ApiError } from "../api.js";
 import {
   UNDO_SECONDS,
+  announceFix,
   doseForm,
   effectiveDose,
   queueFix,
@@ -291,8 +292,7 @@ export function mountToday(container) {
   async function correct(dose, effective, fields, reason, titleId) {
     focusAfterPaint = titleId;
     const { outcome } = await queueFix(dose, effective, fields, reason);
-    const undo = fields.status === "not_logged";
-    announce(t(`fix.announce_${undo ? "undo_" : ""}${outcome.state}`));
+    announce(announceFix(fields.status === "not_logged", outcome.state));
   }
 
   /** The Undo countdown, once a second; at the end of the minute the card shows "Change". */
