@@ -112,6 +112,12 @@ def test_correct_yesterdays_dose_online_with_the_reason_kept(
     assert log.state == "missed"
     assert DoseLogRevision.objects.filter(dose_log=log).count() == 2
     assert DoseLogRevision.objects.latest("id").reason == "Not sure it was taken"
+
+    # Logged again from the panel (a new log, at the dose's time by default).
+    panel.get_by_role("button", name="Save", exact=True).tap()
+    expect(panel.locator(".badge")).to_have_text(re.compile(r"Taken$"), timeout=20_000)
+    log.refresh_from_db()
+    assert log.state == "taken"
     assert page.problems == []
 
 
