@@ -20,11 +20,14 @@ export function onOutboxChange(listener) {
   return () => changes.removeEventListener("change", listener);
 }
 
-/** Keep a dose ("dose"), a report ("report") or a weight ("weight") for `userId` until the
- *  server has it. */
-export async function enqueue(kind, body, userId) {
+/** Keep a dose ("dose"), a report ("report"), a weight ("weight") or a dose log's
+ *  correction ("fix", see js/corrections.js) for `userId` until the server has it. A fix is
+ *  kept under its change_id (made once, here, so every resend is the same change) and
+ *  carries `extra`: {dose: {date, slot}, log_id, after}. */
+export async function enqueue(kind, body, userId, extra = {}) {
   const item = {
-    client_id: body.client_id,
+    ...extra,
+    client_id: kind === "fix" ? body.change_id : body.client_id,
     kind,
     body,
     user_id: userId,
@@ -59,6 +62,22 @@ export async function markAttempt(clientId) {
 export async function markSent(clientId) {
   await dbDelete("outbox", clientId);
   changed();
+}
+
+/** Fixes queued after the item `clientId` (a log or a change not yet acknowledged when the
+ *  patient corrected it) get the log's id and `based_on` from the server's answer. */
+export async function fillChained(clientId, log) {
+  for (const item of await dbGetAll("outbox")) {
+    if (item.kind !== "fix" || item.after !== clientId) continue;
+    item.log_id = log.id;
+    item.body = { ...item.body, based_on: log.updated_at };
+    item.after = null;
+    await dbPut("outbox", item);
+  }
+}
+
+export async function outboxItem(clientId) {
+  return dbGet("outbox", clientId);
 }
 
 /** The server refused it (4xx): kept, with the reason, for the patient to see. */

@@ -6,7 +6,16 @@
 // in again, and the items wait for them.
 
 import { ApiError, isRetryable, request } from "./api.js";
-import { REJECTED, WAITING, markAttempt, markRejected, markSent, outboxItems } from "./queue.js";
+import {
+  REJECTED,
+  WAITING,
+  fillChained,
+  markAttempt,
+  markRejected,
+  markSent,
+  outboxItem,
+  outboxItems,
+} from "./queue.js";
 import { emit, userId } from "./state.js";
 import { update } from "./store.js";
 
@@ -67,8 +76,10 @@ async function sendAll() {
     }
     await markAttempt(item.client_id);
     try {
-      const { status, data } = await request("POST", ENDPOINTS[item.kind], { body: item.body });
+      const { status, data } = await send(item);
       await applySent(item, data);
+      // A correction queued after this log (or change) is now based on the server's answer.
+      if (item.kind === "dose" || item.kind === "fix") await fillChained(item.client_id, data);
       await markSent(item.client_id);
       outcomes[item.client_id] = { state: "sent", data, replayed: status === 200 };
     } catch (error) {
@@ -78,6 +89,13 @@ async function sendAll() {
         outcomes[item.client_id] = { state: WAITING };
       } else if (error instanceof ApiError) {
         const refusal = { status: error.status, code: error.code || "", reasons: error.reasons };
+        const existing = error.body && error.body.existing;
+        if (existing) {
+          // The dose as stored now (another phone's change, a log made elsewhere): shown with
+          // the refusal, and what the next change is based on. The patient decides again.
+          refusal.existing = existing;
+          await applySent(item, existing);
+        }
         await markRejected(item.client_id, refusal);
         outcomes[item.client_id] = { state: REJECTED, error: refusal };
       } else {
@@ -88,6 +106,20 @@ async function sendAll() {
   scheduleRetry(stillWaiting);
   if (Object.keys(outcomes).length) emit("outbox-sent", outcomes);
   return outcomes;
+}
+
+/** A fix goes as a PATCH of its log; one still waiting for its log's id (the log or the
+ *  change before it was refused) is refused here, kept for the patient to see. */
+async function send(item) {
+  if (item.kind !== "fix") return request("POST", ENDPOINTS[item.kind], { body: item.body });
+  const fresh = (await outboxItem(item.client_id)) || item;
+  if (!fresh.log_id) {
+    throw new ApiError(409, {
+      code: "base_refused",
+      detail: "The log this change was for was not accepted.",
+    });
+  }
+  return request("PATCH", `me/doses/${fresh.log_id}/`, { body: fresh.body });
 }
 
 function scheduleRetry(needed) {
@@ -103,16 +135,22 @@ function scheduleRetry(needed) {
 
 /** Show what the server now has without waiting for the next read. */
 async function applySent(item, data) {
-  if (item.kind === "dose") {
-    await update("today", (today) => {
-      if (!today || today.date !== data.date) return today;
-      for (const dose of today.doses) {
-        if (dose.slot === data.slot) {
-          dose.log = data;
-          dose.status = data.status;
-        }
+  if (item.kind === "dose" || item.kind === "fix") {
+    // After an undo the row is pending (or missed) again: no log to show.
+    const logged = ["taken", "taken_late", "skipped"].includes(data.status);
+    const put = (dose) => {
+      if (dose.date === data.date && dose.slot === data.slot) {
+        dose.log = logged ? data : null;
+        dose.status = data.status;
       }
+    };
+    await update("today", (today) => {
+      if (today && today.date === data.date) today.doses.forEach(put);
       return today;
+    });
+    await update(`doses:${data.date.slice(0, 7)}`, (doses) => {
+      (doses || []).forEach(put);
+      return doses;
     });
   } else if (item.kind === "report") {
     await update("reports", (reports) => {

@@ -1,22 +1,37 @@
 // History: a month calendar of doses (GET me/doses/?from=&to=) and the symptoms reported
-// (GET me/side-effects/), with what is still waiting in the outbox.
+// (GET me/side-effects/), with what is still waiting in the outbox. A day within the backfill
+// window is a button: its panel logs, changes or undoes that day's doses (js/corrections.js).
 
+import {
+  BACKFILL_DAYS,
+  announceFix,
+  doseForm,
+  effectiveDose,
+  logDetail,
+  queueFix,
+  queueLog,
+  refusalLines,
+  waitingWords,
+  withinWindow,
+} from "../corrections.js";
 import { fill, h } from "../dom.js";
 import {
   firstDayOfWeek,
+  formatClock,
   formatDate,
   formatDateTime,
   formatMonth,
+  formatNumber,
   t,
   tOr,
   weekdayNames,
 } from "../i18n.js";
-import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
-import { on, state, userId } from "../state.js";
+import { REJECTED, dismiss, onOutboxChange, outboxItems } from "../queue.js";
+import { announce, on, state, userId } from "../state.js";
 import { peek, read } from "../store.js";
 import { addMonths, localDate, monthBounds } from "../time.js";
 import { careTeam } from "../triage.js";
-import { badge, notice, screenHeading, staleNotice } from "../ui.js";
+import { badge, formState, notice, restoreFormState, screenHeading, staleNotice } from "../ui.js";
 import { allQuestions, answerWord, scoresOf, symptomLabel } from "./symptoms.js";
 
 // A day shows its most pressing dose: one waiting to send, then missed, skipped, late...
@@ -25,16 +40,19 @@ const DAY_ORDER = ["waiting", "missed", "skipped", "taken_late", "taken", "pendi
 export function mountHistory(container, monthArg) {
   let disposed = false;
   let view = null;
+  let openDay = null;
+  let focusAfterPaint = null;
 
-  async function todayDate() {
+  async function timeZone() {
     const kept = await peek("today");
-    if (kept) return localDate(new Date(), kept.time_zone);
+    if (kept) return kept.time_zone;
     const zone = state.patient ? state.patient.time_zone : undefined;
-    return localDate(new Date(), zone || Intl.DateTimeFormat().resolvedOptions().timeZone);
+    return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
   async function load() {
-    const today = await todayDate();
+    const zone = await timeZone();
+    const today = localDate(new Date(), zone);
     const thisMonth = today.slice(0, 7);
     const month = /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
     const { first, last } = monthBounds(month);
@@ -46,16 +64,179 @@ export function mountHistory(container, monthArg) {
       outboxItems(userId()),
       careTeam().catch(() => null),
     ]);
-    view = { today, month, thisMonth, doses, reports, catalogue, outbox, team };
+    view = { today, zone, month, thisMonth, doses, reports, catalogue, outbox, team };
   }
 
   function paint() {
     if (disposed || !view) return;
-    fill(container, 
-      screenHeading(t("history.title")),
-      calendarSection(),
-      reportsSection(),
+    const active = document.activeElement && document.activeElement.id;
+    const saved = formState(container);
+    fill(container, screenHeading(t("history.title")), calendarSection(), reportsSection());
+    restoreFormState(container, saved);
+    const target = focusAfterPaint || active;
+    focusAfterPaint = null;
+    const element = target && document.getElementById(target);
+    if (element && container.contains(element)) element.focus();
+  }
+
+  function dosesOnDay(date) {
+    return ((view.doses && view.doses.data) || []).filter((dose) => dose.date === date);
+  }
+
+  function openPanel(date) {
+    openDay = date;
+    focusAfterPaint = "day-panel-title";
+    paint();
+    const panel = document.getElementById("day-panel");
+    if (panel) panel.scrollIntoView({ block: "start" });
+  }
+
+  /** The day's doses with what can be done: log one not logged, change or undo a log. */
+  function dayPanel() {
+    if (!openDay) return null;
+    const date = openDay;
+    const doses = dosesOnDay(date);
+    return h(
+      "section",
+      { class: "card day-panel", id: "day-panel", "aria-labelledby": "day-panel-title" },
+      h("h3", { id: "day-panel-title", tabindex: "-1" }, formatDate(date)),
+      view.doses && !view.doses.fresh ? notice("info", t("fix.offline_note")) : null,
+      doses.length
+        ? h("ul", { class: "doses" }, doses.map((dose) => panelDose(dose)))
+        : h("p", {}, t("history.no_dose")),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button button-secondary",
+          id: "day-panel-close",
+          onclick: () => {
+            focusAfterPaint = `day-${date}`;
+            openDay = null;
+            paint();
+          },
+        },
+        t("fix.close"),
+      ),
     );
+  }
+
+  function panelDose(dose) {
+    const effective = effectiveDose(dose, view.outbox);
+    const prefix = `fix-${dose.date}-${dose.slot}`;
+    const titleId = `${prefix}-title`;
+    const waiting = effective.waiting;
+    const status = waiting ? "waiting" : effective.status;
+    const lines = [];
+    if (waiting) lines.push(waitingWords(waiting));
+    else if (effective.log) lines.push(logDetail(effective.log));
+    const refusals = effective.rejected.map((item) =>
+      notice(
+        "warning",
+        refusalLines(item).map((line) => h("p", {}, line)),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button button-secondary",
+            id: `dismiss-${item.client_id}`,
+            onclick: async () => {
+              focusAfterPaint = titleId;
+              await dismiss(item.client_id);
+            },
+          },
+          t("fix.dismiss"),
+        ),
+      ),
+    );
+    let actions = null;
+    const undoWaiting = waiting && waiting.kind === "fix" && waiting.body.status === "not_logged";
+    if (["on_hold"].includes(dose.status) || undoWaiting) {
+      actions = null;
+    } else if (effective.log) {
+      const form = doseForm({
+        dose,
+        effective,
+        zone: view.zone,
+        prefix,
+        mode: "change",
+        onSubmit: (fields, reason) => correct(dose, effective, fields, reason, titleId),
+      });
+      form.append(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button button-secondary",
+            id: `${prefix}-undo`,
+            onclick: () => {
+              const why = form.querySelector(`#${prefix}-why`);
+              correct(dose, effective, { status: "not_logged" }, why ? why.value.trim() : "", titleId);
+            },
+          },
+          t("fix.undo_log"),
+        ),
+      );
+      actions = form;
+    } else {
+      actions = doseForm({
+        dose,
+        effective,
+        zone: view.zone,
+        prefix,
+        mode: "log",
+        onSubmit: async (fields) => {
+          focusAfterPaint = titleId;
+          const { outcome } = await queueLog(dose, fields);
+          announce(t(`dose.announce_${outcome.state}`));
+        },
+      });
+    }
+    return h(
+      "li",
+      { class: `dose dose-${status}`, "aria-labelledby": titleId },
+      h(
+        "h4",
+        { class: "dose-title", id: titleId, tabindex: "-1" },
+        t("dose.title", { time: formatClock(dose.local_time) }),
+      ),
+      h("p", { class: "dose-status" }, badge(status), " ", lines.join(" ")),
+      refusals,
+      actions,
+    );
+  }
+
+  /** Changes the server did not take (another phone changed the dose first...), above the
+   *  calendar so they are seen without opening the day; the day's panel lets the patient
+   *  choose again from what is stored now. */
+  function refusedChanges() {
+    const refused = view.outbox.filter((item) => item.kind === "fix" && item.state === REJECTED);
+    if (!refused.length) return null;
+    return refused.map((item) => {
+      const date = item.dose.date;
+      const here = date.slice(0, 7) === view.month;
+      return notice(
+        "warning",
+        h("p", {}, h("strong", {}, t("fix.not_saved", { date: formatDate(date) }))),
+        refusalLines(item).map((line) => h("p", {}, line)),
+        here && date !== openDay
+          ? h(
+              "button",
+              { type: "button", class: "button", onclick: () => openPanel(date) },
+              t("fix.open_day"),
+            )
+          : null,
+        here
+          ? null
+          : h("a", { class: "button", href: `#/history/${date.slice(0, 7)}` }, t("fix.open_day")),
+      );
+    });
+  }
+
+  async function correct(dose, effective, fields, reason, titleId) {
+    focusAfterPaint = titleId;
+    const { outcome } = await queueFix(dose, effective, fields, reason);
+    announce(announceFix(fields.status === "not_logged", outcome.state));
   }
 
   function dayStatuses() {
@@ -67,6 +248,7 @@ export function mountHistory(container, monthArg) {
     for (const dose of (view.doses && view.doses.data) || []) add(dose.date, dose.status);
     for (const item of view.outbox) {
       if (item.kind === "dose" && item.state !== REJECTED) add(item.body.date, "waiting");
+      if (item.kind === "fix" && item.state !== REJECTED) add(item.dose.date, "waiting");
     }
     const result = new Map();
     for (const [date, statuses] of byDay) {
@@ -90,15 +272,34 @@ export function mountHistory(container, monthArg) {
       const date = `${month}-${String(day).padStart(2, "0")}`;
       const status = statuses.get(date);
       const words = status ? t(`status.${status}`) : t("history.no_dose");
+      const open = withinWindow(date, view.today) && dosesOnDay(date).length > 0;
+      // Older days with doses say why they cannot be opened (the note under the calendar).
+      const tooOld = !open && status && date < view.today ? ` (${t("fix.too_old_short")})` : "";
+      const content = [
+        h("span", { class: "day-number", "aria-hidden": "true" }, String(day)),
+        h("span", { class: "day-mark", "aria-hidden": "true" }, status ? t(`mark.${status}`) : ""),
+        h("span", { class: "visually-hidden" }, `${formatDate(date)}: ${words}${tooOld}`),
+      ];
       cells.push(
         h(
           "td",
           {
-            class: `day ${status ? `day-${status}` : "day-none"}${date === view.today ? " day-today" : ""}`,
+            class: `day ${status ? `day-${status}` : "day-none"}${date === view.today ? " day-today" : ""}${date === openDay ? " day-open" : ""}`,
           },
-          h("span", { class: "day-number", "aria-hidden": "true" }, String(day)),
-          h("span", { class: "day-mark", "aria-hidden": "true" }, status ? t(`mark.${status}`) : ""),
-          h("span", { class: "visually-hidden" }, `${formatDate(date)}: ${words}`),
+          open
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "day-button",
+                  id: `day-${date}`,
+                  "aria-expanded": date === openDay ? "true" : "false",
+                  "aria-controls": date === openDay ? "day-panel" : null,
+                  onclick: () => openPanel(date),
+                },
+                content,
+              )
+            : content,
         ),
       );
     }
@@ -132,6 +333,7 @@ export function mountHistory(container, monthArg) {
       // have been saved at different times, or one not at all (issue 22: one notice for the
       // page contradicted the other).
       view.doses ? staleNotice(view.doses) : notice("warning", t("offline.nothing_saved")),
+      refusedChanges(),
       h(
         "table",
         { class: "calendar" },
@@ -158,6 +360,8 @@ export function mountHistory(container, monthArg) {
         : view.doses
           ? h("p", {}, t("history.no_doses_month"))
           : null, // not loaded: "no doses" would contradict the notice above
+      h("p", { class: "hint" }, t("fix.window_note", { days: formatNumber(BACKFILL_DAYS) })),
+      openDay && openDay.slice(0, 7) === month ? dayPanel() : null,
     );
   }
 

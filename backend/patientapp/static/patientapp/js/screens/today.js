@@ -1,14 +1,24 @@
 // Today: the day's doses at their local times, one large "Taken" button each (now), a
 // "taken earlier" time, "Skip" with a reason; the plan's day X of Y; a clear message during a
 // hold. Every log goes through the outbox (queue.js), so a dose logged offline is kept and
-// shown as waiting to send.
+// shown as waiting to send. A logged dose has "Undo" for a minute, then "Change" (change or
+// undo, with an optional reason): corrections go through the outbox too (corrections.js).
 
 import { ApiError } from "../api.js";
+import {
+  UNDO_SECONDS,
+  announceFix,
+  doseForm,
+  effectiveDose,
+  queueFix,
+  refusalLines,
+  waitingWords as itemWords,
+} from "../corrections.js";
 import { fill, h, uuid } from "../dom.js";
 import { formatClock, formatDate, formatNumber, formatTime, setZone, t } from "../i18n.js";
 import { dosesOn, holdOn, planOn } from "../plan.js";
 import { shouldOfferReminders, turnOnReminders } from "../push.js";
-import { REJECTED, dismiss, enqueue, onOutboxChange, outboxItems } from "../queue.js";
+import { dismiss, enqueue, onOutboxChange, outboxItems } from "../queue.js";
 import { remindersAsked, setRemindersAsked } from "../session.js";
 import { announce, on, userId } from "../state.js";
 import { peek, read } from "../store.js";
@@ -29,6 +39,7 @@ import {
 import { careTeamCall } from "../triage.js";
 
 const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
+const LOGGED = ["taken", "taken_late", "skipped"];
 // A "taken earlier" time up to this far ahead of the phone's clock is taken as now.
 const CLOCK_SLACK_MS = 60 * 1000;
 
@@ -174,38 +185,128 @@ export function mountToday(container) {
     );
   }
 
-  function queuedFor(dose) {
-    const items = outbox.filter(
-      (item) => item.kind === "dose" && item.body.date === dose.date && item.body.slot === dose.slot,
-    );
-    return items.length ? items[items.length - 1] : null;
-  }
-
   function doseCard(dose) {
-    const item = queuedFor(dose);
+    const effective = effectiveDose(dose, outbox);
+    const rejected = effective.rejected.length
+      ? effective.rejected[effective.rejected.length - 1]
+      : null;
+    const waiting = effective.waiting;
     const titleId = `dose-${dose.slot}-title`;
     const time = formatClock(dose.local_time);
-    let status = dose.status;
+    let status = effective.status;
     let detail = null;
     let actions = null;
-    if (item && item.state === REJECTED) {
-      status = "rejected";
-      detail = rejectedDetail(item);
-    } else if (item) {
+    if (waiting) {
       status = "waiting";
-      detail = h("span", { class: "status-detail" }, waitingWords(item.body));
-    } else if (dose.log && ["taken", "taken_late", "skipped"].includes(status)) {
-      detail = h("span", { class: "status-detail" }, loggedWords(dose.log));
+      detail = h("span", { class: "status-detail" }, itemWords(waiting));
+    } else if (rejected) {
+      status = "rejected";
+    } else if (effective.log && LOGGED.includes(status)) {
+      detail = h("span", { class: "status-detail" }, loggedWords(effective.log));
     }
+    const undoWaiting = waiting && waiting.kind === "fix" && waiting.body.status === "not_logged";
     if (status === "pending") actions = doseActions(dose, titleId);
+    else if (!rejected && !undoWaiting && effective.log) {
+      actions = correctionActions(dose, effective, titleId);
+    }
     return h(
       "li",
       { class: `dose dose-${status}`, "aria-labelledby": titleId },
       h("h2", { class: "dose-title", id: titleId, tabindex: "-1" }, t("dose.title", { time })),
       h("p", { class: "dose-status" }, badge(status), " ", detail),
+      rejected ? rejectedDetail(rejected) : null,
       actions,
     );
   }
+
+  /** When the log was made (the phone's time for one still waiting), for the minute of Undo. */
+  function undoUntil(log) {
+    const made = Date.parse(log.created_at || "");
+    return Number.isNaN(made) ? 0 : made + UNDO_SECONDS * 1000;
+  }
+
+  function secondsLeft(until) {
+    return Math.max(0, Math.ceil((until - Date.now()) / 1000));
+  }
+
+  /** "Undo" for a minute after the log, then "Change" (taken <-> skipped, the time, or undo). */
+  function correctionActions(dose, effective, titleId) {
+    const until = undoUntil(effective.log);
+    if (until > Date.now()) {
+      return h(
+        "div",
+        { class: "dose-actions undo-box", dataset: { undoUntil: String(until) } },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button button-secondary",
+            id: `undo-${dose.slot}`,
+            "aria-describedby": `undo-${dose.slot}-left`,
+            onclick: (event) => {
+              event.currentTarget.disabled = true;
+              correct(dose, effective, { status: "not_logged" }, "", titleId);
+            },
+          },
+          t("fix.undo"),
+        ),
+        h(
+          "p",
+          { class: "hint undo-left", id: `undo-${dose.slot}-left` },
+          t("fix.undo_left", { seconds: formatNumber(secondsLeft(until)) }),
+        ),
+      );
+    }
+    const prefix = `change-${dose.slot}`;
+    const form = doseForm({
+      dose,
+      effective,
+      zone: model.today.time_zone,
+      prefix,
+      mode: "change",
+      onSubmit: (fields, reason) => correct(dose, effective, fields, reason, titleId),
+    });
+    form.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button button-secondary",
+          id: `${prefix}-undo`,
+          onclick: () => {
+            const why = form.querySelector(`#${prefix}-why`);
+            correct(dose, effective, { status: "not_logged" }, why ? why.value.trim() : "", titleId);
+          },
+        },
+        t("fix.undo_log"),
+      ),
+    );
+    return h(
+      "details",
+      { class: "more", id: `change-box-${dose.slot}` },
+      h("summary", { id: `change-${dose.slot}` }, t("fix.change")),
+      form,
+    );
+  }
+
+  async function correct(dose, effective, fields, reason, titleId) {
+    focusAfterPaint = titleId;
+    const { outcome } = await queueFix(dose, effective, fields, reason);
+    announce(announceFix(fields.status === "not_logged", outcome.state));
+  }
+
+  /** The Undo countdown, once a second; at the end of the minute the card shows "Change". */
+  function tick() {
+    let expired = false;
+    for (const box of container.querySelectorAll("[data-undo-until]")) {
+      const left = secondsLeft(Number(box.dataset.undoUntil));
+      if (left <= 0) expired = true;
+      const line = box.querySelector(".undo-left");
+      if (line) line.textContent = t("fix.undo_left", { seconds: formatNumber(left) });
+    }
+    if (expired) paint();
+  }
+  const ticker = setInterval(tick, 1000);
 
   function loggedWords(log) {
     if (log.status === "skipped") {
@@ -214,19 +315,13 @@ export function mountToday(container) {
     return t("dose.taken_at", { time: formatTime(log.taken_at) });
   }
 
-  function waitingWords(body) {
-    if (body.status === "skipped") {
-      return t("dose.waiting_skipped", { reason: t(`skip.${body.skip_reason}`) });
-    }
-    return t("dose.waiting_taken", { time: formatTime(body.taken_at) });
-  }
-
   function rejectedDetail(item) {
     return h(
       "span",
       { class: "status-detail" },
-      h("span", {}, t("outbox.refused")),
-      item.error.reasons.map((reason) => h("span", { class: "server-reason" }, reason)),
+      refusalLines(item).map((line, index) =>
+        h("span", { class: index ? "server-reason" : null }, line),
+      ),
       h(
         "button",
         {
@@ -234,7 +329,7 @@ export function mountToday(container) {
           class: "button button-secondary",
           id: `dismiss-${item.client_id}`,
           onclick: async () => {
-            focusAfterPaint = `dose-${item.body.slot}-title`;
+            focusAfterPaint = `dose-${(item.kind === "fix" ? item.dose : item.body).slot}-title`;
             await dismiss(item.client_id);
           },
         },
@@ -422,6 +517,7 @@ export function mountToday(container) {
     ready: refresh(),
     cleanup: () => {
       disposed = true;
+      clearInterval(ticker);
       stopOutbox();
       stopSent();
     },

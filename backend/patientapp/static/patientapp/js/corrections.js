@@ -1,0 +1,275 @@
+// Corrections (issue 22): logging a past dose, changing a log (taken <-> skipped, the time)
+// and undoing one, from History's day panel and from Today's card ("Undo" for a minute, then
+// "Change"). Every correction goes through the outbox like a log: a "fix" item with its own
+// change_id, made once when it is queued, so a resend is the same change (the server stores
+// it once and answers 200), and `based_on`, the log's `updated_at` as this phone had it, so a
+// change made meanwhile on another phone is never overwritten: the server answers 409 with
+// the log as stored (`existing`), the refusal is kept and shown with what is stored now, and
+// the patient chooses again (a new change based on `existing`).
+//
+// A correction of a log (or of a change) that is still in the outbox is queued AFTER it,
+// with `after` naming that item; when the server acknowledges the item, sync.js fills in the
+// log's id and `based_on` from its answer (queue.fillChained). We do not amend the queued log
+// instead: once a send has been tried, the server may already hold the first version under
+// that client_id, and a resend of the amended body would be answered 200 with the old values,
+// so the correction would be lost without a word. Queuing after it is always correct, costs
+// one more request, and keeps the reason on the revision like any other change. The outbox
+// sends in order and stops at the first item still waiting, so the fix is never sent before
+// its log; if the log is refused, the fix is refused too, and both are shown.
+
+import { h, uuid } from "./dom.js";
+import { formatTime, t } from "./i18n.js";
+import { REJECTED, WAITING, enqueue } from "./queue.js";
+import { userId } from "./state.js";
+import { flush } from "./sync.js";
+import { addDays, instantOf, localTime } from "./time.js";
+import { choices, field } from "./ui.js";
+
+// The server's DOSE_BACKFILL_DAYS: a dose may be logged or corrected up to this many days
+// back (the server refuses older ones with a 400, which is shown like any refusal).
+export const BACKFILL_DAYS = 7;
+export const UNDO_SECONDS = 60;
+export const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
+const LOGGED = ["taken", "taken_late", "skipped"];
+// A time up to this far ahead of the phone's clock is taken as now.
+const CLOCK_SLACK_MS = 60 * 1000;
+
+export function withinWindow(date, today) {
+  return date <= today && date >= addDays(today, -BACKFILL_DAYS);
+}
+
+function itemDose(item) {
+  if (item.kind === "dose") return item.body;
+  if (item.kind === "fix") return item.dose;
+  return null;
+}
+
+/** The outbox items about `dose` (its logs and fixes), oldest first. */
+export function itemsFor(outbox, dose) {
+  return outbox.filter((item) => {
+    const about = itemDose(item);
+    return about && about.date === dose.date && about.slot === dose.slot;
+  });
+}
+
+/** The dose as this phone believes it: the server's log (kept copy) with what is waiting in
+ *  the outbox applied in order. `waiting`: the last item still to send (a new correction is
+ *  queued after it); `rejected`: refusals not yet dismissed. */
+export function effectiveDose(dose, outbox) {
+  const items = itemsFor(outbox, dose);
+  const waitingItems = items.filter((item) => item.state === WAITING);
+  let log = dose.log && LOGGED.includes(dose.status) ? dose.log : null;
+  let status = dose.status;
+  for (const item of waitingItems) {
+    const body = item.body;
+    if (item.kind === "dose") {
+      log = { ...body, created_at: item.created_at };
+      status = body.status;
+    } else if (body.status === "not_logged") {
+      log = null;
+      status = "pending";
+    } else if (body.status) {
+      log = {
+        ...(log || {}),
+        status: body.status,
+        taken_at: body.status === "taken" ? body.taken_at : null,
+        skip_reason: body.status === "skipped" ? body.skip_reason : "",
+      };
+      status = body.status;
+    }
+  }
+  return {
+    log,
+    status,
+    waiting: waitingItems.length ? waitingItems[waitingItems.length - 1] : null,
+    rejected: items.filter((item) => item.state === REJECTED),
+  };
+}
+
+/** The words for a log: "Taken at 08:10" or "Skipped. Reason: travelling". */
+export function logWords(log) {
+  if (!log) return t("fix.not_logged");
+  if (log.status === "skipped") {
+    return t("dose.waiting_skipped", { reason: t(`skip.${log.skip_reason || "other"}`) });
+  }
+  return t("dose.waiting_taken", { time: formatTime(log.taken_at) });
+}
+
+/** Beside the status badge: "at 08:10" or "Reason: travelling". */
+export function logDetail(log) {
+  if (log.status === "skipped") {
+    return t("dose.skipped_because", { reason: t(`skip.${log.skip_reason || "other"}`) });
+  }
+  return t("dose.taken_at", { time: formatTime(log.taken_at) });
+}
+
+/** What a waiting item will do, in words. */
+export function waitingWords(item) {
+  if (item.kind === "dose") return logWords(item.body);
+  if (item.body.status === "not_logged") return t("fix.waiting_undo");
+  return t("fix.waiting_change", { what: logWords(item.body) });
+}
+
+/** A refusal in words; a conflict says what is stored now. */
+export function refusalLines(item) {
+  const error = item.error || {};
+  if (error.code === "base_refused") return [t("fix.base_refused")];
+  if (item.kind === "fix" && error.existing && error.status === 409) {
+    const stored = error.existing;
+    const words = LOGGED.includes(stored.status) ? logWords(stored) : t("fix.not_logged");
+    return [t("fix.conflict"), t("fix.stored_now", { what: words })];
+  }
+  return [t("outbox.refused"), ...(error.reasons || [])];
+}
+
+/** Words for screen readers once a correction is queued (sent, waiting or refused). */
+export function announceFix(undo, state) {
+  const words = undo
+    ? {
+        sent: t("fix.announce_undo_sent"),
+        waiting: t("fix.announce_undo_waiting"),
+        rejected: t("fix.announce_undo_rejected"),
+      }
+    : {
+        sent: t("fix.announce_sent"),
+        waiting: t("fix.announce_waiting"),
+        rejected: t("fix.announce_rejected"),
+      };
+  return words[state] || words.waiting;
+}
+
+/** Queue a log of `dose` (made on Today or in History). */
+export async function queueLog(dose, fields) {
+  const body = { client_id: uuid(), date: dose.date, slot: dose.slot, ...fields };
+  await enqueue("dose", body, userId());
+  const outcomes = await flush();
+  return { body, outcome: outcomes[body.client_id] || { state: WAITING } };
+}
+
+/** Queue a change (`fields`: status taken/skipped with taken_at or skip_reason, or status
+ *  "not_logged" to undo) of the dose's log as this phone has it (`effective`). */
+export async function queueFix(dose, effective, fields, reason) {
+  const body = { change_id: uuid(), ...fields };
+  if (reason) body.reason = reason.slice(0, 200);
+  const extra = { dose: { date: dose.date, slot: dose.slot }, log_id: null, after: null };
+  if (effective.waiting) {
+    extra.after = effective.waiting.client_id; // filled in when that item is acknowledged
+  } else {
+    extra.log_id = effective.log.id;
+    body.based_on = effective.log.updated_at;
+  }
+  await enqueue("fix", body, userId(), extra);
+  const outcomes = await flush();
+  return { body, outcome: outcomes[body.change_id] || { state: WAITING } };
+}
+
+/** A form to log a dose (mode "log") or change its log (mode "change"): taken at a time, or
+ *  skipped with a reason; a change also asks why (optional, kept with it). `onSubmit(fields,
+ *  reason)` gets the values once they are valid. */
+export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
+  const log = effective.log;
+  const current = log ? (log.status === "skipped" ? "skipped" : "taken") : "taken";
+  const takenTime =
+    log && log.taken_at ? localTime(new Date(log.taken_at), zone) : dose.local_time || "";
+  const time = h("input", {
+    type: "time",
+    id: `${prefix}-time`,
+    name: "taken_time",
+    class: "input",
+    value: takenTime,
+  });
+  const timeField = field(t("fix.time_label"), time);
+  const reasonInput =
+    mode === "change"
+      ? h("input", {
+          type: "text",
+          id: `${prefix}-why`,
+          name: "reason",
+          class: "input",
+          maxlength: "200",
+          autocomplete: "off",
+        })
+      : null;
+  const skipBox = h(
+    "fieldset",
+    { class: "choices", "aria-describedby": `${prefix}-skip-error` },
+    h("legend", {}, t("dose.skip_legend")),
+    choices(
+      `${prefix}-skip_reason`,
+      SKIP_REASONS.map((value) => ({ value, label: t(`skip.${value}`) })),
+      log && log.status === "skipped" ? log.skip_reason : null,
+      `${prefix}-skip`,
+    ),
+    h("p", { class: "field-error", id: `${prefix}-skip-error`, hidden: true }),
+  );
+  const show = (status) => {
+    timeField.hidden = status !== "taken";
+    skipBox.hidden = status !== "skipped";
+  };
+  const statusBox = h(
+    "fieldset",
+    {
+      class: "choices",
+      onchange: (event) => {
+        if (event.target.name === `${prefix}-status`) show(event.target.value);
+      },
+    },
+    h("legend", {}, t("fix.legend")),
+    choices(
+      `${prefix}-status`,
+      [
+        { value: "taken", label: t("status.taken") },
+        { value: "skipped", label: t("status.skipped") },
+      ],
+      current,
+      `${prefix}-status`,
+    ),
+  );
+  show(current);
+  const form = h(
+    "form",
+    {
+      class: "form-inline",
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault();
+        const status = form.querySelector(`input[name="${prefix}-status"]:checked`).value;
+        if (status === "taken") {
+          const error = timeField.querySelector(".field-error");
+          const at = time.value ? instantOf(dose.date, time.value, zone) : null;
+          if (!at || at.getTime() > Date.now() + CLOCK_SLACK_MS) {
+            error.textContent = at ? t("dose.earlier_future") : t("dose.earlier_needed");
+            error.hidden = false;
+            time.setAttribute("aria-invalid", "true");
+            time.focus();
+            return;
+          }
+          onSubmit({ status: "taken", taken_at: at.toISOString() }, reasonValue());
+        } else {
+          const picked = form.querySelector(`input[name="${prefix}-skip_reason"]:checked`);
+          if (!picked) {
+            const error = skipBox.querySelector(".field-error");
+            error.textContent = t("dose.skip_reason_needed");
+            error.hidden = false;
+            skipBox.querySelector("input").focus();
+            return;
+          }
+          onSubmit({ status: "skipped", skip_reason: picked.value }, reasonValue());
+        }
+      },
+    },
+    statusBox,
+    timeField,
+    skipBox,
+    reasonInput ? field(t("fix.reason_label"), reasonInput, { hint: t("fix.reason_hint") }) : null,
+    h(
+      "button",
+      { type: "submit", class: "button", id: `${prefix}-save` },
+      mode === "change" ? t("fix.save_change") : t("fix.save_log"),
+    ),
+  );
+  function reasonValue() {
+    return reasonInput ? reasonInput.value.trim() : "";
+  }
+  return form;
+}
