@@ -130,6 +130,8 @@ def config(request: HttpRequest) -> JsonResponse:
         "version": shell_parts.shell_version(),
         "languages": list(shell_parts.LANGUAGES),
         "default_language": shell_parts.DEFAULT_LANGUAGE,
+        # How many days back a dose may be logged or corrected (History's tappable days).
+        "dose_backfill_days": settings.DOSE_BACKFILL_DAYS,
         "push": {
             "configured": shell_parts.push_configured(),
             "firebase": settings.PATIENT_APP_FIREBASE_CONFIG or {},

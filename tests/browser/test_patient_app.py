@@ -1188,6 +1188,18 @@ def test_when_firebase_refuses_the_patient_is_told_in_their_language_and_can_try
     assert page.problems == []
 
 
+def notifications_when_shown(page: Page, shown: str) -> list[dict[str, Any]]:
+    """The worker's notifications once there are any (up to 10 s). Polled from here: the
+    earlier page.wait_for_function on the promise's result returned at once (a pending
+    promise is truthy), so the read after it raced the worker and failed under load."""
+    for _ in range(100):
+        listed: list[dict[str, Any]] = page.evaluate(shown)
+        if listed:
+            return listed
+        page.wait_for_timeout(100)
+    return []
+
+
 def test_the_worker_shows_a_push_as_the_backend_sends_it(live_server, open_phone):
     """What notifications/fcm.py sends, as FCM hands it to the browser (the HTTP v1 message's
     notification, with webpush.notification over it, and its data), delivered to the app's
@@ -1237,7 +1249,7 @@ def test_the_worker_shows_a_push_as_the_backend_sends_it(live_server, open_phone
     shown = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
       .map((n) => ({ title: n.title, body: n.body, tag: n.tag, icon: new URL(n.icon).pathname,
                      url: n.data.url }))"""
-    page.wait_for_function(f"({shown})().then((list) => list.length > 0)")
+    first_seen = notifications_when_shown(page, shown)
     expected = {
         "title": "Dose reminder",
         "body": "It is time for your 08:00 dose. Tap to log it.",
@@ -1245,7 +1257,7 @@ def test_the_worker_shows_a_push_as_the_backend_sends_it(live_server, open_phone
         "icon": "/static/patientapp/icons/icon-192.png",
         "url": "/app/",
     }
-    assert page.evaluate(shown) == [expected]
+    assert first_seen == [expected]
     # The same notification again replaces it (the tag), rather than stacking.
     cdp.send(
         "ServiceWorker.deliverPushMessage",
@@ -1257,8 +1269,7 @@ def test_the_worker_shows_a_push_as_the_backend_sends_it(live_server, open_phone
     )
     # Replacing closes the old one first: wait until the new one is showing, then compare.
     page.wait_for_timeout(500)
-    page.wait_for_function(f"({shown})().then((list) => list.length > 0)")
-    assert page.evaluate(shown) == [expected]
+    assert notifications_when_shown(page, shown) == [expected]
     assert page.problems == []
 
 

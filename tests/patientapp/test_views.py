@@ -211,6 +211,13 @@ def test_config_says_push_is_not_set_up_without_a_firebase_config(web) -> None:
     assert body["languages"] == ["en", "es"]
 
 
+def test_config_says_how_many_days_back_a_dose_may_be_corrected(web, settings) -> None:
+    """History's tappable days follow the server's DOSE_BACKFILL_DAYS, not a copy in the app."""
+    assert web.get("/app/config.json").json()["dose_backfill_days"] == 7
+    settings.DOSE_BACKFILL_DAYS = 3
+    assert web.get("/app/config.json").json()["dose_backfill_days"] == 3
+
+
 def test_config_hands_over_the_firebase_web_config_when_set(web, settings) -> None:
     firebase = {"apiKey": "k", "projectId": "gist", "messagingSenderId": "1", "appId": "1:1:web:1"}
     settings.PATIENT_APP_FIREBASE_CONFIG = firebase

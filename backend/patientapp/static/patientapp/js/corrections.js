@@ -20,14 +20,15 @@
 import { h, uuid } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { REJECTED, WAITING, enqueue } from "./queue.js";
-import { userId } from "./state.js";
+import { state, userId } from "./state.js";
 import { flush } from "./sync.js";
 import { addDays, instantOf, localTime } from "./time.js";
 import { choices, field } from "./ui.js";
 
-// The server's DOSE_BACKFILL_DAYS: a dose may be logged or corrected up to this many days
-// back (the server refuses older ones with a 400, which is shown like any refusal).
-export const BACKFILL_DAYS = 7;
+// The server's DOSE_BACKFILL_DAYS (from /app/config; 7 until it has been read): a dose may
+// be logged or corrected up to this many days back. The server refuses older ones with a
+// 400, which is shown like any refusal.
+export const backfillDays = () => state.config.dose_backfill_days || 7;
 export const UNDO_SECONDS = 60;
 export const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
 const LOGGED = ["taken", "taken_late", "skipped"];
@@ -35,7 +36,7 @@ const LOGGED = ["taken", "taken_late", "skipped"];
 const CLOCK_SLACK_MS = 60 * 1000;
 
 export function withinWindow(date, today) {
-  return date <= today && date >= addDays(today, -BACKFILL_DAYS);
+  return date <= today && date >= addDays(today, -backfillDays());
 }
 
 function itemDose(item) {

@@ -3,7 +3,7 @@
 // window is a button: its panel logs, changes or undoes that day's doses (js/corrections.js).
 
 import {
-  BACKFILL_DAYS,
+  backfillDays,
   announceFix,
   doseForm,
   effectiveDose,
@@ -360,7 +360,7 @@ export function mountHistory(container, monthArg) {
         : view.doses
           ? h("p", {}, t("history.no_doses_month"))
           : null, // not loaded: "no doses" would contradict the notice above
-      h("p", { class: "hint" }, t("fix.window_note", { days: formatNumber(BACKFILL_DAYS) })),
+      h("p", { class: "hint" }, t("fix.window_note", { days: formatNumber(backfillDays()) })),
       openDay && openDay.slice(0, 7) === month ? dayPanel() : null,
     );
   }
