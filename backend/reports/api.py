@@ -99,7 +99,6 @@ class AdherenceCsvView(ExportView):
             user=request.user,
             export=export,
             patients=patients,
-            request=request,
         )
         lines = services.export_csv_lines(
             ExportKind.ADHERENCE_CSV, rows, pseudonymised=export.pseudonymised
@@ -131,7 +130,6 @@ class AdherenceXlsxView(ExportView):
                 user=request.user,
                 export=export,
                 patients=patients,
-                request=request,
             ),
             pseudonymised=export.pseudonymised,
         )
@@ -160,7 +158,6 @@ class DosesCsvView(ExportView):
             user=request.user,
             export=export,
             patients=patients,
-            request=request,
         )
         lines = services.export_csv_lines(
             ExportKind.DOSES_CSV, rows, pseudonymised=export.pseudonymised
@@ -280,7 +277,7 @@ class ExportJobDownloadView(ExportView):
                 },
                 status=410 if job.status == "expired" else 409,
             )
-        refusal = services.export_job_download_refusal(user=request.user, job=job, request=request)
+        refusal = services.export_job_download_refusal(user=request.user, job=job)
         if refusal is not None:
             # Answered, not raised: raising would roll back the refusal's audit row.
             return error_response(403, "access_revoked", refusal, field="job")
@@ -293,7 +290,6 @@ class ExportJobDownloadView(ExportView):
                 "row_count": job.row_count,
                 "pseudonymised": job.pseudonymised,
             },
-            request=request,
         )
         return set_download_name(FileResponse(path.open("rb")), services.export_file_name(job))
 
@@ -326,7 +322,6 @@ class PatientExportView(ExportView):
             action=self.audit_action,
             patient=patient,
             detail={"from": first.isoformat(), "to": last.isoformat()},
-            request=request,
         )
         return patient, first, last
 

@@ -215,7 +215,7 @@ class PatientSideEffectsView(APIView):
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="side_effects.view", request=request
+            actor=request.user, patients=[patient], action="side_effects.view"
         )
         return Response(ReportOutput(reports_of_patient(patient), many=True).data)
 
@@ -391,9 +391,7 @@ class PatientWeightsView(APIView):
     @extend_schema(responses={200: WeightOutput(many=True)}, operation_id="patient_weights_list")
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
-        audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="weights.view", request=request
-        )
+        audit_record_patient_reads(actor=request.user, patients=[patient], action="weights.view")
         return _weights_response(patient)
 
     @extend_schema(

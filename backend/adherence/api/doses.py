@@ -415,7 +415,6 @@ class PatientAdherenceView(APIView):
             actor=request.user,
             patients=[patient],
             action="adherence.view",
-            request=request,
             detail={"from": first.isoformat(), "to": last.isoformat()},
         )
         return _adherence_response(patient_adherence(patient, first, last))
