@@ -23,7 +23,7 @@ from backend.api.exceptions import error_response
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
-from backend.api.serializers import StrictInputSerializer
+from backend.api.serializers import DateRangeInput
 from backend.audit.services import audit_record
 from backend.common.downloads import set_download_name
 
@@ -47,16 +47,7 @@ RANGE_PARAMETERS = [
 ]
 
 
-class RangeInput(StrictInputSerializer):
-    """`from` and `to` (Python keywords as names, hence set up in __init__)."""
-
-    def __init__(self, *args: Any, dates_required: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField(required=dates_required)
-        self.fields["to"] = serializers.DateField(required=dates_required)
-
-
-class CohortRangeInput(RangeInput):
+class CohortRangeInput(DateRangeInput):
     """A cohort export's range, and one of the user's care teams (default: all of them)."""
 
     care_team = serializers.IntegerField(required=False, min_value=1)
@@ -200,15 +191,10 @@ class ExportJobOutput(serializers.ModelSerializer):
         return f"/api/v1/exports/jobs/{job.pk}/download/"
 
 
-class ExportJobInput(StrictInputSerializer):
+class ExportJobInput(DateRangeInput):
     kind = serializers.ChoiceField(choices=ExportKind.values)
     care_team = serializers.IntegerField(required=False, min_value=1)
     pseudonymised = serializers.BooleanField(required=False, default=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField()
-        self.fields["to"] = serializers.DateField()
 
 
 class ExportJobListView(ExportView):
@@ -311,7 +297,7 @@ class PatientExportView(ExportView):
 
     def patient_range(self, request: AuthenticatedRequest, patient_id: Any) -> tuple[Any, Any, Any]:
         patient = visible_patient_or_404(request, patient_id)
-        data = RangeInput(data=request.query_params.dict(), dates_required=False)
+        data = DateRangeInput(data=request.query_params.dict(), dates_required=False)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         last = values.get("to") or patient_local_today(patient)

@@ -20,7 +20,7 @@ from backend.accounts.services import patient_time_zone_change
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsPatient, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
-from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
+from backend.api.serializers import AwareDateTimeField, DateRangeInput, StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
 from ..metrics import AdherenceMetrics
@@ -134,22 +134,9 @@ def _adherence_response(metrics: AdherenceMetrics) -> Response:
 # ---------------------------------------------------------------- inputs
 
 
-class RangeInput(StrictInputSerializer):
-    to = serializers.DateField(required=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        # "from" is a Python keyword, so it is declared here rather than as an attribute.
-        return super().to_internal_value(data)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False)
-        return fields
-
-
 def _date_range(request: Request, today: date) -> tuple[date, date]:
     """?from=&to= (inclusive), at most MAX_RANGE_DAYS days; default: the last 30 days."""
-    data = RangeInput(data=request.query_params.dict())
+    data = DateRangeInput(data=request.query_params.dict(), dates_required=False)
     data.is_valid(raise_exception=True)
     last = data.validated_data.get("to") or today
     first = data.validated_data.get("from") or last - timedelta(days=29)
