@@ -73,7 +73,6 @@ class StrictInputSerializer(serializers.Serializer):
 # a docstring: the schema describes an input by its docstring, inherited, and a subclass's
 # (the export job's body) stays described as every strict input is.
 class DateRangeInput(StrictInputSerializer):
-
     def __init__(self, *args: Any, dates_required: bool = True, **kwargs: Any) -> None:
         self.dates_required = dates_required
         super().__init__(*args, **kwargs)

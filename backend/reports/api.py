@@ -23,6 +23,7 @@ from backend.api.exceptions import error_response
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
+from backend.api.schema import ErrorDocumentingAutoSchema
 from backend.api.serializers import DateRangeInput
 from backend.audit.services import audit_record
 from backend.common.downloads import set_download_name
@@ -74,88 +75,53 @@ class ExportView(APIView):
         )
 
 
-class AdherenceCsvView(ExportView):
-    permission_classes = [IsCoordinatorOrAdmin]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Each cohort file: the media type the schema names, and its body there.
+_COHORT_FILES: dict[str, tuple[str, Any]] = {
+    ExportKind.ADHERENCE_CSV: ("text/csv", OpenApiTypes.STR),
+    ExportKind.ADHERENCE_XLSX: (XLSX, OpenApiTypes.BINARY),
+    ExportKind.DOSES_CSV: ("text/csv", OpenApiTypes.STR),
+}
 
-    @extend_schema(
-        parameters=RANGE_PARAMETERS,
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
-        operation_id="export_adherence_csv",
-    )
-    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
+
+class CohortExportSchema(ErrorDocumentingAutoSchema):
+    """One view serves the three cohort files: each kind stays its own operation, with its id
+    (export_<kind>) and its file's media type."""
+
+    def _kind(self) -> str:
+        kind: str = getattr(self.view, "kind", "")
+        return kind
+
+    def get_operation_id(self) -> str:
+        return f"export_{self._kind()}"
+
+    def get_override_parameters(self) -> list[Any]:
+        return RANGE_PARAMETERS
+
+    def get_response_serializers(self) -> Any:
+        media_type, body = _COHORT_FILES[self._kind()]
+        return {(200, media_type): OpenApiResponse(body)}
+
+
+class CohortExportView(ExportView):
+    # A cohort file of the kind its URL names (urls.py). No docstring of its own: the schema
+    # describes each operation with ExportView's.
+    permission_classes = [IsCoordinatorOrAdmin]
+    schema = CohortExportSchema()
+    kind: str = ""
+
+    def get(self, request: AuthenticatedRequest) -> HttpResponseBase:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
-        rows = services.export_rows(
-            ExportKind.ADHERENCE_CSV,
-            user=request.user,
-            export=export,
-            patients=patients,
-        )
-        lines = services.export_csv_lines(
-            ExportKind.ADHERENCE_CSV, rows, pseudonymised=export.pseudonymised
-        )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        set_download_name(response, services.export_download_name(ExportKind.ADHERENCE_CSV, export))
-        return response
-
-
-class AdherenceXlsxView(ExportView):
-    permission_classes = [IsCoordinatorOrAdmin]
-
-    @extend_schema(
-        parameters=RANGE_PARAMETERS,
-        responses={
-            (
-                200,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ): OpenApiResponse(OpenApiTypes.BINARY)
-        },
-        operation_id="export_adherence_xlsx",
-    )
-    def get(self, request: AuthenticatedRequest) -> FileResponse:
-        export = self.export_request(request)
-        patients = services.export_size_check(user=request.user, request=export)
-        workbook = services.export_xlsx(
-            services.export_rows(
-                ExportKind.ADHERENCE_XLSX,
-                user=request.user,
-                export=export,
-                patients=patients,
-            ),
-            pseudonymised=export.pseudonymised,
-        )
-        response = FileResponse(
-            workbook,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        return set_download_name(
-            response, services.export_download_name(ExportKind.ADHERENCE_XLSX, export)
-        )
-
-
-class DosesCsvView(ExportView):
-    permission_classes = [IsCoordinatorOrAdmin]
-
-    @extend_schema(
-        parameters=RANGE_PARAMETERS,
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
-        operation_id="export_doses_csv",
-    )
-    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
-        export = self.export_request(request)
-        patients = services.export_size_check(user=request.user, request=export)
-        rows = services.export_rows(
-            ExportKind.DOSES_CSV,
-            user=request.user,
-            export=export,
-            patients=patients,
-        )
-        lines = services.export_csv_lines(
-            ExportKind.DOSES_CSV, rows, pseudonymised=export.pseudonymised
-        )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        set_download_name(response, services.export_download_name(ExportKind.DOSES_CSV, export))
-        return response
+        rows = services.export_rows(self.kind, user=request.user, export=export, patients=patients)
+        response: HttpResponseBase
+        if self.kind == ExportKind.ADHERENCE_XLSX:
+            workbook = services.export_xlsx(rows, pseudonymised=export.pseudonymised)
+            response = FileResponse(workbook, content_type=XLSX)
+        else:
+            lines = services.export_csv_lines(self.kind, rows, pseudonymised=export.pseudonymised)
+            response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        return set_download_name(response, services.export_download_name(self.kind, export))
 
 
 # ------------------------------------------------------------------ background exports
