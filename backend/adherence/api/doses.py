@@ -25,7 +25,13 @@ from backend.audit.services import audit_record_patient_reads
 
 from ..metrics import AdherenceMetrics
 from ..models import DoseState, DoseStatus, ScheduledDose, SkipReason
-from ..selectors.doses import MAX_RANGE_DAYS, CalendarDose, dose_calendar, patient_adherence
+from ..selectors.doses import (
+    MAX_RANGE_DAYS,
+    CalendarDose,
+    dose_calendar,
+    patient_adherence,
+    patient_dose_row,
+)
 from ..selectors.plans import plan_current, plan_summary
 from ..services import dose_logs
 
@@ -332,8 +338,7 @@ class MyDoseLogView(APIView):
     )
     def patch(self, request: AuthenticatedRequest, log_id: Any) -> Response:
         patient = own_patient_or_404(request)
-        # Any row of the patient's: a resend of an undo finds its dose pending.
-        log = ScheduledDose.objects.filter(pk=log_id, patient=patient).first()
+        log = patient_dose_row(patient, log_id)
         if log is None:
             raise NotFound()
         data = DoseLogCorrectionInput(data=request.data)
