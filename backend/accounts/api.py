@@ -164,7 +164,6 @@ class LoginView(APIView):
         if mfa.mfa_required_for(user) and not mfa.otp_verify(
             user=user,
             token=data.validated_data.get("otp", ""),
-            request=request._request,
             surface="api",
         ):
             # No token without the second factor; the refusal is audited (mfa.otp_verify).
@@ -296,9 +295,7 @@ class PatientListView(generics.ListCreateAPIView):
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None  # DEFAULT_PAGINATION_CLASS is set
-        audit_record_patient_reads(
-            actor=self.request.user, patients=page, action="patient.list", request=request
-        )
+        audit_record_patient_reads(actor=self.request.user, patients=page, action="patient.list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=EnrolInput, responses={201: EnrolOutput}, operation_id="patients_enrol")
@@ -327,7 +324,7 @@ class PatientDetailView(generics.RetrieveAPIView):
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         patient = self.get_object()
         audit_record_patient_reads(
-            actor=self.request.user, patients=[patient], action="patient.view", request=request
+            actor=self.request.user, patients=[patient], action="patient.view"
         )
         return Response(self.get_serializer(patient).data)
 

@@ -75,7 +75,6 @@ def audit_lockout(
         actor=None,
         action="auth.locked_out",
         detail={"username": username or ""},
-        request=request,
     )
 
 
@@ -134,7 +133,6 @@ class SignInThrottleAuditMiddleware:
                     actor=None,
                     action="auth.throttled",
                     detail={"path": request.path[:200]},
-                    request=request,
                 )
         return response
 

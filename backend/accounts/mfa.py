@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -86,9 +85,7 @@ def has_confirmed_totp_device(user: User) -> bool:
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
-def totp_device_provision(
-    *, user: User, secret: str, request: HttpRequest | None = None, via: str = "create_staff"
-) -> TOTPDevice:
+def totp_device_provision(*, user: User, secret: str, via: str = "create_staff") -> TOTPDevice:
     """A confirmed TOTP device with a secret chosen by whoever provisions the account (the
     user's other TOTP devices are replaced). Audited as an enrolment."""
     key = totp_secret_to_hex(secret)
@@ -101,7 +98,6 @@ def totp_device_provision(
             actor=user,
             action="mfa.enrolled",
             detail={"device": "totp", "via": via},
-            request=request,
         )
     return device
 
@@ -115,9 +111,7 @@ def totp_enrolment_device(user: User) -> TOTPDevice:
     return device
 
 
-def totp_enrolment_confirm(
-    *, user: User, device: TOTPDevice, token: str, request: HttpRequest | None = None
-) -> list[str] | None:
+def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str] | None:
     """Confirm the device being enrolled with a code it produced. Returns the new recovery
     codes (shown once, never stored in the clear anywhere else), or None when the code is
     wrong (audited as a failed code)."""
@@ -129,7 +123,6 @@ def totp_enrolment_confirm(
                 actor=user,
                 action="mfa.failed",
                 detail={"device": "totp", "stage": "enrolment"},
-                request=request,
             )
             return None
         device.confirmed = True
@@ -140,7 +133,6 @@ def totp_enrolment_confirm(
             actor=user,
             action="mfa.enrolled",
             detail={"device": "totp", "via": "first_sign_in", "recovery_codes": len(codes)},
-            request=request,
         )
     return codes
 
@@ -155,9 +147,7 @@ def recovery_codes_issue(*, user: User, count: int | None = None) -> list[str]:
     return codes
 
 
-def otp_verify(
-    *, user: User, token: str, request: HttpRequest | None = None, surface: str
-) -> Device | None:
+def otp_verify(*, user: User, token: str, surface: str) -> Device | None:
     """The confirmed device that accepts `token` (a TOTP code, or a recovery code, which is
     then used up), or None. A refusal and a recovery code's use are audited."""
     token = _normalise(token)
@@ -180,14 +170,12 @@ def otp_verify(
                 actor=user,
                 action="mfa.failed",
                 detail={"surface": surface, "reason": "missing" if not token else "wrong"},
-                request=request,
             )
         elif isinstance(matched, StaticDevice):
             audit_record(
                 actor=user,
                 action="mfa.recovery_code_used",
                 detail={"surface": surface, "remaining": matched.token_set.count()},
-                request=request,
             )
     return matched
 

@@ -93,7 +93,6 @@ class StaffSessionTimeoutMiddleware:
                 actor=user,  # type: ignore[arg-type]
                 action="auth.session_expired",
                 detail={"reason": reason},
-                request=request,
             )
             logout(request)
             return

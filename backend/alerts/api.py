@@ -99,9 +99,7 @@ class AlertListView(ListAPIView):
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None  # DEFAULT_PAGINATION_CLASS is set
         patients = {alert.patient_id: alert.patient for alert in page}.values()
-        audit_record_patient_reads(
-            actor=self.request.user, patients=patients, action="alerts.list", request=request
-        )
+        audit_record_patient_reads(actor=self.request.user, patients=patients, action="alerts.list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_queryset(self):

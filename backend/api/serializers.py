@@ -67,6 +67,23 @@ class StrictInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
 
 
+# `from` and `to`: the first and last day (inclusive). `from` is a Python keyword, so the two
+# are added in get_fields rather than declared; a subclass declares its other fields. With
+# dates_required=False either may be left out (the view then picks the default). Comments, not
+# a docstring: the schema describes an input by its docstring, inherited, and a subclass's
+# (the export job's body) stays described as every strict input is.
+class DateRangeInput(StrictInputSerializer):
+    def __init__(self, *args: Any, dates_required: bool = True, **kwargs: Any) -> None:
+        self.dates_required = dates_required
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=self.dates_required)
+        fields["to"] = serializers.DateField(required=self.dates_required)
+        return fields
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """An instant from a phone must carry its offset: '08:05' alone could be any of 38 zones."""
 

@@ -117,7 +117,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
             action=action,
             patient=patient,
             detail={"model": self._model_label(), "object_id": str(obj.pk), **detail},
-            request=request,
         )
 
     def _audit_many(
@@ -148,14 +147,12 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 action=action,
                 patient=patient,
                 detail={**base, "count": counts[pk]},
-                request=request,
             )
         if unowned or not by_pk:
             audit_record(
                 actor=actor,  # type: ignore[arg-type]
                 action=action,
                 detail={**base, "count": unowned},
-                request=request,
             )
 
     # ---------------------------------------------------------------- reads

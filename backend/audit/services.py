@@ -1,21 +1,13 @@
-"""The one way to write to the audit log."""
+"""The one way to write to the audit log. Where a change came from (client address and user
+agent) is read from the request being served (context.current_origin), never passed in."""
 
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest
-from rest_framework.request import Request
-
 from backend.accounts.models import Patient, User
 
-from .context import current_origin, request_origin
+from .context import current_origin
 from .models import AuditEvent
-
-
-def _request_origin(request: HttpRequest | Request | None) -> tuple[str | None, str]:
-    if request is None:
-        return current_origin()
-    return request_origin(request._request if isinstance(request, Request) else request)
 
 
 def audit_record(
@@ -24,9 +16,8 @@ def audit_record(
     action: str,
     patient: Patient | None = None,
     detail: dict[str, Any] | None = None,
-    request: HttpRequest | Request | None = None,
 ) -> AuditEvent:
-    address, user_agent = _request_origin(request)
+    address, user_agent = current_origin()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_username=getattr(actor, "username", "") or "",
@@ -44,14 +35,13 @@ def audit_record_patient_reads(
     actor: User,
     patients: Iterable[Patient],
     action: str,
-    request: HttpRequest | Request | None = None,
     detail: dict[str, Any] | None = None,
 ) -> int:
     """Record a staff member's read of each patient's data (a patient reading their own data is
     not audited). Returns how many events were written."""
     if not getattr(actor, "is_care_staff", False):
         return 0
-    address, user_agent = _request_origin(request)
+    address, user_agent = current_origin()
     events = [
         AuditEvent(
             actor=actor,

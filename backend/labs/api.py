@@ -162,9 +162,7 @@ class PatientLabsView(APIView):
     @extend_schema(responses={200: LabResultOutput(many=True)}, operation_id="patient_labs_list")
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
-        audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="labs.view", request=request
-        )
+        audit_record_patient_reads(actor=request.user, patients=[patient], action="labs.view")
         return Response(LabResultOutput(lab_results_of_patient(patient), many=True).data)
 
     @extend_schema(

@@ -23,7 +23,8 @@ from backend.api.exceptions import error_response
 from backend.api.lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
-from backend.api.serializers import StrictInputSerializer
+from backend.api.schema import ErrorDocumentingAutoSchema
+from backend.api.serializers import DateRangeInput
 from backend.audit.services import audit_record
 from backend.common.downloads import set_download_name
 
@@ -47,16 +48,7 @@ RANGE_PARAMETERS = [
 ]
 
 
-class RangeInput(StrictInputSerializer):
-    """`from` and `to` (Python keywords as names, hence set up in __init__)."""
-
-    def __init__(self, *args: Any, dates_required: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField(required=dates_required)
-        self.fields["to"] = serializers.DateField(required=dates_required)
-
-
-class CohortRangeInput(RangeInput):
+class CohortRangeInput(DateRangeInput):
     """A cohort export's range, and one of the user's care teams (default: all of them)."""
 
     care_team = serializers.IntegerField(required=False, min_value=1)
@@ -83,91 +75,53 @@ class ExportView(APIView):
         )
 
 
-class AdherenceCsvView(ExportView):
-    permission_classes = [IsCoordinatorOrAdmin]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Each cohort file: the media type the schema names, and its body there.
+_COHORT_FILES: dict[str, tuple[str, Any]] = {
+    ExportKind.ADHERENCE_CSV: ("text/csv", OpenApiTypes.STR),
+    ExportKind.ADHERENCE_XLSX: (XLSX, OpenApiTypes.BINARY),
+    ExportKind.DOSES_CSV: ("text/csv", OpenApiTypes.STR),
+}
 
-    @extend_schema(
-        parameters=RANGE_PARAMETERS,
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
-        operation_id="export_adherence_csv",
-    )
-    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
+
+class CohortExportSchema(ErrorDocumentingAutoSchema):
+    """One view serves the three cohort files: each kind stays its own operation, with its id
+    (export_<kind>) and its file's media type."""
+
+    def _kind(self) -> str:
+        kind: str = getattr(self.view, "kind", "")
+        return kind
+
+    def get_operation_id(self) -> str:
+        return f"export_{self._kind()}"
+
+    def get_override_parameters(self) -> list[Any]:
+        return RANGE_PARAMETERS
+
+    def get_response_serializers(self) -> Any:
+        media_type, body = _COHORT_FILES[self._kind()]
+        return {(200, media_type): OpenApiResponse(body)}
+
+
+class CohortExportView(ExportView):
+    # A cohort file of the kind its URL names (urls.py). No docstring of its own: the schema
+    # describes each operation with ExportView's.
+    permission_classes = [IsCoordinatorOrAdmin]
+    schema = CohortExportSchema()
+    kind: str = ""
+
+    def get(self, request: AuthenticatedRequest) -> HttpResponseBase:
         export = self.export_request(request)
         patients = services.export_size_check(user=request.user, request=export)
-        rows = services.export_rows(
-            ExportKind.ADHERENCE_CSV,
-            user=request.user,
-            export=export,
-            patients=patients,
-            request=request,
-        )
-        lines = services.export_csv_lines(
-            ExportKind.ADHERENCE_CSV, rows, pseudonymised=export.pseudonymised
-        )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        set_download_name(response, services.export_download_name(ExportKind.ADHERENCE_CSV, export))
-        return response
-
-
-class AdherenceXlsxView(ExportView):
-    permission_classes = [IsCoordinatorOrAdmin]
-
-    @extend_schema(
-        parameters=RANGE_PARAMETERS,
-        responses={
-            (
-                200,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ): OpenApiResponse(OpenApiTypes.BINARY)
-        },
-        operation_id="export_adherence_xlsx",
-    )
-    def get(self, request: AuthenticatedRequest) -> FileResponse:
-        export = self.export_request(request)
-        patients = services.export_size_check(user=request.user, request=export)
-        workbook = services.export_xlsx(
-            services.export_rows(
-                ExportKind.ADHERENCE_XLSX,
-                user=request.user,
-                export=export,
-                patients=patients,
-                request=request,
-            ),
-            pseudonymised=export.pseudonymised,
-        )
-        response = FileResponse(
-            workbook,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        return set_download_name(
-            response, services.export_download_name(ExportKind.ADHERENCE_XLSX, export)
-        )
-
-
-class DosesCsvView(ExportView):
-    permission_classes = [IsCoordinatorOrAdmin]
-
-    @extend_schema(
-        parameters=RANGE_PARAMETERS,
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
-        operation_id="export_doses_csv",
-    )
-    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
-        export = self.export_request(request)
-        patients = services.export_size_check(user=request.user, request=export)
-        rows = services.export_rows(
-            ExportKind.DOSES_CSV,
-            user=request.user,
-            export=export,
-            patients=patients,
-            request=request,
-        )
-        lines = services.export_csv_lines(
-            ExportKind.DOSES_CSV, rows, pseudonymised=export.pseudonymised
-        )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        set_download_name(response, services.export_download_name(ExportKind.DOSES_CSV, export))
-        return response
+        rows = services.export_rows(self.kind, user=request.user, export=export, patients=patients)
+        response: HttpResponseBase
+        if self.kind == ExportKind.ADHERENCE_XLSX:
+            workbook = services.export_xlsx(rows, pseudonymised=export.pseudonymised)
+            response = FileResponse(workbook, content_type=XLSX)
+        else:
+            lines = services.export_csv_lines(self.kind, rows, pseudonymised=export.pseudonymised)
+            response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        return set_download_name(response, services.export_download_name(self.kind, export))
 
 
 # ------------------------------------------------------------------ background exports
@@ -203,15 +157,10 @@ class ExportJobOutput(serializers.ModelSerializer):
         return f"/api/v1/exports/jobs/{job.pk}/download/"
 
 
-class ExportJobInput(StrictInputSerializer):
+class ExportJobInput(DateRangeInput):
     kind = serializers.ChoiceField(choices=ExportKind.values)
     care_team = serializers.IntegerField(required=False, min_value=1)
     pseudonymised = serializers.BooleanField(required=False, default=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField()
-        self.fields["to"] = serializers.DateField()
 
 
 class ExportJobListView(ExportView):
@@ -280,7 +229,7 @@ class ExportJobDownloadView(ExportView):
                 },
                 status=410 if job.status == "expired" else 409,
             )
-        refusal = services.export_job_download_refusal(user=request.user, job=job, request=request)
+        refusal = services.export_job_download_refusal(user=request.user, job=job)
         if refusal is not None:
             # Answered, not raised: raising would roll back the refusal's audit row.
             return error_response(403, "access_revoked", refusal, field="job")
@@ -293,7 +242,6 @@ class ExportJobDownloadView(ExportView):
                 "row_count": job.row_count,
                 "pseudonymised": job.pseudonymised,
             },
-            request=request,
         )
         return set_download_name(FileResponse(path.open("rb")), services.export_file_name(job))
 
@@ -315,7 +263,7 @@ class PatientExportView(ExportView):
 
     def patient_range(self, request: AuthenticatedRequest, patient_id: Any) -> tuple[Any, Any, Any]:
         patient = visible_patient_or_404(request, patient_id)
-        data = RangeInput(data=request.query_params.dict(), dates_required=False)
+        data = DateRangeInput(data=request.query_params.dict(), dates_required=False)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         last = values.get("to") or patient_local_today(patient)
@@ -326,7 +274,6 @@ class PatientExportView(ExportView):
             action=self.audit_action,
             patient=patient,
             detail={"from": first.isoformat(), "to": last.isoformat()},
-            request=request,
         )
         return patient, first, last
 

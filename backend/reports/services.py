@@ -14,12 +14,11 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.request import Request
 
 from backend.accounts.models import CareTeam, Patient, User
 from backend.accounts.selectors import care_teams_of
+from backend.audit.context import in_request_context
 from backend.audit.services import audit_record, audit_record_patient_reads
 from backend.common.errors import ServiceValidationError
 
@@ -129,7 +128,6 @@ def audited_rows(
     kind: str,
     export: ExportRequest,
     patients: int,
-    request: HttpRequest | Request | None = None,
     job: ExportJob | None = None,
     export_id: str | None = None,
     passed: PatientsPassed | None = None,
@@ -147,9 +145,7 @@ def audited_rows(
         "export": export_id,
         "pseudonymised": export.pseudonymised,
     }
-    audit_record(
-        actor=user, action=f"export.{kind}", detail={**detail, "phase": "started"}, request=request
-    )
+    audit_record(actor=user, action=f"export.{kind}", detail={**detail, "phase": "started"})
     count = 0
     completed = False
     last_patient: Any = None
@@ -171,7 +167,6 @@ def audited_rows(
             actor=user,
             action=f"export.{kind}",
             detail={**detail, "phase": "finished", "row_count": count, "completed": completed},
-            request=request,
         )
 
 
@@ -206,7 +201,6 @@ def export_patients_attribute(
     kind: str,
     export_id: str,
     export: ExportRequest,
-    request: HttpRequest | Request | None = None,
     job: ExportJob | None = None,
 ) -> int:
     """One audit row per patient an export contained (a batch in one insert), naming the
@@ -223,7 +217,6 @@ def export_patients_attribute(
             actor=user,
             patients=patients,
             action=PATIENT_INCLUDED,
-            request=request,
             detail={
                 "export": export_id,
                 "kind": kind,
@@ -240,7 +233,6 @@ def export_rows(
     user: User,
     export: ExportRequest,
     patients: int,
-    request: HttpRequest | Request | None = None,
     job: ExportJob | None = None,
     on_chunk: Callable[[int], None] | None = None,
 ) -> Iterator[Sequence[Any]]:
@@ -255,7 +247,6 @@ def export_rows(
             kind=kind,
             export_id=export_id,
             export=export,
-            request=request,
             job=job,
         )
 
@@ -270,16 +261,18 @@ def export_rows(
         on_chunk=on_chunk,
         pseudonymised=pseudonymised,
     )
-    return audited_rows(
-        rows,
-        user=user,
-        kind=kind,
-        export=export,
-        patients=patients,
-        request=request,
-        job=job,
-        export_id=export_id,
-        passed=passed,
+    # Read after the view returns when streamed: its audit rows keep the request's origin.
+    return in_request_context(
+        audited_rows(
+            rows,
+            user=user,
+            kind=kind,
+            export=export,
+            patients=patients,
+            job=job,
+            export_id=export_id,
+            passed=passed,
+        )
     )
 
 
@@ -490,9 +483,7 @@ def export_job_file(job: ExportJob) -> Path | None:
     return path if path.is_file() else None
 
 
-def export_job_download_refusal(
-    *, user: User, job: ExportJob, request: HttpRequest | Request | None = None
-) -> str | None:
+def export_job_download_refusal(*, user: User, job: ExportJob) -> str | None:
     """Why `user` may not have this job's file now, or None. The file holds the patients it
     was built with; its link lives a day, in which the requester may leave a care team, a
     patient may move to another team or the account's role may change. So the download
@@ -513,7 +504,6 @@ def export_job_download_refusal(
         actor=user,
         action="export.download_refused",
         detail={"job": str(job.pk), "kind": job.kind, "patients_not_visible": hidden},
-        request=request,
     )
     return reason
 

@@ -48,6 +48,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "backend.common.middleware.NoStoreMiddleware",
     "backend.api.middleware.RequestBodyLimitMiddleware",
+    # The request's origin (address, user agent) for every audit row written while it is
+    # served, browser or bearer API: before any middleware that audits (session timeout).
+    "backend.audit.context.AuditOriginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,7 +60,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "backend.accounts.middleware.StaffSessionMfaMiddleware",
     "backend.accounts.session_timeout.StaffSessionTimeoutMiddleware",
-    "backend.audit.context.AuditOriginMiddleware",
     # Audits throttled sign-ins after the response, outside the request's transaction.
     "backend.accounts.lockout.SignInThrottleAuditMiddleware",
     # Django's MessageMiddleware, skipped for bearer API requests (no page to show one on).

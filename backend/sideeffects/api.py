@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.selectors import patients_visible_to
 from backend.alerts.selectors import care_team_responses
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
@@ -22,7 +21,13 @@ from backend.guidelines import ATTRIBUTES, RECALL_PERIOD, symptom_catalogue
 
 from . import services
 from .models import ClinicianAssessment, SideEffectReport, WeightMeasurement
-from .selectors import reports_of_patient, weight_baseline, weights_of_patient
+from .selectors import (
+    report_visible_to,
+    report_with_assessments,
+    reports_of_patient,
+    weight_baseline,
+    weights_of_patient,
+)
 
 
 class SymptomCatalogueView(APIView):
@@ -202,7 +207,7 @@ class MySideEffectsView(APIView):
             note=values.get("note") or "",
             weight_kg=values.get("weight_kg"),
         )
-        report = SideEffectReport.objects.prefetch_related("assessments").get(pk=result.report.pk)
+        report = report_with_assessments(result.report.pk)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         context = _with_responses(patient, [report])
         return Response(ReportOutput(report, context=context).data, status=code)
@@ -215,7 +220,7 @@ class PatientSideEffectsView(APIView):
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="side_effects.view", request=request
+            actor=request.user, patients=[patient], action="side_effects.view"
         )
         return Response(ReportOutput(reports_of_patient(patient), many=True).data)
 
@@ -263,13 +268,7 @@ class AssessmentView(APIView):
         operation_id="side_effect_assess",
     )
     def post(self, request: AuthenticatedRequest, report_id: Any) -> Response:
-        report = (
-            SideEffectReport.objects.filter(
-                pk=report_id, patient__in=patients_visible_to(request.user)
-            )
-            .select_related("patient__care_team")
-            .first()
-        )
+        report = report_visible_to(request.user, report_id)
         if report is None:
             raise NotFound()
         data = AssessmentInput(data=request.data)
@@ -281,7 +280,7 @@ class AssessmentView(APIView):
             ctcae_term=data.validated_data.get("ctcae_term") or None,
             note=data.validated_data.get("note") or "",
         )
-        report = SideEffectReport.objects.prefetch_related("assessments").get(pk=report.pk)
+        report = report_with_assessments(report.pk)
         return Response(
             {**ReportOutput(report).data, "advice": result.advice},
             status=status.HTTP_201_CREATED,
@@ -391,9 +390,7 @@ class PatientWeightsView(APIView):
     @extend_schema(responses={200: WeightOutput(many=True)}, operation_id="patient_weights_list")
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
-        audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="weights.view", request=request
-        )
+        audit_record_patient_reads(actor=request.user, patients=[patient], action="weights.view")
         return _weights_response(patient)
 
     @extend_schema(

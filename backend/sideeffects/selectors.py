@@ -1,13 +1,15 @@
 """Reads for side-effect reports. Callers pass a patient already scoped by
-accounts.selectors.patients_visible_to."""
+accounts.selectors.patients_visible_to; report_visible_to scopes a report by its id itself."""
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Max, Prefetch, QuerySet
 
-from backend.accounts.models import Patient
+from backend.accounts.models import Patient, User
+from backend.accounts.selectors import patients_visible_to
 from backend.alerts.selectors import last_alert_seen_at
 from backend.alerts.triggers import RashHistory
 
@@ -16,6 +18,21 @@ from .models import ClinicianAssessment, SideEffectReport, WeightMeasurement
 
 def reports_of_patient(patient: Patient) -> QuerySet[SideEffectReport]:
     return SideEffectReport.objects.filter(patient=patient).prefetch_related("assessments")
+
+
+def report_visible_to(user: User, report_id: Any) -> SideEffectReport | None:
+    """The report, with its patient's care team, if its patient is one `user` may see; else
+    None (another team's report is as unknown as one that does not exist)."""
+    return (
+        SideEffectReport.objects.filter(pk=report_id, patient__in=patients_visible_to(user))
+        .select_related("patient__care_team")
+        .first()
+    )
+
+
+def report_with_assessments(report_id: UUID) -> SideEffectReport:
+    """A report just written, read back with its assessments for the answer."""
+    return SideEffectReport.objects.prefetch_related("assessments").get(pk=report_id)
 
 
 def previous_report(

@@ -107,7 +107,7 @@ def test_an_empty_log_is_intact() -> None:
 
 
 def test_the_hash_is_taken_over_what_the_database_gives_back(nurse, patient):
-    event = audit_record(actor=nurse, action="x", patient=patient, detail={"f": 2.0}, request=None)
+    event = audit_record(actor=nurse, action="x", patient=patient, detail={"f": 2.0})
     chain_now()
     stored = AuditEvent.objects.values(*chain.HASHED_FIELDS).get(pk=event.pk)
     assert chain.content_hash(stored) == event.content_hash

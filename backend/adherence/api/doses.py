@@ -20,12 +20,18 @@ from backend.accounts.services import patient_time_zone_change
 from backend.api.lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsPatient, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
-from backend.api.serializers import AwareDateTimeField, StrictInputSerializer
+from backend.api.serializers import AwareDateTimeField, DateRangeInput, StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 
 from ..metrics import AdherenceMetrics
 from ..models import DoseState, DoseStatus, ScheduledDose, SkipReason
-from ..selectors.doses import MAX_RANGE_DAYS, CalendarDose, dose_calendar, patient_adherence
+from ..selectors.doses import (
+    MAX_RANGE_DAYS,
+    CalendarDose,
+    dose_calendar,
+    patient_adherence,
+    patient_dose_row,
+)
 from ..selectors.plans import plan_current, plan_summary
 from ..services import dose_logs
 
@@ -134,22 +140,9 @@ def _adherence_response(metrics: AdherenceMetrics) -> Response:
 # ---------------------------------------------------------------- inputs
 
 
-class RangeInput(StrictInputSerializer):
-    to = serializers.DateField(required=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        # "from" is a Python keyword, so it is declared here rather than as an attribute.
-        return super().to_internal_value(data)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False)
-        return fields
-
-
 def _date_range(request: Request, today: date) -> tuple[date, date]:
     """?from=&to= (inclusive), at most MAX_RANGE_DAYS days; default: the last 30 days."""
-    data = RangeInput(data=request.query_params.dict())
+    data = DateRangeInput(data=request.query_params.dict(), dates_required=False)
     data.is_valid(raise_exception=True)
     last = data.validated_data.get("to") or today
     first = data.validated_data.get("from") or last - timedelta(days=29)
@@ -345,8 +338,7 @@ class MyDoseLogView(APIView):
     )
     def patch(self, request: AuthenticatedRequest, log_id: Any) -> Response:
         patient = own_patient_or_404(request)
-        # Any row of the patient's: a resend of an undo finds its dose pending.
-        log = ScheduledDose.objects.filter(pk=log_id, patient=patient).first()
+        log = patient_dose_row(patient, log_id)
         if log is None:
             raise NotFound()
         data = DoseLogCorrectionInput(data=request.data)
@@ -415,7 +407,6 @@ class PatientAdherenceView(APIView):
             actor=request.user,
             patients=[patient],
             action="adherence.view",
-            request=request,
             detail={"from": first.isoformat(), "to": last.isoformat()},
         )
         return _adherence_response(patient_adherence(patient, first, last))

@@ -222,9 +222,7 @@ class PatientPlansView(APIView):
     @extend_schema(responses={200: PlanOutput(many=True)}, operation_id="patient_plans_list")
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
-        audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="plan.list", request=request
-        )
+        audit_record_patient_reads(actor=request.user, patients=[patient], action="plan.list")
         plans = [plan_summary(plan) for plan in plans_of_patient(patient)]
         return Response(PlanOutput(plans, many=True).data)
 
@@ -255,9 +253,7 @@ class PatientPlanView(APIView):
     def get(self, request: AuthenticatedRequest, patient_id: Any) -> Response:
         patient = visible_patient_or_404(request, patient_id)
         plan = _active_plan(patient)
-        audit_record_patient_reads(
-            actor=request.user, patients=[patient], action="plan.view", request=request
-        )
+        audit_record_patient_reads(actor=request.user, patients=[patient], action="plan.view")
         return _plan_response(plan)
 
 

@@ -7,6 +7,7 @@ benchmarks' seeds and reports; readers take the ledger's rows."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -104,6 +105,12 @@ def ledger_dose(log: LedgerRow) -> ScheduledDose:
         due_at=log.due_at,  # type: ignore[arg-type]
         on_hold=log.state == DoseState.ON_HOLD,
     )
+
+
+def patient_dose_row(patient: Patient, dose_id: Any) -> LedgerRow | None:
+    """The patient's ledger row with this id, logged or not (a resend of an undo finds its dose
+    pending), or None: another patient's row is as unknown as one that does not exist."""
+    return LedgerRow.objects.filter(pk=dose_id, patient=patient).first()
 
 
 def calendar_rows(patient_id: UUID | str, first: date, last: date) -> QuerySet[LedgerRow]:

@@ -44,7 +44,6 @@ def _audit_queue_view(request: StaffRequest, patient_ids: Iterable[UUID]) -> Non
         actor=request.user,
         patients=[Patient(pk=patient_id) for patient_id in due],
         action="dashboard.alert_queue",
-        request=request,
     )
     fresh = {key: stamp for key, stamp in seen.items() if now - stamp < QUEUE_AUDIT_EVERY_SECONDS}
     fresh.update({str(patient_id): now for patient_id in due})
@@ -211,7 +210,6 @@ def alert_detail_page(request: StaffRequest, alert_id: UUID) -> HttpResponse:
         actor=request.user,
         patients=[detail.patient],
         action="dashboard.alert.view",
-        request=request,
         detail={"alert": str(detail.alert.pk)},
     )
     return render(request, "dashboard/alert_detail.html", {"detail": detail, "nav": "queue"})

@@ -169,9 +169,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            device = mfa.otp_verify(
-                user=user, token=form.cleaned_data["code"], request=request, surface="dashboard"
-            )
+            device = mfa.otp_verify(user=user, token=form.cleaned_data["code"], surface="dashboard")
             if device is not None:
                 return redirect(_sign_in(request, state, user, device))
             if _count_failure(request, state):
@@ -198,7 +196,7 @@ def sign_in_enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             codes = mfa.totp_enrolment_confirm(
-                user=user, device=device, token=form.cleaned_data["code"], request=request
+                user=user, device=device, token=form.cleaned_data["code"]
             )
             if codes is not None:
                 device.refresh_from_db()

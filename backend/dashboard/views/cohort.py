@@ -42,7 +42,6 @@ def cohort_page(request: StaffRequest) -> HttpResponse:
         actor=request.user,
         patients=[line.patient for line in result.page.object_list],
         action="dashboard.cohort",
-        request=request,
     )
     query = request.GET.copy()
     query.pop("page", None)

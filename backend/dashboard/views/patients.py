@@ -129,7 +129,7 @@ def _render_page(
 def patient_detail(request: StaffRequest, patient_id: UUID) -> HttpResponse:
     page = _page_or_404(request, patient_id)
     audit_record_patient_reads(
-        actor=request.user, patients=[page.patient], action="dashboard.patient", request=request
+        actor=request.user, patients=[page.patient], action="dashboard.patient"
     )
     return _render_page(request, page)
 

@@ -77,7 +77,6 @@ def _audit_read(request: StaffRequest, patient: Patient, action: str) -> None:
         actor=request.user,
         patients=[patient],
         action=action,
-        request=request,
     )
 
 
