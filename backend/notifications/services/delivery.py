@@ -1,8 +1,5 @@
-"""Writes for notifications: the outbox (enqueue, deliver), devices and preferences.
-
-Callers of `outbox_enqueue` run inside their cause's transaction, so a notification exists
-exactly when its cause does. The worker delivers with `outbox_deliver_batch`: the web process
-never talks to FCM.
+"""The outbox's delivery: the worker sends due rows to FCM with `outbox_deliver_batch`; the web
+process never talks to FCM.
 """
 
 from __future__ import annotations
@@ -15,27 +12,26 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
-from backend.accounts.models import Patient, User
-from backend.audit.services import audit_record
+from backend.accounts.models import Patient
 
-from .models import (
+from ..models import (
     DeactivationReason,
     Device,
     NotificationPreference,
     OutboxMessage,
     OutboxStatus,
 )
-from .texts import push_text
+from ..texts import push_text
+from .devices import devices_deactivate
 
 if TYPE_CHECKING:
-    from .fcm import PushMessage, PushSender, SendOutcome
+    from ..fcm import PushMessage, PushSender, SendOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -45,64 +41,6 @@ MAX_DATA_BYTES = 2048
 # FCM refuses these data keys (and any starting with "google" or "gcm").
 _RESERVED_DATA_KEYS = {"from", "notification", "message_type", "collapse_key"}
 _jitter = random.Random()  # noqa: S311 (spreads retries in time; not a secret)
-
-
-# ---------------------------------------------------------------- outbox: enqueue
-
-
-def outbox_enqueue(
-    *, recipient: User, kind: str, payload: dict[str, Any], dedupe_key: str
-) -> OutboxMessage:
-    """One row per (dedupe_key): enqueueing the same notification again changes nothing."""
-    message, _ = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "recipient": recipient,
-            "kind": kind,
-            "payload": payload,
-            "next_attempt_at": timezone.now(),
-        },
-    )
-    return message
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    recipient_id: int  # the user's id: the reminder job reads ids, not User instances
-    kind: str
-    payload: dict[str, Any]
-    dedupe_key: str
-
-
-def outbox_enqueue_many(items: list[OutboxItem]) -> int:
-    """outbox_enqueue for many rows in one statement (a reminder minute queues thousands):
-    a dedupe key already queued is skipped, as there. Returns how many rows were offered."""
-    now = timezone.now()
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                dedupe_key=item.dedupe_key,
-                recipient_id=item.recipient_id,
-                kind=item.kind,
-                payload=item.payload,
-                next_attempt_at=now,
-            )
-            for item in items
-        ],
-        batch_size=1000,
-        ignore_conflicts=True,
-    )
-    return len(items)
-
-
-def outbox_retry_failed(*, messages: list[OutboxMessage], now: datetime) -> int:
-    """An admin sends failed messages again (after fixing credentials, say): attempts restart."""
-    return OutboxMessage.objects.filter(
-        pk__in=[m.pk for m in messages], status=OutboxStatus.FAILED
-    ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error="")
-
-
-# ---------------------------------------------------------------- outbox: deliver
 
 
 @dataclass
@@ -150,7 +88,7 @@ def outbox_deliver_batch(now: datetime, batch_size: int = 500) -> DeliveryReport
     Sending happens inside the transaction, so a crash half-way leaves the rows pending and
     they are sent again (at least once; the notification tag collapses a repeat on the phone).
     """
-    from . import fcm  # only the worker loads firebase_admin
+    from .. import fcm  # only the worker loads firebase_admin
 
     sender = fcm.get_sender()
     report = DeliveryReport()
@@ -303,7 +241,7 @@ def _tag(row: OutboxMessage) -> str:
 def _send(sender: PushSender, pushes: list[PushMessage]) -> list[SendOutcome]:
     """The sender's outcomes; if the sender itself breaks, every push counts as a transient
     failure, so a poison batch cannot stop the outbox (it fails after the attempts run out)."""
-    from .fcm import Outcome, SendOutcome, redact_tokens
+    from ..fcm import Outcome, SendOutcome, redact_tokens
 
     if not pushes:
         return []
@@ -367,122 +305,3 @@ def _settle(
         row.next_attempt_at = now + outbox_retry_delay(attempts=row.attempts, min_seconds=floor)
         row.last_error = f"attempt {row.attempts}: {summary}"
         report.retried += 1
-
-
-# ---------------------------------------------------------------- devices
-
-
-@dataclass(frozen=True)
-class DeviceRegistration:
-    device: Device
-    created: bool
-
-
-def device_register(
-    *, user: User, token: str, platform: str, now: datetime | None = None
-) -> DeviceRegistration:
-    """Register the phone's FCM token for `user`. The same token again updates last_seen and
-    platform and makes it active again; a token registered by another user (the phone changed
-    hands) moves to this user, so the previous user's pushes stop going to it.
-
-    A token is one Device row, so it is moved, never shared. Knowing the token is the proof
-    that the request comes from that phone: it is only ever in request bodies, never in URLs,
-    logs or responses (which show its last characters only). The move is audited
-    (`device.moved`, with the device's id and the previous user's, never the token)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        device = Device.objects.select_for_update().filter(token=token).first()
-        created = False
-        if device is None:
-            try:
-                with transaction.atomic():
-                    device = Device.objects.create(
-                        user=user, token=token, platform=platform, last_seen_at=now
-                    )
-                created = True
-            except IntegrityError:  # registered at the same moment by another request
-                device = Device.objects.select_for_update().get(token=token)
-        if not created:
-            previous_user_id = device.user_id
-            if previous_user_id != user.pk:
-                logger.info(
-                    "device %s moves from user %s to %s", device.pk, previous_user_id, user.pk
-                )
-                _audit_device_move(device=device, previous_user_id=previous_user_id, user=user)
-            device.user = user
-            device.platform = platform
-            device.active = True
-            device.last_seen_at = now
-            device.deactivated_at = None
-            device.deactivation_reason = ""
-            device.save()
-        _drop_excess_devices(user=user, keep=device, now=now)
-    return DeviceRegistration(device=device, created=created)
-
-
-def _audit_device_move(*, device: Device, previous_user_id: int, user: User) -> None:
-    """One row; its patient is the one whose pushes stop going to the phone (the previous
-    user's record), else the new user's."""
-    owners = {
-        patient.user_id: patient
-        for patient in Patient.objects.filter(user_id__in=[previous_user_id, user.pk])
-    }
-    audit_record(
-        actor=user,
-        action="device.moved",
-        patient=owners.get(previous_user_id) or owners.get(user.pk),
-        detail={
-            "device": device.pk,
-            "platform": device.platform,
-            "previous_user": previous_user_id,
-            "user": user.pk,
-        },
-    )
-
-
-def _drop_excess_devices(*, user: User, keep: Device, now: datetime) -> None:
-    limit = max(1, int(settings.PUSH_DEVICES_PER_USER))
-    excess = list(
-        Device.objects.filter(user=user, active=True)
-        .exclude(pk=keep.pk)
-        .order_by("-last_seen_at", "-pk")
-        .values_list("pk", flat=True)[limit - 1 :]
-    )
-    if excess:
-        devices_deactivate(device_ids=excess, reason=DeactivationReason.SUPERSEDED, now=now)
-
-
-def device_unregister(*, device: Device, now: datetime | None = None) -> Device:
-    """The user's own request (sign-out on that phone, notifications turned off)."""
-    now = now or timezone.now()
-    if device.active:
-        devices_deactivate(device_ids=[device.pk], reason=DeactivationReason.USER, now=now)
-        device.refresh_from_db()
-    return device
-
-
-def devices_deactivate(*, device_ids: list[int], reason: str, now: datetime) -> int:
-    """Stop pushing to these devices. Returns how many were active."""
-    return Device.objects.filter(pk__in=device_ids, active=True).update(
-        active=False, deactivated_at=now, deactivation_reason=reason
-    )
-
-
-# ---------------------------------------------------------------- preferences
-
-
-def notification_preference_update(
-    *,
-    user: User,
-    show_medication_name_on_lock_screen: bool | None = None,
-    language: str | None = None,
-) -> NotificationPreference:
-    """Change the user's own push preferences; fields left None stay as they are."""
-    with transaction.atomic():
-        preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
-        if show_medication_name_on_lock_screen is not None:
-            preference.show_medication_name_on_lock_screen = show_medication_name_on_lock_screen
-        if language is not None:
-            preference.language = language
-        preference.save()
-    return preference
