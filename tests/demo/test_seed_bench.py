@@ -18,8 +18,8 @@ from backend.adherence.models import PlanRevision, ScheduledDose, TreatmentPlan
 from backend.adherence.selectors.doses import patient_adherence
 from backend.alerts.models import PRIORITY_RANK, Alert
 from backend.audit.models import AuditEvent
-from backend.demo import bench_seed
 from backend.sideeffects.models import ClinicianAssessment, SideEffectReport
+from bench import bench_seed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -4,7 +4,7 @@
 
 Care teams of about 200 patients, each with a nurse and a coordinator (bench.nurse.001 and
 bench.coordinator.001 sign in with --staff-password), one plan per patient and its whole dose
-history, side-effect reports and alerts. The generation is in backend/demo/bench_seed.py.
+history, side-effect reports and alerts. The generation is in bench/bench_seed.py.
 
 Refuses any database but PostgreSQL, and any holding data that is not bench data (a care team
 not named "Bench team ...", a user not named "bench.*"). Bench data already there is replaced
@@ -16,7 +16,7 @@ from random import SystemRandom
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from backend.demo import bench_seed
+from bench import bench_seed
 
 
 class Command(BaseCommand):

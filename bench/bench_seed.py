@@ -242,7 +242,7 @@ def bench_data_reset(cursor: Any) -> None:
         if any(not_null for _, not_null in columns):
             continue  # every row refers to a reached (bench) row
         unlinked = " AND ".join(f'"{column}" IS NULL' for column, _ in columns)
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {unlinked})")  # noqa: S608
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {unlinked})")
         if cursor.fetchone()[0]:
             raise BenchSeedRefused(
                 f"{table} has rows that belong to no bench user or team; --reset would "
