@@ -41,9 +41,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from backend.adherence.dose_schedule import dose_due_at
 from backend.adherence.guideline import guideline_recommendation
 from backend.adherence.models import TreatmentPlan
-from backend.adherence.schedule import dose_due_at
 from backend.adherence.services.ledger import ledger_write
 from backend.alerts.models import PRIORITY_RANK
 from backend.common.time import local_date

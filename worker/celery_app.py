@@ -15,8 +15,8 @@ app = Celery("gist_adherence")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 # Imported after configuration: they need Django settings and define the routes and schedule.
+from worker.beat_schedule import BEAT_SCHEDULE  # noqa: E402
 from worker.queues import QUEUES, TASK_ROUTES  # noqa: E402
-from worker.schedule import BEAT_SCHEDULE  # noqa: E402
 
 
 def _create_filesystem_broker_folders() -> None:

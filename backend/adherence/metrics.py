@@ -16,7 +16,7 @@ from fractions import Fraction
 from itertools import groupby
 from operator import attrgetter
 
-from backend.adherence.schedule import ScheduledDose
+from backend.adherence.dose_schedule import ScheduledDose
 
 LOG_STATUSES = ("taken", "skipped", "missed")
 DOSE_STATUSES = ("taken", "taken_late", "skipped", "missed", "pending", "on_hold")

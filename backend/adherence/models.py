@@ -201,7 +201,7 @@ class ScheduledDoseQuerySet(models.QuerySet):
 
 class ScheduledDose(models.Model):
     """The dose ledger: one row per scheduled dose (patient, local date, slot), written by
-    services/ledger.py from the rules in adherence/schedule.py. The row is also the dose's log:
+    services/ledger.py from the rules in adherence/dose_schedule.py. The row is also the dose's log:
     the patient's "taken" or "skipped" and the sweep's "missed" set its state and log fields
     (services/dose_logs.py, services/missed_doses.py), so every hot path (the dose POST, the
     sweep, reminders, metrics, exports) is one indexed statement (issue 20,
@@ -242,7 +242,7 @@ class ScheduledDose(models.Model):
     time_zone = models.CharField(max_length=64)
     due_at = models.DateTimeField(null=True, blank=True)
     # When the sweep may mark it missed: the end of the local day plus DOSE_MISSED_GRACE_HOURS
-    # (schedule.grace_ends_at). Empty for days before the plan could be logged (never swept).
+    # (dose_schedule.grace_ends_at). Empty for days before the plan could be logged (never swept).
     missed_after = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=DoseState.choices, default=DoseState.PENDING)
     # The log. client_id is unique where set (a partial index: most rows have none).

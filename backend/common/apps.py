@@ -7,4 +7,4 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
-        from . import checks, lookups  # noqa: F401 (registers field__any_of, the checks)
+        from . import any_of_lookup, checks  # noqa: F401 (registers field__any_of, the checks)

@@ -26,6 +26,7 @@ from . import rules
 from .case import ClinicalCase, parse_case
 from .dates import add_calendar_months
 from .interactions import KIND_RULES, find_interactions
+from .review_schedule import BaselineChecks, build_review_points
 from .risk import (
     afip_column,
     afip_risk,
@@ -34,7 +35,6 @@ from .risk import (
     modified_nih_without_mitoses,
 )
 from .rules import DEFAULT_SETTINGS, GuidelineSettings, NihRow
-from .schedule import BaselineChecks, build_review_points
 
 _GENOTYPE_NAMES = {
     "sdh_deficient": "SDH-deficient",

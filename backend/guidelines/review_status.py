@@ -1,6 +1,6 @@
 """Whether a plan's review points are upcoming, due, done or overdue (issue 17).
 
-The plan's review points (``schedule.build_review_points``) say what to check and when; lab
+The plan's review points (``review_schedule.build_review_points``) say what to check and when; lab
 results say what was checked. A point of a lab kind (liver tests, blood counts) is **done** when
 a result of that kind was taken at most ``review_done_window_days`` before its date, or any
 time after it, each result marking one point: the latest point it can (a late result does the

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from backend.accounts.selectors import local_today_in, patient_zone_periods
 from backend.alerts.models import Alert
 from backend.api.exceptions import NON_FIELD_KEYS
-from backend.api.lookups import visible_patient_or_404
+from backend.api.patient_lookups import visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer

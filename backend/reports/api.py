@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.selectors import patient_local_today
 from backend.api.exceptions import error_response
-from backend.api.lookups import visible_patient_or_404
+from backend.api.patient_lookups import visible_patient_or_404
 from backend.api.permissions import IsCoordinatorOrAdmin, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
 from backend.api.schema import ErrorDocumentingAutoSchema

@@ -178,7 +178,7 @@ def dose_rows(
                     slots[dose.slot],
                     times[dose.local_time],
                     zones[dose.time_zone],
-                    dues[dose.due_at],  # in UTC (schedule.dose_due_at)
+                    dues[dose.due_at],  # in UTC (dose_schedule.dose_due_at)
                     statuses[status],
                     # An ISO instant needs no quoting: csv_value's text is its field.
                     "" if taken_at is None else csv_value(taken_at.astimezone(UTC)),

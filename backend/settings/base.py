@@ -427,7 +427,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 WORKER_HEARTBEAT_INTERVAL_SECONDS = env.float("WORKER_HEARTBEAT_INTERVAL_SECONDS", default=60.0)
 # Beat's sweeps, for the fault-injection run only (`make chaos`, bench/chaos/): when above 0,
 # the missed-dose sweep and the streak alerts run every N seconds, and due reminders are queued
-# every M seconds, instead of the crontabs in worker/schedule.py. 0 (the default, and what
+# every M seconds, instead of the crontabs in worker/beat_schedule.py. 0 (the default, and what
 # every deployment uses) keeps the crontabs. All three tasks are idempotent at any frequency.
 BEAT_SWEEP_EVERY_SECONDS = env.float("BEAT_SWEEP_EVERY_SECONDS", default=0.0)
 BEAT_REMINDERS_EVERY_SECONDS = env.float("BEAT_REMINDERS_EVERY_SECONDS", default=0.0)

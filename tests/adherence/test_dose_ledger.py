@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from backend.accounts.services import patient_time_zone_change
+from backend.adherence.dose_schedule import grace_ends_at
 from backend.adherence.models import PlanHold, ScheduledDose
-from backend.adherence.schedule import grace_ends_at
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.missed_doses import doses_mark_missed
 from backend.adherence.services.reminders import due_doses_claim

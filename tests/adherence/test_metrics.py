@@ -5,6 +5,12 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from backend.adherence.dose_schedule import (
+    RegimenPeriod,
+    ScheduledDose,
+    ZonePeriod,
+    scheduled_doses,
+)
 from backend.adherence.exposure import DateSpan
 from backend.adherence.metrics import (
     DOSE_STATUSES,
@@ -13,7 +19,6 @@ from backend.adherence.metrics import (
     adherence_metrics,
     dose_status,
 )
-from backend.adherence.schedule import RegimenPeriod, ScheduledDose, ZonePeriod, scheduled_doses
 
 ZONE = "Europe/Berlin"
 ONCE = (time(8),)

@@ -15,8 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from backend.adherence.exposure import DateSpan
-from backend.adherence.schedule import (
+from backend.adherence.dose_schedule import (
     RegimenPeriod,
     ScheduledDose,
     ZonePeriod,
@@ -25,6 +24,7 @@ from backend.adherence.schedule import (
     scheduled_doses,
     zone_on,
 )
+from backend.adherence.exposure import DateSpan
 
 ONCE = (time(8),)
 TWICE = (time(8), time(20))

@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from backend.accounts.models import CareTeam, Patient
-from backend.common.lookups import array_literal
+from backend.common.any_of_lookup import array_literal
 from tests.factories.accounts import activated_patient
 
 pytestmark = pytest.mark.django_db

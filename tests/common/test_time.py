@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from backend.adherence.schedule import dose_due_at as local_wall_time_to_utc
+from backend.adherence.dose_schedule import dose_due_at as local_wall_time_to_utc
 from backend.common.time import is_valid_time_zone, local_date
 
 

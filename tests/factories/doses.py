@@ -14,8 +14,8 @@ import factory
 from django.utils import timezone
 
 from backend.accounts.models import User
+from backend.adherence.dose_schedule import dose_due_at
 from backend.adherence.models import DoseState, ScheduledDose, TreatmentPlan
-from backend.adherence.schedule import dose_due_at
 from tests.factories.plans import TreatmentPlanFactory
 
 

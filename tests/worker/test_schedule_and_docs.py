@@ -6,8 +6,8 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
+from worker.beat_schedule import BEAT_SCHEDULE
 from worker.celery_app import app
-from worker.schedule import BEAT_SCHEDULE
 
 TASKS_DOC = Path(__file__).resolve().parents[2] / "docs" / "tasks.md"
 

@@ -17,7 +17,7 @@ from backend.accounts.selectors import (
     patient_time_zone_at,
 )
 from backend.accounts.services import patient_time_zone_change
-from backend.api.lookups import own_patient_or_404, visible_patient_or_404
+from backend.api.patient_lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsPatient, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import AwareDateTimeField, DateRangeInput, StrictInputSerializer

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.models import Patient
-from backend.api.lookups import own_patient_or_404, visible_patient_or_404
+from backend.api.patient_lookups import own_patient_or_404, visible_patient_or_404
 from backend.api.permissions import IsNurseOrAdmin, IsPatient, IsStaffMember
 from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer

@@ -1,7 +1,7 @@
 """Write the dose ledger of every existing plan and carry every DoseLog onto it (issue 20).
 
 The writer is called with the current models, not the historical ones, so that the rules stay
-in one place (adherence/schedule.py); a new database (no plans) has nothing to write, so later
+in one place (adherence/dose_schedule.py); a new database (no plans) has nothing to write, so later
 changes to the models cannot break it there. The logs are copied in SQL on the historical
 tables; 0006 carries any log left without a row, checks the count and drops DoseLog."""
 

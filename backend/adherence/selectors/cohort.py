@@ -24,12 +24,12 @@ from django.utils import timezone
 
 from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_local_today
-from backend.common.lookups import array_literal
+from backend.common.any_of_lookup import array_literal
 
+from ..dose_schedule import ScheduledDose
 from ..metrics import LOG_STATUSES, AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
 from ..models import DoseState, PlanStatus, TreatmentPlan
 from ..models import ScheduledDose as LedgerRow
-from ..schedule import ScheduledDose
 from .plans import PlanSummary, plan_summary
 
 Window = tuple[date, date]  # (first, last), both inclusive, as patient_adherence takes them

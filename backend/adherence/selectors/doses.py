@@ -16,11 +16,11 @@ from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_zone_periods, time_zone_in_force
 from backend.common.time import local_date
 
+from ..dose_schedule import RegimenPeriod, ScheduledDose, ZonePeriod, scheduled_doses
 from ..exposure import DateSpan
 from ..metrics import LOG_STATUSES, AdherenceMetrics, LoggedDose, adherence_metrics, dose_status
 from ..models import DoseState, PlanStatus, TreatmentPlan
 from ..models import ScheduledDose as LedgerRow
-from ..schedule import RegimenPeriod, ScheduledDose, ZonePeriod, scheduled_doses
 
 MAX_RANGE_DAYS = 366
 

@@ -2,7 +2,7 @@
 worker's cohort-wide jobs (reminders at the busy minute, the missed-dose sweep) take up to
 100,000 plans, where building models and prefetching their related rows cost 0.4 ms a plan
 (docs/performance.md); the dose POST reads one patient's plans the same way. The rules are
-the same functions every other read uses: the schedule (adherence.schedule), the zone
+the same functions every other read uses: the schedule (adherence.dose_schedule), the zone
 periods (accounts.selectors) and the last dose day (selectors.doses.last_dose_date)."""
 
 import json
@@ -18,9 +18,9 @@ from django.db.models.functions import Cast
 
 from backend.accounts.selectors import local_today_in, zone_periods_of_patients
 
+from ..dose_schedule import RegimenPeriod, ScheduledDose, ZonePeriod, scheduled_doses
 from ..exposure import DateSpan
 from ..models import PlanHold, PlanRevision, TreatmentPlan
-from ..schedule import RegimenPeriod, ScheduledDose, ZonePeriod, scheduled_doses
 from .doses import last_dose_date
 
 _PLAN_COLUMNS = (

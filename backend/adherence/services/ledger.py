@@ -1,6 +1,6 @@
 """The dose ledger's writer: one ScheduledDose row per (patient, local date, slot).
 
-The rules stay in adherence/schedule.py (through PlanSchedule.doses): this module only decides
+The rules stay in adherence/dose_schedule.py (through PlanSchedule.doses): this module only decides
 which days to write and keeps history. Rows go from the plan's start to the patient's today +
 LEDGER_HORIZON_DAYS (or the last dose day); `ledger_extend` moves the horizon on daily. A
 change to the plan (revision, hold, resume, stop, case update, zone change) calls
@@ -20,8 +20,10 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from backend.common.lookups import array_literal
+from backend.common.any_of_lookup import array_literal
 
+from ..dose_schedule import ScheduledDose as Dose
+from ..dose_schedule import grace_ends_at
 from ..models import (
     UNRESOLVED_STATES,
     DoseLogRevision,
@@ -30,8 +32,6 @@ from ..models import (
     ScheduledDose,
     TreatmentPlan,
 )
-from ..schedule import ScheduledDose as Dose
-from ..schedule import grace_ends_at
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 _REWRITTEN_FIELDS = (

@@ -1,7 +1,7 @@
 """The missed-dose sweep: a dose with no log when its grace window has ended is recorded as
 missed. On the dose ledger (ScheduledDose, whose row is the dose's log) that is one UPDATE a
 batch: pending rows whose `missed_after` (the end of the dose's local day plus
-DOSE_MISSED_GRACE_HOURS, computed by the writer with schedule.grace_ends_at, so DST days are
+DOSE_MISSED_GRACE_HOURS, computed by the writer with dose_schedule.grace_ends_at, so DST days are
 neither cut short nor stretched) has come become missed, found on the partial index of
 pending rows. Held days are never pending, so never marked. Idempotent: a marked row is no
 longer pending; each batch is one statement, so a worker killed mid-batch leaves it undone,
