@@ -12,12 +12,18 @@ from uuid import uuid4
 import pytest
 import time_machine
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 from backend.accounts.models import Patient
 from backend.adherence.models import DoseStatus, PlanRevision, TreatmentPlan
-from backend.reports import pdf
 from backend.reports.data import PatientReportData, patient_report_data
-from backend.reports.pdf import CALENDAR_GRID_MAX_DAYS, patient_report_pdf
+from backend.reports.pdf import (
+    CALENDAR_GRID_MAX_DAYS,
+    adherence_section,
+    patient_report_pdf,
+)
+from backend.reports.pdf import document as pdf_document
+from backend.reports.pdf import fonts as pdf_fonts
 from backend.sideeffects.models import SideEffectReport
 from tests.factories.doses import DoseRecord, doses_logged
 from tests.reports.conftest import (
@@ -217,13 +223,13 @@ def test_fallback_fonts_still_draw_every_symbol(
     report_data: PatientReportData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without DejaVu (the slim Docker image) Vera is used, and ✓ / ✗ come from ZapfDingbats."""
-    family, paths = pdf.font_files(dirs=())
+    family, paths = pdf_fonts.font_files(dirs=())
     assert family == "ReportVera"
-    fonts = pdf.register_fonts(family, paths)
+    fonts = pdf_fonts.register_fonts(family, paths)
     assert ord("✓") not in fonts.glyphs
-    assert pdf.symbol_markup("✓", fonts.glyphs) == '<font face="ZapfDingbats">✓</font>'
-    assert pdf.symbol_markup("L", fonts.glyphs) == "L"
-    monkeypatch.setattr(pdf, "report_fonts", lambda: fonts)
+    assert pdf_fonts.symbol_markup("✓", fonts.glyphs) == '<font face="ZapfDingbats">✓</font>'
+    assert pdf_fonts.symbol_markup("L", fonts.glyphs) == "L"
+    monkeypatch.setattr(pdf_document, "report_fonts", lambda: fonts)
 
     document = patient_report_pdf(report_data)
 
@@ -233,7 +239,7 @@ def test_fallback_fonts_still_draw_every_symbol(
 
 
 def test_month_spans_cut_the_period_at_month_ends() -> None:
-    assert pdf.month_spans(date(2026, 11, 20), date(2027, 1, 3)) == [
+    assert adherence_section.month_spans(date(2026, 11, 20), date(2027, 1, 3)) == [
         (date(2026, 11, 20), date(2026, 11, 30)),
         (date(2026, 12, 1), date(2026, 12, 31)),
         (date(2027, 1, 1), date(2027, 1, 3)),
@@ -241,12 +247,12 @@ def test_month_spans_cut_the_period_at_month_ends() -> None:
 
 
 def test_a_long_name_is_cut_to_fit_the_header() -> None:
-    fonts = pdf.report_fonts()
+    fonts = pdf_fonts.report_fonts()
     name = "Maria " * 40
-    cut = pdf.fit_text(name, fonts.bold, 9, 200)
+    cut = pdf_document.fit_text(name, fonts.bold, 9, 200)
     assert cut.endswith("…") and cut.startswith("Maria Maria")
-    assert pdf.pdfmetrics.stringWidth(cut, fonts.bold, 9) <= 200
-    assert pdf.fit_text("Ana", fonts.bold, 9, 200) == "Ana"
+    assert pdfmetrics.stringWidth(cut, fonts.bold, 9) <= 200
+    assert pdf_document.fit_text("Ana", fonts.bold, 9, 200) == "Ana"
 
 
 def test_a_long_name_keeps_the_record_number_in_every_header(
