@@ -386,6 +386,22 @@ _TRACKED_FIELDS = {
 }
 
 
+def _revision_record(
+    log: ScheduledDose,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    **fields: Any,
+) -> DoseLogRevision:
+    """One revision of a log: only the fields that changed, before and after."""
+    changed = [field for field in before if before[field] != after[field]]
+    return DoseLogRevision.objects.create(
+        dose_log=log,
+        before={field: before[field] for field in changed},
+        after={field: after[field] for field in changed},
+        **fields,
+    )
+
+
 def _snapshot(log: ScheduledDose) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, field in _TRACKED_FIELDS.items():
@@ -428,11 +444,11 @@ def _apply_change(
     if before == after:
         return log
     _apply(log, changes, now)
-    DoseLogRevision.objects.create(
-        dose_log=log,
+    _revision_record(
+        log,
+        before,
+        after,
         changed_by=changed_by,
-        before={k: v for k, v in before.items() if before[k] != after[k]},
-        after={k: v for k, v in after.items() if before[k] != after[k]},
         reason=reason,
         change_id=change_id,
         request=request,
@@ -616,11 +632,11 @@ def _undo(
             "updated_at",
         ]
     )
-    DoseLogRevision.objects.create(
-        dose_log=log,
+    _revision_record(
+        log,
+        before,
+        after,
         changed_by=changed_by,
-        before={k: v for k, v in before.items() if before[k] != after[k]},
-        after={k: v for k, v in after.items() if before[k] != after[k]},
         reason=reason,
         change_id=change_id,
         request=request,

@@ -164,6 +164,29 @@ export async function queueFix(dose, effective, fields, reason) {
   return { body, outcome: outcomes[body.change_id] || { state: WAITING } };
 }
 
+/** The "change" form of a logged dose, with its Undo button: History's day panel and
+ *  today's card show the same one. `onCorrect(fields, reason)` gets a change, or
+ *  `{ status: "not_logged" }` and the reason typed so far for an undo. */
+export function changeForm({ dose, effective, zone, prefix, onCorrect }) {
+  const form = doseForm({ dose, effective, zone, prefix, mode: "change", onSubmit: onCorrect });
+  form.append(
+    h(
+      "button",
+      {
+        type: "button",
+        class: "button button-secondary",
+        id: `${prefix}-undo`,
+        onclick: () => {
+          const why = form.querySelector(`#${prefix}-why`);
+          onCorrect({ status: "not_logged" }, why ? why.value.trim() : "");
+        },
+      },
+      t("fix.undo_log"),
+    ),
+  );
+  return form;
+}
+
 /** A form to log a dose (mode "log") or change its log (mode "change"): taken at a time, or
  *  skipped with a reason; a change also asks why (optional, kept with it). `onSubmit(fields,
  *  reason)` gets the values once they are valid. */

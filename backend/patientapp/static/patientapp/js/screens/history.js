@@ -5,6 +5,7 @@
 import {
   backfillDays,
   announceFix,
+  changeForm,
   doseForm,
   effectiveDose,
   logDetail,
@@ -154,30 +155,13 @@ export function mountHistory(container, monthArg) {
     if (["on_hold"].includes(dose.status) || undoWaiting) {
       actions = null;
     } else if (effective.log) {
-      const form = doseForm({
+      actions = changeForm({
         dose,
         effective,
         zone: view.zone,
         prefix,
-        mode: "change",
-        onSubmit: (fields, reason) => correct(dose, effective, fields, reason, titleId),
+        onCorrect: (fields, reason) => correct(dose, effective, fields, reason, titleId),
       });
-      form.append(
-        h(
-          "button",
-          {
-            type: "button",
-            class: "button button-secondary",
-            id: `${prefix}-undo`,
-            onclick: () => {
-              const why = form.querySelector(`#${prefix}-why`);
-              correct(dose, effective, { status: "not_logged" }, why ? why.value.trim() : "", titleId);
-            },
-          },
-          t("fix.undo_log"),
-        ),
-      );
-      actions = form;
     } else {
       actions = doseForm({
         dose,

@@ -8,7 +8,7 @@ import { ApiError } from "../api.js";
 import {
   UNDO_SECONDS,
   announceFix,
-  doseForm,
+  changeForm,
   effectiveDose,
   queueFix,
   refusalLines,
@@ -258,29 +258,13 @@ export function mountToday(container) {
       );
     }
     const prefix = `change-${dose.slot}`;
-    const form = doseForm({
+    const form = changeForm({
       dose,
       effective,
       zone: model.today.time_zone,
       prefix,
-      mode: "change",
-      onSubmit: (fields, reason) => correct(dose, effective, fields, reason, titleId),
+      onCorrect: (fields, reason) => correct(dose, effective, fields, reason, titleId),
     });
-    form.append(
-      h(
-        "button",
-        {
-          type: "button",
-          class: "button button-secondary",
-          id: `${prefix}-undo`,
-          onclick: () => {
-            const why = form.querySelector(`#${prefix}-why`);
-            correct(dose, effective, { status: "not_logged" }, why ? why.value.trim() : "", titleId);
-          },
-        },
-        t("fix.undo_log"),
-      ),
-    );
     return h(
       "details",
       { class: "more", id: `change-box-${dose.slot}` },
