@@ -291,9 +291,11 @@ class ScheduledDose(models.Model):
                 condition=Q(state="pending", missed_after__isnull=False),
                 name="ledger_pending_missed_after",
             ),
-            # The reminder claim's rows: pending doses due in the last few hours.
+            # The reminder claim's rows: pending doses due in the last few hours, in the
+            # claim's order (due time, then id: each batch of a run starts where the last
+            # stopped).
             models.Index(
-                fields=["due_at"],
+                fields=["due_at", "id"],
                 condition=Q(state="pending", due_at__isnull=False),
                 name="ledger_pending_due",
             ),

@@ -9,6 +9,7 @@ import importlib
 import threading
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from backend.accounts.services import patient_time_zone_change
 from backend.adherence.dose_schedule import grace_ends_at
@@ -465,6 +467,37 @@ def test_the_migration_refuses_to_lose_a_log(nurse, madrid_patient, monkeypatch)
 
 
 # ------------------------------------------------------------------ two workers, one reminder
+
+
+@pytest.mark.postgres
+def test_each_batch_of_a_run_starts_where_the_last_stopped(nurse, care_team):
+    """The busy minute in small batches: every due dose is claimed once, in (due time, id)
+    order, and each batch after the first reads on from the previous batch's last row (its
+    SQL bounds the index range by that position) instead of passing again over the rows the
+    run has already moved on."""
+    zones = [MADRID, "Europe/London", "Atlantic/Canary"]  # one 08:00 and two 07:00 UTC
+    patients = [activated_patient(care_team=care_team, time_zone=zones[n % 3]) for n in range(23)]
+    with time_machine.travel(local(DAY, "06:00"), tick=False):
+        for patient in patients:
+            TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
+    now = local(DAY, "09:30", "Europe/London").astimezone(UTC)
+    batches, after = [], None
+    with transaction.atomic():
+        while True:
+            with CaptureQueriesContext(connection) as captured:
+                claimed = due_doses_claim(now, 5, after=after)
+            batches.append((claimed, captured.captured_queries[-1]["sql"]))
+            if len(claimed) < 5:
+                break
+            after = max(dose.position for dose in claimed)
+    claimed_order = [dose.position for claimed, _ in batches for dose in claimed]
+    assert len(claimed_order) == len(set(claimed_order)) == 23
+    assert [len(claimed) for claimed, _ in batches] == [5, 5, 5, 5, 3]
+    # Batch after batch, every row past the previous batch's last one.
+    for (earlier, _), (later, sql) in pairwise(batches):
+        assert max(d.position for d in earlier) < min(d.position for d in later)
+        assert "(due_at, id) >" in sql
+    assert "(due_at, id) >" not in batches[0][1]
 
 
 @pytest.mark.postgres

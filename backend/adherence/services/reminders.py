@@ -36,28 +36,51 @@ class ClaimedDose:
     due_at: datetime
     first_attempt: int
     next_attempt: int
+    id: Any = None  # the ledger row's (PostgreSQL's claim orders by due time, then id)
+
+    @property
+    def position(self) -> "ClaimPosition":
+        return ClaimPosition(self.due_at, self.id)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ClaimPosition:
+    """Where a run's claim stopped, in the claim's order (the index ledger_pending_due)."""
+
+    due_at: datetime
+    id: Any
 
 
 def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
     """Queue every reminder due by `now` that has not been handled. Returns how many were
     queued."""
     queued = 0
+    after: ClaimPosition | None = None
     while True:
         with transaction.atomic():
-            claimed = due_doses_claim(now, batch_size)
+            claimed = due_doses_claim(now, batch_size, after=after)
             if not claimed:
                 return queued
             queued += _queue(claimed, now)
         if len(claimed) < batch_size:
             return queued
+        after = max(dose.position for dose in claimed)
 
 
-def due_doses_claim(now: datetime, batch_size: int) -> list[ClaimedDose]:
+def due_doses_claim(
+    now: datetime, batch_size: int, *, after: ClaimPosition | None = None
+) -> list[ClaimedDose]:
     """The minute's selection: pending rows whose next reminder time has come, locked (SKIP
     LOCKED: a second worker takes other rows) and moved on to their next reminder time in
-    the same statement. Call inside a transaction: the outbox rows are written in it."""
+    the same statement. Call inside a transaction: the outbox rows are written in it.
+
+    `after`: the last position (due time, id) the run's previous batch claimed, so each batch
+    starts where the last one stopped instead of reading again, on the index, the rows this
+    run has already moved on (at the busy minute, 16,667 due rows in batches of 1,000 read
+    the first batch's rows 17 times). A row passed over because another worker held it and
+    then rolled back is claimed by the next minute's run."""
     if connection.vendor == "postgresql":
-        return _claim_postgresql(now, batch_size)
+        return _claim_postgresql(now, batch_size, after)
     return _claim_portable(now, batch_size)
 
 
@@ -82,8 +105,9 @@ _CLAIM_DUE_REMINDERS_SQL = """
     WITH due AS (
         SELECT ctid AS tid, follow_ups_sent AS first_attempt FROM {ledger}
         WHERE state = %(pending)s AND due_at >= %(oldest)s AND due_at <= %(now)s
+          {after}
           AND next_reminder_at IS NOT NULL AND next_reminder_at <= %(now)s
-        ORDER BY due_at
+        ORDER BY due_at, id
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     )
@@ -94,11 +118,16 @@ _CLAIM_DUE_REMINDERS_SQL = """
     FROM due, {patient} AS patient
     WHERE row.ctid = due.tid AND patient.id = row.patient_id
     RETURNING row.patient_id, patient.user_id, row.local_date, row.slot, row.local_time,
-              row.due_at, due.first_attempt, row.follow_ups_sent
+              row.due_at, due.first_attempt, row.follow_ups_sent, row.id
 """
+# A later batch of the same run: past the previous batch's last (due time, id), a range of
+# the index (due_at, id) rather than a filter.
+_AFTER_POSITION = "AND (due_at, id) > (%(after_due_at)s, %(after_id)s)"
 
 
-def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
+def _claim_postgresql(
+    now: datetime, batch_size: int, after: ClaimPosition | None
+) -> list[ClaimedDose]:
     step = settings.REMINDER_FOLLOW_UP_MINUTES * 60
     attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
     quote = connection.ops.quote_name
@@ -106,19 +135,20 @@ def _claim_postgresql(now: datetime, batch_size: int) -> list[ClaimedDose]:
         ledger=quote(ScheduledDose._meta.db_table),
         patient=quote(Patient._meta.db_table),
         next_attempt=_NEXT_ATTEMPT,
+        after=_AFTER_POSITION if after is not None else "",
     )
+    parameters: dict[str, Any] = {
+        "pending": DoseState.PENDING.value,
+        "now": now,
+        "oldest": now - reminder_window(),
+        "limit": batch_size,
+        "step": step,
+        "attempts": attempts,
+    }
+    if after is not None:
+        parameters |= {"after_due_at": after.due_at, "after_id": after.id}
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "pending": DoseState.PENDING.value,
-                "now": now,
-                "oldest": now - reminder_window(),
-                "limit": batch_size,
-                "step": step,
-                "attempts": attempts,
-            },
-        )
+        cursor.execute(sql, parameters)
         return [ClaimedDose(*row) for row in cursor.fetchall()]
 
 
