@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from backend.common.time import local_date
 
-from .models import CareTeam, Patient, PatientTimeZoneChange, User
+from .models import CareTeam, CareTeamMembership, Patient, PatientTimeZoneChange, User
 from .roles import Role
 
 
@@ -21,7 +21,11 @@ def _patients_for_patient(user: User) -> QuerySet[Patient]:
 
 
 def _patients_for_care_team_member(user: User) -> QuerySet[Patient]:
-    return Patient.objects.filter(care_team__members=user)
+    # The user's teams as a subquery, not a join: no row can come twice, so no DISTINCT,
+    # which inside `patient_id IN (...)` made PostgreSQL hash every patient of every team
+    # (the alert queue's page query: 16 ms against 4 ms with 110,000 patients, issue 20).
+    teams = CareTeamMembership.objects.filter(user=user).values("care_team_id")
+    return Patient.objects.filter(care_team_id__in=teams)
 
 
 def _patients_for_admin(user: User) -> QuerySet[Patient]:
@@ -43,7 +47,7 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     scope = _PATIENT_SCOPE_BY_ROLE.get(user.role)
     if scope is None:
         return Patient.objects.none()
-    return scope(user).select_related("care_team", "user").distinct()
+    return scope(user).select_related("care_team", "user")
 
 
 def care_teams_of(user: User) -> QuerySet[CareTeam]:
