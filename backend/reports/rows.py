@@ -8,18 +8,19 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 
 from backend.accounts.models import Patient
-from backend.adherence.selectors.cohort import cohort_doses, cohort_rows
+from backend.adherence.selectors.cohort import cohort_dose_texts, cohort_rows
 from backend.alerts.selectors import alert_times_of_patients
 from backend.guidelines.symptoms import SYMPTOMS
 from backend.sideeffects.selectors import symptom_maxima
 
 from .columns import SKIP_REASONS
 from .pseudonyms import study_id, study_plan_id
-from .tabular import csv_field, csv_value
+from .tabular import csv_field
 
 CHUNK_SIZE = 500
 
@@ -120,23 +121,6 @@ def cohort_summary_rows(
             on_chunk(len(chunk))
 
 
-class _Fields(dict[Any, str]):
-    """value -> its CSV field (tabular.csv_field), each distinct value formatted once: a dose
-    export repeats the same days, times, zones, due instants and ids row after row."""
-
-    def __init__(self, field: Callable[[Any], str] = csv_field) -> None:
-        super().__init__()
-        self._field = field
-
-    def __missing__(self, value: Any) -> str:
-        field = self[value] = self._field(value)
-        return field
-
-
-def _wall_clock(value: time) -> str:
-    return csv_field(value.strftime("%H:%M"))
-
-
 def dose_rows(
     chunks: Iterable[list[Patient]],
     first: date,
@@ -144,45 +128,28 @@ def dose_rows(
     *,
     on_chunk: Callable[[int], None] | None = None,
     pseudonymised: bool = False,
-) -> Iterator[tuple[str, ...]]:
+) -> Iterator[tuple[str, str, str]]:
     """One row per scheduled dose in DOSE_COLUMNS order (DOSE_PSEUDONYMISED_COLUMNS when
-    `pseudonymised`), every value already a CSV field (tabular.csv_field; csv_lines(...,
-    fields=True) joins them).
+    `pseudonymised`), as three pieces of CSV text that csv_lines(..., fields=True) joins
+    with commas: the patient's fields, the plan's field, and the dose's facts.
 
-    Built for speed (an export has millions of rows): a patient's own values (id, name,
-    record number, plan ids) are formatted once a patient, the repeating ones (days, times,
-    zones, due instants, statuses) once, then looked up.
+    Built for speed (an export has millions of rows): the patient's and the plan's fields
+    are formatted once (tabular.csv_field), the dose's facts come as text from the ledger
+    (adherence.selectors.cohort.cohort_dose_texts), so a row costs two lookups in Python.
     """
     plan_value: Callable[[Any], str] = study_plan_id if pseudonymised else str
-    # Small whatever the export's size: the range's days, a few slots, times, zones,
-    # statuses and reasons.
-    days, slots, zones, statuses, reasons = _Fields(), _Fields(), _Fields(), _Fields(), _Fields()
-    times = _Fields(_wall_clock)
+    plan_fields: dict[str, str] = {}  # a plan's id as text -> its field
     for chunk in chunks:
-        dues = _Fields()  # days x times x zones: kept a chunk only
-        for patient, doses in cohort_doses(chunk, first, last):
-            # One tuple a patient (the patient's id, name and record number, or their study
-            # id): its first field is one object for all of the patient's rows.
-            identity = tuple(
+        patient_fields = [
+            ",".join(
                 csv_field(value) for value in identity_values(patient, pseudonymised=pseudonymised)
             )
-            plan_id: object = None
-            plan_field = ""  # set by the patient's first dose
-            for dose, dose_plan_id, status, taken_at, skip_reason in doses:
-                if dose_plan_id is not plan_id:  # a patient's doses come in runs of one plan
-                    plan_id, plan_field = dose_plan_id, csv_field(plan_value(dose_plan_id))
-                yield (
-                    *identity,
-                    plan_field,
-                    days[dose.date],
-                    slots[dose.slot],
-                    times[dose.local_time],
-                    zones[dose.time_zone],
-                    dues[dose.due_at],  # in UTC (dose_schedule.dose_due_at)
-                    statuses[status],
-                    # An ISO instant needs no quoting: csv_value's text is its field.
-                    "" if taken_at is None else csv_value(taken_at.astimezone(UTC)),
-                    reasons[skip_reason],
-                )
+            for patient in chunk
+        ]
+        for position, plan_text, facts in cohort_dose_texts(chunk, first, last):
+            plan_field = plan_fields.get(plan_text)
+            if plan_field is None:
+                plan_field = plan_fields[plan_text] = csv_field(plan_value(UUID(plan_text)))
+            yield patient_fields[position], plan_field, facts
         if on_chunk is not None:
             on_chunk(len(chunk))
