@@ -128,10 +128,12 @@ def dose_rows(
     *,
     on_chunk: Callable[[int], None] | None = None,
     pseudonymised: bool = False,
-) -> Iterator[tuple[str, str, str]]:
+) -> Iterator[tuple[str, ...]]:
     """One row per scheduled dose in DOSE_COLUMNS order (DOSE_PSEUDONYMISED_COLUMNS when
-    `pseudonymised`), as three pieces of CSV text that csv_lines(..., fields=True) joins
-    with commas: the patient's fields, the plan's field, and the dose's facts.
+    `pseudonymised`), as pieces of CSV text that csv_lines(..., fields=True) joins with
+    commas: the patient's key field (their id, or study id: what audited_rows and
+    attribution.PatientsPassed read from row[0]), the patient's other fields, the plan's
+    field, and the dose's facts.
 
     Built for speed (an export has millions of rows): the patient's and the plan's fields
     are formatted once (tabular.csv_field), the dose's facts come as text from the ledger
@@ -140,16 +142,16 @@ def dose_rows(
     plan_value: Callable[[Any], str] = study_plan_id if pseudonymised else str
     plan_fields: dict[str, str] = {}  # a plan's id as text -> its field
     for chunk in chunks:
-        patient_fields = [
-            ",".join(
+        patient_fields: list[tuple[str, ...]] = []
+        for patient in chunk:
+            key, *others = (
                 csv_field(value) for value in identity_values(patient, pseudonymised=pseudonymised)
             )
-            for patient in chunk
-        ]
+            patient_fields.append((key, ",".join(others)) if others else (key,))
         for position, plan_text, facts in cohort_dose_texts(chunk, first, last):
             plan_field = plan_fields.get(plan_text)
             if plan_field is None:
                 plan_field = plan_fields[plan_text] = csv_field(plan_value(UUID(plan_text)))
-            yield patient_fields[position], plan_field, facts
+            yield *patient_fields[position], plan_field, facts
         if on_chunk is not None:
             on_chunk(len(chunk))

@@ -26,7 +26,7 @@ from backend.reports.services import (
 )
 from tests.factories.accounts import StaffFactory, activated_patient
 from tests.factories.clients import client_for
-from tests.factories.plans import HIGH_RISK_CASE
+from tests.factories.plans import HIGH_RISK_CASE, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -315,11 +315,18 @@ def test_patients_are_attributed_in_batches_not_one_insert_each(
     assert len(included(kind="adherence_csv")) == 7
 
 
+@pytest.mark.parametrize(
+    ("path", "kind"), [("adherence.csv", "adherence_csv"), ("doses.csv", "doses_csv")]
+)
 def test_a_client_that_goes_away_is_attributed_what_it_was_sent(
-    coordinator, team_patients, monkeypatch
+    coordinator, team_patients, monkeypatch, path, kind
 ):
     monkeypatch.setattr(tabular, "BLOCK_ROWS", 1)  # a block of the stream per row
-    response = client_for(coordinator).get("/api/v1/exports/adherence.csv", QUERY)
+    with time_machine.travel(NOW, tick=False):  # doses to export: each patient on a plan
+        nurse = StaffFactory(role="nurse", care_teams=[team_patients[0].care_team])
+        for patient in team_patients:
+            TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-10-01")
+    response = client_for(coordinator).get(f"/api/v1/exports/{path}", QUERY)
     stream = iter(response.streaming_content)
     next(stream)  # the header
     first_line = next(stream).decode()
@@ -328,9 +335,9 @@ def test_a_client_that_goes_away_is_attributed_what_it_was_sent(
     with monkeypatch.context() as keep:
         keep.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
         response.close()
-    events = included(kind="adherence_csv")
+    events = included(kind=kind)
     assert [str(event.patient_id) for event in events] == [first_line.split(",")[0]]
-    finished = AuditEvent.objects.get(action="export.adherence_csv", detail__phase="finished")
+    finished = AuditEvent.objects.get(action=f"export.{kind}", detail__phase="finished")
     assert finished.detail["completed"] is False
 
 
