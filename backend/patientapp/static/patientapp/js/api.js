@@ -29,7 +29,9 @@ export class ApiError extends Error {
 /** Worth sending again later: the server failed or asked us to slow down. */
 export function isRetryable(error) {
   if (error instanceof NetworkError) return true;
-  return error instanceof ApiError && (error.status >= 500 || [408, 425, 429].includes(error.status));
+  return (
+    error instanceof ApiError && (error.status >= 500 || [408, 425, 429].includes(error.status))
+  );
 }
 
 const TIMEOUT_MS = 20000;

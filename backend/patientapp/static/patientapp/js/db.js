@@ -16,7 +16,8 @@ export function openDb() {
           const outbox = db.createObjectStore("outbox", { keyPath: "client_id" });
           outbox.createIndex("user", "user_id");
         }
-        if (!db.objectStoreNames.contains("cache")) db.createObjectStore("cache", { keyPath: "key" });
+        if (!db.objectStoreNames.contains("cache"))
+          db.createObjectStore("cache", { keyPath: "key" });
       });
       request.addEventListener("success", () => {
         const db = request.result;

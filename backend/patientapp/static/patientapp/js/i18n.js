@@ -21,7 +21,9 @@ async function fetchCatalogue(code) {
 /** The first supported language among `candidates` ("es-MX" counts as "es"). */
 export function pickLanguage(...candidates) {
   for (const candidate of candidates.flat()) {
-    const code = String(candidate || "").split("-")[0].toLowerCase();
+    const code = String(candidate || "")
+      .split("-")[0]
+      .toLowerCase();
     if (LANGUAGES.includes(code)) return code;
   }
   return DEFAULT_LANGUAGE;
@@ -53,7 +55,9 @@ export function t(key, params = {}) {
     console.error(`missing string: ${key}`);
     return key;
   }
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+  return text.replace(/\{(\w+)\}/g, (match, name) =>
+    name in params ? String(params[name]) : match,
+  );
 }
 
 /** The translation for `key` if this language's catalogue has one, else `otherwise`: the
@@ -77,9 +81,11 @@ export function formatDate(date, style = "full") {
 
 /** A day without its year ("3 Dec", "3 dic"), for a recent measurement. */
 export function formatDayMonth(date) {
-  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(
-    utcDate(date),
-  );
+  return new Intl.DateTimeFormat(locale, {
+    day: "numeric",
+    month: "short",
+    timeZone: "UTC",
+  }).format(utcDate(date));
 }
 
 /** A wall-clock time ("08:00") the way the patient's locale writes it. */
@@ -107,9 +113,11 @@ export function formatDateTime(instant) {
 }
 
 export function formatMonth(month) {
-  return new Intl.DateTimeFormat(locale, { month: "long", year: "numeric", timeZone: "UTC" }).format(
-    utcDate(`${month}-01`),
-  );
+  return new Intl.DateTimeFormat(locale, {
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  }).format(utcDate(`${month}-01`));
 }
 
 export function formatNumber(value, options = {}) {

@@ -85,7 +85,9 @@ export function careTeamCall() {
       const words = t("contact.call_team", { phone: team.phone });
       line.append(callLink(null, team.phone, words, false));
       if (team.hours) {
-        line.append(h("span", { class: "care-team-hours" }, t("contact.hours", { hours: team.hours })));
+        line.append(
+          h("span", { class: "care-team-hours" }, t("contact.hours", { hours: team.hours })),
+        );
       }
     })
     .catch((error) => console.warn("care team not known", error));
@@ -142,11 +144,7 @@ function deliveryNotice(delivery) {
     );
   }
   const key = delivery.state === "sent" && delivery.told ? "sent_told" : delivery.state;
-  return h(
-    "p",
-    { class: `delivery delivery-${delivery.state}` },
-    t(`instruction.delivery_${key}`),
-  );
+  return h("p", { class: `delivery delivery-${delivery.state}` }, t(`instruction.delivery_${key}`));
 }
 
 /** The full-screen instruction for "emergency" or "call_now". `labels`: what the patient
@@ -162,7 +160,12 @@ export function instructionScreen({ local, server, team, labels, delivery, actio
   const calls = [];
   if (level === "emergency") {
     calls.push(
-      callLink("call-emergency", emergency, t("instruction.call_emergency", { number: emergency }), true),
+      callLink(
+        "call-emergency",
+        emergency,
+        t("instruction.call_emergency", { number: emergency }),
+        true,
+      ),
       h("p", { class: "then" }, t("instruction.emergency_then")),
       phone
         ? callLink("call-team", phone, t("instruction.call_team", { phone }), false)
@@ -172,12 +175,22 @@ export function instructionScreen({ local, server, team, labels, delivery, actio
     calls.push(
       callLink("call-team", phone, t("instruction.call_team", { phone }), true),
       h("p", { class: "then" }, t("instruction.call_now_worse", { number: emergency })),
-      callLink("call-emergency", emergency, t("instruction.call_emergency", { number: emergency }), false),
+      callLink(
+        "call-emergency",
+        emergency,
+        t("instruction.call_emergency", { number: emergency }),
+        false,
+      ),
     );
   } else {
     calls.push(
       h("p", { class: "then" }, t("instruction.call_now_no_phone", { number: emergency })),
-      callLink("call-emergency", emergency, t("instruction.call_emergency", { number: emergency }), true),
+      callLink(
+        "call-emergency",
+        emergency,
+        t("instruction.call_emergency", { number: emergency }),
+        true,
+      ),
     );
   }
   return h(
@@ -206,7 +219,11 @@ export function instructionScreen({ local, server, team, labels, delivery, actio
           "div",
           { class: "you-said" },
           h("p", {}, t("instruction.you_said")),
-          h("ul", {}, labels.map((label) => h("li", {}, label))),
+          h(
+            "ul",
+            {},
+            labels.map((label) => h("li", {}, label)),
+          ),
         )
       : null,
     h("div", { class: "delivery-box", role: "status" }, deliveryNotice(delivery)),

@@ -56,7 +56,8 @@ export function showFieldErrors(form, errors) {
     element.hidden = true;
     element.textContent = "";
   }
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  for (const input of form.querySelectorAll("[aria-invalid]"))
+    input.removeAttribute("aria-invalid");
   const unplaced = [];
   for (const error of errors) {
     const box = error.field && form.querySelector(`[data-field="${CSS.escape(error.field)}"]`);
@@ -108,7 +109,9 @@ export function choices(name, options, selected, idPrefix) {
  *  drawn again (new data arrived) keeps it. */
 export function formState(container) {
   const saved = [];
-  for (const element of container.querySelectorAll("details[id], input[id], textarea[id], select[id]")) {
+  for (const element of container.querySelectorAll(
+    "details[id], input[id], textarea[id], select[id]",
+  )) {
     if (element.tagName === "DETAILS") saved.push([element.id, "open", element.open]);
     else if (element.type === "radio" || element.type === "checkbox") {
       saved.push([element.id, "checked", element.checked]);

@@ -55,7 +55,8 @@ export function mountHistory(container, monthArg) {
     const zone = await timeZone();
     const today = localDate(new Date(), zone);
     const thisMonth = today.slice(0, 7);
-    const month = /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
+    const month =
+      /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
     const { first, last } = monthBounds(month);
     const until = last < today ? last : today;
     const [doses, reports, catalogue, outbox, team] = await Promise.all([
@@ -103,7 +104,11 @@ export function mountHistory(container, monthArg) {
       h("h3", { id: "day-panel-title", tabindex: "-1" }, formatDate(date)),
       view.doses && !view.doses.fresh ? notice("info", t("fix.offline_note")) : null,
       doses.length
-        ? h("ul", { class: "doses" }, doses.map((dose) => panelDose(dose)))
+        ? h(
+            "ul",
+            { class: "doses" },
+            doses.map((dose) => panelDose(dose)),
+          )
         : h("p", {}, t("history.no_dose")),
       h(
         "button",
@@ -236,7 +241,10 @@ export function mountHistory(container, monthArg) {
     }
     const result = new Map();
     for (const [date, statuses] of byDay) {
-      result.set(date, DAY_ORDER.find((status) => statuses.includes(status)));
+      result.set(
+        date,
+        DAY_ORDER.find((status) => statuses.includes(status)),
+      );
     }
     return result;
   }
@@ -381,7 +389,9 @@ export function mountHistory(container, monthArg) {
   function careTeamLines(report) {
     const response = report.care_team_response;
     if (!response) {
-      return report.care_team_alerted ? h("p", { class: "told" }, t("history.care_team_told")) : null;
+      return report.care_team_alerted
+        ? h("p", { class: "told" }, t("history.care_team_told"))
+        : null;
     }
     const lines = [];
     if (response.call_requested_at && response.status !== "resolved") {

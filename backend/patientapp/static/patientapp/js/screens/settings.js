@@ -172,7 +172,8 @@ export function mountSettings(container) {
 
   function paint() {
     if (disposed) return;
-    fill(container, 
+    fill(
+      container,
       screenHeading(t("settings.title")),
       languageSection(),
       remindersSection(),

@@ -68,7 +68,8 @@ export function allQuestions(symptom) {
 export function scoresOf(answers) {
   const scores = {};
   for (const [key, value] of Object.entries(answers || {})) {
-    scores[key === "present" ? "presence" : key] = typeof value === "boolean" ? Number(value) : value;
+    scores[key === "present" ? "presence" : key] =
+      typeof value === "boolean" ? Number(value) : value;
   }
   return scores;
 }
@@ -87,7 +88,8 @@ function answersBody(symptom, asked, scores) {
   for (const question of asked) {
     const score = scores[question.attribute];
     if (question.attribute === "presence") body.present = score === 1;
-    else if (followUps.has(question.attribute) && isYesNo(question)) body[question.attribute] = score === 1;
+    else if (followUps.has(question.attribute) && isYesNo(question))
+      body[question.attribute] = score === 1;
     else body[question.attribute] = score;
   }
   return body;
@@ -165,10 +167,18 @@ export function mountSymptoms(container, arg) {
       h(
         "div",
         { class: "form-buttons" },
-        h("button", { type: "submit", class: "button button-big button-urgent" }, t("redflags.have")),
+        h(
+          "button",
+          { type: "submit", class: "button button-big button-urgent" },
+          t("redflags.have"),
+        ),
         h(
           "a",
-          { class: "button button-big button-secondary", href: `#/symptoms/${LIST}`, id: "flags-none" },
+          {
+            class: "button button-big button-secondary",
+            href: `#/symptoms/${LIST}`,
+            id: "flags-none",
+          },
           t("redflags.none"),
         ),
       ),
@@ -203,7 +213,14 @@ export function mountSymptoms(container, arg) {
 
   /** Show what to do now (emergency / call_now), before anything is sent. */
   async function showInstruction(level, clientIds, labels, outcomes = {}) {
-    instruction = { local: level, clientIds, labels, outcomes, team: await careTeam(), sent: false };
+    instruction = {
+      local: level,
+      clientIds,
+      labels,
+      outcomes,
+      team: await careTeam(),
+      sent: false,
+    };
     flow = null;
     // A reload from here shows the list, not the same questions again.
     history.replaceState(null, "", `#/symptoms/${LIST}`);
@@ -443,7 +460,10 @@ export function mountSymptoms(container, arg) {
           const kilos = flow.weight ? parseKilos(flow.weight) : null;
           if (kilos !== null && !(kilos >= WEIGHT_MIN && kilos <= WEIGHT_MAX)) {
             showFieldErrors(form, [
-              { field: "weight_kg", reason: t("symptoms.weight_range", { min: WEIGHT_MIN, max: WEIGHT_MAX }) },
+              {
+                field: "weight_kg",
+                reason: t("symptoms.weight_range", { min: WEIGHT_MIN, max: WEIGHT_MAX }),
+              },
             ]);
             weightInput.focus();
             return;
@@ -508,18 +528,16 @@ export function mountSymptoms(container, arg) {
   }
 
   function emergency() {
-    return notice(
-      "urgent",
-      h("h2", {}, t("emergency.title")),
-      h("p", {}, t("emergency.body")),
-    );
+    return notice("urgent", h("h2", {}, t("emergency.title")), h("p", {}, t("emergency.body")));
   }
 
   function outcomeView() {
     const { state: sent, data, error, severe } = flow.outcome;
     const told = sent === "sent" && data && data.patient_instruction;
     const alerted =
-      sent === "sent" && data && (data.care_team_alerted || (told && told.level === "contact_soon"));
+      sent === "sent" &&
+      data &&
+      (data.care_team_alerted || (told && told.level === "contact_soon"));
     const parts = [];
     if (sent === "rejected") {
       parts.push(
@@ -581,7 +599,8 @@ export function mountSymptoms(container, arg) {
   fill(container, screenHeading(t("symptoms.title")), h("p", {}, t("app.loading")));
   const ready = load().catch(() => {
     if (!disposed) {
-      fill(container, 
+      fill(
+        container,
         screenHeading(t("symptoms.title")),
         notice("error", t("offline.nothing_saved")),
       );

@@ -112,7 +112,8 @@ export function mountToday(container) {
   function view() {
     const heading = screenHeading(t("today.title"));
     if (!model) {
-      const message = failure instanceof ApiError ? failure.reasons.join(" ") : t("offline.nothing_saved");
+      const message =
+        failure instanceof ApiError ? failure.reasons.join(" ") : t("offline.nothing_saved");
       return [heading, notice("error", message)];
     }
     const { today } = model;
@@ -174,9 +175,7 @@ export function mountToday(container) {
 
   function doseList(today) {
     if (!today.doses.length) {
-      return today.plan && today.plan.day_of_plan !== null
-        ? h("p", {}, t("today.no_doses"))
-        : null;
+      return today.plan && today.plan.day_of_plan !== null ? h("p", {}, t("today.no_doses")) : null;
     }
     return h(
       "ul",

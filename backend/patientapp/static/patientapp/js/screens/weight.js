@@ -17,7 +17,9 @@ export const WEIGHT_MAX = 400;
 
 /** "72,5" or "72.5" -> 72.5; an empty or unreadable entry -> NaN. */
 export function parseKilos(text) {
-  const cleaned = String(text || "").trim().replace(",", ".");
+  const cleaned = String(text || "")
+    .trim()
+    .replace(",", ".");
   return /^\d{1,3}(\.\d+)?$/.test(cleaned) ? Number(cleaned) : NaN;
 }
 
@@ -26,7 +28,9 @@ function kilos(value) {
 }
 
 function zone() {
-  return (state.patient && state.patient.time_zone) || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return (
+    (state.patient && state.patient.time_zone) || Intl.DateTimeFormat().resolvedOptions().timeZone
+  );
 }
 
 /** Mount the weight section into `element`; returns {ready, cleanup}. */
@@ -43,7 +47,10 @@ export function mountWeight(element) {
   async function load(fromNetwork) {
     const [kept, items] = await Promise.all([
       fromNetwork
-        ? read("weights", "me/weights/").then((result) => result.data, () => null)
+        ? read("weights", "me/weights/").then(
+            (result) => result.data,
+            () => null,
+          )
         : peek("weights"),
       outboxItems(userId()),
     ]);
@@ -161,7 +168,9 @@ export function mountWeight(element) {
       h("h2", { id: "weight-title", tabindex: "-1" }, t("weight.title")),
       summary(),
       refusals(),
-      message ? notice(message.kind, h("p", { id: "weight-message", tabindex: "-1" }, message.text)) : null,
+      message
+        ? notice(message.kind, h("p", { id: "weight-message", tabindex: "-1" }, message.text))
+        : null,
       form,
     );
     const target = document.getElementById(focusId || keep || "");

@@ -27,7 +27,8 @@ function languagePicker() {
 }
 
 export function mountWelcome(container) {
-  fill(container, 
+  fill(
+    container,
     screenHeading(t("welcome.title")),
     takeFlash(),
     h("p", { class: "lead" }, t("welcome.intro")),
@@ -45,7 +46,15 @@ export function mountWelcome(container) {
 /** The form's summary of what went wrong (the server's reasons no field took). */
 function problem(form, messages) {
   const box = form.querySelector(".form-problem");
-  fill(box, messages.length ? notice("error", messages.map((m) => h("p", {}, m))) : null);
+  fill(
+    box,
+    messages.length
+      ? notice(
+          "error",
+          messages.map((m) => h("p", {}, m)),
+        )
+      : null,
+  );
 }
 
 async function submitTo(form, path, body, activated) {
@@ -126,7 +135,8 @@ export function mountActivate(container) {
         if (!code.value.trim()) {
           errors.push({ field: "invitation_code", reason: t("activate.code_needed") });
         }
-        if (!password.value) errors.push({ field: "password", reason: t("activate.password_needed") });
+        if (!password.value)
+          errors.push({ field: "password", reason: t("activate.password_needed") });
         if (password.value !== repeat.value) {
           errors.push({ field: "password_again", reason: t("activate.passwords_differ") });
         }
@@ -147,7 +157,8 @@ export function mountActivate(container) {
     field(t("activate.password_again"), repeat),
     h("button", { type: "submit", class: "button button-big" }, t("activate.submit")),
   );
-  fill(container, 
+  fill(
+    container,
     screenHeading(t("activate.title")),
     h("p", { class: "lead" }, t("activate.intro")),
     form,
@@ -186,7 +197,8 @@ export function mountSignIn(container) {
     field(t("signin.password"), password),
     h("button", { type: "submit", class: "button button-big" }, t("signin.submit")),
   );
-  fill(container, 
+  fill(
+    container,
     screenHeading(t("signin.title")),
     takeFlash(),
     form,
