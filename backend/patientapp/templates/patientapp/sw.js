@@ -79,8 +79,8 @@ self.addEventListener("push", (event) => {
   let payload = {};
   try {
     payload = event.data ? event.data.json() : {};
-  } catch (error) {
-    payload = {};
+  } catch {
+    payload = {}; // not JSON: nothing to show
   }
   const note = payload.notification || {};
   const data = payload.data || {};

@@ -3,9 +3,10 @@
 // (an answer with a status that is not 2xx, with the server's {code, detail, errors}).
 
 export class NetworkError extends Error {
-  constructor(kind) {
+  constructor(kind, cause) {
     super(kind);
     this.kind = kind; // "offline" or "timeout"
+    this.cause = cause; // fetch's own error, for the console
   }
 }
 
@@ -38,7 +39,7 @@ const TIMEOUT_MS = 20000;
 
 let root = "/api/v1/";
 let tokenOf = () => null;
-let onUnauthorized = () => {};
+let onUnauthorized = (_token) => null;
 
 export function configureApi(options) {
   root = options.root;
@@ -71,12 +72,12 @@ export async function request(method, path, options = {}) {
     if (text) {
       try {
         data = JSON.parse(text);
-      } catch (error) {
+      } catch {
         data = null; // a proxy's HTML error page: the status still says what happened
       }
     }
   } catch (error) {
-    throw new NetworkError(controller.signal.aborted ? "timeout" : "offline");
+    throw new NetworkError(controller.signal.aborted ? "timeout" : "offline", error);
   } finally {
     clearTimeout(timer);
   }

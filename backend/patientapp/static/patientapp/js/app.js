@@ -17,6 +17,7 @@ import { emit, navigate, on, state } from "./state.js";
 import { forgetAll, peek, read } from "./store.js";
 import { flush, startSync } from "./sync.js";
 import { setFlash } from "./ui.js";
+import { warnFailed } from "./warn.js";
 import { mountHistory } from "./screens/history.js";
 import { mountSettings } from "./screens/settings.js";
 import { mountSymptoms } from "./screens/symptoms.js";
@@ -53,6 +54,7 @@ async function loadConfig() {
     if (response.ok) state.config = await response.json();
   } catch (error) {
     // Offline with no kept copy: the defaults (no push) until the next start.
+    console.warn("app config not loaded: the defaults until the next start", error);
   }
 }
 
@@ -180,10 +182,11 @@ async function refreshProfile() {
  *  reports, the weights, the plan), so a patient who has only opened Today can still report
  *  offline and see what to do after a red flag. */
 function prefetch() {
-  read("catalogue", "symptoms/").catch(() => {});
-  read("reports", "me/side-effects/").catch(() => {});
-  read("weights", "me/weights/").catch(() => {});
-  read("plan", "me/plan/", { missingIsNull: true }).catch(() => {});
+  // Offline with nothing kept: each screen says so itself when it is opened.
+  read("catalogue", "symptoms/").catch(warnFailed("reading ahead the symptom catalogue"));
+  read("reports", "me/side-effects/").catch(warnFailed("reading ahead the reports"));
+  read("weights", "me/weights/").catch(warnFailed("reading ahead the weights"));
+  read("plan", "me/plan/", { missingIsNull: true }).catch(warnFailed("reading ahead the plan"));
 }
 
 function beginSync() {
@@ -203,7 +206,7 @@ async function signedIn({ tokenBody, activated }) {
   }
   beginSync();
   prefetch();
-  refreshReminders().catch(() => {});
+  refreshReminders().catch(warnFailed("refreshing this phone's reminders"));
   navigate("today");
 }
 
@@ -253,8 +256,9 @@ async function start() {
   if (state.session) {
     beginSync();
     prefetch();
-    refreshProfile().catch(() => {});
-    refreshReminders().catch(() => {});
+    // The kept profile and language stay until the next start or sign-in.
+    refreshProfile().catch(warnFailed("refreshing the profile"));
+    refreshReminders().catch(warnFailed("refreshing this phone's reminders"));
   }
 }
 

@@ -130,7 +130,7 @@ export function firstDayOfWeek() {
     const info = new Intl.Locale(locale);
     const week = info.getWeekInfo ? info.getWeekInfo() : info.weekInfo;
     if (week && week.firstDay) return week.firstDay;
-  } catch (error) {
+  } catch {
     // Older browsers: Monday, as ISO 8601 has it.
   }
   return 1;

@@ -11,6 +11,7 @@ export function loadSession() {
     const session = JSON.parse(localStorage.getItem(KEY) || "null");
     return session && session.token && session.user ? session : null;
   } catch (error) {
+    console.warn("the kept sign-in is unreadable: signed out", error);
     return null;
   }
 }

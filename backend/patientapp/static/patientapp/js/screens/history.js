@@ -58,6 +58,7 @@ export function mountHistory(container, monthArg) {
     const month =
       /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
     const { first, last } = monthBounds(month);
+    // biome-ignore lint/complexity/useMathMinMax: dates as "YYYY-MM-DD" strings, not numbers
     const until = last < today ? last : today;
     const [doses, reports, catalogue, outbox, team] = await Promise.all([
       read(`doses:${month}`, `me/doses/?from=${first}&to=${until}`).catch(() => null),

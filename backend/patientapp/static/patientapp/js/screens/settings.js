@@ -11,6 +11,7 @@ import { emit, on, state, userId } from "../state.js";
 import { flush } from "../sync.js";
 import { field, notice, screenHeading } from "../ui.js";
 import { careTeamCall } from "../triage.js";
+import { warnFailed } from "../warn.js";
 
 export function mountSettings(container) {
   let disposed = false;
@@ -42,7 +43,7 @@ export function mountSettings(container) {
             .then(({ data }) => {
               state.preferences = data;
             })
-            .catch(() => {});
+            .catch(warnFailed("saving the language for pushes"));
           emit("language-changed");
         },
       },

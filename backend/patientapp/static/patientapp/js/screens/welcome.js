@@ -8,6 +8,10 @@ import { chooseLanguage } from "../session.js";
 import { emit } from "../state.js";
 import { careTeamCall } from "../triage.js";
 import { field, notice, screenHeading, showFieldErrors, takeFlash } from "../ui.js";
+import { warnFailed } from "../warn.js";
+
+/** What a screen with nothing to stop (no listener, no timer) does when it is left. */
+const NOTHING_TO_UNDO = () => undefined;
 
 function languagePicker() {
   const select = h(
@@ -40,7 +44,7 @@ export function mountWelcome(container) {
     ),
     languagePicker(),
   );
-  return { ready: Promise.resolve(), cleanup: () => {} };
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
 
 /** The form's summary of what went wrong (the server's reasons no field took). */
@@ -64,7 +68,9 @@ async function submitTo(form, path, body, activated) {
     const { data } = await request("POST", path, { body, auth: false });
     if (data.user.role !== "patient") {
       // Staff sign in at the dashboard; this token is not kept, so revoke it at once.
-      await request("POST", "auth/logout/", { token: data.token }).catch(() => {});
+      await request("POST", "auth/logout/", { token: data.token }).catch(
+        warnFailed("revoking a staff member's token"),
+      );
       problem(form, [t("signin.not_patient")]);
       return;
     }
@@ -164,7 +170,7 @@ export function mountActivate(container) {
     form,
     h("p", {}, h("a", { href: "#/signin" }, t("welcome.have_account"))),
   );
-  return { ready: Promise.resolve(), cleanup: () => {} };
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
 
 export function mountSignIn(container) {
@@ -212,5 +218,5 @@ export function mountSignIn(container) {
     h("p", {}, h("a", { href: "#/activate" }, t("welcome.have_code"))),
     languagePicker(),
   );
-  return { ready: Promise.resolve(), cleanup: () => {} };
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
