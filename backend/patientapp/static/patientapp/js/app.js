@@ -13,7 +13,17 @@ import {
   saveSession,
   signedInBefore,
 } from "./session.js";
-import { emit, navigate, on, state } from "./state.js";
+import {
+  emit,
+  navigate,
+  on,
+  setConfig,
+  setPatient,
+  setPreferences,
+  setSession,
+  setUrls,
+  state,
+} from "./state.js";
 import { forgetAll, peek, read } from "./store.js";
 import { flush, startSync } from "./sync.js";
 import { setFlash } from "./ui.js";
@@ -39,19 +49,19 @@ let syncing = false;
 
 function readUrls() {
   const data = document.documentElement.dataset;
-  state.urls = {
+  setUrls({
     api: data.api,
     config: data.config,
     sw: data.sw,
     scope: data.scope,
     i18n: data.i18n,
-  };
+  });
 }
 
 async function loadConfig() {
   try {
     const response = await fetch(state.urls.config, { credentials: "omit" });
-    if (response.ok) state.config = await response.json();
+    if (response.ok) setConfig(await response.json());
   } catch (error) {
     // Offline with no kept copy: the defaults (no push) until the next start.
     console.warn("app config not loaded: the defaults until the next start", error);
@@ -171,8 +181,8 @@ async function refreshProfile() {
     read("preferences", "me/notification-preferences/"),
     read("me", "me/"),
   ]);
-  if (results[0].status === "fulfilled") state.patient = results[0].value.data;
-  if (results[1].status === "fulfilled") state.preferences = results[1].value.data;
+  if (results[0].status === "fulfilled") setPatient(results[0].value.data);
+  if (results[1].status === "fulfilled") setPreferences(results[1].value.data);
   const before = currentLanguage();
   await applyLanguage();
   if (currentLanguage() !== before) route();
@@ -199,7 +209,7 @@ function beginSync() {
 }
 
 async function signedIn({ tokenBody, activated }) {
-  state.session = saveSession(tokenBody);
+  setSession(saveSession(tokenBody));
   await refreshProfile();
   if (activated) {
     setFlash("success", t("activate.done", { username: tokenBody.user.username }));
@@ -215,9 +225,9 @@ async function signedOut({ reason }) {
   if (!state.session) return;
   // The outbox stays: what is waiting is sent when this patient signs in here again.
   clearSession();
-  state.session = null;
-  state.patient = null;
-  state.preferences = null;
+  setSession(null);
+  setPatient(null);
+  setPreferences(null);
   await forgetAll();
   setFlash(reason === "expired" ? "warning" : "success", t(`signout.${reason}`));
   await applyLanguage();
@@ -236,10 +246,10 @@ async function start() {
   });
   registerWorker();
   await loadConfig();
-  state.session = loadSession();
+  setSession(loadSession());
   if (state.session) {
-    state.patient = await peek("patient");
-    state.preferences = await peek("preferences");
+    setPatient(await peek("patient"));
+    setPreferences(await peek("preferences"));
   }
   await applyLanguage();
   on("signed-in", signedIn);

@@ -3,7 +3,7 @@
 
 import { h, uid } from "./dom.js";
 import { formatDateTime, t } from "./i18n.js";
-import { state } from "./state.js";
+import { setFlashMessage, state } from "./state.js";
 
 /** The screen's one h1; focus moves to it when the screen changes. */
 export function screenHeading(text) {
@@ -76,12 +76,12 @@ export function showFieldErrors(form, errors) {
 
 /** A message the next screen shows once (after sign-in, sign-out...). */
 export function setFlash(kind, message) {
-  state.flash = { kind, message };
+  setFlashMessage({ kind, message });
 }
 
 export function takeFlash() {
   const flash = state.flash;
-  state.flash = null;
+  setFlashMessage(null);
   return flash ? notice(flash.kind, flash.message) : null;
 }
 

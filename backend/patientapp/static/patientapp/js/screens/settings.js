@@ -7,7 +7,7 @@ import { LANGUAGES, currentLanguage, t } from "../i18n.js";
 import { ON, READY, reminderState, turnOnReminders, unregisterThisPhone } from "../push.js";
 import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
 import { chooseLanguage, setRemindersAsked } from "../session.js";
-import { emit, on, state, userId } from "../state.js";
+import { emit, on, setPreferences, state, userId } from "../state.js";
 import { flush } from "../sync.js";
 import { field, notice, screenHeading } from "../ui.js";
 import { careTeamCall } from "../triage.js";
@@ -40,9 +40,7 @@ export function mountSettings(container) {
           chooseLanguage(code);
           // Pushes are written in the same language (best effort: offline, this phone only).
           request("PATCH", "me/notification-preferences/", { body: { language: code } })
-            .then(({ data }) => {
-              state.preferences = data;
-            })
+            .then(({ data }) => setPreferences(data))
             .catch(warnFailed("saving the language for pushes"));
           emit("language-changed");
         },
