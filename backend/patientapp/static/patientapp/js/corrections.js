@@ -31,9 +31,18 @@ import { choices, field } from "./ui.js";
 export const backfillDays = () => state.config.dose_backfill_days || 7;
 export const UNDO_SECONDS = 60;
 export const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
-const LOGGED = ["taken", "taken_late", "skipped"];
+export const LOGGED = ["taken", "taken_late", "skipped"];
 // A time up to this far ahead of the phone's clock is taken as now.
 const CLOCK_SLACK_MS = 60 * 1000;
+
+/** A "taken at" time typed for `date` (Today's "taken earlier", a correction): the instant,
+ *  or why it cannot be taken ("dose.earlier_needed": none typed, "dose.earlier_future"). */
+export function checkTakenTime(date, time, zone, now = Date.now()) {
+  const at = time ? instantOf(date, time, zone) : null;
+  if (!at) return { at: null, problem: "dose.earlier_needed" };
+  if (at.getTime() > now + CLOCK_SLACK_MS) return { at, problem: "dose.earlier_future" };
+  return { at, problem: null };
+}
 
 export function withinWindow(date, today) {
   return date <= today && date >= addDays(today, -backfillDays());
@@ -260,9 +269,9 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
         const status = form.querySelector(`input[name="${prefix}-status"]:checked`).value;
         if (status === "taken") {
           const error = timeField.querySelector(".field-error");
-          const at = time.value ? instantOf(dose.date, time.value, zone) : null;
-          if (!at || at.getTime() > Date.now() + CLOCK_SLACK_MS) {
-            error.textContent = at ? t("dose.earlier_future") : t("dose.earlier_needed");
+          const { at, problem } = checkTakenTime(dose.date, time.value, zone);
+          if (problem) {
+            error.textContent = t(problem);
             error.hidden = false;
             time.setAttribute("aria-invalid", "true");
             time.focus();
