@@ -1,3 +1,4 @@
+// @ts-check
 // The patient app's entry: settings from the page's data- attributes, the service worker,
 // the language, the sign-in, the screens (#/today, #/symptoms, #/history, #/settings) and
 // the outbox sender.

@@ -1,3 +1,4 @@
+// @ts-check
 // History: a month calendar of doses (GET me/doses/?from=&to=) and the symptoms reported
 // (GET me/side-effects/), with what is still waiting in the outbox. A day within the backfill
 // window is a button: its panel logs, changes or undoes that day's doses (js/corrections.js).
@@ -38,6 +39,12 @@ import { allQuestions, answerWord, scoresOf, symptomLabel } from "./symptoms.js"
 // A day shows its most pressing dose: one waiting to send, then missed, skipped, late...
 const DAY_ORDER = ["waiting", "missed", "skipped", "taken_late", "taken", "pending", "on_hold"];
 
+/**
+ * History (#/history or #/history/YYYY-MM) into `container`.
+ * @param {HTMLElement} container
+ * @param {string} [monthArg] the month shown, "YYYY-MM" (this month when absent or later)
+ * @returns {import("../types.js").Screen}
+ */
 export function mountHistory(container, monthArg) {
   let disposed = false;
   let view = null;

@@ -1,3 +1,4 @@
+// @ts-check
 // Settings: the language, reminders (push), what is waiting to send, and signing out of this
 // phone or of every device.
 
@@ -13,6 +14,11 @@ import { field, notice, screenHeading } from "../ui.js";
 import { careTeamCall } from "../triage.js";
 import { warnFailed } from "../warn.js";
 
+/**
+ * Settings (#/settings) into `container`.
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountSettings(container) {
   let disposed = false;
   let outbox = [];

@@ -1,3 +1,4 @@
+// @ts-check
 // Side effects. #/symptoms asks the red flags first ("Do you have any of these now?", a
 // check list with "None of these"); each one ticked is sent as its own report
 // ({"present": true}) and the full-screen instruction shows at once, even offline (triage.js).
@@ -42,30 +43,52 @@ const SEVERE_SCORE = 3;
 // Addresses under #/symptoms/ that are not symptom codes.
 const LIST = "list";
 
+/**
+ * A symptom's name in the patient's words (a red flag's checklist words).
+ * @param {import("../types.js").Symptom} symptom
+ * @returns {string}
+ */
 export function symptomLabel(symptom) {
   if (symptom.red_flag) return flagLabel(symptom);
   return tOr(`symptom.${symptom.code}`, symptom.label);
 }
 
+/**
+ * A question in the patient's language (the catalogue's English otherwise).
+ * @param {import("../types.js").Symptom} symptom
+ * @param {import("../types.js").Question} question
+ * @returns {string}
+ */
 export function questionText(symptom, question) {
   return tOr(`symptom.${symptom.code}.${question.attribute}`, question.text);
 }
 
-/** The answer's words. A score may come as a boolean (a yes/no sent as true/false). */
+/** The answer's words. A score may come as a boolean (a yes/no sent as true/false).
+ * @param {import("../types.js").Question} question
+ * @param {number | boolean} score
+ * @returns {string}
+ */
 export function answerWord(question, score) {
   const value = typeof score === "boolean" ? Number(score) : score;
   const option = question.options.find((o) => o.score === value);
   return tOr(`answer.${question.attribute}.${value}`, option ? option.label : "");
 }
 
-/** Every question a symptom can ask: its own, then its follow-ups (the rash's). */
+/** Every question a symptom can ask: its own, then its follow-ups (the rash's).
+ * @param {import("../types.js").Symptom} symptom
+ * @returns {import("../types.js").Question[]}
+ */
 export function allQuestions(symptom) {
   return [...symptom.questions, ...(symptom.follow_up_questions || [])];
 }
 
 /** A report's answers as {attribute: score}: the API's "present" is the catalogue's
- *  "presence", and yes/no answers may be booleans. */
+ *  "presence", and yes/no answers may be booleans.
+ * @param {Record<string, number | boolean> | null | undefined} answers
+ * @returns {Record<string, number>}
+ */
 export function scoresOf(answers) {
+  /** @type {Record<string, number>} */
   const scores = {};
   for (const [key, value] of Object.entries(answers || {})) {
     scores[key === "present" ? "presence" : key] =
@@ -95,6 +118,12 @@ function answersBody(symptom, asked, scores) {
   return body;
 }
 
+/**
+ * Symptoms (#/symptoms: the red flags; #/symptoms/list; #/symptoms/<code>) into `container`.
+ * @param {HTMLElement} container
+ * @param {string} arg what follows #/symptoms/
+ * @returns {import("../types.js").Screen}
+ */
 export function mountSymptoms(container, arg) {
   let disposed = false;
   let catalogue = null;
@@ -250,6 +279,9 @@ export function mountSymptoms(container, arg) {
     paint();
   }
 
+  /** Where the sending of the reports on the instruction screen is.
+   * @returns {import("../triage.js").Delivery}
+   */
   function deliveryOf() {
     const outcomes = instruction.clientIds.map((id) => instruction.outcomes[id]);
     const rejected = outcomes.filter((outcome) => outcome && outcome.state === "rejected");
@@ -487,6 +519,7 @@ export function mountSymptoms(container, arg) {
   async function send(kilos, form) {
     form.querySelector("button[type=submit]").disabled = true;
     const asked = questionsAsked();
+    /** @type {Record<string, number>} */
     const scores = {};
     for (const question of asked) scores[question.attribute] = flow.answers[question.attribute];
     const body = {

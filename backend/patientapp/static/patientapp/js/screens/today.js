@@ -1,3 +1,4 @@
+// @ts-check
 // Today: the day's doses at their local times, one large "Taken" button each (now), a
 // "taken earlier" time, "Skip" with a reason; the plan's day X of Y; a clear message during a
 // hold. Every log goes through the outbox (queue.js), so a dose logged offline is kept and
@@ -117,7 +118,7 @@ function doseActions(dose, titleId, zone, logDose) {
         const box = earlierForm.querySelector(".field-error");
         const { at, problem } = checkTakenTime(dose.date, earlier.value, zone);
         if (problem) {
-          box.textContent = t(problem);
+          box.textContent = problem;
           box.hidden = false;
           earlier.setAttribute("aria-invalid", "true");
           earlier.focus();
@@ -193,6 +194,11 @@ function doseActions(dose, titleId, zone, logDose) {
   );
 }
 
+/**
+ * Today (#/today) into `container`.
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountToday(container) {
   let disposed = false;
   let model = null;
@@ -355,7 +361,10 @@ export function mountToday(container) {
   /** The Undo countdown, once a second; at the end of the minute the card shows "Change". */
   function tick() {
     let expired = false;
-    for (const box of container.querySelectorAll("[data-undo-until]")) {
+    const boxes = /** @type {NodeListOf<HTMLElement>} */ (
+      container.querySelectorAll("[data-undo-until]")
+    );
+    for (const box of boxes) {
       const left = secondsLeft(Number(box.dataset.undoUntil));
       if (left <= 0) expired = true;
       const line = box.querySelector(".undo-left");

@@ -1,3 +1,4 @@
+// @ts-check
 // Weight, on the Symptoms screen: the last weight (sent or still waiting on this phone) with
 // its day and the change since the first one, and a field to enter today's. A weight goes
 // through the outbox (POST me/weights/ with its client_id and the patient's local date), so
@@ -15,7 +16,10 @@ import { badge, field, notice, showFieldErrors } from "../ui.js";
 export const WEIGHT_MIN = 20;
 export const WEIGHT_MAX = 400;
 
-/** "72,5" or "72.5" -> 72.5; an empty or unreadable entry -> NaN. */
+/** "72,5" or "72.5" -> 72.5; an empty or unreadable entry -> NaN.
+ * @param {string | null | undefined} text
+ * @returns {number}
+ */
 export function parseKilos(text) {
   const cleaned = String(text || "")
     .trim()
@@ -33,7 +37,10 @@ function zone() {
   );
 }
 
-/** Mount the weight section into `element`; returns {ready, cleanup}. */
+/** Mount the weight section into `element`; returns {ready, cleanup}.
+ * @param {HTMLElement} element
+ * @returns {import("../types.js").Screen}
+ */
 export function mountWeight(element) {
   let disposed = false;
   let weights = null; // the server's list, newest first, or null (never read)

@@ -1,3 +1,4 @@
+// @ts-check
 // Signed out: the welcome screen, the first run (the invitation code from the nurse and a
 // new password: POST auth/activate/) and later sign-ins (POST auth/login/).
 
@@ -30,6 +31,11 @@ function languagePicker() {
   return h("div", { class: "language-picker" }, field(t("settings.language"), select));
 }
 
+/**
+ * The welcome screen (#/welcome) for a phone nobody has signed in on.
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountWelcome(container) {
   fill(
     container,
@@ -103,6 +109,11 @@ function codeFromLink() {
   return new URLSearchParams(query).get("code") || "";
 }
 
+/**
+ * The first run (#/activate, or the nurse's QR code's #/activate?code=...).
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountActivate(container) {
   const code = input({
     name: "invitation_code",
@@ -173,6 +184,11 @@ export function mountActivate(container) {
   return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
 
+/**
+ * Signing in again (#/signin).
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountSignIn(container) {
   const username = input({
     name: "username",
