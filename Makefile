@@ -41,8 +41,10 @@ BIOME_VERSION := 2.6.9
 TYPESCRIPT_VERSION := 5.9.3
 JS_TOOLS := var/js-tools
 JS_TOOLS_STAMP := $(JS_TOOLS)/.installed-biome-$(BIOME_VERSION)-typescript-$(TYPESCRIPT_VERSION)
-# The service worker is a Django template: it is checked as rendered with its {{ ... }} as null.
+# The service worker is a Django template: it is checked as rendered, its {{ shell_urls }} as a
+# list of strings, a {{ ... }} in quotes as a word, any other as a string.
 SW_TEMPLATE := backend/patientapp/templates/patientapp/sw.js
+SW_RENDER := -e 's/\{\{ shell_urls \}\}/[""]/' -e 's/"\{\{ *[a-z_]+ *\}\}"/"x"/g' -e 's/\{\{ *[a-z_]+ *\}\}/""/g'
 
 $(JS_TOOLS_STAMP):
 	rm -rf $(JS_TOOLS)
@@ -72,9 +74,10 @@ lint: $(VENV)/.installed-dev lint-js ## ruff, mypy, the import contracts (pyproj
 
 lint-js: $(JS_TOOLS_STAMP) ## the patient app's JavaScript: Biome's lint and format check (biome.json), tsc's type check (jsconfig.json)
 	mkdir -p $(JS_TOOLS)/check
-	sed -E 's/\{\{ *[a-z_]+ *\}\}/null/g' $(SW_TEMPLATE) > $(JS_TOOLS)/check/sw.js
+	sed -E $(SW_RENDER) $(SW_TEMPLATE) > $(JS_TOOLS)/check/sw.js
 	$(JS_TOOLS)/node_modules/.bin/biome check --error-on-warnings
 	$(JS_TOOLS)/node_modules/.bin/tsc --noEmit -p jsconfig.json
+	$(JS_TOOLS)/node_modules/.bin/tsc --noEmit -p jsconfig.sw.json
 
 bench: $(VENV)/.installed-dev ## benchmarks on DATABASE_URL (a PostgreSQL *bench database) and REDIS_URL; size BENCH_PATIENTS (10000)
 	DJANGO_SETTINGS_MODULE=backend.settings.local python manage.py migrate --noinput
