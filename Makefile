@@ -18,7 +18,7 @@ WORKER_CMD = celery -A worker.celery_app worker --loglevel=info --queues=default
 BEAT_CMD = celery -A worker.celery_app beat --loglevel=info
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint lint-js bench chaos migrate demo web worker beat clean
+.PHONY: help run test test-fast lint lint-js js-tools bench chaos migrate demo web worker beat clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,8 @@ $(JS_TOOLS_STAMP):
 	npm install --prefix $(JS_TOOLS) --no-save --no-package-lock --no-audit --no-fund \
 		@biomejs/biome@$(BIOME_VERSION) typescript@$(TYPESCRIPT_VERSION)
 	touch $@
+
+js-tools: $(JS_TOOLS_STAMP)
 
 run: $(VENV)/.installed-runtime ## start web, worker and beat with demo data (http://127.0.0.1:8000)
 	mkdir -p var

@@ -186,9 +186,10 @@ export function firstDayOfWeek() {
     const info = /** @type {any} */ (new Intl.Locale(locale));
     const week = info.getWeekInfo ? info.getWeekInfo() : info.weekInfo;
     if (week && week.firstDay) return week.firstDay;
-  } catch {
-    // Older browsers: Monday, as ISO 8601 has it.
+  } catch (error) {
+    console.warn(`no week information for ${locale}: weeks start on Monday`, error);
   }
+  // Older browsers: Monday, as ISO 8601 has it.
   return 1;
 }
 

@@ -630,7 +630,9 @@ export function mountSymptoms(container, arg) {
   // Sent later (back online): the instruction on screen says so, with the server's words.
   const stopSent = on("outbox-sent", (outcomes) => settle(outcomes));
   fill(container, screenHeading(t("symptoms.title")), h("p", {}, t("app.loading")));
-  const ready = load().catch(() => {
+  const ready = load().catch((error) => {
+    // Offline with no kept catalogue (or a fault drawing it: the console says which).
+    console.warn("symptom catalogue not shown", error);
     if (!disposed) {
       fill(
         container,
