@@ -24,7 +24,7 @@ import { REJECTED, WAITING, enqueue } from "./queue.js";
 import { state, userId } from "./state.js";
 import { flush } from "./sync.js";
 import { addDays, instantOf, localTime } from "./time.js";
-import { choices, field } from "./ui.js";
+import { choices, field, showProblem } from "./ui.js";
 
 /** @typedef {import("./types.js").Dose} Dose */
 /** @typedef {import("./types.js").DoseLog} DoseLog */
@@ -343,10 +343,7 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
           const error = /** @type {HTMLElement} */ (timeField.querySelector(".field-error"));
           const { at, problem } = checkTakenTime(dose.date, time.value, zone);
           if (problem) {
-            error.textContent = problem;
-            error.hidden = false;
-            time.setAttribute("aria-invalid", "true");
-            time.focus();
+            showProblem(error, problem, time, { invalid: true });
             return;
           }
           onSubmit({ status: "taken", taken_at: at.toISOString() }, reasonValue());
@@ -354,9 +351,7 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
           const picked = form.querySelector(`input[name="${prefix}-skip_reason"]:checked`);
           if (!picked) {
             const error = skipBox.querySelector(".field-error");
-            error.textContent = t("dose.skip_reason_needed");
-            error.hidden = false;
-            skipBox.querySelector("input").focus();
+            showProblem(error, t("dose.skip_reason_needed"), skipBox.querySelector("input"));
             return;
           }
           onSubmit({ status: "skipped", skip_reason: picked.value }, reasonValue());

@@ -100,6 +100,20 @@ export function showFieldErrors(form, errors) {
   return unplaced;
 }
 
+/** Say what is wrong in `box` (a form's .field-error) and move the focus to `focus`; a typed
+ *  value that is wrong (not a choice left out) is also marked aria-invalid.
+ * @param {HTMLElement} box
+ * @param {string} message
+ * @param {HTMLElement} focus
+ * @param {{invalid?: boolean}} [options]
+ */
+export function showProblem(box, message, focus, { invalid = false } = {}) {
+  box.textContent = message;
+  box.hidden = false;
+  if (invalid) focus.setAttribute("aria-invalid", "true");
+  focus.focus();
+}
+
 /** A message the next screen shows once (after sign-in, sign-out...).
  * @param {string} kind
  * @param {string} message

@@ -33,6 +33,7 @@ import {
   notice,
   screenHeading,
   showFieldErrors,
+  showProblem,
   staleNotice,
   takeFlash,
 } from "../ui.js";
@@ -164,9 +165,7 @@ export function mountSymptoms(container, arg) {
           );
           if (!ticked.length) {
             const box = form.querySelector("#flags-error");
-            box.textContent = t("redflags.choose");
-            box.hidden = false;
-            form.querySelector("input[name=flag]").focus();
+            showProblem(box, t("redflags.choose"), form.querySelector("input[name=flag]"));
             return;
           }
           form.querySelector("button[type=submit]").disabled = true;
@@ -402,9 +401,7 @@ export function mountSymptoms(container, arg) {
           const picked = form.querySelector("input[name=answer]:checked");
           if (!picked) {
             const box = form.querySelector(".field-error");
-            box.textContent = t("symptoms.choose_answer");
-            box.hidden = false;
-            form.querySelector("input[name=answer]").focus();
+            showProblem(box, t("symptoms.choose_answer"), form.querySelector("input[name=answer]"));
             return;
           }
           flow.answers[question.attribute] = Number(picked.value);

@@ -33,6 +33,7 @@ import {
   restoreFormState,
   screenHeading,
   setFlash,
+  showProblem,
   staleNotice,
   takeFlash,
 } from "../ui.js";
@@ -118,10 +119,7 @@ function doseActions(dose, titleId, zone, logDose) {
         const box = earlierForm.querySelector(".field-error");
         const { at, problem } = checkTakenTime(dose.date, earlier.value, zone);
         if (problem) {
-          box.textContent = problem;
-          box.hidden = false;
-          earlier.setAttribute("aria-invalid", "true");
-          earlier.focus();
+          showProblem(box, problem, earlier, { invalid: true });
           return;
         }
         logDose(dose, { status: "taken", taken_at: at.toISOString() });
@@ -140,9 +138,8 @@ function doseActions(dose, titleId, zone, logDose) {
         const picked = skipForm.querySelector("input[name=skip_reason]:checked");
         const box = skipForm.querySelector(".field-error");
         if (!picked) {
-          box.textContent = t("dose.skip_reason_needed");
-          box.hidden = false;
-          skipForm.querySelector("input[name=skip_reason]").focus();
+          const first = skipForm.querySelector("input[name=skip_reason]");
+          showProblem(box, t("dose.skip_reason_needed"), first);
           return;
         }
         logDose(dose, { status: "skipped", skip_reason: picked.value });
