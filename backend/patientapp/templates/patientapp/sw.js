@@ -1,3 +1,4 @@
+// @ts-check
 /* The patient app's service worker, rendered by backend/patientapp/views.py.
    It keeps the app shell (the page, its scripts, styles, strings and icons) so the app opens
    without a network. It never touches /api/: reads and writes go to the network from the
@@ -7,18 +8,20 @@ const CACHE = `patientapp-${VERSION}`;
 const SHELL_URLS = {{ shell_urls }};
 const SHELL_URL = {{ shell_url }};
 const CONFIG_URL = {{ config_url }};
+// This script runs as the app's service worker: `self` is its global scope (typed for tsc).
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
-self.addEventListener("install", (event) => {
+sw.addEventListener("install", (event) => {
   // `reload` skips the HTTP cache, so a new version never caches an old file.
   event.waitUntil(
     caches
       .open(CACHE)
       .then((cache) => cache.addAll(SHELL_URLS.map((url) => new Request(url, { cache: "reload" }))))
-      .then(() => self.skipWaiting()),
+      .then(() => sw.skipWaiting()),
   );
 });
 
-self.addEventListener("activate", (event) => {
+sw.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
@@ -29,7 +32,7 @@ self.addEventListener("activate", (event) => {
             .map((key) => caches.delete(key)),
         ),
       )
-      .then(() => self.clients.claim()),
+      .then(() => sw.clients.claim()),
   );
 });
 
@@ -51,11 +54,11 @@ async function networkFirst(request) {
   }
 }
 
-self.addEventListener("fetch", (event) => {
+sw.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
+  if (url.origin !== sw.location.origin) return;
   if (url.pathname === CONFIG_URL) {
     event.respondWith(networkFirst(request));
     return;
@@ -75,19 +78,19 @@ self.addEventListener("fetch", (event) => {
 // outbox_id, ...}, from, fcmMessageId}; the tag (a hash of the outbox row's dedupe key) makes
 // a repeat replace the shown notification. The Firebase SDK is not loaded here: this worker
 // shows the notification itself, so it needs no network and no CSP change.
-self.addEventListener("push", (event) => {
+sw.addEventListener("push", (event) => {
   let payload = {};
   try {
     payload = event.data ? event.data.json() : {};
-  } catch (error) {
-    payload = {};
+  } catch {
+    payload = {}; // not JSON: nothing to show
   }
   const note = payload.notification || {};
   const data = payload.data || {};
   const title = note.title || data.title;
   if (!title) return;
   event.waitUntil(
-    self.registration.showNotification(title, {
+    sw.registration.showNotification(title, {
       body: note.body || data.body || "",
       icon: SHELL_URLS.find((url) => url.endsWith("icon-192.png")),
       tag: note.tag || data.dedupe_key || undefined,
@@ -96,12 +99,12 @@ self.addEventListener("push", (event) => {
   );
 });
 
-self.addEventListener("notificationclick", (event) => {
+sw.addEventListener("notificationclick", (event) => {
   event.notification.close();
   event.waitUntil(
-    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    sw.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
       const open = windows.find((client) => new URL(client.url).pathname.startsWith(SHELL_URL));
-      return open ? open.focus() : self.clients.openWindow(SHELL_URL);
+      return open ? open.focus() : sw.clients.openWindow(SHELL_URL);
     }),
   );
 });

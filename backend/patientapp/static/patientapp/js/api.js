@@ -1,15 +1,25 @@
+// @ts-check
 // The public API (/api/v1/) with the patient's bearer token. Two kinds of failure matter to
 // the rest of the app: NetworkError (no answer: offline, dropped, timed out) and ApiError
 // (an answer with a status that is not 2xx, with the server's {code, detail, errors}).
 
 export class NetworkError extends Error {
-  constructor(kind) {
+  /**
+   * @param {"offline" | "timeout"} kind
+   * @param {unknown} [cause]
+   */
+  constructor(kind, cause) {
     super(kind);
     this.kind = kind; // "offline" or "timeout"
+    this.cause = cause; // fetch's own error, for the console
   }
 }
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {any} body the server's {code, detail, errors}, or null (no JSON)
+   */
   constructor(status, body) {
     super((body && body.detail) || `HTTP ${status}`);
     this.status = status;
@@ -26,25 +36,44 @@ export class ApiError extends Error {
   }
 }
 
-/** Worth sending again later: the server failed or asked us to slow down. */
+/** Worth sending again later: the server failed or asked us to slow down.
+ * @param {unknown} error
+ * @returns {boolean}
+ */
 export function isRetryable(error) {
   if (error instanceof NetworkError) return true;
-  return error instanceof ApiError && (error.status >= 500 || [408, 425, 429].includes(error.status));
+  return (
+    error instanceof ApiError && (error.status >= 500 || [408, 425, 429].includes(error.status))
+  );
 }
 
 const TIMEOUT_MS = 20000;
 
+/** A request's body (sent as JSON), whether to sign it (`auth`, default true), a token other
+ *  than the session's, and how long to wait.
+ * @typedef {{body?: unknown, auth?: boolean, token?: string, timeoutMs?: number}} RequestOptions
+ */
+
 let root = "/api/v1/";
 let tokenOf = () => null;
-let onUnauthorized = () => {};
+let onUnauthorized = (_token) => null;
 
+/**
+ * Where the API is and how to sign its requests (app.js, at start).
+ * @param {{root: string, token: () => string | null, onUnauthorized: (token: string) => unknown}} options
+ */
 export function configureApi(options) {
   root = options.root;
   tokenOf = options.token;
   onUnauthorized = options.onUnauthorized;
 }
 
-/** `token` overrides the session's (revoking a token that was never kept). */
+/** `token` overrides the session's (revoking a token that was never kept).
+ * @param {string} method
+ * @param {string} path
+ * @param {RequestOptions} [options]
+ * @returns {Promise<{status: number, data: any}>}
+ */
 export async function request(method, path, options = {}) {
   const { body, auth = true, timeoutMs = TIMEOUT_MS } = options;
   const headers = { Accept: "application/json" };
@@ -69,12 +98,12 @@ export async function request(method, path, options = {}) {
     if (text) {
       try {
         data = JSON.parse(text);
-      } catch (error) {
+      } catch {
         data = null; // a proxy's HTML error page: the status still says what happened
       }
     }
   } catch (error) {
-    throw new NetworkError(controller.signal.aborted ? "timeout" : "offline");
+    throw new NetworkError(controller.signal.aborted ? "timeout" : "offline", error);
   } finally {
     clearTimeout(timer);
   }

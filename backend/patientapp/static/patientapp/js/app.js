@@ -1,3 +1,4 @@
+// @ts-check
 // The patient app's entry: settings from the page's data- attributes, the service worker,
 // the language, the sign-in, the screens (#/today, #/symptoms, #/history, #/settings) and
 // the outbox sender.
@@ -13,10 +14,21 @@ import {
   saveSession,
   signedInBefore,
 } from "./session.js";
-import { emit, navigate, on, state } from "./state.js";
+import {
+  emit,
+  navigate,
+  on,
+  setConfig,
+  setPatient,
+  setPreferences,
+  setSession,
+  setUrls,
+  state,
+} from "./state.js";
 import { forgetAll, peek, read } from "./store.js";
 import { flush, startSync } from "./sync.js";
 import { setFlash } from "./ui.js";
+import { warnFailed } from "./warn.js";
 import { mountHistory } from "./screens/history.js";
 import { mountSettings } from "./screens/settings.js";
 import { mountSymptoms } from "./screens/symptoms.js";
@@ -38,21 +50,22 @@ let syncing = false;
 
 function readUrls() {
   const data = document.documentElement.dataset;
-  state.urls = {
+  setUrls({
     api: data.api,
     config: data.config,
     sw: data.sw,
     scope: data.scope,
     i18n: data.i18n,
-  };
+  });
 }
 
 async function loadConfig() {
   try {
     const response = await fetch(state.urls.config, { credentials: "omit" });
-    if (response.ok) state.config = await response.json();
+    if (response.ok) setConfig(await response.json());
   } catch (error) {
     // Offline with no kept copy: the defaults (no push) until the next start.
+    console.warn("app config not loaded: the defaults until the next start", error);
   }
 }
 
@@ -169,8 +182,8 @@ async function refreshProfile() {
     read("preferences", "me/notification-preferences/"),
     read("me", "me/"),
   ]);
-  if (results[0].status === "fulfilled") state.patient = results[0].value.data;
-  if (results[1].status === "fulfilled") state.preferences = results[1].value.data;
+  if (results[0].status === "fulfilled") setPatient(results[0].value.data);
+  if (results[1].status === "fulfilled") setPreferences(results[1].value.data);
   const before = currentLanguage();
   await applyLanguage();
   if (currentLanguage() !== before) route();
@@ -180,10 +193,11 @@ async function refreshProfile() {
  *  reports, the weights, the plan), so a patient who has only opened Today can still report
  *  offline and see what to do after a red flag. */
 function prefetch() {
-  read("catalogue", "symptoms/").catch(() => {});
-  read("reports", "me/side-effects/").catch(() => {});
-  read("weights", "me/weights/").catch(() => {});
-  read("plan", "me/plan/", { missingIsNull: true }).catch(() => {});
+  // Offline with nothing kept: each screen says so itself when it is opened.
+  read("catalogue", "symptoms/").catch(warnFailed("reading ahead the symptom catalogue"));
+  read("reports", "me/side-effects/").catch(warnFailed("reading ahead the reports"));
+  read("weights", "me/weights/").catch(warnFailed("reading ahead the weights"));
+  read("plan", "me/plan/", { missingIsNull: true }).catch(warnFailed("reading ahead the plan"));
 }
 
 function beginSync() {
@@ -196,14 +210,14 @@ function beginSync() {
 }
 
 async function signedIn({ tokenBody, activated }) {
-  state.session = saveSession(tokenBody);
+  setSession(saveSession(tokenBody));
   await refreshProfile();
   if (activated) {
     setFlash("success", t("activate.done", { username: tokenBody.user.username }));
   }
   beginSync();
   prefetch();
-  refreshReminders().catch(() => {});
+  refreshReminders().catch(warnFailed("refreshing this phone's reminders"));
   navigate("today");
 }
 
@@ -212,9 +226,9 @@ async function signedOut({ reason }) {
   if (!state.session) return;
   // The outbox stays: what is waiting is sent when this patient signs in here again.
   clearSession();
-  state.session = null;
-  state.patient = null;
-  state.preferences = null;
+  setSession(null);
+  setPatient(null);
+  setPreferences(null);
   await forgetAll();
   setFlash(reason === "expired" ? "warning" : "success", t(`signout.${reason}`));
   await applyLanguage();
@@ -233,10 +247,10 @@ async function start() {
   });
   registerWorker();
   await loadConfig();
-  state.session = loadSession();
+  setSession(loadSession());
   if (state.session) {
-    state.patient = await peek("patient");
-    state.preferences = await peek("preferences");
+    setPatient(await peek("patient"));
+    setPreferences(await peek("preferences"));
   }
   await applyLanguage();
   on("signed-in", signedIn);
@@ -253,8 +267,9 @@ async function start() {
   if (state.session) {
     beginSync();
     prefetch();
-    refreshProfile().catch(() => {});
-    refreshReminders().catch(() => {});
+    // The kept profile and language stay until the next start or sign-in.
+    refreshProfile().catch(warnFailed("refreshing the profile"));
+    refreshReminders().catch(warnFailed("refreshing this phone's reminders"));
   }
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Corrections (issue 22): logging a past dose, changing a log (taken <-> skipped, the time)
 // and undoing one, from History's day panel and from Today's card ("Undo" for a minute, then
 // "Change"). Every correction goes through the outbox like a log: a "fix" item with its own
@@ -23,18 +24,47 @@ import { REJECTED, WAITING, enqueue } from "./queue.js";
 import { state, userId } from "./state.js";
 import { flush } from "./sync.js";
 import { addDays, instantOf, localTime } from "./time.js";
-import { choices, field } from "./ui.js";
+import { choices, field, showProblem } from "./ui.js";
+
+/** @typedef {import("./types.js").Dose} Dose */
+/** @typedef {import("./types.js").DoseLog} DoseLog */
+/** @typedef {import("./types.js").OutboxItem} OutboxItem */
+/** @typedef {import("./types.js").Refusal} Refusal */
 
 // The server's DOSE_BACKFILL_DAYS (from /app/config; 7 until it has been read): a dose may
 // be logged or corrected up to this many days back. The server refuses older ones with a
 // 400, which is shown like any refusal.
+/**
+ * @returns {number}
+ */
 export const backfillDays = () => state.config.dose_backfill_days || 7;
 export const UNDO_SECONDS = 60;
 export const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
-const LOGGED = ["taken", "taken_late", "skipped"];
+export const LOGGED = ["taken", "taken_late", "skipped"];
 // A time up to this far ahead of the phone's clock is taken as now.
 const CLOCK_SLACK_MS = 60 * 1000;
 
+/** A "taken at" time typed for `date` (Today's "taken earlier", a correction): the instant,
+ *  or why it cannot be taken, in words (none typed, or later than now).
+ * @param {string} date
+ * @param {string} time
+ * @param {string} zone
+ * @param {number} [now] ms since the epoch
+ * @returns {{at: Date | null, problem: string | null}}
+ */
+export function checkTakenTime(date, time, zone, now = Date.now()) {
+  const at = time ? instantOf(date, time, zone) : null;
+  if (!at) return { at: null, problem: t("dose.earlier_needed") };
+  if (at.getTime() > now + CLOCK_SLACK_MS) return { at, problem: t("dose.earlier_future") };
+  return { at, problem: null };
+}
+
+/**
+ * Whether a dose on `date` may still be logged or corrected on `today`.
+ * @param {string} date
+ * @param {string} today
+ * @returns {boolean}
+ */
 export function withinWindow(date, today) {
   return date <= today && date >= addDays(today, -backfillDays());
 }
@@ -45,7 +75,11 @@ function itemDose(item) {
   return null;
 }
 
-/** The outbox items about `dose` (its logs and fixes), oldest first. */
+/** The outbox items about `dose` (its logs and fixes), oldest first.
+ * @param {OutboxItem[]} outbox
+ * @param {{date: string, slot: number}} dose
+ * @returns {OutboxItem[]}
+ */
 export function itemsFor(outbox, dose) {
   return outbox.filter((item) => {
     const about = itemDose(item);
@@ -53,18 +87,31 @@ export function itemsFor(outbox, dose) {
   });
 }
 
+/** A dose as this phone believes it (effectiveDose).
+ * @typedef {object} EffectiveDose
+ * @property {DoseLog | null} log the log, with what waits applied
+ * @property {string} status
+ * @property {OutboxItem | null} waiting the last item still to send
+ * @property {OutboxItem[]} rejected refusals not yet dismissed
+ */
+
 /** The dose as this phone believes it: the server's log (kept copy) with what is waiting in
  *  the outbox applied in order. `waiting`: the last item still to send (a new correction is
- *  queued after it); `rejected`: refusals not yet dismissed. */
+ *  queued after it); `rejected`: refusals not yet dismissed.
+ * @param {Dose} dose
+ * @param {OutboxItem[]} outbox
+ * @returns {EffectiveDose}
+ */
 export function effectiveDose(dose, outbox) {
   const items = itemsFor(outbox, dose);
   const waitingItems = items.filter((item) => item.state === WAITING);
+  /** @type {DoseLog | null} */
   let log = dose.log && LOGGED.includes(dose.status) ? dose.log : null;
   let status = dose.status;
   for (const item of waitingItems) {
     const body = item.body;
     if (item.kind === "dose") {
-      log = { ...body, created_at: item.created_at };
+      log = /** @type {DoseLog} */ ({ ...body, created_at: item.created_at });
       status = body.status;
     } else if (body.status === "not_logged") {
       log = null;
@@ -87,7 +134,10 @@ export function effectiveDose(dose, outbox) {
   };
 }
 
-/** The words for a log: "Taken at 08:10" or "Skipped. Reason: travelling". */
+/** The words for a log: "Taken at 08:10" or "Skipped. Reason: travelling".
+ * @param {DoseLog | Record<string, any> | null} log
+ * @returns {string}
+ */
 export function logWords(log) {
   if (!log) return t("fix.not_logged");
   if (log.status === "skipped") {
@@ -96,7 +146,10 @@ export function logWords(log) {
   return t("dose.waiting_taken", { time: formatTime(log.taken_at) });
 }
 
-/** Beside the status badge: "at 08:10" or "Reason: travelling". */
+/** Beside the status badge: "at 08:10" or "Reason: travelling".
+ * @param {DoseLog} log
+ * @returns {string}
+ */
 export function logDetail(log) {
   if (log.status === "skipped") {
     return t("dose.skipped_because", { reason: t(`skip.${log.skip_reason || "other"}`) });
@@ -104,15 +157,22 @@ export function logDetail(log) {
   return t("dose.taken_at", { time: formatTime(log.taken_at) });
 }
 
-/** What a waiting item will do, in words. */
+/** What a waiting item will do, in words.
+ * @param {OutboxItem} item
+ * @returns {string}
+ */
 export function waitingWords(item) {
   if (item.kind === "dose") return logWords(item.body);
   if (item.body.status === "not_logged") return t("fix.waiting_undo");
   return t("fix.waiting_change", { what: logWords(item.body) });
 }
 
-/** A refusal in words; a conflict says what is stored now. */
+/** A refusal in words; a conflict says what is stored now.
+ * @param {OutboxItem} item
+ * @returns {string[]}
+ */
 export function refusalLines(item) {
+  /** @type {Partial<Refusal>} */
   const error = item.error || {};
   if (error.code === "base_refused") return [t("fix.base_refused")];
   if (item.kind === "fix" && error.existing && error.status === 409) {
@@ -123,7 +183,11 @@ export function refusalLines(item) {
   return [t("outbox.refused"), ...(error.reasons || [])];
 }
 
-/** Words for screen readers once a correction is queued (sent, waiting or refused). */
+/** Words for screen readers once a correction is queued (sent, waiting or refused).
+ * @param {boolean} undo
+ * @param {string} state sent, waiting or rejected
+ * @returns {string}
+ */
 export function announceFix(undo, state) {
   const words = undo
     ? {
@@ -139,7 +203,11 @@ export function announceFix(undo, state) {
   return words[state] || words.waiting;
 }
 
-/** Queue a log of `dose` (made on Today or in History). */
+/** Queue a log of `dose` (made on Today or in History).
+ * @param {Dose} dose
+ * @param {Record<string, any>} fields
+ * @returns {Promise<{body: Record<string, any>, outcome: import("./types.js").Outcome}>}
+ */
 export async function queueLog(dose, fields) {
   const body = { client_id: uuid(), date: dose.date, slot: dose.slot, ...fields };
   await enqueue("dose", body, userId());
@@ -148,8 +216,15 @@ export async function queueLog(dose, fields) {
 }
 
 /** Queue a change (`fields`: status taken/skipped with taken_at or skip_reason, or status
- *  "not_logged" to undo) of the dose's log as this phone has it (`effective`). */
+ *  "not_logged" to undo) of the dose's log as this phone has it (`effective`).
+ * @param {Dose} dose
+ * @param {EffectiveDose} effective
+ * @param {Record<string, any>} fields
+ * @param {string} reason
+ * @returns {Promise<{body: Record<string, any>, outcome: import("./types.js").Outcome}>}
+ */
 export async function queueFix(dose, effective, fields, reason) {
+  /** @type {Record<string, any>} */
   const body = { change_id: uuid(), ...fields };
   if (reason) body.reason = reason.slice(0, 200);
   const extra = { dose: { date: dose.date, slot: dose.slot }, log_id: null, after: null };
@@ -166,7 +241,10 @@ export async function queueFix(dose, effective, fields, reason) {
 
 /** The "change" form of a logged dose, with its Undo button: History's day panel and
  *  today's card show the same one. `onCorrect(fields, reason)` gets a change, or
- *  `{ status: "not_logged" }` and the reason typed so far for an undo. */
+ *  `{ status: "not_logged" }` and the reason typed so far for an undo.
+ * @param {{dose: Dose, effective: EffectiveDose, zone: string, prefix: string, onCorrect: (fields: Record<string, any>, reason: string) => unknown}} options
+ * @returns {HTMLFormElement}
+ */
 export function changeForm({ dose, effective, zone, prefix, onCorrect }) {
   const form = doseForm({ dose, effective, zone, prefix, mode: "change", onSubmit: onCorrect });
   form.append(
@@ -177,7 +255,7 @@ export function changeForm({ dose, effective, zone, prefix, onCorrect }) {
         class: "button button-secondary",
         id: `${prefix}-undo`,
         onclick: () => {
-          const why = form.querySelector(`#${prefix}-why`);
+          const why = /** @type {HTMLInputElement | null} */ (form.querySelector(`#${prefix}-why`));
           onCorrect({ status: "not_logged" }, why ? why.value.trim() : "");
         },
       },
@@ -189,7 +267,10 @@ export function changeForm({ dose, effective, zone, prefix, onCorrect }) {
 
 /** A form to log a dose (mode "log") or change its log (mode "change"): taken at a time, or
  *  skipped with a reason; a change also asks why (optional, kept with it). `onSubmit(fields,
- *  reason)` gets the values once they are valid. */
+ *  reason)` gets the values once they are valid.
+ * @param {{dose: Dose, effective: EffectiveDose, zone: string, prefix: string, mode: "log" | "change", onSubmit: (fields: Record<string, any>, reason: string) => unknown}} options
+ * @returns {HTMLFormElement}
+ */
 export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
   const log = effective.log;
   const current = log ? (log.status === "skipped" ? "skipped" : "taken") : "taken";
@@ -259,13 +340,10 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
         event.preventDefault();
         const status = form.querySelector(`input[name="${prefix}-status"]:checked`).value;
         if (status === "taken") {
-          const error = timeField.querySelector(".field-error");
-          const at = time.value ? instantOf(dose.date, time.value, zone) : null;
-          if (!at || at.getTime() > Date.now() + CLOCK_SLACK_MS) {
-            error.textContent = at ? t("dose.earlier_future") : t("dose.earlier_needed");
-            error.hidden = false;
-            time.setAttribute("aria-invalid", "true");
-            time.focus();
+          const error = /** @type {HTMLElement} */ (timeField.querySelector(".field-error"));
+          const { at, problem } = checkTakenTime(dose.date, time.value, zone);
+          if (problem) {
+            showProblem(error, problem, time, { invalid: true });
             return;
           }
           onSubmit({ status: "taken", taken_at: at.toISOString() }, reasonValue());
@@ -273,9 +351,7 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
           const picked = form.querySelector(`input[name="${prefix}-skip_reason"]:checked`);
           if (!picked) {
             const error = skipBox.querySelector(".field-error");
-            error.textContent = t("dose.skip_reason_needed");
-            error.hidden = false;
-            skipBox.querySelector("input").focus();
+            showProblem(error, t("dose.skip_reason_needed"), skipBox.querySelector("input"));
             return;
           }
           onSubmit({ status: "skipped", skip_reason: picked.value }, reasonValue());

@@ -1,3 +1,4 @@
+// @ts-check
 // The app's IndexedDB: "outbox" holds what the patient logged until the server has it
 // (js/queue.js); "cache" holds the last answers of the API for reading offline (js/store.js).
 
@@ -6,6 +7,10 @@ const VERSION = 1;
 
 let opening = null;
 
+/**
+ * The app's database, opened once (again after another tab upgraded it).
+ * @returns {Promise<IDBDatabase>}
+ */
 export function openDb() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
@@ -16,7 +21,8 @@ export function openDb() {
           const outbox = db.createObjectStore("outbox", { keyPath: "client_id" });
           outbox.createIndex("user", "user_id");
         }
-        if (!db.objectStoreNames.contains("cache")) db.createObjectStore("cache", { keyPath: "key" });
+        if (!db.objectStoreNames.contains("cache"))
+          db.createObjectStore("cache", { keyPath: "key" });
       });
       request.addEventListener("success", () => {
         const db = request.result;
@@ -45,8 +51,13 @@ async function run(storeName, mode, work) {
   });
 }
 
+/** @type {(store: string, key: IDBValidKey) => Promise<any>} */
 export const dbGet = (store, key) => run(store, "readonly", (s) => s.get(key));
+/** @type {(store: string) => Promise<any[]>} */
 export const dbGetAll = (store) => run(store, "readonly", (s) => s.getAll());
+/** @type {(store: string, value: any) => Promise<IDBValidKey>} */
 export const dbPut = (store, value) => run(store, "readwrite", (s) => s.put(value));
+/** @type {(store: string, key: IDBValidKey) => Promise<undefined>} */
 export const dbDelete = (store, key) => run(store, "readwrite", (s) => s.delete(key));
+/** @type {(store: string) => Promise<undefined>} */
 export const dbClear = (store) => run(store, "readwrite", (s) => s.clear());

@@ -1,7 +1,17 @@
+// @ts-check
 // Building the page from data with DOM calls only, so text from the server (notes, reasons)
 // is always shown as text and never parsed as markup.
 
-/** h("button", {class: "big", onclick: fn}, "Taken") -> an element. */
+/** What an element can be given as children: elements, text, numbers, nothing, or lists.
+ * @typedef {Node | string | number | boolean | null | undefined | readonly any[]} Child
+ */
+
+/** h("button", {class: "big", onclick: fn}, "Taken") -> an element.
+ * @param {string} tag
+ * @param {Record<string, any> | null} [props]
+ * @param {...Child} children
+ * @returns {any} the element (any: its kind depends on `tag`)
+ */
 export function h(tag, props = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(props || {})) {
@@ -19,6 +29,13 @@ export function h(tag, props = {}, ...children) {
   return element;
 }
 
+/**
+ * Append children (nested arrays flattened; null, undefined and false left out; other
+ *  values as text).
+ * @param {Element} element
+ * @param {Child} children
+ * @returns {Element}
+ */
 export function append(element, children) {
   for (const child of [children].flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -29,13 +46,18 @@ export function append(element, children) {
 
 let counter = 0;
 
-/** A page-unique id, for label/for and aria-describedby pairs. */
+/** A page-unique id, for label/for and aria-describedby pairs.
+ * @param {string} prefix
+ * @returns {string}
+ */
 export function uid(prefix) {
   counter += 1;
   return `${prefix}-${counter}`;
 }
 
-/** A random UUID (crypto.randomUUID needs a secure context; the app always has one). */
+/** A random UUID (crypto.randomUUID needs a secure context; the app always has one).
+ * @returns {string}
+ */
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -45,7 +67,11 @@ export function uuid() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Replace an element's children (null, undefined and false are left out). */
+/** Replace an element's children (null, undefined and false are left out).
+ * @param {Element} element
+ * @param {...Child} children
+ * @returns {Element}
+ */
 export function fill(element, ...children) {
   element.replaceChildren();
   return append(element, children);

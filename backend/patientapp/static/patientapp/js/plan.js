@@ -1,3 +1,4 @@
+// @ts-check
 // The day's doses worked out from the kept treatment plan, for a phone that has been offline
 // since an earlier day: the same rules as the server's schedule (the revision in force that
 // day, its times in order as slots 1, 2..., held days marked), so the patient can still log
@@ -19,7 +20,11 @@ function heldOn(plan, date) {
   );
 }
 
-/** The plan part of me/today/ for `date`. */
+/** The plan part of me/today/ for `date`.
+ * @param {import("./types.js").Plan | null} plan
+ * @param {string} date
+ * @returns {import("./types.js").PlanSummary | null}
+ */
 export function planOn(plan, date) {
   if (!plan) return null;
   const ended = plan.planned_end_date && date > plan.planned_end_date;
@@ -37,7 +42,11 @@ export function planOn(plan, date) {
   };
 }
 
-/** Scheduled doses on `date` as me/today/ lists them (status pending or on_hold). */
+/** Scheduled doses on `date` as me/today/ lists them (status pending or on_hold).
+ * @param {import("./types.js").Plan} plan
+ * @param {string} date
+ * @returns {import("./types.js").Dose[]}
+ */
 export function dosesOn(plan, date) {
   const summary = planOn(plan, date);
   if (!summary || summary.day_of_plan === null || summary.state === "stopped") return [];
@@ -52,7 +61,11 @@ export function dosesOn(plan, date) {
   }));
 }
 
-/** The hold in force on `date`, if any (its end date says when dosing resumes). */
+/** The hold in force on `date`, if any (its end date says when dosing resumes).
+ * @param {import("./types.js").Plan | null} plan
+ * @param {string} date
+ * @returns {import("./types.js").Hold | null}
+ */
 export function holdOn(plan, date) {
   return plan ? heldOn(plan, date) || null : null;
 }

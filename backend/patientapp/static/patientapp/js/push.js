@@ -1,3 +1,4 @@
+// @ts-check
 // Dose reminders as push notifications. The server sends pushes through Firebase Cloud
 // Messaging to the registration tokens of POST me/devices/. This module asks the patient for
 // permission (after their first dose is logged, or from Settings), gets this phone's FCM
@@ -28,7 +29,9 @@ const supported = () =>
 
 const configured = () => Boolean(state.config.push && state.config.push.configured);
 
-/** Where reminders stand on this phone, for the settings screen. */
+/** Where reminders stand on this phone, for the settings screen.
+ * @returns {string} one of NOT_CONFIGURED, UNSUPPORTED, BLOCKED, ON, READY
+ */
 export function reminderState() {
   if (!configured()) return NOT_CONFIGURED;
   if (!supported()) return UNSUPPORTED;
@@ -38,12 +41,17 @@ export function reminderState() {
   return READY;
 }
 
-/** Whether to offer reminders now: possible here, not on yet, and never asked before. */
+/** Whether to offer reminders now: possible here, not on yet, and never asked before.
+ * @param {boolean} asked
+ * @returns {boolean}
+ */
 export function shouldOfferReminders(asked) {
   return reminderState() === READY && !asked;
 }
 
-/** Ask for permission, get this phone's push token and register it. Returns a state. */
+/** Ask for permission, get this phone's push token and register it. Returns a state.
+ * @returns {Promise<string>} ON, or why not (NOT_CONFIGURED, UNSUPPORTED, BLOCKED, FAILED)
+ */
 export async function turnOnReminders() {
   if (!configured()) return NOT_CONFIGURED;
   if (!supported()) return UNSUPPORTED;
@@ -55,14 +63,19 @@ export async function turnOnReminders() {
 /** At start and after a sign-in, on a phone with reminders on: FCM may have given a new token
  *  (the SDK renews it weekly, and when the browser's push subscription changed), or another
  *  patient may have signed in here. Registering again is harmless: POST me/devices/ with a
- *  known token marks it seen (and moves it to whoever is signed in). Quiet on failure. */
+ *  known token marks it seen (and moves it to whoever is signed in). Quiet on failure.
+ * @returns {Promise<void>}
+ */
 export async function refreshReminders() {
   if (!configured() || !supported() || !navigator.onLine) return;
   if (Notification.permission !== "granted" || !localStorage.getItem(TOKEN_KEY)) return;
   await registerThisPhone();
 }
 
-/** Tell the server to send this phone's reminders to `token`. */
+/** Tell the server to send this phone's reminders to `token`.
+ * @param {string} token
+ * @returns {Promise<any>}
+ */
 export async function registerDevice(token) {
   const { data } = await request("POST", "me/devices/", { body: { token, platform: "web" } });
   return data;
@@ -70,7 +83,9 @@ export async function registerDevice(token) {
 
 /** At sign-out: this phone's reminders stop going to the account signing out (a shared or
  *  handed-on phone must not show them). The token travels in the body only. Quiet on failure
- *  (offline, already gone): the server also stops pushing when the token is refused. */
+ *  (offline, already gone): the server also stops pushing when the token is refused.
+ * @returns {Promise<void>}
+ */
 export async function unregisterThisPhone() {
   const token = localStorage.getItem(TOKEN_KEY);
   if (!token) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // The last answers of the API's reads, kept in IndexedDB per user, so every screen can show
 // what it knew when the phone is offline (with the time it was saved).
 
@@ -10,7 +11,12 @@ function cacheKey(key) {
 }
 
 /** GET `path`; on success keep it under `key`. Offline (or a 5xx) gives the kept copy with
- *  fresh=false. `missingIsNull` turns a 404 into data=null (no plan yet). */
+ *  fresh=false. `missingIsNull` turns a 404 into data=null (no plan yet).
+ * @param {string} key
+ * @param {string} path
+ * @param {{missingIsNull?: boolean}} [options]
+ * @returns {Promise<import("./types.js").ReadResult<any>>}
+ */
 export async function read(key, path, { missingIsNull = false } = {}) {
   const savedAt = new Date().toISOString();
   try {
@@ -32,13 +38,20 @@ export async function read(key, path, { missingIsNull = false } = {}) {
   }
 }
 
-/** The kept copy only (no request), or null. */
+/** The kept copy only (no request), or null.
+ * @param {string} key
+ * @returns {Promise<any>}
+ */
 export async function peek(key) {
   const kept = await dbGet("cache", cacheKey(key));
   return kept ? kept.data : null;
 }
 
-/** Change the kept copy (a dose the server has just accepted shows at once). */
+/** Change the kept copy (a dose the server has just accepted shows at once).
+ * @param {string} key
+ * @param {(data: any) => any} change
+ * @returns {Promise<void>}
+ */
 export async function update(key, change) {
   const kept = await dbGet("cache", cacheKey(key));
   if (!kept) return;
@@ -46,7 +59,9 @@ export async function update(key, change) {
   await dbPut("cache", kept);
 }
 
-/** Sign-out: nothing of this patient stays readable on the device (the outbox is apart). */
+/** Sign-out: nothing of this patient stays readable on the device (the outbox is apart).
+ * @returns {Promise<void>}
+ */
 export async function forgetAll() {
   await dbClear("cache");
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Sending the outbox: at start, when the connection returns (the online event), right after
 // the patient logs something, and on a retry timer (3 s, doubling to 5 min) while anything
 // is waiting. A 201 or a 200 (the server already had this client_id) counts as sent; a 5xx,
@@ -28,6 +29,10 @@ let retryTimer = null;
 let current = null;
 let following = null;
 
+/**
+ * Send what is waiting now, and again when the connection returns or the app is shown.
+ * @returns {Promise<import("./types.js").Outcomes>}
+ */
 export function startSync() {
   window.addEventListener("online", () => flush());
   document.addEventListener("visibilitychange", () => {
@@ -37,7 +42,9 @@ export function startSync() {
 }
 
 /** Send what is waiting. Resolves to {client_id: {state, data?, error?}} for what was tried;
- *  a call made while a round is running gets a second round after it (so its item is in). */
+ *  a call made while a round is running gets a second round after it (so its item is in).
+ * @returns {Promise<import("./types.js").Outcomes>}
+ */
 export function flush() {
   if (!current) {
     current = withLock(sendAll).finally(() => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Red flags and what the patient is told to do. The catalogue (GET symptoms/) marks the red
 // flags and says, for each, what to do at once (instruction_level "emergency" or "call_now"),
 // so the phone shows the instruction the moment the patient answers "yes", with no network;
@@ -26,30 +27,57 @@ function rank(level) {
   return LEVELS.indexOf(level);
 }
 
-/** The more urgent of two levels (either may be null). */
+/** The more urgent of two levels (either may be null).
+ * @param {string | null} a
+ * @param {string | null} b
+ * @returns {string | null}
+ */
 export function moreUrgent(a, b) {
   return rank(b) > rank(a) ? b : a;
 }
 
+/**
+ * Whether `level` asks the patient to call now (call_now, emergency).
+ * @param {string | null | undefined} level
+ * @returns {boolean}
+ */
 export function isUrgent(level) {
   return URGENT.includes(level);
 }
 
+/**
+ * The catalogue's red flags (asked first).
+ * @param {import("./types.js").Catalogue} catalogue
+ * @returns {import("./types.js").Symptom[]}
+ */
 export function redFlags(catalogue) {
   return catalogue.symptoms.filter((symptom) => symptom.red_flag);
 }
 
+/**
+ * The catalogue's other symptoms (the list).
+ * @param {import("./types.js").Catalogue} catalogue
+ * @returns {import("./types.js").Symptom[]}
+ */
 export function ordinarySymptoms(catalogue) {
   return catalogue.symptoms.filter((symptom) => !symptom.red_flag);
 }
 
-/** What a "yes" to this red flag means at once (a red flag is never less than call_now). */
+/** What a "yes" to this red flag means at once (a red flag is never less than call_now).
+ * @param {import("./types.js").Symptom | undefined} symptom
+ * @returns {string}
+ */
 export function redFlagLevel(symptom) {
   return isUrgent(symptom && symptom.instruction_level) ? symptom.instruction_level : "call_now";
 }
 
 /** The level the phone shows at once for these answers ({attribute: score}): a red flag's
- *  "yes", or a rash follow-up (blisters, sores, fever) answered "yes"; else null. */
+ *  "yes", or a rash follow-up (blisters, sores, fever) answered "yes"; else null.
+ * @param {import("./types.js").Catalogue} catalogue
+ * @param {import("./types.js").Symptom} symptom
+ * @param {Record<string, number>} scores
+ * @returns {string | null}
+ */
 export function localLevel(catalogue, symptom, scores) {
   if (symptom.red_flag) return scores.presence === 1 ? redFlagLevel(symptom) : null;
   let level = null;
@@ -61,12 +89,17 @@ export function localLevel(catalogue, symptom, scores) {
   return level;
 }
 
-/** The red-flag words of the checklist ("Black, tarry or bloody stools (poo)"). */
+/** The red-flag words of the checklist ("Black, tarry or bloody stools (poo)").
+ * @param {import("./types.js").Symptom} symptom
+ * @returns {string}
+ */
 export function flagLabel(symptom) {
   return tOr(`redflag.${symptom.code}`, tOr(`symptom.${symptom.code}`, symptom.label));
 }
 
-/** The care team {name, phone, emergency_number} kept from GET me/ (or the sign-in). */
+/** The care team {name, phone, emergency_number} kept from GET me/ (or the sign-in).
+ * @returns {Promise<import("./types.js").CareTeam | null>}
+ */
 export async function careTeam() {
   const me = await peek("me");
   if (me && me.care_team) return me.care_team;
@@ -76,7 +109,9 @@ export async function careTeam() {
 
 /** "Call your care team: <number> (<hours>)" as a tel: link, filled in when the kept care
  *  team is read; empty when the team has no phone yet. For every place the app asks the
- *  patient to contact their care team. */
+ *  patient to contact their care team.
+ * @returns {HTMLParagraphElement}
+ */
 export function careTeamCall() {
   const line = h("p", { class: "care-team-call" });
   careTeam()
@@ -85,14 +120,19 @@ export function careTeamCall() {
       const words = t("contact.call_team", { phone: team.phone });
       line.append(callLink(null, team.phone, words, false));
       if (team.hours) {
-        line.append(h("span", { class: "care-team-hours" }, t("contact.hours", { hours: team.hours })));
+        line.append(
+          h("span", { class: "care-team-hours" }, t("contact.hours", { hours: team.hours })),
+        );
       }
     })
     .catch((error) => console.warn("care team not known", error));
   return line;
 }
 
-/** The most urgent patient_instruction among the server's answers, or null. */
+/** The most urgent patient_instruction among the server's answers, or null.
+ * @param {(import("./types.js").Outcome | undefined)[]} outcomes
+ * @returns {import("./types.js").Instruction | null}
+ */
 export function serverInstruction(outcomes) {
   let best = null;
   for (const outcome of outcomes) {
@@ -130,8 +170,13 @@ function callLink(id, number, words, primary) {
   );
 }
 
-/** What the screen says about the sending: {state: sending|waiting|sent|rejected, told,
- *  reasons}. */
+/** Where the sending of the reports behind an instruction is.
+ * @typedef {{state: "sending" | "waiting" | "sent" | "rejected", told?: boolean, reasons?: string[]}} Delivery
+ */
+
+/** What the screen says about the sending.
+ * @param {Delivery} delivery
+ */
 function deliveryNotice(delivery) {
   if (delivery.state === "rejected") {
     return h(
@@ -142,15 +187,14 @@ function deliveryNotice(delivery) {
     );
   }
   const key = delivery.state === "sent" && delivery.told ? "sent_told" : delivery.state;
-  return h(
-    "p",
-    { class: `delivery delivery-${delivery.state}` },
-    t(`instruction.delivery_${key}`),
-  );
+  return h("p", { class: `delivery delivery-${delivery.state}` }, t(`instruction.delivery_${key}`));
 }
 
 /** The full-screen instruction for "emergency" or "call_now". `labels`: what the patient
- *  said (symptom words); `server`: the server's patient_instruction, if any. */
+ *  said (symptom words); `server`: the server's patient_instruction, if any.
+ * @param {{local: string, server: import("./types.js").Instruction | null, team: import("./types.js").CareTeam | null, labels: string[], delivery: Delivery, actions: import("./dom.js").Child}} options
+ * @returns {HTMLElement}
+ */
 export function instructionScreen({ local, server, team, labels, delivery, actions }) {
   const level = moreUrgent(local, server && isUrgent(server.level) ? server.level : null);
   const serverText = server && server.level === level && server.text ? server.text : "";
@@ -162,7 +206,12 @@ export function instructionScreen({ local, server, team, labels, delivery, actio
   const calls = [];
   if (level === "emergency") {
     calls.push(
-      callLink("call-emergency", emergency, t("instruction.call_emergency", { number: emergency }), true),
+      callLink(
+        "call-emergency",
+        emergency,
+        t("instruction.call_emergency", { number: emergency }),
+        true,
+      ),
       h("p", { class: "then" }, t("instruction.emergency_then")),
       phone
         ? callLink("call-team", phone, t("instruction.call_team", { phone }), false)
@@ -172,12 +221,22 @@ export function instructionScreen({ local, server, team, labels, delivery, actio
     calls.push(
       callLink("call-team", phone, t("instruction.call_team", { phone }), true),
       h("p", { class: "then" }, t("instruction.call_now_worse", { number: emergency })),
-      callLink("call-emergency", emergency, t("instruction.call_emergency", { number: emergency }), false),
+      callLink(
+        "call-emergency",
+        emergency,
+        t("instruction.call_emergency", { number: emergency }),
+        false,
+      ),
     );
   } else {
     calls.push(
       h("p", { class: "then" }, t("instruction.call_now_no_phone", { number: emergency })),
-      callLink("call-emergency", emergency, t("instruction.call_emergency", { number: emergency }), true),
+      callLink(
+        "call-emergency",
+        emergency,
+        t("instruction.call_emergency", { number: emergency }),
+        true,
+      ),
     );
   }
   return h(
@@ -206,7 +265,11 @@ export function instructionScreen({ local, server, team, labels, delivery, actio
           "div",
           { class: "you-said" },
           h("p", {}, t("instruction.you_said")),
-          h("ul", {}, labels.map((label) => h("li", {}, label))),
+          h(
+            "ul",
+            {},
+            labels.map((label) => h("li", {}, label)),
+          ),
         )
       : null,
     h("div", { class: "delivery-box", role: "status" }, deliveryNotice(delivery)),

@@ -1,3 +1,4 @@
+// @ts-check
 // History: a month calendar of doses (GET me/doses/?from=&to=) and the symptoms reported
 // (GET me/side-effects/), with what is still waiting in the outbox. A day within the backfill
 // window is a button: its panel logs, changes or undoes that day's doses (js/corrections.js).
@@ -38,6 +39,12 @@ import { allQuestions, answerWord, scoresOf, symptomLabel } from "./symptoms.js"
 // A day shows its most pressing dose: one waiting to send, then missed, skipped, late...
 const DAY_ORDER = ["waiting", "missed", "skipped", "taken_late", "taken", "pending", "on_hold"];
 
+/**
+ * History (#/history or #/history/YYYY-MM) into `container`.
+ * @param {HTMLElement} container
+ * @param {string} [monthArg] the month shown, "YYYY-MM" (this month when absent or later)
+ * @returns {import("../types.js").Screen}
+ */
 export function mountHistory(container, monthArg) {
   let disposed = false;
   let view = null;
@@ -55,8 +62,10 @@ export function mountHistory(container, monthArg) {
     const zone = await timeZone();
     const today = localDate(new Date(), zone);
     const thisMonth = today.slice(0, 7);
-    const month = /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
+    const month =
+      /^\d{4}-\d{2}$/.test(monthArg || "") && monthArg <= thisMonth ? monthArg : thisMonth;
     const { first, last } = monthBounds(month);
+    // biome-ignore lint/complexity/useMathMinMax: dates as "YYYY-MM-DD" strings, not numbers
     const until = last < today ? last : today;
     const [doses, reports, catalogue, outbox, team] = await Promise.all([
       read(`doses:${month}`, `me/doses/?from=${first}&to=${until}`).catch(() => null),
@@ -103,7 +112,11 @@ export function mountHistory(container, monthArg) {
       h("h3", { id: "day-panel-title", tabindex: "-1" }, formatDate(date)),
       view.doses && !view.doses.fresh ? notice("info", t("fix.offline_note")) : null,
       doses.length
-        ? h("ul", { class: "doses" }, doses.map((dose) => panelDose(dose)))
+        ? h(
+            "ul",
+            { class: "doses" },
+            doses.map((dose) => panelDose(dose)),
+          )
         : h("p", {}, t("history.no_dose")),
       h(
         "button",
@@ -236,7 +249,10 @@ export function mountHistory(container, monthArg) {
     }
     const result = new Map();
     for (const [date, statuses] of byDay) {
-      result.set(date, DAY_ORDER.find((status) => statuses.includes(status)));
+      result.set(
+        date,
+        DAY_ORDER.find((status) => statuses.includes(status)),
+      );
     }
     return result;
   }
@@ -381,7 +397,9 @@ export function mountHistory(container, monthArg) {
   function careTeamLines(report) {
     const response = report.care_team_response;
     if (!response) {
-      return report.care_team_alerted ? h("p", { class: "told" }, t("history.care_team_told")) : null;
+      return report.care_team_alerted
+        ? h("p", { class: "told" }, t("history.care_team_told"))
+        : null;
     }
     const lines = [];
     if (response.call_requested_at && response.status !== "resolved") {

@@ -1,3 +1,4 @@
+// @ts-check
 // Settings: the language, reminders (push), what is waiting to send, and signing out of this
 // phone or of every device.
 
@@ -7,11 +8,17 @@ import { LANGUAGES, currentLanguage, t } from "../i18n.js";
 import { ON, READY, reminderState, turnOnReminders, unregisterThisPhone } from "../push.js";
 import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
 import { chooseLanguage, setRemindersAsked } from "../session.js";
-import { emit, on, state, userId } from "../state.js";
+import { emit, on, setPreferences, state, userId } from "../state.js";
 import { flush } from "../sync.js";
 import { field, notice, screenHeading } from "../ui.js";
 import { careTeamCall } from "../triage.js";
+import { warnFailed } from "../warn.js";
 
+/**
+ * Settings (#/settings) into `container`.
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountSettings(container) {
   let disposed = false;
   let outbox = [];
@@ -39,10 +46,8 @@ export function mountSettings(container) {
           chooseLanguage(code);
           // Pushes are written in the same language (best effort: offline, this phone only).
           request("PATCH", "me/notification-preferences/", { body: { language: code } })
-            .then(({ data }) => {
-              state.preferences = data;
-            })
-            .catch(() => {});
+            .then(({ data }) => setPreferences(data))
+            .catch(warnFailed("saving the language for pushes"));
           emit("language-changed");
         },
       },
@@ -172,7 +177,8 @@ export function mountSettings(container) {
 
   function paint() {
     if (disposed) return;
-    fill(container, 
+    fill(
+      container,
       screenHeading(t("settings.title")),
       languageSection(),
       remindersSection(),

@@ -1,3 +1,4 @@
+// @ts-check
 // Side effects. #/symptoms asks the red flags first ("Do you have any of these now?", a
 // check list with "None of these"); each one ticked is sent as its own report
 // ({"present": true}) and the full-screen instruction shows at once, even offline (triage.js).
@@ -32,6 +33,7 @@ import {
   notice,
   screenHeading,
   showFieldErrors,
+  showProblem,
   staleNotice,
   takeFlash,
 } from "../ui.js";
@@ -42,33 +44,56 @@ const SEVERE_SCORE = 3;
 // Addresses under #/symptoms/ that are not symptom codes.
 const LIST = "list";
 
+/**
+ * A symptom's name in the patient's words (a red flag's checklist words).
+ * @param {import("../types.js").Symptom} symptom
+ * @returns {string}
+ */
 export function symptomLabel(symptom) {
   if (symptom.red_flag) return flagLabel(symptom);
   return tOr(`symptom.${symptom.code}`, symptom.label);
 }
 
+/**
+ * A question in the patient's language (the catalogue's English otherwise).
+ * @param {import("../types.js").Symptom} symptom
+ * @param {import("../types.js").Question} question
+ * @returns {string}
+ */
 export function questionText(symptom, question) {
   return tOr(`symptom.${symptom.code}.${question.attribute}`, question.text);
 }
 
-/** The answer's words. A score may come as a boolean (a yes/no sent as true/false). */
+/** The answer's words. A score may come as a boolean (a yes/no sent as true/false).
+ * @param {import("../types.js").Question} question
+ * @param {number | boolean} score
+ * @returns {string}
+ */
 export function answerWord(question, score) {
   const value = typeof score === "boolean" ? Number(score) : score;
   const option = question.options.find((o) => o.score === value);
   return tOr(`answer.${question.attribute}.${value}`, option ? option.label : "");
 }
 
-/** Every question a symptom can ask: its own, then its follow-ups (the rash's). */
+/** Every question a symptom can ask: its own, then its follow-ups (the rash's).
+ * @param {import("../types.js").Symptom} symptom
+ * @returns {import("../types.js").Question[]}
+ */
 export function allQuestions(symptom) {
   return [...symptom.questions, ...(symptom.follow_up_questions || [])];
 }
 
 /** A report's answers as {attribute: score}: the API's "present" is the catalogue's
- *  "presence", and yes/no answers may be booleans. */
+ *  "presence", and yes/no answers may be booleans.
+ * @param {Record<string, number | boolean> | null | undefined} answers
+ * @returns {Record<string, number>}
+ */
 export function scoresOf(answers) {
+  /** @type {Record<string, number>} */
   const scores = {};
   for (const [key, value] of Object.entries(answers || {})) {
-    scores[key === "present" ? "presence" : key] = typeof value === "boolean" ? Number(value) : value;
+    scores[key === "present" ? "presence" : key] =
+      typeof value === "boolean" ? Number(value) : value;
   }
   return scores;
 }
@@ -87,12 +112,19 @@ function answersBody(symptom, asked, scores) {
   for (const question of asked) {
     const score = scores[question.attribute];
     if (question.attribute === "presence") body.present = score === 1;
-    else if (followUps.has(question.attribute) && isYesNo(question)) body[question.attribute] = score === 1;
+    else if (followUps.has(question.attribute) && isYesNo(question))
+      body[question.attribute] = score === 1;
     else body[question.attribute] = score;
   }
   return body;
 }
 
+/**
+ * Symptoms (#/symptoms: the red flags; #/symptoms/list; #/symptoms/<code>) into `container`.
+ * @param {HTMLElement} container
+ * @param {string} arg what follows #/symptoms/
+ * @returns {import("../types.js").Screen}
+ */
 export function mountSymptoms(container, arg) {
   let disposed = false;
   let catalogue = null;
@@ -133,9 +165,7 @@ export function mountSymptoms(container, arg) {
           );
           if (!ticked.length) {
             const box = form.querySelector("#flags-error");
-            box.textContent = t("redflags.choose");
-            box.hidden = false;
-            form.querySelector("input[name=flag]").focus();
+            showProblem(box, t("redflags.choose"), form.querySelector("input[name=flag]"));
             return;
           }
           form.querySelector("button[type=submit]").disabled = true;
@@ -165,10 +195,18 @@ export function mountSymptoms(container, arg) {
       h(
         "div",
         { class: "form-buttons" },
-        h("button", { type: "submit", class: "button button-big button-urgent" }, t("redflags.have")),
+        h(
+          "button",
+          { type: "submit", class: "button button-big button-urgent" },
+          t("redflags.have"),
+        ),
         h(
           "a",
-          { class: "button button-big button-secondary", href: `#/symptoms/${LIST}`, id: "flags-none" },
+          {
+            class: "button button-big button-secondary",
+            href: `#/symptoms/${LIST}`,
+            id: "flags-none",
+          },
           t("redflags.none"),
         ),
       ),
@@ -203,7 +241,14 @@ export function mountSymptoms(container, arg) {
 
   /** Show what to do now (emergency / call_now), before anything is sent. */
   async function showInstruction(level, clientIds, labels, outcomes = {}) {
-    instruction = { local: level, clientIds, labels, outcomes, team: await careTeam(), sent: false };
+    instruction = {
+      local: level,
+      clientIds,
+      labels,
+      outcomes,
+      team: await careTeam(),
+      sent: false,
+    };
     flow = null;
     // A reload from here shows the list, not the same questions again.
     history.replaceState(null, "", `#/symptoms/${LIST}`);
@@ -233,6 +278,9 @@ export function mountSymptoms(container, arg) {
     paint();
   }
 
+  /** Where the sending of the reports on the instruction screen is.
+   * @returns {import("../triage.js").Delivery}
+   */
   function deliveryOf() {
     const outcomes = instruction.clientIds.map((id) => instruction.outcomes[id]);
     const rejected = outcomes.filter((outcome) => outcome && outcome.state === "rejected");
@@ -353,9 +401,7 @@ export function mountSymptoms(container, arg) {
           const picked = form.querySelector("input[name=answer]:checked");
           if (!picked) {
             const box = form.querySelector(".field-error");
-            box.textContent = t("symptoms.choose_answer");
-            box.hidden = false;
-            form.querySelector("input[name=answer]").focus();
+            showProblem(box, t("symptoms.choose_answer"), form.querySelector("input[name=answer]"));
             return;
           }
           flow.answers[question.attribute] = Number(picked.value);
@@ -443,7 +489,10 @@ export function mountSymptoms(container, arg) {
           const kilos = flow.weight ? parseKilos(flow.weight) : null;
           if (kilos !== null && !(kilos >= WEIGHT_MIN && kilos <= WEIGHT_MAX)) {
             showFieldErrors(form, [
-              { field: "weight_kg", reason: t("symptoms.weight_range", { min: WEIGHT_MIN, max: WEIGHT_MAX }) },
+              {
+                field: "weight_kg",
+                reason: t("symptoms.weight_range", { min: WEIGHT_MIN, max: WEIGHT_MAX }),
+              },
             ]);
             weightInput.focus();
             return;
@@ -467,6 +516,7 @@ export function mountSymptoms(container, arg) {
   async function send(kilos, form) {
     form.querySelector("button[type=submit]").disabled = true;
     const asked = questionsAsked();
+    /** @type {Record<string, number>} */
     const scores = {};
     for (const question of asked) scores[question.attribute] = flow.answers[question.attribute];
     const body = {
@@ -508,18 +558,16 @@ export function mountSymptoms(container, arg) {
   }
 
   function emergency() {
-    return notice(
-      "urgent",
-      h("h2", {}, t("emergency.title")),
-      h("p", {}, t("emergency.body")),
-    );
+    return notice("urgent", h("h2", {}, t("emergency.title")), h("p", {}, t("emergency.body")));
   }
 
   function outcomeView() {
     const { state: sent, data, error, severe } = flow.outcome;
     const told = sent === "sent" && data && data.patient_instruction;
     const alerted =
-      sent === "sent" && data && (data.care_team_alerted || (told && told.level === "contact_soon"));
+      sent === "sent" &&
+      data &&
+      (data.care_team_alerted || (told && told.level === "contact_soon"));
     const parts = [];
     if (sent === "rejected") {
       parts.push(
@@ -579,9 +627,12 @@ export function mountSymptoms(container, arg) {
   // Sent later (back online): the instruction on screen says so, with the server's words.
   const stopSent = on("outbox-sent", (outcomes) => settle(outcomes));
   fill(container, screenHeading(t("symptoms.title")), h("p", {}, t("app.loading")));
-  const ready = load().catch(() => {
+  const ready = load().catch((error) => {
+    // Offline with no kept catalogue (or a fault drawing it: the console says which).
+    console.warn("symptom catalogue not shown", error);
     if (!disposed) {
-      fill(container, 
+      fill(
+        container,
         screenHeading(t("symptoms.title")),
         notice("error", t("offline.nothing_saved")),
       );

@@ -1,3 +1,4 @@
+// @ts-check
 // Weight, on the Symptoms screen: the last weight (sent or still waiting on this phone) with
 // its day and the change since the first one, and a field to enter today's. A weight goes
 // through the outbox (POST me/weights/ with its client_id and the patient's local date), so
@@ -15,9 +16,14 @@ import { badge, field, notice, showFieldErrors } from "../ui.js";
 export const WEIGHT_MIN = 20;
 export const WEIGHT_MAX = 400;
 
-/** "72,5" or "72.5" -> 72.5; an empty or unreadable entry -> NaN. */
+/** "72,5" or "72.5" -> 72.5; an empty or unreadable entry -> NaN.
+ * @param {string | null | undefined} text
+ * @returns {number}
+ */
 export function parseKilos(text) {
-  const cleaned = String(text || "").trim().replace(",", ".");
+  const cleaned = String(text || "")
+    .trim()
+    .replace(",", ".");
   return /^\d{1,3}(\.\d+)?$/.test(cleaned) ? Number(cleaned) : NaN;
 }
 
@@ -26,10 +32,15 @@ function kilos(value) {
 }
 
 function zone() {
-  return (state.patient && state.patient.time_zone) || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return (
+    (state.patient && state.patient.time_zone) || Intl.DateTimeFormat().resolvedOptions().timeZone
+  );
 }
 
-/** Mount the weight section into `element`; returns {ready, cleanup}. */
+/** Mount the weight section into `element`; returns {ready, cleanup}.
+ * @param {HTMLElement} element
+ * @returns {import("../types.js").Screen}
+ */
 export function mountWeight(element) {
   let disposed = false;
   let weights = null; // the server's list, newest first, or null (never read)
@@ -43,7 +54,10 @@ export function mountWeight(element) {
   async function load(fromNetwork) {
     const [kept, items] = await Promise.all([
       fromNetwork
-        ? read("weights", "me/weights/").then((result) => result.data, () => null)
+        ? read("weights", "me/weights/").then(
+            (result) => result.data,
+            () => null,
+          )
         : peek("weights"),
       outboxItems(userId()),
     ]);
@@ -161,7 +175,9 @@ export function mountWeight(element) {
       h("h2", { id: "weight-title", tabindex: "-1" }, t("weight.title")),
       summary(),
       refusals(),
-      message ? notice(message.kind, h("p", { id: "weight-message", tabindex: "-1" }, message.text)) : null,
+      message
+        ? notice(message.kind, h("p", { id: "weight-message", tabindex: "-1" }, message.text))
+        : null,
       form,
     );
     const target = document.getElementById(focusId || keep || "");

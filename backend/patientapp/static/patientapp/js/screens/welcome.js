@@ -1,3 +1,4 @@
+// @ts-check
 // Signed out: the welcome screen, the first run (the invitation code from the nurse and a
 // new password: POST auth/activate/) and later sign-ins (POST auth/login/).
 
@@ -8,6 +9,10 @@ import { chooseLanguage } from "../session.js";
 import { emit } from "../state.js";
 import { careTeamCall } from "../triage.js";
 import { field, notice, screenHeading, showFieldErrors, takeFlash } from "../ui.js";
+import { warnFailed } from "../warn.js";
+
+/** What a screen with nothing to stop (no listener, no timer) does when it is left. */
+const NOTHING_TO_UNDO = () => undefined;
 
 function languagePicker() {
   const select = h(
@@ -26,8 +31,14 @@ function languagePicker() {
   return h("div", { class: "language-picker" }, field(t("settings.language"), select));
 }
 
+/**
+ * The welcome screen (#/welcome) for a phone nobody has signed in on.
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountWelcome(container) {
-  fill(container, 
+  fill(
+    container,
     screenHeading(t("welcome.title")),
     takeFlash(),
     h("p", { class: "lead" }, t("welcome.intro")),
@@ -39,13 +50,21 @@ export function mountWelcome(container) {
     ),
     languagePicker(),
   );
-  return { ready: Promise.resolve(), cleanup: () => {} };
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
 
 /** The form's summary of what went wrong (the server's reasons no field took). */
 function problem(form, messages) {
   const box = form.querySelector(".form-problem");
-  fill(box, messages.length ? notice("error", messages.map((m) => h("p", {}, m))) : null);
+  fill(
+    box,
+    messages.length
+      ? notice(
+          "error",
+          messages.map((m) => h("p", {}, m)),
+        )
+      : null,
+  );
 }
 
 async function submitTo(form, path, body, activated) {
@@ -55,7 +74,9 @@ async function submitTo(form, path, body, activated) {
     const { data } = await request("POST", path, { body, auth: false });
     if (data.user.role !== "patient") {
       // Staff sign in at the dashboard; this token is not kept, so revoke it at once.
-      await request("POST", "auth/logout/", { token: data.token }).catch(() => {});
+      await request("POST", "auth/logout/", { token: data.token }).catch(
+        warnFailed("revoking a staff member's token"),
+      );
       problem(form, [t("signin.not_patient")]);
       return;
     }
@@ -88,6 +109,11 @@ function codeFromLink() {
   return new URLSearchParams(query).get("code") || "";
 }
 
+/**
+ * The first run (#/activate, or the nurse's QR code's #/activate?code=...).
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountActivate(container) {
   const code = input({
     name: "invitation_code",
@@ -126,7 +152,8 @@ export function mountActivate(container) {
         if (!code.value.trim()) {
           errors.push({ field: "invitation_code", reason: t("activate.code_needed") });
         }
-        if (!password.value) errors.push({ field: "password", reason: t("activate.password_needed") });
+        if (!password.value)
+          errors.push({ field: "password", reason: t("activate.password_needed") });
         if (password.value !== repeat.value) {
           errors.push({ field: "password_again", reason: t("activate.passwords_differ") });
         }
@@ -147,15 +174,21 @@ export function mountActivate(container) {
     field(t("activate.password_again"), repeat),
     h("button", { type: "submit", class: "button button-big" }, t("activate.submit")),
   );
-  fill(container, 
+  fill(
+    container,
     screenHeading(t("activate.title")),
     h("p", { class: "lead" }, t("activate.intro")),
     form,
     h("p", {}, h("a", { href: "#/signin" }, t("welcome.have_account"))),
   );
-  return { ready: Promise.resolve(), cleanup: () => {} };
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
 
+/**
+ * Signing in again (#/signin).
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
 export function mountSignIn(container) {
   const username = input({
     name: "username",
@@ -186,7 +219,8 @@ export function mountSignIn(container) {
     field(t("signin.password"), password),
     h("button", { type: "submit", class: "button button-big" }, t("signin.submit")),
   );
-  fill(container, 
+  fill(
+    container,
     screenHeading(t("signin.title")),
     takeFlash(),
     form,
@@ -200,5 +234,5 @@ export function mountSignIn(container) {
     h("p", {}, h("a", { href: "#/activate" }, t("welcome.have_code"))),
     languagePicker(),
   );
-  return { ready: Promise.resolve(), cleanup: () => {} };
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
 }
