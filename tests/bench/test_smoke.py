@@ -75,6 +75,13 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     dose_post = next(r for r in results["results"] if r["name"] == "dose-log POST")["details"]
     assert dose_post["doses_to_log"] > 0, dose_post
     assert dose_post["doses_stored_201_per_run"] == [dose_post["doses_to_log"]], dose_post
+    # The in-process accounting of a logged dose (bench/dose_post_profile.py): every request a
+    # 201, its parts named, three statements, and the parts adding up to about the whole.
+    profile = dose_post["in_process_profile"]
+    assert profile["status_codes"] == {"201": dose_post["doses_to_log"]}, profile
+    assert sum(profile["sql_statements_of_a_request"].values()) == 3, profile
+    assert {"middleware and dispatch", "output serializer"} <= set(profile["parts_ms"]), profile
+    assert 0.5 < profile["sum_of_part_medians_ms"] / profile["median_request_ms"] < 1.5, profile
     for result in results["results"]:
         assert result["figure"] > 0, result
         assert result["baseline"] is not None and result["baseline"] > 0, result
