@@ -61,7 +61,7 @@ class Parts:
 
     @contextmanager
     def part(self, name: str) -> Iterator[None]:
-        frame = [name, time.perf_counter(), 0.0]
+        frame: list[Any] = [name, time.perf_counter(), 0.0]
         self._stack.append(frame)
         try:
             yield
