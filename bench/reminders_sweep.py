@@ -30,14 +30,16 @@ def _select_due(now: datetime, batch_size: int = 1000) -> tuple[int, float]:
 
     seen = 0
     selecting = 0.0
+    after = None
     with transaction.atomic():
         while True:
             started = time.perf_counter()
-            claimed = due_doses_claim(now, batch_size)
+            claimed = due_doses_claim(now, batch_size, after=after)
             selecting += time.perf_counter() - started
             seen += len(claimed)
             if len(claimed) < batch_size:
                 break
+            after = max(dose.position for dose in claimed)  # as dose_reminders_enqueue does
         transaction.set_rollback(True)
     return seen, selecting
 
