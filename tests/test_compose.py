@@ -96,3 +96,17 @@ def test_the_backup_service_dumps_nightly_with_retention() -> None:
     assert environment["PGDATABASE"] == services["postgres"]["environment"]["POSTGRES_DB"]
     assert environment["PGPASSWORD"] == services["postgres"]["environment"]["POSTGRES_PASSWORD"]
     assert backup["healthcheck"]["test"] == ["CMD", "bash", "/backup/backup.sh", "check"]
+
+
+def test_postgres_is_started_sized_for_production() -> None:
+    """The sweep and the reminder claim were measured twice as slow on PostgreSQL's defaults
+    (docs/performance.md): compose sets the buffers and compressed full-page images."""
+    command = compose()["services"]["postgres"]["command"]
+    assert command[0] == "postgres"
+    settings = dict(item.split("=", 1) for item in command[2::2])
+    assert command[1::2] == ["-c"] * len(settings)
+    assert settings == {
+        "shared_buffers": "${POSTGRES_SHARED_BUFFERS:-1GB}",
+        "wal_compression": "lz4",
+        "max_wal_size": "4GB",
+    }
