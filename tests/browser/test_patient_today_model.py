@@ -29,7 +29,9 @@ def test_todays_model_decides_the_day_the_cards_and_the_minute_of_undo(
 ) -> None:
     page = open_phone()
     page.goto(f"{live_server.url}/app/")
-    page.wait_for_function("document.documentElement.dataset.ready === 'yes'")
+    # A function, not an expression: Playwright evals an expression's polling, which the
+    # app's Content-Security-Policy (script-src 'self') refuses.
+    page.wait_for_function("() => document.documentElement.dataset.ready === 'yes'")
     got = page.evaluate(
         """async (plan) => {
              const model = await import("/static/patientapp/js/today-model.js");
