@@ -24,7 +24,7 @@ from backend.adherence.dose_schedule import grace_ends_at
 from backend.adherence.models import PlanHold, ScheduledDose
 from backend.adherence.services.ledger import ledger_extend
 from backend.adherence.services.missed_doses import doses_mark_missed
-from backend.adherence.services.reminders import due_doses_claim
+from backend.adherence.services.reminders import _claim_portable, due_doses_claim
 from tests.factories.accounts import activated_patient
 from tests.factories.clients import client_for
 from tests.factories.plans import ADVANCED_KIT_EXON_9_CASE, TreatmentPlanFactory
@@ -498,6 +498,21 @@ def test_each_batch_of_a_run_starts_where_the_last_stopped(nurse, care_team):
         assert max(d.position for d in earlier) < min(d.position for d in later)
         assert "(due_at, id) >" in sql
     assert "(due_at, id) >" not in batches[0][1]
+
+
+def test_the_portable_claim_gives_positions_the_run_can_compare(nurse, care_team):
+    """make run's SQLite claim (no keyset there) still hands dose_reminders_enqueue positions
+    it can take the largest of, doses due at the same minute included."""
+    patients = [activated_patient(care_team=care_team, time_zone=MADRID) for _ in range(3)]
+    with time_machine.travel(local(DAY, "06:00"), tick=False):
+        for patient in patients:
+            TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date=DAY)
+    now = local(DAY, "08:00").astimezone(UTC)
+    with transaction.atomic():
+        claimed = _claim_portable(now, 10)
+        transaction.set_rollback(True)
+    assert len(claimed) == 3 and len({dose.due_at for dose in claimed}) == 1
+    assert max(dose.position for dose in claimed).id == max(str(dose.id) for dose in claimed)
 
 
 @pytest.mark.postgres

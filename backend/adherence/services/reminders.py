@@ -36,7 +36,7 @@ class ClaimedDose:
     due_at: datetime
     first_attempt: int
     next_attempt: int
-    id: Any = None  # the ledger row's (PostgreSQL's claim orders by due time, then id)
+    id: str = ""  # the ledger row's, as text (PostgreSQL's claim orders by due time, then id)
 
     @property
     def position(self) -> "ClaimPosition":
@@ -48,7 +48,7 @@ class ClaimPosition:
     """Where a run's claim stopped, in the claim's order (the index ledger_pending_due)."""
 
     due_at: datetime
-    id: Any
+    id: str
 
 
 def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
@@ -184,7 +184,9 @@ def _claim_portable(now: datetime, batch_size: int) -> list[ClaimedDose]:
             next_reminder_at=next_at, follow_ups_sent=next_attempt
         )
         claimed.append(
-            ClaimedDose(patient_id, user_id, day, slot, local_time, due_at, sent, next_attempt)
+            ClaimedDose(
+                patient_id, user_id, day, slot, local_time, due_at, sent, next_attempt, str(pk)
+            )
         )
     return claimed
 
