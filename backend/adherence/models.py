@@ -78,6 +78,11 @@ class PlanRevision(models.Model):
     dose_mg_per_day = models.PositiveSmallIntegerField()
     doses_per_day = models.PositiveSmallIntegerField()
     dose_times = models.JSONField(help_text='Local wall-clock times, e.g. ["08:00", "20:00"]')
+    # The tablets the patient has for this regimen (100 and/or 400 mg, docs/clinical-facts.md
+    # §2.6): the app shows each dose as tablets of these strengths.
+    tablet_strengths_mg = models.JSONField(
+        default=list, help_text="Tablet strengths dispensed, in mg, e.g. [100, 400]"
+    )
     reason = models.TextField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -92,6 +97,10 @@ class PlanRevision(models.Model):
 
     def __str__(self) -> str:
         return f"rev {self.number}: {self.dose_mg_per_day} mg from {self.effective_date}"
+
+    @property
+    def dose_mg_per_dose(self) -> int:
+        return self.dose_mg_per_day // self.doses_per_day
 
 
 class PlanHold(TimeStampedModel):

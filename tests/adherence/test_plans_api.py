@@ -399,6 +399,58 @@ def test_invalid_revisions(nurse_client, patient, revision, field):
     assert PlanRevision.objects.count() == 1
 
 
+def test_a_regimen_records_the_tablet_strengths(nurse_client, patient):
+    """Default: the strengths the fewest tablets use; a revision keeps the patient's tablets
+    while they can still make the dose; strengths that cannot make it are refused."""
+    body = create(nurse_client, patient).json()
+    assert body["revisions"][0]["tablet_strengths_mg"] == [400]
+    assert body["revisions"][0]["tablets_per_dose"] == [{"strength_mg": 400, "count": 1}]
+    refused = nurse_client.post(
+        plan_url(patient, "revisions/"),
+        {
+            "dose_mg_per_day": 300,
+            "dose_times": ["08:00"],
+            "reason": "Neutropenia.",
+            "tablet_strengths_mg": [400],
+        },
+        format="json",
+    )
+    assert refused.status_code == 400
+    error = refused.json()["errors"][0]
+    assert error["field"] == "tablet_strengths_mg" and "300 mg" in error["reason"]
+    assert PlanRevision.objects.count() == 1
+    reduced = nurse_client.post(
+        plan_url(patient, "revisions/"),
+        {"dose_mg_per_day": 300, "dose_times": ["08:00"], "reason": "Neutropenia."},
+        format="json",
+    )
+    assert reduced.status_code == 201, reduced.json()
+    assert reduced.json()["revisions"][1]["tablets_per_dose"] == [{"strength_mg": 100, "count": 3}]
+    back = nurse_client.post(
+        plan_url(patient, "revisions/"),
+        {"dose_mg_per_day": 400, "dose_times": ["08:00"], "reason": "Recovered."},
+        format="json",
+    )
+    # The patient now has 100 mg tablets, which make 400 mg too: kept, four of them.
+    assert back.json()["revisions"][2]["tablet_strengths_mg"] == [100]
+    assert back.json()["revisions"][2]["tablets_per_dose"] == [{"strength_mg": 100, "count": 4}]
+    both = nurse_client.post(
+        plan_url(patient, "revisions/"),
+        {
+            "dose_mg_per_day": 600,
+            "dose_times": ["08:00"],
+            "reason": "Progression.",
+            "tablet_strengths_mg": [400, 100],
+        },
+        format="json",
+    )
+    assert both.json()["revisions"][3]["tablet_strengths_mg"] == [100, 400]
+    assert both.json()["revisions"][3]["tablets_per_dose"] == [
+        {"strength_mg": 400, "count": 1},
+        {"strength_mg": 100, "count": 2},
+    ]
+
+
 def test_stopped_plan_cannot_be_changed(nurse_client, patient):
     create(nurse_client, patient)
     nurse_client.post(plan_url(patient, "stop/"), {"reason": "Patient's decision."})

@@ -1,9 +1,10 @@
 """HTTP edge for treatment plans and for the guideline recommendation they start from."""
 
+from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -17,9 +18,10 @@ from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import CaseInvalid
+from backend.guidelines.tablets import tablets_for_dose
 
 from ..guideline import guideline_recommendation
-from ..models import TreatmentPlan
+from ..models import PlanRevision, TreatmentPlan
 from ..selectors.plans import (
     PlanSummary,
     plan_current,
@@ -57,7 +59,23 @@ class GuidelineRecommendationView(APIView):
             raise ValidationError({error.field: [error.reason]}) from None
 
 
+def tablet_strengths_input() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=1,
+        max_length=2,
+        required=False,
+        help_text="The tablet strengths the patient has, in mg (100, 400); default: those the "
+        "fewest tablets of a dose use.",
+    )
+
+
 # ---------------------------------------------------------------- plan output
+
+
+class TabletCountOutput(serializers.Serializer):
+    strength_mg = serializers.IntegerField()
+    count = serializers.IntegerField()
 
 
 class RevisionOutput(serializers.Serializer):
@@ -66,9 +84,18 @@ class RevisionOutput(serializers.Serializer):
     dose_mg_per_day = serializers.IntegerField()
     doses_per_day = serializers.IntegerField()
     dose_times = serializers.ListField(child=serializers.CharField())
+    tablet_strengths_mg = serializers.ListField(child=serializers.IntegerField())
+    tablets_per_dose = serializers.SerializerMethodField(
+        help_text="One dose as tablets of the regimen's strengths (empty if they cannot make it)."
+    )
     reason = serializers.CharField()
     created_by = serializers.CharField(source="created_by.username")
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(TabletCountOutput(many=True))
+    def get_tablets_per_dose(self, revision: PlanRevision) -> list[dict[str, int]]:
+        tablets = tablets_for_dose(revision.dose_mg_per_dose, revision.tablet_strengths_mg)
+        return [asdict(count) for count in tablets or ()]
 
 
 class HoldOutput(serializers.Serializer):
@@ -161,6 +188,7 @@ class PlanCreateInput(StrictInputSerializer):
         help_text='Local times, one per daily dose, e.g. ["08:00"] or ["08:00", "20:00"].',
     )
     override = OverrideInput(required=False, allow_null=True)
+    tablet_strengths_mg = tablet_strengths_input()
 
     def validate_case(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -186,6 +214,7 @@ class RevisionInput(StrictInputSerializer):
     )
     effective_date = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=2000)
+    tablet_strengths_mg = tablet_strengths_input()
 
 
 class CaseUpdateInput(StrictInputSerializer):
@@ -240,6 +269,7 @@ class PatientPlansView(APIView):
             case=data["case"],
             dose_times=data["dose_times"],
             override=dict(data["override"]) if data.get("override") else None,
+            tablet_strengths_mg=data.get("tablet_strengths_mg"),
         )
         return _plan_response(plan, status.HTTP_201_CREATED)
 
@@ -303,6 +333,7 @@ class PlanRevisionsView(APIView):
             dose_times=data["dose_times"],
             effective_date=data.get("effective_date"),
             reason=data["reason"],
+            tablet_strengths_mg=data.get("tablet_strengths_mg"),
         )
         return _plan_response(plan, status.HTTP_201_CREATED)
 

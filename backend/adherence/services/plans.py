@@ -15,6 +15,7 @@ from backend.audit.services import audit_record
 from backend.common.errors import Conflict, ServiceValidationError
 from backend.guidelines import CaseInvalid, add_calendar_months, doses_per_day
 from backend.guidelines.rules import DOSES_PER_DAY
+from backend.guidelines.tablets import default_tablet_strengths, tablet_strengths_problem
 
 from ..exposure import DateSpan
 from ..guideline import guideline_recommendation
@@ -38,6 +39,7 @@ def plan_create(
     case: dict[str, Any],
     dose_times: list[str],
     override: dict[str, Any] | None = None,
+    tablet_strengths_mg: list[int] | None = None,
 ) -> TreatmentPlan:
     """Turn a clinical case into the patient's active plan. The guideline's recommendation is
     kept with its version; a clinician's override is kept beside it with its reason."""
@@ -66,6 +68,7 @@ def plan_create(
             "An adjuvant plan needs a duration; the guideline suggests none for this case.",
         )
     times = checked_dose_times(dose_times, per_day, field="dose_times")
+    strengths = checked_tablet_strengths(tablet_strengths_mg, dose // per_day)
     start = date.fromisoformat(str(case["start_date"]))
     end = add_calendar_months(start, duration) if duration is not None else None
 
@@ -99,6 +102,7 @@ def plan_create(
             dose_mg_per_day=dose,
             doses_per_day=per_day,
             dose_times=times,
+            tablet_strengths_mg=strengths,
             reason=(override or {}).get("reason") or "Starting dose as recommended.",
             created_by=created_by,
         )
@@ -279,6 +283,7 @@ def plan_revise(
     reason: str,
     doses_per_day_count: int | None = None,
     effective_date: date | None = None,
+    tablet_strengths_mg: list[int] | None = None,
 ) -> PlanRevision:
     """A dose change from effective_date on (default: the patient's today). Kept as history."""
     reason = reason.strip()
@@ -293,6 +298,9 @@ def plan_revise(
     if per_day not in (1, 2):
         raise ServiceValidationError("doses_per_day", "Must be 1 or 2.")
     times = checked_dose_times(dose_times, per_day, field="dose_times")
+    per_dose = dose_mg_per_day // per_day
+    if tablet_strengths_mg is not None:
+        checked_tablet_strengths(tablet_strengths_mg, per_dose)
     with transaction.atomic():
         plan = _active_plan_for_update(plan)
         effective = effective_date or max(patient_local_today(plan.patient), plan.start_date)
@@ -304,6 +312,11 @@ def plan_revise(
                 "effective_date",
                 f"Must not be before the latest change ({latest.effective_date.isoformat()}).",
             )
+        if tablet_strengths_mg is None and not tablet_strengths_problem(
+            latest.tablet_strengths_mg, per_dose
+        ):
+            tablet_strengths_mg = latest.tablet_strengths_mg  # the tablets the patient has
+        strengths = checked_tablet_strengths(tablet_strengths_mg, per_dose)
         revision = PlanRevision.objects.create(
             plan=plan,
             number=latest.number + 1,
@@ -311,6 +324,7 @@ def plan_revise(
             dose_mg_per_day=dose_mg_per_day,
             doses_per_day=per_day,
             dose_times=times,
+            tablet_strengths_mg=strengths,
             reason=reason,
             created_by=created_by,
         )
@@ -327,6 +341,17 @@ def plan_revise(
             },
         )
     return revision
+
+
+def checked_tablet_strengths(strengths_mg: list[int] | None, dose_mg_per_dose: int) -> list[int]:
+    """The regimen's tablet strengths, ascending: those given, or when none are, those the
+    fewest tablets of a dose use (docs/clinical-facts.md §2.6)."""
+    if strengths_mg is None:
+        return list(default_tablet_strengths(dose_mg_per_dose))
+    problem = tablet_strengths_problem(strengths_mg, dose_mg_per_dose)
+    if problem is not None:
+        raise ServiceValidationError("tablet_strengths_mg", problem)
+    return sorted(strengths_mg)
 
 
 def plan_case_update(
