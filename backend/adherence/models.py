@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from backend.common.models import TimeStampedModel
+from backend.guidelines.tablets import TabletCount, tablets_for_dose
 
 
 class PlanStatus(models.TextChoices):
@@ -101,6 +102,12 @@ class PlanRevision(models.Model):
     @property
     def dose_mg_per_dose(self) -> int:
         return self.dose_mg_per_day // self.doses_per_day
+
+    @property
+    def tablets_per_dose(self) -> tuple[TabletCount, ...]:
+        """One dose as tablets of the strengths the patient has; empty if they cannot make it
+        (the plan services refuse such a regimen)."""
+        return tablets_for_dose(self.dose_mg_per_dose, self.tablet_strengths_mg) or ()
 
 
 class PlanHold(TimeStampedModel):

@@ -21,6 +21,7 @@ from backend.guidelines.labs import (
     TESTS,
     ULN_REQUIRED,
 )
+from backend.guidelines.tablets import TABLET_STRENGTHS_MG
 from backend.labs import units
 from backend.labs.models import LabTest
 
@@ -473,6 +474,20 @@ class DoseTimesMixin:
         return "dose_time_2" if service_field == "dose_times.1" else "dose_time_1"
 
 
+def _tablet_strengths() -> forms.TypedMultipleChoiceField:
+    """Which tablets the patient has (docs/clinical-facts.md §2.6); none ticked: the service
+    takes those the fewest tablets of the dose use (a dose change keeps the patient's own
+    while they can still make it)."""
+    return forms.TypedMultipleChoiceField(
+        label="Tablets the patient has",
+        choices=[(strength, f"{strength} mg tablets") for strength in TABLET_STRENGTHS_MG],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: the fewest tablets for the dose.",
+    )
+
+
 def _dose_time(label: str, required: bool) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -536,6 +551,7 @@ class PlanCreateForm(DoseTimesMixin, forms.Form):
     override_reason = _reason_field("Reason for departing from the guideline", required=False)
     dose_time_1 = _dose_time("First dose time", required=True)
     dose_time_2 = _dose_time("Second dose time (twice-a-day doses only)", required=False)
+    tablet_strengths_mg = _tablet_strengths()
 
     def __init__(self, *args: Any, dose_levels: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -589,7 +605,10 @@ class PlanCreateForm(DoseTimesMixin, forms.Form):
             return field if field in self.fields else "override_reason"
         if name.startswith("dose_times"):
             return self.dose_time_field(name)
-        return None
+        return name if name == "tablet_strengths_mg" else None
+
+    def tablet_strengths(self) -> list[int] | None:
+        return self.cleaned_data.get("tablet_strengths_mg") or None
 
 
 class PlanRevisionForm(DoseTimesMixin, forms.Form):
@@ -602,6 +621,7 @@ class PlanRevisionForm(DoseTimesMixin, forms.Form):
     effective_date = BoundedDateField(
         label="From", required=False, widget=_date_widget(), help_text="Empty: today."
     )
+    tablet_strengths_mg = _tablet_strengths()
     reason = _reason_field()
 
     def __init__(self, *args: Any, dose_choices: list[tuple[int, str]], **kwargs: Any) -> None:

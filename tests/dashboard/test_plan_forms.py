@@ -90,8 +90,10 @@ def test_a_nurse_makes_the_plan_the_guideline_suggests(nurse_browser, nurse, pat
     assert plan.case["size_cm"] == 7 and plan.case["rupture"] is False
     revision = plan.revisions.get()
     assert (revision.dose_mg_per_day, revision.dose_times) == (400, ["08:00"])
+    assert revision.tablet_strengths_mg == [400]  # none ticked: the fewest tablets for 400 mg
     page = text(nurse_browser.get(url(patient)))
     assert "400 mg/day" in page and "Change the dose" in page and "Make a plan" not in page
+    assert "<dt>A dose as tablets</dt><dd>1 \u00d7 400 mg</dd>" in page
     # With an active plan the form sends the nurse back to it.
     assert nurse_browser.get(url(patient, "plan/new/")).status_code == 302
 
@@ -238,6 +240,28 @@ def test_a_dose_change_is_a_revision_with_who_and_why_made_once(
     )
     assert latest.effective_date == patient_local_today(patient)
     assert "300 mg/day" in text(nurse_browser.get(url(patient)))
+    assert "<dd>3 \u00d7 100 mg</dd>" in text(nurse_browser.get(url(patient)))
+
+
+def test_the_dose_form_records_the_tablets_the_patient_has(nurse_browser, patient, plan):
+    form = text(nurse_browser.get(url(patient, "plan/dose/")))
+    assert "<legend>Tablets the patient has</legend>" in form and "100 mg tablets" in form
+    sent = {"dose_mg_per_day": "300", "dose_time_1": "09:00", "reason": "Grade 3 rash."}
+    both = nurse_browser.post(
+        url(patient, "plan/dose/"), {**sent, "tablet_strengths_mg": ["100", "400"]}
+    )
+    assert both.status_code == 302
+    assert plan.revisions.get(number=2).tablet_strengths_mg == [100, 400]
+    assert "<dd>3 \u00d7 100 mg</dd>" in text(nurse_browser.get(url(patient)))
+
+
+def test_tablets_that_cannot_make_the_dose_are_refused_on_their_field(nurse_browser, patient, plan):
+    sent = {"dose_mg_per_day": "300", "dose_time_1": "09:00", "reason": "Rash."}
+    errors = errors_of(
+        nurse_browser.post(url(patient, "plan/dose/"), {**sent, "tablet_strengths_mg": "400"})
+    )
+    assert "300 mg dose cannot be made from 400 mg tablets" in errors["tablet_strengths_mg"]
+    assert plan.revisions.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import CaseInvalid
-from backend.guidelines.tablets import tablets_for_dose
 
 from ..guideline import guideline_recommendation
 from ..models import PlanRevision, TreatmentPlan
@@ -94,8 +93,7 @@ class RevisionOutput(serializers.Serializer):
 
     @extend_schema_field(TabletCountOutput(many=True))
     def get_tablets_per_dose(self, revision: PlanRevision) -> list[dict[str, int]]:
-        tablets = tablets_for_dose(revision.dose_mg_per_dose, revision.tablet_strengths_mg)
-        return [asdict(count) for count in tablets or ()]
+        return [asdict(count) for count in revision.tablets_per_dose]
 
 
 class HoldOutput(serializers.Serializer):

@@ -197,6 +197,7 @@ def plan_new(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
                     case=form.case(),
                     dose_times=form.dose_times(),
                     override=form.override(),
+                    tablet_strengths_mg=form.tablet_strengths(),
                 )
             except ServiceValidationError as error:  # a Conflict too (an active plan exists)
                 if _same_plan_just_made(request, patient, form.case()):
@@ -305,6 +306,7 @@ def plan_dose(request: StaffRequest, patient_id: uuid.UUID) -> HttpResponse:
                         dose_times=form.dose_times(),
                         reason=values["reason"],
                         effective_date=values["effective_date"],
+                        tablet_strengths_mg=values.get("tablet_strengths_mg") or None,
                     )
         except ServiceValidationError as error:
             _refused(form, error)
