@@ -472,3 +472,14 @@ def test_push_js_loads_the_vendored_sdk_only_by_dynamic_import() -> None:
         "../vendor/firebase-13.2.0/firebase-app.js",
         "../vendor/firebase-13.2.0/firebase-messaging.js",
     ]
+
+
+def test_config_gives_the_due_cards_late_and_early_thresholds(web, settings) -> None:
+    """Today's due card reads DOSE_LATE_AFTER_MINUTES and the DESIGN setting
+    DOSE_EARLY_CONFIRM_HOURS (§2.6) from the server, offline too (the config is kept)."""
+    body = web.get("/app/config.json").json()
+    assert (body["dose_late_after_minutes"], body["dose_early_confirm_hours"]) == (120, 2)
+    settings.DOSE_EARLY_CONFIRM_HOURS = 5
+    settings.DOSE_LATE_AFTER_MINUTES = 30
+    body = web.get("/app/config.json").json()
+    assert (body["dose_late_after_minutes"], body["dose_early_confirm_hours"]) == (30, 5)

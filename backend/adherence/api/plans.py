@@ -1,6 +1,5 @@
 """HTTP edge for treatment plans and for the guideline recommendation they start from."""
 
-from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +17,6 @@ from backend.api.requests import AuthenticatedRequest
 from backend.api.serializers import StrictInputSerializer
 from backend.audit.services import audit_record_patient_reads
 from backend.guidelines import CaseInvalid
-from backend.guidelines.tablets import tablets_for_dose
 
 from ..guideline import guideline_recommendation
 from ..models import PlanRevision, TreatmentPlan
@@ -28,6 +26,7 @@ from ..selectors.plans import (
     plan_hold_of_plan,
     plan_summary,
     plans_of_patient,
+    revision_tablets_per_dose,
 )
 from ..services import plans as plan_services
 
@@ -94,8 +93,7 @@ class RevisionOutput(serializers.Serializer):
 
     @extend_schema_field(TabletCountOutput(many=True))
     def get_tablets_per_dose(self, revision: PlanRevision) -> list[dict[str, int]]:
-        tablets = tablets_for_dose(revision.dose_mg_per_dose, revision.tablet_strengths_mg)
-        return [asdict(count) for count in tablets or ()]
+        return revision_tablets_per_dose(revision)
 
 
 class HoldOutput(serializers.Serializer):

@@ -11,6 +11,7 @@ from backend.accounts.models import Patient
 from backend.accounts.selectors import patient_local_today, patient_time_zone_at
 from backend.common.time import local_date
 from backend.guidelines.symptoms import SOURCES
+from backend.guidelines.tablets import tablets_for_dose
 
 from ..exposure import DateSpan, Exposure, plan_exposure
 from ..models import PlanHold, PlanRevision, PlanStatus, TreatmentPlan
@@ -39,6 +40,13 @@ def plans_of_patient(patient: Patient) -> list[TreatmentPlan]:
         .order_by("-start_date", "-created_at")
         .prefetch_related("revisions", "holds")
     )
+
+
+def revision_tablets_per_dose(revision: PlanRevision) -> list[dict[str, int]]:
+    """One dose of the regimen as tablets of the strengths it records, largest first
+    ({strength_mg, count}; empty if they cannot make it), as the patient app shows it (§2.6)."""
+    tablets = tablets_for_dose(revision.dose_mg_per_dose, revision.tablet_strengths_mg)
+    return [{"strength_mg": t.strength_mg, "count": t.count} for t in tablets or ()]
 
 
 def plan_hold_of_plan(plan: TreatmentPlan, hold_id: int) -> PlanHold | None:
