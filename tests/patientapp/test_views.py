@@ -247,6 +247,9 @@ DYNAMIC_KEYS = {
     "mark": STATUSES,
     "skip": ["side_effects", "forgot", "ran_out", "travel", "other"],
     "dose.announce": ["sent", "waiting", "rejected"],
+    # Today's due card (screens/today.js): its state's words, and what a change announces.
+    "due.state": ["upcoming", "due", "late", "skip"],
+    "due.announce": ["due", "late", "skip"],
     "symptoms.announce": ["sent", "waiting", "rejected"],
     "reminders.state": ["not_configured", "unsupported", "blocked", "ready", "on"],
     "reminders.result": ["not_configured", "unsupported", "blocked", "failed", "on"],

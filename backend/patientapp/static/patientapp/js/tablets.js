@@ -56,10 +56,8 @@ export function tabletWords(tablets, doseMg) {
   if (!tablets || !tablets.length) return t("due.amount_mg", { mg: formatNumber(doseMg) });
   if (tablets.length === 1) {
     const [{ strength_mg: mg, count }] = tablets;
-    return t(count === 1 ? "due.tablet_one" : "due.tablet_other", {
-      count: formatNumber(count),
-      mg: formatNumber(mg),
-    });
+    const params = { count: formatNumber(count), mg: formatNumber(mg) };
+    return count === 1 ? t("due.tablet_one", params) : t("due.tablet_other", params);
   }
   return tablets
     .map(({ strength_mg: mg, count }) =>

@@ -86,9 +86,13 @@ export function mountHistory(container, monthArg) {
     let doses = [...monthDoses];
     let streak = currentStreak(dayFigures(doses, today));
     let earlier = today.slice(0, 7);
+    // Not before the kept plan's start: nothing to count there (and nothing read for it).
+    const plan = await peek("plan").catch(() => null);
+    const start = (plan && plan.start_date) || "";
     for (let months = 0; months < 12 && streak.open; months += 1) {
       earlier = addMonths(earlier, -1);
       const { first, last } = monthBounds(earlier);
+      if (last < start) break;
       const result = await read(`doses:${earlier}`, `me/doses/?from=${first}&to=${last}`).catch(
         () => null,
       );
@@ -456,17 +460,7 @@ export function mountHistory(container, monthArg) {
             h("p", {}, t("motivation.days_label")),
           ]
         : h("p", { id: "days-taken" }, t("motivation.no_days")),
-      streak === null
-        ? null
-        : h(
-            "p",
-            { id: "streak" },
-            streak
-              ? t(streak === 1 ? "motivation.streak_one" : "motivation.streak_other", {
-                  count: formatNumber(streak),
-                })
-              : t("motivation.streak_none"),
-          ),
+      streak === null ? null : h("p", { id: "streak" }, streakWords(streak)),
       rows.length
         ? h(
             "figure",
@@ -496,6 +490,13 @@ export function mountHistory(container, monthArg) {
           )
         : null,
     );
+  }
+
+  /** "7 days in a row with every dose taken"; with none yet, a kind word for the next one. */
+  function streakWords(count) {
+    if (!count) return t("motivation.streak_none");
+    const params = { count: formatNumber(count) };
+    return count === 1 ? t("motivation.streak_one", params) : t("motivation.streak_other", params);
   }
 
   function reportCard(report, catalogue, extra) {

@@ -315,7 +315,7 @@ export function mountToday(container) {
         "ul",
         {
           class: running && now.due ? "doses doses-others" : "doses",
-          "aria-label": t(running && now.due ? "due.others_label" : "today.doses_label"),
+          "aria-label": running && now.due ? t("due.others_label") : t("today.doses_label"),
         },
         (running ? now.others : today.doses).map((dose) => doseCard(dose, null)),
       ),
@@ -366,7 +366,7 @@ export function mountToday(container) {
     if (due.state === "skip")
       advice = notice("warning", h("p", { class: "late-advice" }, t("due.skip")));
     return [
-      h("p", { class: "due-kicker" }, t(`due.kicker_${due.state}`)),
+      h("p", { class: "due-kicker" }, t(`due.state_${due.state}`)),
       h("p", { class: "due-amount" }, tabletWords(plan.tablets_per_dose, perDose)),
       plan.tablets_per_dose && plan.tablets_per_dose.length > 1
         ? h("p", { class: "due-mg" }, t("due.per_dose", { mg: formatNumber(perDose) }))
