@@ -2,6 +2,8 @@
 // History: a month calendar of doses (GET me/doses/?from=&to=) and the symptoms reported
 // (GET me/side-effects/), with what is still waiting in the outbox. A day within the backfill
 // window is a button: its panel logs, changes or undoes that day's doses (js/corrections.js).
+// Above the calendar, "your month" (issue 22, motivation without blame): the days with every
+// dose taken, the current run of them and a bar a day, from the same rows (js/motivation.js).
 
 import {
   backfillDays,

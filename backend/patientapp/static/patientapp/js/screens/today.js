@@ -111,7 +111,8 @@ function rejectedDetail(item, onDismiss) {
 }
 
 /** A pending dose's actions: "Taken" (now), "Taken earlier" (a time) and "Skip" (a
- *  reason); `logDose(dose, fields)` queues the log once the form is valid. */
+ *  reason); `logDose(dose, fields, earlierTime)` takes the log once the form is valid (it asks
+ *  first when the time is more than DOSE_EARLY_CONFIRM_HOURS before the dose's). */
 function doseActions(dose, titleId, zone, logDose) {
   const earlier = h("input", {
     type: "time",
