@@ -132,6 +132,10 @@ def config(request: HttpRequest) -> JsonResponse:
         "default_language": shell_parts.DEFAULT_LANGUAGE,
         # How many days back a dose may be logged or corrected (History's tappable days).
         "dose_backfill_days": settings.DOSE_BACKFILL_DAYS,
+        # Today's due card: a dose this long past its time is late (the server's taken_late),
+        # and one logged more than this many hours early asks "take it now?" (§2.6, DESIGN).
+        "dose_late_after_minutes": settings.DOSE_LATE_AFTER_MINUTES,
+        "dose_early_confirm_hours": settings.DOSE_EARLY_CONFIRM_HOURS,
         "push": {
             "configured": shell_parts.push_configured(),
             "firebase": settings.PATIENT_APP_FIREBASE_CONFIG or {},

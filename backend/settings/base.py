@@ -343,6 +343,9 @@ DOSE_MISSED_GRACE_HOURS = env.int("DOSE_MISSED_GRACE_HOURS", default=6)
 DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
 # A taken_at this long before the dose's own time is a wrong day, not an early dose.
 DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
+# DESIGN (docs/clinical-facts.md §2.6): the patient app asks "take it now?" before storing a
+# dose logged more than this many hours before its time (the label names no number).
+DOSE_EARLY_CONFIRM_HOURS = env.int("DOSE_EARLY_CONFIRM_HOURS", default=2)
 # The dose ledger (adherence.ScheduledDose) holds each plan's doses up to this many days past
 # the patient's today; a daily job moves the horizon on.
 LEDGER_HORIZON_DAYS = env.int("LEDGER_HORIZON_DAYS", default=35)

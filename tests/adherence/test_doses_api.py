@@ -435,3 +435,43 @@ def test_a_day_two_plans_cover_belongs_wholly_to_the_later_plan(nurse, patient, 
         format="json",
     )
     assert logged.status_code == 201
+
+
+# ------------------------------------------------------------------ the due card's amount
+
+
+@pytest.mark.parametrize(
+    ("override", "strengths", "per_dose", "tablets"),
+    [
+        (None, None, 400, [{"strength_mg": 400, "count": 1}]),
+        (None, [100], 400, [{"strength_mg": 100, "count": 4}]),
+        (
+            {"dose_mg_per_day": 600, "reason": "prescriber's dose"},
+            [100, 400],
+            600,
+            [{"strength_mg": 400, "count": 1}, {"strength_mg": 100, "count": 2}],
+        ),
+        (
+            {"dose_mg_per_day": 800, "reason": "prescriber's dose"},
+            None,
+            400,  # 800 mg a day is 400 mg twice (§2.6)
+            [{"strength_mg": 400, "count": 1}],
+        ),
+    ],
+)
+def test_today_gives_one_dose_as_tablets_of_the_plans_strengths(
+    nurse, patient, override, strengths, per_dose, tablets
+):
+    """The due card's amount comes from the server (docs/clinical-facts.md §2.6)."""
+    TreatmentPlanFactory.create(
+        patient=patient,
+        created_by=nurse,
+        case=CASE,
+        override=override,
+        dose_times=("08:00", "20:00")[: (override or {}).get("dose_mg_per_day", 400) // per_dose],
+        tablet_strengths_mg=strengths,
+    )
+    plan = client_for(patient.user).get("/api/v1/me/today/").json()["plan"]
+    assert plan["dose_mg_per_dose"] == per_dose
+    assert plan["tablets_per_dose"] == tablets
+    assert sorted(plan["tablet_strengths_mg"]) == sorted(strengths or [400])

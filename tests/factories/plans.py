@@ -46,6 +46,7 @@ class TreatmentPlanFactory(factory.Factory[TreatmentPlan]):
     start_date = factory.LazyAttribute(lambda plan: plan.case.get("start_date", DEFAULT_START))
     dose_times: Sequence[str] = ("08:00",)
     override: dict[str, Any] | None = None
+    tablet_strengths_mg: Sequence[int] | None = None
 
     @classmethod
     def _create(cls, model_class: type[TreatmentPlan], *args: Any, **fields: Any) -> TreatmentPlan:
@@ -55,6 +56,9 @@ class TreatmentPlanFactory(factory.Factory[TreatmentPlan]):
             case={**fields["case"], "start_date": str(fields["start_date"])},
             dose_times=list(fields["dose_times"]),
             override=fields["override"],
+            tablet_strengths_mg=(
+                list(fields["tablet_strengths_mg"]) if fields["tablet_strengths_mg"] else None
+            ),
         )
         # As stored (the ledger's writes are on the row, not on the service's instance).
         return model_class.objects.get(pk=plan.pk)

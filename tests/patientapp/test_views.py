@@ -247,6 +247,9 @@ DYNAMIC_KEYS = {
     "mark": STATUSES,
     "skip": ["side_effects", "forgot", "ran_out", "travel", "other"],
     "dose.announce": ["sent", "waiting", "rejected"],
+    # Today's due card (screens/today.js): its state's words, and what a change announces.
+    "due.state": ["upcoming", "due", "late", "skip"],
+    "due.announce": ["due", "late", "skip"],
     "symptoms.announce": ["sent", "waiting", "rejected"],
     "reminders.state": ["not_configured", "unsupported", "blocked", "ready", "on"],
     "reminders.result": ["not_configured", "unsupported", "blocked", "failed", "on"],
@@ -472,3 +475,14 @@ def test_push_js_loads_the_vendored_sdk_only_by_dynamic_import() -> None:
         "../vendor/firebase-13.2.0/firebase-app.js",
         "../vendor/firebase-13.2.0/firebase-messaging.js",
     ]
+
+
+def test_config_gives_the_due_cards_late_and_early_thresholds(web, settings) -> None:
+    """Today's due card reads DOSE_LATE_AFTER_MINUTES and the DESIGN setting
+    DOSE_EARLY_CONFIRM_HOURS (§2.6) from the server, offline too (the config is kept)."""
+    body = web.get("/app/config.json").json()
+    assert (body["dose_late_after_minutes"], body["dose_early_confirm_hours"]) == (120, 2)
+    settings.DOSE_EARLY_CONFIRM_HOURS = 5
+    settings.DOSE_LATE_AFTER_MINUTES = 30
+    body = web.get("/app/config.json").json()
+    assert (body["dose_late_after_minutes"], body["dose_early_confirm_hours"]) == (30, 5)

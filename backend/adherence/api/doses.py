@@ -32,8 +32,9 @@ from ..selectors.doses import (
     patient_adherence,
     patient_dose_row,
 )
-from ..selectors.plans import plan_current, plan_summary
+from ..selectors.plans import plan_current, plan_summary, revision_tablets_per_dose
 from ..services import dose_logs
+from .plans import TabletCountOutput
 
 # ---------------------------------------------------------------- shapes
 
@@ -124,6 +125,13 @@ class TodayPlanOutput(serializers.Serializer):
     total_days = serializers.IntegerField(allow_null=True)
     planned_end_date = serializers.DateField(allow_null=True)
     dose_mg_per_day = serializers.IntegerField()
+    dose_mg_per_dose = serializers.IntegerField()
+    tablet_strengths_mg = serializers.ListField(child=serializers.IntegerField())
+    tablets_per_dose = TabletCountOutput(
+        many=True,
+        help_text="One dose as tablets of the regimen's strengths, largest first (empty if "
+        "they cannot make it): what the due card shows (docs/clinical-facts.md §2.6).",
+    )
 
 
 class TodayOutput(serializers.Serializer):
@@ -237,6 +245,9 @@ class MyTodayView(APIView):
                 "total_days": summary.total_days,
                 "planned_end_date": summary.plan.planned_end_date,
                 "dose_mg_per_day": summary.current_revision.dose_mg_per_day,
+                "dose_mg_per_dose": summary.current_revision.dose_mg_per_dose,
+                "tablet_strengths_mg": list(summary.current_revision.tablet_strengths_mg),
+                "tablets_per_dose": revision_tablets_per_dose(summary.current_revision),
             }
         body = {
             "date": today,

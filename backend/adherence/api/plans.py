@@ -1,6 +1,5 @@
 """HTTP edge for treatment plans and for the guideline recommendation they start from."""
 
-from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +26,7 @@ from ..selectors.plans import (
     plan_hold_of_plan,
     plan_summary,
     plans_of_patient,
+    revision_tablets_per_dose,
 )
 from ..services import plans as plan_services
 
@@ -93,7 +93,7 @@ class RevisionOutput(serializers.Serializer):
 
     @extend_schema_field(TabletCountOutput(many=True))
     def get_tablets_per_dose(self, revision: PlanRevision) -> list[dict[str, int]]:
-        return [asdict(count) for count in revision.tablets_per_dose]
+        return revision_tablets_per_dose(revision)
 
 
 class HoldOutput(serializers.Serializer):

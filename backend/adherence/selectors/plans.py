@@ -41,6 +41,12 @@ def plans_of_patient(patient: Patient) -> list[TreatmentPlan]:
     )
 
 
+def revision_tablets_per_dose(revision: PlanRevision) -> list[dict[str, int]]:
+    """One dose of the regimen as tablets of the strengths it records, largest first
+    ({strength_mg, count}; empty if they cannot make it), as the patient app shows it (§2.6)."""
+    return [{"strength_mg": t.strength_mg, "count": t.count} for t in revision.tablets_per_dose]
+
+
 def plan_hold_of_plan(plan: TreatmentPlan, hold_id: int) -> PlanHold | None:
     return PlanHold.objects.filter(plan=plan, pk=hold_id).first()
 

@@ -4,6 +4,7 @@
 // day, its times in order as slots 1, 2..., held days marked), so the patient can still log
 // today's doses; the server checks each one when it arrives.
 
+import { tabletsForDose } from "./tablets.js";
 import { daysBetween } from "./time.js";
 
 function revisionOn(plan, date) {
@@ -32,6 +33,9 @@ export function planOn(plan, date) {
   if (state === "active" && heldOn(plan, date)) state = "on_hold";
   const started = date >= plan.start_date;
   const revision = revisionOn(plan, date);
+  const perDay = Number(revision ? revision.dose_mg_per_day : plan.dose_mg_per_day);
+  const perDose = revision ? Math.floor(perDay / revision.dose_times.length) : perDay;
+  const strengths = (revision && revision.tablet_strengths_mg) || [];
   return {
     id: plan.id,
     state,
@@ -39,6 +43,10 @@ export function planOn(plan, date) {
     total_days: plan.total_days,
     planned_end_date: plan.planned_end_date,
     dose_mg_per_day: revision ? revision.dose_mg_per_day : plan.dose_mg_per_day,
+    // One dose as tablets, worked out from the kept regimen as the server does (§2.6).
+    dose_mg_per_dose: perDose,
+    tablet_strengths_mg: strengths,
+    tablets_per_dose: tabletsForDose(perDose, strengths) || [],
   };
 }
 

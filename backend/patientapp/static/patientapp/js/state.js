@@ -12,6 +12,8 @@
  * @property {string} version
  * @property {{configured: boolean, vapid_key?: string, firebase?: object}} push
  * @property {number} [dose_backfill_days]
+ * @property {number} [dose_late_after_minutes]
+ * @property {number} [dose_early_confirm_hours]
  */
 /** The signed-in user (auth/login/'s answer, GET me/).
  * @typedef {object} User

@@ -6,6 +6,7 @@
 import { LOGGED, UNDO_SECONDS, effectiveDose, logDetail, waitingWords } from "./corrections.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { dosesOn, holdOn, planOn } from "./plan.js";
+import { state } from "./state.js";
 import { addDays, instantOf, localDate, localTime } from "./time.js";
 
 /** The day to show from me/today/ (`result`, fresh or kept) and the kept plan: on a phone
@@ -168,4 +169,100 @@ export function itemSlot(item) {
  */
 export function anyTaken(doses) {
   return doses.some((dose) => ["taken", "taken_late"].includes(dose.status));
+}
+
+// ---------------------------------------------------------------- what to do now (issue 22)
+
+/** The server's thresholds from /app/config.json (kept for offline), with its defaults. */
+export const lateAfterMinutes = () => state.config.dose_late_after_minutes ?? 120;
+export const earlyConfirmHours = () => state.config.dose_early_confirm_hours ?? 2;
+
+/** What Today puts first (dueModel).
+ * @typedef {object} DueNow
+ * @property {import("./types.js").Dose | null} due the dose to take now or next
+ * @property {"upcoming" | "due" | "late" | "skip" | null} state
+ * @property {Date | null} next the next dose time after now (today's, else `nextDayFirst`)
+ * @property {import("./types.js").Dose[]} others the rest of the day's doses, in order
+ */
+
+/** The dose that is due: of the doses not yet logged, the latest whose time has come (the
+ *  label: when it is time for the next dose, the earlier one is skipped), else the first still
+ *  to come; its state (upcoming, due, late: past the server's late threshold, skip); the next
+ *  dose time for the countdown; the other doses in the day's order.
+ * @param {import("./types.js").Dose[]} doses
+ * @param {import("./types.js").OutboxItem[]} outbox
+ * @param {string} zone
+ * @param {Date} now
+ * @param {Date | null} [nextDayFirst] the first dose time of the next day, if known
+ * @returns {DueNow}
+ */
+export function dueModel(doses, outbox, zone, now, nextDayFirst = null) {
+  const open = doses.filter((dose) => doseCardModel(dose, outbox).status === "pending");
+  const passed = open.filter((dose) => instantOf(dose.date, dose.local_time, zone) <= now);
+  const coming = open.filter((dose) => instantOf(dose.date, dose.local_time, zone) > now);
+  const due = passed.length ? passed[passed.length - 1] : coming[0] || null;
+  const later = doses
+    .map((dose) => instantOf(dose.date, dose.local_time, zone))
+    .filter((at) => at > now);
+  return {
+    due,
+    state: due ? doseAdvice(due, doses, zone, now) || "due" : null,
+    next: later.length ? later[0] : nextDayFirst,
+    others: doses.filter((dose) => dose !== due),
+  };
+}
+
+/** What a dose not yet logged calls for now: "upcoming" before its time, "skip" once a later
+ *  dose's time has come (the label: if it is nearly time for the next dose, skip the missed
+ *  one; never two doses together), "late" past the late threshold (take it as soon as
+ *  remembered), else null (due now).
+ * @param {import("./types.js").Dose} dose
+ * @param {import("./types.js").Dose[]} doses the day's doses
+ * @param {string} zone
+ * @param {Date} now
+ * @returns {"upcoming" | "late" | "skip" | null}
+ */
+export function doseAdvice(dose, doses, zone, now) {
+  const at = instantOf(dose.date, dose.local_time, zone);
+  if (at > now) return "upcoming";
+  const nextCame = doses.some((other) => {
+    const otherAt = instantOf(other.date, other.local_time, zone);
+    return otherAt > at && otherAt <= now;
+  });
+  if (nextCame) return "skip";
+  return now.getTime() - at.getTime() > lateAfterMinutes() * 60_000 ? "late" : null;
+}
+
+/** "3:05:09": the countdown's hours, minutes and seconds (never below 0).
+ * @param {number} seconds
+ * @returns {string}
+ */
+export function clockOf(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  const pad = (value) => String(value).padStart(2, "0");
+  return `${Math.floor(whole / 3600)}:${pad(Math.floor(whole / 60) % 60)}:${pad(whole % 60)}`;
+}
+
+/** How long before its time a dose logged at `takenAt` is, in ms, when that is more than
+ *  DOSE_EARLY_CONFIRM_HOURS (the app asks first); else 0.
+ * @param {import("./types.js").Dose} dose
+ * @param {Date} takenAt
+ * @param {string} zone
+ * @returns {number}
+ */
+export function earlyBy(dose, takenAt, zone) {
+  const before = instantOf(dose.date, dose.local_time, zone).getTime() - takenAt.getTime();
+  return before > earlyConfirmHours() * 3_600_000 ? before : 0;
+}
+
+/** "6 h 45 min" (a duration in words for the early-dose question).
+ * @param {number} ms
+ * @returns {string}
+ */
+export function hoursMinutesWords(ms) {
+  const minutes = Math.floor(ms / 60_000);
+  return t("due.hours_minutes", {
+    hours: formatNumber(Math.floor(minutes / 60)),
+    minutes: formatNumber(minutes % 60),
+  });
 }

@@ -33,6 +33,9 @@
  * @property {number | null} total_days
  * @property {string | null} planned_end_date
  * @property {number | string} dose_mg_per_day
+ * @property {number} [dose_mg_per_dose]
+ * @property {number[]} [tablet_strengths_mg]
+ * @property {import("./tablets.js").TabletCount[]} [tablets_per_dose]
  */
 
 /** me/today/: the day, its zone, the plan's line and the doses.
@@ -44,7 +47,7 @@
  */
 
 /** @typedef {{start_date: string, end_date: string | null}} Hold */
-/** @typedef {{number: number, effective_date: string, dose_mg_per_day: number | string, dose_times: string[]}} PlanRevision */
+/** @typedef {{number: number, effective_date: string, dose_mg_per_day: number | string, dose_times: string[], tablet_strengths_mg?: number[]}} PlanRevision */
 
 /** me/plan/: the treatment plan with its revisions and holds.
  * @typedef {object} Plan

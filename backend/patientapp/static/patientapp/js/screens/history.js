@@ -2,6 +2,8 @@
 // History: a month calendar of doses (GET me/doses/?from=&to=) and the symptoms reported
 // (GET me/side-effects/), with what is still waiting in the outbox. A day within the backfill
 // window is a button: its panel logs, changes or undoes that day's doses (js/corrections.js).
+// Above the calendar, "your month" (issue 22, motivation without blame): the days with every
+// dose taken, the current run of them and a bar a day, from the same rows (js/motivation.js).
 
 import {
   backfillDays,
@@ -22,6 +24,7 @@ import {
   formatClock,
   formatDate,
   formatDateTime,
+  formatDayMonth,
   formatMonth,
   formatNumber,
   t,
@@ -31,6 +34,7 @@ import {
 import { REJECTED, dismiss, onOutboxChange, outboxItems } from "../queue.js";
 import { announce, on, state, userId } from "../state.js";
 import { peek, read } from "../store.js";
+import { currentStreak, dayFigures, daysTaken } from "../motivation.js";
 import { addMonths, localDate, monthBounds } from "../time.js";
 import { careTeam } from "../triage.js";
 import { badge, formState, notice, restoreFormState, screenHeading, staleNotice } from "../ui.js";
@@ -74,14 +78,45 @@ export function mountHistory(container, monthArg) {
       outboxItems(userId()),
       careTeam().catch(() => null),
     ]);
-    view = { today, zone, month, thisMonth, doses, reports, catalogue, outbox, team };
+    const streak = month === thisMonth && doses ? await streakNow(doses.data, today) : null;
+    view = { today, zone, month, thisMonth, doses, reports, catalogue, outbox, team, streak };
+  }
+
+  /** The current run of days with every dose taken; while it runs through the whole of the
+   *  months read, the month before is read too (kept per month, as History keeps them). */
+  async function streakNow(monthDoses, today) {
+    let doses = [...monthDoses];
+    let streak = currentStreak(dayFigures(doses, today));
+    let earlier = today.slice(0, 7);
+    // Not before the kept plan's start: nothing to count there (and nothing read for it).
+    const plan = await peek("plan").catch(() => null);
+    const start = (plan && plan.start_date) || "";
+    for (let months = 0; months < 12 && streak.open; months += 1) {
+      earlier = addMonths(earlier, -1);
+      const { first, last } = monthBounds(earlier);
+      if (last < start) break;
+      const result = await read(`doses:${earlier}`, `me/doses/?from=${first}&to=${last}`).catch(
+        () => null,
+      );
+      const more = (result && result.data) || [];
+      if (!more.length) break;
+      doses = [...more, ...doses];
+      streak = currentStreak(dayFigures(doses, today));
+    }
+    return streak.count;
   }
 
   function paint() {
     if (disposed || !view) return;
     const active = document.activeElement && document.activeElement.id;
     const saved = formState(container);
-    fill(container, screenHeading(t("history.title")), calendarSection(), reportsSection());
+    fill(
+      container,
+      screenHeading(t("history.title")),
+      motivationSection(),
+      calendarSection(),
+      reportsSection(),
+    );
     restoreFormState(container, saved);
     const target = focusAfterPaint || active;
     focusAfterPaint = null;
@@ -363,6 +398,107 @@ export function mountHistory(container, monthArg) {
       h("p", { class: "hint" }, t("fix.window_note", { days: formatNumber(backfillDays()) })),
       openDay && openDay.slice(0, 7) === month ? dayPanel() : null,
     );
+  }
+
+  /** Your month: days with every dose taken, the current run of them, and a bar a day (its
+   *  text alternative: the same figures as a table). Kind, factual words only. */
+  function motivationSection() {
+    if (!view.doses) return null;
+    const { month, today } = view;
+    const figures = dayFigures(view.doses.data || [], today);
+    const { taken, days } = daysTaken(figures);
+    const { first, last } = monthBounds(month);
+    // biome-ignore lint/complexity/useMathMinMax: dates as "YYYY-MM-DD" strings, not numbers
+    const until = last < today ? last : today;
+    const bars = [];
+    const rows = [];
+    for (let day = 1; day <= Number(last.slice(8, 10)); day += 1) {
+      const date = `${month}-${String(day).padStart(2, "0")}`;
+      const figure = figures.get(date);
+      let kind = "none";
+      let words = t("motivation.cell_none");
+      if (figure && figure.held) {
+        kind = "held";
+        words = t("motivation.cell_held");
+      } else if (figure) {
+        kind = figure.taken ? "taken" : "empty";
+        words = t("motivation.cell", {
+          taken: formatNumber(figure.taken),
+          doses: formatNumber(figure.doses),
+        });
+      }
+      const height = figure && figure.doses ? (100 * figure.taken) / figure.doses : 0;
+      const fillBar = h("span", { class: "chart-fill" });
+      // Through the CSSOM: the CSP (style-src 'self') refuses style attributes.
+      if (kind === "taken") fillBar.style.height = `${height}%`;
+      bars.push(h("span", { class: `chart-bar chart-bar-${kind}`, dataset: { date } }, fillBar));
+      if (date <= until && date >= first) {
+        rows.push(
+          h(
+            "tr",
+            { dataset: { date } },
+            h("th", { scope: "row" }, formatDayMonth(date)),
+            h("td", {}, words),
+          ),
+        );
+      }
+    }
+    const streak = view.streak;
+    return h(
+      "section",
+      { class: "motivation", "aria-labelledby": "motivation-title" },
+      h(
+        "h2",
+        { id: "motivation-title" },
+        month === view.thisMonth ? t("motivation.title") : formatMonth(month),
+      ),
+      days
+        ? [
+            h(
+              "p",
+              { class: "motivation-figure", id: "days-taken" },
+              t("motivation.days_taken", { taken: formatNumber(taken), days: formatNumber(days) }),
+            ),
+            h("p", {}, t("motivation.days_label")),
+          ]
+        : h("p", { id: "days-taken" }, t("motivation.no_days")),
+      streak === null ? null : h("p", { id: "streak" }, streakWords(streak)),
+      rows.length
+        ? h(
+            "figure",
+            { class: "month-chart" },
+            h("figcaption", { id: "chart-title" }, t("motivation.chart_title")),
+            h("div", { class: "chart-bars", "aria-hidden": "true" }, bars),
+            h(
+              "details",
+              { class: "more", id: "chart-table-box" },
+              h("summary", { id: "chart-table-toggle" }, t("motivation.chart_table")),
+              h(
+                "table",
+                { class: "chart-table", "aria-labelledby": "chart-title" },
+                h(
+                  "thead",
+                  {},
+                  h(
+                    "tr",
+                    {},
+                    h("th", { scope: "col" }, t("motivation.col_day")),
+                    h("th", { scope: "col" }, t("motivation.col_taken")),
+                  ),
+                ),
+                h("tbody", {}, rows),
+              ),
+            ),
+          )
+        : null,
+    );
+  }
+
+  /** "7 days in a row with every dose taken"; with none yet, a kind word for the next one. */
+  function streakWords(count) {
+    if (!count) return t("motivation.streak_none");
+    const params = { count: formatNumber(count) };
+    return count === 1 ? t("motivation.streak_one", params) : t("motivation.streak_other", params);
   }
 
   function reportCard(report, catalogue, extra) {

@@ -4,6 +4,10 @@
 // hold. Every log goes through the outbox (queue.js), so a dose logged offline is kept and
 // shown as waiting to send. A logged dose has "Undo" for a minute, then "Change" (change or
 // undo, with an optional reason): corrections go through the outbox too (corrections.js).
+// What to do now (issue 22) comes first and largest: the dose that is due, as tablets of the
+// plan's strengths, the label's advice (with a meal and a large glass of water; a late dose's
+// missed-dose advice, never two doses together; docs/clinical-facts.md §2.6) and a countdown
+// to the next dose; a dose logged more than DOSE_EARLY_CONFIRM_HOURS early asks first.
 // What to show is worked out in js/today-model.js (no DOM); this module draws it and wires
 // the events.
 
@@ -22,7 +26,10 @@ import { shouldOfferReminders, turnOnReminders } from "../push.js";
 import { dismiss, enqueue, onOutboxChange, outboxItems } from "../queue.js";
 import { remindersAsked, setRemindersAsked } from "../session.js";
 import { announce, on, userId } from "../state.js";
+import { dosesOn } from "../plan.js";
 import { peek, read } from "../store.js";
+import { tabletWords } from "../tablets.js";
+import { addDays, instantOf, localTime } from "../time.js";
 import { flush } from "../sync.js";
 import {
   badge,
@@ -40,14 +47,19 @@ import {
 import { careTeamCall } from "../triage.js";
 import {
   anyTaken,
+  clockOf,
   dayToShow,
+  doseAdvice,
   doseCardModel,
+  dueModel,
   earlierTimeDefault,
+  earlyBy,
   holdEndWords,
   itemSlot,
   planDayWords,
   planEndWords,
   planStateWords,
+  hoursMinutesWords,
   secondsLeft,
   undoUntil,
 } from "../today-model.js";
@@ -99,7 +111,8 @@ function rejectedDetail(item, onDismiss) {
 }
 
 /** A pending dose's actions: "Taken" (now), "Taken earlier" (a time) and "Skip" (a
- *  reason); `logDose(dose, fields)` queues the log once the form is valid. */
+ *  reason); `logDose(dose, fields, earlierTime)` takes the log once the form is valid (it asks
+ *  first when the time is more than DOSE_EARLY_CONFIRM_HOURS before the dose's). */
 function doseActions(dose, titleId, zone, logDose) {
   const earlier = h("input", {
     type: "time",
@@ -122,7 +135,7 @@ function doseActions(dose, titleId, zone, logDose) {
           showProblem(box, problem, earlier, { invalid: true });
           return;
         }
-        logDose(dose, { status: "taken", taken_at: at.toISOString() });
+        logDose(dose, { status: "taken", taken_at: at.toISOString() }, earlier.value);
       },
     },
     field(t("dose.earlier_label"), earlier),
@@ -204,6 +217,10 @@ export function mountToday(container) {
   let reminderMessage = null;
   let offerReminders = false;
   let focusAfterPaint = null;
+  /** A log waiting for "take it now?" (more than DOSE_EARLY_CONFIRM_HOURS early). */
+  let confirming = null;
+  /** The due card's dose and state as last drawn: a change repaints and is announced. */
+  let dueKey = null;
   const flash = takeFlash();
 
   async function load() {
@@ -264,35 +281,119 @@ export function mountToday(container) {
       h("p", { class: "lead" }, formatDate(today.date)),
       staleNotice(model.result),
       model.derived ? notice("info", t("today.from_plan")) : null,
-      planLine(today.plan, model.plan),
       holdNotice(today, model.plan),
-      doseList(today),
+      ...doseList(today),
+      planLine(today.plan, model.plan),
       reminderOffer(today),
     ];
   }
 
+  /** The first dose of the next day from the kept plan (the countdown once today is done). */
+  function nextDayFirst(today) {
+    if (!model.plan) return null;
+    const [first] = dosesOn(model.plan, addDays(today.date, 1));
+    return first ? instantOf(first.date, first.local_time, today.time_zone) : null;
+  }
+
+  function dueNow(today) {
+    return dueModel(today.doses, outbox, today.time_zone, new Date(), nextDayFirst(today));
+  }
+
+  /** The due card first and large, then the day's other doses smaller below. */
   function doseList(today) {
     if (!today.doses.length) {
-      return today.plan && today.plan.day_of_plan !== null ? h("p", {}, t("today.no_doses")) : null;
+      dueKey = null;
+      return [
+        today.plan && today.plan.day_of_plan !== null ? h("p", {}, t("today.no_doses")) : null,
+      ];
+    }
+    const now = dueNow(today);
+    dueKey = now.due ? `${now.due.slot}:${now.state}` : null;
+    const running = today.plan && today.plan.state === "active";
+    return [
+      running ? dueSection(today, now) : null,
+      h(
+        "ul",
+        {
+          class: running && now.due ? "doses doses-others" : "doses",
+          "aria-label": running && now.due ? t("due.others_label") : t("today.doses_label"),
+        },
+        (running ? now.others : today.doses).map((dose) => doseCard(dose, null)),
+      ),
+    ];
+  }
+
+  /** The dose to take now (or next): its amount, the label's advice and the countdown. */
+  function dueSection(today, now) {
+    const countdown = now.next
+      ? h(
+          "p",
+          {
+            class: "countdown",
+            id: "countdown",
+            role: "timer",
+            dataset: { next: String(now.next.getTime()) },
+          },
+          countdownWords(now.next),
+        )
+      : null;
+    if (!now.due) {
+      return h("section", { class: "due-now due-done" }, h("p", {}, t("due.done")), countdown);
     }
     return h(
-      "ul",
-      { class: "doses", "aria-label": t("today.doses_label") },
-      today.doses.map((dose) => doseCard(dose)),
+      "section",
+      { class: `due-now due-${now.state}`, "aria-labelledby": `dose-${now.due.slot}-title` },
+      h("ul", { class: "doses" }, doseCard(now.due, { state: now.state, plan: today.plan })),
+      countdown,
     );
   }
 
-  function doseCard(dose) {
+  function countdownWords(next) {
+    return t("due.next_in", {
+      time: formatClock(localTime(next, model.today.time_zone)),
+      left: clockOf((next.getTime() - Date.now()) / 1000),
+    });
+  }
+
+  /** The due card's extra lines: state, amount as tablets, administration and late advice. */
+  function dueLines(due) {
+    const plan = due.plan || {};
+    const perDose = Number(
+      plan.dose_mg_per_dose || Number(plan.dose_mg_per_day) / Math.max(1, model.today.doses.length),
+    );
+    let advice = null;
+    if (due.state === "late")
+      advice = notice("warning", h("p", { class: "late-advice" }, t("due.late")));
+    if (due.state === "skip")
+      advice = notice("warning", h("p", { class: "late-advice" }, t("due.skip")));
+    return [
+      h("p", { class: "due-kicker" }, t(`due.state_${due.state}`)),
+      h("p", { class: "due-amount" }, tabletWords(plan.tablets_per_dose, perDose)),
+      plan.tablets_per_dose && plan.tablets_per_dose.length > 1
+        ? h("p", { class: "due-mg" }, t("due.per_dose", { mg: formatNumber(perDose) }))
+        : null,
+      h("p", { class: "due-advice" }, t("due.with_meal")),
+      advice,
+    ];
+  }
+
+  function doseCard(dose, due) {
     const { effective, status, detail, rejected, offers } = doseCardModel(dose, outbox);
     const titleId = `dose-${dose.slot}-title`;
     const time = formatClock(dose.local_time);
     let actions = null;
-    if (offers === "log") actions = doseActions(dose, titleId, model.today.time_zone, logDose);
-    else if (offers === "correct") actions = correctionActions(dose, effective, titleId);
+    if (confirming && confirming.dose.slot === dose.slot && offers === "log") {
+      actions = earlyQuestion(dose);
+    } else if (offers === "log") {
+      actions = doseActions(dose, titleId, model.today.time_zone, askThenLog);
+    } else if (offers === "correct") actions = correctionActions(dose, effective, titleId);
+    const advice = !due && offers === "log" ? otherAdvice(dose) : null;
     return h(
       "li",
-      { class: `dose dose-${status}`, "aria-labelledby": titleId },
+      { class: `dose dose-${status}${due ? " dose-due" : ""}`, "aria-labelledby": titleId },
       h("h2", { class: "dose-title", id: titleId, tabindex: "-1" }, t("dose.title", { time })),
+      due ? dueLines(due) : null,
+      advice,
       h(
         "p",
         { class: "dose-status" },
@@ -303,6 +404,82 @@ export function mountToday(container) {
       rejected ? rejectedDetail(rejected, dismissRefusal) : null,
       actions,
     );
+  }
+
+  /** A smaller card not logged once a later dose's time has come: skip it (the label). */
+  function otherAdvice(dose) {
+    const { doses, time_zone: zone } = model.today;
+    return doseAdvice(dose, doses, zone, new Date()) === "skip"
+      ? h("p", { class: "late-advice" }, t("due.skip"))
+      : null;
+  }
+
+  /** "It is N h M min before your dose time. Take it now?" before an early log is stored. */
+  function earlyQuestion(dose) {
+    const { fields, early, atTime } = confirming;
+    const duration = hoursMinutesWords(early);
+    return h(
+      "div",
+      {
+        class: "dose-actions early-confirm",
+        role: "group",
+        "aria-labelledby": "early-confirm-title",
+      },
+      h("h3", { id: "early-confirm-title", tabindex: "-1" }, t("due.early_title")),
+      h(
+        "p",
+        { id: "early-confirm-text" },
+        atTime
+          ? t("due.early_earlier", { time: formatClock(atTime), duration })
+          : t("due.early_now", { duration }),
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button button-big",
+          id: "early-confirm-yes",
+          "aria-describedby": "early-confirm-text",
+          onclick: (event) => {
+            event.currentTarget.disabled = true;
+            confirming = null;
+            const stamped = atTime ? fields : { ...fields, taken_at: new Date().toISOString() };
+            logDose(dose, stamped);
+          },
+        },
+        t("due.early_yes"),
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button button-secondary",
+          id: "early-confirm-cancel",
+          onclick: () => {
+            confirming = null;
+            focusAfterPaint = `taken-${dose.slot}`;
+            announce(t("due.early_cancelled"));
+            paint();
+          },
+        },
+        t("due.early_cancel"),
+      ),
+    );
+  }
+
+  /** A log more than DOSE_EARLY_CONFIRM_HOURS before the dose's time asks first; nothing is
+   *  queued until the patient says yes (docs/clinical-facts.md §2.6). */
+  function askThenLog(dose, fields, atTime = null) {
+    if (fields.status === "taken") {
+      const early = earlyBy(dose, new Date(fields.taken_at), model.today.time_zone);
+      if (early > 0) {
+        confirming = { dose, fields, early, atTime };
+        focusAfterPaint = "early-confirm-title";
+        paint();
+        return;
+      }
+    }
+    logDose(dose, fields);
   }
 
   /** "Undo" for a minute after the log, then "Change" (taken <-> skipped, the time, or undo). */
@@ -355,9 +532,27 @@ export function mountToday(container) {
     announce(announceFix(fields.status === "not_logged", outcome.state));
   }
 
-  /** The Undo countdown, once a second; at the end of the minute the card shows "Change". */
+  /** The countdowns, once a second: Undo's minute (then "Change"), and the next dose's time.
+   *  The next-dose timer is role="timer" (not announced each second); a change of the due
+   *  card (a dose comes due, turns late, or the next one comes) repaints and is announced. */
   function tick() {
     let expired = false;
+    const timer = /** @type {HTMLElement | null} */ (container.querySelector("#countdown"));
+    if (timer) {
+      const next = Number(timer.dataset.next);
+      timer.textContent = countdownWords(new Date(next));
+      if (next <= Date.now()) expired = true; // the next dose time came: count to the one after
+    }
+    if (model && model.today.doses.length && !confirming) {
+      const now = dueNow(model.today);
+      const key = now.due ? `${now.due.slot}:${now.state}` : null;
+      if (key !== dueKey) {
+        if (now.due && now.state !== "upcoming") {
+          announce(t(`due.announce_${now.state}`, { time: formatClock(now.due.local_time) }));
+        }
+        expired = true;
+      }
+    }
     const boxes = /** @type {NodeListOf<HTMLElement>} */ (
       container.querySelectorAll("[data-undo-until]")
     );
