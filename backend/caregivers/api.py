@@ -34,6 +34,22 @@ class CaregiverOutput(serializers.Serializer):
     show_medication_name = serializers.BooleanField()
 
 
+class MyCaregiversOutput(serializers.Serializer):
+    caregivers = CaregiverOutput(many=True)
+    limit = serializers.IntegerField(help_text="CAREGIVERS_PER_PATIENT_MAX")
+    alert_after_minutes = serializers.IntegerField(help_text="CAREGIVER_ALERT_AFTER_MINUTES")
+    invitation_valid_hours = serializers.IntegerField(help_text="CAREGIVER_INVITATION_VALID_HOURS")
+
+
+def _rules() -> dict[str, int]:
+    """What the app tells the patient and the caregiver about how this works."""
+    return {
+        "limit": settings.CAREGIVERS_PER_PATIENT_MAX,
+        "alert_after_minutes": settings.CAREGIVER_ALERT_AFTER_MINUTES,
+        "invitation_valid_hours": settings.CAREGIVER_INVITATION_VALID_HOURS,
+    }
+
+
 class CaregiverInvitationInput(StrictInputSerializer):
     patient_name = serializers.CharField(
         max_length=60,
@@ -64,14 +80,15 @@ def _own_patient(request: AuthenticatedRequest) -> Any:
 
 
 class MyCaregiversView(APIView):
-    """The patient's current caregivers (the name each gave, since when)."""
+    """The patient's current caregivers (the name each gave, since when), with the rules the
+    app explains (how many, after how long a caregiver hears of a dose not logged)."""
 
     permission_classes = [IsPatient]
 
-    @extend_schema(responses={200: CaregiverOutput(many=True)}, operation_id="me_caregivers")
+    @extend_schema(responses={200: MyCaregiversOutput}, operation_id="me_caregivers")
     def get(self, request: AuthenticatedRequest) -> Response:
-        links = caregivers_of_patient(_own_patient(request))
-        return Response(CaregiverOutput(links, many=True).data)
+        links = list(caregivers_of_patient(_own_patient(request)))
+        return Response(MyCaregiversOutput({"caregivers": links, **_rules()}).data)
 
 
 class MyCaregiverInvitationView(APIView):
@@ -190,6 +207,7 @@ class CaregiverDayOutput(serializers.Serializer):
     date = serializers.DateField()
     show_medication_name = serializers.BooleanField()
     doses = CaregiverDoseOutput(many=True)
+    alert_after_minutes = serializers.IntegerField(help_text="CAREGIVER_ALERT_AFTER_MINUTES")
 
 
 class CaregiverTodayView(APIView):
@@ -204,4 +222,6 @@ class CaregiverTodayView(APIView):
         link = caregiver_link_for(request.user, patient_id)
         if link is None:
             raise NotFound()
-        return Response(CaregiverDayOutput(caregiver_day(link)).data)
+        day = caregiver_day(link)
+        body = {**vars(day), "alert_after_minutes": settings.CAREGIVER_ALERT_AFTER_MINUTES}
+        return Response(CaregiverDayOutput(body).data)

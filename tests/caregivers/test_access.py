@@ -158,7 +158,13 @@ def test_what_a_caregiver_may_reach(linked, patient, foreign_patient):
 def test_the_minimal_view_says_logged_or_not_and_nothing_else(linked, patient):
     client, _ = linked
     body = client.get(f"/api/v1/caregiver/patients/{patient.pk}/today/").json()
-    assert set(body) == {"patient_name", "date", "show_medication_name", "doses"}
+    assert set(body) == {
+        "patient_name",
+        "date",
+        "show_medication_name",
+        "doses",
+        "alert_after_minutes",
+    }
     assert body["show_medication_name"] is False
     assert body["doses"], "the patient's plan has a dose today"
     for dose in body["doses"]:

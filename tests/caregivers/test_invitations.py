@@ -166,7 +166,10 @@ def test_the_limit_is_checked_again_at_acceptance(patient):
 
 def test_list_shows_the_name_they_chose_and_since_when(patient):
     caregiver_of(patient)
-    listed = client_for(patient.user).get("/api/v1/me/caregivers/").json()
+    body = client_for(patient.user).get("/api/v1/me/caregivers/").json()
+    assert body["limit"] == 3 and body["alert_after_minutes"] == 120
+    assert body["invitation_valid_hours"] == 48
+    listed = body["caregivers"]
     assert len(listed) == 1
     assert listed[0]["display_name"] == "Lucía"
     assert set(listed[0]) == {"id", "display_name", "since", "show_medication_name"}
@@ -186,7 +189,7 @@ def test_removal_ends_the_caregivers_tokens_and_view_at_once(patient):
     fresh = bearer(again.json()["token"])
     assert fresh.get(today).status_code == 404
     assert fresh.get("/api/v1/caregiver/patients/").json() == []
-    assert client_for(patient.user).get("/api/v1/me/caregivers/").json() == []
+    assert client_for(patient.user).get("/api/v1/me/caregivers/").json()["caregivers"] == []
     # Removing again, or another patient's caregiver, is a 404.
     assert client_for(patient.user).delete(f"/api/v1/me/caregivers/{link.pk}/").status_code == 404
     assert AuditEvent.objects.filter(action="caregiver.remove", patient=patient).exists()
