@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +38,20 @@ ALERT_KIND = "caregiver_dose_not_logged"
 # for a day): a caregiver is told of today's worries, not of last week's.
 ALERT_LOOK_BACK = timedelta(hours=12)
 NAME_MAX = 60
+# A PostgreSQL advisory lock between the alert run (shared) and a removal (exclusive): a
+# removal waits for a run already under way to commit, then drops what it queued; a run that
+# starts meanwhile waits for the removal and no longer reads the removed caregiver. (SQLite,
+# `make run`: one writer at a time already.) The key is "CRGV" in ASCII.
+ALERT_LOCK_KEY = 0x43524756
+
+
+def _alert_lock(*, shared: bool) -> None:
+    """Held to the end of the current transaction."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [ALERT_LOCK_KEY])
 
 
 class TooManyCaregivers(Conflict):
@@ -172,6 +186,7 @@ def caregiver_remove(*, patient: Patient, link_id: Any, removed_by: User | None)
     waiting in the outbox are dropped). False when this patient has no such current caregiver
     (another patient's, or removed already): the caller answers 404."""
     with transaction.atomic():
+        _alert_lock(shared=False)
         link = (
             CaregiverLink.objects.select_for_update()
             .select_related("user")
@@ -200,37 +215,40 @@ def caregiver_alerts_enqueue(now: datetime) -> int:
     due time (pending in the ledger, of an active plan; due after the caregiver was linked and
     within ALERT_LOOK_BACK before that). One statement reads every such (dose, caregiver)
     pair; each push is an outbox row with a (link, date, slot) dedupe key, so a rerun or a
-    crash half-way never sends one twice. Returns how many pushes were offered."""
+    crash half-way never sends one twice. Runs under the shared ALERT_LOCK_KEY, so a removal
+    never races it. Returns how many pushes were offered."""
     latest = now - timedelta(minutes=settings.CAREGIVER_ALERT_AFTER_MINUTES)
-    rows = (
-        doses_not_logged_due_between(latest - ALERT_LOOK_BACK, latest)
-        .filter(
-            patient__caregiver_links__removed_at__isnull=True,
-            patient__caregiver_links__created_at__lt=F("due_at"),
-            patient__caregiver_links__user__is_active=True,
+    with transaction.atomic():
+        _alert_lock(shared=True)
+        rows = list(
+            doses_not_logged_due_between(latest - ALERT_LOOK_BACK, latest)
+            .filter(
+                patient__caregiver_links__removed_at__isnull=True,
+                patient__caregiver_links__created_at__lt=F("due_at"),
+                patient__caregiver_links__user__is_active=True,
+            )
+            .values_list(
+                "patient__caregiver_links__id",
+                "patient__caregiver_links__user_id",
+                "patient__caregiver_links__patient_name",
+                "patient__caregiver_links__show_medication_name",
+                "local_date",
+                "local_time",
+                "slot",
+            )
         )
-        .values_list(
-            "patient__caregiver_links__id",
-            "patient__caregiver_links__user_id",
-            "patient__caregiver_links__patient_name",
-            "patient__caregiver_links__show_medication_name",
-            "local_date",
-            "local_time",
-            "slot",
-        )
-    )
-    items = [
-        OutboxItem(
-            recipient_id=user_id,
-            kind=ALERT_KIND,
-            payload={
-                "patient_name": patient_name,
-                "local_time": local_time.strftime("%H:%M") if local_time else "",
-                "date": day.isoformat(),
-                "show_medication_name": show_name,
-            },
-            dedupe_key=f"caregiver:{link_id}:{day.isoformat()}:{slot}",
-        )
-        for link_id, user_id, patient_name, show_name, day, local_time, slot in rows
-    ]
-    return outbox_enqueue_many(items) if items else 0
+        items = [
+            OutboxItem(
+                recipient_id=user_id,
+                kind=ALERT_KIND,
+                payload={
+                    "patient_name": patient_name,
+                    "local_time": local_time.strftime("%H:%M") if local_time else "",
+                    "date": day.isoformat(),
+                    "show_medication_name": show_name,
+                },
+                dedupe_key=f"caregiver:{link_id}:{day.isoformat()}:{slot}",
+            )
+            for link_id, user_id, patient_name, show_name, day, local_time, slot in rows
+        ]
+        return outbox_enqueue_many(items) if items else 0

@@ -183,7 +183,63 @@ def test_one_statement_reads_the_run_whatever_the_number_of_patients(nurse, care
             offered = caregiver_alerts_enqueue(instant)
     assert offered == 8
     statements = [q["sql"] for q in queries.captured_queries]
-    selects = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
-    inserts = [sql for sql in statements if sql.lstrip().upper().startswith("INSERT")]
+    # Besides the advisory lock a removal waits on (PostgreSQL), one read and one insert.
+    data = [sql for sql in statements if "pg_advisory" not in sql]
+    selects = [sql for sql in data if sql.lstrip().upper().startswith("SELECT")]
+    inserts = [sql for sql in data if sql.lstrip().upper().startswith("INSERT")]
     assert len(selects) == 1 and len(inserts) == 1, statements
     assert len(alerts()) == 8
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_removal_during_a_run_waits_for_it_and_drops_what_it_queued(planned, monkeypatch):
+    """The run has read the caregiver (not yet removed) and is about to queue the push when
+    the patient removes them: the removal waits for the run to commit (the advisory lock),
+    then drops the queued push. Without the lock the push would be queued after the removal
+    and sent."""
+    import threading
+
+    from django.db import connection
+
+    from backend.caregivers import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite has one writer at a time")
+    patient, caregiver = planned
+    read_done, go_on = threading.Event(), threading.Event()
+    real_enqueue = services.outbox_enqueue_many
+
+    def slow_enqueue(items):
+        read_done.set()
+        go_on.wait(30)
+        return real_enqueue(items)
+
+    monkeypatch.setattr(services, "outbox_enqueue_many", slow_enqueue)
+    results: list[int] = []
+
+    def alert_run() -> None:
+        try:
+            results.append(run(ALERT_TIME))
+        finally:
+            connection.close()  # this thread's own connection
+
+    def removal() -> None:
+        try:
+            services.caregiver_remove(patient=patient, link_id=link.pk, removed_by=patient.user)
+        finally:
+            connection.close()
+
+    runner = threading.Thread(target=alert_run)
+    runner.start()
+    assert read_done.wait(30), "the run never read the doses"
+    link = CaregiverLink.objects.get(user=caregiver)
+    remover = threading.Thread(target=removal)
+    remover.start()
+    remover.join(0.5)
+    assert remover.is_alive(), "the removal did not wait for the run under way"
+    go_on.set()
+    runner.join(30)
+    remover.join(30)
+    assert results == [1]
+    assert alerts(caregiver) == []  # queued by the run, dropped by the removal
