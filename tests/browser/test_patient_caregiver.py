@@ -3,7 +3,8 @@ Chromium against the live server, in English and in Spanish: the patient invites
 member from Settings (a code shown once, with how to use it), the family member joins with the
 code from the welcome screen and sees only the patient's chosen name and whether today's dose
 is logged; the patient removes them after confirming, and the caregiver's view is gone at
-once. axe (WCAG 2 A/AA), 44 px targets and no sideways scrolling on every new screen."""
+once. axe (WCAG 2 A/AA), 44 px targets and no sideways scrolling on every new screen (the
+invitation and the caregiver's view in dark mode too)."""
 
 import json
 import re
@@ -60,6 +61,9 @@ def test_invite_join_see_todays_dose_and_be_removed(
     code = code_line.inner_text()
     expect(section).to_contain_text(f"{live_server.url}/app/")
     check_screen(phone, f"settings with a caregiver code ({language})")
+    phone.emulate_media(color_scheme="dark")
+    check_screen(phone, f"settings with a caregiver code, dark ({language})")
+    phone.emulate_media(color_scheme="light")
     phone.screenshot(path=str(artifacts / f"caregiver-invite-{language}.png"), full_page=True)
 
     # The family member: welcome > "I'm a family member / caregiver" > the form.
@@ -88,6 +92,10 @@ def test_invite_join_see_todays_dose_and_be_removed(
     assert "imatinib" not in view_text, "the patient did not allow the medicine's name"
     check_screen(carer, f"caregiver view ({language})")
     carer.screenshot(path=str(artifacts / f"caregiver-view-{language}.png"), full_page=True)
+    carer.emulate_media(color_scheme="dark")  # app.css's prefers-color-scheme: dark
+    check_screen(carer, f"caregiver view, dark ({language})")
+    carer.screenshot(path=str(artifacts / f"caregiver-view-dark-{language}.png"), full_page=True)
+    carer.emulate_media(color_scheme="light")
     user = User.objects.get(username=username)
     assert user.role == "caregiver"
     link = CaregiverLink.objects.get(user=user)
