@@ -54,6 +54,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Every 5 minutes: a caregiver hears once of each dose of their patient still not logged
+    # CAREGIVER_ALERT_AFTER_MINUTES after its due time (backend/caregivers).
+    "alert-caregivers": {
+        "task": "worker.caregivers.alert_doses_not_logged",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
     # "Daily" jobs run hourly: each patient's day ends at their own midnight, and both are
     # idempotent. Plans past their end date are completed (reminders stop; one closing
     # message) ...

@@ -180,6 +180,8 @@ class LoginView(APIView):
 class LogoutView(APIView):
     """Revoke the token this request was made with (this device only)."""
 
+    caregiver_may_use = True  # a caregiver's own account too (api/permissions.py)
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
@@ -191,6 +193,8 @@ class LogoutView(APIView):
 
 class LogoutEverywhereView(APIView):
     """Sign this user out everywhere: every token (all their devices) and every session."""
+
+    caregiver_may_use = True  # a caregiver's own account too (api/permissions.py)
 
     permission_classes = [IsAuthenticated]
 
@@ -233,6 +237,8 @@ class ActivateView(APIView):
 
 class MeView(APIView):
     """Who is signed in, and their patient record when they are a patient."""
+
+    caregiver_may_use = True  # a caregiver's own account too (api/permissions.py)
 
     @extend_schema(responses={200: UserOutput}, operation_id="me")
     def get(self, request: Request) -> Response:

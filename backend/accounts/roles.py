@@ -1,4 +1,6 @@
-"""The four roles. A user has exactly one; what each may see is in accounts.selectors."""
+"""The roles. A user has exactly one; what each may see is in accounts.selectors. A caregiver
+(a patient's family member, backend/caregivers) is never staff and never a patient: they see
+only the minimal view of the one patient who invited them (caregivers.selectors)."""
 
 from django.db import models
 
@@ -8,6 +10,7 @@ class Role(models.TextChoices):
     NURSE = "nurse", "Nurse"
     COORDINATOR = "coordinator", "Care coordinator"
     ADMIN = "admin", "Administrator"
+    CAREGIVER = "caregiver", "Caregiver"
 
     @classmethod
     def staff_roles(cls) -> frozenset[str]:

@@ -41,7 +41,8 @@ _PATIENT_SCOPE_BY_ROLE: dict[str, Callable[[User], QuerySet[Patient]]] = {
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
-    """Patients this user may see: self, their care teams' patients, or all for admins."""
+    """Patients this user may see: self, their care teams' patients, or all for admins. A
+    caregiver sees no patient record here: only caregivers.selectors' minimal view."""
     if not user.is_authenticated or not user.is_active:
         return Patient.objects.none()
     scope = _PATIENT_SCOPE_BY_ROLE.get(user.role)

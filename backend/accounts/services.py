@@ -112,7 +112,7 @@ def staff_create(
         if care_team is None:
             raise ServiceValidationError("care_team", f"No care team named '{care_team_name}'.")
     candidate = User(username=username, role=role)
-    _validate_password(password, candidate)
+    password_validate(password, candidate)
     with transaction.atomic():
         user = User.objects.create_user(
             username=username,
@@ -211,12 +211,15 @@ def _care_team_for_enrolment(staff: User, care_team_id: int | None) -> CareTeam:
     return team
 
 
-def _hash_invitation_code(code: str) -> str:
+def invitation_code_hash(code: str) -> str:
+    """What is stored of a one-time code (SHA-256 of its letters and digits, upper case): a
+    code is typed from paper, with or without its dashes. Caregiver codes use it too."""
     normalised = "".join(ch for ch in code.upper() if ch.isalnum())
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-def _new_invitation_code() -> str:
+def invitation_code_new() -> str:
+    """A fresh one-time code, 12 characters of INVITATION_ALPHABET in groups of four."""
     raw = "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(INVITATION_LENGTH))
     return "-".join(raw[i : i + 4] for i in range(0, INVITATION_LENGTH, 4))
 
@@ -236,10 +239,10 @@ def patient_invitation_issue(*, patient: Patient, issued_by: User | None) -> str
         PatientInvitation.objects.filter(
             patient=patient, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
-        code = _new_invitation_code()
+        code = invitation_code_new()
         invitation = PatientInvitation.objects.create(
             patient=patient,
-            code_hash=_hash_invitation_code(code),
+            code_hash=invitation_code_hash(code),
             expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
             issued_by=issued_by,
         )
@@ -258,7 +261,7 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
         invitation = (
             PatientInvitation.objects.select_for_update()
             .select_related("patient")
-            .filter(code_hash=_hash_invitation_code(invitation_code))
+            .filter(code_hash=invitation_code_hash(invitation_code))
             .first()
         )
         if invitation is None or invitation.revoked_at is not None:
@@ -283,7 +286,7 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
         if User.objects.filter(username__iexact=username).exists():
             raise AlreadyExists("username", "This username is taken. Choose another.")
         candidate = User(username=username, first_name=patient.display_name, role=Role.PATIENT)
-        _validate_password(password, candidate)
+        password_validate(password, candidate)
         user = User.objects.create_user(
             username=username,
             password=password,
@@ -310,7 +313,7 @@ def _patient_reactivate(
         if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
             raise AlreadyExists("username", "This username is taken. Choose another.")
         user.username = username
-    _validate_password(password, user)
+    password_validate(password, user)
     user.set_password(password)
     user.is_active = True
     user.save()
@@ -327,7 +330,8 @@ def _generate_patient_username() -> str:
             return username
 
 
-def _validate_password(password: str, user: User) -> None:
+def password_validate(password: str, user: User) -> None:
+    """The site's password rules (AUTH_PASSWORD_VALIDATORS), as a 400 naming `password`."""
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as error:
@@ -395,6 +399,7 @@ class AccessRevokedReason:
     CARE_TEAM_REMOVED = "care_team_removed"
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
     NEW_INVITATION = "new_invitation"  # a patient who lost access gets a new code
+    CAREGIVER_REMOVED = "caregiver_removed"  # the patient removed their caregiver
 
 
 def user_access_revoke(

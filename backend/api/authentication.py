@@ -18,9 +18,13 @@ from knox.crypto import hash_token
 from knox.models import AuthToken, get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
 
 from backend.accounts.models import User
 from backend.accounts.session_timeout import staff_token_expiry, staff_token_outlived
+
+from .permissions import refuse_caregiver_outside
 
 INVALID_TOKEN = "Invalid token."  # noqa: S105 (a message, not a password)
 
@@ -29,6 +33,12 @@ class BearerTokenAuthentication(TokenAuthentication):
     """Knox's token check in one query, answering 401 (not 500) for a header that is not valid
     UTF-8, with staff tokens held to the staff session limits (idle and absolute,
     session_timeout.py)."""
+
+    def authenticate(self, request: Request) -> tuple[User, AuthToken] | None:
+        authenticated = super().authenticate(request)
+        if authenticated is not None:
+            refuse_caregiver_outside(authenticated[0], _view_of(request))
+        return authenticated
 
     def authenticate_credentials(self, token: bytes) -> tuple[User, AuthToken]:
         try:
@@ -88,3 +98,18 @@ def _token_expiry_move(auth_token: AuthToken, new_expiry: datetime) -> None:
     )
     unchanged_for_a_minute.update(expiry=new_expiry)
     auth_token.expiry = new_expiry
+
+
+def _view_of(request: Request) -> object:
+    return (getattr(request, "parser_context", None) or {}).get("view")
+
+
+class CheckedSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication (staff browsers), refusing a caregiver outside their
+    views as the bearer tokens do."""
+
+    def authenticate(self, request: Request) -> tuple[User, None] | None:
+        authenticated = super().authenticate(request)
+        if authenticated is not None:
+            refuse_caregiver_outside(authenticated[0], _view_of(request))
+        return authenticated

@@ -2,6 +2,7 @@
 
 from typing import Any, Literal
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -74,3 +75,9 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "Token from /api/v1/auth/login/ or /api/v1/auth/activate/.",
         }
+
+
+class CheckedSessionScheme(SessionScheme):
+    """Staff browsers' session cookie (DRF's session authentication, refusing caregivers)."""
+
+    target_class = "backend.api.authentication.CheckedSessionAuthentication"

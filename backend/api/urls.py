@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("backend.labs.urls")),
     path("", include("backend.alerts.urls")),
     path("", include("backend.notifications.urls")),
+    path("", include("backend.caregivers.urls")),
     path("", include("backend.reports.urls")),
 ]
 

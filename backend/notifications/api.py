@@ -109,6 +109,8 @@ class NotificationPreferenceInput(StrictInputSerializer):
 class MyDevicesView(APIView):
     """The signed-in user's devices that receive pushes; register one."""
 
+    caregiver_may_use = True  # a caregiver's phone gets their pushes (api/permissions.py)
+
     @extend_schema(responses={200: DeviceOutput(many=True)}, operation_id="me_devices_list")
     def get(self, request: AuthenticatedRequest) -> Response:
         return Response(DeviceOutput(devices_of(request.user), many=True).data)
@@ -135,6 +137,8 @@ class MyDevicesView(APIView):
 class MyDeviceView(APIView):
     """Stop pushes to one of the signed-in user's devices, by its id (from the list)."""
 
+    caregiver_may_use = True  # a caregiver's phone gets their pushes (api/permissions.py)
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -158,6 +162,8 @@ class MyDeviceView(APIView):
 class MyDeviceUnregisterView(APIView):
     """Stop pushes to this phone (sign-out on it): the phone sends its own token, in the body."""
 
+    caregiver_may_use = True  # a caregiver's phone gets their pushes (api/permissions.py)
+
     @extend_schema(
         request=DeviceUnregisterInput,
         responses={204: None},
@@ -177,6 +183,8 @@ class MyDeviceUnregisterView(APIView):
 
 class MyNotificationPreferenceView(APIView):
     """The signed-in user's push preferences (privacy on the lock screen, language)."""
+
+    caregiver_may_use = True  # a caregiver's phone gets their pushes (api/permissions.py)
 
     @extend_schema(
         responses={200: NotificationPreferenceOutput}, operation_id="me_notification_preferences"

@@ -4,8 +4,11 @@ A push is shown on the lock screen, where anyone near the phone can read it. So 
 patient's push never names the drug or the diagnosis ("your 08:00 dose"); only a patient who
 opted in (NotificationPreference.show_medication_name_on_lock_screen) gets the named variant.
 Staff pushes never carry clinical detail or a patient's name: the dashboard shows that to
-signed-in staff. Every text here is written for that rule; the tests check it for every kind
-and language.
+signed-in staff. A caregiver's push (backend/caregivers) carries the name the patient chose
+for them to see and a dose's time, never a symptom; the drug's name only when the patient
+allowed it for that caregiver (the payload's `show_medication_name`, set by the caregiver
+service from the patient's choice; a caregiver's own preference cannot turn it on). Every
+text here is written for that rule; the tests check it for every kind and language.
 """
 
 from dataclasses import dataclass
@@ -210,6 +213,39 @@ TEXTS: _T = {
             ),
         },
     },
+    # To a patient's caregiver: nothing but that a dose is not logged yet (issue 22).
+    "caregiver_dose_not_logged": {
+        "private": {
+            "en": ("Dose not logged yet", "{name}'s {time} dose is not logged yet."),
+            "es": (
+                "Dosis aún sin registrar",
+                "La dosis de las {time} de {name} aún no está registrada.",
+            ),
+            "fr": (
+                "Prise pas encore notée",
+                "La prise de {time} de {name} n'est pas encore notée.",
+            ),
+            "de": (
+                "Einnahme noch nicht erfasst",
+                "Die Einnahme um {time} von {name} ist noch nicht erfasst.",
+            ),
+        },
+        "named": {
+            "en": ("Imatinib not logged yet", "{name}'s {time} imatinib dose is not logged yet."),
+            "es": (
+                "Imatinib aún sin registrar",
+                "La dosis de imatinib de las {time} de {name} aún no está registrada.",
+            ),
+            "fr": (
+                "Imatinib pas encore noté",
+                "La prise d'imatinib de {time} de {name} n'est pas encore notée.",
+            ),
+            "de": (
+                "Imatinib noch nicht erfasst",
+                "Die Imatinib-Einnahme um {time} von {name} ist noch nicht erfasst.",
+            ),
+        },
+    },
     "generic": {
         "private": {
             "en": ("New notification", "Open the app for details."),
@@ -241,7 +277,10 @@ def _int(value: object) -> int:
 
 
 def _placeholders(payload: dict[str, Any], language: str) -> dict[str, str]:
-    values = {"time": str(payload.get("local_time", ""))}
+    values = {
+        "time": str(payload.get("local_time", "")),
+        "name": str(payload.get("patient_name", "")),
+    }
     priority = str(payload.get("priority", ""))
     values["priority"] = PRIORITIES.get(priority, {}).get(language, priority)
     raw_date = payload.get("planned_end_date") or payload.get("date")
@@ -265,10 +304,16 @@ def push_text(
     showing a hole."""
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     variants = TEXTS[_text_key(kind, payload)]
+    if kind == "caregiver_dose_not_logged":
+        # The patient's choice for this caregiver, carried in the payload; never the
+        # caregiver's own preference.
+        show_medication_name = payload.get("show_medication_name") is True
     variant = "named" if show_medication_name and "named" in variants else "private"
     title, body = variants[variant][language]
     values = _placeholders(payload, language)
-    needed = [name for name in ("time", "date", "priority") if "{" + name + "}" in title + body]
+    needed = [
+        name for name in ("time", "date", "priority", "name") if "{" + name + "}" in title + body
+    ]
     if any(not values[name] for name in needed):
         title, body = TEXTS["generic"]["private"][language]
     return PushText(title=title.format(**values), body=body.format(**values))

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "backend.labs",
     "backend.alerts",
     "backend.notifications",
+    "backend.caregivers",
     "backend.demo",
     "backend.api",
     "backend.reports",
@@ -255,7 +256,7 @@ TRUSTED_PROXY_ADDRESSES = env.list(
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "backend.api.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "backend.api.authentication.CheckedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["backend.api.parsers.BoundedJSONParser"],
@@ -389,6 +390,13 @@ REMINDER_MAX_DELAY_MINUTES = env.int("REMINDER_MAX_DELAY_MINUTES", default=30)
 
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
+
+# Caregivers (backend/caregivers, issue 22): a patient's invitation code for a family member
+# stays valid this many hours; a patient has at most this many caregivers; a caregiver hears
+# of a dose still not logged this many minutes after its due time (DESIGN values).
+CAREGIVER_INVITATION_VALID_HOURS = env.int("CAREGIVER_INVITATION_VALID_HOURS", default=48)
+CAREGIVERS_PER_PATIENT_MAX = env.int("CAREGIVERS_PER_PATIENT_MAX", default=3)
+CAREGIVER_ALERT_AFTER_MINUTES = env.int("CAREGIVER_ALERT_AFTER_MINUTES", default=120)
 
 # Celery: the broker is Redis when REDIS_URL is set, else kombu's filesystem transport under
 # var/ (needs no server; worker and beat in separate processes share the folder).

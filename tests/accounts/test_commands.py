@@ -123,10 +123,12 @@ def test_seed_demo_is_idempotent(settings) -> None:
     first = run("seed_demo")
     counts = (User.objects.count(), Patient.objects.count(), CareTeam.objects.count())
     second = run("seed_demo")
-    assert counts == (5, 3, 1)
+    assert counts == (6, 3, 1)  # 2 staff, 3 patients and Ana's caregiver
     assert (User.objects.count(), Patient.objects.count(), CareTeam.objects.count()) == counts
     assert first == second
     assert "nurse.demo" in first and "coordinator.demo" in first and "patient.ana" in first
+    assert "carer.ana" in first
+    assert User.objects.get(username="carer.ana").role == "caregiver"
     assert all(p.user is not None for p in Patient.objects.all())
     # Each demo patient has a plan and months of history, created once.
     from backend.adherence.models import ScheduledDose, TreatmentPlan

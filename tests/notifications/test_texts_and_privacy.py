@@ -28,6 +28,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "alert_updated": {"alert": "a", "priority": "urgent"},
     "plan_ending": {"plan": "p", "planned_end_date": "2026-07-01"},
     "call_request": {"alert": "a"},
+    "caregiver_dose_not_logged": {
+        "patient_name": "Ana",
+        "local_time": "08:00",
+        "date": "2026-06-01",
+    },
     "generic": {},
 }
 
@@ -52,6 +57,44 @@ def test_named_variants_only_for_patients_who_opted_in(kind, language):
         kind=kind_name, payload=PAYLOADS[kind], language=language, show_medication_name=True
     )
     assert "imatinib" in f"{text.title} {text.body}".lower()
+
+
+def test_caregiver_text_names_the_drug_only_when_the_patient_allowed_it():
+    """The patient's choice travels in the payload; the recipient's own preference (what
+    delivery passes as show_medication_name) cannot turn it on for a caregiver."""
+    payload = PAYLOADS["caregiver_dose_not_logged"]
+    for language in LANGUAGES:
+        private = push_text(
+            kind="caregiver_dose_not_logged",
+            payload=payload,
+            language=language,
+            show_medication_name=True,
+        )
+        shown = f"{private.title} {private.body}"
+        assert "Ana" in shown and "08:00" in shown and not MEDICATION.search(shown.lower())
+        named = push_text(
+            kind="caregiver_dose_not_logged",
+            payload={**payload, "show_medication_name": True},
+            language=language,
+            show_medication_name=False,
+        )
+        assert "imatinib" in f"{named.title} {named.body}".lower()
+    english = push_text(
+        kind="caregiver_dose_not_logged", payload=payload, language="en", show_medication_name=False
+    )
+    assert english.body == "Ana's 08:00 dose is not logged yet."
+    spanish = push_text(
+        kind="caregiver_dose_not_logged", payload=payload, language="es", show_medication_name=False
+    )
+    assert spanish.body == "La dosis de las 08:00 de Ana aún no está registrada."
+    # No name in the payload: the generic text, never a hole.
+    bare = push_text(
+        kind="caregiver_dose_not_logged",
+        payload={"local_time": "08:00"},
+        language="en",
+        show_medication_name=False,
+    )
+    assert bare.body == "Open the app for details."
 
 
 def test_staff_texts_never_name_the_drug_even_when_asked():

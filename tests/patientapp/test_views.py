@@ -256,6 +256,20 @@ DYNAMIC_KEYS = {
     "language": ["en", "es"],
     "nav": ["today", "symptoms", "history", "settings"],
     "signout": ["done", "everywhere", "offline", "expired"],
+    # The caregiver's screens (screens/caregiver.js, welcome.mountCaregiverJoin): each dose's
+    # status and title, the problems shown, and the join form's missing fields.
+    "caregiver": [
+        "logged",
+        "not_logged",
+        "on_hold",
+        "dose_at",
+        "medicine_dose_at",
+        "removed",
+        "load_failed",
+        "code_needed",
+        "display_name_needed",
+        "username_needed",
+    ],
     # A report's care team response (history.careTeamLines): the stage, and the resolving
     # nurse's outcome in words for patients (the outcomes staff may choose).
     "history.response": ["told", "seen"],

@@ -4,6 +4,7 @@ from worker.tasks import (  # noqa: F401  (registers)
     accounts,
     adherence,
     alerts,
+    caregivers,
     health,
     labs,
     notifications,

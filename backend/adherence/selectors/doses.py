@@ -126,6 +126,20 @@ def calendar_rows(patient_id: UUID | str, first: date, last: date) -> QuerySet[L
     )
 
 
+def doses_not_logged_due_between(earliest: datetime, latest: datetime) -> QuerySet[LedgerRow]:
+    """Ledger rows still not logged (pending) whose due time is in [earliest, latest], of
+    active plans only: a held dose is `on_hold`, not pending, and a stopped or completed
+    plan's doses are asked of nobody. A QuerySet on the partial index of pending rows by due
+    time (ledger_pending_due), so a caller (the caregiver alert) narrows it to its own
+    patients and reads it in the same statement."""
+    return LedgerRow.objects.filter(
+        state=DoseState.PENDING,
+        due_at__gte=earliest,
+        due_at__lte=latest,
+        plan__status=PlanStatus.ACTIVE,
+    )
+
+
 def dose_calendar(patient: Patient, first: date, last: date) -> list[CalendarDose]:
     """Every scheduled dose of the patient in [first, last] with its status and log, from the
     ledger's rows (one query). The status is metrics.dose_status of the row: on hold, pending

@@ -3,7 +3,13 @@
 
 from .delivery import DeliveryReport, outbox_deliver_batch, outbox_deliver_due, outbox_retry_delay
 from .devices import DeviceRegistration, device_register, device_unregister, devices_deactivate
-from .outbox import OutboxItem, outbox_enqueue, outbox_enqueue_many, outbox_retry_failed
+from .outbox import (
+    OutboxItem,
+    outbox_cancel_pending,
+    outbox_enqueue,
+    outbox_enqueue_many,
+    outbox_retry_failed,
+)
 from .preferences import notification_preference_update
 
 __all__ = [
@@ -14,6 +20,7 @@ __all__ = [
     "device_unregister",
     "devices_deactivate",
     "notification_preference_update",
+    "outbox_cancel_pending",
     "outbox_deliver_batch",
     "outbox_deliver_due",
     "outbox_enqueue",

@@ -62,6 +62,15 @@ def outbox_enqueue_many(items: list[OutboxItem]) -> int:
     return len(items)
 
 
+def outbox_cancel_pending(*, recipient_id: int, kind: str) -> int:
+    """Drop what still waits for one recipient of one kind (a caregiver the patient removed
+    must get nothing more); rows already sent stay as the record. Returns how many."""
+    deleted, _ = OutboxMessage.objects.filter(
+        recipient_id=recipient_id, kind=kind, status=OutboxStatus.PENDING
+    ).delete()
+    return deleted
+
+
 def outbox_retry_failed(*, messages: list[OutboxMessage], now: datetime) -> int:
     """An admin sends failed messages again (after fixing credentials, say): attempts restart."""
     return OutboxMessage.objects.filter(

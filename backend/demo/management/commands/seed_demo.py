@@ -34,6 +34,7 @@ from backend.accounts.services import (
 from backend.adherence.models import TreatmentPlan
 from backend.adherence.services.plans import plan_create, plan_hold_add
 from backend.alerts.streaks import alerts_open_for_missed_streaks
+from backend.caregivers.services import caregiver_accept, caregiver_invitation_issue
 from backend.demo.history import dose_history_create
 from backend.sideeffects.services import side_effect_report_record
 
@@ -45,6 +46,9 @@ PATIENTS = [
     ("patient.ben", "Ben Okafor", "DEMO-0002", "Europe/London", "en"),
     ("patient.chen", "Chen Wei", "DEMO-0003", "America/New_York", "en"),
 ]
+# A caregiver (issue 22): Ana's daughter, who sees whether Ana's doses of today are logged.
+# username, their name, the patient's record number, how the patient appears to them, language
+CAREGIVER = ("carer.ana", "Lucía", "DEMO-0001", "Ana", "es")
 # Per patient: the case, dose times, how many days ago the plan started, the share of doses
 # taken, and a hold (days ago it started, its length) or None.
 # record number -> (case, dose times, days ago, adherence, hold: (days ago, length) or None)
@@ -154,6 +158,7 @@ class Command(BaseCommand):
                 ):
                     self._plan_with_history(patient, staff[Role.NURSE])
                     self._symptoms(patient)
+            self._caregiver(team, password)
             # Open alerts for the dashboard: streaks in the histories above.
             alerts_open_for_missed_streaks(timezone.now())
         base_url = _base_url()
@@ -163,6 +168,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<12} {username}")
         for username, name, _, zone, _ in PATIENTS:
             self.stdout.write(f"  {'patient':<12} {username}  ({name}, {zone})")
+        carer_username, carer_name, _, patient_name, _ = CAREGIVER
+        self.stdout.write(
+            f"  {'caregiver':<12} {carer_username}  ({carer_name}, sees {patient_name}'s doses "
+            "of today in the patient app)"
+        )
         self.stdout.write(
             f"Dashboard sign-in for care staff: {base_url}/dashboard/sign-in/ "
             f"(second factor {'required' if settings.STAFF_MFA_REQUIRED else 'off'})"
@@ -178,6 +188,21 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  The code: `oathtool --totp -b {totp_secret}` or an authenticator app with that "
             "secret (a demo secret: never use it for a real account)."
+        )
+
+    def _caregiver(self, team: CareTeam, password: str) -> None:
+        """The demo caregiver, linked through the patient's own invitation (once)."""
+        username, name, record_number, patient_name, language = CAREGIVER
+        if User.objects.filter(username=username).exists():
+            return
+        patient = Patient.objects.get(care_team=team, medical_record_number=record_number)
+        _, code = caregiver_invitation_issue(patient=patient, patient_name=patient_name)
+        caregiver_accept(
+            invitation_code=code,
+            username=username,
+            password=password,
+            display_name=name,
+            language=language,
         )
 
     def _demo_second_factor(self, user: User, secret: str) -> None:

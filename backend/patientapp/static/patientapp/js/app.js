@@ -33,7 +33,8 @@ import { mountHistory } from "./screens/history.js";
 import { mountSettings } from "./screens/settings.js";
 import { mountSymptoms } from "./screens/symptoms.js";
 import { mountToday } from "./screens/today.js";
-import { mountActivate, mountSignIn, mountWelcome } from "./screens/welcome.js";
+import { mountCaregiverView } from "./screens/caregiver.js";
+import { mountActivate, mountCaregiverJoin, mountSignIn, mountWelcome } from "./screens/welcome.js";
 
 const SIGNED_IN = {
   today: mountToday,
@@ -41,7 +42,14 @@ const SIGNED_IN = {
   history: mountHistory,
   settings: mountSettings,
 };
-const SIGNED_OUT = { welcome: mountWelcome, activate: mountActivate, signin: mountSignIn };
+const SIGNED_OUT = {
+  welcome: mountWelcome,
+  activate: mountActivate,
+  signin: mountSignIn,
+  "carer-join": mountCaregiverJoin,
+};
+// A caregiver (a patient's family member) has one screen: their patient's doses of today.
+const CAREGIVER = { carer: mountCaregiverView };
 const TABS = ["today", "symptoms", "history", "settings"];
 
 let mounted = null;
@@ -97,7 +105,7 @@ function renderChrome() {
   document.getElementById("brand").textContent = t("app.name");
   const bar = document.getElementById("tab-bar");
   bar.setAttribute("aria-label", t("nav.label"));
-  bar.hidden = !state.session;
+  bar.hidden = !state.session || isCaregiver();
   const current = currentRoute().name;
   bar.replaceChildren(
     h(
@@ -138,6 +146,11 @@ function showConnection() {
   line.textContent = navigator.onLine ? "" : t("offline.banner");
 }
 
+/** Signed in as a patient's caregiver (not the patient): their own small app. */
+function isCaregiver() {
+  return Boolean(state.session && state.session.user.role === "caregiver");
+}
+
 function currentRoute() {
   // A query after the screen's name (#/activate?code=...) is the screen's to read.
   const match = location.hash.match(/^#\/([a-z-]+)(?:\/([^?]*))?(?:\?.*)?$/);
@@ -150,8 +163,14 @@ async function route() {
   const { name, arg } = currentRoute();
   // "#main" (the skip link) moves the focus, not the screen; at start it means the default.
   if (!name && mounted && location.hash && location.hash !== "#") return;
-  const screens = state.session ? SIGNED_IN : SIGNED_OUT;
-  const landing = state.session ? "today" : signedInBefore() ? "signin" : "welcome";
+  const screens = !state.session ? SIGNED_OUT : isCaregiver() ? CAREGIVER : SIGNED_IN;
+  const landing = !state.session
+    ? signedInBefore()
+      ? "signin"
+      : "welcome"
+    : isCaregiver()
+      ? "carer"
+      : "today";
   const screen = screens[name] ? name : landing;
   if (screen !== name) history.replaceState(null, "", `#/${screen}`);
   routeCount += 1;
@@ -211,6 +230,15 @@ function beginSync() {
 
 async function signedIn({ tokenBody, activated }) {
   setSession(saveSession(tokenBody));
+  if (isCaregiver()) {
+    // Nothing of a patient to read ahead, sync or remind: only their pushes on this phone.
+    if (activated) {
+      setFlash("success", t("caregiver.joined", { username: tokenBody.user.username }));
+    }
+    refreshReminders().catch(warnFailed("refreshing this phone's notifications"));
+    navigate("carer");
+    return;
+  }
   await refreshProfile();
   if (activated) {
     setFlash("success", t("activate.done", { username: tokenBody.user.username }));
@@ -264,7 +292,9 @@ async function start() {
   window.addEventListener("online", showConnection);
   window.addEventListener("offline", showConnection);
   await route();
-  if (state.session) {
+  if (state.session && isCaregiver()) {
+    refreshReminders().catch(warnFailed("refreshing this phone's notifications"));
+  } else if (state.session) {
     beginSync();
     prefetch();
     // The kept profile and language stay until the next start or sign-in.

@@ -1,8 +1,9 @@
 // @ts-check
-// Settings: the language, reminders (push), what is waiting to send, and signing out of this
-// phone or of every device.
+// Settings: the language, reminders (push), what is waiting to send, the patient's caregivers
+// (caregivers.js), and signing out of this phone or of every device.
 
 import { NetworkError, request } from "../api.js";
+import { caregiversSection } from "../caregivers.js";
 import { fill, h } from "../dom.js";
 import { LANGUAGES, currentLanguage, t } from "../i18n.js";
 import { ON, READY, reminderState, turnOnReminders, unregisterThisPhone } from "../push.js";
@@ -24,6 +25,8 @@ export function mountSettings(container) {
   let outbox = [];
   let message = null;
   let accountMessage = null;
+  // Drawn once, kept across repaints: it loads and changes on its own.
+  const caregivers = caregiversSection();
 
   function section(titleKey, ...children) {
     const id = `settings-${titleKey.replace(/\W/g, "-")}`;
@@ -184,6 +187,7 @@ export function mountSettings(container) {
       remindersSection(),
       outboxSection(),
       section("settings.care_team", careTeamCall()),
+      caregivers,
       accountSection(),
       h("p", { class: "muted" }, t("settings.version", { version: state.config.version || "-" })),
     );

@@ -1,6 +1,7 @@
 // @ts-check
 // Signed out: the welcome screen, the first run (the invitation code from the nurse and a
-// new password: POST auth/activate/) and later sign-ins (POST auth/login/).
+// new password: POST auth/activate/), a caregiver's first run (the code from the patient:
+// POST caregiver/accept/) and later sign-ins (POST auth/login/, patients and caregivers).
 
 import { ApiError, NetworkError, request } from "../api.js";
 import { fill, h } from "../dom.js";
@@ -47,6 +48,11 @@ export function mountWelcome(container) {
       { class: "stack" },
       h("a", { class: "button button-big", href: "#/activate" }, t("welcome.have_code")),
       h("a", { class: "button button-secondary", href: "#/signin" }, t("welcome.have_account")),
+      h(
+        "a",
+        { class: "button button-secondary", href: "#/carer-join" },
+        t("caregiver.welcome_option"),
+      ),
     ),
     languagePicker(),
   );
@@ -72,7 +78,7 @@ async function submitTo(form, path, body, activated) {
   button.disabled = true;
   try {
     const { data } = await request("POST", path, { body, auth: false });
-    if (data.user.role !== "patient") {
+    if (data.user.role !== "patient" && data.user.role !== "caregiver") {
       // Staff sign in at the dashboard; this token is not kept, so revoke it at once.
       await request("POST", "auth/logout/", { token: data.token }).catch(
         warnFailed("revoking a staff member's token"),
@@ -232,6 +238,94 @@ export function mountSignIn(container) {
       careTeamCall(),
     ),
     h("p", {}, h("a", { href: "#/activate" }, t("welcome.have_code"))),
+    languagePicker(),
+  );
+  return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };
+}
+
+/**
+ * A caregiver's first run (#/carer-join): the code the patient gave them, their name, and a
+ * new account of their own (POST caregiver/accept/).
+ * @param {HTMLElement} container
+ * @returns {import("../types.js").Screen}
+ */
+export function mountCaregiverJoin(container) {
+  const code = input({
+    name: "invitation_code",
+    autocomplete: "one-time-code",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    required: true,
+  });
+  const displayName = input({ name: "display_name", autocomplete: "name", required: true });
+  const username = input({
+    name: "username",
+    autocomplete: "username",
+    autocapitalize: "none",
+    spellcheck: "false",
+    required: true,
+  });
+  const password = input({
+    name: "password",
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+  });
+  const repeat = input({
+    name: "password_again",
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+  });
+  const form = h(
+    "form",
+    {
+      class: "form",
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault();
+        const errors = [];
+        const needed = [
+          [code, "caregiver.code_needed"],
+          [displayName, "caregiver.display_name_needed"],
+          [username, "caregiver.username_needed"],
+          [password, "activate.password_needed"],
+        ];
+        for (const [element, key] of needed) {
+          if (!element.value.trim()) errors.push({ field: element.name, reason: t(key) });
+        }
+        if (password.value !== repeat.value) {
+          errors.push({ field: "password_again", reason: t("activate.passwords_differ") });
+        }
+        if (errors.length) {
+          showFieldErrors(form, errors);
+          problem(form, [t("form.check_fields")]);
+          return;
+        }
+        const body = {
+          invitation_code: code.value.trim(),
+          display_name: displayName.value.trim(),
+          username: username.value.trim(),
+          password: password.value,
+          language: currentLanguage(),
+        };
+        submitTo(form, "caregiver/accept/", body, true);
+      },
+    },
+    h("div", { class: "form-problem" }),
+    field(t("caregiver.code"), code, { hint: t("caregiver.code_hint") }),
+    field(t("caregiver.display_name"), displayName, { hint: t("caregiver.display_name_hint") }),
+    field(t("caregiver.username"), username, { hint: t("caregiver.username_hint") }),
+    field(t("activate.password"), password, { hint: t("activate.password_hint") }),
+    field(t("activate.password_again"), repeat),
+    h("button", { type: "submit", class: "button button-big" }, t("caregiver.submit")),
+  );
+  fill(
+    container,
+    screenHeading(t("caregiver.join_title")),
+    h("p", { class: "lead" }, t("caregiver.join_intro")),
+    form,
+    h("p", {}, h("a", { href: "#/signin" }, t("welcome.have_account"))),
     languagePicker(),
   );
   return { ready: Promise.resolve(), cleanup: NOTHING_TO_UNDO };

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CaregiversConfig(AppConfig):
+    name = "backend.caregivers"
+    label = "caregivers"
+    verbose_name = "Caregivers"
