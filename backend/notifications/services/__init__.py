@@ -4,7 +4,7 @@
 from .delivery import DeliveryReport, outbox_deliver_batch, outbox_deliver_due, outbox_retry_delay
 from .devices import DeviceRegistration, device_register, device_unregister, devices_deactivate
 from .outbox import OutboxItem, outbox_enqueue, outbox_enqueue_many, outbox_retry_failed
-from .preferences import notification_preference_update
+from .preferences import notification_preference_update, reminders_mark_seen
 
 __all__ = [
     "DeliveryReport",
@@ -20,4 +20,5 @@ __all__ = [
     "outbox_enqueue_many",
     "outbox_retry_delay",
     "outbox_retry_failed",
+    "reminders_mark_seen",
 ]
