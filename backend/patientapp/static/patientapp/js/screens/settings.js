@@ -7,6 +7,7 @@ import { fill, h } from "../dom.js";
 import { LANGUAGES, currentLanguage, t } from "../i18n.js";
 import { ON, READY, reminderState, turnOnReminders, unregisterThisPhone } from "../push.js";
 import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
+import { reminderSettingsForm } from "../reminder-settings.js";
 import { chooseLanguage, setRemindersAsked } from "../session.js";
 import { emit, on, setPreferences, state, userId } from "../state.js";
 import { flush } from "../sync.js";
@@ -24,6 +25,7 @@ export function mountSettings(container) {
   let outbox = [];
   let message = null;
   let accountMessage = null;
+  const reminderForm = reminderSettingsForm();
 
   function section(titleKey, ...children) {
     const id = `settings-${titleKey.replace(/\W/g, "-")}`;
@@ -182,6 +184,8 @@ export function mountSettings(container) {
       screenHeading(t("settings.title")),
       languageSection(),
       remindersSection(),
+      // The same form each time (an outbox change repaints): what is being edited stays.
+      section("remind.title", reminderForm),
       outboxSection(),
       section("settings.care_team", careTeamCall()),
       accountSection(),
