@@ -8,6 +8,7 @@ import { ApiError, request } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { setPreferences, state } from "./state.js";
+import { update } from "./store.js";
 import { field, notice, showFieldErrors } from "./ui.js";
 
 const OFFSETS = [0, 5, 10, 15, 30, 45, 60, 90, 120];
@@ -96,6 +97,7 @@ export function reminderSettingsForm() {
   const quietStart = /** @type {HTMLInputElement} */ (
     h("input", {
       type: "time",
+      class: "input",
       name: "quiet_start",
       id: "quiet_start",
       value: prefs.quiet_start || "22:00",
@@ -104,6 +106,7 @@ export function reminderSettingsForm() {
   const quietEnd = /** @type {HTMLInputElement} */ (
     h("input", {
       type: "time",
+      class: "input",
       name: "quiet_end",
       id: "quiet_end",
       value: prefs.quiet_end || "07:00",
@@ -145,6 +148,8 @@ export function reminderSettingsForm() {
           try {
             const { data } = await request("PATCH", "me/notification-preferences/", { body });
             setPreferences(data);
+            // What the next start shows before it has read the server again.
+            await update("preferences", () => data);
             showFieldErrors(form, []);
             status.replaceChildren(notice("success", t("remind.saved")));
           } catch (error) {

@@ -86,6 +86,7 @@ export function setPatient(patient) {
  */
 export function setPreferences(preferences) {
   state.preferences = preferences;
+  emit("preferences-changed", preferences);
 }
 
 /** The message the next screen shows once, or null once it has been shown.

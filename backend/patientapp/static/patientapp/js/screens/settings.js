@@ -25,7 +25,16 @@ export function mountSettings(container) {
   let outbox = [];
   let message = null;
   let accountMessage = null;
-  const reminderForm = reminderSettingsForm();
+  // Built once (an outbox change repaints: what is being edited stays), again when the
+  // server's settings arrive (the profile's refresh after start) while it is untouched.
+  let reminderForm = reminderSettingsForm();
+  let reminderEdited = false;
+  const watchEdits = () => {
+    reminderForm.addEventListener("input", () => {
+      reminderEdited = true;
+    });
+  };
+  watchEdits();
 
   function section(titleKey, ...children) {
     const id = `settings-${titleKey.replace(/\W/g, "-")}`;
@@ -198,12 +207,19 @@ export function mountSettings(container) {
     paint();
   }
 
+  const stopPreferences = on("preferences-changed", () => {
+    if (reminderEdited) return;
+    reminderForm = reminderSettingsForm();
+    watchEdits();
+    paint();
+  });
   const stopOutbox = onOutboxChange(refresh);
   const stopSent = on("outbox-sent", refresh);
   return {
     ready: refresh(),
     cleanup: () => {
       disposed = true;
+      stopPreferences();
       stopOutbox();
       stopSent();
     },
