@@ -208,7 +208,8 @@ export function mountSettings(container) {
   }
 
   const stopPreferences = on("preferences-changed", () => {
-    if (reminderEdited) return;
+    // Signing out clears them (this screen is about to go): nothing to show again.
+    if (reminderEdited || disposed || !state.session) return;
     reminderForm = reminderSettingsForm();
     watchEdits();
     paint();
