@@ -265,35 +265,20 @@ def ensure_patients(table: str, patients: int) -> None:
 def time_claim(table: str, today: date, batches: int) -> dict:
     """The reminder claim's batches of 1,000 at one minute past today's 08:00 doses: the
     service's own statement, on this table and its patients."""
-    from django.conf import settings
     from django.db import connection
 
-    from backend.adherence.services.reminders import (
-        _CLAIM_DUE_REMINDERS_SQL,
-        _NEXT_ATTEMPT,
-        reminder_window,
-    )
+    from backend.adherence.services.reminders import claim_parameters, claim_sql
+    from backend.notifications.models import NotificationPreference
 
     due = datetime.fromisoformat(f"{today}T08:00").replace(tzinfo=_zone())
     now = due + timedelta(minutes=1)
-    sql = _CLAIM_DUE_REMINDERS_SQL.format(
-        ledger=table, patient=f"{table}_patients", next_attempt=_NEXT_ATTEMPT
-    )
+    # The patients' reminder settings: the app's own table (the join the claim makes).
+    sql = claim_sql(table, f"{table}_patients", NotificationPreference._meta.db_table, after=False)
     times, claimed = [], 0
     with connection.cursor() as cursor:
         for _ in range(batches):
             started = time.perf_counter()
-            cursor.execute(
-                sql,
-                {
-                    "pending": "pending",
-                    "now": now,
-                    "oldest": now - reminder_window(),
-                    "limit": 1_000,
-                    "step": settings.REMINDER_FOLLOW_UP_MINUTES * 60,
-                    "attempts": settings.REMINDER_MAX_FOLLOW_UPS + 1,
-                },
-            )
+            cursor.execute(sql, claim_parameters(now, 1_000, timedelta(0)))
             claimed += len(cursor.fetchall())
             times.append(time.perf_counter() - started)
         cursor.execute(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import doses, plans
+from .api import doses, plans, reminders
 
 urlpatterns = [
     path("guidelines/recommendation/", plans.GuidelineRecommendationView.as_view()),
@@ -17,6 +17,9 @@ urlpatterns = [
     path("me/today/", doses.MyTodayView.as_view()),
     path("me/doses/", doses.MyDosesView.as_view()),
     path("me/doses/<uuid:log_id>/", doses.MyDoseLogView.as_view()),
+    path("me/doses/<str:day>/<int:slot>/snooze/", reminders.MyDoseSnoozeView.as_view()),
+    path("me/reminders/", reminders.MyRemindersView.as_view()),
+    path("me/reminders/<str:day>/<int:slot>/seen/", reminders.MyReminderSeenView.as_view()),
     path("me/adherence/", doses.MyAdherenceView.as_view()),
     path("me/time-zone/", doses.MyTimeZoneView.as_view()),
     path("patients/<uuid:patient_id>/adherence/", doses.PatientAdherenceView.as_view()),

@@ -28,6 +28,7 @@ from .selectors import (
     devices_of,
     notification_preference_of,
 )
+from .services.preferences import MIN_FOLLOW_UP_MINUTES
 
 # FCM registration tokens are URL-safe: letters, digits, - _ : and a few more. Anything else
 # (spaces, '/') is not a token.
@@ -85,9 +86,37 @@ class DeviceUnregisterInput(StrictInputSerializer):
 
 
 class NotificationPreferenceOutput(serializers.ModelSerializer):
+    follow_up_minutes = serializers.SerializerMethodField(
+        help_text="Minutes between reminders while a dose is not logged."
+    )
+    quiet_start = serializers.TimeField(format="%H:%M", allow_null=True)
+    quiet_end = serializers.TimeField(format="%H:%M", allow_null=True)
+    limits = serializers.SerializerMethodField(
+        help_text="The allowed ranges: max_offset_minutes, follow_up_minutes [min, max]."
+    )
+
     class Meta:
         model = NotificationPreference
-        fields = ["show_medication_name_on_lock_screen", "language"]
+        fields = [
+            "show_medication_name_on_lock_screen",
+            "language",
+            "reminder_offset_minutes",
+            "follow_up_enabled",
+            "follow_up_minutes",
+            "quiet_start",
+            "quiet_end",
+            "limits",
+        ]
+
+    def get_follow_up_minutes(self, preference: NotificationPreference) -> int:
+        return preference.follow_up_minutes or settings.REMINDER_FOLLOW_UP_MINUTES
+
+    def get_limits(self, preference: NotificationPreference) -> dict[str, int]:
+        return {
+            "max_offset_minutes": settings.REMINDER_MAX_OFFSET_MINUTES,
+            "min_follow_up_minutes": MIN_FOLLOW_UP_MINUTES,
+            "max_follow_up_minutes": settings.REMINDER_FOLLOW_UP_MINUTES,
+        }
 
 
 class NotificationPreferenceInput(StrictInputSerializer):
@@ -101,6 +130,44 @@ class NotificationPreferenceInput(StrictInputSerializer):
         allow_blank=True,
         help_text="Language of pushes; blank: the patient record's (staff: the site's).",
     )
+    reminder_offset_minutes = serializers.IntegerField(
+        required=False,
+        help_text="Dose reminders this many minutes before the dose time (0: at the time; at "
+        "most REMINDER_MAX_OFFSET_MINUTES).",
+    )
+    follow_up_enabled = serializers.BooleanField(
+        required=False, help_text="Remind again while the dose is not logged (default on)."
+    )
+    follow_up_minutes = serializers.IntegerField(
+        required=False,
+        help_text=f"Minutes between reminders while not logged ({MIN_FOLLOW_UP_MINUTES} up to "
+        "REMINDER_FOLLOW_UP_MINUTES).",
+    )
+    quiet_start = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        help_text="Quiet hours start, local time (HH:MM); null with quiet_end: no quiet hours.",
+    )
+    quiet_end = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        help_text="Quiet hours end, local time (HH:MM): a reminder inside them waits for it.",
+    )
+
+    def validate_reminder_offset_minutes(self, value: int) -> int:
+        if not 0 <= value <= settings.REMINDER_MAX_OFFSET_MINUTES:
+            raise serializers.ValidationError(
+                f"Between 0 and {settings.REMINDER_MAX_OFFSET_MINUTES} minutes."
+            )
+        return value
+
+    def validate_follow_up_minutes(self, value: int) -> int:
+        if not MIN_FOLLOW_UP_MINUTES <= value <= settings.REMINDER_FOLLOW_UP_MINUTES:
+            raise serializers.ValidationError(
+                f"Between {MIN_FOLLOW_UP_MINUTES} and "
+                f"{settings.REMINDER_FOLLOW_UP_MINUTES} minutes."
+            )
+        return value
 
 
 # ---------------------------------------------------------------- views
@@ -182,7 +249,8 @@ class MyDeviceUnregisterView(APIView):
 
 
 class MyNotificationPreferenceView(APIView):
-    """The signed-in user's push preferences (privacy on the lock screen, language)."""
+    """The signed-in user's push preferences (privacy on the lock screen, language) and, for a
+    patient, dose reminder settings (offset, follow-ups, quiet hours)."""
 
     caregiver_may_use = True  # a caregiver's phone gets their pushes (api/permissions.py)
 

@@ -32,6 +32,9 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A dose reminder the app has shown as its in-app banner and the patient acted on (snooze
+    # or close): not listed again (GET me/reminders/).
+    seen_in_app_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
@@ -99,6 +102,27 @@ class NotificationPreference(models.Model):
         choices=settings.LANGUAGES,
         blank=True,
         help_text="Blank: the patient record's language, or the site's for staff.",
+    )
+    # Dose reminders (a patient's; the reminder job reads them on the dose ledger, see
+    # adherence/reminder_rules.py): when the first reminder comes, follow-ups, quiet hours.
+    reminder_offset_minutes = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="The first reminder this many minutes before the dose time (0: at the time; "
+        "at most REMINDER_MAX_OFFSET_MINUTES).",
+    )
+    follow_up_enabled = models.BooleanField(
+        default=True, help_text="Remind again while the dose is not logged."
+    )
+    follow_up_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Minutes between reminders while not logged; empty: REMINDER_FOLLOW_UP_MINUTES.",
+    )
+    quiet_start = models.TimeField(
+        null=True, blank=True, help_text="Quiet hours start (local time); empty: none."
+    )
+    quiet_end = models.TimeField(
+        null=True, blank=True, help_text="Quiet hours end (local time); a reminder waits for it."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,10 +1,15 @@
-"""Reads for notifications: a user's own devices and preferences."""
+"""Reads for notifications: a user's own devices and preferences (push and dose reminder
+settings), and the reminders the app shows as its in-app banner."""
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.db.models import Max, QuerySet
 
 from backend.accounts.models import User
 
-from .models import Device, NotificationPreference
+from .models import Device, NotificationPreference, OutboxMessage
 
 
 def devices_of(user: User) -> QuerySet[Device]:
@@ -30,3 +35,55 @@ def notification_preference_of(user: User) -> NotificationPreference:
     """The stored preferences, or an unsaved row with the defaults (the private ones)."""
     found = NotificationPreference.objects.filter(user=user).first()
     return found if found is not None else NotificationPreference(user=user)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPreference:
+    """A patient's dose reminder settings as the reminder job uses them (the defaults when the
+    user has no NotificationPreference row)."""
+
+    offset_minutes: int = 0
+    follow_up_enabled: bool = True
+    follow_up_minutes: int | None = None  # None: REMINDER_FOLLOW_UP_MINUTES
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+
+
+DEFAULT_REMINDER_PREFERENCE = ReminderPreference()
+
+
+def reminder_preference_from(preference: NotificationPreference) -> ReminderPreference:
+    return ReminderPreference(
+        offset_minutes=preference.reminder_offset_minutes,
+        follow_up_enabled=preference.follow_up_enabled,
+        follow_up_minutes=preference.follow_up_minutes,
+        quiet_start=preference.quiet_start,
+        quiet_end=preference.quiet_end,
+    )
+
+
+def reminder_preferences_of(user_ids: Iterable[int | None]) -> dict[int, ReminderPreference]:
+    """The reminder settings of the users that have any (one query); the others use
+    DEFAULT_REMINDER_PREFERENCE."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    return {
+        preference.user_id: reminder_preference_from(preference)
+        for preference in NotificationPreference.objects.filter(user_id__in=wanted)
+    }
+
+
+def reminder_offset_max_in_use() -> int:
+    """The largest reminder offset any patient chose (minutes): how far ahead of the dose times
+    the reminder claim must look."""
+    found = NotificationPreference.objects.aggregate(most=Max("reminder_offset_minutes"))["most"]
+    return int(found or 0)
+
+
+def reminders_unseen(user: User, since: datetime) -> QuerySet[OutboxMessage]:
+    """The user's dose reminders queued since `since` that the app has not yet shown and had
+    acted on (its in-app banner), newest first."""
+    return OutboxMessage.objects.filter(
+        recipient=user, kind="dose_reminder", created_at__gte=since, seen_in_app_at__isnull=True
+    ).order_by("-created_at", "-pk")

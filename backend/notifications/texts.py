@@ -263,6 +263,33 @@ PRIORITIES: dict[str, dict[str, str]] = {
 }
 
 
+# The buttons of a dose reminder (Web Push notification actions, shown by the app's service
+# worker): log the dose as taken, or remind again in 30 minutes. Neither opens the app.
+REMINDER_ACTIONS: dict[str, dict[str, str]] = {
+    "taken": {"en": "Taken", "es": "Tomada", "fr": "Prise", "de": "Eingenommen"},
+    "snooze": {
+        "en": "Remind me in 30 min",
+        "es": "Recordar en 30 min",
+        "fr": "Me rappeler dans 30 min",
+        "de": "In 30 Min. erinnern",
+    },
+}
+SNOOZE_MINUTES = 30
+
+
+def push_actions(*, kind: str, language: str) -> dict[str, str]:
+    """The data a dose reminder's notification needs for its buttons (their titles in the
+    recipient's language, and the snooze's minutes); nothing for other kinds."""
+    if kind != "dose_reminder":
+        return {}
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return {
+        "action_taken": REMINDER_ACTIONS["taken"][language],
+        "action_snooze": REMINDER_ACTIONS["snooze"][language],
+        "snooze_minutes": str(SNOOZE_MINUTES),
+    }
+
+
 def _text_key(kind: str, payload: dict[str, Any]) -> str:
     if kind == "dose_reminder" and _int(payload.get("attempt")) > 0:
         return "dose_reminder_follow_up"

@@ -387,6 +387,9 @@ PLAN_ENDING_NOTICE_DAYS = env.int("PLAN_ENDING_NOTICE_DAYS", default=30)
 REMINDER_FOLLOW_UP_MINUTES = env.int("REMINDER_FOLLOW_UP_MINUTES", default=60)
 REMINDER_MAX_FOLLOW_UPS = env.int("REMINDER_MAX_FOLLOW_UPS", default=2)
 REMINDER_MAX_DELAY_MINUTES = env.int("REMINDER_MAX_DELAY_MINUTES", default=30)
+# The patient's own reminder settings (NotificationPreference): a reminder at most this many
+# minutes before the dose time; follow-ups every 5 to REMINDER_FOLLOW_UP_MINUTES minutes.
+REMINDER_MAX_OFFSET_MINUTES = env.int("REMINDER_MAX_OFFSET_MINUTES", default=120)
 
 # Invitations given to patients by their nurse.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)

@@ -244,9 +244,20 @@ def test_signed_out_is_401(api_client):
 
 def test_push_preferences_default_private_and_can_be_changed(patient):
     client = client_for(patient.user)
+    # Issue 22 added the dose reminder settings (tests/adherence/test_reminder_preferences.py).
     assert client.get(PREFERENCES).json() == {
         "show_medication_name_on_lock_screen": False,
         "language": "",
+        "reminder_offset_minutes": 0,
+        "follow_up_enabled": True,
+        "follow_up_minutes": 60,
+        "quiet_start": None,
+        "quiet_end": None,
+        "limits": {
+            "max_offset_minutes": 120,
+            "min_follow_up_minutes": 5,
+            "max_follow_up_minutes": 60,
+        },
     }
     response = client.patch(
         PREFERENCES, {"show_medication_name_on_lock_screen": True}, format="json"
@@ -254,7 +265,8 @@ def test_push_preferences_default_private_and_can_be_changed(patient):
     assert response.status_code == 200
     assert response.json()["show_medication_name_on_lock_screen"] is True
     response = client.patch(PREFERENCES, {"language": "de"}, format="json")
-    assert response.json() == {"show_medication_name_on_lock_screen": True, "language": "de"}
+    shown = response.json()
+    assert (shown["show_medication_name_on_lock_screen"], shown["language"]) == (True, "de")
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,12 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from backend.common.any_of_lookup import array_literal
+from backend.notifications.models import NotificationPreference
+from backend.notifications.selectors import (
+    DEFAULT_REMINDER_PREFERENCE,
+    ReminderPreference,
+    reminder_preference_from,
+)
 
 from ..dose_schedule import ScheduledDose as Dose
 from ..dose_schedule import grace_ends_at
@@ -32,6 +38,7 @@ from ..models import (
     ScheduledDose,
     TreatmentPlan,
 )
+from ..reminder_rules import first_reminder
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 _REWRITTEN_FIELDS = (
@@ -68,17 +75,20 @@ def _sweep_floor(schedule: PlanSchedule) -> date:
     return max(schedule.start_date, created_today - timedelta(days=settings.DOSE_BACKFILL_DAYS))
 
 
-def reminder_state(due_at: datetime, after: datetime) -> tuple[datetime | None, int]:
-    """The first reminder time of a dose later than `after` (the dose time, then one every
-    REMINDER_FOLLOW_UP_MINUTES, at most REMINDER_MAX_FOLLOW_UPS of them) and its attempt
-    number; (None, attempts) when none is left."""
-    step = timedelta(minutes=settings.REMINDER_FOLLOW_UP_MINUTES)
-    attempts = settings.REMINDER_MAX_FOLLOW_UPS + 1
-    for attempt in range(attempts):
-        at = due_at + attempt * step
-        if at > after:
-            return at, attempt
-    return None, attempts
+def reminder_preferences(patient_ids: set[Any]) -> dict[Any, ReminderPreference]:
+    """The patients' own reminder settings (offset, follow-ups, quiet hours), for the first
+    reminder time of their rows; those without any have the defaults."""
+    if not patient_ids:
+        return {}
+    return {
+        patient_id: reminder_preference_from(preference)
+        for patient_id, preference in (
+            (preference.user.patient_profile.pk, preference)
+            for preference in NotificationPreference.objects.filter(
+                user__patient_profile__id__in=patient_ids
+            ).select_related("user__patient_profile")
+        )
+    }
 
 
 _ROW_FIELDS = (
@@ -102,11 +112,19 @@ _ROW_ARRAY_TYPES = (
 )  # fmt: skip
 
 
-def _row_values(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> tuple[Any, ...]:
+def _row_values(
+    schedule: PlanSchedule,
+    dose: Dose,
+    floor: date,
+    now: datetime,
+    preference: ReminderPreference = DEFAULT_REMINDER_PREFERENCE,
+) -> tuple[Any, ...]:
     """One ledger row as values in _ROW_FIELDS order."""
     grace = timedelta(hours=settings.DOSE_MISSED_GRACE_HOURS)
     remind = not dose.on_hold and schedule.status == PlanStatus.ACTIVE
-    next_at, attempt = reminder_state(dose.due_at, now) if remind else (None, 0)
+    next_at, attempt = (
+        first_reminder(dose.due_at, now, dose.time_zone, preference) if remind else (None, 0)
+    )
     return (
         schedule.patient_id,
         schedule.plan_id,
@@ -123,10 +141,15 @@ def _row_values(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) 
     )
 
 
-def _row(schedule: PlanSchedule, dose: Dose, floor: date, now: datetime) -> ScheduledDose:
-    return ScheduledDose(
-        **dict(zip(_ROW_FIELDS, _row_values(schedule, dose, floor, now), strict=True))
-    )
+def _row(
+    schedule: PlanSchedule,
+    dose: Dose,
+    floor: date,
+    now: datetime,
+    preference: ReminderPreference,
+) -> ScheduledDose:
+    values = _row_values(schedule, dose, floor, now, preference)
+    return ScheduledDose(**dict(zip(_ROW_FIELDS, values, strict=True)))
 
 
 def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
@@ -165,16 +188,26 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
 def ledger_rows(
     schedule: PlanSchedule, first: date, last: date, now: datetime
 ) -> list[ScheduledDose]:
-    """The plan's ledger rows for [first, last], unsaved, from the schedule's rules."""
+    """The plan's ledger rows for [first, last], unsaved, from the schedule's rules (the first
+    reminder times by the patient's own reminder settings)."""
     floor = _sweep_floor(schedule)
-    return [_row(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
+    preference = reminder_preferences({schedule.patient_id}).get(
+        schedule.patient_id, DEFAULT_REMINDER_PREFERENCE
+    )
+    return [_row(schedule, dose, floor, now, preference) for dose in schedule.doses(first, last)]
 
 
 def _ledger_values(
-    schedule: PlanSchedule, first: date, last: date, now: datetime
+    schedule: PlanSchedule,
+    first: date,
+    last: date,
+    now: datetime,
+    preference: ReminderPreference,
 ) -> list[tuple[Any, ...]]:
     floor = _sweep_floor(schedule)
-    return [_row_values(schedule, dose, floor, now) for dose in schedule.doses(first, last)]
+    return [
+        _row_values(schedule, dose, floor, now, preference) for dose in schedule.doses(first, last)
+    ]
 
 
 def _set_ledger_through(days: dict[Any, date]) -> None:
@@ -254,6 +287,7 @@ def _write_batch(
 ) -> int:
     rows: list[tuple[Any, ...]] = []
     reached: dict[Any, date] = {}
+    preferences = reminder_preferences({schedule.patient_id for schedule in schedules})
     for schedule in schedules:
         first = schedule.start_date if since is None else max(schedule.start_date, since)
         done = None if through is None else through.get(schedule.plan_id)
@@ -261,7 +295,8 @@ def _write_batch(
             first = max(first, done + timedelta(days=1))
         last = horizon_last_day(schedule, now)
         if first <= last:
-            rows.extend(_ledger_values(schedule, first, last, now))
+            preference = preferences.get(schedule.patient_id, DEFAULT_REMINDER_PREFERENCE)
+            rows.extend(_ledger_values(schedule, first, last, now, preference))
         if done is None or last > done:
             reached[schedule.plan_id] = last
     with transaction.atomic():

@@ -10,7 +10,7 @@ from .outbox import (
     outbox_enqueue_many,
     outbox_retry_failed,
 )
-from .preferences import notification_preference_update
+from .preferences import notification_preference_update, reminders_mark_seen
 
 __all__ = [
     "DeliveryReport",
@@ -27,4 +27,5 @@ __all__ = [
     "outbox_enqueue_many",
     "outbox_retry_delay",
     "outbox_retry_failed",
+    "reminders_mark_seen",
 ]

@@ -27,7 +27,7 @@ from ..models import (
     OutboxMessage,
     OutboxStatus,
 )
-from ..texts import push_text
+from ..texts import push_actions, push_text
 from .devices import devices_deactivate
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def outbox_deliver_batch(now: datetime, batch_size: int = 500) -> DeliveryReport
                 language=language,
                 show_medication_name=show_name,
             )
-            data = _push_data(row)
+            data = _push_data(row, push_actions(kind=row.kind, language=language))
             for device in row_devices:
                 pushes.append(
                     fcm.PushMessage(
@@ -220,11 +220,12 @@ def _recipient_settings(user_ids: set[int]) -> dict[int, tuple[str, bool]]:
     return settings_by_user
 
 
-def _push_data(row: OutboxMessage) -> dict[str, str]:
+def _push_data(row: OutboxMessage, extra: dict[str, str]) -> dict[str, str]:
     """The data the app reads when the push is tapped: kind, row id and the payload (which
-    callers keep free of clinical detail). FCM wants every value a string."""
+    callers keep free of clinical detail), and `extra` (a dose reminder's button titles).
+    FCM wants every value a string."""
     data = {"kind": row.kind, "outbox_id": str(row.pk)}
-    for key, value in (row.payload or {}).items():
+    for key, value in [*(row.payload or {}).items(), *extra.items()]:
         if key in _RESERVED_DATA_KEYS or key.startswith(("google", "gcm")) or key in data:
             continue
         data[key] = value if isinstance(value, str) else json.dumps(value)

@@ -1,8 +1,12 @@
 // @ts-check
 /* The patient app's service worker, rendered by backend/patientapp/views.py.
    It keeps the app shell (the page, its scripts, styles, strings and icons) so the app opens
-   without a network. It never touches /api/: reads and writes go to the network from the
-   page, and what is logged offline waits in the page's IndexedDB outbox (js/queue.js). */
+   without a network. It never caches /api/: reads and writes go to the network from the
+   page, and what is logged offline waits in the page's IndexedDB outbox (js/queue.js). The
+   one exception is a dose reminder's buttons ("Taken", "Remind me in 30 min"), which act
+   without opening the app: with the sign-in the app shares in its IndexedDB (js/session.js),
+   a "Taken" is written to the app's outbox first (the item the app itself writes, with a
+   client_id) and then sent, so it is never lost and never stored twice. */
 const VERSION = "{{ version }}";
 const CACHE = `patientapp-${VERSION}`;
 const SHELL_URLS = {{ shell_urls }};
@@ -89,22 +93,221 @@ sw.addEventListener("push", (event) => {
   const data = payload.data || {};
   const title = note.title || data.title;
   if (!title) return;
-  event.waitUntil(
-    sw.registration.showNotification(title, {
-      body: note.body || data.body || "",
-      icon: SHELL_URLS.find((url) => url.endsWith("icon-192.png")),
-      tag: note.tag || data.dedupe_key || undefined,
-      data: { url: SHELL_URL },
+  event.waitUntil(sw.registration.showNotification(title, notificationOptions(note, data)));
+});
+
+/* (This file is a Django template: its JSDoc types are named typedefs, never a literal
+   object type in double braces.) */
+/**
+ * @typedef {object} PushNote
+ * @property {string} [body]
+ * @property {string} [tag]
+ */
+/**
+ * The sign-in the app shares (js/session.js, shareSessionWithWorker).
+ * @typedef {object} SharedSession
+ * @property {string} token
+ * @property {number} user_id
+ * @property {string} api
+ */
+/**
+ * A reminder's dose, as its notification keeps it.
+ * @typedef {object} RemindedDose
+ * @property {string} date
+ * @property {number} slot
+ * @property {number} snooze_minutes
+ */
+
+/** How a push is shown: a dose reminder with its date and slot gets the buttons "Taken" and
+ *  "Remind me in 30 min" (their titles come in the push, in the patient's language).
+ * @param {PushNote} note
+ * @param {Record<string, string>} data
+ * @returns {NotificationOptions & {actions?: {action: string, title: string}[]}}
+ */
+function notificationOptions(note, data) {
+  const reminder = data.kind === "dose_reminder" && data.date && data.slot;
+  const actions =
+    reminder && data.action_taken && data.action_snooze
+      ? [
+          { action: "taken", title: data.action_taken },
+          { action: "snooze", title: data.action_snooze },
+        ]
+      : undefined;
+  return {
+    body: note.body || data.body || "",
+    icon: SHELL_URLS.find((url) => url.endsWith("icon-192.png")),
+    tag: note.tag || data.dedupe_key || undefined,
+    data: reminder
+      ? {
+          url: SHELL_URL,
+          kind: data.kind,
+          date: data.date,
+          slot: Number(data.slot),
+          snooze_minutes: Number(data.snooze_minutes || 30),
+        }
+      : { url: SHELL_URL },
+    actions,
+  };
+}
+
+function openApp() {
+  return sw.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((client) => new URL(client.url).pathname.startsWith(SHELL_URL));
+    return open ? open.focus() : sw.clients.openWindow(SHELL_URL);
+  });
+}
+
+// ---------------------------------------------------------------- the reminder's buttons
+
+// The app's IndexedDB (js/db.js: the same name, version and stores; made here the same way
+// if the worker opens it first) and the sign-in the app keeps there for the worker.
+const DB_NAME = "gist-patient-app";
+const DB_VERSION = 1;
+const WORKER_SESSION_KEY = "sw:session";
+
+/** @returns {Promise<IDBDatabase>} */
+function openAppDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    request.addEventListener("upgradeneeded", () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains("outbox")) {
+        db.createObjectStore("outbox", { keyPath: "client_id" }).createIndex("user", "user_id");
+      }
+      if (!db.objectStoreNames.contains("cache")) db.createObjectStore("cache", { keyPath: "key" });
+    });
+    request.addEventListener("success", () => resolve(request.result));
+    request.addEventListener("error", () => reject(request.error));
+  });
+}
+
+/**
+ * One request on one store, resolved when its transaction has committed.
+ * @param {string} storeName
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore) => IDBRequest} work
+ * @returns {Promise<any>}
+ */
+async function inAppDb(storeName, mode, work) {
+  const db = await openAppDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const transaction = db.transaction(storeName, mode);
+      const request = work(transaction.objectStore(storeName));
+      transaction.addEventListener("complete", () => resolve(request.result));
+      transaction.addEventListener("error", () => reject(transaction.error));
+      transaction.addEventListener("abort", () => reject(transaction.error));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * @param {string} path
+ * @param {SharedSession} session
+ * @param {object} body
+ */
+function post(path, session, body) {
+  return fetch(`${session.api}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    credentials: "omit",
+  });
+}
+
+/** Tell the open app (if any) that its outbox or reminders changed. */
+async function tellTheApp() {
+  const windows = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) client.postMessage({ type: "reminder-acted" });
+}
+
+/** "Taken": the dose logged as the app logs it (js/screens/today.js: a client_id made once,
+ *  the outbox item js/queue.js writes). Written to the outbox first, then sent: a 201 or 200
+ *  (a resend of this client_id) takes it out; offline, a 5xx or a refusal leaves it for the
+ *  app to send or show, as its own items.
+ * @param {RemindedDose} dose
+ * @param {SharedSession} session
+ */
+async function logTaken(dose, session) {
+  const body = {
+    client_id: crypto.randomUUID(),
+    date: dose.date,
+    slot: dose.slot,
+    status: "taken",
+    taken_at: new Date().toISOString(),
+  };
+  await inAppDb("outbox", "readwrite", (store) =>
+    store.put({
+      client_id: body.client_id,
+      kind: "dose",
+      body,
+      user_id: session.user_id,
+      created_at: new Date().toISOString(),
+      state: "waiting",
+      attempts: 0,
+      last_attempt_at: null,
+      error: null,
     }),
   );
-});
+  try {
+    const response = await post("me/doses/", session, body);
+    if (response.status === 201 || response.status === 200) {
+      await inAppDb("outbox", "readwrite", (store) => store.delete(body.client_id));
+    }
+  } catch (error) {
+    console.warn("offline: the dose waits in the app's outbox", error);
+  }
+  await tellTheApp();
+}
+
+/** "Remind me in 30 min": the server's snooze (the dose's next reminder). Refused (logged
+ *  already, too late) or offline: the reminder is shown again, to act on in the app.
+ * @param {RemindedDose} dose
+ * @param {SharedSession} session
+ * @param {Notification} notification
+ */
+async function snooze(dose, session, notification) {
+  let done = false;
+  try {
+    const response = await post(`me/doses/${dose.date}/${dose.slot}/snooze/`, session, {
+      minutes: dose.snooze_minutes,
+    });
+    done = response.ok;
+  } catch (error) {
+    console.warn("offline: the snooze was not sent", error);
+  }
+  if (!done) {
+    await sw.registration.showNotification(notification.title, {
+      body: notification.body,
+      icon: notification.icon,
+      tag: notification.tag,
+      data: { url: SHELL_URL },
+    });
+  }
+  await tellTheApp();
+}
+
+/** What a click on a notification (or one of its buttons) does.
+ * @param {string} action "taken", "snooze" or "" (the notification itself)
+ * @param {Notification} notification
+ * @returns {Promise<unknown>}
+ */
+async function handleNotificationClick(action, notification) {
+  const data = notification.data || {};
+  if (!action || data.kind !== "dose_reminder") return openApp();
+  const session = await inAppDb("cache", "readonly", (store) => store.get(WORKER_SESSION_KEY));
+  if (!session) return openApp(); // signed out on this phone: the app asks to sign in
+  if (action === "taken") return logTaken(data, session);
+  if (action === "snooze") return snooze(data, session, notification);
+  return openApp();
+}
 
 sw.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  event.waitUntil(
-    sw.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
-      const open = windows.find((client) => new URL(client.url).pathname.startsWith(SHELL_URL));
-      return open ? open.focus() : sw.clients.openWindow(SHELL_URL);
-    }),
-  );
+  event.waitUntil(handleNotificationClick(event.action, event.notification));
 });
+
+// For the browser tests: the click handler, called as the notificationclick event calls it.
+/** @type {any} */ (sw).handleNotificationClick = handleNotificationClick;

@@ -4,6 +4,7 @@
 // the outbox sender.
 
 import { configureApi } from "./api.js";
+import { startReminderBanner, stopReminderBanner } from "./reminder-banner.js";
 import { h } from "./dom.js";
 import { currentLanguage, loadLanguage, pickLanguage, setZone, t } from "./i18n.js";
 import { refreshReminders } from "./push.js";
@@ -12,6 +13,7 @@ import {
   clearSession,
   loadSession,
   saveSession,
+  shareSessionWithWorker,
   signedInBefore,
 } from "./session.js";
 import {
@@ -228,6 +230,13 @@ function beginSync() {
   startSync();
 }
 
+/** The sign-in, for a reminder's buttons in the service worker (js/session.js). */
+function shareSession() {
+  shareSessionWithWorker(state.session, state.urls.api || "/api/v1/").catch(
+    warnFailed("sharing the sign-in with the service worker"),
+  );
+}
+
 async function signedIn({ tokenBody, activated }) {
   setSession(saveSession(tokenBody));
   if (isCaregiver()) {
@@ -239,12 +248,14 @@ async function signedIn({ tokenBody, activated }) {
     navigate("carer");
     return;
   }
+  shareSession();
   await refreshProfile();
   if (activated) {
     setFlash("success", t("activate.done", { username: tokenBody.user.username }));
   }
   beginSync();
   prefetch();
+  startReminderBanner();
   refreshReminders().catch(warnFailed("refreshing this phone's reminders"));
   navigate("today");
 }
@@ -257,7 +268,8 @@ async function signedOut({ reason }) {
   setSession(null);
   setPatient(null);
   setPreferences(null);
-  await forgetAll();
+  await forgetAll(); // the service worker's copy of the sign-in too
+  stopReminderBanner();
   setFlash(reason === "expired" ? "warning" : "success", t(`signout.${reason}`));
   await applyLanguage();
   navigate("signin");
@@ -295,6 +307,8 @@ async function start() {
   if (state.session && isCaregiver()) {
     refreshReminders().catch(warnFailed("refreshing this phone's notifications"));
   } else if (state.session) {
+    shareSession();
+    startReminderBanner();
     beginSync();
     prefetch();
     // The kept profile and language stay until the next start or sign-in.

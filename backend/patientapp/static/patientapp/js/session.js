@@ -1,6 +1,11 @@
 // @ts-check
 // The sign-in kept on this device: the bearer token and who it belongs to. Kept in
-// localStorage (this origin only); signing out forgets it, and the server revokes it.
+// localStorage (this origin only); signing out forgets it, and the server revokes it. A copy
+// is kept in the app's IndexedDB (the "cache" store, key WORKER_SESSION_KEY) for the service
+// worker, which cannot read localStorage: a reminder's "Taken" and "Remind me in 30 min"
+// buttons act with it without opening the app (templates/patientapp/sw.js).
+
+import { dbDelete, dbPut } from "./db.js";
 
 const KEY = "gist.session";
 const LANGUAGE_KEY = "gist.language";
@@ -74,4 +79,25 @@ export function remindersAsked() {
  */
 export function setRemindersAsked() {
   localStorage.setItem(ASKED_KEY, "yes");
+}
+
+// The service worker reads this key (templates/patientapp/sw.js, WORKER_SESSION_KEY).
+const WORKER_SESSION_KEY = "sw:session";
+
+/** Keep the sign-in where the service worker can read it (or forget it: null).
+ * @param {import("./state.js").Session | null} session
+ * @param {string} apiRoot the API's root path, e.g. "/api/v1/"
+ * @returns {Promise<void>}
+ */
+export async function shareSessionWithWorker(session, apiRoot) {
+  if (!session) {
+    await dbDelete("cache", WORKER_SESSION_KEY);
+    return;
+  }
+  await dbPut("cache", {
+    key: WORKER_SESSION_KEY,
+    token: session.token,
+    user_id: session.user.id,
+    api: apiRoot,
+  });
 }

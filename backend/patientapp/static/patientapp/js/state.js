@@ -29,8 +29,16 @@
 /** The patient record (GET patients/<id>/): its language and time zone.
  * @typedef {{language?: string, time_zone?: string}} Patient
  */
-/** The push preferences (GET me/notification-preferences/): their language.
- * @typedef {{language?: string}} Preferences
+/** The push preferences (GET me/notification-preferences/): their language and the dose
+ *  reminder settings (issue 22).
+ * @typedef {object} Preferences
+ * @property {string} [language]
+ * @property {number} [reminder_offset_minutes]
+ * @property {boolean} [follow_up_enabled]
+ * @property {number} [follow_up_minutes]
+ * @property {string | null} [quiet_start]
+ * @property {string | null} [quiet_end]
+ * @property {{max_offset_minutes: number, min_follow_up_minutes: number, max_follow_up_minutes: number}} [limits]
  */
 /** A message the next screen shows once.
  * @typedef {{kind: string, message: string}} Flash
@@ -80,6 +88,7 @@ export function setPatient(patient) {
  */
 export function setPreferences(preferences) {
   state.preferences = preferences;
+  emit("preferences-changed", preferences);
 }
 
 /** The message the next screen shows once, or null once it has been shown.

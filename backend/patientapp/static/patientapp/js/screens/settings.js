@@ -8,6 +8,7 @@ import { fill, h } from "../dom.js";
 import { LANGUAGES, currentLanguage, t } from "../i18n.js";
 import { ON, READY, reminderState, turnOnReminders, unregisterThisPhone } from "../push.js";
 import { REJECTED, onOutboxChange, outboxItems } from "../queue.js";
+import { reminderSettingsForm } from "../reminder-settings.js";
 import { chooseLanguage, setRemindersAsked } from "../session.js";
 import { emit, on, setPreferences, state, userId } from "../state.js";
 import { flush } from "../sync.js";
@@ -27,6 +28,16 @@ export function mountSettings(container) {
   let accountMessage = null;
   // Drawn once, kept across repaints: it loads and changes on its own.
   const caregivers = caregiversSection();
+  // Built once (an outbox change repaints: what is being edited stays), again when the
+  // server's settings arrive (the profile's refresh after start) while it is untouched.
+  let reminderForm = reminderSettingsForm();
+  let reminderEdited = false;
+  const watchEdits = () => {
+    reminderForm.addEventListener("input", () => {
+      reminderEdited = true;
+    });
+  };
+  watchEdits();
 
   function section(titleKey, ...children) {
     const id = `settings-${titleKey.replace(/\W/g, "-")}`;
@@ -185,6 +196,8 @@ export function mountSettings(container) {
       screenHeading(t("settings.title")),
       languageSection(),
       remindersSection(),
+      // The same form each time (an outbox change repaints): what is being edited stays.
+      section("remind.title", reminderForm),
       outboxSection(),
       section("settings.care_team", careTeamCall()),
       caregivers,
@@ -198,12 +211,20 @@ export function mountSettings(container) {
     paint();
   }
 
+  const stopPreferences = on("preferences-changed", () => {
+    // Signing out clears them (this screen is about to go): nothing to show again.
+    if (reminderEdited || disposed || !state.session) return;
+    reminderForm = reminderSettingsForm();
+    watchEdits();
+    paint();
+  });
   const stopOutbox = onOutboxChange(refresh);
   const stopSent = on("outbox-sent", refresh);
   return {
     ready: refresh(),
     cleanup: () => {
       disposed = true;
+      stopPreferences();
       stopOutbox();
       stopSent();
     },
