@@ -21,10 +21,10 @@ from backend.refills.models import SupplySource, TabletSupply
 from backend.refills.selectors import supply_compute, supply_status
 from backend.refills.services import refill_reminders_enqueue, tablet_supply_record
 from tests.factories.plans import HIGH_RISK_CASE, TreatmentPlanFactory
+from tests.refills.helpers import START, plan_600mg
 
 pytestmark = pytest.mark.django_db
 
-START = "2026-03-01"
 COUNTED = "2026-03-05 07:00:00+01:00"  # before the 08:00 dose of 5 March (Madrid)
 
 
@@ -44,14 +44,7 @@ def plan_400(nurse, patient):
 @pytest.fixture
 def plan_600(nurse, patient):
     """600 mg once a day: one 400 mg and two 100 mg tablets a dose."""
-    with time_machine.travel("2026-03-01 07:00:00+01:00", tick=False):
-        return TreatmentPlanFactory.create(
-            patient=patient,
-            created_by=nurse,
-            case=HIGH_RISK_CASE,
-            start_date=START,
-            override={"dose_mg_per_day": 600, "reason": "600 mg as prescribed"},
-        )
+    return plan_600mg(nurse, patient)
 
 
 def count(patient, counts: dict[str, Any], when: str = COUNTED, **kw: Any) -> TabletSupply:

@@ -12,6 +12,7 @@ from backend.audit.models import AuditEvent
 from backend.refills.models import TabletSupply
 from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE, TreatmentPlanFactory
+from tests.refills.helpers import plan_600mg
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +21,8 @@ NOW = "2026-03-05 07:00:00+01:00"
 
 @pytest.fixture
 def plans(nurse, patient, foreign_patient):
-    with time_machine.travel("2026-03-01 07:00:00+01:00", tick=False):
-        for p in (patient, foreign_patient):
-            TreatmentPlanFactory.create(
-                patient=p,
-                created_by=nurse,
-                case=HIGH_RISK_CASE,
-                start_date="2026-03-01",
-                override={"dose_mg_per_day": 600, "reason": "600 mg as prescribed"},
-            )
+    for someone in (patient, foreign_patient):
+        plan_600mg(nurse, someone)
 
 
 @pytest.fixture(autouse=True)

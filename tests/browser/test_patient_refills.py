@@ -1,0 +1,110 @@
+"""Refills in the patient app (issue 22), on a phone (360 x 740, touch) in Debian's Chromium
+against the live server: Today prompts for a count when there is none; the patient records
+the tablets on hand; a dose logged "Taken" counts them down; at 7 days left Today says it is
+time to get the next supply. A count recorded offline waits in the outbox and is stored once
+when the phone is back online. In English and in Spanish; axe on Today with the panel."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from backend.refills.models import TabletSupply
+from tests.browser.test_patient_app import (
+    check_screen,
+    dose_card,
+    sign_in_in_app,
+    signed_in_patient,
+)
+from tests.factories.accounts import TEST_PASSWORD
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def record_count(page: Page, label: str, count: str, save: str) -> None:
+    panel = page.locator("section.refills")
+    panel.get_by_label(label).fill(count)
+    panel.get_by_role("button", name=save).tap()
+
+
+def test_record_a_count_log_a_dose_and_see_the_refill_reminder(
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    signed_in_patient(nurse, patient, zone)  # 400 mg once a day: one 400 mg tablet a dose
+    page = open_phone()
+    sign_in_in_app(page, live_server, patient.user.username)
+    panel = page.locator("section.refills")
+    expect(panel.get_by_role("heading", name="Your tablets")).to_be_visible()
+    expect(panel).to_contain_text("Count the tablets you have at home")
+    check_screen(page, "today with the refill prompt")
+
+    # A typing slip is refused on the phone, beside the field.
+    record_count(page, "400 mg tablets", "-3", "Save count")
+    expect(panel.locator(".field-error")).to_contain_text("whole number from 0 to")
+    assert not TabletSupply.objects.exists()
+
+    record_count(page, "400 mg tablets", "8", "Save count")
+    expect(panel.locator("#refill-days")).to_have_text("About 8 days of tablets left")
+    expect(panel.locator("#refill-left-400")).to_have_text("8 tablets of 400 mg")
+    expect(panel.locator("#refill-low")).to_have_count(0)
+    supply = TabletSupply.objects.get()
+    assert (supply.counts, supply.source) == ({"400": 8}, "patient")
+
+    # Taking today's dose counts the supply down: 7 days left, time to get more.
+    card = dose_card(page)
+    card.get_by_role("button", name="Taken").tap()
+    expect(card.locator(".badge")).to_have_text(re.compile(r"Taken$"))
+    expect(panel.locator("#refill-days")).to_have_text(
+        "About 7 days of tablets left", timeout=20_000
+    )
+    expect(panel.locator("#refill-left-400")).to_have_text("7 tablets of 400 mg")
+    expect(panel.locator("#refill-low")).to_contain_text("Time to get your next supply")
+    page.screenshot(path=str(artifacts / "patient-app-refill-low.png"), full_page=True)
+    check_screen(page, "today with the refill reminder")
+
+    # Undo gives the tablet back.
+    card.get_by_role("button", name="Undo").tap()
+    expect(panel.locator("#refill-days")).to_have_text(
+        "About 8 days of tablets left", timeout=20_000
+    )
+    assert page.problems == []
+
+
+def test_spanish_and_offline_a_count_waits_and_is_stored_once(
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    signed_in_patient(nurse, patient, zone)
+    page = open_phone(locale="es-ES")
+    page.goto(f"{live_server.url}/app/#/signin")
+    page.get_by_label("Nombre de usuario").fill(patient.user.username)
+    page.get_by_label("Contraseña").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("heading", name="Hoy", level=1)).to_be_visible()
+    panel = page.locator("section.refills")
+    expect(panel.get_by_role("heading", name="Sus pastillas")).to_be_visible()
+    expect(panel).to_contain_text("Cuente las pastillas que tiene en casa")
+
+    page.context.set_offline(True)
+    record_count(page, "Pastillas de 400 mg", "10", "Guardar")
+    expect(panel).to_contain_text("Guardado en este teléfono")
+    expect(panel.locator("#refill-days")).to_contain_text("Le quedan pastillas para unos 10 días")
+    expect(panel.locator(".badge")).to_contain_text("Pendiente de envío")
+    # A dose taken offline counts the waiting count down on the phone already.
+    card = dose_card(page)
+    card.get_by_role("button", name="Tomada").tap()
+    expect(panel.locator("#refill-days")).to_contain_text("Le quedan pastillas para unos 9 días")
+    assert not TabletSupply.objects.exists()
+    page.screenshot(path=str(artifacts / "patient-app-es-refill-offline.png"), full_page=True)
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(panel.locator(".badge")).to_have_count(0, timeout=20_000)
+    expect(panel.locator("#refill-days")).to_have_text(
+        "Le quedan pastillas para unos 9 días", timeout=20_000
+    )
+    supply = TabletSupply.objects.get()
+    assert supply.counts == {"400": 10}
+    check_screen(page, "hoy con las pastillas")
+    assert page.problems == []
