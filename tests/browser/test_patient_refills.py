@@ -2,21 +2,26 @@
 against the live server: Today prompts for a count when there is none; the patient records
 the tablets on hand; a dose logged "Taken" counts them down; at 7 days left Today says it is
 time to get the next supply. A count recorded offline waits in the outbox and is stored once
-when the phone is back online. In English and in Spanish; axe on Today with the panel."""
+when the phone is back online. In English and in Spanish; axe on Today with the panel. A nurse
+records a count on the dashboard's patient page and sees the days left (axe there too)."""
 
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from backend.refills.models import TabletSupply
+from tests.browser.test_dashboard import sign_in
 from tests.browser.test_patient_app import (
+    WCAG_AA,
     check_screen,
     dose_card,
     sign_in_in_app,
     signed_in_patient,
 )
 from tests.factories.accounts import TEST_PASSWORD
+from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -108,3 +113,24 @@ def test_spanish_and_offline_a_count_waits_and_is_stored_once(
     assert supply.counts == {"400": 10}
     check_screen(page, "hoy con las pastillas")
     assert page.problems == []
+
+
+def test_nurse_records_a_count_on_the_patient_page_and_sees_days_left(
+    live_server, page, nurse, patient, artifacts
+):
+    TreatmentPlanFactory.create(patient=patient, created_by=nurse, start_date="2026-01-05")
+    sign_in(page, live_server, nurse)
+    page.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+    section = page.locator("section:has(#supply-heading)")
+    expect(section).to_contain_text("No tablet count yet.")
+    section.get_by_label("400 mg tablets on hand").fill("5")
+    section.get_by_role("button", name="Record count").click()
+
+    expect(section.locator("#supply-days")).to_contain_text("Days left: 5")
+    expect(section.locator("#supply-days")).to_contain_text("Refill due")
+    expect(section.locator("#supply-last")).to_contain_text(f"recorded by {nurse.username}")
+    supply = TabletSupply.objects.get()
+    assert (supply.counts, supply.source) == ({"400": 5}, "nurse")
+    page.screenshot(path=str(artifacts / "dashboard-patient-supply.png"), full_page=True)
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_snapshot()

@@ -324,3 +324,26 @@ def test_a_correction_to_ran_out_opens_the_alert(patient, plan_400):
     with time_machine.travel("2026-03-05 09:00:00+01:00", tick=False):
         dose_log_correct(log=log, changed_by=patient.user, status="skipped", skip_reason="ran_out")
     assert Alert.objects.filter(patient=patient, kind=AlertKind.RAN_OUT).count() == 1
+
+
+def test_the_hourly_task_queues_the_reminder_once_in_the_patients_language(patient, plan_400):
+    from backend.notifications.texts import push_text
+    from worker.tasks.refills import queue_refill_reminders
+
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    count(patient, {"400": 7})
+    with time_machine.travel("2026-03-05 07:30:00+01:00", tick=False):
+        assert queue_refill_reminders.apply().get() == 1
+        assert queue_refill_reminders.apply().get() == 0
+    [message] = reminders(patient)
+    text = push_text(
+        kind=message.kind,
+        payload=message.payload,
+        language=patient.language,
+        show_medication_name=False,
+    )
+    assert (text.title, text.body) == (
+        "Hora de reponer",
+        "Le quedan pocas pastillas. Es momento de pedir las siguientes.",
+    )
