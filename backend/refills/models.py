@@ -45,7 +45,3 @@ class TabletSupply(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.counts} at {self.counted_at:%Y-%m-%d %H:%M}"
-
-    def count_of(self, strength_mg: int) -> int | None:
-        value = self.counts.get(str(strength_mg))
-        return int(value) if value is not None else None

@@ -67,7 +67,7 @@ def tablet_supply_record(
                 counted_at=counted_at,
                 counts={str(strength): count for strength, count in sorted(checked.items())},
                 recorded_by=recorded_by,
-                source=source if source in SupplySource.values else SupplySource.PATIENT,
+                source=SupplySource(source),
                 client_id=client_id,
             )
             if source == SupplySource.NURSE:

@@ -5,6 +5,7 @@ time to get the next supply. A count recorded offline waits in the outbox and is
 when the phone is back online. In English and in Spanish; axe on Today with the panel. A nurse
 records a count on the dashboard's patient page and sees the days left (axe there too)."""
 
+import math
 import re
 
 import pytest
@@ -50,7 +51,7 @@ def test_record_a_count_log_a_dose_and_see_the_refill_reminder(
 
     record_count(page, "400 mg tablets", "8", "Save count")
     expect(panel.locator("#refill-days")).to_have_text("About 8 days of tablets left")
-    expect(panel.locator("#refill-left-400")).to_have_text("8 tablets of 400 mg")
+    expect(panel.locator("#refill-left-400")).to_have_text("400 mg tablets: 8")
     expect(panel.locator("#refill-low")).to_have_count(0)
     supply = TabletSupply.objects.get()
     assert (supply.counts, supply.source) == ({"400": 8}, "patient")
@@ -62,7 +63,7 @@ def test_record_a_count_log_a_dose_and_see_the_refill_reminder(
     expect(panel.locator("#refill-days")).to_have_text(
         "About 7 days of tablets left", timeout=20_000
     )
-    expect(panel.locator("#refill-left-400")).to_have_text("7 tablets of 400 mg")
+    expect(panel.locator("#refill-left-400")).to_have_text("400 mg tablets: 7")
     expect(panel.locator("#refill-low")).to_contain_text("Time to get your next supply")
     page.screenshot(path=str(artifacts / "patient-app-refill-low.png"), full_page=True)
     check_screen(page, "today with the refill reminder")
@@ -134,3 +135,57 @@ def test_nurse_records_a_count_on_the_patient_page_and_sees_days_left(
     page.screenshot(path=str(artifacts / "dashboard-patient-supply.png"), full_page=True)
     results = Axe().run(page, options=WCAG_AA)
     assert results.violations_count == 0, results.generate_snapshot()
+
+
+def test_the_supply_model_counts_down_waiting_doses_and_rounds_days_down(live_server, open_phone):
+    """js/refills.js supplyModel, as the app loads it: a 600 mg plan (one 400 mg and two
+    100 mg tablets a dose), the server's count, a count still waiting, doses still waiting."""
+    page = open_phone()
+    page.goto(f"{live_server.url}/app/")
+    page.wait_for_function("() => document.documentElement.dataset.ready === 'yes'")
+    got = page.evaluate(
+        """async () => {
+             const refills = await import("/static/patientapp/js/refills.js");
+             const supply = {
+               counted_at: "2026-03-05T06:00:00Z", counts: { "100": 13, "400": 40 },
+               strengths: [{ strength_mg: 100, left: 13, per_day: 2 },
+                           { strength_mg: 400, left: 40, per_day: 1 }],
+               tablets_per_dose: [{ strength_mg: 400, count: 1 }, { strength_mg: 100, count: 2 }],
+               doses_per_day: 1, days_left: 6, reminder_days: 7 };
+             const dose = (state, takenAt) => ({ client_id: takenAt, kind: "dose", state,
+               created_at: takenAt, body: { status: "taken", taken_at: takenAt } });
+             const count = (counts, at) => ({ client_id: at, kind: "supply", state: "waiting",
+               created_at: at, body: { counts, counted_at: at } });
+             const shown = (outbox) => {
+               const m = refills.supplyModel(supply, outbox);
+               return [m.daysLeft, m.low, m.waiting, m.left.map((r) => r.left)];
+             };
+             return {
+               server: shown([]),
+               before: shown([dose("waiting", "2026-03-05T05:00:00Z")]),
+               after: shown([dose("waiting", "2026-03-05T07:00:00Z")]),
+               rejected: shown([dose("rejected", "2026-03-05T07:00:00Z")]),
+               counted: shown([count({ "100": 40, "400": 30 }, "2026-03-06T06:00:00Z"),
+                               dose("waiting", "2026-03-06T07:00:00Z")]),
+               none: refills.supplyModel({ ...supply, counted_at: null, strengths: [] }, []),
+               noPlan: refills.supplyModel({ ...supply, tablets_per_dose: [] }, []),
+               parsed: ["12", " 7 ", "-1", "2.5", "10001", ""].map(refills.parseTablets),
+             };
+           }"""
+    )
+    assert got["server"] == [6, True, False, [13, 40]]  # 13 x 100 mg at 2 a day: 6 days
+    assert got["before"] == got["server"]  # taken before the count: not on hand then
+    assert got["after"] == [5, True, False, [11, 39]]
+    assert got["rejected"] == got["server"]
+    assert got["counted"] == [19, False, True, [38, 29]]
+    assert got["none"] == {
+        "countedAt": None,
+        "left": [],
+        "daysLeft": None,
+        "low": False,
+        "waiting": False,
+    }
+    assert got["noPlan"] is None
+    assert got["parsed"][:2] == [12, 7]
+    assert all(math.isnan(value) for value in got["parsed"][2:])  # refused
+    assert page.problems == []

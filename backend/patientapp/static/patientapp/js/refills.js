@@ -66,7 +66,8 @@ export function supplyModel(supply, outbox) {
       Date.parse(item.body.taken_at || item.created_at) > since,
   ).length;
   const perDay = supply.doses_per_day || 1;
-  const left = supply.tablets_per_dose.map(({ strength_mg, count }) => ({
+  const perDose = [...supply.tablets_per_dose].sort((a, b) => a.strength_mg - b.strength_mg);
+  const left = perDose.map(({ strength_mg, count }) => ({
     strength_mg,
     per_day: count * perDay,
     left: Math.max((base[strength_mg] ?? 0) - count * takenWaiting, 0),
@@ -130,9 +131,11 @@ export function mountRefills() {
     const days =
       model.daysLeft === null
         ? t("refill.days_unknown")
-        : model.daysLeft === 1
-          ? t("refill.days_left_one")
-          : t("refill.days_left", { days: formatNumber(model.daysLeft) });
+        : model.daysLeft === 0
+          ? t("refill.days_left_none")
+          : model.daysLeft === 1
+            ? t("refill.days_left_one")
+            : t("refill.days_left", { days: formatNumber(model.daysLeft) });
     return h(
       "div",
       { class: "refill-summary" },
