@@ -1,15 +1,17 @@
 """/api/v1/me/supply/ and /api/v1/patients/<id>/supply/: the patient records and reads their
 tablets on hand; their care team does the same for a visible patient (another team's patient
-is a 404); other roles are refused; bad counts are a 400 naming the field; a resend with the
-same client_id is stored once."""
+is a 404); other roles, a caregiver included, are refused; bad counts are a 400 naming the
+field; a resend with the same client_id is stored once."""
 
 import uuid
 
 import pytest
 import time_machine
+from rest_framework.test import APIClient
 
 from backend.audit.models import AuditEvent
 from backend.refills.models import TabletSupply
+from tests.caregivers.helpers import caregiver_of
 from tests.factories.clients import client_for
 from tests.factories.plans import HIGH_RISK_CASE, TreatmentPlanFactory
 from tests.refills.helpers import plan_600mg
@@ -131,6 +133,13 @@ def test_roles_other_than_the_right_ones_are_refused(patient, foreign_patient, c
     assert desk.get(url).status_code == 200
     assert desk.post(url, body(_100=1, _400=1), format="json").status_code == 403
     # Signed out: refused.
-    from rest_framework.test import APIClient
-
     assert APIClient().get("/api/v1/me/supply/").status_code in (401, 403)
+
+
+def test_a_caregiver_reaches_no_supply_not_even_their_patients(patient, plans):
+    carer = client_for(caregiver_of(patient))
+    count = body(_100=1, _400=1)
+    for url in ("/api/v1/me/supply/", f"/api/v1/patients/{patient.pk}/supply/"):
+        assert carer.get(url).status_code == 403, url
+        assert carer.post(url, count, format="json").status_code == 403, url
+    assert not TabletSupply.objects.exists()
