@@ -3,7 +3,8 @@ against the live server: Today prompts for a count when there is none; the patie
 the tablets on hand; a dose logged "Taken" counts them down; at 7 days left Today says it is
 time to get the next supply. A count recorded offline waits in the outbox and is stored once
 when the phone is back online. In English and in Spanish; axe on Today with the panel. A nurse
-records a count on the dashboard's patient page and sees the days left (axe there too)."""
+records a count on the dashboard's patient page and sees the days left (axe there too). Dark
+mode: the panel with its reminder is dark and passes axe."""
 
 import math
 import re
@@ -21,7 +22,9 @@ from tests.browser.test_patient_app import (
     sign_in_in_app,
     signed_in_patient,
 )
+from tests.browser.test_patient_due_card import is_dark
 from tests.factories.accounts import TEST_PASSWORD
+from tests.factories.clients import client_for
 from tests.factories.plans import TreatmentPlanFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -188,4 +191,22 @@ def test_the_supply_model_counts_down_waiting_doses_and_rounds_days_down(live_se
     assert got["noPlan"] is None
     assert got["parsed"][:2] == [12, 7]
     assert all(math.isnan(value) for value in got["parsed"][2:])  # refused
+    assert page.problems == []
+
+
+def test_dark_mode_the_refill_panel_is_dark_and_passes_axe(
+    live_server, open_phone, nurse, patient, zone, artifacts
+):
+    signed_in_patient(nurse, patient, zone)
+    answer = client_for(patient.user).post(
+        "/api/v1/me/supply/", {"counts": {"400": 3}}, format="json"
+    )
+    assert answer.status_code == 201, answer.json()
+    page = open_phone(color_scheme="dark")
+    sign_in_in_app(page, live_server, patient.user.username)
+    panel = page.locator("section.refills")
+    expect(panel.locator("#refill-low")).to_be_visible()
+    assert is_dark(page, "section.refills")
+    check_screen(page, "today with the refill reminder, dark")
+    page.screenshot(path=str(artifacts / "patient-app-refill-dark.png"), full_page=True)
     assert page.problems == []
