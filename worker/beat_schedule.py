@@ -89,6 +89,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=10),
         "options": {"expires": 50 * 60},
     },
+    # Hourly ("daily" work, idempotent): each patient's latest tablet count that lasts
+    # REFILL_REMINDER_DAYS_LEFT days or fewer queues one refill reminder push, once per count.
+    "queue-refill-reminders": {
+        "task": "worker.refills.queue_refill_reminders",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 50 * 60},
+    },
     # Background exports: resend jobs whose message was lost, and delete files whose 24-hour
     # link has passed.
     "send-waiting-exports": {

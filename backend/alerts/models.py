@@ -30,6 +30,8 @@ class AlertKind(models.TextChoices):
     # A liver-test or blood-count review point with no result days after its date (worker,
     # backend.labs.overdue): normal; symptom = the review kind (liver_tests, blood_counts).
     REVIEW_OVERDUE = "review_overdue", "Lab review overdue"
+    # A dose skipped because the tablets ran out (backend.refills, issue 22): normal.
+    RAN_OUT = "ran_out", "Ran out of tablets"
 
 
 class AlertPriority(models.TextChoices):

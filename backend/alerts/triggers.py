@@ -15,6 +15,7 @@ from backend.guidelines import (
     clinician_grade_advice,
     patient_report_advice,
     persistent_rash_alert,
+    ran_out_alert,
     red_flag_alert,
     severe_symptom_alert,
     side_effect_nonadherence_alert,
@@ -217,6 +218,13 @@ def _skipped_for_side_effects_since(patient: Patient, since: datetime) -> bool:
         skip_reason=SkipReason.SIDE_EFFECTS,
         updated_at__gte=since,
     ).exists()
+
+
+def alerts_after_dose_skipped_ran_out(*, patient: Patient, now: datetime) -> Alert:
+    """A dose skipped because the tablets ran out: the care team is told, once while the alert
+    is open (alert_raise counts a later skip on the open alert)."""
+    decision = ran_out_alert(alert_settings_for(patient.care_team))
+    return alert_raise(patient=patient, decision=decision, details={}, now=now)
 
 
 def alerts_after_missed_dose_logged(*, patient: Patient, now: datetime) -> Alert | None:

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("backend.adherence.urls")),
     path("", include("backend.sideeffects.urls")),
     path("", include("backend.labs.urls")),
+    path("", include("backend.refills.urls")),
     path("", include("backend.alerts.urls")),
     path("", include("backend.notifications.urls")),
     path("", include("backend.caregivers.urls")),

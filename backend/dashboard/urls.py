@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import alerts, auth, care_teams, cohort, enrolment, exports, patients, plans
+from .views import alerts, auth, care_teams, cohort, enrolment, exports, patients, plans, supply
 
 app_name = "dashboard"
 
@@ -56,6 +56,7 @@ urlpatterns = [
         patients.lab_results_record_view,
         name="lab-results-record",
     ),
+    path("patients/<uuid:patient_id>/supply/", supply.supply_record_view, name="supply-record"),
     path("patients/<uuid:patient_id>/plan/new/", plans.plan_new, name="plan-new"),
     path(
         "patients/<uuid:patient_id>/plan/recommendation/",

@@ -57,6 +57,7 @@ RED_FLAG: Final = "red_flag"
 WEIGHT_GAIN: Final = "weight_gain"
 SIDE_EFFECT_NONADHERENCE: Final = "side_effect_nonadherence"
 MISSED_STREAK: Final = "missed_dose_streak"
+RAN_OUT: Final = "ran_out"
 ALERT_KINDS: Final = (
     SEVERE_SYMPTOM,
     WORSENING_SYMPTOM,
@@ -65,6 +66,7 @@ ALERT_KINDS: Final = (
     WEIGHT_GAIN,
     SIDE_EFFECT_NONADHERENCE,
     MISSED_STREAK,
+    RAN_OUT,
 )
 
 
@@ -163,6 +165,13 @@ ALERT_RULES: Final[dict[str, Rule]] = rules._rules(
         DESIGN,
         ("S28", "S27"),
         "Doses missed on 2 or more days in a row alert the care team (product default).",
+    ),
+    Rule(
+        "alert.ran_out",
+        DESIGN,
+        ("S28", "S27"),
+        "A dose skipped because the patient ran out of tablets alerts the care team (once while "
+        "the alert is open): imatinib leaves no margin for missed doses.",
     ),
 )
 
@@ -661,6 +670,12 @@ def missed_streak_alert(
     return _decision(MISSED_STREAK, NORMAL, ["alert.missed_streak"], text, settings)
 
 
+def ran_out_alert(settings: AlertRuleSettings = DEFAULT_ALERT_SETTINGS) -> AlertDecision:
+    """Call when a dose was skipped because the patient ran out of tablets (``normal``)."""
+    text = "skipped a dose: ran out of tablets"
+    return _decision(RAN_OUT, NORMAL, ["alert.ran_out"], text, _settings(settings))
+
+
 __all__ = [
     "ALERT_KINDS",
     "ALERT_RULES",
@@ -674,6 +689,7 @@ __all__ = [
     "missed_streak_alert",
     "persistent_rash_alert",
     "priority_rank",
+    "ran_out_alert",
     "rash_priority",
     "red_flag_alert",
     "severe_symptom_alert",

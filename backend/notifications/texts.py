@@ -126,6 +126,45 @@ TEXTS: _T = {
             ),
         },
     },
+    # The tablets counted last (backend.refills) are running low: one push per count.
+    "refill_reminder": {
+        "private": {
+            "en": (
+                "Time to refill",
+                "Your tablets are running low. Time to arrange your next supply.",
+            ),
+            "es": (
+                "Hora de reponer",
+                "Le quedan pocas pastillas. Es momento de pedir las siguientes.",
+            ),
+            "fr": (
+                "Pensez à renouveler",
+                "Il vous reste peu de comprimés. Prévoyez la suite.",
+            ),
+            "de": (
+                "Zeit zum Nachbestellen",
+                "Ihre Tabletten werden knapp. Sorgen Sie für Nachschub.",
+            ),
+        },
+        "named": {
+            "en": (
+                "Imatinib refill",
+                "Your imatinib tablets are running low. Time to arrange your next supply.",
+            ),
+            "es": (
+                "Reponer imatinib",
+                "Le quedan pocas pastillas de imatinib. Es momento de pedir las siguientes.",
+            ),
+            "fr": (
+                "Renouveler l'imatinib",
+                "Il vous reste peu de comprimés d'imatinib. Prévoyez la suite.",
+            ),
+            "de": (
+                "Imatinib nachbestellen",
+                "Ihre Imatinib-Tabletten werden knapp. Sorgen Sie für Nachschub.",
+            ),
+        },
+    },
     # Staff: never a patient's name, the drug or a symptom; the dashboard has the detail.
     "alert_opened": {
         "private": {

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "backend.adherence",
     "backend.sideeffects",
     "backend.labs",
+    "backend.refills",
     "backend.alerts",
     "backend.notifications",
     "backend.caregivers",
@@ -342,6 +343,9 @@ DOSE_BACKFILL_DAYS = env.int("DOSE_BACKFILL_DAYS", default=7)
 DOSE_LATE_AFTER_MINUTES = env.int("DOSE_LATE_AFTER_MINUTES", default=120)
 DOSE_MISSED_GRACE_HOURS = env.int("DOSE_MISSED_GRACE_HOURS", default=6)
 DOSE_CLOCK_SKEW_SECONDS = env.int("DOSE_CLOCK_SKEW_SECONDS", default=120)
+# DESIGN (issue 22): the patient gets one refill reminder when the tablets counted last about
+# this many days of full doses or fewer (docs/settings.md; backend/refills).
+REFILL_REMINDER_DAYS_LEFT = env.int("REFILL_REMINDER_DAYS_LEFT", default=7)
 # A taken_at this long before the dose's own time is a wrong day, not an early dose.
 DOSE_EARLIEST_HOURS_BEFORE = env.int("DOSE_EARLIEST_HOURS_BEFORE", default=12)
 # DESIGN (docs/clinical-facts.md §2.6): the patient app asks "take it now?" before storing a

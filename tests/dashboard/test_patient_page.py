@@ -387,8 +387,9 @@ def patient_with_history(nurse, care_team, days: int, reports: int):
 # changes, plans, revisions, holds and dose logs, five), current plan, its revisions, its
 # holds, reports, their assessments, alerts, weights, the weight baseline, lab results, the
 # review points' (the current plan again with its revisions and holds, and the lab dates),
+# the tablet supply's (the latest count, the active plan with its patient, its revisions),
 # audit insert, and the two savepoint statements.
-PATIENT_PAGE_QUERIES = 18 + AUDIT_CHAIN_QUERIES
+PATIENT_PAGE_QUERIES = 21 + AUDIT_CHAIN_QUERIES
 
 
 def test_queries_do_not_grow_with_history(nurse_browser, nurse, care_team):

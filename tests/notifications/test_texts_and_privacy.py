@@ -33,6 +33,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "local_time": "08:00",
         "date": "2026-06-01",
     },
+    "refill_reminder": {"supply": "s"},
     "generic": {},
 }
 

@@ -8,5 +8,6 @@ from worker.tasks import (  # noqa: F401  (registers)
     health,
     labs,
     notifications,
+    refills,
     reports,
 )

@@ -57,9 +57,12 @@ class DoseLogResult:
 
 def _after_change(log: ScheduledDose, patient: Patient) -> None:
     """A dose skipped for side effects may, with a symptom at level 2 or more, need the care
-    team (the combined alert); raised here, in the log's own transaction."""
+    team (the combined alert); a dose skipped because the tablets ran out always does (the
+    ran-out alert). Raised here, in the log's own transaction."""
     if _may_alert({"state": log.state, "skip_reason": log.skip_reason}):
         triggers.alerts_after_dose_skipped_for_side_effects(patient=patient, now=timezone.now())
+    if log.state == DoseState.SKIPPED and log.skip_reason == SkipReason.RAN_OUT:
+        triggers.alerts_after_dose_skipped_ran_out(patient=patient, now=timezone.now())
 
 
 def dose_log_record(

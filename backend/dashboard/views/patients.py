@@ -27,6 +27,7 @@ from ..forms import ClinicianGradeForm, LabResultsForm, WeightForm
 from ..presenters import GradeOptions, grade_options, patient_page_context, term_choices
 from ..selectors import PatientPage, gradable_report, patient_page
 from ..words import patient_reported_words
+from .supply import SupplyCountForm, supply_context
 
 
 def _page_or_404(request: StaffRequest, patient_id: UUID) -> PatientPage:
@@ -100,6 +101,7 @@ def _render_page(
     options: GradeOptions | None = None,
     weight_form: WeightForm | None = None,
     lab_form: LabResultsForm | None = None,
+    supply_form: SupplyCountForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     may_change = may_record_clinical_changes(request.user)
@@ -121,6 +123,7 @@ def _render_page(
     # The report buttons' default period: the last 90 days of the patient's calendar, as the
     # export endpoints' own default.
     context["report_from"] = page.today - timedelta(days=89)
+    context.update(supply_context(page.patient, request.user, supply_form))
     return render(request, "dashboard/patient.html", context, status=status)
 
 

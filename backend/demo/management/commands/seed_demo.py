@@ -32,10 +32,13 @@ from backend.accounts.services import (
     patient_enrol,
 )
 from backend.adherence.models import TreatmentPlan
+from backend.adherence.selectors.tablets import active_regimens
 from backend.adherence.services.plans import plan_create, plan_hold_add
 from backend.alerts.streaks import alerts_open_for_missed_streaks
 from backend.caregivers.services import caregiver_accept, caregiver_invitation_issue
 from backend.demo.history import dose_history_create
+from backend.refills.models import SupplySource
+from backend.refills.services import tablet_supply_record
 from backend.sideeffects.services import side_effect_report_record
 
 TEAM_NAME = "Demo Sarcoma Clinic"
@@ -158,6 +161,7 @@ class Command(BaseCommand):
                 ):
                     self._plan_with_history(patient, staff[Role.NURSE])
                     self._symptoms(patient)
+                    self._tablet_count(patient, staff[Role.NURSE])
             self._caregiver(team, password)
             # Open alerts for the dashboard: streaks in the histories above.
             alerts_open_for_missed_streaks(timezone.now())
@@ -262,3 +266,20 @@ class Command(BaseCommand):
                 symptom=symptom,
                 answers=answers,
             )
+
+    def _tablet_count(self, patient: Patient, nurse: User) -> None:
+        """A count of tablets on hand ten days ago (backend.refills): the doses logged since
+        count it down, so one patient is near a refill (Today and the patient page show it)."""
+        regimen = active_regimens([patient.pk]).get(patient.pk)
+        if regimen is None:
+            return
+        per_day = regimen.tablets_per_day()
+        days = {"DEMO-0001": 40, "DEMO-0002": 16}.get(patient.medical_record_number, 25)
+        tablet_supply_record(
+            patient=patient,
+            recorded_by=nurse,
+            source=SupplySource.NURSE,
+            counts={str(mg): count * days for mg, count in per_day.items()},
+            counted_at=timezone.now() - timedelta(days=10),
+            client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{patient.pk}:supply"),
+        )

@@ -26,7 +26,8 @@ export function onOutboxChange(listener) {
   return () => changes.removeEventListener("change", listener);
 }
 
-/** Keep a dose ("dose"), a report ("report"), a weight ("weight") or a dose log's
+/** Keep a dose ("dose"), a report ("report"), a weight ("weight"), a tablet count
+ *  ("supply", js/refills.js) or a dose log's
  *  correction ("fix", see js/corrections.js) for `userId` until the server has it. A fix is
  *  kept under its change_id (made once, here, so every resend is the same change) and
  *  carries `extra`: {dose: {date, slot}, log_id, after}.

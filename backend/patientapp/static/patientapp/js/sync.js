@@ -20,7 +20,12 @@ import {
 import { emit, userId } from "./state.js";
 import { update } from "./store.js";
 
-const ENDPOINTS = { dose: "me/doses/", report: "me/side-effects/", weight: "me/weights/" };
+const ENDPOINTS = {
+  dose: "me/doses/",
+  report: "me/side-effects/",
+  weight: "me/weights/",
+  supply: "me/supply/",
+};
 const FIRST_RETRY_MS = 3000;
 const LAST_RETRY_MS = 5 * 60 * 1000;
 
@@ -170,5 +175,8 @@ async function applySent(item, data) {
       // Newest first, as the server lists them.
       return [data, ...list].sort((a, b) => b.measured_on.localeCompare(a.measured_on));
     });
+  } else if (item.kind === "supply") {
+    // A tablet count (js/refills.js): the server answers with the supply as it now is.
+    await update("supply", () => data);
   }
 }

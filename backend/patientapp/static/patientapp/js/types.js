@@ -73,7 +73,7 @@
 /** What the patient logged, kept in IndexedDB until the server has it (js/queue.js).
  * @typedef {object} OutboxItem
  * @property {string} client_id
- * @property {"dose" | "report" | "weight" | "fix"} kind
+ * @property {"dose" | "report" | "weight" | "fix" | "supply"} kind
  * @property {Record<string, any>} body what is sent
  * @property {number | null} user_id
  * @property {string} created_at

@@ -23,6 +23,7 @@ import {
 import { fill, h, uuid } from "../dom.js";
 import { formatClock, formatDate, formatNumber, setZone, t } from "../i18n.js";
 import { shouldOfferReminders, turnOnReminders } from "../push.js";
+import { mountRefills } from "../refills.js";
 import { dismiss, enqueue, onOutboxChange, outboxItems } from "../queue.js";
 import { remindersAsked, setRemindersAsked } from "../session.js";
 import { announce, on, userId } from "../state.js";
@@ -222,6 +223,7 @@ export function mountToday(container) {
   /** The due card's dose and state as last drawn: a change repaints and is announced. */
   let dueKey = null;
   const flash = takeFlash();
+  const refills = mountRefills();
 
   async function load() {
     const [today, plan] = await Promise.all([
@@ -284,6 +286,7 @@ export function mountToday(container) {
       holdNotice(today, model.plan),
       ...doseList(today),
       planLine(today.plan, model.plan),
+      refills.element,
       reminderOffer(today),
     ];
   }
@@ -653,6 +656,7 @@ export function mountToday(container) {
     cleanup: () => {
       disposed = true;
       clearInterval(ticker);
+      refills.cleanup();
       stopOutbox();
       stopSent();
     },

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RefillsConfig(AppConfig):
+    name = "backend.refills"
+    label = "refills"
+    verbose_name = "Tablet supply"
