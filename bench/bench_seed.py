@@ -60,6 +60,7 @@ from backend.guidelines import (
     summary_level,
     worsening_symptom_alert,
 )
+from backend.guidelines.tablets import default_tablet_strengths
 from backend.sideeffects.models import SideEffectReport
 
 TEAM_PREFIX = "Bench team "
@@ -138,6 +139,13 @@ ADVANCED_CASES: tuple[dict[str, Any], ...] = (
     {"site": "duodenum", "mutation": "kit_exon_9", "age_years": 70},
 )
 REGIMENS = {"adjuvant": (400, ("08:00",)), "advanced": (800, ("08:00", "20:00"))}
+
+
+def _tablet_strengths(setting: str) -> tuple[int, ...]:
+    """As the plan service records them when the nurse names none (a 400 mg dose: 400 mg)."""
+    dose_mg, times = REGIMENS[setting]
+    return default_tablet_strengths(dose_mg // len(times))
+
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PG_EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
@@ -708,8 +716,8 @@ def write_people_and_plans(
     counts["plan revisions"] = _copy_rows(
         cursor,
         "adherence_planrevision",
-        "plan_id, number, effective_date, dose_mg_per_day, doses_per_day, dose_times, reason, "
-        "created_by_id, created_at",
+        "plan_id, number, effective_date, dose_mg_per_day, doses_per_day, dose_times, "
+        "tablet_strengths_mg, reason, created_by_id, created_at",
         (
             (
                 plan.plan_id,
@@ -718,6 +726,7 @@ def write_people_and_plans(
                 REGIMENS[plan.setting][0],
                 len(REGIMENS[plan.setting][1]),
                 json.dumps(list(REGIMENS[plan.setting][1])),
+                json.dumps(list(_tablet_strengths(plan.setting))),
                 "Starting dose as recommended.",
                 staff[plan.team].nurse_id,
                 _instant(at + 3 * HOUR_US),

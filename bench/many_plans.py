@@ -92,8 +92,10 @@ def ensure_plans(count: int, today: date) -> int:
         cursor.execute(
             """
             INSERT INTO adherence_planrevision (number, effective_date, dose_mg_per_day,
-                doses_per_day, dose_times, reason, created_at, created_by_id, plan_id)
-            SELECT 1, t.start_date, 400, 1, '["08:00"]'::jsonb, 'Starting dose.', now(), %s, t.id
+                doses_per_day, dose_times, tablet_strengths_mg, reason, created_at,
+                created_by_id, plan_id)
+            SELECT 1, t.start_date, 400, 1, '["08:00"]'::jsonb, '[400]'::jsonb, 'Starting dose.',
+                now(), %s, t.id
             FROM adherence_treatmentplan t JOIN accounts_patient p ON p.id = t.patient_id
             WHERE p.care_team_id = %s
               AND NOT EXISTS (SELECT 1 FROM adherence_planrevision r WHERE r.plan_id = t.id)
