@@ -26,15 +26,16 @@ def _select_due(now: datetime, batch_size: int = 1000) -> tuple[int, float]:
     one statement), batch after batch as the job takes them. Returns the doses taken and the
     seconds spent in the claim calls (the claim includes its own marking). All rolled back at
     the end."""
-    from backend.adherence.services.reminders import due_doses_claim
+    from backend.adherence.services.reminders import due_doses_claim, reminder_claim_ahead
 
     seen = 0
     selecting = 0.0
     after = None
     with transaction.atomic():
+        ahead = reminder_claim_ahead()  # once a run, as dose_reminders_enqueue reads it
         while True:
             started = time.perf_counter()
-            claimed = due_doses_claim(now, batch_size, after=after)
+            claimed = due_doses_claim(now, batch_size, after=after, ahead=ahead)
             selecting += time.perf_counter() - started
             seen += len(claimed)
             if len(claimed) < batch_size:

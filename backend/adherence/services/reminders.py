@@ -78,7 +78,7 @@ def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
     queued."""
     queued = 0
     after: ClaimPosition | None = None
-    ahead = timedelta(minutes=reminder_offset_max_in_use())
+    ahead = reminder_claim_ahead()
     while True:
         with transaction.atomic():
             claimed = due_doses_claim(now, batch_size, after=after, ahead=ahead)
@@ -88,6 +88,12 @@ def dose_reminders_enqueue(now: datetime, *, batch_size: int = 1000) -> int:
         if len(claimed) < batch_size:
             return queued
         after = max(dose.position for dose in claimed)
+
+
+def reminder_claim_ahead() -> timedelta:
+    """How far past now a dose may be due and have its reminder now: the largest reminder
+    offset any patient chose (read once a run: one query, not one a batch)."""
+    return timedelta(minutes=reminder_offset_max_in_use())
 
 
 def due_doses_claim(
@@ -109,7 +115,7 @@ def due_doses_claim(
     offset in use (doses due up to now + ahead may have a reminder now); read when not
     given."""
     if ahead is None:
-        ahead = timedelta(minutes=reminder_offset_max_in_use())
+        ahead = reminder_claim_ahead()
     if connection.vendor == "postgresql":
         return _claim_postgresql(now, batch_size, after, ahead)
     return _claim_portable(now, batch_size, ahead)
