@@ -26,6 +26,8 @@ from tests.browser.test_patient_app import (
     signed_in_patient,
     wait_for_service_worker,
 )
+from tests.browser.test_patient_reminders import WORDS as REMINDER_WORDS
+from tests.browser.test_patient_reminders import sign_in
 from tests.factories.accounts import TEST_PASSWORD
 from tests.factories.clients import client_for
 
@@ -297,4 +299,60 @@ def test_undo_of_a_log_still_waiting_offline_is_sent_after_it_and_stored_once(
     revision = DoseLogRevision.objects.get()
     assert revision.undone_client_id is not None
     assert revision.dose_log.state == "pending"
+    assert page.problems == []
+
+
+EARLY_WORDS = {
+    "en": {
+        "time": "What time did you take it?",
+        "save": "Save",
+        "question": "before your dose time. Save it as taken?",
+        "yes": "Yes, log it",
+    },
+    "es": {
+        "time": "¿A qué hora la tomó?",
+        "save": "Guardar",
+        "question": "antes de la hora de su dosis. ¿La guarda como tomada?",
+        "yes": "Sí, registrarla",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_history_asks_before_logging_a_dose_more_than_the_set_hours_early(
+    live_server, open_phone, nurse, patient, zone, language
+):
+    """Today's dose logged from History's panel at a time more than DOSE_EARLY_CONFIRM_HOURS
+    (2) before its time asks first, as Today does: the first Save stores nothing; the same
+    time sent again ("Yes, log it") is stored once; a changed time is asked about again."""
+    words = {**REMINDER_WORDS[language], **EARLY_WORDS[language]}
+    patient.language = language
+    patient.save(update_fields=["language"])
+    now = local_now(zone)
+    signed_in_patient(nurse, patient, zone, dose_times=[hhmm(now + timedelta(hours=3))])
+    page = open_phone(locale=words["locale"])
+    sign_in(page, live_server, patient.user.username, words)
+    page.goto(f"{live_server.url}/app/#/history/{now.date().isoformat()[:7]}")
+    page.locator(f"#day-{now.date().isoformat()}").tap()
+    panel = page.locator("#day-panel")
+    expect(panel).to_be_visible()
+
+    panel.get_by_label(words["time"]).fill(hhmm(now - timedelta(minutes=10)))
+    panel.get_by_role("button", name=words["save"], exact=True).tap()
+    expect(panel).to_contain_text(words["question"])
+    expect(panel).to_contain_text(re.compile(r"\b3 h (0|1\d) min\b"))
+    page.wait_for_timeout(500)
+    assert not ScheduledDose.objects.logged().filter(patient=patient).exists()
+
+    # Another time is a new question, not a yes.
+    panel.get_by_label(words["time"]).fill(hhmm(now - timedelta(minutes=5)))
+    panel.get_by_role("button", name=words["save"], exact=True).tap()
+    expect(panel).to_contain_text(words["question"])
+    page.wait_for_timeout(500)
+    assert not ScheduledDose.objects.logged().filter(patient=patient).exists()
+
+    panel.get_by_role("button", name=words["yes"]).tap()
+    expect(panel.locator(".badge")).to_have_text(re.compile(f"{words['taken']}$"), timeout=20_000)
+    logged = ScheduledDose.objects.logged().get(patient=patient)
+    assert (logged.state, logged.local_date) == ("taken", now.date())
     assert page.problems == []

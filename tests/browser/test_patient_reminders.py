@@ -293,16 +293,17 @@ def test_snooze_and_taken_from_the_notification_through_the_service_worker(
     assert page.problems == []
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_taken_from_the_notification_offline_waits_in_the_apps_outbox_and_is_stored_once(
-    live_server, open_phone, nurse, patient, zone
+    live_server, open_phone, nurse, patient, zone, language
 ):
-    signed_in_patient(nurse, patient, zone)
+    words = WORDS[language]
+    signed_in_patient(nurse, patient_in(patient, language), zone)
     reminder_due(patient, zone)
-    words = WORDS["en"]
-    page = open_phone(permissions=["notifications"])
+    page = open_phone(locale=words["locale"], permissions=["notifications"])
     sign_in(page, live_server, patient.user.username, words)
     worker_ready(page)
-    deliver_push(page, live_server, push_payload(patient, "en"))
+    deliver_push(page, live_server, push_payload(patient, language))
     shown_notifications(page)
     page.context.set_offline(True)
     assert the_worker(page).evaluate(CLICK, "taken") is True

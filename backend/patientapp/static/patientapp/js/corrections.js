@@ -19,7 +19,7 @@
 // its log; if the log is refused, the fix is refused too, and both are shown.
 
 import { h, uuid } from "./dom.js";
-import { formatTime, t } from "./i18n.js";
+import { formatNumber, formatTime, t } from "./i18n.js";
 import { REJECTED, WAITING, enqueue } from "./queue.js";
 import { state, userId } from "./state.js";
 import { flush } from "./sync.js";
@@ -38,6 +38,8 @@ import { choices, field, showProblem } from "./ui.js";
  * @returns {number}
  */
 export const backfillDays = () => state.config.dose_backfill_days || 7;
+/** DOSE_EARLY_CONFIRM_HOURS from /app/config.json (the server's setting). */
+export const earlyConfirmHours = () => state.config.dose_early_confirm_hours ?? 2;
 export const UNDO_SECONDS = 60;
 export const SKIP_REASONS = ["side_effects", "forgot", "ran_out", "travel", "other"];
 export const LOGGED = ["taken", "taken_late", "skipped"];
@@ -57,6 +59,30 @@ export function checkTakenTime(date, time, zone, now = Date.now()) {
   if (!at) return { at: null, problem: t("dose.earlier_needed") };
   if (at.getTime() > now + CLOCK_SLACK_MS) return { at, problem: t("dose.earlier_future") };
   return { at, problem: null };
+}
+
+/** How long before its time a dose logged at `takenAt` is, in ms, when that is more than
+ *  DOSE_EARLY_CONFIRM_HOURS (the app asks first); else 0.
+ * @param {import("./types.js").Dose} dose
+ * @param {Date} takenAt
+ * @param {string} zone
+ * @returns {number}
+ */
+export function earlyBy(dose, takenAt, zone) {
+  const before = instantOf(dose.date, dose.local_time, zone).getTime() - takenAt.getTime();
+  return before > earlyConfirmHours() * 3_600_000 ? before : 0;
+}
+
+/** "6 h 45 min" (a duration in words for the early-dose question).
+ * @param {number} ms
+ * @returns {string}
+ */
+export function hoursMinutesWords(ms) {
+  const minutes = Math.floor(ms / 60_000);
+  return t("due.hours_minutes", {
+    hours: formatNumber(Math.floor(minutes / 60)),
+    minutes: formatNumber(minutes % 60),
+  });
 }
 
 /**
@@ -307,6 +333,14 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
     ),
     h("p", { class: "field-error", id: `${prefix}-skip-error`, hidden: true }),
   );
+  const saveWords = mode === "change" ? t("fix.save_change") : t("fix.save_log");
+  const save = h("button", { type: "submit", class: "button", id: `${prefix}-save` }, saveWords);
+  /** @type {number | null} the early instant the person was asked about */
+  let confirmedEarly = null;
+  time.addEventListener("input", () => {
+    confirmedEarly = null;
+    save.textContent = saveWords;
+  });
   const show = (status) => {
     timeField.hidden = status !== "taken";
     skipBox.hidden = status !== "skipped";
@@ -346,6 +380,19 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
             showProblem(error, problem, time, { invalid: true });
             return;
           }
+          // More than DOSE_EARLY_CONFIRM_HOURS before the dose's time: asked first, as on
+          // Today; sending the same time again is the "yes".
+          const early = dose.local_time ? earlyBy(dose, at, zone) : 0;
+          if (early > 0 && confirmedEarly !== at.getTime()) {
+            confirmedEarly = at.getTime();
+            const words = {
+              time: formatTime(at.toISOString()),
+              duration: hoursMinutesWords(early),
+            };
+            showProblem(error, t("due.early_earlier", words), time);
+            save.textContent = t("due.early_yes");
+            return;
+          }
           onSubmit({ status: "taken", taken_at: at.toISOString() }, reasonValue());
         } else {
           const picked = form.querySelector(`input[name="${prefix}-skip_reason"]:checked`);
@@ -362,11 +409,7 @@ export function doseForm({ dose, effective, zone, prefix, mode, onSubmit }) {
     timeField,
     skipBox,
     reasonInput ? field(t("fix.reason_label"), reasonInput, { hint: t("fix.reason_hint") }) : null,
-    h(
-      "button",
-      { type: "submit", class: "button", id: `${prefix}-save` },
-      mode === "change" ? t("fix.save_change") : t("fix.save_log"),
-    ),
+    save,
   );
   function reasonValue() {
     return reasonInput ? reasonInput.value.trim() : "";

@@ -3,7 +3,20 @@
 // since an earlier day: from the kept plan), the plan's line in words, what each dose card
 // shows and offers, and the minute of Undo. js/screens/today.js draws it and wires the events.
 
-import { LOGGED, UNDO_SECONDS, effectiveDose, logDetail, waitingWords } from "./corrections.js";
+import {
+  LOGGED,
+  UNDO_SECONDS,
+  earlyBy,
+  earlyConfirmHours,
+  effectiveDose,
+  hoursMinutesWords,
+  logDetail,
+  waitingWords,
+} from "./corrections.js";
+
+// The early-dose question is asked by Today and by History's panel: its rule lives with the
+// corrections (which this module builds on) and is named here too.
+export { earlyBy, earlyConfirmHours, hoursMinutesWords };
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { dosesOn, holdOn, planOn } from "./plan.js";
 import { state } from "./state.js";
@@ -175,7 +188,6 @@ export function anyTaken(doses) {
 
 /** The server's thresholds from /app/config.json (kept for offline), with its defaults. */
 export const lateAfterMinutes = () => state.config.dose_late_after_minutes ?? 120;
-export const earlyConfirmHours = () => state.config.dose_early_confirm_hours ?? 2;
 
 /** What Today puts first (dueModel).
  * @typedef {object} DueNow
@@ -241,28 +253,4 @@ export function clockOf(seconds) {
   const whole = Math.max(0, Math.floor(seconds));
   const pad = (value) => String(value).padStart(2, "0");
   return `${Math.floor(whole / 3600)}:${pad(Math.floor(whole / 60) % 60)}:${pad(whole % 60)}`;
-}
-
-/** How long before its time a dose logged at `takenAt` is, in ms, when that is more than
- *  DOSE_EARLY_CONFIRM_HOURS (the app asks first); else 0.
- * @param {import("./types.js").Dose} dose
- * @param {Date} takenAt
- * @param {string} zone
- * @returns {number}
- */
-export function earlyBy(dose, takenAt, zone) {
-  const before = instantOf(dose.date, dose.local_time, zone).getTime() - takenAt.getTime();
-  return before > earlyConfirmHours() * 3_600_000 ? before : 0;
-}
-
-/** "6 h 45 min" (a duration in words for the early-dose question).
- * @param {number} ms
- * @returns {string}
- */
-export function hoursMinutesWords(ms) {
-  const minutes = Math.floor(ms / 60_000);
-  return t("due.hours_minutes", {
-    hours: formatNumber(Math.floor(minutes / 60)),
-    minutes: formatNumber(minutes % 60),
-  });
 }
