@@ -190,25 +190,35 @@ def push_payload(patient, language: str) -> dict:
 
 
 def deliver_push(page: Page, live_server, payload: dict) -> None:
-    """The push as the browser's push service hands it to the service worker (CDP)."""
+    """The push as the browser's push service hands it to the service worker (CDP), once the
+    registration's worker is activated."""
     cdp = page.context.new_cdp_session(page)
     registrations: dict[str, str] = {}
+    activated: set[str] = set()
     cdp.on(
         "ServiceWorker.workerRegistrationUpdated",
         lambda event: registrations.update(
             {r["scopeURL"]: r["registrationId"] for r in event["registrations"]}
         ),
     )
+    cdp.on(
+        "ServiceWorker.workerVersionUpdated",
+        lambda event: activated.update(
+            v["registrationId"] for v in event["versions"] if v["status"] == "activated"
+        ),
+    )
     cdp.send("ServiceWorker.enable")
-    for _ in range(50):
-        if f"{live_server.url}/app/" in registrations:
+    scope = f"{live_server.url}/app/"
+    for _ in range(200):
+        if registrations.get(scope) in activated:
             break
         page.wait_for_timeout(100)
+    assert registrations.get(scope) in activated, (registrations, activated)
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
             "origin": live_server.url,
-            "registrationId": registrations[f"{live_server.url}/app/"],
+            "registrationId": registrations[scope],
             "data": json.dumps(payload),
         },
     )
@@ -228,12 +238,27 @@ CLICK = """async (action) => {
 }"""
 
 
-def shown_notifications(page: Page) -> list:
-    for _ in range(50):
+def shown_notifications(page: Page, tries: int = 50) -> list:
+    for _ in range(tries):
         shown = page.evaluate(SHOWN)
         if shown:
             return shown
         page.wait_for_timeout(100)
+    return []
+
+
+def push_shown(page: Page, live_server, payload: dict) -> list:
+    """Deliver the push and return the notifications shown. DevTools' deliverPushMessage names
+    the registration by an id that each browser context of the shared browser numbers from 0
+    here, and now and then a push handed over this way showed nothing, even after 15 s (one
+    run of this file in five to nine, in 2026-12-05's runs): so it is handed over again, up to
+    three times. It carries its tag, so a late first one replaces, never adds to, the one
+    shown."""
+    for _ in range(3):
+        deliver_push(page, live_server, payload)
+        shown = shown_notifications(page)
+        if shown:
+            return shown
     return []
 
 
@@ -253,8 +278,7 @@ def test_snooze_and_taken_from_the_notification_through_the_service_worker(
     sign_in(page, live_server, patient.user.username, words)
     worker_ready(page)
     payload = push_payload(patient, language)
-    deliver_push(page, live_server, payload)
-    (shown,) = shown_notifications(page)
+    (shown,) = push_shown(page, live_server, payload)
     dose = todays_dose(patient, zone)
     assert shown["actions"] == [["taken", words["taken"]], ["snooze", words["snooze"]]]
     assert (shown["data"]["date"], shown["data"]["slot"]) == (dose.local_date.isoformat(), 1)
@@ -269,8 +293,7 @@ def test_snooze_and_taken_from_the_notification_through_the_service_worker(
     assert len(page.context.pages) == pages_before
 
     # "Taken": logged once, through the same API as the app, with a client_id.
-    deliver_push(page, live_server, payload)
-    shown_notifications(page)
+    assert len(push_shown(page, live_server, payload)) == 1
     assert the_worker(page).evaluate(CLICK, "taken") is True
     dose.refresh_from_db()
     assert dose.state == "taken" and dose.client_id is not None
@@ -303,8 +326,7 @@ def test_taken_from_the_notification_offline_waits_in_the_apps_outbox_and_is_sto
     page = open_phone(locale=words["locale"], permissions=["notifications"])
     sign_in(page, live_server, patient.user.username, words)
     worker_ready(page)
-    deliver_push(page, live_server, push_payload(patient, language))
-    shown_notifications(page)
+    assert len(push_shown(page, live_server, push_payload(patient, language))) == 1
     page.context.set_offline(True)
     assert the_worker(page).evaluate(CLICK, "taken") is True
     dose = todays_dose(patient, zone)
