@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -255,6 +255,31 @@ def patient_invitation_issue(*, patient: Patient, issued_by: User | None) -> str
     return code
 
 
+class OneTimeCode(Protocol):
+    revoked_at: datetime | None
+    used_at: datetime | None
+    expires_at: datetime
+
+
+CodeT = TypeVar("CodeT", bound=OneTimeCode)
+
+
+def invitation_usable_checked(invitation: CodeT | None, *, ask_for_new: str) -> CodeT:
+    """Refuse a one-time code (a patient's or a caregiver's invitation, looked up by its hash)
+    that is unknown, revoked, used or expired, naming the field and why."""
+    if invitation is None or invitation.revoked_at is not None:
+        raise ServiceValidationError("invitation_code", "This invitation code is not recognised.")
+    if invitation.used_at is not None:
+        raise ServiceValidationError(
+            "invitation_code", "This invitation code has already been used. Sign in instead."
+        )
+    if invitation.expires_at <= timezone.now():
+        raise ServiceValidationError(
+            "invitation_code", f"This invitation code has expired. {ask_for_new}"
+        )
+    return invitation
+
+
 def patient_activate(*, invitation_code: str, password: str, username: str | None = None) -> User:
     """Turn a valid, unused, unexpired invitation into the patient's account (once)."""
     with transaction.atomic():
@@ -264,19 +289,9 @@ def patient_activate(*, invitation_code: str, password: str, username: str | Non
             .filter(code_hash=invitation_code_hash(invitation_code))
             .first()
         )
-        if invitation is None or invitation.revoked_at is not None:
-            raise ServiceValidationError(
-                "invitation_code", "This invitation code is not recognised."
-            )
-        if invitation.used_at is not None:
-            raise ServiceValidationError(
-                "invitation_code", "This invitation code has already been used. Sign in instead."
-            )
-        if invitation.expires_at <= timezone.now():
-            raise ServiceValidationError(
-                "invitation_code",
-                "This invitation code has expired. Ask your care team for a new one.",
-            )
+        invitation = invitation_usable_checked(
+            invitation, ask_for_new="Ask your care team for a new one."
+        )
         patient = invitation.patient
         if patient.user_id is not None:
             return _patient_reactivate(

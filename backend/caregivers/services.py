@@ -18,6 +18,7 @@ from backend.accounts.services import (
     AlreadyExists,
     invitation_code_hash,
     invitation_code_new,
+    invitation_usable_checked,
     password_validate,
     user_access_revoke,
 )
@@ -131,19 +132,7 @@ def caregiver_accept(
             .filter(code_hash=invitation_code_hash(invitation_code))
             .first()
         )
-        if invitation is None or invitation.revoked_at is not None:
-            raise ServiceValidationError(
-                "invitation_code", "This invitation code is not recognised."
-            )
-        if invitation.used_at is not None:
-            raise ServiceValidationError(
-                "invitation_code", "This invitation code has already been used. Sign in instead."
-            )
-        if invitation.expires_at <= timezone.now():
-            raise ServiceValidationError(
-                "invitation_code",
-                "This invitation code has expired. Ask for a new one.",
-            )
+        invitation = invitation_usable_checked(invitation, ask_for_new="Ask for a new one.")
         patient = Patient.objects.select_for_update().get(pk=invitation.patient_id)
         _limit_checked(patient)
         if User.objects.filter(username__iexact=username).exists():
