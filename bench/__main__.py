@@ -68,10 +68,18 @@ def _machine() -> dict[str, object]:
 
     from django.db import connection
 
+    with connection.cursor() as cursor:
+        # The server settings the write-heavy figures (the sweep above all) depend on;
+        # docker-compose.yml starts production's PostgreSQL with these three set.
+        server = {
+            name: cursor.execute(f"SHOW {name}").fetchone()[0]
+            for name in ("shared_buffers", "wal_compression", "max_wal_size")
+        }
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "postgresql": connection.cursor().execute("SHOW server_version").fetchone()[0],
+        "postgresql_settings": server,
         "kernel": platform.release(),
         "wrk": command("wrk", "--version").splitlines()[0] if command("which", "wrk") else None,
     }
@@ -104,6 +112,8 @@ def main() -> int:
     args = parser.parse_args()
     setup_django()
     database = require_bench_database()
+    machine = _machine()
+    print(f"postgresql settings: {machine['postgresql_settings']}", file=sys.stderr)
     sizes = _sizes(args.patients, args.smoke)
     results: list[Result] = []
     seeding: dict[str, object] = {}
@@ -138,7 +148,7 @@ def main() -> int:
             {
                 "when": datetime.now(UTC).isoformat(),
                 "database": database,
-                "machine": _machine(),
+                "machine": machine,
                 "smoke": args.smoke,
                 "seed": seeding,
                 "results": [result.as_dict() for result in results],

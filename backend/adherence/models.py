@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from backend.common.ids import time_ordered_uuid
 from backend.common.models import TimeStampedModel
 from backend.guidelines.tablets import TabletCount, tablets_for_dose
 
@@ -237,7 +238,10 @@ class ScheduledDose(models.Model):
     # reminder state (next_reminder_at, follow_ups_sent) is in no index, so the reminder
     # claim, the busiest update, can be a HOT update (no index written; the table keeps
     # free space on each page for it, migration 0007) instead of writing every index.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Time-ordered ids (backend/common/ids.py): a day's rows, written together by the horizon
+    # extension, sit together in the primary key, so the sweep that marks them touches a few
+    # hundred of its pages rather than one a row.
+    id = models.UUIDField(primary_key=True, default=time_ordered_uuid, editable=False)
     patient = models.ForeignKey(
         "accounts.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
     )

@@ -119,6 +119,22 @@ def test_horizon_extension_adds_new_days_once_and_is_idempotent(nurse, madrid_pa
     assert plan.ledger_through == DAY + timedelta(days=10) + HORIZON
 
 
+def test_ledger_rows_get_time_ordered_ids_so_a_later_day_sorts_after(nurse, madrid_patient):
+    """The writer's INSERT makes version 7 ids (backend/common/ids.py): the days the
+    extension adds sort after every row written before them, so a day's rows sit together
+    in the primary key (the sweep's pages, docs/performance.md)."""
+    with time_machine.travel(local(DAY, "07:00"), tick=False):
+        TreatmentPlanFactory.create(patient=madrid_patient, created_by=nurse, start_date=DAY)
+    first = {row.pk for row in ledger(madrid_patient)}
+    later = local(DAY + timedelta(days=3), "07:00")
+    with time_machine.travel(later, tick=False):
+        assert ledger_extend(later) == 3
+    added = [row.pk for row in ledger(madrid_patient) if row.pk not in first]
+    assert len(added) == 3
+    assert all(pk.version == 7 for pk in [*first, *added])
+    assert min(added) > max(first)
+
+
 def test_extension_after_days_down_fills_the_gap_and_stops_at_the_end_date(nurse, madrid_patient):
     override = {"duration_months": 2, "reason": "Tumour board: two months, then review."}
     with time_machine.travel(local(DAY, "07:00"), tick=False):

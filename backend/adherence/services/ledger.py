@@ -172,7 +172,7 @@ def _insert_rows(rows: list[tuple[Any, ...]]) -> None:
     sql = (
         f"INSERT INTO {quote(ScheduledDose._meta.db_table)} "  # noqa: S608 - names quoted
         f"(id, {columns}, late, skip_reason, note, created_at, updated_at) "
-        f"SELECT gen_random_uuid(), *, false, '', '', %s, %s FROM unnest({arrays}) "
+        f"SELECT time_ordered_uuid(), *, false, '', '', %s, %s FROM unnest({arrays}) "
         "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
