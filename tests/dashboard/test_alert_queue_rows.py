@@ -7,13 +7,18 @@ show the same row. The page is built for speed (docs/performance.md, "Alert queu
 holds what it shows while how it is built changes."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone, translation
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 from backend.accounts.models import Patient
 from backend.alerts.models import Alert, AlertStatus
+from backend.dashboard.presenters import instant_iso, instant_words
 from tests.dashboard.conftest import HTMX, NOW, text
 from tests.factories.accounts import PatientFactory, activated_patient
 from tests.factories.alerts import AlertFactory
@@ -226,7 +231,7 @@ def actions(alert: Alert, name: str, *, acknowledge: bool, ask_to_call: bool) ->
         tags.append(
             ("input", {"type": "hidden", "name": "csrfmiddlewaretoken", "value": "(token)"})
         )
-        button = {"type": "submit", "aria-label": label}
+        button: dict[str, str | None] = {"type": "submit", "aria-label": label}
         tags.append(
             ("button", button if button_class is None else {**button, "class": button_class})
         )
@@ -246,6 +251,7 @@ def actions(alert: Alert, name: str, *, acknowledge: bool, ask_to_call: bool) ->
 
 
 def head(alert: Alert, status: str, priority: str) -> list[Tag]:
+    """The row itself and its priority badge."""
     return [
         (
             "tr",
@@ -256,10 +262,12 @@ def head(alert: Alert, status: str, priority: str) -> list[Tag]:
 
 
 def patient_and_details(alert: Alert, name: str, *, red_flag: bool = False) -> list[Tag]:
+    """The patient's link and record number, the red-flag badge, the link to the details."""
+    badge: list[Tag] = [("span", {"class": "badge badge-red-flag"})] if red_flag else []
     return [
         ("a", {"href": f"/dashboard/patients/{alert.patient_id}/"}),
         ("span", {"class": "muted"}),
-        *([("span", {"class": "badge badge-red-flag"})] if red_flag else []),
+        *badge,
         (
             "a",
             {
@@ -432,3 +440,26 @@ def test_a_rows_conflict_is_said_on_the_row(nurse, browser, queue):
     row = rows_of(text(response))[str(alert.pk)]
     assert row.cells[5] == "New The patient has not activated the app: phone them."
     assert ("p", {"class": "field-error", "role": "alert"}) in row.tags
+
+
+INSTANTS = [
+    datetime(2025, 1, 1, 0, 0, tzinfo=UTC),
+    datetime(2025, 3, 30, 0, 59, 59, 999999, tzinfo=UTC),  # Madrid's clocks go forward at 01:00
+    datetime(2025, 4, 9, 23, 5, 7, 120000, tzinfo=UTC),
+    datetime(2025, 10, 26, 1, 30, tzinfo=UTC),  # Madrid's repeated hour
+    datetime(2026, 12, 31, 23, 59, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "es", "de"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Madrid", "America/New_York"])
+def test_a_rows_instants_are_written_as_the_date_filter_writes_them(language, zone):
+    """The rows write their instants in Python (dashboard.presenters) rather than with the
+    template's `date` filter: the same text in every language and current time zone."""
+    with translation.override(language), timezone.override(ZoneInfo(zone)):
+        for moment in INSTANTS:
+            assert instant_iso(moment) == date_filter(template_localtime(moment), "c")
+            assert instant_words(moment) == date_filter(template_localtime(moment), "j M Y H:i")
+            assert instant_words(moment, year=False) == date_filter(
+                template_localtime(moment), "j M H:i"
+            )
