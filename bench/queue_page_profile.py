@@ -14,13 +14,12 @@ request. cProfile is not used: its overhead would change the shares it reports.
 """
 
 import argparse
-import statistics
 import time
 from collections import defaultdict
 from typing import Any
 
 from .common import require_bench_database, setup_django
-from .dose_post_profile import Parts
+from .dose_post_profile import Parts, medians, print_parts
 
 
 def run(client: Any, requests: int = 40) -> dict[str, Any]:
@@ -64,19 +63,9 @@ def run(client: Any, requests: int = 40) -> dict[str, Any]:
                 statements = dict(parts.statements)
     finally:
         parts.unwrap()
-    milliseconds = {
-        name: round(statistics.median(values) * 1000, 3) for name, values in per_part.items()
-    }
     return {
         "requests": len(totals),
-        "median_request_ms": round(statistics.median(totals) * 1000, 3),
-        "sum_of_part_medians_ms": round(sum(milliseconds.values()), 3),
-        "parts_ms": dict(sorted(milliseconds.items(), key=lambda item: -item[1])),
-        "parts_sql_ms": {
-            name: round(statistics.median(values) * 1000, 3)
-            for name, values in per_part_sql.items()
-            if any(values)
-        },
+        **medians(totals, per_part, per_part_sql),
         "sql_statements_of_a_request": statements,
     }
 
@@ -101,12 +90,7 @@ def main() -> int:
     for _ in range(3):
         client.get("/dashboard/")
     result = run(client, args.requests)
-    width = max(len(name) for name in result["parts_ms"])
-    print(f"{'part':<{width}}  own ms  of which SQL ms")
-    for name, value in result["parts_ms"].items():
-        print(f"{name:<{width}}  {value:6.3f}  {result['parts_sql_ms'].get(name, 0.0):6.3f}")
-    print(f"{'sum of the parts':<{width}}  {result['sum_of_part_medians_ms']:6.3f}")
-    print(f"{'the median request':<{width}}  {result['median_request_ms']:6.3f}")
+    print_parts(result)
     print(f"statements: {result['sql_statements_of_a_request']}")
     return 0
 

@@ -7,6 +7,7 @@ show the same row. The page is built for speed (docs/performance.md, "Alert queu
 holds what it shows while how it is built changes."""
 
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from backend.accounts.models import Patient
 from backend.alerts.models import Alert, AlertStatus
 from backend.dashboard.presenters import instant_iso, instant_words
+from backend.guidelines.advice import Advice
 from tests.dashboard.conftest import HTMX, NOW, text
 from tests.factories.accounts import PatientFactory, activated_patient
 from tests.factories.alerts import AlertFactory
@@ -78,17 +80,19 @@ def patient(care_team, name: str, mrn: str, *, app: bool = True) -> Patient:
     return PatientFactory.create(care_team=care_team, display_name=name, medical_record_number=mrn)
 
 
-FULL_ADVICE = {
-    "text": "Supportive measures: take imatinib with a meal. [DESIGN convention, not a "
-    "clinical fact]",
-    "rule": "advice.patient_reported",
-    "sources": ["S3", "S16"],
-    "for_clinician": True,
-    "status": "DESIGN",
-    "flags": ["unconfirmed_rule:toxicity.below_300"],
-    "actions": ["supportive_care", "call_patient"],
-    "basis": "patient_reported",
-}
+# Advice as the alerts service stores it, with every part a row shows.
+FULL_ADVICE = asdict(
+    Advice(
+        text="Supportive measures: take imatinib with a meal. [DESIGN convention, not a "
+        "clinical fact]",
+        rule="advice.patient_reported",
+        sources=("S3", "S16"),
+        status="DESIGN",
+        flags=("unconfirmed_rule:toxicity.below_300",),
+        actions=("supportive_care", "call_patient"),
+        basis="patient_reported",
+    )
+)
 
 
 @pytest.fixture
