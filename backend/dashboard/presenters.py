@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape as html_escape
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -430,12 +429,11 @@ _KIND_WORDS: dict[str, str] = dict(AlertKind.choices)
 class QueueRow:
     """What one row of the alert queue shows, in words and links, worked out in Python so
     that the row's template only places strings: 50 rows of lookups through model
-    relations, six URL reversals and three `timesince` each cost the page more than its SQL
-    (docs/performance.md, "Alert queue page"). Times are in the request's language, as the
-    template's filters gave them."""
+    relations, six URL reversals, three dates and up to three `timesince` each cost the page
+    more than its SQL (docs/performance.md, "The alert queue page's rows worked out in
+    Python"). Times are in the request's language, as the template's filters gave them."""
 
     alert_id: str
-    patient_id: UUID
     status: str
     priority: str
     priority_words: str
@@ -486,7 +484,6 @@ def queue_rows(alerts: Iterable[Alert]) -> list[QueueRow]:
         rows.append(
             QueueRow(
                 alert_id=alert_id,
-                patient_id=alert.patient_id,
                 status=alert.status,
                 priority=alert.priority,
                 priority_words=_PRIORITY_WORDS.get(alert.priority, alert.priority),
