@@ -155,12 +155,23 @@ def run(requests: int = 2000) -> dict[str, Any]:
     finally:
         parts.unwrap()
         dose_post._restore_rows()
+    return {
+        "requests_201": len(totals),
+        "status_codes": dict(codes),
+        **medians(totals, per_part, per_part_sql),
+        "sql_statements_of_a_request": statements,
+        "bare_drf_view_median_ms": round(statistics.median(bare) * 1000, 3),
+    }
+
+
+def medians(
+    totals: list[float], per_part: dict[str, list[float]], per_part_sql: dict[str, list[float]]
+) -> dict[str, Any]:
+    """The median request and each part's median own time and SQL time, in milliseconds."""
     milliseconds = {
         name: round(statistics.median(values) * 1000, 3) for name, values in per_part.items()
     }
     return {
-        "requests_201": len(totals),
-        "status_codes": dict(codes),
         "median_request_ms": round(statistics.median(totals) * 1000, 3),
         "sum_of_part_medians_ms": round(sum(milliseconds.values()), 3),
         "parts_ms": dict(sorted(milliseconds.items(), key=lambda item: -item[1])),
@@ -169,9 +180,17 @@ def run(requests: int = 2000) -> dict[str, Any]:
             for name, values in per_part_sql.items()
             if any(values)
         },
-        "sql_statements_of_a_request": statements,
-        "bare_drf_view_median_ms": round(statistics.median(bare) * 1000, 3),
     }
+
+
+def print_parts(result: dict[str, Any]) -> None:
+    """The parts as a table: own time and SQL time of each, their sum, the median request."""
+    width = max(len(name) for name in result["parts_ms"])
+    print(f"{'part':<{width}}  own ms  of which SQL ms")
+    for name, value in result["parts_ms"].items():
+        print(f"{name:<{width}}  {value:6.3f}  {result['parts_sql_ms'].get(name, 0.0):6.3f}")
+    print(f"{'sum of the parts':<{width}}  {result['sum_of_part_medians_ms']:6.3f}")
+    print(f"{'the median request':<{width}}  {result['median_request_ms']:6.3f}")
 
 
 def _instrument(parts: Parts) -> None:
@@ -209,12 +228,7 @@ def main() -> int:
     setup_django()
     require_bench_database()
     result = run(args.requests)
-    width = max(len(name) for name in result["parts_ms"])
-    print(f"{'part':<{width}}  own ms  of which SQL ms")
-    for name, value in result["parts_ms"].items():
-        print(f"{name:<{width}}  {value:6.3f}  {result['parts_sql_ms'].get(name, 0.0):6.3f}")
-    print(f"{'sum of the parts':<{width}}  {result['sum_of_part_medians_ms']:6.3f}")
-    print(f"{'the median request':<{width}}  {result['median_request_ms']:6.3f}")
+    print_parts(result)
     print(f"bare DRF view: {result['bare_drf_view_median_ms']} ms")
     print(f"status codes: {result['status_codes']}")
     print(f"statements: {result['sql_statements_of_a_request']}", file=sys.stderr)

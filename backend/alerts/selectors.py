@@ -1,10 +1,11 @@
 """Reads for alerts, scoped by accounts.selectors.patients_visible_to."""
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db.models import Case, Q, QuerySet, When
+from django.db.models import Case, Count, Q, QuerySet, When
 
 from backend.accounts.models import Patient, User
 from backend.accounts.selectors import patients_visible_to
@@ -16,6 +17,18 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
     return Alert.objects.filter(patient__in=patients_visible_to(user)).select_related(
         "patient", "acknowledged_by", "resolved_by"
     )
+
+
+def _matching(kind: str | None, priority: str | None, patient_id: UUID | str | None) -> Q | None:
+    """The queue's filters as one condition (None: no filter), for its rows and its counts."""
+    conditions = Q()
+    if kind:
+        conditions &= Q(kind=kind)
+    if priority:
+        conditions &= Q(priority=priority)
+    if patient_id:
+        conditions &= Q(patient_id=patient_id)
+    return conditions or None
 
 
 def alerts_filtered(
@@ -33,15 +46,46 @@ def alerts_filtered(
         alerts = alerts.exclude(status=AlertStatus.RESOLVED)
     else:
         alerts = alerts.filter(status=status)
-    if kind:
-        alerts = alerts.filter(kind=kind)
-    if priority:
-        alerts = alerts.filter(priority=priority)
-    if patient_id:
-        alerts = alerts.filter(patient_id=patient_id)
+    matching = _matching(kind, priority, patient_id)
+    if matching is not None:
+        alerts = alerts.filter(matching)
     # Escalated first (the whole team was told: it waited too long), then urgent, high, by age.
     escalated_first = Case(When(escalated_at__isnull=False, then=0), default=1)
     return alerts.order_by(escalated_first, "priority_rank", "opened_at")
+
+
+@dataclass(frozen=True)
+class UnresolvedAlertCounts:
+    unresolved: int  # open or acknowledged
+    new: int  # open: not yet acknowledged
+    matching: int  # unresolved and matching the filters (all unresolved without a filter)
+
+
+def unresolved_alert_counts(
+    user: User,
+    *,
+    kind: str | None = None,
+    priority: str | None = None,
+    patient_id: UUID | str | None = None,
+) -> UnresolvedAlertCounts:
+    """The user's unresolved alerts counted in one query: all, the new ones, and those that
+    alerts_filtered with the same filters lists. Only unresolved rows are read (the partial
+    index alert_unresolved_queue), never the years of resolved history."""
+    matching = _matching(kind, priority, patient_id)
+    counts = (
+        alerts_visible_to(user)
+        .exclude(status=AlertStatus.RESOLVED)
+        .aggregate(
+            unresolved=Count("id"),
+            new=Count("id", filter=Q(status=AlertStatus.OPEN)),
+            **({"matching": Count("id", filter=matching)} if matching is not None else {}),
+        )
+    )
+    return UnresolvedAlertCounts(
+        unresolved=counts["unresolved"],
+        new=counts["new"],
+        matching=counts.get("matching", counts["unresolved"]),
+    )
 
 
 def alerts_of_patient(

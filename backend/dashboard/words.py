@@ -33,6 +33,22 @@ BASIS_WORDS: dict[str, str] = {
     "lab_result": "Based on lab results",
 }
 
+
+def action_words(code: str) -> str:
+    """An advice action code as a short instruction ("call_patient" -> "Call the patient")."""
+    return ACTION_WORDS.get(code, code.replace("_", " ").capitalize())
+
+
+def basis_words(basis: str | None) -> str:
+    """What an alert's advice rests on, in words ("" for advice stored before issue 16)."""
+    return BASIS_WORDS.get(basis or "", "")
+
+
+def plain_text(text: str | None) -> str:
+    """Guideline text without an old trailing status note ("... [DESIGN convention, ...]")."""
+    return rules.plain_reason_text(text or "")[0]
+
+
 COMPOSITE_LABEL = "patient-reported composite (PRO-CTCAE), not a CTCAE grade"
 
 
@@ -86,6 +102,19 @@ def flag_lines(flags: Iterable[str], *, known: Mapping[str, str] | None = None) 
         else:
             title = ", ".join(codes)
         lines.append(FlagLine(words=entry["words"], title=title, is_status=entry["is_status"]))
+    return lines
+
+
+def advice_mark_lines(advice: Mapping[str, Any] | None) -> list[FlagLine]:
+    """An alert advice's flags and rule status as plain words: one badge per status (the
+    deciding rule's own status is not repeated when a flag already says it)."""
+    advice = advice or {}
+    rule_id, status = advice.get("rule") or "", advice.get("status") or ""
+    lines = flag_lines(advice.get("flags") or [], known={rule_id: status} if status else None)
+    words = rules.status_words(status) if status else None
+    if words and not any(line.is_status and line.words == words for line in lines):
+        title = f"Rule: {rule_id}" if rule_id else "Rule status"
+        lines.append(FlagLine(words=words, title=title, is_status=True))
     return lines
 
 

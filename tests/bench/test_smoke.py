@@ -82,6 +82,19 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert sum(profile["sql_statements_of_a_request"].values()) == 3, profile
     assert {"middleware and dispatch", "output serializer"} <= set(profile["parts_ms"]), profile
     assert 0.5 < profile["sum_of_part_medians_ms"] / profile["median_request_ms"] < 1.5, profile
+    # The queue page's parts (bench/queue_page_profile.py): named, six statements (the session,
+    # the user and the second factor; the counts, the rows, the patient filter), adding up.
+    queue = next(r for r in results["results"] if r["name"] == "alert queue page")["details"]
+    queue_profile = queue["in_process_profile"]
+    assert sum(queue_profile["sql_statements_of_a_request"].values()) == 6, queue_profile
+    assert {
+        "middleware and dispatch",
+        "the template",
+        "the rows worked out (presenter)",
+        "the counts (one query)",
+    } <= set(queue_profile["parts_ms"]), queue_profile
+    ratio = queue_profile["sum_of_part_medians_ms"] / queue_profile["median_request_ms"]
+    assert 0.5 < ratio < 1.5, queue_profile
     for result in results["results"]:
         assert result["figure"] > 0, result
         assert result["baseline"] is not None and result["baseline"] > 0, result

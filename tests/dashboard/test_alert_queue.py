@@ -494,13 +494,14 @@ def team_with_alerts(count: int) -> tuple[object, list[Alert]]:
 
 # Measured on SQLite and PostgreSQL, counting the statements ATOMIC_REQUESTS (savepoint and
 # release) and the session save (savepoint, update, release) add. The page: session, user,
-# counts, filtered count, one page of rows, the patient filter's options, one audit insert.
-QUEUE_PAGE_QUERIES = 12 + AUDIT_CHAIN_QUERIES
+# the counts (all, new, matching the filters: one query), one page of rows, the patient
+# filter's options, one audit insert.
+QUEUE_PAGE_QUERIES = 11 + AUDIT_CHAIN_QUERIES
 # The page again within the audit interval: no audit insert and no session save.
-QUEUE_PAGE_REFRESH_QUERIES = 8
+QUEUE_PAGE_REFRESH_QUERIES = 7
 # The rows partial (the page's periodic refresh): as the page, without the patient options.
-ROWS_QUERIES = 11 + AUDIT_CHAIN_QUERIES
-ROWS_REFRESH_QUERIES = 7
+ROWS_QUERIES = 10 + AUDIT_CHAIN_QUERIES
+ROWS_REFRESH_QUERIES = 6
 
 
 def test_queue_queries_do_not_grow_with_the_queue(browser):

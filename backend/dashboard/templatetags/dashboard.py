@@ -1,6 +1,5 @@
 """Small template helpers for the dashboard pages (formatting only, no reads)."""
 
-from collections.abc import Mapping
 from typing import Any
 
 from django import template
@@ -9,12 +8,14 @@ from django.http import QueryDict
 from backend.common.presentation import wording
 from backend.guidelines import rules
 
+from ..presenters import minutes_until
 from ..words import (
-    ACTION_WORDS,
-    BASIS_WORDS,
     FlagLine,
     SourceWords,
+    action_words,
+    basis_words,
     flag_lines,
+    plain_text,
     red_flag_words,
     source_words,
 )
@@ -51,28 +52,17 @@ def sort_header(label: str, key: str, current: str, descending: bool, base_query
 # --------------------------------------------------------------------------------------------
 
 
-@register.filter
-def action_words(code: str) -> str:
-    """An advice action code as a short instruction ("call_patient" -> "Call the patient")."""
-    return ACTION_WORDS.get(code, code.replace("_", " ").capitalize())
-
-
-@register.filter
-def basis_words(basis: str | None) -> str:
-    """What an alert's advice rests on, in words ("" for advice stored before issue 16)."""
-    return BASIS_WORDS.get(basis or "", "")
+# An advice's actions and basis, and guideline text, in words (shared with the queue's rows,
+# dashboard.presenters.queue_rows).
+register.filter("action_words", action_words)
+register.filter("basis_words", basis_words)
+register.filter("plain_text", plain_text)
 
 
 @register.filter
 def red_flag_labels(codes: list[str] | None) -> str:
     """A report's red flags in the catalogue's words, joined."""
     return "; ".join(red_flag_words(codes or []))
-
-
-@register.filter
-def plain_text(text: str | None) -> str:
-    """Guideline text without an old trailing status note ("... [DESIGN convention, ...]")."""
-    return rules.plain_reason_text(text or "")[0]
 
 
 @register.inclusion_tag("dashboard/partials/status_badge.html")
@@ -97,20 +87,6 @@ def source_list(codes: list[str] | None) -> dict:
     return {"sources": sources}
 
 
-@register.inclusion_tag("dashboard/partials/flag_list.html")
-def advice_marks(advice: Mapping[str, Any] | None) -> dict:
-    """An alert advice's flags and rule status as plain words: one badge per status (the
-    deciding rule's own status is not repeated when a flag already says it)."""
-    advice = advice or {}
-    rule_id, status = advice.get("rule") or "", advice.get("status") or ""
-    lines = flag_lines(advice.get("flags") or [], known={rule_id: status} if status else None)
-    words = rules.status_words(status) if status else None
-    if words and not any(line.is_status and line.words == words for line in lines):
-        title = f"Rule: {rule_id}" if rule_id else "Rule status"
-        lines.append(FlagLine(words=words, title=title, is_status=True))
-    return {"lines": lines, "label": "About this advice"}
-
-
 @register.filter
 def escalates_at(alert: Any) -> Any:
     """When this open urgent or high alert goes to the whole team, or None."""
@@ -119,12 +95,8 @@ def escalates_at(alert: Any) -> Any:
     return alert_escalates_at(alert)
 
 
-@register.filter
-def minutes_until(moment: Any) -> int:
-    """Whole minutes from now to `moment` (0 once it has passed)."""
-    from django.utils import timezone
-
-    return max(0, int((moment - timezone.now()).total_seconds() // 60))
+# Whole minutes from now to an instant (0 once it has passed), as the queue's rows say it.
+register.filter("minutes_until", minutes_until)
 
 
 @register.filter

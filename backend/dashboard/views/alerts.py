@@ -20,7 +20,7 @@ from backend.common.errors import Conflict, ServiceValidationError
 
 from ..access import StaffRequest, may_record_clinical_changes, staff_required
 from ..forms import AlertQueueFilterForm, AlertResolveForm, form_errors
-from ..presenters import patient_options
+from ..presenters import patient_options, queue_rows
 from ..selectors import alert_detail, alert_queue, patients_with_unresolved_alerts, visible_alert
 from .plans import prefilled_plan_form_url
 
@@ -62,14 +62,14 @@ def _queue_context(request: StaffRequest) -> tuple[dict, int]:
         patient_id=values["patient"],
         page_number=values["page"] or 1,
     )
-    rows = list(queue.page.object_list)
-    _audit_queue_view(request, [alert.patient_id for alert in rows])
+    alerts = list(queue.page.object_list)
+    _audit_queue_view(request, [alert.patient_id for alert in alerts])
     query = request.GET.copy()
     query.pop("page", None)
     return {
         "form": form,
         "queue": queue,
-        "rows": rows,
+        "rows": queue_rows(alerts),
         "filter_query": query.urlencode(),
         "refresh_url": f"{reverse('dashboard:alert-queue-rows')}?{request.GET.urlencode()}",
         "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
@@ -114,7 +114,7 @@ def _row(
     return render(
         request,
         "dashboard/partials/alert_row.html",
-        {"alert": _alert_or_404(request, alert.pk), "row_error": error},
+        {"row": queue_rows([_alert_or_404(request, alert.pk)])[0], "row_error": error},
         status=status,
     )
 
