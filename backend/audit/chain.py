@@ -6,13 +6,16 @@ anywhere but at the end breaks every link after it. `python manage.py audit_veri
 Where the link is made:
 
 - PostgreSQL: at commit. Python computes only `content_hash` at insert and takes no lock. A
-  deferred constraint trigger (migration 0005, `CHAIN_FUNCTION` below) runs when the writing
-  transaction commits: it takes a transaction-level advisory lock, reads the head (the row
-  with the highest `chain_position`) and gives its own row the next position, `previous_hash`
-  and `row_hash`. The lock is held only from there to the end of the commit, after every
-  other deferred check of the transaction has run, so the transaction waits for nothing else
-  while holding it: audited requests are not serialised, and the lock is never part of a
-  deadlock (the old design took it at insert and held it for the rest of the request).
+  statement trigger notes each INSERT's events as pending, and a deferred constraint trigger
+  (migration 0006, `CHAIN_FUNCTION` below) runs when the writing transaction commits: it
+  takes a transaction-level advisory lock, reads the head (the row with the highest
+  `chain_position`) and gives each of the transaction's events, in id order, the next
+  position, `previous_hash` and `row_hash`, all in one pass. The lock is held only from there
+  to the end of the commit, after every other deferred check of the transaction has run, so
+  the transaction waits for nothing else while holding it: audited requests are not
+  serialised, and the lock is never part of a deadlock (the design before migration 0005 took
+  it at insert and held it for the rest of the request; 0005's trigger linked a row at a
+  time, two updates and a trigger call each).
 - SQLite (and any other database): at insert, in Python, after taking the database's write
   lock (SQLite serialises writers anyway).
 
@@ -239,10 +242,13 @@ BEGIN
         INTO head_position, head_hash;
     head_position := coalesce(head_position, 0);
     head_hash := coalesce(head_hash, 'GENESIS_HASH');
-    -- SHA-256 links are sequential: one step a row, in id order, in this one call.
-    FOR event IN EXECUTE format('SELECT id, content_hash FROM %I.audit_auditevent '
-                                'WHERE id = ANY($1) AND chain_position IS NULL ORDER BY id',
+    -- SHA-256 links are sequential: one step a row, in id order, in this one call. (By id
+    -- only: "chain_position IS NULL" in the query lets the planner walk that index's entries
+    -- for the earlier versions of every row ever linked, dead until a vacuum.)
+    FOR event IN EXECUTE format('SELECT id, content_hash, chain_position '
+                                'FROM %I.audit_auditevent WHERE id = ANY($1) ORDER BY id',
                                 TG_TABLE_SCHEMA) USING pending_ids LOOP
+        CONTINUE WHEN event.chain_position IS NOT NULL;
         head_position := head_position + 1;
         event_ids := array_append(event_ids, event.id);
         positions := array_append(positions, head_position);
