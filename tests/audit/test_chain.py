@@ -214,7 +214,7 @@ def test_a_raw_insert_is_chained_like_any_other_and_may_not_bring_its_own_hashes
     content[chain.HASHED_FIELDS.index("detail")] = json.dumps(values["detail"])
     refused = r"chained by the database|no content_hash"
     with connection.cursor() as cursor:
-        # Pre-chained, or without its content_hash: refused when the chaining runs.
+        # Pre-chained, or without its content_hash: refused (at the end of the INSERT).
         for hashes in (["a" * 64, "b" * 64, "c" * 64], ["", "", ""]):
             with pytest.raises(DatabaseError, match=refused), transaction.atomic():
                 cursor.execute(insert, [*content, *hashes])
