@@ -24,7 +24,8 @@ from backend.audit.services import audit_record, audit_record_patient_reads
 pytestmark = pytest.mark.django_db
 
 TRIGGER = "audit_auditevent_append_only"
-CHAIN_TRIGGERS = ("audit_auditevent_chain", "audit_auditevent_chain_link")
+# The trigger that records each INSERT's events for chaining at commit (none: never chained).
+CHAIN_TRIGGERS = ("audit_auditevent_chain",)
 
 
 def chain_now() -> None:
@@ -213,7 +214,7 @@ def test_a_raw_insert_is_chained_like_any_other_and_may_not_bring_its_own_hashes
     content[chain.HASHED_FIELDS.index("detail")] = json.dumps(values["detail"])
     refused = r"chained by the database|no content_hash"
     with connection.cursor() as cursor:
-        # Pre-chained, or without its content_hash: refused when the chaining runs.
+        # Pre-chained, or without its content_hash: refused (at the end of the INSERT).
         for hashes in (["a" * 64, "b" * 64, "c" * 64], ["", "", ""]):
             with pytest.raises(DatabaseError, match=refused), transaction.atomic():
                 cursor.execute(insert, [*content, *hashes])
@@ -279,8 +280,6 @@ def test_the_migration_places_rows_chained_before_it_without_rewriting_them(nurs
     postgres = connection.vendor == "postgresql"
     if postgres:
         execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in a real migrate: nothing pending
-        # Before 0005 there was no chaining trigger to chain the rows 0003 updates.
-        execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_chain_link")
     editor = SimpleNamespace(connection=connection, execute=execute)
     chained_by_0003.fill_chain(apps, editor)
     old = list(AuditEvent.objects.order_by("id").values_list("id", "previous_hash", "row_hash"))
@@ -289,8 +288,6 @@ def test_the_migration_places_rows_chained_before_it_without_rewriting_them(nurs
         verify()
 
     placed_by_0005.place_existing_rows(apps, editor)
-    if postgres:
-        execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_chain_link")
     placed = list(AuditEvent.objects.order_by("id"))
     assert [(e.pk, e.previous_hash, e.row_hash) for e in placed] == old  # history untouched
     assert [e.chain_position for e in placed] == [1, 2, 3, 4, 5]
@@ -547,3 +544,229 @@ def test_committed_rows_changed_by_the_superuser_are_found(nurse, patient):
         cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRIGGER}")
     with pytest.raises(CommandError, match=rf"chain broken at row {target.pk}: its content"):
         verify()
+
+
+# --- A transaction's events linked in one pass (migration 0006) -------------------------------
+
+
+def trigger_calls() -> dict[str, int]:
+    """Calls of the chain's PL/pgSQL functions counted by this backend's statistics (not yet
+    sent: they include earlier transactions', so tests compare before and after)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT funcname, calls FROM pg_stat_xact_user_functions "
+            "WHERE funcname IN ('audit_event_chain', 'audit_chain_link')"
+        )
+        calls = dict(cursor.fetchall())
+    return {name: calls.get(name, 0) for name in ("audit_event_chain", "audit_chain_link")}
+
+
+def pending_rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_chain_pending")
+        return cursor.fetchone()[0]
+
+
+def updates_of_the_log() -> int:
+    """Row updates of audit_auditevent counted by this backend's statistics (the triggers'
+    included; as trigger_calls, compare before and after)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'audit_auditevent'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_a_transactions_events_are_linked_in_one_pass_not_a_row_at_a_time(nurse, patient):
+    """A thousand events in three statements: a trigger call a statement to record them, at
+    most two a statement at commit (the first second pass links them all), and one update of
+    each event."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL track_functions = 'pl'")
+    calls, updates = trigger_calls(), updates_of_the_log()
+    audit_record(actor=nurse, action="first", patient=patient)
+    audit_record_patient_reads(actor=nurse, patients=[patient] * 998, action="export.included")
+    audit_record(actor=nurse, action="last", patient=patient)
+    assert stored(chain_position__isnull=False) == []
+    recorded = trigger_calls()
+    assert recorded["audit_event_chain"] - calls["audit_event_chain"] == 3
+    assert recorded["audit_chain_link"] == calls["audit_chain_link"]
+    chain_now()
+    linked = trigger_calls()
+    assert linked["audit_event_chain"] - calls["audit_event_chain"] == 3
+    assert 1 < linked["audit_chain_link"] - calls["audit_chain_link"] <= 6
+    assert updates_of_the_log() - updates == 1000
+    events = in_chain_order()
+    assert [event.chain_position for event in events] == list(range(1, 1001))
+    assert [event.pk for event in events] == sorted(event.pk for event in events)
+    assert (events[0].action, events[-1].action) == ("first", "last")
+    assert verify().startswith("1000 rows, chain intact")
+
+
+@pytest.mark.postgres
+def test_events_written_after_a_link_are_linked_at_the_next_one(nurse, patient):
+    """SET CONSTRAINTS ... IMMEDIATE links what is pending; what comes later waits for the
+    commit (or the next such statement), and follows on."""
+    audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="patient.list")
+    chain_now()
+    audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="patient.list")
+    assert stored(chain_position__isnull=True) == [(None, "", "")] * 3
+    chain_now()
+    assert [event.chain_position for event in in_chain_order()] == [1, 2, 3, 4, 5, 6]
+    assert verify().startswith("6 rows, chain intact")
+
+
+@pytest.mark.postgres
+def test_nothing_is_left_pending_and_a_row_inserted_past_the_chain_is_not_swept_in(nurse, patient):
+    """The linking takes only its own transaction's events: a row slipped in with the
+    recording trigger off stays unchained (audit_verify reports it) though later events
+    of the same transaction are linked."""
+    write_some(nurse, patient)
+    behind_the_apps_back(
+        "INSERT INTO audit_auditevent (occurred_at, actor_username, actor_role, action, "
+        "detail, user_agent, content_hash, previous_hash, row_hash) "
+        "VALUES (now(), '', '', 'forged', '{}', '', %s, '', '')",
+        ["c" * 64],
+    )
+    audit_record(actor=nurse, action="after", patient=patient)
+    chain_now()
+    assert AuditEvent.objects.get(action="forged").chain_position is None
+    assert AuditEvent.objects.get(action="after").chain_position == 6
+    assert pending_rows() == 0
+    with pytest.raises(CommandError, match="1 rows not chained"):
+        verify()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_events_with_savepoints_is_chained_at_commit_in_id_order(nurse, patient):
+    with transaction.atomic():
+        audit_record(actor=nurse, action="first", patient=patient)
+        audit_record_patient_reads(actor=nurse, patients=[patient] * 500, action="batch.1")
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint, rolled back
+            audit_record_patient_reads(actor=nurse, patients=[patient] * 50, action="lost")
+            raise RuntimeError
+        with transaction.atomic():  # a savepoint, released
+            audit_record_patient_reads(actor=nurse, patients=[patient] * 500, action="batch.2")
+        audit_record(actor=nurse, action="last", patient=patient)
+        assert AuditEvent.objects.filter(chain_position__isnull=False).count() == 0
+    rows = stored()
+    assert len(rows) == 1002
+    assert [position for position, _, _ in rows] == list(range(1, 1003))  # in id order
+    assert rows[0][1] == chain.GENESIS_HASH
+    assert all(after[1] == before[2] for before, after in itertools.pairwise(rows))
+    assert not AuditEvent.objects.filter(action="lost").exists()
+    assert pending_rows() == 0
+    assert verify().startswith("1002 rows, chain intact")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transactions_of_many_events_each_keep_one_chain(nurse, patient):
+    """Four writers commit large batches at the same moments: each transaction's events take
+    consecutive places (one lock, one pass), and the chain neither forks nor breaks."""
+    threads, transactions, batch = 4, 5, 300
+    start = threading.Barrier(threads)
+
+    def writer(number: int):
+        def write() -> None:
+            for i in range(transactions):
+                start.wait(30)  # every writer commits its batch at about the same time
+                with transaction.atomic():
+                    audit_record(actor=nurse, action=f"w{number}.{i}", patient=patient)
+                    audit_record_patient_reads(
+                        actor=nurse, patients=[patient] * batch, action=f"w{number}.{i}"
+                    )
+
+        return write
+
+    assert not in_thread(*(writer(n) for n in range(threads)))
+    expected = threads * transactions * (batch + 1)
+    events = list(AuditEvent.objects.order_by("chain_position").values_list("action", "id"))
+    assert len(events) == expected
+    previous = list(AuditEvent.objects.values_list("previous_hash", flat=True))
+    assert len(set(previous)) == len(previous)  # no fork
+    positions = sorted(AuditEvent.objects.values_list("chain_position", flat=True))
+    assert positions == list(range(1, expected + 1))
+    # Each transaction's events form one run of places, in id order within it.
+    runs = [list(group) for _, group in itertools.groupby(events, key=lambda event: event[0])]
+    assert len(runs) == threads * transactions
+    assert all([pk for _, pk in run] == sorted(pk for _, pk in run) for run in runs)
+    assert verify().startswith(f"{expected} rows, chain intact")
+
+
+CHAIN_IN_ONE_PASS = ("audit", "0006_chain_each_commit_in_one_pass")
+CHAIN_A_ROW_AT_A_TIME = ("audit", "0005_commit_time_chain")
+
+
+def _migrate_audit(target: tuple[str, str]) -> None:
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate([target])
+
+
+def _triggers() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+            "WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'audit_%%'"
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_goes_back_to_a_row_at_a_time_and_forward_again(nurse, patient):
+    """Back to 0005: its two row triggers, no pending table, events still chained. Forward
+    to 0006: the statement trigger and the pending table, closed to a role that default
+    privileges would have given it; the chain runs on across both without a break."""
+    role = f"audit_default_{threading.get_ident() % 100000}"
+    audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="on.0006")
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        cursor.execute(f'ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO "{role}"')
+    try:
+        _migrate_audit(CHAIN_A_ROW_AT_A_TIME)
+        assert _triggers() >= {
+            ("audit_auditevent", "audit_auditevent_chain"),
+            ("audit_auditevent", "audit_auditevent_chain_link"),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('audit_chain_pending')")
+            assert cursor.fetchone()[0] is None
+        with transaction.atomic():
+            audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="on.0005")
+        assert verify().startswith("6 rows, chain intact")
+
+        _migrate_audit(CHAIN_IN_ONE_PASS)
+        triggers = _triggers()
+        assert ("audit_auditevent", "audit_auditevent_chain_link") not in triggers
+        assert triggers >= {
+            ("audit_auditevent", "audit_auditevent_chain"),
+            ("audit_chain_pending", "audit_chain_pending_queue"),
+            ("audit_chain_pending", "audit_chain_pending_link"),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT has_table_privilege(%s, 'audit_chain_pending', "
+                "'SELECT, INSERT, UPDATE, DELETE')",
+                [role],
+            )
+            assert cursor.fetchone()[0] is False
+        with transaction.atomic():
+            audit_record_patient_reads(actor=nurse, patients=[patient] * 3, action="on.0006")
+    finally:
+        _migrate_audit(CHAIN_IN_ONE_PASS)
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM "{role}"')
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')
+    events = list(AuditEvent.objects.order_by("chain_position"))
+    assert [(e.chain_position, e.action) for e in events] == [
+        *((n, "on.0006") for n in (1, 2, 3)),
+        *((n, "on.0005") for n in (4, 5, 6)),
+        *((n, "on.0006") for n in (7, 8, 9)),
+    ]
+    assert {e.link_version for e in events} == {2}
+    assert verify().startswith("9 rows, chain intact")

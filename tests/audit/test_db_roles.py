@@ -23,6 +23,7 @@ def test_print_shows_the_grants_without_a_database() -> None:
     sql = out.getvalue()
     assert 'REVOKE ALL ON TABLE "public".audit_auditevent FROM "gist_app";' in sql
     assert 'GRANT SELECT, INSERT ON TABLE "public".audit_auditevent TO "gist_app";' in sql
+    assert 'REVOKE ALL ON TABLE "public".audit_chain_pending FROM "gist_app";' in sql
     assert 'ALTER DEFAULT PRIVILEGES FOR ROLE "gist_owner"' in sql
     assert "TRUNCATE" not in sql.split("-- after every migrate")[1]
 
@@ -80,7 +81,17 @@ def test_the_app_role_may_only_insert_and_select_on_the_audit_log(nurse, patient
                 "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_chain": (
                     "must be owner"
                 ),
-                "DROP TRIGGER audit_auditevent_chain_link ON audit_auditevent": "must be owner",
+                "DROP TRIGGER audit_auditevent_chain ON audit_auditevent": "must be owner",
+                # The events waiting for their transaction's commit to be chained: the role
+                # may neither read nor change them, nor unhook the linking.
+                "SELECT * FROM audit_chain_pending": "permission denied",
+                "DELETE FROM audit_chain_pending": "permission denied",
+                "UPDATE audit_chain_pending SET event_ids = '{}'": "permission denied",
+                "INSERT INTO audit_chain_pending (transaction_id, event_ids) "
+                "VALUES (pg_current_xact_id(), '{1}')": "permission denied",
+                "ALTER TABLE audit_chain_pending DISABLE TRIGGER ALL": "must be owner",
+                "DROP TRIGGER audit_chain_pending_link ON audit_chain_pending": "must be owner",
+                "SELECT audit_chain_link()": "permission denied|only be called as triggers",
                 "CREATE OR REPLACE FUNCTION audit_event_chain() RETURNS trigger AS "
                 "'BEGIN RETURN NULL; END' LANGUAGE plpgsql": "must be owner|permission denied",
                 "SELECT audit_event_chain()": "permission denied|only be called as triggers",

@@ -177,6 +177,35 @@ def test_the_background_job_writes_the_same_file(coordinator, week, settings, tm
     assert (tmp_path / job.file_name).read_bytes() == streamed
 
 
+@pytest.mark.django_db
+def test_the_audit_and_the_requests_context_are_stepped_through_a_patient_at_a_time(
+    coordinator, week, monkeypatch
+):
+    """Dana's 16 rows pass the export's audit (and the request's context around it) as one
+    step, not 16: a dose export has millions of rows (docs/performance.md)."""
+    from backend.reports import services
+
+    steps: list[int] = []
+    wrap = services.in_request_context
+
+    def counted(items):
+        inner = wrap(items)
+
+        def each():
+            for item in inner:
+                steps.append(len(item))
+                yield item
+
+        return each()
+
+    monkeypatch.setattr(services, "in_request_context", counted)
+    with time_machine.travel(NOW, tick=False):
+        response = client_for(coordinator).get("/api/v1/exports/doses.csv", QUERY)
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert steps == [16]
+    assert len(body.split("\r\n")) == 1 + 16 + 1  # the header, Dana's rows, the last CRLF
+
+
 # ---------------------------------------------------------------- the CSV field rule
 
 TEXT = st.text(alphabet=st.sampled_from(["a", " ", ",", '"', "'", "\r", "\n", "=", "-", "é"]))

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 AUDIT_TABLE = "audit_auditevent"
+AUDIT_PENDING_TABLE = "audit_chain_pending"
 MIGRATIONS_TABLE = "django_migrations"
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -48,6 +49,9 @@ def role_statements(
         # The audit log: add and read, nothing else (no UPDATE, DELETE, TRUNCATE, TRIGGER).
         f"REVOKE ALL ON TABLE {schema_name}.{AUDIT_TABLE} FROM {app}",
         f"GRANT SELECT, INSERT ON TABLE {schema_name}.{AUDIT_TABLE} TO {app}",
+        # Its events waiting to be chained at their commit: only the chain's functions, which
+        # run as the owner, touch them (backend/audit/chain.py).
+        f"REVOKE ALL ON TABLE {schema_name}.{AUDIT_PENDING_TABLE} FROM {app}",
         # Which migrations ran is the owner's business; the application only reads it.
         f"REVOKE ALL ON TABLE {schema_name}.{MIGRATIONS_TABLE} FROM {app}",
         f"GRANT SELECT ON TABLE {schema_name}.{MIGRATIONS_TABLE} TO {app}",
