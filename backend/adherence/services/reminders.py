@@ -5,14 +5,16 @@ offset, follow-ups, quiet hours) and snoozes.
 The minute's selection is one statement on the dose ledger's partial index (pending rows whose
 next_reminder_at has come), claimed with FOR UPDATE SKIP LOCKED in the job's batches and moved
 on in the same statement (the next follow-up time, or none), so two workers never take the
-same reminder. The patient's settings come in by one join (their NotificationPreference row).
+same reminder. The patient's settings it needs are on the row itself (copied by the writer,
+rewritten by a change of settings and a snooze); only the patient is joined, for the user.
 Each reminder is an outbox row whose dedupe key is (patient, date, slot, attempt), and the
 row's attempt counter only goes up (a snooze's reminder takes the next number), so a rerun or
 a crash half-way never sends one twice, while a snooze's reminder is a message of its own.
 Nothing is scheduled ahead with ETA/countdown: the database is the clock. The writer
 (services/ledger.py) sets each pending row's first reminder time; held, logged and stopped
-plans' rows have none; a change of settings rewrites the patient's rows not yet reminded
-(reminders_reschedule); a snooze sets the row's next reminder (dose_reminder_snooze).
+plans' rows have none; a change of settings rewrites the patient's pending rows: the settings
+on all, the first reminder of those not yet reminded (reminders_reschedule); a snooze sets the
+row's next reminder and settings (dose_reminder_snooze).
 """
 
 from dataclasses import dataclass
