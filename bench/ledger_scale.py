@@ -268,12 +268,12 @@ def time_claim(table: str, today: date, batches: int) -> dict:
     from django.db import connection
 
     from backend.adherence.services.reminders import claim_parameters, claim_sql
-    from backend.notifications.models import NotificationPreference
 
     due = datetime.fromisoformat(f"{today}T08:00").replace(tzinfo=_zone())
     now = due + timedelta(minutes=1)
-    # The patients' reminder settings: the app's own table (the join the claim makes).
-    sql = claim_sql(table, f"{table}_patients", NotificationPreference._meta.db_table, after=False)
+    # The reminder settings are on the rows (the table is made LIKE the ledger, with its
+    # defaults: no patient here has settings of their own).
+    sql = claim_sql(table, f"{table}_patients", after=False)
     times, claimed = [], 0
     with connection.cursor() as cursor:
         for _ in range(batches):

@@ -121,7 +121,8 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:
         """
         INSERT INTO adherence_scheduleddose (id, patient_id, plan_id, revision_id, local_date,
             slot, local_time, time_zone, due_at, missed_after, state, taken_at, logged_at, late,
-            skip_reason, note, follow_ups_sent, next_reminder_at, created_at, updated_at)
+            skip_reason, note, follow_ups_sent, next_reminder_at, follow_up_enabled,
+            follow_up_minutes, quiet_start, quiet_end, created_at, updated_at)
         SELECT time_ordered_uuid(), t.patient_id, t.id, r.id, d.day, 1, time '08:00',
             p.time_zone, (d.day + time '08:00') AT TIME ZONE p.time_zone,
             ((d.day + 1)::timestamp AT TIME ZONE p.time_zone) + %s * interval '1 hour',
@@ -130,6 +131,10 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:
             CASE WHEN d.day < %s THEN (d.day + time '08:06') AT TIME ZONE p.time_zone END,
             false, '', '', 0,
             CASE WHEN d.day > %s THEN (d.day + time '08:00') AT TIME ZONE p.time_zone END,
+            -- The reminder settings the claim reads on the row, as the writer copies them:
+            -- these patients have none of their own (follow-ups on, the default interval, no
+            -- quiet hours).
+            true, NULL, NULL, NULL,
             now(), now()
         FROM adherence_treatmentplan t JOIN accounts_patient p ON p.id = t.patient_id
         JOIN adherence_planrevision r ON r.plan_id = t.id

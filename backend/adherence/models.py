@@ -285,6 +285,18 @@ class ScheduledDose(models.Model):
     # dose's reminder times have passed; empty once none is left or the dose is resolved.
     next_reminder_at = models.DateTimeField(null=True, blank=True)
     follow_ups_sent = models.PositiveSmallIntegerField(default=0)
+    # The patient's reminder settings the claim needs (NotificationPreference's, copied so the
+    # busiest update reads nothing but its own row; issue 20, docs/performance.md): follow-ups
+    # on or off, their interval (empty: REMINDER_FOLLOW_UP_MINUTES) and the quiet hours (empty:
+    # none). Written with the first reminder time by the writer, rewritten on the patient's
+    # pending rows by a change of settings and on the row by a snooze, so a row with a next
+    # reminder always has the patient's current settings. In no index, like the state above;
+    # the interval without a CHECK (the preference validates it; a CHECK is evaluated on every
+    # claim's update), the flag with a database default (SQL seeds name no such column).
+    follow_up_enabled = models.BooleanField(default=True, db_default=True)
+    follow_up_minutes = models.SmallIntegerField(null=True, blank=True)
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -16,12 +16,43 @@ both against each other.
   span): a wait or a snooze past it means no reminder, as the claim's window ends there.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from backend.notifications.selectors import ReminderPreference
+
+# The settings the claim reads on the ledger row itself (ScheduledDose's columns of the same
+# names): all but the offset, which only places the first reminder.
+REMINDER_SETTINGS_ON_ROW = ("follow_up_enabled", "follow_up_minutes", "quiet_start", "quiet_end")
+
+
+def reminder_settings_on_row(preference: ReminderPreference) -> dict[str, Any]:
+    """The patient's settings as the ledger row keeps them (REMINDER_SETTINGS_ON_ROW order)."""
+    return {
+        "follow_up_enabled": preference.follow_up_enabled,
+        "follow_up_minutes": preference.follow_up_minutes,
+        "quiet_start": preference.quiet_start,
+        "quiet_end": preference.quiet_end,
+    }
+
+
+def preference_on_row(
+    follow_up_enabled: bool,
+    follow_up_minutes: int | None,
+    quiet_start: time | None,
+    quiet_end: time | None,
+) -> ReminderPreference:
+    """The settings a ledger row carries, for the claim's rules (the offset is not needed
+    once the first reminder is set)."""
+    return ReminderPreference(
+        follow_up_enabled=follow_up_enabled,
+        follow_up_minutes=follow_up_minutes,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+    )
 
 
 def step_of(preference: ReminderPreference) -> timedelta:

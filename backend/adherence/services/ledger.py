@@ -38,7 +38,7 @@ from ..models import (
     ScheduledDose,
     TreatmentPlan,
 )
-from ..reminder_rules import first_reminder
+from ..reminder_rules import REMINDER_SETTINGS_ON_ROW, first_reminder, reminder_settings_on_row
 from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 _REWRITTEN_FIELDS = (
@@ -51,6 +51,7 @@ _REWRITTEN_FIELDS = (
     "state",
     "next_reminder_at",
     "follow_ups_sent",
+    *REMINDER_SETTINGS_ON_ROW,
     "updated_at",
 )
 
@@ -104,11 +105,12 @@ _ROW_FIELDS = (
     "state",
     "next_reminder_at",
     "follow_ups_sent",
+    *REMINDER_SETTINGS_ON_ROW,
 )
 # The same columns as PostgreSQL array types, for the bulk insert (unnest).
 _ROW_ARRAY_TYPES = (
     "uuid", "uuid", "integer", "date", "smallint", "time", "text", "timestamptz",
-    "timestamptz", "text", "timestamptz", "smallint",
+    "timestamptz", "text", "timestamptz", "smallint", "boolean", "smallint", "time", "time",
 )  # fmt: skip
 
 
@@ -138,6 +140,7 @@ def _row_values(
         DoseState.ON_HOLD.value if dose.on_hold else DoseState.PENDING.value,
         next_at,
         attempt,
+        *reminder_settings_on_row(preference).values(),
     )
 
 

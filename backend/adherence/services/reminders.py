@@ -5,14 +5,16 @@ offset, follow-ups, quiet hours) and snoozes.
 The minute's selection is one statement on the dose ledger's partial index (pending rows whose
 next_reminder_at has come), claimed with FOR UPDATE SKIP LOCKED in the job's batches and moved
 on in the same statement (the next follow-up time, or none), so two workers never take the
-same reminder. The patient's settings come in by one join (their NotificationPreference row).
+same reminder. The patient's settings it needs are on the row itself (copied by the writer,
+rewritten by a change of settings and a snooze); only the patient is joined, for the user.
 Each reminder is an outbox row whose dedupe key is (patient, date, slot, attempt), and the
 row's attempt counter only goes up (a snooze's reminder takes the next number), so a rerun or
 a crash half-way never sends one twice, while a snooze's reminder is a message of its own.
 Nothing is scheduled ahead with ETA/countdown: the database is the clock. The writer
 (services/ledger.py) sets each pending row's first reminder time; held, logged and stopped
-plans' rows have none; a change of settings rewrites the patient's rows not yet reminded
-(reminders_reschedule); a snooze sets the row's next reminder (dose_reminder_snooze).
+plans' rows have none; a change of settings rewrites the patient's pending rows: the settings
+on all, the first reminder of those not yet reminded (reminders_reschedule); a snooze sets the
+row's next reminder and settings (dose_reminder_snooze).
 """
 
 from dataclasses import dataclass
@@ -25,7 +27,6 @@ from django.utils import timezone
 
 from backend.accounts.models import Patient
 from backend.common.errors import Conflict
-from backend.notifications.models import NotificationPreference
 from backend.notifications.selectors import (
     DEFAULT_REMINDER_PREFERENCE,
     ReminderPreference,
@@ -36,10 +37,13 @@ from backend.notifications.services import OutboxItem, outbox_enqueue_many, remi
 
 from ..models import LOGGED_STATES, DoseState, PlanStatus, ScheduledDose, TreatmentPlan
 from ..reminder_rules import (
+    REMINDER_SETTINGS_ON_ROW,
     attempts_of,
     first_reminder,
     next_reminder,
+    preference_on_row,
     remindable_span,
+    reminder_settings_on_row,
     reminder_to_send,
     step_of,
 )
@@ -148,18 +152,23 @@ def quiet_hours_sql(at: str, zone: str, start: str, end: str) -> str:
 # reminder window (the last follow-up plus REMINDER_MAX_DELAY_MINUTES) or up to the largest
 # offset in use ahead can be reminded now; next_reminder_at, in no index, picks those whose
 # next reminder has come. The rows are found again by ctid: locked by the selection, they
-# cannot move before the update. The patient's settings (a unique key on user_id) come in by
-# a join; a patient without a row has the defaults. Of the reminders that have come since the
+# cannot move before the update. The patient's settings the claim needs are on the row itself
+# (follow-ups on or off, their interval, the quiet hours: written by the ledger's writer,
+# rewritten by a change of settings and by a snooze), so the only other table read is the
+# patient's, for the user the reminder goes to. Of the reminders that have come since the
 # row's next one, the latest is sent (reminder_rules.reminder_to_send), and the next is that
-# one plus the patient's interval, after quiet hours, while any is left and the dose can still
-# be reminded (reminder_rules.next_reminder). The steps are MATERIALIZED: inlined, each use
-# of a step's column repeats its whole expression (the quiet-hours CASE uses the next time
-# many times), which made the busy minute's claim a third slower than materialized (1,000
-# rows a batch: the materialized steps are small).
+# one plus the interval, after quiet hours, while any is left and the dose can still be
+# reminded (reminder_rules.next_reminder). The steps are MATERIALIZED: inlined, each use of a
+# step's column repeats its whole expression (the quiet-hours CASE uses the next time many
+# times), which made the busy minute's claim a third slower than materialized (1,000 rows a
+# batch: the materialized steps are small).
 _CLAIM_DUE_REMINDERS_SQL = """
     WITH due AS (
         SELECT ctid AS tid, follow_ups_sent AS first_attempt, next_reminder_at AS reminder_at,
-               due_at, time_zone, patient_id
+               due_at, time_zone, patient_id,
+               COALESCE(follow_up_minutes, %(step_minutes)s) AS step_minutes,
+               CASE WHEN follow_up_enabled THEN %(attempts)s ELSE 1 END AS attempts,
+               quiet_start, quiet_end
         FROM {ledger}
         WHERE state = %(pending)s AND due_at >= %(oldest)s AND due_at <= %(newest)s
           {after}
@@ -167,26 +176,19 @@ _CLAIM_DUE_REMINDERS_SQL = """
         ORDER BY due_at, id
         LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
-    ), chosen AS (
-        SELECT due.*, patient.user_id,
-               make_interval(secs => COALESCE(pref.follow_up_minutes, %(step_minutes)s) * 60)
-                   AS step,
-               CASE WHEN pref.follow_up_enabled IS FALSE THEN 1 ELSE %(attempts)s END
-                   AS attempts,
-               pref.quiet_start, pref.quiet_end
-        FROM due JOIN {patient} AS patient ON patient.id = due.patient_id
-        LEFT JOIN {preference} AS pref ON pref.user_id = patient.user_id
     ), sent AS MATERIALIZED (
-        SELECT chosen.*, chosen.first_attempt + LEAST(
-                   floor(extract(epoch FROM %(now)s - chosen.reminder_at)
-                         / extract(epoch FROM chosen.step))::int,
-                   GREATEST(chosen.attempts - 1 - chosen.first_attempt, 0)) AS attempt
-        FROM chosen
+        SELECT due.*, due.first_attempt + LEAST(
+                   floor(date_part('epoch', %(now)s - due.reminder_at)
+                         / (60 * due.step_minutes))::int,
+                   GREATEST(due.attempts - 1 - due.first_attempt, 0)) AS attempt
+        FROM due
     ), planned AS MATERIALIZED (
-        SELECT sent.*, sent.reminder_at + (sent.attempt - sent.first_attempt) * sent.step
+        SELECT sent.*, sent.reminder_at
+                   + make_interval(mins => (sent.attempt - sent.first_attempt) * sent.step_minutes)
                    AS sent_at,
-               CASE WHEN sent.attempt + 1 < sent.attempts THEN sent.reminder_at
-                   + (sent.attempt + 1 - sent.first_attempt) * sent.step END AS following
+               CASE WHEN sent.attempt + 1 < sent.attempts THEN sent.reminder_at + make_interval(
+                   mins => (sent.attempt + 1 - sent.first_attempt) * sent.step_minutes) END
+                   AS following
         FROM sent
     ), moved AS MATERIALIZED (
         SELECT planned.*, {quiet} AS next_at FROM planned
@@ -195,9 +197,9 @@ _CLAIM_DUE_REMINDERS_SQL = """
     SET follow_ups_sent = moved.attempt + 1,
         next_reminder_at = CASE WHEN moved.next_at <= row.due_at + %(span)s
             THEN moved.next_at END
-    FROM moved
+    FROM moved JOIN {patient} AS patient ON patient.id = moved.patient_id
     WHERE row.ctid = moved.tid
-    RETURNING row.patient_id::text, moved.user_id, row.local_date, row.slot, row.local_time,
+    RETURNING row.patient_id::text, patient.user_id, row.local_date, row.slot, row.local_time,
               row.due_at::text, moved.attempt, moved.sent_at::text, row.id::text
 """
 # A later batch of the same run: past the previous batch's last (due time, id), a range of
@@ -205,12 +207,11 @@ _CLAIM_DUE_REMINDERS_SQL = """
 _AFTER_POSITION = "AND (due_at, id) > (%(after_due_at)s, %(after_id)s::uuid)"
 
 
-def claim_sql(ledger: str, patient: str, preference: str, *, after: bool) -> str:
+def claim_sql(ledger: str, patient: str, *, after: bool) -> str:
     """The claim's statement on these (quoted) tables; the benchmark runs it on its own."""
     return _CLAIM_DUE_REMINDERS_SQL.format(
         ledger=ledger,
         patient=patient,
-        preference=preference,
         quiet=quiet_hours_sql(
             "planned.following", "planned.time_zone", "planned.quiet_start", "planned.quiet_end"
         ),
@@ -236,10 +237,7 @@ def _claim_postgresql(
 ) -> list[ClaimedDose]:
     quote = connection.ops.quote_name
     sql = claim_sql(
-        quote(ScheduledDose._meta.db_table),
-        quote(Patient._meta.db_table),
-        quote(NotificationPreference._meta.db_table),
-        after=after is not None,
+        quote(ScheduledDose._meta.db_table), quote(Patient._meta.db_table), after=after is not None
     )
     parameters = claim_parameters(now, batch_size, ahead)
     if after is not None:
@@ -271,7 +269,7 @@ def _claim_portable(
     now: datetime, batch_size: int, ahead: timedelta = timedelta(0)
 ) -> list[ClaimedDose]:
     """The same claim for SQLite (`make run`): one writer at a time, so no SKIP LOCKED; the
-    rules in Python (reminder_rules), a row at a time."""
+    rules in Python (reminder_rules), a row at a time, with the settings on the row."""
     rows = list(
         ScheduledDose.objects.filter(
             state=DoseState.PENDING,
@@ -291,13 +289,13 @@ def _claim_portable(
             "time_zone",
             "next_reminder_at",
             "follow_ups_sent",
+            *REMINDER_SETTINGS_ON_ROW,
         )[:batch_size]
     )
-    preferences = reminder_preferences_of(row[2] for row in rows)
     claimed = []
-    for pk, patient_id, user_id, day, slot, local_time, due_at, zone, at, sent in rows:
+    for pk, patient_id, user_id, day, slot, local_time, due_at, zone, at, sent, *on_row in rows:
         assert local_time is not None and due_at is not None and at is not None  # pending rows
-        preference = preferences.get(user_id, DEFAULT_REMINDER_PREFERENCE)
+        preference = preference_on_row(*on_row)
         attempt, sent_at = reminder_to_send(at, sent, now, preference)
         ScheduledDose.objects.filter(pk=pk).update(
             next_reminder_at=next_reminder(attempt, sent_at, due_at, zone, preference),
@@ -341,31 +339,41 @@ def _queue(claimed: list[ClaimedDose], now: datetime) -> int:
 # ---------------------------------------------------------------- the patient's settings
 
 
-# The first reminder of each of one patient's doses not reminded yet (pending, due later,
-# nothing sent; an active plan's), as reminder_rules.first_reminder decides it: the first of
-# the dose's reminder times (the dose time minus the offset, then every step) later than now,
-# after quiet hours, none past the reminder span (then nothing sent: a later change may
-# still give it one).
+# Every pending row of the patient takes the new settings the claim reads on the row
+# (REMINDER_SETTINGS_ON_ROW): a dose already reminded keeps its next reminder, and its
+# follow-ups after it follow the new settings, as they did when the claim read the settings
+# through a join. Those not reminded yet (due later, nothing sent; an active plan's) also get
+# their first reminder as reminder_rules.first_reminder decides it: the first of the dose's
+# reminder times (the dose time minus the offset, then every step) later than now, after
+# quiet hours, none past the reminder span (then nothing sent: a later change may still give
+# it one).
 _RESCHEDULE_SQL = """
     WITH fresh AS (
         SELECT row.id, row.due_at, row.time_zone, first.k,
+               COALESCE(plan.status = %(active)s AND row.due_at > %(now)s
+                        AND row.follow_ups_sent = 0, false) AS renewed,
                row.due_at - %(offset)s + LEAST(first.k, %(attempts)s - 1) * %(step)s AS raw_at
         FROM {ledger} AS row
-        JOIN {plan} AS plan ON plan.id = row.plan_id AND plan.status = %(active)s
+        JOIN {plan} AS plan ON plan.id = row.plan_id
         CROSS JOIN LATERAL (
             SELECT CASE WHEN row.due_at - %(offset)s > %(now)s THEN 0
                 ELSE floor(extract(epoch FROM %(now)s - (row.due_at - %(offset)s))
                            / extract(epoch FROM %(step)s))::int + 1 END AS k
         ) AS first
         WHERE row.patient_id = %(patient)s AND row.state = %(pending)s
-          AND row.due_at > %(now)s AND row.follow_ups_sent = 0
     ), shifted AS (
         SELECT fresh.*, CASE WHEN fresh.k < %(attempts)s THEN {quiet} END AS at FROM fresh
     )
     UPDATE {ledger} AS row
-    SET next_reminder_at = CASE WHEN shifted.at <= shifted.due_at + %(span)s THEN shifted.at END,
-        follow_ups_sent = CASE WHEN shifted.k >= %(attempts)s THEN %(attempts)s
+    SET next_reminder_at = CASE WHEN NOT shifted.renewed THEN row.next_reminder_at
+            WHEN shifted.at <= shifted.due_at + %(span)s THEN shifted.at END,
+        follow_ups_sent = CASE WHEN NOT shifted.renewed THEN row.follow_ups_sent
+            WHEN shifted.k >= %(attempts)s THEN %(attempts)s
             WHEN shifted.at <= shifted.due_at + %(span)s THEN shifted.k ELSE 0 END,
+        follow_up_enabled = %(follow_up_enabled)s,
+        follow_up_minutes = %(follow_up_minutes)s,
+        quiet_start = %(quiet_start)s::time,
+        quiet_end = %(quiet_end)s::time,
         updated_at = %(now)s
     FROM shifted
     WHERE row.id = shifted.id
@@ -375,9 +383,10 @@ _RESCHEDULE_SQL = """
 def reminders_reschedule(
     *, patient_id: Any, preference: ReminderPreference, now: datetime | None = None
 ) -> int:
-    """After the patient changed their reminder settings: their doses not reminded yet get
-    their first reminder by the new settings (one UPDATE on PostgreSQL). A dose already
-    reminded keeps its follow-ups. Returns the rows rewritten."""
+    """After the patient changed their reminder settings: their pending doses take the
+    settings the claim reads on the row, and those not reminded yet get their first reminder
+    by the new settings (one UPDATE on PostgreSQL). A dose already reminded keeps its next
+    reminder. Returns the rows rewritten."""
     now = now or timezone.now()
     if connection.vendor != "postgresql":
         return _reschedule_portable(patient_id, preference, now)
@@ -397,9 +406,8 @@ def reminders_reschedule(
         "now": now,
         "patient": patient_id,
         "pending": DoseState.PENDING.value,
-        "quiet_start": preference.quiet_start,
-        "quiet_end": preference.quiet_end,
         "span": remindable_span(),
+        **reminder_settings_on_row(preference),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, parameters)
@@ -409,22 +417,28 @@ def reminders_reschedule(
 def _reschedule_portable(patient_id: Any, preference: ReminderPreference, now: datetime) -> int:
     """SQLite (`make run`): the same rows, the rules in Python (a patient's few weeks)."""
     rows = list(
-        ScheduledDose.objects.filter(
-            patient_id=patient_id,
-            plan__status=PlanStatus.ACTIVE,
-            state=DoseState.PENDING,
-            due_at__gt=now,
-            follow_ups_sent=0,
+        ScheduledDose.objects.filter(patient_id=patient_id, state=DoseState.PENDING).select_related(
+            "plan"
         )
     )
+    on_row = reminder_settings_on_row(preference)
     for row in rows:
-        assert row.due_at is not None  # due_at > now
-        row.next_reminder_at, row.follow_ups_sent = first_reminder(
-            row.due_at, now, row.time_zone, preference
-        )
+        if (
+            row.plan.status == PlanStatus.ACTIVE
+            and row.due_at is not None
+            and row.due_at > now
+            and row.follow_ups_sent == 0
+        ):
+            row.next_reminder_at, row.follow_ups_sent = first_reminder(
+                row.due_at, now, row.time_zone, preference
+            )
+        for field, value in on_row.items():
+            setattr(row, field, value)
         row.updated_at = now
     ScheduledDose.objects.bulk_update(
-        rows, ["next_reminder_at", "follow_ups_sent", "updated_at"], batch_size=500
+        rows,
+        ["next_reminder_at", "follow_ups_sent", *REMINDER_SETTINGS_ON_ROW, "updated_at"],
+        batch_size=500,
     )
     return len(rows)
 
@@ -470,11 +484,23 @@ def dose_reminder_snooze(
                 "Too late to remind this dose then; log it now, or see the advice for a late dose.",
             )
         row.next_reminder_at = at
+        # The claim reads the settings on the row: an undone dose's row kept the settings of
+        # when it was logged (a change of settings rewrites pending rows only).
+        for field, value in reminder_settings_on_row(_reminder_preference_of(patient)).items():
+            setattr(row, field, value)
         row.updated_at = now
-        row.save(update_fields=["next_reminder_at", "updated_at"])
+        row.save(update_fields=["next_reminder_at", *REMINDER_SETTINGS_ON_ROW, "updated_at"])
         if patient.user_id is not None:
             reminders_mark_seen(user_id=patient.user_id, date=local_date, slot=slot, now=now)
     return row
+
+
+def _reminder_preference_of(patient: Patient) -> ReminderPreference:
+    if patient.user_id is None:
+        return DEFAULT_REMINDER_PREFERENCE
+    return reminder_preferences_of([patient.user_id]).get(
+        patient.user_id, DEFAULT_REMINDER_PREFERENCE
+    )
 
 
 def snooze_minutes_valid(minutes: int) -> bool:
