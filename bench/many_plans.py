@@ -119,11 +119,13 @@ def _write_ledger(cursor, team_id: int, today: date) -> None:
     today's reminder and sweep state."""
     cursor.execute(
         """
-        INSERT INTO adherence_scheduleddose (id, patient_id, plan_id, revision_id, local_date,
+        INSERT INTO adherence_scheduleddose (id, patient_id, patient_user_id, plan_id,
+            revision_id, local_date,
             slot, local_time, time_zone, due_at, missed_after, state, taken_at, logged_at, late,
             skip_reason, note, follow_ups_sent, next_reminder_at, follow_up_enabled,
             follow_up_minutes, quiet_start, quiet_end, created_at, updated_at)
-        SELECT time_ordered_uuid(), t.patient_id, t.id, r.id, d.day, 1, time '08:00',
+        SELECT time_ordered_uuid(), t.patient_id, p.user_id, t.id, r.id, d.day, 1,
+            time '08:00',
             p.time_zone, (d.day + time '08:00') AT TIME ZONE p.time_zone,
             ((d.day + 1)::timestamp AT TIME ZONE p.time_zone) + %s * interval '1 hour',
             CASE WHEN d.day < %s THEN 'taken' ELSE 'pending' END,

@@ -245,6 +245,17 @@ class ScheduledDose(models.Model):
     patient = models.ForeignKey(
         "accounts.Patient", on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # The patient's account when the row was written, whom the row's reminders go to: the
+    # busiest claim then needs no join to the patient (empty for rows written before the
+    # patient activated; the claim looks those up). An account is never changed once set.
+    patient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     plan = models.ForeignKey(
         TreatmentPlan, on_delete=models.PROTECT, related_name="scheduled_doses", db_index=False
     )

@@ -94,6 +94,7 @@ def reminder_preferences(patient_ids: set[Any]) -> dict[Any, ReminderPreference]
 
 _ROW_FIELDS = (
     "patient_id",
+    "patient_user_id",
     "plan_id",
     "revision_id",
     "local_date",
@@ -109,7 +110,7 @@ _ROW_FIELDS = (
 )
 # The same columns as PostgreSQL array types, for the bulk insert (unnest).
 _ROW_ARRAY_TYPES = (
-    "uuid", "uuid", "integer", "date", "smallint", "time", "text", "timestamptz",
+    "uuid", "bigint", "uuid", "integer", "date", "smallint", "time", "text", "timestamptz",
     "timestamptz", "text", "timestamptz", "smallint", "boolean", "smallint", "time", "time",
 )  # fmt: skip
 
@@ -129,6 +130,7 @@ def _row_values(
     )
     return (
         schedule.patient_id,
+        schedule.user_id,
         schedule.plan_id,
         schedule.revision_on(dose.date),
         dose.date,
