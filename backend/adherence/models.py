@@ -247,7 +247,8 @@ class ScheduledDose(models.Model):
     )
     # The patient's account when the row was written, whom the row's reminders go to: the
     # busiest claim then needs no join to the patient (empty for rows written before the
-    # patient activated; the claim looks those up). An account is never changed once set.
+    # patient activated; the claim looks those up and keeps what it found, and a rewrite of
+    # the row writes it). An account is never changed once set.
     patient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

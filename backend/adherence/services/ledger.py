@@ -43,6 +43,7 @@ from ..selectors.plan_schedules import PlanSchedule, plan_schedules
 
 _REWRITTEN_FIELDS = (
     "plan",
+    "patient_user",
     "revision",
     "local_time",
     "time_zone",
