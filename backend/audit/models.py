@@ -1,5 +1,6 @@
 """The append-only record of who read, exported or changed which patient's data."""
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -38,6 +39,18 @@ def _chain(events: Sequence["AuditEvent"], using: str) -> None:
         previous = event.row_hash
 
 
+# The events of a read of many patients, in the patients' order (their ids, then the order of
+# the chain), sharing all but the patient and the content hash. Written as Django writes an
+# INSERT (it starts the statement), so what counts the log's inserts counts these.
+_PATIENT_READS_SQL = """INSERT INTO {table} (occurred_at, actor_id, actor_username, actor_role,
+    action, patient_id, detail, ip_address, user_agent, content_hash, chain_position,
+    previous_hash, row_hash, link_version)
+SELECT %s, %s, %s, %s, %s, reads.patient_id, %s::jsonb, %s::inet, %s, reads.content_hash,
+       NULL, '', '', %s
+FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS reads(patient_id, content_hash, position)
+ORDER BY reads.position"""
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def bulk_create(  # type: ignore[override]
         self, objs: Iterable["AuditEvent"], *args: Any, **kwargs: Any
@@ -53,6 +66,62 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
             _chain(events, self.db)
             # django-stubs 6.1.2 leaves _Model unbound on super() in a QuerySet subclass.
             return super().bulk_create(events, *args, **kwargs)  # type: ignore[arg-type, return-value]
+
+    def add_patient_reads(
+        self,
+        *,
+        patient_ids: Sequence[Any],
+        actor: Any,
+        action: str,
+        detail: dict[str, Any],
+        ip_address: str | None,
+        user_agent: str,
+    ) -> int:
+        """One event a patient, all else shared (a staff member's read of a list of patients,
+        an export's patients): on PostgreSQL one INSERT of two arrays (the patients and their
+        content hashes), which the chaining trigger links at commit as any other insert.
+        Building a model instance an event was most of a 10,000-patient export's audit time
+        (1.1 of the export's 6.2 s, issue 20). Elsewhere, bulk_create of the same events."""
+        if not patient_ids:
+            return 0
+        shared = {
+            "occurred_at": timezone.now(),
+            "actor_id": actor.pk,
+            "actor_username": actor.username,
+            "actor_role": actor.role,
+            "action": action,
+            "detail": detail,
+            "ip_address": ip_address,
+            "user_agent": user_agent,
+        }
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            self.bulk_create(
+                AuditEvent(patient_id=patient_id, **shared) for patient_id in patient_ids
+            )
+            return len(patient_ids)
+        hashes = [
+            chain.content_hash({**shared, "patient_id": patient_id}) for patient_id in patient_ids
+        ]
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        with transaction.atomic(using=self.db, savepoint=False), connection.cursor() as cursor:
+            cursor.execute(
+                _PATIENT_READS_SQL.format(table=table),
+                [
+                    shared["occurred_at"],
+                    shared["actor_id"],
+                    shared["actor_username"],
+                    shared["actor_role"],
+                    action,
+                    json.dumps(detail),
+                    ip_address or None,  # as GenericIPAddressField stores an empty address
+                    user_agent,
+                    chain.LINK_VERSION,
+                    list(patient_ids),
+                    hashes,
+                ],
+            )
+        return len(patient_ids)
 
 
 class AuditEvent(models.Model):

@@ -42,18 +42,11 @@ def audit_record_patient_reads(
     if not getattr(actor, "is_care_staff", False):
         return 0
     address, user_agent = current_origin()
-    events = [
-        AuditEvent(
-            actor=actor,
-            actor_username=actor.username,
-            actor_role=actor.role,
-            action=action,
-            patient=patient,
-            detail=detail or {},
-            ip_address=address,
-            user_agent=user_agent,
-        )
-        for patient in patients
-    ]
-    AuditEvent.objects.bulk_create(events)
-    return len(events)
+    return AuditEvent.objects.add_patient_reads(
+        patient_ids=[patient.pk for patient in patients],
+        actor=actor,
+        action=action,
+        detail=detail or {},
+        ip_address=address,
+        user_agent=user_agent,
+    )

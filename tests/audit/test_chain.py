@@ -770,3 +770,46 @@ def test_the_migration_goes_back_to_a_row_at_a_time_and_forward_again(nurse, pat
     ]
     assert {e.link_version for e in events} == {2}
     assert verify().startswith("9 rows, chain intact")
+
+
+def test_a_read_of_many_patients_is_one_insert_whose_events_verify(nurse, patient, care_team):
+    """audit_record_patient_reads writes one event a patient in one statement on PostgreSQL
+    (issue 20: an export's 10,000 patients), each with the request's origin, the shared
+    detail and a content hash the chain check recomputes from what was stored."""
+    from django.test.utils import CaptureQueriesContext
+
+    from backend.audit.context import _origin
+    from tests.factories.accounts import PatientFactory
+
+    others = PatientFactory.create_batch(3, care_team=care_team)
+    token = _origin.set(("2001:db8::7", "ward-pc/3"))
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            written = audit_record_patient_reads(
+                actor=nurse,
+                patients=[patient, *others, patient],
+                action="export.included",
+                detail={"export": "x", "days": [1, 2.0]},
+            )
+    finally:
+        _origin.reset(token)
+    assert written == 5
+    if connection.vendor == "postgresql":
+        assert len(captured) == 1 and captured[0]["sql"].lstrip().startswith("INSERT")
+    events = list(AuditEvent.objects.filter(action="export.included").order_by("id"))
+    assert [event.patient_id for event in events] == [
+        patient.pk,
+        *(other.pk for other in others),
+        patient.pk,
+    ]
+    for event in events:
+        assert (event.actor_id, event.actor_username, event.actor_role) == (
+            nurse.pk,
+            nurse.username,
+            nurse.role,
+        )
+        assert (event.ip_address, event.user_agent) == ("2001:db8::7", "ward-pc/3")
+        assert event.detail == {"export": "x", "days": [1, 2]}
+        assert event.content_hash == chain.content_hash(event.chain_values())
+    chain_now()
+    assert verify().startswith("5 rows, chain intact")
