@@ -161,12 +161,11 @@ def quiet_hours_sql(at: str, zone: str, start: str, end: str) -> str:
 # once set): the patient is read only for a row written before the patient activated
 # (COALESCE evaluates the lookup only when the row has none), and the account found is kept
 # on the row, so its later reminders need no lookup (the column is in no index: the update
-# stays HOT). The join it replaced was a
-# third of a batch's time: four buffers a row on the patients' primary key. Of the
-# reminders that have come since the
-# row's next one, the latest is sent (reminder_rules.reminder_to_send), and the next is that
-# one plus the interval, after quiet hours, while any is left and the dose can still be
-# reminded (reminder_rules.next_reminder). The reminder to send (`attempt`) is worked out in
+# stays HOT). The join it replaced was a third of a batch's time: four buffers a row on the
+# patients' primary key. Of the reminders that have come since the row's next one, the
+# latest is sent (reminder_rules.reminder_to_send), and the next is that one plus the
+# interval, after quiet hours, while any is left and the dose can still be reminded
+# (reminder_rules.next_reminder). The reminder to send (`attempt`) is worked out in
 # the locking scan itself, from the row's own columns; the later steps are MATERIALIZED:
 # inlined, each use of a step's column repeats its whole expression (the quiet-hours CASE
 # uses the next time many times), which made the busy minute's claim a third slower than
