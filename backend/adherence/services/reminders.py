@@ -33,7 +33,6 @@ from backend.notifications.selectors import (
     DEFAULT_REMINDER_PREFERENCE,
     ReminderPreference,
     reminder_offset_max_in_use,
-    reminder_preferences_of,
 )
 from backend.notifications.services import OutboxItem, outbox_enqueue_many, reminders_mark_seen
 
@@ -49,6 +48,7 @@ from ..reminder_rules import (
     reminder_to_send,
     step_of,
 )
+from .ledger import reminder_preferences
 
 
 class ClaimedDose(NamedTuple):
@@ -498,21 +498,14 @@ def dose_reminder_snooze(
         row.next_reminder_at = at
         # The claim reads the settings on the row: an undone dose's row kept the settings of
         # when it was logged (a change of settings rewrites pending rows only).
-        for field, value in reminder_settings_on_row(_reminder_preference_of(patient)).items():
+        preference = reminder_preferences({patient.pk}).get(patient.pk, DEFAULT_REMINDER_PREFERENCE)
+        for field, value in reminder_settings_on_row(preference).items():
             setattr(row, field, value)
         row.updated_at = now
         row.save(update_fields=["next_reminder_at", *REMINDER_SETTINGS_ON_ROW, "updated_at"])
         if patient.user_id is not None:
             reminders_mark_seen(user_id=patient.user_id, date=local_date, slot=slot, now=now)
     return row
-
-
-def _reminder_preference_of(patient: Patient) -> ReminderPreference:
-    if patient.user_id is None:
-        return DEFAULT_REMINDER_PREFERENCE
-    return reminder_preferences_of([patient.user_id]).get(
-        patient.user_id, DEFAULT_REMINDER_PREFERENCE
-    )
 
 
 def snooze_minutes_valid(minutes: int) -> bool:
